@@ -1,0 +1,168 @@
+/**
+ * GrantStore over one DynamoDB table.
+ *
+ * | item  | pk           | sk            | indexed by                                |
+ * |-------|--------------|---------------|-------------------------------------------|
+ * | grant | `GRANT#<id>` | `GRANT`       | `byStatus` (status, createdAt), `byCreated` (entity, createdAt) |
+ * | event | `GRANT#<id>` | `EVENT#<seq>` | (none: read with the grant)               |
+ *
+ * Every write that touches a grant is a transaction: the grant update (conditional on its
+ * version) and the new event (conditional on not existing) succeed or fail together. Events
+ * are only ever Put with `attribute_not_exists`, never updated or deleted.
+ */
+import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
+import { ConcurrentUpdateError, ValidationError } from '../domain/errors.js';
+import type { Grant, GrantStatus } from '../domain/grant.js';
+import type { GrantPage, GrantStore } from '../domain/ports.js';
+
+export const GSI_BY_STATUS = 'byStatus';
+export const GSI_BY_CREATED = 'byCreated';
+
+const grantKey = (id: string) => ({ pk: `GRANT#${id}`, sk: 'GRANT' });
+const eventKey = (id: string, seq: number) => ({ pk: `GRANT#${id}`, sk: `EVENT#${String(seq).padStart(6, '0')}` });
+
+export interface DynamoGrantStoreOptions {
+  readonly tableName: string;
+  readonly awsSdkV3Client?: DynamoDBClient;
+  readonly clientConfig?: DynamoDBClientConfig;
+}
+
+export class DynamoGrantStore implements GrantStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+
+  constructor(options: DynamoGrantStoreOptions) {
+    this.table = options.tableName;
+    const client = options.awsSdkV3Client ?? new DynamoDBClient(options.clientConfig ?? {});
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async create(grant: Grant, event: NewAuditEvent): Promise<void> {
+    const stored = { ...grant, eventCount: 1 };
+    await this.transact({
+      TransactItems: [
+        { Put: { TableName: this.table, Item: { ...grantKey(grant.id), entity: 'grant', ...stored }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: this.table, Item: this.eventItem(grant.id, 1, event), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ],
+    });
+  }
+
+  async append(grant: Grant, event: NewAuditEvent, changes: Partial<Grant> = {}): Promise<Grant> {
+    const next: Grant = { ...grant, ...changes, version: grant.version + 1, eventCount: grant.eventCount + 1 };
+    const names: Record<string, string> = { '#version': 'version', '#eventCount': 'eventCount' };
+    const values: Record<string, unknown> = { ':expected': grant.version, ':version': next.version, ':eventCount': next.eventCount };
+    const sets = ['#version = :version', '#eventCount = :eventCount'];
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined) continue;
+      names[`#${key}`] = key;
+      values[`:${key}`] = value;
+      sets.push(`#${key} = :${key}`);
+    }
+    await this.transact({
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.table,
+            Key: grantKey(grant.id),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          },
+        },
+        { Put: { TableName: this.table, Item: this.eventItem(grant.id, next.eventCount, event), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ],
+    });
+    return next;
+  }
+
+  async get(id: string): Promise<Grant | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: grantKey(id), ConsistentRead: true }));
+    return Item ? toGrant(Item) : undefined;
+  }
+
+  async events(id: string): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': `GRANT#${id}`, ':prefix': 'EVENT#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) events.push(toEvent(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return events;
+  }
+
+  async list(query: { status?: GrantStatus; limit: number; nextToken?: string }): Promise<GrantPage> {
+    const byStatus = query.status !== undefined;
+    const page = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: byStatus ? GSI_BY_STATUS : GSI_BY_CREATED,
+        KeyConditionExpression: byStatus ? '#status = :v' : '#entity = :v',
+        ExpressionAttributeNames: byStatus ? { '#status': 'status' } : { '#entity': 'entity' },
+        ExpressionAttributeValues: { ':v': byStatus ? query.status : 'grant' },
+        ScanIndexForward: false,
+        Limit: query.limit,
+        ExclusiveStartKey: query.nextToken ? decodeToken(query.nextToken, byStatus ? 'status' : 'entity') : undefined,
+      }),
+    );
+    return {
+      grants: (page.Items ?? []).map(toGrant),
+      ...(page.LastEvaluatedKey ? { nextToken: Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString('base64url') } : {}),
+    };
+  }
+
+  private eventItem(grantId: string, seq: number, event: NewAuditEvent): Record<string, unknown> {
+    return { ...eventKey(grantId, seq), grantId, seq, ...event };
+  }
+
+  private async transact(input: TransactWriteCommandInput): Promise<void> {
+    try {
+      await this.doc.send(new TransactWriteCommand(input));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed')) {
+        throw new ConcurrentUpdateError('The grant changed while this request was writing it; read it again', { cause: error });
+      }
+      throw error;
+    }
+  }
+}
+
+/** A token is the page's last key; anything that is not exactly such a key is refused. */
+function decodeToken(token: string, indexKey: 'status' | 'entity'): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw new ValidationError('nextToken is not a token this API issued');
+  }
+  const expected = ['pk', 'sk', indexKey, 'createdAt'].sort().join(',');
+  if (
+    typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) ||
+    Object.keys(parsed).sort().join(',') !== expected ||
+    !Object.values(parsed).every((v) => typeof v === 'string' && v.length < 200)
+  ) {
+    throw new ValidationError('nextToken is not a token for this query (was it issued for another status filter?)');
+  }
+  return parsed as Record<string, string>;
+}
+
+function toGrant(item: Record<string, unknown>): Grant {
+  const { pk: _pk, sk: _sk, entity: _entity, ...grant } = item;
+  return grant as unknown as Grant;
+}
+
+function toEvent(item: Record<string, unknown>): AuditEvent {
+  const { pk: _pk, sk: _sk, ...event } = item;
+  return event as unknown as AuditEvent;
+}

@@ -1,0 +1,198 @@
+/**
+ * Activation: an on-call engineer asks for one profile's access, for a bounded time.
+ *
+ * 1. validate — profile exists, caller eligible (else DENIED: recorded + announced), reason,
+ *    ticket, duration;
+ * 2. record — the PENDING grant and its REQUESTED event, before IAM is touched;
+ * 3. attach — the inline policy built from the profile alone, guarded by expiry time and,
+ *    for a shared role, by the caller's session;
+ * 4. schedule — the one-time expiry;
+ * 5. announce — mark ACTIVE with its ACTIVATED event, publish the alert.
+ *
+ * Any failure after step 2 is rolled back (schedule deleted, policy detached), recorded
+ * as FAILED with the step that failed, announced, and answered with a 503.
+ */
+import type { NewAuditEvent } from './audit-event.js';
+import { NotEligibleError, ProfileNotFoundError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
+import { expiryFrom, isoSeconds, policyNameFor, type Grant } from './grant.js';
+import { buildGrantPolicy, serializePolicy } from './policy-builder.js';
+import { findProfile, type Profile, type ProfileSet } from './profile.js';
+import { parsePrincipalArn, principalMatchesAny, type Principal } from './principal.js';
+import type { PolicyTarget, Ports } from './ports.js';
+import { activationRequestSchema, checkReason, parseRequest, TICKET_MAX } from './requests.js';
+import { announce, describeError, recordFailure } from './lifecycle.js';
+
+/** The authenticated caller, as API Gateway reports it. */
+export interface Caller {
+  /** `requestContext.identity.userArn`. */
+  readonly arn: string;
+  /** `requestContext.identity.caller`: `<roleId>:<sessionName>` for an assumed role. */
+  readonly userId?: string;
+}
+
+export interface ActivationInput {
+  readonly caller: Caller;
+  readonly body: unknown;
+  readonly requestId?: string;
+}
+
+export interface ActivationResult {
+  readonly grant: Grant;
+  /** Things that went wrong without taking the access away (e.g. the alert could not be sent). */
+  readonly warnings: readonly string[];
+}
+
+/** Default duration when the request names none: an hour, or the profile's maximum if shorter. */
+export const DEFAULT_DURATION_MINUTES = 60;
+
+export async function activateGrant(ports: Ports, profiles: ProfileSet, input: ActivationInput): Promise<ActivationResult> {
+  // 1. validate
+  const request = parseRequest(activationRequestSchema, input.body);
+  const profile = findProfile(profiles, request.profile);
+  if (!profile) throw new ProfileNotFoundError(`No profile named "${request.profile.slice(0, 64)}". GET /profiles lists the ones you may activate.`);
+
+  const principal = parsePrincipalArn(input.caller.arn);
+  const now = ports.clock.now();
+  if (!principal || !principalMatchesAny(profile.eligible, principal)) {
+    const grantId = await recordDenial(ports, profile, input, now, principal);
+    throw new NotEligibleError(`${input.caller.arn} is not eligible for profile "${profile.name}". This attempt was recorded and announced.`, grantId);
+  }
+  const userId = sessionUserId(principal, input.caller.userId);
+  const reason = checkReason(request.reason);
+  const ticket = checkTicket(profile, request.ticket);
+  const durationMinutes = request.durationMinutes ?? Math.min(DEFAULT_DURATION_MINUTES, profile.maxDurationMinutes);
+  if (durationMinutes < 1 || durationMinutes > profile.maxDurationMinutes) {
+    throw new ValidationError(`durationMinutes must be between 1 and ${profile.maxDurationMinutes} for profile "${profile.name}"`);
+  }
+
+  // 2. record
+  const id = ports.newId();
+  const expiresAt = isoSeconds(expiryFrom(now, durationMinutes));
+  const target: PolicyTarget = { type: principal.kind === 'user' ? 'user' : 'role', name: principal.entityName };
+  let grant: Grant = {
+    id,
+    profile: profile.name,
+    owner: profile.owner,
+    principalArn: principal.arn,
+    targetType: target.type,
+    targetName: target.name,
+    status: 'PENDING',
+    reason,
+    ...(ticket ? { ticket } : {}),
+    durationMinutes,
+    createdAt: now.toISOString(),
+    expiresAt,
+    policyName: policyNameFor(id),
+    scheduleName: id,
+    version: 0,
+    eventCount: 0,
+    ...(input.requestId ? { requestId: input.requestId } : {}),
+  };
+  const base = { actor: principal.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
+  await ports.store.create(grant, { ...base, type: 'REQUESTED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, durationMinutes: String(durationMinutes) } });
+  grant = { ...grant, eventCount: 1 };
+
+  // 3. attach
+  const policy = serializePolicy(buildGrantPolicy(profile, { expiresAt, ...(userId ? { userId } : {}) }));
+  try {
+    await ports.access.attach(target, grant.policyName, policy);
+  } catch (error) {
+    // A timed-out call may still have landed: detach anyway so no policy outlives the FAILED record.
+    const rolledBack = await ports.access.detach(target, grant.policyName).then(() => true, () => false);
+    await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack, base });
+    throw new StepFailedError('AttachPolicy', `Could not attach the break-glass policy to ${target.type} ${target.name}; no access was granted. Grant ${id} is recorded as FAILED. Retry in a moment.`, { cause: error });
+  }
+
+  // 4. schedule
+  try {
+    await ports.scheduler.schedule(grant.scheduleName, expiresAt, id);
+  } catch (error) {
+    const rolledBack = await ports.access.detach(target, grant.policyName).then(() => true, () => false);
+    await recordFailure(ports, grant, 'ScheduleExpiry', error, { rolledBack, base });
+    throw new StepFailedError('ScheduleExpiry', `Could not schedule the automatic expiry, so the access was withdrawn${rolledBack ? '' : ' (detach failed; the policy stops working at its expiry time regardless)'}. Grant ${id} is recorded as FAILED. Retry in a moment.`, { cause: error });
+  }
+
+  // 5. announce
+  const activated: NewAuditEvent = { ...base, type: 'ACTIVATED', at: ports.clock.now().toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, policyName: grant.policyName, target: `${target.type}/${target.name}` } };
+  try {
+    grant = await ports.store.append(grant, activated, { status: 'ACTIVE' });
+  } catch (error) {
+    const cancelled = await ports.scheduler.cancel(grant.scheduleName).then(() => true, () => false);
+    const rolledBack = (await ports.access.detach(target, grant.policyName).then(() => true, () => false)) && cancelled;
+    await recordFailure(ports, grant, 'RecordActivation', error, { rolledBack, base });
+    throw new StepFailedError('RecordActivation', `Could not record the activation, so the access was withdrawn. Grant ${id}. Retry in a moment.`, { cause: error });
+  }
+  const warnings: string[] = [];
+  const alerted = await announce(ports, grant, activated);
+  if (!alerted) warnings.push('The activation alert could not be published; security has not been notified. Tell them directly.');
+  return { grant, warnings };
+}
+
+/** A ticket is checked against the profile's pattern whenever one is given, and required when the profile says so. */
+function checkTicket(profile: Profile, raw: string | undefined): string | undefined {
+  const ticket = raw?.trim();
+  if (!ticket) {
+    if (profile.ticket.required) throw new ValidationError(`profile "${profile.name}" requires a ticket matching ${profile.ticket.pattern}`);
+    return undefined;
+  }
+  if (ticket.length > TICKET_MAX) throw new ValidationError(`ticket must be at most ${TICKET_MAX} characters`);
+  if (profile.ticket.pattern && !new RegExp(profile.ticket.pattern).test(ticket)) {
+    throw new ValidationError(`ticket must match ${profile.ticket.pattern} for profile "${profile.name}"`);
+  }
+  return ticket;
+}
+
+/**
+ * The `aws:userid` of an assumed-role session, `<roleId>:<sessionName>`, checked against the ARN.
+ * Without it the policy would reach everyone who assumes the role, so its absence is refused.
+ */
+function sessionUserId(principal: Principal, userId: string | undefined): string | undefined {
+  if (principal.kind !== 'assumed-role') return undefined;
+  if (!userId || !/^AROA[A-Z0-9]{4,124}:/.test(userId) || userId.slice(userId.indexOf(':') + 1) !== principal.sessionName) {
+    throw new UnauthenticatedError('The caller identity is incomplete: the role session id is missing, so access cannot be limited to your session');
+  }
+  return userId;
+}
+
+/** A denied attempt is a security event: a DENIED grant with its event, announced. */
+async function recordDenial(ports: Ports, profile: Profile, input: ActivationInput, now: Date, principal: Principal | undefined): Promise<string> {
+  const id = ports.newId();
+  const body = input.body as { reason?: unknown; ticket?: unknown; durationMinutes?: unknown };
+  const durationMinutes = typeof body.durationMinutes === 'number' && Number.isInteger(body.durationMinutes) && body.durationMinutes > 0 ? Math.min(body.durationMinutes, 100_000) : 0;
+  const grant: Grant = {
+    id,
+    profile: profile.name,
+    owner: profile.owner,
+    principalArn: input.caller.arn,
+    targetType: principal?.kind === 'user' ? 'user' : 'role',
+    targetName: principal?.entityName ?? '(none)',
+    status: 'DENIED',
+    reason: typeof body.reason === 'string' ? body.reason.slice(0, 1000) : '',
+    ...(typeof body.ticket === 'string' && body.ticket ? { ticket: body.ticket.slice(0, 128) } : {}),
+    durationMinutes,
+    createdAt: now.toISOString(),
+    expiresAt: now.toISOString(),
+    endedAt: now.toISOString(),
+    policyName: '',
+    scheduleName: '',
+    version: 0,
+    eventCount: 0,
+    ...(input.requestId ? { requestId: input.requestId } : {}),
+  };
+  const event: NewAuditEvent = {
+    type: 'DENIED',
+    at: now.toISOString(),
+    actor: input.caller.arn,
+    reason: grant.reason,
+    outcome: 'FAILURE',
+    ...(input.requestId ? { requestId: input.requestId } : {}),
+    details: { why: principal ? 'not in the profile\'s eligible principals' : 'the caller is not an IAM role session or user' },
+  };
+  try {
+    await ports.store.create(grant, event);
+  } catch (error) {
+    ports.log.error({ msg: 'could not record a denied attempt', grantId: id, error: describeError(error) });
+  }
+  await announce(ports, { ...grant, eventCount: 1 }, event);
+  return id;
+}

@@ -1,0 +1,54 @@
+/**
+ * Audit events: the append-only log of everything that happens to a grant. The code only
+ * ever appends; it never updates or deletes an event.
+ */
+export const EVENT_TYPES = [
+  'REQUESTED',
+  'DENIED',
+  'ACTIVATED',
+  'ACTIVATION_FAILED',
+  'ROLLBACK_FAILED',
+  'EXPIRED',
+  'EXPIRY_FAILED',
+  'REVOKED',
+  'REVOKE_FAILED',
+  'ALERT_FAILED',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export type Severity = 'INFO' | 'WARNING' | 'CRITICAL';
+
+export interface AuditEvent {
+  readonly grantId: string;
+  /** 1-based, gap-free position in the grant's log. */
+  readonly seq: number;
+  readonly type: EventType;
+  readonly at: string;
+  /** Who caused it: a principal ARN, or `system:expiry` for the scheduler. */
+  readonly actor: string;
+  readonly reason?: string;
+  readonly outcome: 'SUCCESS' | 'FAILURE';
+  readonly requestId?: string;
+  /** Free-form facts: the step that failed, the error name, the expiry, the policy name. */
+  readonly details?: Readonly<Record<string, string>>;
+}
+
+/** The event as a use case composes it; the store assigns `grantId` and `seq`. */
+export type NewAuditEvent = Omit<AuditEvent, 'grantId' | 'seq'>;
+
+/** How loudly each event type is announced. */
+export function severityOf(type: EventType): Severity {
+  switch (type) {
+    case 'ROLLBACK_FAILED':
+    case 'EXPIRY_FAILED':
+    case 'REVOKE_FAILED':
+      return 'CRITICAL';
+    case 'DENIED':
+    case 'ACTIVATION_FAILED':
+    case 'ALERT_FAILED':
+    case 'ACTIVATED':
+      return 'WARNING';
+    default:
+      return 'INFO';
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Every failure the break-glass domain knows, one class each. Callers branch on the
+ * class (`instanceof`), never on `name` strings. `statusCode` tells the HTTP layer how
+ * to answer; only errors with a 4xx status ever show their message to a caller.
+ */
+export abstract class BreakGlassError extends Error {
+  /** Stable, machine-readable code returned as `error.code`. */
+  abstract readonly code: string;
+  /** HTTP status this failure maps to. */
+  abstract readonly statusCode: number;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request is malformed or a field fails validation. */
+export class ValidationError extends BreakGlassError {
+  readonly code = 'ValidationError';
+  readonly statusCode = 400;
+}
+
+/** The request body is larger than the API accepts. */
+export class PayloadTooLargeError extends BreakGlassError {
+  readonly code = 'PayloadTooLarge';
+  readonly statusCode = 413;
+}
+
+/** The request has no authenticated IAM principal (API Gateway did not sign it in). */
+export class UnauthenticatedError extends BreakGlassError {
+  readonly code = 'Unauthenticated';
+  readonly statusCode = 401;
+}
+
+/** The caller may not activate this profile. Recorded and announced as DENIED. */
+export class NotEligibleError extends BreakGlassError {
+  readonly code = 'NotEligible';
+  readonly statusCode = 403;
+  constructor(
+    message: string,
+    readonly grantId?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The caller may not act on this grant (revoke someone else's grant without being security). */
+export class ForbiddenError extends BreakGlassError {
+  readonly code = 'Forbidden';
+  readonly statusCode = 403;
+}
+
+/** No profile of that name. */
+export class ProfileNotFoundError extends BreakGlassError {
+  readonly code = 'ProfileNotFound';
+  readonly statusCode = 404;
+}
+
+/** No grant with that id. */
+export class GrantNotFoundError extends BreakGlassError {
+  readonly code = 'GrantNotFound';
+  readonly statusCode = 404;
+}
+
+/** The grant is not in a state that allows the action (e.g. revoking an expired grant). */
+export class InvalidTransitionError extends BreakGlassError {
+  readonly code = 'InvalidState';
+  readonly statusCode = 409;
+}
+
+/** Someone else changed the grant between our read and our write. */
+export class ConcurrentUpdateError extends BreakGlassError {
+  readonly code = 'ConcurrentUpdate';
+  readonly statusCode = 409;
+}
+
+/** The profile file is invalid. Thrown at synth time and at cold start, never mid-outage. */
+export class ProfileConfigError extends BreakGlassError {
+  readonly code = 'ProfileConfigError';
+  readonly statusCode = 500;
+}
+
+/** A required environment variable is missing or invalid. */
+export class ConfigurationError extends BreakGlassError {
+  readonly code = 'ConfigurationError';
+  readonly statusCode = 500;
+}
+
+/**
+ * An AWS step of a lifecycle failed. The use case has already rolled back what it
+ * could and recorded + announced the failure; the caller gets a 503 with a message
+ * saying what happened to their access.
+ */
+export class StepFailedError extends BreakGlassError {
+  readonly code: string;
+  readonly statusCode = 503;
+  constructor(
+    readonly step: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = `${step}Failed`;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Expiry: the scheduler's one-time schedule fires at `expiresAt`.
+ *
+ * 1. load — an unknown or already-ended grant is a no-op (a second delivery changes nothing);
+ * 2. detach — remove the inline policy (absent is fine);
+ * 3. record — EXPIRED with its event, conditional on the version read in step 1;
+ * 4. announce.
+ *
+ * A failed detach is recorded and announced, then rethrown so the scheduler retries
+ * (and, when retries run out, the event lands in the dead-letter queue).
+ */
+import type { NewAuditEvent } from './audit-event.js';
+import { ConcurrentUpdateError } from './errors.js';
+import { isTerminal, type Grant } from './grant.js';
+import { announce, appendEvent, failureEvent } from './lifecycle.js';
+import type { Ports } from './ports.js';
+
+export type ExpiryOutcome = 'expired' | 'already-ended' | 'not-found' | 'not-due';
+
+/** A delivery this much before expiry is treated as early (clock skew allowance). */
+export const EARLY_TOLERANCE_MS = 5_000;
+export const EXPIRY_ACTOR = 'system:expiry';
+
+/** Expiry needs no scheduler: the schedule deletes itself after it fires. */
+export type ExpiryPorts = Omit<Ports, 'scheduler' | 'newId'>;
+
+export async function expireGrant(ports: ExpiryPorts, grantId: string): Promise<{ outcome: ExpiryOutcome; grant?: Grant }> {
+  // 1. load
+  let grant = await ports.store.get(grantId);
+  if (!grant) {
+    ports.log.warn({ msg: 'expiry for an unknown grant; nothing to do', grantId });
+    return { outcome: 'not-found' };
+  }
+  if (isTerminal(grant.status) || grant.status === 'DENIED') return { outcome: 'already-ended', grant };
+  const now = ports.clock.now();
+  if (grant.status === 'ACTIVE' && now.getTime() < Date.parse(grant.expiresAt) - EARLY_TOLERANCE_MS) {
+    ports.log.warn({ msg: 'expiry delivered early; ignored', grantId, expiresAt: grant.expiresAt });
+    return { outcome: 'not-due', grant };
+  }
+
+  // 2. detach
+  try {
+    await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
+  } catch (error) {
+    const failed = failureEvent('EXPIRY_FAILED', now.toISOString(), 'DetachPolicy', error, { actor: EXPIRY_ACTOR });
+    const written = await appendEvent(ports, grant, { ...failed, details: { ...failed.details, note: `the policy stops working at ${grant.expiresAt} regardless` } });
+    await announce(ports, written ?? grant, failed);
+    throw error;
+  }
+
+  // 3. record
+  const event: NewAuditEvent = { type: 'EXPIRED', at: now.toISOString(), actor: EXPIRY_ACTOR, outcome: 'SUCCESS', details: { policyName: grant.policyName, expiresAt: grant.expiresAt } };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      grant = await ports.store.append(grant, event, { status: 'EXPIRED', endedAt: now.toISOString() });
+      break;
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError) || attempt >= 2) throw error;
+      const fresh = await ports.store.get(grantId);
+      if (!fresh || isTerminal(fresh.status)) return { outcome: 'already-ended', ...(fresh ? { grant: fresh } : {}) };
+      grant = fresh;
+    }
+  }
+
+  // 4. announce
+  await announce(ports, grant, event);
+  ports.log.info({ msg: 'grant expired', grantId, lagMs: now.getTime() - Date.parse(grant.expiresAt) });
+  return { outcome: 'expired', grant };
+}

@@ -1,0 +1,85 @@
+/**
+ * A grant: one activation of one profile by one principal, and its lifecycle.
+ *
+ * ```
+ *   PENDING ──► ACTIVE ──► EXPIRED
+ *      │          └──────► REVOKED
+ *      ├──► FAILED          (activation rolled back)
+ *      └──► EXPIRED         (an expiry that finds an activation that never finished)
+ *   DENIED                  (an ineligible attempt; terminal from the start)
+ * ```
+ */
+import { InvalidTransitionError } from './errors.js';
+
+export const GRANT_STATUSES = ['PENDING', 'ACTIVE', 'EXPIRED', 'REVOKED', 'FAILED', 'DENIED'] as const;
+export type GrantStatus = (typeof GRANT_STATUSES)[number];
+
+const TRANSITIONS: Record<GrantStatus, readonly GrantStatus[]> = {
+  PENDING: ['ACTIVE', 'FAILED', 'EXPIRED'],
+  ACTIVE: ['EXPIRED', 'REVOKED'],
+  EXPIRED: [],
+  REVOKED: [],
+  FAILED: [],
+  DENIED: [],
+};
+
+export interface Grant {
+  readonly id: string;
+  readonly profile: string;
+  /** Profile owner at activation time: who answers for this access. */
+  readonly owner: string;
+  readonly principalArn: string;
+  /** `role` or `user`: the kind of IAM entity holding the policy. */
+  readonly targetType: 'role' | 'user';
+  readonly targetName: string;
+  readonly status: GrantStatus;
+  readonly reason: string;
+  readonly ticket?: string;
+  readonly durationMinutes: number;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  /** When the grant stopped being usable (expired, revoked, failed). */
+  readonly endedAt?: string;
+  readonly policyName: string;
+  readonly scheduleName: string;
+  /** Who ended it early, and why (revocation). */
+  readonly endedBy?: string;
+  readonly endReason?: string;
+  /** Optimistic-locking counter: each transition writes version + 1 on the condition version = n. */
+  readonly version: number;
+  /** Number of audit events appended so far; the next event's sequence number. */
+  readonly eventCount: number;
+  readonly requestId?: string;
+}
+
+export function isTerminal(status: GrantStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+export function canTransition(from: GrantStatus, to: GrantStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Throws {@link InvalidTransitionError} with a message a caller can act on. */
+export function assertTransition(grant: Pick<Grant, 'id' | 'status'>, to: GrantStatus): void {
+  if (!canTransition(grant.status, to)) {
+    throw new InvalidTransitionError(`Grant ${grant.id} is ${grant.status}; it cannot become ${to}`);
+  }
+}
+
+/** The inline policy name for a grant; also the prefix the sweeper recognises. */
+export const POLICY_PREFIX = 'breakglass-';
+export function policyNameFor(grantId: string): string {
+  return `${POLICY_PREFIX}${grantId}`;
+}
+
+/** Expiry instant, truncated to the whole second so the policy condition and `at()` agree exactly. */
+export function expiryFrom(now: Date, durationMinutes: number): Date {
+  const ms = now.getTime() + durationMinutes * 60_000;
+  return new Date(Math.floor(ms / 1000) * 1000);
+}
+
+/** ISO-8601 UTC without milliseconds: `2026-11-24T10:00:00Z`. */
+export function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

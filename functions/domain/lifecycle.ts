@@ -1,0 +1,102 @@
+/**
+ * Steps every use case shares: announcing an event, and recording a failed step so that a
+ * failure is never silent. Neither throws: they run on paths that are already failing.
+ */
+import type { EventType, NewAuditEvent } from './audit-event.js';
+import { composeAlert } from './alert.js';
+import { ConcurrentUpdateError } from './errors.js';
+import type { Grant } from './grant.js';
+import type { Ports } from './ports.js';
+
+/** What the shared lifecycle steps touch. */
+export type LifecyclePorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log'>;
+
+/** `Name: message`, bounded, for audit details and logs. Never a stack trace. */
+export function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+}
+
+/**
+ * Appends an event, re-reading the grant once if someone else wrote in between. Used for
+ * events that change no state (failures, alert failures), which must not be lost to a race.
+ */
+export async function appendEvent(ports: LifecyclePorts, grant: Grant, event: NewAuditEvent, changes?: Parameters<Ports['store']['append']>[2]): Promise<Grant | undefined> {
+  try {
+    return await ports.store.append(grant, event, changes);
+  } catch (error) {
+    if (error instanceof ConcurrentUpdateError) {
+      const fresh = await ports.store.get(grant.id).catch(() => undefined);
+      if (fresh) {
+        try {
+          return await ports.store.append(fresh, event, changes);
+        } catch (retryError) {
+          error = retryError;
+        }
+      }
+    }
+    ports.log.error({ msg: 'could not record an audit event', grantId: grant.id, eventType: event.type, error: describeError(error) });
+    return undefined;
+  }
+}
+
+/**
+ * Publishes the alert for an event. If SNS refuses, the failure itself is recorded as an
+ * ALERT_FAILED event (the audit trail shows who was not told) and logged at error level.
+ */
+export async function announce(ports: LifecyclePorts, grant: Grant, event: NewAuditEvent): Promise<boolean> {
+  try {
+    await ports.notifier.publish(composeAlert(grant, event));
+    return true;
+  } catch (error) {
+    ports.log.error({ msg: 'could not publish alert', grantId: grant.id, eventType: event.type, error: describeError(error) });
+    if (grant.eventCount > 0) {
+      await appendEvent(ports, grant, {
+        type: 'ALERT_FAILED',
+        at: ports.clock.now().toISOString(),
+        actor: 'system:notifier',
+        outcome: 'FAILURE',
+        details: { alertFor: event.type, error: describeError(error) },
+      });
+    }
+    return false;
+  }
+}
+
+/**
+ * Records that an activation step failed: the grant becomes FAILED with an ACTIVATION_FAILED
+ * event, plus ROLLBACK_FAILED when the policy could not be taken back; each is announced.
+ */
+export async function recordFailure(
+  ports: LifecyclePorts,
+  grant: Grant,
+  step: string,
+  error: unknown,
+  options: { rolledBack: boolean; base: Pick<NewAuditEvent, 'actor' | 'requestId'> },
+): Promise<void> {
+  ports.log.error({ msg: 'activation step failed', grantId: grant.id, step, rolledBack: options.rolledBack, error: describeError(error) });
+  const now = ports.clock.now().toISOString();
+  const failed = failureEvent('ACTIVATION_FAILED', now, step, error, options.base);
+  const written = await appendEvent(ports, grant, failed, { status: 'FAILED', endedAt: now });
+  const current = written ?? { ...grant, status: 'FAILED' as const };
+  await announce(ports, current, failed);
+  if (!options.rolledBack) {
+    const rollback: NewAuditEvent = {
+      ...failureEvent('ROLLBACK_FAILED', now, step, error, options.base),
+      details: { step, policyName: grant.policyName, note: `policy may remain on ${grant.targetType} ${grant.targetName}; it stops working at ${grant.expiresAt}` },
+    };
+    const afterRollback = written ? await appendEvent(ports, written, rollback) : undefined;
+    await announce(ports, afterRollback ?? current, rollback);
+  }
+}
+
+export function failureEvent(type: EventType, at: string, step: string, error: unknown, base: Pick<NewAuditEvent, 'actor' | 'requestId'>): NewAuditEvent {
+  return {
+    actor: base.actor,
+    ...(base.requestId ? { requestId: base.requestId } : {}),
+    type,
+    at,
+    outcome: 'FAILURE',
+    details: { step, error: describeError(error) },
+  };
+}

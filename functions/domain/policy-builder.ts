@@ -1,0 +1,66 @@
+/**
+ * Builds the inline IAM policy for a grant from its profile alone. Nothing a caller sends
+ * reaches a statement: the only inputs are the profile, the expiry the use case computed,
+ * and the principal API Gateway authenticated.
+ */
+import type { Profile } from './profile.js';
+
+export interface PolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: readonly PolicyStatement[];
+}
+
+export interface PolicyStatement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string[];
+  readonly Resource: string[];
+  readonly Condition: Record<string, Record<string, unknown>>;
+}
+
+export interface PolicyGuards {
+  /** Every statement stops applying at this instant (`aws:CurrentTime` < expiresAt). */
+  readonly expiresAt: string;
+  /**
+   * For an assumed-role caller, `<roleId>:<sessionName>`: on a role several people share,
+   * only the session that activated gains anything. Undefined for IAM users.
+   */
+  readonly userId?: string;
+}
+
+/** IAM's limit on the aggregate size of a role's inline policies (whitespace not counted). */
+export const INLINE_POLICY_LIMIT = 10_240;
+
+export function buildGrantPolicy(profile: Profile, guards: PolicyGuards): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: profile.statements.map((s) => {
+      const condition: Record<string, Record<string, unknown>> = {};
+      for (const [operator, entries] of Object.entries(s.conditions ?? {})) condition[operator] = { ...entries };
+      condition.DateLessThan = { ...condition.DateLessThan, 'aws:CurrentTime': guards.expiresAt };
+      if (guards.userId !== undefined) {
+        condition.StringLike = { ...condition.StringLike, 'aws:userid': guards.userId };
+      }
+      return {
+        ...(s.sid ? { Sid: s.sid } : {}),
+        Effect: s.effect,
+        Action: [...s.actions],
+        Resource: [...s.resources],
+        Condition: condition,
+      };
+    }),
+  };
+}
+
+/** The policy as IAM stores and counts it: compact JSON. */
+export function serializePolicy(policy: PolicyDocument): string {
+  return JSON.stringify(policy);
+}
+
+/**
+ * The largest this profile's policy can get: guards at their longest (a 128-char role id
+ * plus 64-char session name). Used to refuse, at load, a profile that could never be attached.
+ */
+export function worstCasePolicySize(profile: Profile): number {
+  return serializePolicy(buildGrantPolicy(profile, { expiresAt: '2099-12-31T23:59:59Z', userId: `${'A'.repeat(128)}:${'s'.repeat(64)}` })).length;
+}

@@ -1,0 +1,68 @@
+/**
+ * The ports the use cases need. Adapters in `functions/adapters/` implement them over AWS;
+ * unit tests implement them in memory.
+ */
+import type { AuditEvent, NewAuditEvent } from './audit-event.js';
+import type { Grant, GrantStatus } from './grant.js';
+import type { Alert } from './alert.js';
+
+export interface GrantPage {
+  readonly grants: readonly Grant[];
+  /** Opaque cursor for the next page; absent on the last page. */
+  readonly nextToken?: string;
+}
+
+export interface GrantStore {
+  /** Writes a new grant and its first event atomically. Fails if the id exists. */
+  create(grant: Grant, event: NewAuditEvent): Promise<void>;
+  /**
+   * Appends an event and applies `changes` to the grant atomically, on the condition that the
+   * stored grant still has `grant.version`. Returns the grant as written.
+   * @throws ConcurrentUpdateError when the stored version differs.
+   */
+  append(grant: Grant, event: NewAuditEvent, changes?: Partial<Pick<Grant, 'status' | 'endedAt' | 'endedBy' | 'endReason'>>): Promise<Grant>;
+  get(id: string): Promise<Grant | undefined>;
+  /** Events of one grant, oldest first. */
+  events(id: string): Promise<AuditEvent[]>;
+  /** Grants newest first, optionally of one status. @throws ValidationError on a bad token. */
+  list(query: { status?: GrantStatus; limit: number; nextToken?: string }): Promise<GrantPage>;
+}
+
+/** The IAM entity (role or user) holding a grant's inline policy. */
+export interface PolicyTarget {
+  readonly type: 'role' | 'user';
+  readonly name: string;
+}
+
+export interface AccessManager {
+  attach(target: PolicyTarget, policyName: string, document: string): Promise<void>;
+  /** Removes the policy; `absent` when it was not there (idempotent). */
+  detach(target: PolicyTarget, policyName: string): Promise<'detached' | 'absent'>;
+}
+
+export interface ExpiryScheduler {
+  /** One-time schedule at `expiresAt` (ISO, whole seconds, UTC) that expires `grantId`. */
+  schedule(name: string, expiresAt: string, grantId: string): Promise<void>;
+  /** Deletes the schedule; `absent` when it did not exist (idempotent). */
+  cancel(name: string): Promise<'deleted' | 'absent'>;
+}
+
+export interface Notifier {
+  publish(alert: Alert): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Everything a use case may touch. */
+export interface Ports {
+  readonly store: GrantStore;
+  readonly access: AccessManager;
+  readonly scheduler: ExpiryScheduler;
+  readonly notifier: Notifier;
+  readonly clock: Clock;
+  readonly newId: () => string;
+  /** Where use cases report what they could not record anywhere else. */
+  readonly log: Pick<Console, 'error' | 'warn' | 'info'>;
+}

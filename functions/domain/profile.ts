@@ -1,0 +1,162 @@
+/**
+ * Profiles: what break-glass may grant, to whom, for how long. They are data (a JSON file)
+ * validated by this schema at synth time and again at cold start, so an invalid profile
+ * fails loudly long before anyone needs it in an outage.
+ */
+import { z } from 'zod';
+import { ProfileConfigError } from './errors.js';
+import { arnMatches } from './principal.js';
+import { INLINE_POLICY_LIMIT, worstCasePolicySize } from './policy-builder.js';
+
+/** Condition keys the policy builder owns; a profile may not set them. */
+export const RESERVED_CONDITION_KEYS = ['aws:currenttime', 'aws:userid'] as const;
+
+/**
+ * IAM actions that would let access outlive the grant (new credentials, new policies,
+ * changed trust). A profile may not grant them, not even through a wildcard.
+ */
+export const PERSISTENCE_ACTIONS = [
+  'iam:CreateAccessKey',
+  'iam:CreateUser',
+  'iam:CreateLoginProfile',
+  'iam:UpdateLoginProfile',
+  'iam:PutRolePolicy',
+  'iam:PutUserPolicy',
+  'iam:PutGroupPolicy',
+  'iam:AttachRolePolicy',
+  'iam:AttachUserPolicy',
+  'iam:AttachGroupPolicy',
+  'iam:AddUserToGroup',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:CreatePolicyVersion',
+  'iam:SetDefaultPolicyVersion',
+  'iam:DeleteRolePolicy',
+  'iam:DeleteUserPolicy',
+] as const;
+
+const ACTION = /^(\*|[a-zA-Z0-9-]+:[a-zA-Z0-9*?]+)$/;
+const ELIGIBLE = /^arn:(aws|aws-cn|aws-us-gov):(iam::\d{12}:(role|user)\/|sts::\d{12}:assumed-role\/)[\x21-\x7e]+$/;
+
+const conditionValue = z.union([z.string(), z.boolean(), z.number(), z.array(z.string()).min(1)]);
+
+const statementSchema = z
+  .object({
+    sid: z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'sid must be alphanumeric').optional(),
+    effect: z.enum(['Allow', 'Deny']).default('Allow'),
+    actions: z.array(z.string().regex(ACTION, 'an action is "service:Action" (wildcards * and ? allowed)')).min(1),
+    resources: z.array(z.string().min(1)).min(1),
+    conditions: z.record(z.string().min(1), z.record(z.string().min(1), conditionValue)).optional(),
+  })
+  .strict();
+
+const profileSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'name is 2-63 lowercase letters, digits or dashes'),
+    description: z.string().min(1).max(500),
+    owner: z.string().min(1).max(200),
+    maxDurationMinutes: z.number().int().min(1).max(720),
+    eligible: z
+      .array(z.string().regex(ELIGIBLE, 'an eligible principal is an IAM role/user ARN or an STS assumed-role ARN with a 12-digit account'))
+      .min(1),
+    ticket: z
+      .object({
+        required: z.boolean(),
+        pattern: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ required: false }),
+    statements: z.array(statementSchema).min(1).max(20),
+  })
+  .strict();
+
+const profileFileSchema = z
+  .object({
+    version: z.literal(1),
+    profiles: z.array(profileSchema).min(1),
+  })
+  .strict();
+
+export type PolicyStatementSpec = z.infer<typeof statementSchema>;
+export type Profile = z.infer<typeof profileSchema>;
+export interface ProfileSet {
+  readonly profiles: readonly Profile[];
+}
+
+/** Why a statement is too broad, or undefined when it is acceptable. */
+function overBroad(statement: PolicyStatementSpec): string | undefined {
+  if (statement.effect === 'Deny') return undefined;
+  const anyResource = statement.resources.includes('*');
+  for (const action of statement.actions) {
+    const lower = action.toLowerCase();
+    if (lower === '*' && anyResource) return 'allows "*" actions on "*" resources';
+    if (lower === '*') return 'allows "*" actions; name the actions the emergency needs';
+    if (lower.startsWith('*:')) return `allows "${action}" across every service`;
+    if (lower === 'iam:*') return 'allows "iam:*"';
+    const persistence = PERSISTENCE_ACTIONS.find((p) => arnMatches(lower, p.toLowerCase()));
+    if (persistence) return `allows "${action}", which matches ${persistence}: access that could outlive the grant`;
+  }
+  return undefined;
+}
+
+/**
+ * Validates a parsed profile file. Throws {@link ProfileConfigError} with every problem
+ * listed, each prefixed with where it is.
+ */
+export function parseProfiles(input: unknown, source = 'profiles'): ProfileSet {
+  const parsed = profileFileSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${describePath(input, i.path)}: ${i.message}`);
+    throw new ProfileConfigError(`Invalid break-glass profiles in ${source}:\n  - ${lines.join('\n  - ')}`);
+  }
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const profile of parsed.data.profiles) {
+    if (seen.has(profile.name)) problems.push(`profile "${profile.name}": duplicate name`);
+    seen.add(profile.name);
+    if (profile.ticket.required && !profile.ticket.pattern) {
+      problems.push(`profile "${profile.name}": ticket.required needs ticket.pattern (e.g. "^INC-[0-9]+$")`);
+    }
+    if (profile.ticket.pattern) {
+      try {
+        new RegExp(profile.ticket.pattern);
+      } catch {
+        problems.push(`profile "${profile.name}": ticket.pattern is not a valid regular expression`);
+      }
+    }
+    const size = worstCasePolicySize(profile);
+    if (size > INLINE_POLICY_LIMIT) {
+      problems.push(`profile "${profile.name}": its policy can reach ${size} characters, over IAM's ${INLINE_POLICY_LIMIT}-character inline limit`);
+    }
+    profile.statements.forEach((statement, index) => {
+      const why = overBroad(statement);
+      if (why) problems.push(`profile "${profile.name}" statement ${index}: rejected as over-broad: ${why}`);
+      for (const [operator, entries] of Object.entries(statement.conditions ?? {})) {
+        for (const key of Object.keys(entries)) {
+          if ((RESERVED_CONDITION_KEYS as readonly string[]).includes(key.toLowerCase())) {
+            problems.push(`profile "${profile.name}" statement ${index}: condition ${operator}.${key} is set by break-glass itself`);
+          }
+        }
+      }
+    });
+  }
+  if (problems.length > 0) {
+    throw new ProfileConfigError(`Invalid break-glass profiles in ${source}:\n  - ${problems.join('\n  - ')}`);
+  }
+  return { profiles: parsed.data.profiles };
+}
+
+function describePath(input: unknown, path: readonly PropertyKey[]): string {
+  // Name the profile rather than its index when we can: "profile \"demo\".statements.0.actions".
+  if (path[0] === 'profiles' && typeof path[1] === 'number') {
+    const profiles = (input as { profiles?: Array<{ name?: unknown }> }).profiles;
+    const name = profiles?.[path[1]]?.name;
+    const rest = path.slice(2).map(String).join('.');
+    return `profile ${typeof name === 'string' ? `"${name}"` : `#${path[1]}`}${rest ? `.${rest}` : ''}`;
+  }
+  return path.length ? path.map(String).join('.') : '(file)';
+}
+
+/** Finds a profile by exact name. */
+export function findProfile(set: ProfileSet, name: string): Profile | undefined {
+  return set.profiles.find((p) => p.name === name);
+}

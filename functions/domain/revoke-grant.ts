@@ -1,0 +1,77 @@
+/**
+ * Revocation: the requester ("I'm done") or a security principal ends a grant early.
+ *
+ * 1. authorize — the requester's own session/user, or a configured security principal;
+ * 2. detach — the access goes first: that is the point of revoking;
+ * 3. record — REVOKED with its event, conditional on the version read;
+ * 4. cancel the schedule — best effort: if it survives, its expiry finds a REVOKED grant and does nothing;
+ * 5. announce.
+ */
+import type { NewAuditEvent } from './audit-event.js';
+import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError, StepFailedError } from './errors.js';
+import { assertTransition, isTerminal, type Grant } from './grant.js';
+import { announce, appendEvent, describeError, failureEvent } from './lifecycle.js';
+import type { Ports } from './ports.js';
+import { parsePrincipalArn, principalMatchesAny } from './principal.js';
+import { checkGrantId, parseRequest, REASON_MAX, revokeRequestSchema } from './requests.js';
+import { ValidationError } from './errors.js';
+import type { Caller } from './activate-grant.js';
+
+export interface RevokeInput {
+  readonly grantId: string | undefined;
+  readonly caller: Caller;
+  readonly body: unknown;
+  readonly requestId?: string;
+}
+
+export async function revokeGrant(ports: Ports, securityPrincipals: readonly string[], input: RevokeInput): Promise<Grant> {
+  const grantId = checkGrantId(input.grantId);
+  const { reason: rawReason } = parseRequest(revokeRequestSchema, input.body);
+  const reason = rawReason.trim();
+  if (reason.length < 1) throw new ValidationError('reason is required: say why the grant ends early (e.g. "incident resolved")');
+  if (reason.length > REASON_MAX) throw new ValidationError(`reason must be at most ${REASON_MAX} characters`);
+
+  // 1. authorize
+  let grant = await ports.store.get(grantId);
+  if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);
+  const caller = parsePrincipalArn(input.caller.arn);
+  const isRequester = input.caller.arn === grant.principalArn;
+  const isSecurity = caller !== undefined && principalMatchesAny(securityPrincipals, caller);
+  if (!isRequester && !isSecurity) {
+    throw new ForbiddenError(`Only the requester (${grant.principalArn}) or a security principal may revoke grant ${grantId}`);
+  }
+  assertTransition(grant, 'REVOKED');
+
+  const base = { actor: input.caller.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
+  // 2. detach
+  try {
+    await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
+  } catch (error) {
+    const failed = { ...failureEvent('REVOKE_FAILED', ports.clock.now().toISOString(), 'DetachPolicy', error, base), reason };
+    const written = await appendEvent(ports, grant, failed);
+    await announce(ports, written ?? grant, failed);
+    throw new StepFailedError('DetachPolicy', `Could not detach the policy; grant ${grantId} is still ACTIVE until ${grant.expiresAt}. Retry, or ask security to remove ${grant.policyName} from ${grant.targetType} ${grant.targetName}.`, { cause: error });
+  }
+
+  // 3. record
+  const now = ports.clock.now().toISOString();
+  const event: NewAuditEvent = { ...base, type: 'REVOKED', at: now, reason, outcome: 'SUCCESS', details: { by: isRequester ? 'requester' : 'security', policyName: grant.policyName } };
+  try {
+    grant = await ports.store.append(grant, event, { status: 'REVOKED', endedAt: now, endedBy: input.caller.arn, endReason: reason });
+  } catch (error) {
+    if (error instanceof ConcurrentUpdateError) {
+      const fresh = await ports.store.get(grantId);
+      if (fresh && isTerminal(fresh.status)) throw new InvalidTransitionError(`Grant ${grantId} became ${fresh.status} while it was being revoked; its policy is detached`);
+    }
+    throw error;
+  }
+
+  // 4. cancel the schedule
+  await ports.scheduler.cancel(grant.scheduleName).catch((error: unknown) => {
+    ports.log.warn({ msg: 'could not delete the expiry schedule; its delivery will be a no-op', grantId, error: describeError(error) });
+  });
+
+  // 5. announce
+  await announce(ports, grant, event);
+  return grant;
+}

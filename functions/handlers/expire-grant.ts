@@ -1,0 +1,26 @@
+/**
+ * Scheduler target: `{ "grantId": "<uuid>" }` at the grant's expiry. Idempotent. A failed
+ * detach throws, so Scheduler retries and finally dead-letters the delivery.
+ */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { expireGrant, type ExpiryOutcome } from '../domain/expire-grant.js';
+import { checkGrantId } from '../domain/requests.js';
+import { log } from './log.js';
+import { access, clock, notifier, store } from './wiring.js';
+
+const ports = { store: store(), access: access(), notifier: notifier(), clock, log };
+
+export interface ExpiryEvent {
+  readonly grantId?: unknown;
+}
+
+export const lambdaHandler = async (event: ExpiryEvent, _context?: Context): Promise<{ grantId: string; outcome: ExpiryOutcome }> => {
+  // A malformed event can never succeed; say so in the log and let it dead-letter.
+  const grantId = checkGrantId(typeof event?.grantId === 'string' ? event.grantId : undefined);
+  const { outcome } = await expireGrant(ports, grantId);
+  log.info({ msg: 'expiry handled', grantId, outcome });
+  return { grantId, outcome };
+};
+
+export const handler = middy<ExpiryEvent, { grantId: string; outcome: ExpiryOutcome }>().handler(lambdaHandler);

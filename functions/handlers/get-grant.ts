@@ -1,0 +1,18 @@
+/** `GET /grants/{id}`: the grant and its audit events, oldest first. */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { Context } from 'aws-lambda';
+import { getGrant } from '../domain/query-grants.js';
+import { callerOf, httpErrors, json, type ApiEvent, type ApiResult } from './http.js';
+import { grantView } from './views.js';
+import { store } from './wiring.js';
+
+const grants = store();
+
+export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
+  callerOf(event);
+  const { grant, events } = await getGrant(grants, event.pathParameters?.id);
+  return json(200, { grant: grantView(grant), events });
+};
+
+export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);

@@ -1,0 +1,23 @@
+/** `GET /grants?status=&limit=&nextToken=`: grants newest first, paginated. */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { Context } from 'aws-lambda';
+import { listGrants } from '../domain/query-grants.js';
+import { callerOf, httpErrors, json, type ApiEvent, type ApiResult } from './http.js';
+import { grantView } from './views.js';
+import { store } from './wiring.js';
+
+const grants = store();
+
+export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
+  callerOf(event);
+  const q = event.queryStringParameters ?? {};
+  const page = await listGrants(grants, {
+    ...(q.status !== undefined ? { status: q.status } : {}),
+    ...(q.limit !== undefined ? { limit: q.limit } : {}),
+    ...(q.nextToken !== undefined ? { nextToken: q.nextToken } : {}),
+  });
+  return json(200, { grants: page.grants.map(grantView), ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
+};
+
+export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);

@@ -1,0 +1,42 @@
+/**
+ * Real adapters, built once per module (cold start) from the environment. Each getter reads
+ * only the variables its adapter needs, so a function that never schedules needs no
+ * scheduler settings.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoGrantStore } from '../adapters/dynamodb-grant-store.adapter.js';
+import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
+import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
+import { SnsNotifier } from '../adapters/sns-notifier.adapter.js';
+import type { ProfileSet } from '../domain/profile.js';
+import type { Ports } from '../domain/ports.js';
+import { listEnv, loadProfiles, optionalEnv, requireEnv } from './config.js';
+import { log } from './log.js';
+
+function once<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
+}
+
+export const store = once(() => new DynamoGrantStore({ tableName: requireEnv('TABLE_NAME') }));
+export const access = once(() => new IamPolicyAdapter());
+export const notifier = once(() => new SnsNotifier({ topicArn: requireEnv('TOPIC_ARN') }));
+export const scheduler = once(() => {
+  const deadLetterArn = optionalEnv('EXPIRY_DLQ_ARN');
+  return new SchedulerAdapter({
+    groupName: requireEnv('SCHEDULE_GROUP'),
+    targetArn: requireEnv('EXPIRY_FUNCTION_ARN'),
+    roleArn: requireEnv('SCHEDULER_ROLE_ARN'),
+    ...(deadLetterArn ? { deadLetterArn } : {}),
+  });
+});
+export const profiles = once((): ProfileSet => loadProfiles());
+/** ARN patterns of the principals who may revoke anyone's grant. */
+export const securityPrincipals = once(() => listEnv('SECURITY_PRINCIPALS'));
+
+export const clock = { now: () => new Date() };
+
+/** Every port, for the use cases that need them all (activation, revocation). */
+export function allPorts(): Ports {
+  return { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), clock, newId: randomUUID, log };
+}

@@ -1,0 +1,89 @@
+/**
+ * Creates, in an emulator, what the CDK stacks create in AWS: the table (same keys and
+ * indexes), the alert topic, the schedule group, and the IAM principals of the demo.
+ */
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateRoleCommand, CreateUserCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GSI_BY_CREATED, GSI_BY_STATUS } from '../functions/adapters/dynamodb-grant-store.adapter.js';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+
+/** Client settings for the emulator. The keys are moto's dummies, not credentials. */
+export function emulatorConfig(endpoint: string) {
+  return { endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+}
+
+export interface Seeded {
+  readonly tableName: string;
+  readonly topicArn: string;
+  readonly scheduleGroup: string;
+  readonly expiryFunctionArn: string;
+  readonly schedulerRoleArn: string;
+}
+
+const TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }],
+});
+
+/** Creates a role unless it exists; returns its RoleId (the `AROA…` part of `aws:userid`). */
+export async function ensureRole(iam: IAMClient, roleName: string, trust = TRUST): Promise<string> {
+  try {
+    const { Role } = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust }));
+    return Role!.RoleId!;
+  } catch (error) {
+    if ((error as Error).name !== 'EntityAlreadyExistsException') throw error;
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    return Role!.RoleId!;
+  }
+}
+
+export async function seed(endpoint: string, names: { suffix?: string; roles?: string[]; users?: string[] } = {}): Promise<Seeded> {
+  const config = emulatorConfig(endpoint);
+  const suffix = names.suffix ?? 'sandbox';
+  const tableName = `breakglass-${suffix}`;
+  const scheduleGroup = `breakglass-${suffix}`;
+  const ddb = new DynamoDBClient(config);
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'status', AttributeType: 'S' },
+        { AttributeName: 'entity', AttributeType: 'S' },
+        { AttributeName: 'createdAt', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        { IndexName: GSI_BY_STATUS, KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+        { IndexName: GSI_BY_CREATED, KeySchema: [{ AttributeName: 'entity', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+      ],
+    }),
+  );
+  const { TopicArn } = await new SNSClient(config).send(new CreateTopicCommand({ Name: `breakglass-alerts-${suffix}` }));
+  await new SchedulerClient(config).send(new CreateScheduleGroupCommand({ Name: scheduleGroup }));
+  const iam = new IAMClient(config);
+  const schedulerRole = `breakglass-scheduler-${suffix}`;
+  await ensureRole(iam, schedulerRole, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole' }] }));
+  for (const role of names.roles ?? ['Responder', 'Security']) await ensureRole(iam, role);
+  for (const user of names.users ?? []) {
+    await iam.send(new CreateUserCommand({ UserName: user })).catch((e: Error) => {
+      if (e.name !== 'EntityAlreadyExistsException') throw e;
+    });
+  }
+  return {
+    tableName,
+    topicArn: TopicArn!,
+    scheduleGroup,
+    expiryFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:breakglass-expiry-${suffix}`,
+    schedulerRoleArn: `arn:aws:iam::${ACCOUNT}:role/${schedulerRole}`,
+  };
+}
