@@ -18,17 +18,18 @@ export interface Alert {
   };
 }
 
-const VERB: Record<EventType, string> = {
-  REQUESTED: 'requested',
-  DENIED: 'was DENIED',
-  ACTIVATED: 'activated',
-  ACTIVATION_FAILED: 'FAILED to activate',
-  ROLLBACK_FAILED: 'ROLLBACK FAILED for',
-  EXPIRED: 'expired',
-  EXPIRY_FAILED: 'EXPIRY FAILED for',
-  REVOKED: 'revoked',
-  REVOKE_FAILED: 'REVOKE FAILED for',
-  ALERT_FAILED: 'alert failed for',
+/** Subject lines, e.g. "alice activated demo for 30m" or "demo of alice expired". */
+const HEADLINE: Record<EventType, (who: string, profile: string) => string> = {
+  REQUESTED: (w, p) => `${w} requested ${p}`,
+  DENIED: (w, p) => `${w} was DENIED ${p}`,
+  ACTIVATED: (w, p) => `${w} activated ${p}`,
+  ACTIVATION_FAILED: (w, p) => `${w} FAILED to activate ${p}`,
+  ROLLBACK_FAILED: (w, p) => `ROLLBACK FAILED: ${p} of ${w} may remain attached`,
+  EXPIRED: (w, p) => `${p} of ${w} expired`,
+  EXPIRY_FAILED: (w, p) => `EXPIRY FAILED: ${p} of ${w} still attached`,
+  REVOKED: (w, p) => `${p} of ${w} revoked`,
+  REVOKE_FAILED: (w, p) => `REVOKE FAILED: ${p} of ${w} still attached`,
+  ALERT_FAILED: (w, p) => `an alert about ${p} of ${w} was not delivered`,
 };
 
 /** Printable, single-line, bounded: user text can never break the alert's format. */
@@ -49,7 +50,7 @@ function who(principalArn: string): string {
 export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
   const severity = severityOf(event.type);
   const tag = severity === 'INFO' ? '[break-glass]' : `[break-glass ${severity}]`;
-  const subjectCore = `${tag} ${who(grant.principalArn)} ${VERB[event.type]} ${grant.profile}` +
+  const subjectCore = `${tag} ${HEADLINE[event.type](who(grant.principalArn), grant.profile)}` +
     (event.type === 'ACTIVATED' || event.type === 'DENIED' ? ` for ${grant.durationMinutes}m` : '') +
     (grant.ticket ? `: ${grant.ticket}` : '');
   const subject = ascii(oneLine(subjectCore, 100));

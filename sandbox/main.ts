@@ -1,0 +1,110 @@
+/**
+ * `npm start`: the whole break-glass system on this machine.
+ *
+ * 1. moto (the AWS emulator) on 127.0.0.1:$MOTO_PORT (default 5000);
+ * 2. seeded with the table, topic, schedule group and the roles `Responder` and `Security`;
+ * 3. the Lambda handlers behind a local API on 127.0.0.1:$PORT (default 3000);
+ * 4. a schedule runner that fires expiry schedules when due, as EventBridge Scheduler would.
+ */
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { createApiServer, type ApiHandler } from './api-server.js';
+import { startMoto } from './moto.js';
+import { ScheduleRunner } from './schedule-runner.js';
+import { ACCOUNT, emulatorConfig, REGION, seed } from './seed.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    console.error(`${name} must be a TCP port number (0-65535), got "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const motoPort = port('MOTO_PORT', 5000);
+  const apiPort = port('PORT', 3000);
+  const profilesFile = resolve(process.env.PROFILES_FILE ?? join(root, 'config', 'profiles.json'));
+
+  const moto = await startMoto({ port: motoPort });
+  const shutdown = async (code: number) => {
+    await runner?.stop().catch(() => undefined);
+    server?.close();
+    await moto.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  let runner: ScheduleRunner | undefined;
+  let server: ReturnType<typeof createApiServer> | undefined;
+  try {
+    const seeded = await seed(moto.endpoint);
+    // The handlers read their configuration from the environment, exactly as in Lambda.
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'testing', // moto's dummy keys; the emulator checks no signature
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      TABLE_NAME: seeded.tableName,
+      TOPIC_ARN: seeded.topicArn,
+      SCHEDULE_GROUP: seeded.scheduleGroup,
+      EXPIRY_FUNCTION_ARN: seeded.expiryFunctionArn,
+      SCHEDULER_ROLE_ARN: seeded.schedulerRoleArn,
+      SECURITY_PRINCIPALS: process.env.SECURITY_PRINCIPALS ?? `arn:aws:iam::${ACCOUNT}:role/Security`,
+      PROFILES_FILE: profilesFile,
+    });
+    const load = async (name: string) => ((await import(`../functions/handlers/${name}.js`)) as { handler: ApiHandler }).handler;
+    const expiry = (await import('../functions/handlers/expire-grant.js')).handler;
+
+    const config = emulatorConfig(moto.endpoint);
+    runner = new ScheduleRunner({
+      client: new SchedulerClient(config),
+      groupName: seeded.scheduleGroup,
+      deliver: async (targetArn, input) => {
+        if (targetArn !== seeded.expiryFunctionArn) throw new Error(`unknown target ${targetArn}`);
+        await expiry(input as { grantId?: unknown }, {} as never);
+      },
+      onFired: (f) =>
+        console.log(`[scheduler] ${f.ok ? 'fired' : 'FAILED'} ${f.name} due ${f.dueAt.toISOString()} lag ${f.firedAt.getTime() - f.dueAt.getTime()}ms attempt ${f.attempt}${f.error ? ` ${f.error}` : ''}`),
+    });
+    runner.start();
+
+    server = createApiServer(
+      [
+        { method: 'POST', resource: '/grants', handler: await load('create-grant') },
+        { method: 'GET', resource: '/grants', handler: await load('list-grants') },
+        { method: 'GET', resource: '/grants/{id}', handler: await load('get-grant') },
+        { method: 'POST', resource: '/grants/{id}/revoke', handler: await load('revoke-grant') },
+        { method: 'GET', resource: '/profiles', handler: await load('list-profiles') },
+      ],
+      new IAMClient(config),
+      (line) => console.log(line),
+    );
+    await new Promise<void>((ok, fail) => {
+      server!.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRINUSE' ? new Error(`Port ${apiPort} on 127.0.0.1 is in use; set PORT to another port`) : e));
+      server!.listen(apiPort, '127.0.0.1', ok);
+    });
+    const address = server.address();
+    const actualApiPort = typeof address === 'object' && address ? address.port : apiPort;
+    console.log(`break-glass sandbox ready
+  emulator (moto): ${moto.endpoint}
+  API:             http://127.0.0.1:${actualApiPort}
+  profiles:        ${profilesFile}
+  table ${seeded.tableName} · topic ${seeded.topicArn} · schedule group ${seeded.scheduleGroup}
+  try: curl -s -H 'X-Local-Principal: arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice' http://127.0.0.1:${actualApiPort}/profiles
+Ctrl-C stops everything.`);
+  } catch (error) {
+    console.error(`sandbox failed to start: ${(error as Error).message}`);
+    await shutdown(1);
+  }
+}
+
+void main();

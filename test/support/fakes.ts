@@ -1,0 +1,154 @@
+/** In-memory implementations of the ports, with the same semantics as the adapters. */
+import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-event.js';
+import type { Alert } from '../../functions/domain/alert.js';
+import { ConcurrentUpdateError } from '../../functions/domain/errors.js';
+import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
+import type { AccessManager, ExpiryScheduler, GrantPage, GrantStore, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
+import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
+
+export class MemoryStore implements GrantStore {
+  readonly grants = new Map<string, Grant>();
+  readonly eventLog = new Map<string, AuditEvent[]>();
+  failNext: Partial<Record<'create' | 'append', Error>> = {};
+
+  async create(grant: Grant, event: NewAuditEvent): Promise<void> {
+    this.trip('create');
+    if (this.grants.has(grant.id)) throw new ConcurrentUpdateError('exists');
+    this.grants.set(grant.id, { ...grant, eventCount: 1 });
+    this.eventLog.set(grant.id, [{ ...event, grantId: grant.id, seq: 1 }]);
+  }
+
+  async append(grant: Grant, event: NewAuditEvent, changes: Partial<Grant> = {}): Promise<Grant> {
+    this.trip('append');
+    const stored = this.grants.get(grant.id);
+    if (!stored || stored.version !== grant.version) throw new ConcurrentUpdateError('version changed');
+    const next = { ...stored, ...changes, version: stored.version + 1, eventCount: stored.eventCount + 1 };
+    this.grants.set(grant.id, next);
+    this.eventLog.get(grant.id)!.push({ ...event, grantId: grant.id, seq: next.eventCount });
+    return next;
+  }
+
+  async get(id: string): Promise<Grant | undefined> {
+    return this.grants.get(id);
+  }
+
+  async events(id: string): Promise<AuditEvent[]> {
+    return [...(this.eventLog.get(id) ?? [])];
+  }
+
+  async list(query: { status?: GrantStatus; limit: number }): Promise<GrantPage> {
+    const all = [...this.grants.values()].filter((g) => !query.status || g.status === query.status).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return { grants: all.slice(0, query.limit) };
+  }
+
+  types(id: string): string[] {
+    return (this.eventLog.get(id) ?? []).map((e) => e.type);
+  }
+
+  private trip(op: 'create' | 'append'): void {
+    const error = this.failNext[op];
+    if (error) {
+      delete this.failNext[op];
+      throw error;
+    }
+  }
+}
+
+export class MemoryAccess implements AccessManager {
+  readonly policies = new Map<string, string>();
+  failAttach?: Error;
+  failDetach?: Error;
+  detachCalls = 0;
+
+  key(target: PolicyTarget, name: string): string {
+    return `${target.type}/${target.name}/${name}`;
+  }
+  async attach(target: PolicyTarget, name: string, document: string): Promise<void> {
+    if (this.failAttach) throw this.failAttach;
+    this.policies.set(this.key(target, name), document);
+  }
+  async detach(target: PolicyTarget, name: string): Promise<'detached' | 'absent'> {
+    this.detachCalls += 1;
+    if (this.failDetach) throw this.failDetach;
+    return this.policies.delete(this.key(target, name)) ? 'detached' : 'absent';
+  }
+}
+
+export class MemoryScheduler implements ExpiryScheduler {
+  readonly schedules = new Map<string, { expiresAt: string; grantId: string }>();
+  failSchedule?: Error;
+  async schedule(name: string, expiresAt: string, grantId: string): Promise<void> {
+    if (this.failSchedule) throw this.failSchedule;
+    this.schedules.set(name, { expiresAt, grantId });
+  }
+  async cancel(name: string): Promise<'deleted' | 'absent'> {
+    return this.schedules.delete(name) ? 'deleted' : 'absent';
+  }
+}
+
+export class MemoryNotifier implements Notifier {
+  readonly alerts: Alert[] = [];
+  fail?: Error;
+  async publish(alert: Alert): Promise<void> {
+    if (this.fail) throw this.fail;
+    this.alerts.push(alert);
+  }
+}
+
+export class ManualClock {
+  constructor(public current = new Date('2026-11-24T10:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export function fakePorts() {
+  let n = 0;
+  const ports = {
+    store: new MemoryStore(),
+    access: new MemoryAccess(),
+    scheduler: new MemoryScheduler(),
+    notifier: new MemoryNotifier(),
+    clock: new ManualClock(),
+    newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    log: { error: () => {}, warn: () => {}, info: () => {} },
+  } satisfies Ports;
+  return ports;
+}
+
+export const ACCOUNT = '123456789012';
+export const ALICE = `arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice`;
+export const ALICE_ID = 'AROAEXAMPLEROLEID1234:alice';
+export const BOB = `arn:aws:sts::${ACCOUNT}:assumed-role/Responder/bob`;
+export const BOB_ID = 'AROAEXAMPLEROLEID1234:bob';
+export const SECURITY = `arn:aws:sts::${ACCOUNT}:assumed-role/Security/sam`;
+export const MALLORY = `arn:aws:sts::${ACCOUNT}:assumed-role/Intern/mallory`;
+
+export function testProfiles(overrides: Record<string, unknown> = {}): ProfileSet {
+  return parseProfiles({
+    version: 1,
+    profiles: [
+      {
+        name: 'demo',
+        description: 'demo access',
+        owner: 'platform@example.com',
+        maxDurationMinutes: 120,
+        eligible: [`arn:aws:iam::${ACCOUNT}:role/Responder`],
+        statements: [{ sid: 'Read', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::logs/*'] }],
+        ...overrides,
+      },
+      {
+        name: 'db',
+        description: 'db access',
+        owner: 'dba@example.com',
+        maxDurationMinutes: 30,
+        eligible: [`arn:aws:iam::${ACCOUNT}:role/Responder`],
+        ticket: { required: true, pattern: '^INC-[0-9]+$' },
+        statements: [{ actions: ['rds:RebootDBInstance'], resources: ['arn:aws:rds:us-east-1:123456789012:db:prod'] }],
+      },
+    ],
+  });
+}
