@@ -1,0 +1,43 @@
+/** Runs `npm start`'s entry point as a child process on free ports, for end-to-end tests. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from '../../sandbox/moto.js';
+
+export interface SandboxProcess {
+  readonly api: string;
+  readonly moto: string;
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+export async function startSandbox(env: Record<string, string> = {}): Promise<SandboxProcess> {
+  const [motoPort, apiPort] = [await freePort(), await freePort()];
+  const child: ChildProcess = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'sandbox/main.ts'], {
+    env: { ...process.env, MOTO_PORT: String(motoPort), PORT: String(apiPort), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('sandbox ready')) {
+    if (child.exitCode !== null) throw new Error(`sandbox exited (${child.exitCode}):\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`sandbox not ready in 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    api: `http://127.0.0.1:${apiPort}`,
+    moto: `http://127.0.0.1:${motoPort}`,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
