@@ -93,7 +93,7 @@ describe('adapters are idempotent where the lifecycle needs it', () => {
   });
 
   it('reports an already-deleted schedule as absent', async () => {
-    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }));
     const adapter = new SchedulerAdapter({ groupName: 'g', targetArn: 'a', roleArn: 'r', awsSdkV3Client: new SchedulerClient({ region: 'us-east-1' }) });
     expect(await adapter.cancel('x')).toBe('absent');
   });

@@ -1,0 +1,43 @@
+/**
+ * `cdk synth` / `cdk deploy` entry point. Context (`-c key=value`):
+ * - `profiles`: path of the profile file (default `config/profiles.json`); validated here.
+ * - `alertEmail`: e-mail subscribed to the alert topic (optional).
+ * - `securityPrincipals`: comma-separated ARN patterns allowed to revoke any grant.
+ * - `allowBroadEligibility`: `true` to accept wildcard role/user names in eligibility.
+ * - `account`, `region`: target environment (default: the CLI's).
+ */
+import { App, Aspects } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadProfileFile } from './profiles.js';
+import { BreakGlassStatefulStack, BreakGlassStatelessStack } from './stacks.js';
+
+export function buildApp(app: App = new App()): { app: App; stateful: BreakGlassStatefulStack; stateless: BreakGlassStatelessStack } {
+  const ctx = (key: string): string | undefined => {
+    const value = app.node.tryGetContext(key);
+    return value === undefined || value === '' ? undefined : String(value);
+  };
+  const profiles = loadProfileFile(ctx('profiles') ?? 'config/profiles.json');
+  const account = ctx('account') ?? process.env.CDK_DEFAULT_ACCOUNT;
+  const region = ctx('region') ?? process.env.CDK_DEFAULT_REGION;
+  const env = account || region ? { ...(account ? { account } : {}), ...(region ? { region } : {}) } : undefined;
+  const alertEmail = ctx('alertEmail');
+  const securityPrincipals = (ctx('securityPrincipals') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+  const stateful = new BreakGlassStatefulStack(app, 'BreakGlassStateful', { ...(env ? { env } : {}), ...(alertEmail ? { alertEmail } : {}), description: 'break-glass: grants table, alert topic, dead-letter queue, audit bucket (retained)' });
+  const stateless = new BreakGlassStatelessStack(app, 'BreakGlassStateless', {
+    ...(env ? { env } : {}),
+    description: 'break-glass: functions, API, schedules, alarms',
+    table: stateful.table,
+    topic: stateful.topic,
+    expiryDeadLetterQueue: stateful.expiryDeadLetterQueue,
+    profiles,
+    securityPrincipals,
+    allowBroadEligibility: ctx('allowBroadEligibility') === 'true',
+  });
+  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  return { app, stateful, stateless };
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  buildApp().app.synth();
+}

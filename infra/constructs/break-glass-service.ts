@@ -1,0 +1,198 @@
+/**
+ * The stateless half: one function per handler, the IAM-authorized REST API, the schedule
+ * group and the role Scheduler uses, and the alarms. Everything here can be destroyed and
+ * redeployed without losing a record.
+ */
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  JsonSchemaType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestValidator,
+  RestApi,
+  type IModel,
+} from 'aws-cdk-lib/aws-apigateway';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import type { ProfileSet } from '../../functions/domain/profile.js';
+import { REASON_MAX, TICKET_MAX } from '../../functions/domain/requests.js';
+import { policyTargets } from '../profiles.js';
+import { BreakGlassFunction, TABLE_READ, TABLE_WRITE } from './breakglass-function.js';
+
+export interface BreakGlassServiceProps {
+  readonly table: ITable;
+  readonly topic: ITopic;
+  readonly expiryDeadLetterQueue: IQueue;
+  /** The profile file as read (inlined into the bundles) and as validated. */
+  readonly profiles: { readonly raw: unknown; readonly set: ProfileSet };
+  /** ARN patterns of the principals who may revoke any grant. @default none: only requesters revoke */
+  readonly securityPrincipals?: readonly string[];
+  /** Accept wildcard role/user names in eligibility (wider IAM write scope). @default false */
+  readonly allowBroadEligibility?: boolean;
+  /** @default 'breakglass' */
+  readonly scheduleGroupName?: string;
+  /** @default RetentionDays.ONE_YEAR */
+  readonly logRetention?: RetentionDays;
+  /** Stage throttling. @default { rateLimit: 10, burstLimit: 20 } */
+  readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+export class BreakGlassService extends Construct {
+  readonly api: RestApi;
+  readonly functions: Readonly<Record<'createGrant' | 'revokeGrant' | 'expireGrant' | 'getGrant' | 'listGrants' | 'listProfiles', BreakGlassFunction>>;
+  readonly schedulerRole: Role;
+
+  constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const targets = policyTargets(props.profiles.set, { allowBroadEligibility: props.allowBroadEligibility ?? false });
+    const groupName = props.scheduleGroupName ?? 'breakglass';
+    const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
+    const make = (name: string, handlerFile: string, description: string) =>
+      new BreakGlassFunction(this, name, { handlerFile, description, profiles: props.profiles.raw, logRetention });
+
+    // Functions
+    const expireGrant = make('ExpireGrant', 'expire-grant', 'break-glass: expire a grant (EventBridge Scheduler target)')
+      .useTable(props.table, TABLE_WRITE)
+      .useTopic(props.topic);
+    const createGrant = make('CreateGrant', 'create-grant', 'break-glass: POST /grants').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const revokeGrant = make('RevokeGrant', 'revoke-grant', 'break-glass: POST /grants/{id}/revoke').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const getGrant = make('GetGrant', 'get-grant', 'break-glass: GET /grants/{id}').useTable(props.table, TABLE_READ);
+    const listGrants = make('ListGrants', 'list-grants', 'break-glass: GET /grants').useTable(props.table, TABLE_READ);
+    const listProfiles = make('ListProfiles', 'list-profiles', 'break-glass: GET /profiles');
+    this.functions = { createGrant, revokeGrant, expireGrant, getGrant, listGrants, listProfiles };
+
+    // IAM writes: only inline policies, only on the entities some profile can match.
+    const policyWriters = [createGrant];
+    const policyRemovers = [createGrant, revokeGrant, expireGrant];
+    const entityStatement = (actions: string[], kind: 'roles' | 'users') =>
+      targets[kind].length ? [new PolicyStatement({ actions, resources: targets[kind] })] : [];
+    for (const f of policyWriters) {
+      for (const s of [...entityStatement(['iam:PutRolePolicy'], 'roles'), ...entityStatement(['iam:PutUserPolicy'], 'users')]) f.fn.addToRolePolicy(s);
+    }
+    for (const f of policyRemovers) {
+      for (const s of [...entityStatement(['iam:DeleteRolePolicy'], 'roles'), ...entityStatement(['iam:DeleteUserPolicy'], 'users')]) f.fn.addToRolePolicy(s);
+    }
+
+    // Scheduler: a dedicated group, and a role that may only invoke the expiry function.
+    const group = new CfnScheduleGroup(this, 'ScheduleGroup', { name: groupName });
+    this.schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'EventBridge Scheduler: invoke the break-glass expiry function, dead-letter failures',
+    });
+    this.schedulerRole.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [expireGrant.fn.functionArn] }));
+    props.expiryDeadLetterQueue.grantSendMessages(this.schedulerRole);
+    const scheduleArns = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*` });
+    createGrant
+      .addEnvironment('SCHEDULE_GROUP', groupName)
+      .addEnvironment('EXPIRY_FUNCTION_ARN', expireGrant.fn.functionArn)
+      .addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn)
+      .addEnvironment('EXPIRY_DLQ_ARN', props.expiryDeadLetterQueue.queueArn);
+    revokeGrant
+      .addEnvironment('SCHEDULE_GROUP', groupName)
+      .addEnvironment('EXPIRY_FUNCTION_ARN', expireGrant.fn.functionArn)
+      .addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn)
+      .addEnvironment('EXPIRY_DLQ_ARN', props.expiryDeadLetterQueue.queueArn);
+    createGrant.fn.addToRolePolicy(new PolicyStatement({ actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], resources: [scheduleArns] }));
+    revokeGrant.fn.addToRolePolicy(new PolicyStatement({ actions: ['scheduler:DeleteSchedule'], resources: [scheduleArns] }));
+    createGrant.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['iam:PassRole'], resources: [this.schedulerRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }),
+    );
+    createGrant.fn.node.addDependency(group);
+    for (const f of [createGrant, revokeGrant]) {
+      NagSuppressions.addResourceSuppressions(
+        f.fn.role!,
+        [{ id: 'AwsSolutions-IAM5', reason: 'Schedules are named by grant id at activation time; the permission is limited to the dedicated break-glass schedule group.', appliesTo: [{ regex: `/^Resource::arn:<AWS::Partition>:scheduler:.+:schedule\\/${groupName}\\/\\*$/` }] }],
+        true,
+      );
+    }
+    const security = (props.securityPrincipals ?? []).join(',');
+    revokeGrant.addEnvironment('SECURITY_PRINCIPALS', security);
+
+    // API: AWS_IAM on every method, validated bodies, throttled, access-logged.
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
+    this.api = new RestApi(this, 'Api', {
+      description: 'break-glass emergency access',
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: 'v1',
+        tracingEnabled: true,
+        throttlingRateLimit: props.throttling?.rateLimit ?? 10,
+        throttlingBurstLimit: props.throttling?.burstLimit ?? 20,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        metricsEnabled: true,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
+          caller: true, httpMethod: true, ip: true, protocol: true, requestTime: true, resourcePath: true, responseLength: true, status: true, user: true,
+        }),
+      },
+    });
+    const bodyValidator = new RequestValidator(this, 'BodyValidator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
+    const activationModel = this.api.addModel('Activation', {
+      contentType: 'application/json',
+      schema: {
+        type: JsonSchemaType.OBJECT,
+        required: ['profile', 'reason'],
+        additionalProperties: false,
+        properties: {
+          profile: { type: JsonSchemaType.STRING, minLength: 1, maxLength: 64 },
+          reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 },
+          durationMinutes: { type: JsonSchemaType.INTEGER, minimum: 1 },
+          ticket: { type: JsonSchemaType.STRING, maxLength: TICKET_MAX + 64 },
+        },
+      },
+    });
+    const revokeModel = this.api.addModel('Revocation', {
+      contentType: 'application/json',
+      schema: { type: JsonSchemaType.OBJECT, required: ['reason'], additionalProperties: false, properties: { reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 } } },
+    });
+    const withBody = (model: IModel) => ({ requestValidator: bodyValidator, requestModels: { 'application/json': model } });
+    const integration = (f: BreakGlassFunction) => new LambdaIntegration(f.fn);
+
+    const grants = this.api.root.addResource('grants');
+    grants.addMethod('POST', integration(createGrant), withBody(activationModel));
+    grants.addMethod('GET', integration(listGrants));
+    const grant = grants.addResource('{id}');
+    grant.addMethod('GET', integration(getGrant));
+    grant.addResource('revoke').addMethod('POST', integration(revokeGrant), withBody(revokeModel));
+    this.api.root.addResource('profiles').addMethod('GET', integration(listProfiles));
+
+    NagSuppressions.addResourceSuppressions(
+      this.api,
+      [
+        { id: 'AwsSolutions-COG4', reason: 'Callers are IAM principals (AWS_IAM/SigV4 on every method); break-glass must not depend on a Cognito user pool during an outage.' },
+        { id: 'AwsSolutions-APIG3', reason: 'Every method requires SigV4 and stage throttling limits abuse; a WAF web ACL can be attached by the deploying team (README, Deploy).' },
+        { id: 'AwsSolutions-IAM4', reason: 'The API Gateway CloudWatch role uses the AWS-managed AmazonAPIGatewayPushToCloudWatchLogs policy, the documented way to enable execution logs.', appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'] },
+      ],
+      true,
+    );
+
+    // Alarms, published to the alert topic.
+    const alarmAction = new SnsAction(props.topic);
+    const alarm = (name: string, description: string, metric: IMetric) => {
+      const a = new Alarm(this, name, { metric, threshold: 1, evaluationPeriods: 1, comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: TreatMissingData.NOT_BREACHING, alarmDescription: description });
+      a.addAlarmAction(alarmAction);
+      return a;
+    };
+    alarm('ExpiryErrors', 'break-glass: the expiry function failed; a grant may be past expiry and still attached (its policy condition still denies use).', expireGrant.fn.metricErrors({ period: Duration.minutes(1) }));
+    alarm('ExpiryDeadLetters', 'break-glass: an expiry exhausted its retries and was dead-lettered; detach the policy by hand (README, Operations).', props.expiryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }));
+    alarm('Api5xx', 'break-glass: the API answered 5xx.', this.api.metricServerError({ period: Duration.minutes(1) }));
+    alarm('ActivationErrors', 'break-glass: the activation function crashed.', createGrant.fn.metricErrors({ period: Duration.minutes(1) }));
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'break-glass API endpoint (SigV4-signed requests)' });
+  }
+}

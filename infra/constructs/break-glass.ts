@@ -1,0 +1,51 @@
+/**
+ * The whole system as one construct, for teams that embed break-glass in their own CDK app:
+ *
+ * ```ts
+ * const profiles = loadProfileFile('breakglass-profiles.json');
+ * new BreakGlass(this, 'BreakGlass', { profiles, alertEmail: 'security@example.com' });
+ * ```
+ */
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ProfileSet } from '../../functions/domain/profile.js';
+import { BreakGlassService } from './break-glass-service.js';
+import { BreakGlassState } from './break-glass-state.js';
+
+export interface BreakGlassProps {
+  /** The profile file as read and as validated (see `loadProfileFile`). */
+  readonly profiles: { readonly raw: unknown; readonly profiles: ProfileSet };
+  /** @default no e-mail subscription */
+  readonly alertEmail?: string;
+  /** @default none */
+  readonly securityPrincipals?: readonly string[];
+  /** @default false */
+  readonly allowBroadEligibility?: boolean;
+  /** @default RetentionDays.ONE_YEAR */
+  readonly logRetention?: RetentionDays;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class BreakGlass extends Construct {
+  readonly state: BreakGlassState;
+  readonly service: BreakGlassService;
+
+  constructor(scope: Construct, id: string, props: BreakGlassProps) {
+    super(scope, id);
+    this.state = new BreakGlassState(this, 'State', {
+      ...(props.alertEmail ? { alertEmail: props.alertEmail } : {}),
+      ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
+    });
+    this.service = new BreakGlassService(this, 'Service', {
+      table: this.state.table,
+      topic: this.state.topic,
+      expiryDeadLetterQueue: this.state.expiryDeadLetterQueue,
+      profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
+      ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
+      ...(props.allowBroadEligibility !== undefined ? { allowBroadEligibility: props.allowBroadEligibility } : {}),
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+    });
+  }
+}

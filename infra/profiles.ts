@@ -1,0 +1,55 @@
+/**
+ * Reads and validates the profile file at synth time (an invalid profile fails `cdk synth`),
+ * and derives from it the only IAM entities the functions may put policies on.
+ */
+import { readFileSync } from 'node:fs';
+import { ProfileConfigError } from '../functions/domain/errors.js';
+import { parseProfiles, type ProfileSet } from '../functions/domain/profile.js';
+
+export function loadProfileFile(path: string): { raw: unknown; profiles: ProfileSet } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ProfileConfigError(`Cannot read the profile file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return { raw, profiles: parseProfiles(raw, path) };
+}
+
+export interface PolicyTargets {
+  /** `arn:aws:iam::<acct>:role/<name>` patterns the grants may be attached to. */
+  readonly roles: string[];
+  /** `arn:aws:iam::<acct>:user/<name>` patterns. */
+  readonly users: string[];
+}
+
+/**
+ * The IAM roles and users some profile's eligibility can match: the resources of the
+ * functions' `iam:Put*Policy` / `iam:Delete*Policy` permissions. A session pattern
+ * (`sts:...:assumed-role/R/s`) becomes its role (`iam:...:role/R`).
+ *
+ * A wildcard in a role or user *name* would let the functions write policies on many
+ * entities; it is refused unless the team opts in with `allowBroadEligibility`.
+ */
+export function policyTargets(profiles: ProfileSet, options: { allowBroadEligibility?: boolean } = {}): PolicyTargets {
+  const roles = new Set<string>();
+  const users = new Set<string>();
+  const broad: string[] = [];
+  for (const profile of profiles.profiles) {
+    for (const pattern of profile.eligible) {
+      const session = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(pattern);
+      const entity = session ? { kind: 'role', arn: `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`, name: session[3]! } : undefined;
+      const direct = /^arn:[\w-]+:iam::\d{12}:(role|user)\/(.+)$/.exec(pattern);
+      const target = entity ?? (direct ? { kind: direct[1]!, arn: pattern, name: direct[2]! } : undefined);
+      if (!target) continue;
+      if (/[*?]/.test(target.name)) broad.push(`profile "${profile.name}": ${pattern}`);
+      (target.kind === 'role' ? roles : users).add(target.arn);
+    }
+  }
+  if (broad.length > 0 && !options.allowBroadEligibility) {
+    throw new ProfileConfigError(
+      `These eligibility patterns use a wildcard in a role or user name, so the break-glass functions could write policies on every entity they match:\n  - ${broad.join('\n  - ')}\nName the roles/users, or opt in with: cdk synth -c allowBroadEligibility=true`,
+    );
+  }
+  return { roles: [...roles].sort(), users: [...users].sort() };
+}

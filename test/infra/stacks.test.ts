@@ -1,0 +1,234 @@
+/**
+ * Security properties of the synthesized templates. Each assertion is about a property that
+ * matters (who may do what, encryption, retention, authorization), so breaking the property
+ * breaks the test.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ProfileConfigError } from '../../functions/domain/errors.js';
+import { buildApp } from '../../infra/app.js';
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+
+let stateful: Template;
+let stateless: Template;
+let nagErrors: string[];
+
+function app(context: Record<string, unknown> = {}) {
+  return buildApp(new App({ context: { account: '123456789012', region: 'eu-west-1', securityPrincipals: 'arn:aws:iam::123456789012:role/Security', ...context } }));
+}
+
+/** The policy statements of the role of each function, keyed by the function's construct id. */
+function functionPolicies(template: Template): Record<string, Statement[]> {
+  const roles = template.findResources('AWS::IAM::Role', { Properties: { Path: '/breakglass/' } });
+  const policies = template.findResources('AWS::IAM::Policy');
+  const out: Record<string, Statement[]> = {};
+  for (const roleId of Object.keys(roles)) {
+    const name = /Service(\w+?)Role/.exec(roleId)?.[1] ?? roleId;
+    out[name] = Object.values(policies)
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+  }
+  return out;
+}
+
+beforeAll(() => {
+  const built = app();
+  stateful = Template.fromStack(built.stateful);
+  stateless = Template.fromStack(built.stateless);
+  nagErrors = [built.stateful, built.stateless].flatMap((stack) =>
+    Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')).map((e) => `${e.id}: ${String(e.entry.data).slice(0, 160)}`),
+  );
+});
+
+describe('least privilege', () => {
+  it('gives each of the six functions its own role', () => {
+    expect(Object.keys(functionPolicies(stateless)).sort()).toEqual(['CreateGrant', 'ExpireGrant', 'GetGrant', 'ListGrants', 'ListProfiles', 'RevokeGrant']);
+  });
+
+  it('lets no function hold iam:*, "*" actions, or create users and keys', () => {
+    for (const [fn, statements] of Object.entries(functionPolicies(stateless))) {
+      for (const action of statements.flatMap(actionsOf)) {
+        expect(action, fn).not.toMatch(/^(\*|iam:\*|iam:Create(User|AccessKey|LoginProfile)|iam:Attach.*|dynamodb:\*|dynamodb:DeleteItem|dynamodb:BatchWriteItem)$/);
+      }
+    }
+  });
+
+  it('limits "*" resources to X-Ray, which has no resource-level permissions', () => {
+    for (const [fn, statements] of Object.entries(functionPolicies(stateless))) {
+      for (const s of statements.filter((s) => resourcesOf(s).includes('*'))) {
+        expect(actionsOf(s).every((a) => a.startsWith('xray:')), `${fn}: ${JSON.stringify(s)}`).toBe(true);
+      }
+    }
+  });
+
+  it('lets only activation put policies, and only on the roles the profiles name', () => {
+    const iamStatements = Object.fromEntries(
+      Object.entries(functionPolicies(stateless)).map(([fn, st]) => [fn, st.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:') && a !== 'iam:PassRole'))]),
+    );
+    expect(iamStatements.CreateGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
+    expect(iamStatements.ExpireGrant!.flatMap(actionsOf)).toEqual(['iam:DeleteRolePolicy']);
+    expect(iamStatements.RevokeGrant!.flatMap(actionsOf)).toEqual(['iam:DeleteRolePolicy']);
+    for (const fn of ['GetGrant', 'ListGrants', 'ListProfiles']) expect(iamStatements[fn]).toEqual([]);
+    const roles = ['arn:aws:iam::123456789012:role/OnCallDBA', 'arn:aws:iam::123456789012:role/Responder'];
+    for (const s of Object.values(iamStatements).flat()) expect(resourcesOf(s).sort()).toEqual(roles);
+  });
+
+  it('derives the IAM resources from the profile file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-infra-'));
+    const file = join(dir, 'profiles.json');
+    const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
+    profiles.profiles = [{ ...profiles.profiles[0], eligible: ['arn:aws:sts::123456789012:assumed-role/Medic/alice', 'arn:aws:iam::123456789012:user/ops'] }];
+    writeFileSync(file, JSON.stringify(profiles));
+    const statements = functionPolicies(Template.fromStack(app({ profiles: file }).stateless)).CreateGrant!;
+    const put = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
+    expect(put('iam:PutRolePolicy')).toEqual(['arn:aws:iam::123456789012:role/Medic']);
+    expect(put('iam:PutUserPolicy')).toEqual(['arn:aws:iam::123456789012:user/ops']);
+  });
+
+  it('refuses wildcard role names in eligibility unless the team opts in', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-infra-'));
+    const file = join(dir, 'profiles.json');
+    const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
+    profiles.profiles = [{ ...profiles.profiles[0], eligible: ['arn:aws:iam::123456789012:role/*'] }];
+    writeFileSync(file, JSON.stringify(profiles));
+    expect(() => app({ profiles: file })).toThrowError(/allowBroadEligibility=true/);
+    const statements = functionPolicies(Template.fromStack(app({ profiles: file, allowBroadEligibility: 'true' }).stateless)).CreateGrant!;
+    expect(statements.filter((s) => actionsOf(s).includes('iam:PutRolePolicy')).flatMap(resourcesOf)).toEqual(['arn:aws:iam::123456789012:role/*']);
+  });
+
+  it('fails synth on an invalid profile', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-infra-'));
+    const file = join(dir, 'profiles.json');
+    const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
+    profiles.profiles[0].statements = [{ actions: ['*'], resources: ['*'] }];
+    writeFileSync(file, JSON.stringify(profiles));
+    expect(() => app({ profiles: file })).toThrowError(ProfileConfigError);
+    expect(() => app({ profiles: file })).toThrowError(/over-broad/);
+  });
+
+  it('keeps DynamoDB access to the grants table, without deletes; read functions only read', () => {
+    const policies = functionPolicies(stateless);
+    const dynamo = (fn: string) => policies[fn]!.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:'))).flatMap(actionsOf).sort();
+    for (const fn of ['CreateGrant', 'RevokeGrant', 'ExpireGrant']) {
+      expect(dynamo(fn)).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    }
+    for (const fn of ['GetGrant', 'ListGrants']) expect(dynamo(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(dynamo('ListProfiles')).toEqual([]);
+  });
+
+  it('lets only activation and revocation touch schedules, in the break-glass group only', () => {
+    const policies = functionPolicies(stateless);
+    const scheduler = (fn: string) => policies[fn]!.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
+    expect(scheduler('CreateGrant').flatMap(actionsOf).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
+    expect(scheduler('RevokeGrant').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
+    expect(scheduler('ExpireGrant')).toEqual([]);
+    expect(JSON.stringify(scheduler('CreateGrant')[0]!.Resource)).toContain(':schedule/breakglass/*');
+    const passRole = policies.CreateGrant!.find((s) => actionsOf(s).includes('iam:PassRole'))!;
+    expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+  });
+
+  it('lets the Scheduler role only invoke the expiry function and dead-letter', () => {
+    const roles = stateless.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })]) } } });
+    const [roleId] = Object.keys(roles);
+    const statements = Object.values(stateless.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const invoke = statements.find((s) => actionsOf(s).includes('lambda:InvokeFunction'))!;
+    expect(resourcesOf(invoke)).toHaveLength(1);
+    expect(JSON.stringify(invoke.Resource)).toMatch(/ServiceExpireGrantFunction/);
+    expect(statements.flatMap(actionsOf).sort()).toEqual(['lambda:InvokeFunction', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+  });
+});
+
+describe('API', () => {
+  it('requires AWS_IAM on every method', () => {
+    const methods = Object.values(stateless.findResources('AWS::ApiGateway::Method'));
+    expect(methods.length).toBe(5);
+    for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('validates bodies, throttles the stage, logs access and traces', () => {
+    stateless.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
+    stateless.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RequestModels: { 'application/json': Match.anyValue() }, RequestValidatorId: Match.anyValue() });
+    stateless.hasResourceProperties('AWS::ApiGateway::Stage', {
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('caller') },
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 })]),
+    });
+  });
+
+  it('runs every function on Node.js 22, ARM64, traced, with a retained log group', () => {
+    const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(6);
+    for (const f of functions) {
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(f.Properties.LoggingConfig.LogGroup).toBeDefined();
+    }
+    const logGroups = Object.values(stateless.findResources('AWS::Logs::LogGroup'));
+    for (const g of logGroups) expect(g.Properties.RetentionInDays).toBe(365);
+  });
+
+  it('raises alarms on expiry errors, dead letters, API 5xx and activation errors, to the topic', () => {
+    const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['5XXError', 'ApproximateNumberOfMessagesVisible', 'Errors', 'Errors']);
+    for (const a of alarms) expect(JSON.stringify(a.Properties.AlarmActions)).toMatch(/Alerts/);
+  });
+
+  it('outputs the endpoint, topic and table', () => {
+    expect(Object.keys(stateless.findOutputs('*')).join()).toMatch(/ApiUrl/);
+    expect(Object.keys(stateful.findOutputs('*'))).toEqual(expect.arrayContaining(['AuditBucketName', 'TableName', 'TopicArn']));
+  });
+});
+
+describe('stateful resources', () => {
+  it('keeps the table: PITR, deletion protection, encryption, retained', () => {
+    stateful.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true, SSESpecification: { SSEEnabled: true }, BillingMode: 'PAY_PER_REQUEST' }),
+    });
+  });
+
+  it('encrypts the topic with a rotating key and lets only break-glass roles and alarms publish', () => {
+    stateful.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    stateful.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    stateful.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'OnlyBreakGlassPublishes', Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:PrincipalIsAWSService': 'false' }, ArnNotLike: { 'aws:PrincipalArn': Match.anyValue() } } }),
+        ]),
+      },
+    });
+    const deny = JSON.stringify(stateful.findResources('AWS::SNS::TopicPolicy'));
+    expect(deny).toContain(':role/breakglass/*');
+  });
+
+  it('encrypts the dead-letter queue and requires TLS', () => {
+    stateful.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    stateful.hasResourceProperties('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+  });
+
+  it('keeps the audit bucket encrypted, versioned, private, TLS-only and retained', () => {
+    const buckets = stateful.findResources('AWS::S3::Bucket', { Properties: { LoggingConfiguration: Match.anyValue() } });
+    const [bucket] = Object.values(buckets);
+    expect(bucket!.DeletionPolicy).toBe('Retain');
+    expect(bucket!.Properties).toMatchObject({
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    stateful.hasResourceProperties('AWS::S3::BucketPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+  });
+});
+
+describe('cdk-nag', () => {
+  it('has no AwsSolutions finding that is not acknowledged with a reason', () => {
+    expect(nagErrors).toEqual([]);
+  });
+});
