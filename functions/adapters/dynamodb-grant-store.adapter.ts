@@ -15,7 +15,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand,
 import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
 import { ConcurrentUpdateError, ValidationError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
-import type { GrantPage, GrantStore } from '../domain/ports.js';
+import type { ControlStore, FreezeState, GrantPage, GrantStore } from '../domain/ports.js';
 
 export const GSI_BY_STATUS = 'byStatus';
 export const GSI_BY_CREATED = 'byCreated';
@@ -102,6 +102,26 @@ export class DynamoGrantStore implements GrantStore {
     return events;
   }
 
+  async active(): Promise<Grant[]> {
+    const grants: Grant[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: GSI_BY_STATUS,
+          KeyConditionExpression: '#status = :active',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':active': 'ACTIVE' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      grants.push(...(page.Items ?? []).map(toGrant));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return grants;
+  }
+
   async list(query: { status?: GrantStatus; limit: number; nextToken?: string }): Promise<GrantPage> {
     const byStatus = query.status !== undefined;
     const page = await this.doc.send(
@@ -165,4 +185,61 @@ function toGrant(item: Record<string, unknown>): Grant {
 function toEvent(item: Record<string, unknown>): AuditEvent {
   const { pk: _pk, sk: _sk, ...event } = item;
   return event as unknown as AuditEvent;
+}
+
+const FREEZE_KEY = { pk: 'CONTROL#FREEZE', sk: 'STATE' };
+
+/**
+ * The kill switch, in the same table: one state item, and one immutable history item per
+ * change (`CONTROL#FREEZE` / `EVENT#<version>`), written together in a transaction.
+ */
+export class DynamoControlStore implements ControlStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+
+  constructor(options: DynamoGrantStoreOptions) {
+    this.table = options.tableName;
+    const client = options.awsSdkV3Client ?? new DynamoDBClient(options.clientConfig ?? {});
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async freezeState(): Promise<FreezeState> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: FREEZE_KEY, ConsistentRead: true }));
+    if (!Item) return { all: false, profiles: [], version: 0 };
+    const { pk: _pk, sk: _sk, ...state } = Item;
+    return state as FreezeState;
+  }
+
+  async setFreeze(next: Omit<FreezeState, 'version'>, expectedVersion: number): Promise<FreezeState> {
+    const state: FreezeState = { ...next, version: expectedVersion + 1 };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...FREEZE_KEY, ...state },
+                ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#version = :expected',
+                ...(expectedVersion === 0 ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': expectedVersion } }),
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: { pk: FREEZE_KEY.pk, sk: `EVENT#${String(state.version).padStart(6, '0')}`, type: 'FREEZE_CHANGED', ...state },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed')) {
+        throw new ConcurrentUpdateError('The freeze state changed meanwhile; read it again', { cause: error });
+      }
+      throw error;
+    }
+    return state;
+  }
 }

@@ -6,6 +6,7 @@ import {
   FlexibleTimeWindowMode,
   ResourceNotFoundException,
   SchedulerClient,
+  UpdateScheduleCommand,
   type SchedulerClientConfig,
 } from '@aws-sdk/client-scheduler';
 import type { ExpiryScheduler } from '../domain/ports.js';
@@ -33,8 +34,16 @@ export class SchedulerAdapter implements ExpiryScheduler {
   }
 
   async schedule(name: string, expiresAt: string, grantId: string): Promise<void> {
-    await this.client.send(
-      new CreateScheduleCommand({
+    await this.client.send(new CreateScheduleCommand({ ...this.definition(name, expiresAt, grantId), ClientToken: grantId }));
+  }
+
+  /** UpdateSchedule replaces the whole definition, so the same one is sent with the new time. */
+  async reschedule(name: string, expiresAt: string, grantId: string): Promise<void> {
+    await this.client.send(new UpdateScheduleCommand(this.definition(name, expiresAt, grantId)));
+  }
+
+  private definition(name: string, expiresAt: string, grantId: string) {
+    return {
         Name: name,
         GroupName: this.options.groupName,
         // at() takes local date-time without zone; the zone is given separately.
@@ -43,7 +52,6 @@ export class SchedulerAdapter implements ExpiryScheduler {
         FlexibleTimeWindow: { Mode: FlexibleTimeWindowMode.OFF },
         ActionAfterCompletion: ActionAfterCompletion.DELETE,
         Description: `break-glass expiry of grant ${grantId}`,
-        ClientToken: grantId,
         Target: {
           Arn: this.options.targetArn,
           RoleArn: this.options.roleArn,
@@ -51,8 +59,7 @@ export class SchedulerAdapter implements ExpiryScheduler {
           RetryPolicy: EXPIRY_RETRY_POLICY,
           ...(this.options.deadLetterArn ? { DeadLetterConfig: { Arn: this.options.deadLetterArn } } : {}),
         },
-      }),
-    );
+    };
   }
 
   async cancel(name: string): Promise<'deleted' | 'absent'> {

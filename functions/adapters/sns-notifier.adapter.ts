@@ -15,9 +15,18 @@ export class SnsNotifier implements Notifier {
       new PublishCommand({
         TopicArn: this.options.topicArn,
         Subject: alert.subject,
-        Message: alert.body,
+        // One message, a form per protocol: text for e-mail/SMS, Chatbot JSON for chat (HTTPS), structured JSON for machines.
+        MessageStructure: 'json',
+        Message: JSON.stringify({
+          default: alert.body,
+          email: alert.body,
+          ...(alert.chat ? { https: JSON.stringify(alert.chat) } : {}),
+          ...(alert.machine ? { sqs: JSON.stringify(alert.machine), lambda: JSON.stringify(alert.machine), 'email-json': JSON.stringify(alert.machine) } : {}),
+        }),
         MessageAttributes: Object.fromEntries(
-          Object.entries(alert.attributes).map(([key, value]) => [key, { DataType: 'String', StringValue: value }]),
+          Object.entries(alert.attributes)
+            .filter(([, value]) => value !== undefined && value !== '')
+            .map(([key, value]) => [key, { DataType: 'String', StringValue: String(value) }]),
         ),
       }),
     );

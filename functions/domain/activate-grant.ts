@@ -1,8 +1,9 @@
 /**
  * Activation: an on-call engineer asks for one profile's access, for a bounded time.
  *
- * 1. validate — profile exists, caller eligible (else DENIED: recorded + announced), reason,
- *    ticket, duration;
+ * 1. validate — profile exists, caller eligible and activations not frozen (else DENIED:
+ *    recorded + announced), reason, ticket, duration; an ACTIVE grant of the same profile for
+ *    the same person is returned instead of stacking a second policy; limits;
  * 2. record — the PENDING grant and its REQUESTED event, before IAM is touched;
  * 3. attach — the inline policy built from the profile alone, guarded by expiry time and,
  *    for a shared role, by the caller's session;
@@ -13,12 +14,12 @@
  * as FAILED with the step that failed, announced, and answered with a 503.
  */
 import type { NewAuditEvent } from './audit-event.js';
-import { NotEligibleError, ProfileNotFoundError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
+import { FrozenError, LimitExceededError, NotEligibleError, ProfileNotFoundError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
 import { expiryFrom, isoSeconds, policyNameFor, type Grant } from './grant.js';
-import { buildGrantPolicy, serializePolicy } from './policy-builder.js';
+import { buildGrantPolicy, guardsFor, serializePolicy, summarizeGrants } from './policy-builder.js';
 import { findProfile, type Profile, type ProfileSet } from './profile.js';
 import { parsePrincipalArn, principalMatchesAny, type Principal } from './principal.js';
-import type { PolicyTarget, Ports } from './ports.js';
+import type { FreezeState, PolicyTarget, Ports } from './ports.js';
 import { activationRequestSchema, checkReason, parseRequest, TICKET_MAX } from './requests.js';
 import { announce, describeError, recordFailure } from './lifecycle.js';
 
@@ -36,8 +37,20 @@ export interface ActivationInput {
   readonly requestId?: string;
 }
 
+/** Deployment-wide rules for activation (configuration, not profile data). */
+export interface ActivationRules {
+  /** Profiles frozen by configuration (`FROZEN_PROFILES`); `*` freezes all. */
+  readonly frozenByConfig: readonly string[];
+  /** At most this many ACTIVE grants per principal. */
+  readonly maxActivePerPrincipal: number;
+}
+
+export const DEFAULT_RULES: ActivationRules = { frozenByConfig: [], maxActivePerPrincipal: 3 };
+
 export interface ActivationResult {
   readonly grant: Grant;
+  /** True when an ACTIVE grant of this profile for this caller already existed and is returned instead. */
+  readonly existing?: boolean;
   /** Things that went wrong without taking the access away (e.g. the alert could not be sent). */
   readonly warnings: readonly string[];
 }
@@ -45,7 +58,14 @@ export interface ActivationResult {
 /** Default duration when the request names none: an hour, or the profile's maximum if shorter. */
 export const DEFAULT_DURATION_MINUTES = 60;
 
-export async function activateGrant(ports: Ports, profiles: ProfileSet, input: ActivationInput): Promise<ActivationResult> {
+/** Why activations of this profile are frozen, or undefined. */
+export function frozenReason(profile: string, state: FreezeState, frozenByConfig: readonly string[]): string | undefined {
+  if (frozenByConfig.includes('*') || frozenByConfig.includes(profile)) return 'frozen by configuration (FROZEN_PROFILES)';
+  if (state.all || state.profiles.includes(profile)) return `frozen by ${state.by ?? 'security'}${state.reason ? `: ${state.reason}` : ''}`;
+  return undefined;
+}
+
+export async function activateGrant(ports: Ports, profiles: ProfileSet, input: ActivationInput, rules: ActivationRules = DEFAULT_RULES): Promise<ActivationResult> {
   // 1. validate
   const request = parseRequest(activationRequestSchema, input.body);
   const profile = findProfile(profiles, request.profile);
@@ -54,8 +74,13 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
   const principal = parsePrincipalArn(input.caller.arn);
   const now = ports.clock.now();
   if (!principal || !principalMatchesAny(profile.eligible, principal)) {
-    const grantId = await recordDenial(ports, profile, input, now, principal);
+    const grantId = await recordDenial(ports, profile, input, now, principal, principal ? 'not in the profile\'s eligible principals' : 'the caller is not an IAM role session or user');
     throw new NotEligibleError(`${input.caller.arn} is not eligible for profile "${profile.name}". This attempt was recorded and announced.`, grantId);
+  }
+  const frozen = frozenReason(profile.name, await ports.control.freezeState(), rules.frozenByConfig);
+  if (frozen) {
+    const grantId = await recordDenial(ports, profile, input, now, principal, `activations are ${frozen}`);
+    throw new FrozenError(`Activations of "${profile.name}" are ${frozen}. Ask security to unfreeze. This attempt was recorded and announced.`, grantId);
   }
   const userId = sessionUserId(principal, input.caller.userId);
   const reason = checkReason(request.reason);
@@ -63,6 +88,18 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
   const durationMinutes = request.durationMinutes ?? Math.min(DEFAULT_DURATION_MINUTES, profile.maxDurationMinutes);
   if (durationMinutes < 1 || durationMinutes > profile.maxDurationMinutes) {
     throw new ValidationError(`durationMinutes must be between 1 and ${profile.maxDurationMinutes} for profile "${profile.name}"`);
+  }
+
+  const active = await ports.store.active();
+  const mine = active.filter((g) => g.principalArn === principal.arn);
+  const same = mine.find((g) => g.profile === profile.name);
+  if (same) return { grant: same, existing: true, warnings: [`You already hold an ACTIVE "${profile.name}" grant until ${same.expiresAt}; it is returned instead of a second one. To get more time: POST /grants/${same.id}/extend.`] };
+  if (mine.length >= rules.maxActivePerPrincipal) {
+    throw new LimitExceededError(`You already hold ${mine.length} ACTIVE grants (the limit is ${rules.maxActivePerPrincipal}); revoke one you no longer need first`);
+  }
+  const ofProfile = active.filter((g) => g.profile === profile.name).length;
+  if (ofProfile >= profile.maxActiveGrants) {
+    throw new LimitExceededError(`Profile "${profile.name}" already has ${ofProfile} ACTIVE grants (its limit is ${profile.maxActiveGrants})`);
   }
 
   // 2. record
@@ -84,6 +121,9 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
     expiresAt,
     policyName: policyNameFor(id),
     scheduleName: id,
+    ...(userId ? { sessionUserId: userId } : {}),
+    grants: summarizeGrants(profile),
+    extensions: 0,
     version: 0,
     eventCount: 0,
     ...(input.requestId ? { requestId: input.requestId } : {}),
@@ -93,7 +133,7 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
   grant = { ...grant, eventCount: 1 };
 
   // 3. attach
-  const policy = serializePolicy(buildGrantPolicy(profile, { expiresAt, ...(userId ? { userId } : {}) }));
+  const policy = serializePolicy(buildGrantPolicy(profile, { expiresAt, ...(userId ? { userId } : {}), ...guardsFor(profile) }));
   try {
     await ports.access.attach(target, grant.policyName, policy);
   } catch (error) {
@@ -155,7 +195,7 @@ function sessionUserId(principal: Principal, userId: string | undefined): string
 }
 
 /** A denied attempt is a security event: a DENIED grant with its event, announced. */
-async function recordDenial(ports: Ports, profile: Profile, input: ActivationInput, now: Date, principal: Principal | undefined): Promise<string> {
+async function recordDenial(ports: Ports, profile: Profile, input: ActivationInput, now: Date, principal: Principal | undefined, why: string): Promise<string> {
   const id = ports.newId();
   const body = input.body as { reason?: unknown; ticket?: unknown; durationMinutes?: unknown };
   const durationMinutes = typeof body.durationMinutes === 'number' && Number.isInteger(body.durationMinutes) && body.durationMinutes > 0 ? Math.min(body.durationMinutes, 100_000) : 0;
@@ -186,7 +226,7 @@ async function recordDenial(ports: Ports, profile: Profile, input: ActivationInp
     reason: grant.reason,
     outcome: 'FAILURE',
     ...(input.requestId ? { requestId: input.requestId } : {}),
-    details: { why: principal ? 'not in the profile\'s eligible principals' : 'the caller is not an IAM role session or user' },
+    details: { why },
   };
   try {
     await ports.store.create(grant, event);

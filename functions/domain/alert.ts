@@ -5,16 +5,26 @@
 import { severityOf, type EventType, type NewAuditEvent, type Severity } from './audit-event.js';
 import type { Grant } from './grant.js';
 
+/** Events about the system rather than one grant (the kill switch). */
+export type ControlEventType = 'FROZEN' | 'UNFROZEN';
+
 export interface Alert {
   /** At most 100 printable ASCII characters (SNS e-mail subject limit). */
   readonly subject: string;
+  /** Plain text, for e-mail and SMS. */
   readonly body: string;
+  /** AWS Chatbot custom-notification form, for chat channels (HTTPS subscriptions). */
+  readonly chat?: unknown;
+  /** Structured form for machines (SQS, Lambda subscriptions). */
+  readonly machine?: Record<string, unknown>;
+  /** SNS message attributes, for subscription filter policies. */
   readonly attributes: {
-    readonly eventType: EventType;
+    readonly eventType: EventType | ControlEventType;
     readonly profile: string;
     readonly principal: string;
     readonly severity: Severity;
     readonly grantId: string;
+    readonly owner?: string;
   };
 }
 
@@ -29,6 +39,8 @@ const HEADLINE: Record<EventType, (who: string, profile: string) => string> = {
   EXPIRY_FAILED: (w, p) => `EXPIRY FAILED: ${p} of ${w} still attached`,
   REVOKED: (w, p) => `${p} of ${w} revoked`,
   REVOKE_FAILED: (w, p) => `REVOKE FAILED: ${p} of ${w} still attached`,
+  EXTENDED: (w, p) => `${w} extended ${p}`,
+  EXTEND_FAILED: (w, p) => `${w} FAILED to extend ${p}`,
   ALERT_FAILED: (w, p) => `an alert about ${p} of ${w} was not delivered`,
 };
 
@@ -52,7 +64,8 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
   const tag = severity === 'INFO' ? '[break-glass]' : `[break-glass ${severity}]`;
   const subjectCore = `${tag} ${HEADLINE[event.type](who(grant.principalArn), grant.profile)}` +
     (event.type === 'ACTIVATED' || event.type === 'DENIED' ? ` for ${grant.durationMinutes}m` : '') +
-    (grant.ticket ? `: ${grant.ticket}` : '');
+    (grant.ticket ? `: ${grant.ticket}` : '') +
+    (event.type === 'ACTIVATED' || event.type === 'DENIED' ? `${grant.ticket ? ' ' : ': '}${oneLine(grant.reason, 100)}` : '');
   const subject = ascii(oneLine(subjectCore, 100));
 
   const lines = [
@@ -66,22 +79,56 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
     `Created:    ${grant.createdAt}`,
     `Expires:    ${grant.expiresAt}`,
     `Policy:     ${grant.policyName} on ${grant.targetType} ${grant.targetName}`,
+    ...(grant.grants ? [`Grants:     ${grant.grants}`] : []),
     `By:         ${event.actor}`,
   ];
   if (event.reason && event.reason !== grant.reason) lines.push(`Note:       ${oneLine(event.reason, 1000)}`);
   for (const [key, value] of Object.entries(event.details ?? {})) lines.push(`${`${key}:`.padEnd(12)}${oneLine(value, 500)}`);
-  if (grant.status === 'ACTIVE') {
-    lines.push('', `To revoke now: POST /grants/${grant.id}/revoke {"reason": "..."}`);
-  }
+  const revoke = grant.status === 'ACTIVE' ? `breakglass revoke ${grant.id} --reason "..."   (or POST /grants/${grant.id}/revoke)` : undefined;
+  if (revoke) lines.push('', `To revoke now: ${revoke}`);
+  const machine = {
+    version: 1,
+    eventType: event.type,
+    severity,
+    at: event.at,
+    actor: event.actor,
+    ...(event.details ? { details: event.details } : {}),
+    grant: {
+      id: grant.id, profile: grant.profile, owner: grant.owner, principalArn: grant.principalArn, status: grant.status,
+      reason: grant.reason, ticket: grant.ticket ?? null, createdAt: grant.createdAt, expiresAt: grant.expiresAt,
+      policyName: grant.policyName, target: `${grant.targetType}/${grant.targetName}`, grants: grant.grants ?? null,
+    },
+  };
+  const chat = {
+    version: '1.0',
+    source: 'custom',
+    id: `${grant.id}-${event.type}`,
+    content: {
+      textType: 'client-markdown',
+      title: subject,
+      description: [
+        `*${event.type}* (${severity}) · *${grant.profile}* (owner ${grant.owner}) · \`${grant.principalArn}\``,
+        `Reason: ${oneLine(grant.reason, 500)}`,
+        `Ticket: ${grant.ticket ?? 'none'} · Expires: ${grant.expiresAt}`,
+        ...(grant.grants ? [`Grants: ${oneLine(grant.grants, 500)}`] : []),
+      ].join('\n'),
+      ...(revoke ? { nextSteps: [`Revoke: \`${revoke}\``] } : {}),
+      keywords: [event.type, grant.profile, severity],
+    },
+    metadata: { threadId: grant.id, summary: subject, eventType: event.type, relatedResources: [grant.principalArn] },
+  };
   return {
     subject,
     body: lines.join('\n'),
+    chat,
+    machine,
     attributes: {
       eventType: event.type,
       profile: grant.profile,
       principal: grant.principalArn,
       severity,
       grantId: grant.id,
+      owner: grant.owner,
     },
   };
 }

@@ -12,6 +12,8 @@ export const EVENT_TYPES = [
   'EXPIRY_FAILED',
   'REVOKED',
   'REVOKE_FAILED',
+  'EXTENDED',
+  'EXTEND_FAILED',
   'ALERT_FAILED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -43,6 +45,9 @@ export function severityOf(type: EventType): Severity {
     case 'EXPIRY_FAILED':
     case 'REVOKE_FAILED':
       return 'CRITICAL';
+    case 'EXTENDED':
+    case 'EXTEND_FAILED':
+      return 'WARNING';
     case 'DENIED':
     case 'ACTIVATION_FAILED':
     case 'ALERT_FAILED':

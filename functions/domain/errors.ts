@@ -75,6 +75,24 @@ export class ConcurrentUpdateError extends BreakGlassError {
   readonly statusCode = 409;
 }
 
+/** Activations are frozen (kill switch) for all profiles or this one. */
+export class FrozenError extends BreakGlassError {
+  readonly code = 'Frozen';
+  readonly statusCode = 423;
+  constructor(
+    message: string,
+    readonly grantId?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A configured limit (active grants, extensions, total duration) would be exceeded. */
+export class LimitExceededError extends BreakGlassError {
+  readonly code = 'LimitExceeded';
+  readonly statusCode = 409;
+}
+
 /** The profile file is invalid. Thrown at synth time and at cold start, never mid-outage. */
 export class ProfileConfigError extends BreakGlassError {
   readonly code = 'ProfileConfigError';

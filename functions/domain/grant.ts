@@ -42,6 +42,12 @@ export interface Grant {
   readonly endedAt?: string;
   readonly policyName: string;
   readonly scheduleName: string;
+  /** `aws:userid` of the activating session (`<roleId>:<session>`), for assumed roles. */
+  readonly sessionUserId?: string;
+  /** What the policy grants, in one line ("s3:GetObject on arn:…"), for alerts and auditors. */
+  readonly grants?: string;
+  /** Extensions granted so far. */
+  readonly extensions?: number;
   /** Who ended it early, and why (revocation). */
   readonly endedBy?: string;
   readonly endReason?: string;

@@ -26,6 +26,8 @@ export interface PolicyGuards {
    * only the session that activated gains anything. Undefined for IAM users.
    */
   readonly userId?: string;
+  /** Require an MFA-authenticated session, optionally no older than this many seconds. */
+  readonly mfa?: { readonly maxAgeSeconds?: number };
 }
 
 /** IAM's limit on the aggregate size of a role's inline policies (whitespace not counted). */
@@ -40,6 +42,12 @@ export function buildGrantPolicy(profile: Profile, guards: PolicyGuards): Policy
       condition.DateLessThan = { ...condition.DateLessThan, 'aws:CurrentTime': guards.expiresAt };
       if (guards.userId !== undefined) {
         condition.StringLike = { ...condition.StringLike, 'aws:userid': guards.userId };
+      }
+      if (guards.mfa) {
+        condition.Bool = { ...condition.Bool, 'aws:MultiFactorAuthPresent': 'true' };
+        if (guards.mfa.maxAgeSeconds !== undefined) {
+          condition.NumericLessThan = { ...condition.NumericLessThan, 'aws:MultiFactorAuthAge': String(guards.mfa.maxAgeSeconds) };
+        }
       }
       return {
         ...(s.sid ? { Sid: s.sid } : {}),
@@ -62,5 +70,16 @@ export function serializePolicy(policy: PolicyDocument): string {
  * plus 64-char session name). Used to refuse, at load, a profile that could never be attached.
  */
 export function worstCasePolicySize(profile: Profile): number {
-  return serializePolicy(buildGrantPolicy(profile, { expiresAt: '2099-12-31T23:59:59Z', userId: `${'A'.repeat(128)}:${'s'.repeat(64)}` })).length;
+  return serializePolicy(buildGrantPolicy(profile, { expiresAt: '2099-12-31T23:59:59Z', userId: `${'A'.repeat(128)}:${'s'.repeat(64)}`, ...guardsFor(profile) })).length;
+}
+
+/** The guards a profile itself asks for (MFA); the use case adds expiry and session. */
+export function guardsFor(profile: Profile): Pick<PolicyGuards, 'mfa'> {
+  return profile.mfa.required ? { mfa: profile.mfa.maxAgeSeconds !== undefined ? { maxAgeSeconds: profile.mfa.maxAgeSeconds } : {} } : {};
+}
+
+/** One line saying what a profile grants: "Allow s3:GetObject, s3:ListBucket on arn:…; …" (bounded). */
+export function summarizeGrants(profile: Profile): string {
+  const text = profile.statements.map((s) => `${s.effect} ${s.actions.join(', ')} on ${s.resources.join(', ')}`).join('; ');
+  return text.length > 1000 ? `${text.slice(0, 999)}…` : text;
 }

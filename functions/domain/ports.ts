@@ -12,6 +12,9 @@ export interface GrantPage {
   readonly nextToken?: string;
 }
 
+/** The fields a lifecycle step may change on a grant. */
+export type GrantChanges = Partial<Pick<Grant, 'status' | 'endedAt' | 'endedBy' | 'endReason' | 'expiresAt' | 'extensions' | 'durationMinutes'>>;
+
 export interface GrantStore {
   /** Writes a new grant and its first event atomically. Fails if the id exists. */
   create(grant: Grant, event: NewAuditEvent): Promise<void>;
@@ -20,10 +23,12 @@ export interface GrantStore {
    * stored grant still has `grant.version`. Returns the grant as written.
    * @throws ConcurrentUpdateError when the stored version differs.
    */
-  append(grant: Grant, event: NewAuditEvent, changes?: Partial<Pick<Grant, 'status' | 'endedAt' | 'endedBy' | 'endReason'>>): Promise<Grant>;
+  append(grant: Grant, event: NewAuditEvent, changes?: GrantChanges): Promise<Grant>;
   get(id: string): Promise<Grant | undefined>;
   /** Events of one grant, oldest first. */
   events(id: string): Promise<AuditEvent[]>;
+  /** Every ACTIVE grant (for limits and revoke-all). */
+  active(): Promise<Grant[]>;
   /** Grants newest first, optionally of one status. @throws ValidationError on a bad token. */
   list(query: { status?: GrantStatus; limit: number; nextToken?: string }): Promise<GrantPage>;
 }
@@ -43,8 +48,30 @@ export interface AccessManager {
 export interface ExpiryScheduler {
   /** One-time schedule at `expiresAt` (ISO, whole seconds, UTC) that expires `grantId`. */
   schedule(name: string, expiresAt: string, grantId: string): Promise<void>;
+  /** Moves an existing schedule to a new `expiresAt`. */
+  reschedule(name: string, expiresAt: string, grantId: string): Promise<void>;
   /** Deletes the schedule; `absent` when it did not exist (idempotent). */
   cancel(name: string): Promise<'deleted' | 'absent'>;
+}
+
+/** The kill switch: activations frozen for all profiles or for some. */
+export interface FreezeState {
+  readonly all: boolean;
+  readonly profiles: readonly string[];
+  /** Optimistic-locking counter; 0 when never set. */
+  readonly version: number;
+  readonly reason?: string;
+  readonly by?: string;
+  readonly at?: string;
+}
+
+export interface ControlStore {
+  freezeState(): Promise<FreezeState>;
+  /**
+   * Writes the new state and its audit event atomically, on the condition that the stored
+   * version is still `expectedVersion`. @throws ConcurrentUpdateError otherwise.
+   */
+  setFreeze(next: Omit<FreezeState, 'version'>, expectedVersion: number): Promise<FreezeState>;
 }
 
 export interface Notifier {
@@ -61,6 +88,7 @@ export interface Ports {
   readonly access: AccessManager;
   readonly scheduler: ExpiryScheduler;
   readonly notifier: Notifier;
+  readonly control: ControlStore;
   readonly clock: Clock;
   readonly newId: () => string;
   /** Where use cases report what they could not record anywhere else. */

@@ -9,7 +9,7 @@ import { arnMatches } from './principal.js';
 import { INLINE_POLICY_LIMIT, worstCasePolicySize } from './policy-builder.js';
 
 /** Condition keys the policy builder owns; a profile may not set them. */
-export const RESERVED_CONDITION_KEYS = ['aws:currenttime', 'aws:userid'] as const;
+export const RESERVED_CONDITION_KEYS = ['aws:currenttime', 'aws:userid', 'aws:multifactorauthpresent', 'aws:multifactorauthage'] as const;
 
 /**
  * IAM actions that would let access outlive the grant (new credentials, new policies,
@@ -55,6 +55,19 @@ const profileSchema = z
     description: z.string().min(1).max(500),
     owner: z.string().min(1).max(200),
     maxDurationMinutes: z.number().int().min(1).max(720),
+    /** How far extensions may take a grant, counted from activation. Defaults to maxDurationMinutes. */
+    maxTotalMinutes: z.number().int().min(1).max(1440).optional(),
+    maxExtensions: z.number().int().min(0).max(10).default(2),
+    /** At most this many ACTIVE grants of the profile at once. */
+    maxActiveGrants: z.number().int().min(1).max(1000).default(5),
+    mfa: z
+      .object({
+        required: z.boolean(),
+        /** Longest time since the MFA sign-in, in seconds (aws:MultiFactorAuthAge). */
+        maxAgeSeconds: z.number().int().min(60).max(129_600).optional(),
+      })
+      .strict()
+      .default({ required: false }),
     eligible: z
       .array(z.string().regex(ELIGIBLE, 'an eligible principal is an IAM role/user ARN or an STS assumed-role ARN with a 12-digit account'))
       .min(1),
@@ -113,6 +126,9 @@ export function parseProfiles(input: unknown, source = 'profiles'): ProfileSet {
   for (const profile of parsed.data.profiles) {
     if (seen.has(profile.name)) problems.push(`profile "${profile.name}": duplicate name`);
     seen.add(profile.name);
+    if (profile.maxTotalMinutes !== undefined && profile.maxTotalMinutes < profile.maxDurationMinutes) {
+      problems.push(`profile "${profile.name}": maxTotalMinutes (${profile.maxTotalMinutes}) is below maxDurationMinutes (${profile.maxDurationMinutes})`);
+    }
     if (profile.ticket.required && !profile.ticket.pattern) {
       problems.push(`profile "${profile.name}": ticket.required needs ticket.pattern (e.g. "^INC-[0-9]+$")`);
     }
@@ -154,6 +170,11 @@ function describePath(input: unknown, path: readonly PropertyKey[]): string {
     return `profile ${typeof name === 'string' ? `"${name}"` : `#${path[1]}`}${rest ? `.${rest}` : ''}`;
   }
   return path.length ? path.map(String).join('.') : '(file)';
+}
+
+/** The longest a grant of this profile may last in total, extensions included. */
+export function maxTotalMinutes(profile: Profile): number {
+  return profile.maxTotalMinutes ?? profile.maxDurationMinutes;
 }
 
 /** Finds a profile by exact name. */

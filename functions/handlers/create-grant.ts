@@ -5,15 +5,17 @@ import type { Context } from 'aws-lambda';
 import { activateGrant } from '../domain/activate-grant.js';
 import { callerOf, httpErrors, json, jsonBody, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
 import { grantView } from './views.js';
-import { allPorts, profiles } from './wiring.js';
+import { activationRules, allPorts, profiles } from './wiring.js';
 
 // Cold start: validate the profiles and read the configuration now, not mid-request.
 const ports = allPorts();
 const profileSet = profiles();
+const rules = activationRules();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
-  const { grant, warnings } = await activateGrant(ports, profileSet, { caller: callerOf(event), body: jsonBody(event), ...optional(requestIdOf(event)) });
-  return json(201, { grant: grantView(grant), ...(warnings.length ? { warnings } : {}) });
+  const { grant, warnings, existing } = await activateGrant(ports, profileSet, { caller: callerOf(event), body: jsonBody(event), ...optional(requestIdOf(event)) }, rules);
+  // An existing ACTIVE grant of the same profile is returned with 200, a new one with 201.
+  return json(existing ? 200 : 201, { grant: grantView(grant), ...(existing ? { existing } : {}), ...(warnings.length ? { warnings } : {}) });
 };
 
 const optional = (requestId: string | undefined) => (requestId ? { requestId } : {});

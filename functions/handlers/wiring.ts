@@ -4,11 +4,13 @@
  * scheduler settings.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoGrantStore } from '../adapters/dynamodb-grant-store.adapter.js';
+import { DynamoControlStore, DynamoGrantStore } from '../adapters/dynamodb-grant-store.adapter.js';
 import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
 import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
 import { SnsNotifier } from '../adapters/sns-notifier.adapter.js';
 import type { ProfileSet } from '../domain/profile.js';
+import { DEFAULT_RULES, type ActivationRules } from '../domain/activate-grant.js';
+import { ConfigurationError } from '../domain/errors.js';
 import type { Ports } from '../domain/ports.js';
 import { listEnv, loadProfiles, optionalEnv, requireEnv } from './config.js';
 import { log } from './log.js';
@@ -19,6 +21,7 @@ function once<T>(build: () => T): () => T {
 }
 
 export const store = once(() => new DynamoGrantStore({ tableName: requireEnv('TABLE_NAME') }));
+export const control = once(() => new DynamoControlStore({ tableName: requireEnv('TABLE_NAME') }));
 export const access = once(() => new IamPolicyAdapter());
 export const notifier = once(() => new SnsNotifier({ topicArn: requireEnv('TOPIC_ARN') }));
 export const scheduler = once(() => {
@@ -36,7 +39,15 @@ export const securityPrincipals = once(() => listEnv('SECURITY_PRINCIPALS'));
 
 export const clock = { now: () => new Date() };
 
+/** Activation rules from configuration: `FROZEN_PROFILES` (`*` or names), `MAX_ACTIVE_PER_PRINCIPAL` (default 3). */
+export const activationRules = once((): ActivationRules => {
+  const raw = optionalEnv('MAX_ACTIVE_PER_PRINCIPAL');
+  const max = raw === undefined ? DEFAULT_RULES.maxActivePerPrincipal : Number(raw);
+  if (!Number.isInteger(max) || max < 1) throw new ConfigurationError('Environment variable MAX_ACTIVE_PER_PRINCIPAL must be a whole number of at least 1');
+  return { frozenByConfig: listEnv('FROZEN_PROFILES'), maxActivePerPrincipal: max };
+});
+
 /** Every port, for the use cases that need them all (activation, revocation). */
 export function allPorts(): Ports {
-  return { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), clock, newId: randomUUID, log };
+  return { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), control: control(), clock, newId: randomUUID, log };
 }

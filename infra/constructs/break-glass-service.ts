@@ -50,7 +50,7 @@ export interface BreakGlassServiceProps {
 
 export class BreakGlassService extends Construct {
   readonly api: RestApi;
-  readonly functions: Readonly<Record<'createGrant' | 'revokeGrant' | 'expireGrant' | 'getGrant' | 'listGrants' | 'listProfiles', BreakGlassFunction>>;
+  readonly functions: Readonly<Record<'createGrant' | 'revokeGrant' | 'extendGrant' | 'expireGrant' | 'getGrant' | 'listGrants' | 'listProfiles' | 'killSwitch', BreakGlassFunction>>;
   readonly schedulerRole: Role;
 
   constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
@@ -68,14 +68,16 @@ export class BreakGlassService extends Construct {
       .useTopic(props.topic);
     const createGrant = make('CreateGrant', 'create-grant', 'break-glass: POST /grants').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
     const revokeGrant = make('RevokeGrant', 'revoke-grant', 'break-glass: POST /grants/{id}/revoke').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const extendGrant = make('ExtendGrant', 'extend-grant', 'break-glass: POST /grants/{id}/extend').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const killSwitch = make('KillSwitch', 'kill-switch', 'break-glass: freeze, unfreeze, revoke-all (security)').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
     const getGrant = make('GetGrant', 'get-grant', 'break-glass: GET /grants/{id}').useTable(props.table, TABLE_READ);
     const listGrants = make('ListGrants', 'list-grants', 'break-glass: GET /grants').useTable(props.table, TABLE_READ);
     const listProfiles = make('ListProfiles', 'list-profiles', 'break-glass: GET /profiles');
-    this.functions = { createGrant, revokeGrant, expireGrant, getGrant, listGrants, listProfiles };
+    this.functions = { createGrant, revokeGrant, extendGrant, expireGrant, getGrant, listGrants, listProfiles, killSwitch };
 
     // IAM writes: only inline policies, only on the entities some profile can match.
-    const policyWriters = [createGrant];
-    const policyRemovers = [createGrant, revokeGrant, expireGrant];
+    const policyWriters = [createGrant, extendGrant];
+    const policyRemovers = [createGrant, revokeGrant, extendGrant, expireGrant, killSwitch];
     const entityStatement = (actions: string[], kind: 'roles' | 'users') =>
       targets[kind].length ? [new PolicyStatement({ actions, resources: targets[kind] })] : [];
     for (const f of policyWriters) {
@@ -96,23 +98,27 @@ export class BreakGlassService extends Construct {
     this.schedulerRole.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [expireGrant.fn.functionArn] }));
     props.expiryDeadLetterQueue.grantSendMessages(this.schedulerRole);
     const scheduleArns = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*` });
-    createGrant
-      .addEnvironment('SCHEDULE_GROUP', groupName)
-      .addEnvironment('EXPIRY_FUNCTION_ARN', expireGrant.fn.functionArn)
-      .addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn)
-      .addEnvironment('EXPIRY_DLQ_ARN', props.expiryDeadLetterQueue.queueArn);
-    revokeGrant
-      .addEnvironment('SCHEDULE_GROUP', groupName)
-      .addEnvironment('EXPIRY_FUNCTION_ARN', expireGrant.fn.functionArn)
-      .addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn)
-      .addEnvironment('EXPIRY_DLQ_ARN', props.expiryDeadLetterQueue.queueArn);
-    createGrant.fn.addToRolePolicy(new PolicyStatement({ actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], resources: [scheduleArns] }));
-    revokeGrant.fn.addToRolePolicy(new PolicyStatement({ actions: ['scheduler:DeleteSchedule'], resources: [scheduleArns] }));
-    createGrant.fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['iam:PassRole'], resources: [this.schedulerRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }),
-    );
+    const schedulerActions: Array<[BreakGlassFunction, string[]]> = [
+      [createGrant, ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']],
+      [extendGrant, ['scheduler:UpdateSchedule']],
+      [revokeGrant, ['scheduler:DeleteSchedule']],
+      [killSwitch, ['scheduler:DeleteSchedule']],
+    ];
+    for (const [f, actions] of schedulerActions) {
+      f.addEnvironment('SCHEDULE_GROUP', groupName)
+        .addEnvironment('EXPIRY_FUNCTION_ARN', expireGrant.fn.functionArn)
+        .addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn)
+        .addEnvironment('EXPIRY_DLQ_ARN', props.expiryDeadLetterQueue.queueArn);
+      f.fn.addToRolePolicy(new PolicyStatement({ actions, resources: [scheduleArns] }));
+    }
+    // Creating or updating a schedule passes Scheduler its role.
+    for (const f of [createGrant, extendGrant]) {
+      f.fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['iam:PassRole'], resources: [this.schedulerRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }),
+      );
+    }
     createGrant.fn.node.addDependency(group);
-    for (const f of [createGrant, revokeGrant]) {
+    for (const [f] of schedulerActions) {
       NagSuppressions.addResourceSuppressions(
         f.fn.role!,
         [{ id: 'AwsSolutions-IAM5', reason: 'Schedules are named by grant id at activation time; the permission is limited to the dedicated break-glass schedule group.', appliesTo: [{ regex: `/^Resource::arn:<AWS::Partition>:scheduler:.+:schedule\\/${groupName}\\/\\*$/` }] }],
@@ -121,6 +127,7 @@ export class BreakGlassService extends Construct {
     }
     const security = (props.securityPrincipals ?? []).join(',');
     revokeGrant.addEnvironment('SECURITY_PRINCIPALS', security);
+    killSwitch.addEnvironment('SECURITY_PRINCIPALS', security);
 
     // API: AWS_IAM on every method, validated bodies, throttled, access-logged.
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
@@ -160,6 +167,14 @@ export class BreakGlassService extends Construct {
       contentType: 'application/json',
       schema: { type: JsonSchemaType.OBJECT, required: ['reason'], additionalProperties: false, properties: { reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 } } },
     });
+    const extendModel = this.api.addModel('Extension', {
+      contentType: 'application/json',
+      schema: { type: JsonSchemaType.OBJECT, required: ['minutes', 'reason'], additionalProperties: false, properties: { minutes: { type: JsonSchemaType.INTEGER, minimum: 1 }, reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 } } },
+    });
+    const controlModel = this.api.addModel('Control', {
+      contentType: 'application/json',
+      schema: { type: JsonSchemaType.OBJECT, required: ['reason'], additionalProperties: false, properties: { profile: { type: JsonSchemaType.STRING, maxLength: 64 }, reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 } } },
+    });
     const withBody = (model: IModel) => ({ requestValidator: bodyValidator, requestModels: { 'application/json': model } });
     const integration = (f: BreakGlassFunction) => new LambdaIntegration(f.fn);
 
@@ -169,7 +184,13 @@ export class BreakGlassService extends Construct {
     const grant = grants.addResource('{id}');
     grant.addMethod('GET', integration(getGrant));
     grant.addResource('revoke').addMethod('POST', integration(revokeGrant), withBody(revokeModel));
+    grant.addResource('extend').addMethod('POST', integration(extendGrant), withBody(extendModel));
     this.api.root.addResource('profiles').addMethod('GET', integration(listProfiles));
+    const freeze = this.api.root.addResource('freeze');
+    freeze.addMethod('GET', integration(killSwitch));
+    freeze.addMethod('POST', integration(killSwitch), withBody(controlModel));
+    this.api.root.addResource('unfreeze').addMethod('POST', integration(killSwitch), withBody(controlModel));
+    this.api.root.addResource('revoke-all').addMethod('POST', integration(killSwitch), withBody(controlModel));
 
     NagSuppressions.addResourceSuppressions(
       this.api,

@@ -48,8 +48,8 @@ beforeAll(() => {
 });
 
 describe('least privilege', () => {
-  it('gives each of the six functions its own role', () => {
-    expect(Object.keys(functionPolicies(stateless)).sort()).toEqual(['CreateGrant', 'ExpireGrant', 'GetGrant', 'ListGrants', 'ListProfiles', 'RevokeGrant']);
+  it('gives each of the eight functions its own role', () => {
+    expect(Object.keys(functionPolicies(stateless)).sort()).toEqual(['CreateGrant', 'ExpireGrant', 'ExtendGrant', 'GetGrant', 'KillSwitch', 'ListGrants', 'ListProfiles', 'RevokeGrant']);
   });
 
   it('lets no function hold iam:*, "*" actions, or create users and keys', () => {
@@ -68,13 +68,13 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets only activation put policies, and only on the roles the profiles name', () => {
+  it('lets only activation and extension put policies, and only on the roles the profiles name', () => {
     const iamStatements = Object.fromEntries(
       Object.entries(functionPolicies(stateless)).map(([fn, st]) => [fn, st.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:') && a !== 'iam:PassRole'))]),
     );
     expect(iamStatements.CreateGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
-    expect(iamStatements.ExpireGrant!.flatMap(actionsOf)).toEqual(['iam:DeleteRolePolicy']);
-    expect(iamStatements.RevokeGrant!.flatMap(actionsOf)).toEqual(['iam:DeleteRolePolicy']);
+    expect(iamStatements.ExtendGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
+    for (const fn of ['ExpireGrant', 'RevokeGrant', 'KillSwitch']) expect(iamStatements[fn]!.flatMap(actionsOf)).toEqual(['iam:DeleteRolePolicy']);
     for (const fn of ['GetGrant', 'ListGrants', 'ListProfiles']) expect(iamStatements[fn]).toEqual([]);
     const roles = ['arn:aws:iam::123456789012:role/OnCallDBA', 'arn:aws:iam::123456789012:role/Responder'];
     for (const s of Object.values(iamStatements).flat()) expect(resourcesOf(s).sort()).toEqual(roles);
@@ -116,19 +116,23 @@ describe('least privilege', () => {
   it('keeps DynamoDB access to the grants table, without deletes; read functions only read', () => {
     const policies = functionPolicies(stateless);
     const dynamo = (fn: string) => policies[fn]!.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:'))).flatMap(actionsOf).sort();
-    for (const fn of ['CreateGrant', 'RevokeGrant', 'ExpireGrant']) {
+    for (const fn of ['CreateGrant', 'RevokeGrant', 'ExtendGrant', 'ExpireGrant', 'KillSwitch']) {
       expect(dynamo(fn)).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     }
     for (const fn of ['GetGrant', 'ListGrants']) expect(dynamo(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(dynamo('ListProfiles')).toEqual([]);
   });
 
-  it('lets only activation and revocation touch schedules, in the break-glass group only', () => {
+  it('lets only the lifecycle functions touch schedules, each only as it needs, in the break-glass group only', () => {
     const policies = functionPolicies(stateless);
     const scheduler = (fn: string) => policies[fn]!.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
     expect(scheduler('CreateGrant').flatMap(actionsOf).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
     expect(scheduler('RevokeGrant').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
-    expect(scheduler('ExpireGrant')).toEqual([]);
+    expect(scheduler('KillSwitch').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
+    expect(scheduler('ExtendGrant').flatMap(actionsOf)).toEqual(['scheduler:UpdateSchedule']);
+    for (const fn of ['ExpireGrant', 'GetGrant', 'ListGrants', 'ListProfiles']) expect(scheduler(fn)).toEqual([]);
+    const passers = Object.entries(policies).filter(([, st]) => st.some((s) => actionsOf(s).includes('iam:PassRole'))).map(([fn]) => fn).sort();
+    expect(passers).toEqual(['CreateGrant', 'ExtendGrant']);
     expect(JSON.stringify(scheduler('CreateGrant')[0]!.Resource)).toContain(':schedule/breakglass/*');
     const passRole = policies.CreateGrant!.find((s) => actionsOf(s).includes('iam:PassRole'))!;
     expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
@@ -150,7 +154,7 @@ describe('least privilege', () => {
 describe('API', () => {
   it('requires AWS_IAM on every method', () => {
     const methods = Object.values(stateless.findResources('AWS::ApiGateway::Method'));
-    expect(methods.length).toBe(5);
+    expect(methods.length).toBe(10);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -166,7 +170,7 @@ describe('API', () => {
 
   it('runs every function on Node.js 22, ARM64, traced, with a retained log group', () => {
     const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(8);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(f.Properties.LoggingConfig.LogGroup).toBeDefined();

@@ -43,6 +43,7 @@ export async function setUpWorld(endpoint: string, extraProfiles: unknown[] = []
           description: 'demo access',
           owner: 'platform@example.com',
           maxDurationMinutes: 120,
+          maxActiveGrants: 100,
           eligible: [`arn:aws:iam::123456789012:role/${responderRole}`, `arn:aws:iam::123456789012:user/${user}`],
           ticket: { required: false, pattern: '^INC-[0-9]+$' },
           statements: [{ sid: 'ReadLogs', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::incident-logs/*'] }],

@@ -3,7 +3,7 @@ import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-eve
 import type { Alert } from '../../functions/domain/alert.js';
 import { ConcurrentUpdateError } from '../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
-import type { AccessManager, ExpiryScheduler, GrantPage, GrantStore, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
+import type { AccessManager, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
 import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
 
 export class MemoryStore implements GrantStore {
@@ -34,6 +34,10 @@ export class MemoryStore implements GrantStore {
 
   async events(id: string): Promise<AuditEvent[]> {
     return [...(this.eventLog.get(id) ?? [])];
+  }
+
+  async active(): Promise<Grant[]> {
+    return [...this.grants.values()].filter((g) => g.status === 'ACTIVE');
   }
 
   async list(query: { status?: GrantStatus; limit: number }): Promise<GrantPage> {
@@ -81,8 +85,26 @@ export class MemoryScheduler implements ExpiryScheduler {
     if (this.failSchedule) throw this.failSchedule;
     this.schedules.set(name, { expiresAt, grantId });
   }
+  failReschedule?: Error;
+  async reschedule(name: string, expiresAt: string, grantId: string): Promise<void> {
+    if (this.failReschedule) throw this.failReschedule;
+    if (!this.schedules.has(name)) throw new Error(`no schedule ${name}`);
+    this.schedules.set(name, { expiresAt, grantId });
+  }
   async cancel(name: string): Promise<'deleted' | 'absent'> {
     return this.schedules.delete(name) ? 'deleted' : 'absent';
+  }
+}
+
+export class MemoryControl implements ControlStore {
+  state: FreezeState = { all: false, profiles: [], version: 0 };
+  async freezeState(): Promise<FreezeState> {
+    return this.state;
+  }
+  async setFreeze(next: Omit<FreezeState, 'version'>, expectedVersion: number): Promise<FreezeState> {
+    if (this.state.version !== expectedVersion) throw new ConcurrentUpdateError('changed');
+    this.state = { ...next, version: expectedVersion + 1 };
+    return this.state;
   }
 }
 
@@ -112,6 +134,7 @@ export function fakePorts() {
     access: new MemoryAccess(),
     scheduler: new MemoryScheduler(),
     notifier: new MemoryNotifier(),
+    control: new MemoryControl(),
     clock: new ManualClock(),
     newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     log: { error: () => {}, warn: () => {}, info: () => {} },

@@ -67,7 +67,7 @@ describe('activation against the emulator', () => {
     });
     // SNS: a readable alert with filterable attributes
     const alert = (await publishedMessages(world)).find((m) => m.attributes.grantId === grant.id)!;
-    expect(alert.subject).toBe('[break-glass WARNING] alice activated demo for 15m: INC-42');
+    expect(alert.subject).toBe('[break-glass WARNING] alice activated demo for 15m: INC-42 payments are timing out, need logs');
     expect(alert.attributes).toMatchObject({ eventType: 'ACTIVATED', profile: 'demo', principal: identity.userArn, severity: 'WARNING' });
     expect(alert.message).toContain('payments are timing out, need logs');
     expect(alert.message).toContain(`Expires:    ${grant.expiresAt}`);
@@ -93,7 +93,7 @@ describe('activation against the emulator', () => {
     expect(denied.map((g: { principalArn: string }) => g.principalArn)).toContain(identity.userArn);
     const alert = (await publishedMessages(world)).find((m) => m.attributes.principal === identity.userArn)!;
     expect(alert.attributes).toMatchObject({ eventType: 'DENIED', severity: 'WARNING' });
-    expect(alert.subject).toBe('[break-glass WARNING] mallory was DENIED demo for 5m');
+    expect(alert.subject).toBe('[break-glass WARNING] mallory was DENIED demo for 5m: I would like to look around');
   });
 
   it.each([
@@ -194,7 +194,7 @@ describe('queries against the emulator', () => {
     const identity = await sessionOf(world, world.responderRole, 'judy');
     const a = (await activate('judy')).grant;
     await new Promise((r) => setTimeout(r, 5));
-    const b = (await activate('judy')).grant;
+    const b = (await activate('judy-2')).grant;
     const first = parse(await list(apiEvent({ identity, query: { status: 'active', limit: '1' } }), ctx));
     expect(first.grants.map((g: { id: string }) => g.id)).toEqual([b.id]);
     expect(first.nextToken).toEqual(expect.any(String));

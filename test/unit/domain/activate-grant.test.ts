@@ -22,7 +22,7 @@ describe('activateGrant', () => {
     expect(ports.store.types(grant.id)).toEqual(['REQUESTED', 'ACTIVATED']);
     expect(ports.store.eventLog.get(grant.id)![0]).toMatchObject({ actor: ALICE, requestId: 'req-1', reason: 'orders API returns 500s, need logs' });
     expect(ports.notifier.alerts.map((a) => a.attributes.eventType)).toEqual(['ACTIVATED']);
-    expect(ports.notifier.alerts[0]!.subject).toBe('[break-glass WARNING] alice activated demo for 30m');
+    expect(ports.notifier.alerts[0]!.subject).toBe('[break-glass WARNING] alice activated demo for 30m: orders API returns 500s, need logs');
   });
 
   it('defaults the duration to an hour, capped by the profile maximum', async () => {

@@ -1,0 +1,125 @@
+/**
+ * Extension: the requester asks for more time on an ACTIVE grant.
+ *
+ * 1. validate — requester only, ACTIVE, not within the last seconds, extension count and
+ *    total duration within the profile's limits;
+ * 2. re-attach — the same policy with the later expiry (PutRolePolicy replaces it in one call);
+ * 3. reschedule — the expiry schedule moves to the new time;
+ * 4. record — EXTENDED with the new expiry, conditional on the version read;
+ * 5. announce.
+ *
+ * The record moves last, so the policy and the schedule never hold an *earlier* expiry than
+ * the record. A failure undoes steps 2–3 (old policy, old schedule) and answers 503; if the
+ * grant ended meanwhile, its policy and schedule are removed.
+ */
+import type { NewAuditEvent } from './audit-event.js';
+import type { Caller } from './activate-grant.js';
+import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError, LimitExceededError, StepFailedError, ValidationError } from './errors.js';
+import { isoSeconds, type Grant } from './grant.js';
+import { announce, appendEvent, describeError, failureEvent } from './lifecycle.js';
+import { buildGrantPolicy, guardsFor, serializePolicy } from './policy-builder.js';
+import type { Ports } from './ports.js';
+import { findProfile, maxTotalMinutes, type Profile, type ProfileSet } from './profile.js';
+import { checkGrantId, checkReason, parseRequest } from './requests.js';
+import { z } from 'zod';
+
+/** Extensions are refused this close to expiry: activate a new grant instead. */
+export const EXTEND_CUTOFF_MS = 15_000;
+
+const extendRequestSchema = z
+  .object({
+    minutes: z.number({ error: 'minutes is required and must be a number' }).int('minutes must be a whole number').min(1, 'minutes must be at least 1'),
+    reason: z.string({ error: 'reason is required and must be a string' }),
+  })
+  .strict();
+
+export interface ExtendInput {
+  readonly grantId: string | undefined;
+  readonly caller: Caller;
+  readonly body: unknown;
+  readonly requestId?: string;
+}
+
+export async function extendGrant(ports: Ports, profiles: ProfileSet, input: ExtendInput): Promise<Grant> {
+  // 1. validate
+  const grantId = checkGrantId(input.grantId);
+  const request = parseRequest(extendRequestSchema, input.body);
+  const reason = checkReason(request.reason);
+  let grant = await ports.store.get(grantId);
+  if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);
+  if (input.caller.arn !== grant.principalArn) throw new ForbiddenError(`Only the requester (${grant.principalArn}) may extend grant ${grantId}`);
+  if (grant.status !== 'ACTIVE') throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; only an ACTIVE grant can be extended`);
+  const profile = findProfile(profiles, grant.profile);
+  if (!profile) throw new InvalidTransitionError(`Profile "${grant.profile}" no longer exists; the grant cannot be extended`);
+  const now = ports.clock.now();
+  const oldExpiry = Date.parse(grant.expiresAt);
+  if (now.getTime() > oldExpiry - EXTEND_CUTOFF_MS) {
+    throw new InvalidTransitionError(`Grant ${grantId} expires at ${grant.expiresAt}, too soon to extend safely; activate a new grant`);
+  }
+  const used = grant.extensions ?? 0;
+  if (used >= profile.maxExtensions) throw new LimitExceededError(`Grant ${grantId} has been extended ${used} time(s); profile "${profile.name}" allows ${profile.maxExtensions}`);
+  const limit = Date.parse(grant.createdAt) + maxTotalMinutes(profile) * 60_000;
+  const newExpiry = oldExpiry + request.minutes * 60_000;
+  if (newExpiry > limit) {
+    const room = Math.floor((limit - oldExpiry) / 60_000);
+    throw new ValidationError(`Profile "${profile.name}" allows ${maxTotalMinutes(profile)} minutes in total; this grant can be extended by at most ${Math.max(room, 0)} more minute(s)`);
+  }
+  const expiresAt = isoSeconds(new Date(newExpiry));
+  const target = { type: grant.targetType, name: grant.targetName };
+  const base = { actor: input.caller.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
+  const policyAt = (at: string) => serializePolicy(buildGrantPolicy(profile, { expiresAt: at, ...(grant!.sessionUserId ? { userId: grant!.sessionUserId } : {}), ...guardsFor(profile) }));
+
+  // 2. re-attach, 3. reschedule
+  let step = 'AttachPolicy';
+  try {
+    await ports.access.attach(target, grant.policyName, policyAt(expiresAt));
+    step = 'Reschedule';
+    await ports.scheduler.reschedule(grant.scheduleName, expiresAt, grant.id);
+  } catch (error) {
+    await undo(ports, grant, profile, policyAt(grant.expiresAt), step === 'Reschedule');
+    await recordExtendFailure(ports, grant, step, error, base);
+    throw new StepFailedError(step, `Could not extend grant ${grantId}; it still expires at ${grant.expiresAt}. Retry in a moment.`, { cause: error });
+  }
+
+  // 4. record
+  const event: NewAuditEvent = { ...base, type: 'EXTENDED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { from: grant.expiresAt, to: expiresAt, minutes: String(request.minutes) } };
+  try {
+    grant = await ports.store.append(grant, event, { expiresAt, extensions: used + 1, durationMinutes: grant.durationMinutes + request.minutes });
+  } catch (error) {
+    const fresh = await ports.store.get(grantId).catch(() => undefined);
+    if (fresh && fresh.status !== 'ACTIVE') {
+      // Expired or revoked while we extended: our re-attach must not outlive it.
+      await ports.access.detach(target, grant.policyName).catch(() => undefined);
+      await ports.scheduler.cancel(grant.scheduleName).catch(() => undefined);
+      throw new InvalidTransitionError(`Grant ${grantId} became ${fresh.status} while it was being extended`);
+    }
+    await undo(ports, grant, profile, policyAt(grant.expiresAt), true);
+    await recordExtendFailure(ports, fresh ?? grant, 'RecordExtension', error, base);
+    if (error instanceof ConcurrentUpdateError) throw error;
+    throw new StepFailedError('RecordExtension', `Could not record the extension of grant ${grantId}; it still expires at ${grant.expiresAt}. Retry in a moment.`, { cause: error });
+  }
+
+  // 5. announce
+  await announce(ports, grant, event);
+  return grant;
+}
+
+/** Puts back the old policy and, if it was moved, the old schedule. Best effort: logged on failure. */
+async function undo(ports: Ports, grant: Grant, _profile: Profile, oldPolicy: string, scheduleMoved: boolean): Promise<void> {
+  await ports.access.attach({ type: grant.targetType, name: grant.targetName }, grant.policyName, oldPolicy).catch((error: unknown) => {
+    // The policy keeps the later expiry; the schedule still fires at the recorded one and detaches it.
+    ports.log.error({ msg: 'could not restore the policy after a failed extension', grantId: grant.id, error: describeError(error) });
+  });
+  if (scheduleMoved) {
+    await ports.scheduler.reschedule(grant.scheduleName, grant.expiresAt, grant.id).catch((error: unknown) => {
+      ports.log.error({ msg: 'could not restore the schedule after a failed extension', grantId: grant.id, error: describeError(error) });
+    });
+  }
+}
+
+async function recordExtendFailure(ports: Ports, grant: Grant, step: string, error: unknown, base: Pick<NewAuditEvent, 'actor' | 'requestId'>): Promise<void> {
+  ports.log.error({ msg: 'extension step failed', grantId: grant.id, step, error: describeError(error) });
+  const failed = failureEvent('EXTEND_FAILED', ports.clock.now().toISOString(), step, error, base);
+  const written = await appendEvent(ports, grant, failed);
+  await announce(ports, written ?? grant, failed);
+}

@@ -1,0 +1,116 @@
+/**
+ * The kill switch, for security principals only:
+ * - freeze / unfreeze activations of every profile or of one (recorded and announced);
+ * - revoke every ACTIVE grant (optionally of one profile), reporting each result.
+ * Existing grants are untouched by a freeze; only `revokeAll` ends them.
+ */
+import type { Caller } from './activate-grant.js';
+import type { Alert } from './alert.js';
+import { oneLine } from './alert.js';
+import { ConcurrentUpdateError, ForbiddenError, ProfileNotFoundError, ValidationError } from './errors.js';
+import type { FreezeState, Ports } from './ports.js';
+import { findProfile, type ProfileSet } from './profile.js';
+import { parsePrincipalArn, principalMatchesAny } from './principal.js';
+import { parseRequest, REASON_MAX } from './requests.js';
+import { revokeGrant } from './revoke-grant.js';
+import { z } from 'zod';
+
+const changeSchema = z
+  .object({
+    profile: z.string({ error: 'profile must be a string' }).min(1).max(64).optional(),
+    reason: z.string({ error: 'reason is required and must be a string' }),
+  })
+  .strict();
+
+function authorize(securityPrincipals: readonly string[], caller: Caller, action: string): void {
+  const principal = parsePrincipalArn(caller.arn);
+  if (!principal || !principalMatchesAny(securityPrincipals, principal)) {
+    throw new ForbiddenError(`Only a security principal may ${action}`);
+  }
+}
+
+function reasonOf(raw: string): string {
+  const reason = raw.trim();
+  if (reason.length < 3) throw new ValidationError('reason is required: say why');
+  if (reason.length > REASON_MAX) throw new ValidationError(`reason must be at most ${REASON_MAX} characters`);
+  return reason;
+}
+
+export interface FreezeInput {
+  readonly caller: Caller;
+  readonly body: unknown;
+}
+
+/** Freezes (`frozen: true`) or unfreezes activations, of one profile or of all. */
+export async function setFreeze(ports: Ports, profiles: ProfileSet, securityPrincipals: readonly string[], input: FreezeInput, frozen: boolean): Promise<FreezeState> {
+  authorize(securityPrincipals, input.caller, frozen ? 'freeze activations' : 'unfreeze activations');
+  const request = parseRequest(changeSchema, input.body);
+  const reason = reasonOf(request.reason);
+  if (request.profile !== undefined && !findProfile(profiles, request.profile)) throw new ProfileNotFoundError(`No profile named "${request.profile.slice(0, 64)}"`);
+  for (let attempt = 0; ; attempt++) {
+    const current = await ports.control.freezeState();
+    const others = current.profiles.filter((p) => p !== request.profile);
+    const next = {
+      all: request.profile === undefined ? frozen : current.all,
+      profiles: request.profile === undefined ? (frozen ? current.profiles : []) : frozen ? [...others, request.profile] : others,
+      reason,
+      by: input.caller.arn,
+      at: ports.clock.now().toISOString(),
+    };
+    try {
+      const state = await ports.control.setFreeze(next, current.version);
+      await ports.notifier.publish(freezeAlert(state, frozen, request.profile)).catch((error: unknown) => {
+        ports.log.error({ msg: 'could not publish the freeze alert', error: String(error) });
+      });
+      return state;
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError) || attempt >= 2) throw error;
+    }
+  }
+}
+
+function freezeAlert(state: FreezeState, frozen: boolean, profile: string | undefined): Alert {
+  const scope = profile ? `profile ${profile}` : 'ALL profiles';
+  const who = state.by?.split('/').pop() ?? 'security';
+  return {
+    subject: oneLine(`[break-glass CRITICAL] ${who} ${frozen ? 'FROZE' : 'unfroze'} activations of ${scope}`, 100).replace(/[^\x20-\x7e]/g, '?'),
+    body: [
+      `Event:      ${frozen ? 'FROZEN' : 'UNFROZEN'} (CRITICAL)`,
+      `Scope:      ${scope}`,
+      `By:         ${state.by}`,
+      `Reason:     ${oneLine(state.reason ?? '', 1000)}`,
+      `At:         ${state.at}`,
+      `Now frozen: ${state.all ? 'all profiles' : state.profiles.length ? state.profiles.join(', ') : 'nothing'}`,
+      '',
+      'Existing grants are not affected; POST /revoke-all ends them.',
+    ].join('\n'),
+    machine: { version: 1, eventType: frozen ? 'FROZEN' : 'UNFROZEN', severity: 'CRITICAL', scope: profile ?? '*', state },
+    attributes: { eventType: frozen ? 'FROZEN' : 'UNFROZEN', profile: profile ?? '*', principal: state.by ?? '-', severity: 'CRITICAL', grantId: '-' },
+  };
+}
+
+export interface RevokeAllResult {
+  readonly id: string;
+  readonly profile: string;
+  readonly principalArn: string;
+  readonly outcome: 'revoked' | 'failed';
+  readonly error?: string;
+}
+
+/** Revokes every ACTIVE grant (of one profile, if given), one by one, and reports each result. */
+export async function revokeAll(ports: Ports, securityPrincipals: readonly string[], input: FreezeInput & { requestId?: string }): Promise<RevokeAllResult[]> {
+  authorize(securityPrincipals, input.caller, 'revoke all grants');
+  const request = parseRequest(changeSchema, input.body);
+  const reason = reasonOf(request.reason);
+  const active = (await ports.store.active()).filter((g) => request.profile === undefined || g.profile === request.profile);
+  const results: RevokeAllResult[] = [];
+  for (const grant of active) {
+    try {
+      await revokeGrant(ports, securityPrincipals, { grantId: grant.id, caller: input.caller, body: { reason: `revoke-all: ${reason}` }, ...(input.requestId ? { requestId: input.requestId } : {}) });
+      results.push({ id: grant.id, profile: grant.profile, principalArn: grant.principalArn, outcome: 'revoked' });
+    } catch (error) {
+      results.push({ id: grant.id, profile: grant.profile, principalArn: grant.principalArn, outcome: 'failed', error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,19 @@
+/** `POST /grants/{id}/extend` `{minutes, reason}`: more time for the requester's ACTIVE grant. */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { Context } from 'aws-lambda';
+import { extendGrant } from '../domain/extend-grant.js';
+import { callerOf, httpErrors, json, jsonBody, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
+import { grantView } from './views.js';
+import { allPorts, profiles } from './wiring.js';
+
+const ports = allPorts();
+const profileSet = profiles();
+
+export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
+  const requestId = requestIdOf(event);
+  const grant = await extendGrant(ports, profileSet, { grantId: event.pathParameters?.id, caller: callerOf(event), body: jsonBody(event), ...(requestId ? { requestId } : {}) });
+  return json(200, { grant: grantView(grant) });
+};
+
+export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);

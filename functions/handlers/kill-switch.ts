@@ -1,0 +1,42 @@
+/**
+ * The kill switch, for security principals: `GET /freeze` (state), `POST /freeze` and
+ * `POST /unfreeze` `{profile?, reason}`, `POST /revoke-all` `{profile?, reason}`.
+ */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { Context } from 'aws-lambda';
+import { NotFoundRouteError } from './routes.js';
+import { revokeAll, setFreeze } from '../domain/kill-switch.js';
+import { callerOf, httpErrors, json, jsonBody, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
+import { activationRules, allPorts, profiles, securityPrincipals } from './wiring.js';
+
+const ports = allPorts();
+const profileSet = profiles();
+const security = securityPrincipals();
+const rules = activationRules();
+
+export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
+  const caller = callerOf(event);
+  const route = `${event.httpMethod} ${event.resource}`;
+  switch (route) {
+    case 'GET /freeze': {
+      const state = await ports.control.freezeState();
+      return json(200, { freeze: state, frozenByConfig: rules.frozenByConfig });
+    }
+    case 'POST /freeze':
+    case 'POST /unfreeze': {
+      const state = await setFreeze(ports, profileSet, security, { caller, body: jsonBody(event) }, route === 'POST /freeze');
+      return json(200, { freeze: state, frozenByConfig: rules.frozenByConfig });
+    }
+    case 'POST /revoke-all': {
+      const requestId = requestIdOf(event);
+      const results = await revokeAll(ports, security, { caller, body: jsonBody(event), ...(requestId ? { requestId } : {}) });
+      const failed = results.filter((r) => r.outcome === 'failed').length;
+      return json(failed ? 207 : 200, { revoked: results.length - failed, failed, results });
+    }
+    default:
+      throw new NotFoundRouteError(`No route ${route}`);
+  }
+};
+
+export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);
