@@ -26,6 +26,8 @@ export interface ScheduleRunnerOptions {
 }
 
 interface Tracked {
+  /** LastModificationDate when read: an UpdateSchedule (extension) makes the runner read it again. */
+  readonly modified: number;
   readonly dueAt: Date;
   readonly targetArn: string;
   readonly input: unknown;
@@ -72,9 +74,11 @@ export class ScheduleRunner {
       for (const summary of page.Schedules ?? []) {
         if (!summary.Name || summary.State !== 'ENABLED') continue;
         seen.add(summary.Name);
-        if (!this.tracked.has(summary.Name)) {
+        const known = this.tracked.get(summary.Name);
+        const modified = summary.LastModificationDate?.getTime() ?? 0;
+        if (!known || known.modified !== modified) {
           const detail = await client.send(new GetScheduleCommand({ GroupName: groupName, Name: summary.Name }));
-          const tracked = this.track(detail);
+          const tracked = this.track(detail, modified);
           if (tracked) this.tracked.set(summary.Name, tracked);
         }
       }
@@ -105,7 +109,7 @@ export class ScheduleRunner {
     }
   }
 
-  private track(detail: GetScheduleCommandOutput): Tracked | undefined {
+  private track(detail: GetScheduleCommandOutput, modified: number): Tracked | undefined {
     const dueAt = detail.ScheduleExpression ? parseAt(detail.ScheduleExpression, detail.ScheduleExpressionTimezone ?? 'UTC') : undefined;
     if (!dueAt || !detail.Target?.Arn) return undefined;
     let input: unknown = detail.Target.Input;
@@ -115,6 +119,7 @@ export class ScheduleRunner {
       // Scheduler passes non-JSON input through as a string.
     }
     return {
+      modified,
       dueAt,
       targetArn: detail.Target.Arn,
       input,

@@ -46,7 +46,8 @@ const HEADLINE: Record<EventType, (who: string, profile: string) => string> = {
 
 /** Printable, single-line, bounded: user text can never break the alert's format. */
 export function oneLine(text: string, max: number): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+  // Control characters, line separators and bidi overrides (which can disguise text in a mail client) become spaces.
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

@@ -218,3 +218,54 @@ describe('queries against the emulator', () => {
     expect(parse(await profiles(apiEvent({ identity: intern }), ctx)).profiles).toEqual([]);
   });
 });
+
+describe('extension and kill switch against the emulator', () => {
+  let extend: Api, killSwitch: Api;
+  beforeAll(async () => {
+    extend = (await import('../../../functions/handlers/extend-grant.js')).handler;
+    killSwitch = (await import('../../../functions/handlers/kill-switch.js')).handler;
+  });
+  const route = (method: string, resource: string, event: APIGatewayProxyEvent) => ({ ...event, httpMethod: method, resource });
+
+  it('extends: the policy condition, the schedule and the record move together', async () => {
+    const { grant, identity } = await activate('mona', { durationMinutes: 10 });
+    const res = await extend(apiEvent({ identity, pathParameters: { id: grant.id }, body: { minutes: 15, reason: 'replication still catching up' } }), ctx);
+    expect(res.statusCode).toBe(200);
+    const extended = parse(res).grant;
+    expect(Date.parse(extended.expiresAt) - Date.parse(grant.expiresAt)).toBe(15 * 60_000);
+    const policy = (await inlinePolicies(world, { role: world.responderRole }))[grant.policyName]!;
+    expect(policy.Statement[0]!.Condition.DateLessThan['aws:CurrentTime']).toBe(extended.expiresAt);
+    const schedule = (await schedules(world)).find((s) => s.Name === grant.id)!;
+    expect(schedule.ScheduleExpression).toBe(`at(${extended.expiresAt.replace('Z', '')})`);
+    expect(schedule.Target?.Input).toBe(JSON.stringify({ grantId: grant.id }));
+    expect((await tableItems(world, grant.id)).filter((i) => i.sk.startsWith('EVENT#')).map((i) => i.type)).toEqual(['REQUESTED', 'ACTIVATED', 'EXTENDED']);
+  });
+
+  it('freezes a profile (423 for activations, recorded), then revokes everything and unfreezes', async () => {
+    const security = await sessionOf(world, world.securityRole, 'sam');
+    const responder = await sessionOf(world, world.responderRole, 'nina');
+    const refused = await killSwitch(route('POST', '/freeze', apiEvent({ identity: responder, body: { reason: 'I want to freeze' } })), ctx);
+    expect(refused.statusCode).toBe(403);
+
+    const frozen = await killSwitch(route('POST', '/freeze', apiEvent({ identity: security, body: { profile: 'demo', reason: 'suspected misuse' } })), ctx);
+    expect(frozen.statusCode).toBe(200);
+    expect(parse(frozen).freeze).toMatchObject({ all: false, profiles: ['demo'] });
+    const attempt = await create(apiEvent({ identity: responder, body: { profile: 'demo', reason: 'payments are timing out, need logs', durationMinutes: 5 } }), ctx);
+    expect(attempt.statusCode).toBe(423);
+    expect(parse(attempt).error.code).toBe('Frozen');
+    const alerts = await publishedMessages(world);
+    expect(alerts.some((m) => m.attributes.eventType === 'FROZEN' && m.attributes.severity === 'CRITICAL')).toBe(true);
+    expect(alerts.some((m) => m.attributes.eventType === 'DENIED' && m.attributes.principal === responder.userArn)).toBe(true);
+
+    const all = await killSwitch(route('POST', '/revoke-all', apiEvent({ identity: security, body: { reason: 'containment' } })), ctx);
+    expect(all.statusCode).toBe(200);
+    expect(parse(all).failed).toBe(0);
+    expect(Object.keys(await inlinePolicies(world, { role: world.responderRole }))).toEqual([]);
+    const active = parse(await list(apiEvent({ identity: security, query: { status: 'ACTIVE' } }), ctx)).grants;
+    expect(active).toEqual([]);
+
+    const unfrozen = await killSwitch(route('POST', '/unfreeze', apiEvent({ identity: security, body: { profile: 'demo', reason: 'review done' } })), ctx);
+    expect(parse(unfrozen).freeze.profiles).toEqual([]);
+    expect((await create(apiEvent({ identity: responder, body: { profile: 'demo', reason: 'payments are timing out, need logs', durationMinutes: 5 } }), ctx)).statusCode).toBe(201);
+  });
+});
