@@ -1,0 +1,332 @@
+/**
+ * `breakglass`: the responder's command line for the worst hour.
+ *
+ *   breakglass activate --profile P --reason "…" [--ticket INC-1] [--minutes N]
+ *   breakglass status [id] [--watch]      breakglass list [--active]
+ *   breakglass extend <id> --minutes N --reason "…"
+ *   breakglass revoke <id> [--reason "…"]  breakglass profiles
+ *   breakglass freeze|unfreeze [--profile P] --reason "…"   breakglass revoke-all --reason "…"   (security)
+ *
+ * Exit codes: 0 ok · 2 usage · 3 not allowed (401/403/423) · 4 not found · 5 conflict or limit (409)
+ * · 6 invalid request (400/413) · 7 service failure (5xx) · 8 cannot reach the API or no credentials · 1 other.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, NetworkError, request, type ApiResponse, type ClientOptions } from './client.js';
+
+export const EXIT = { ok: 0, other: 1, usage: 2, denied: 3, notFound: 4, conflict: 5, invalid: 6, service: 7, unreachable: 8 } as const;
+
+class UsageError extends Error {}
+
+const GLOBAL: NonNullable<ParseArgsConfig['options']> = {
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  'aws-profile': { type: 'string' },
+  principal: { type: 'string' },
+  sign: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const COMMANDS: Record<string, { usage: string; summary: string; options: NonNullable<ParseArgsConfig['options']> }> = {
+  activate: {
+    usage: 'breakglass activate --profile <name> --reason "<why>" [--ticket <id>] [--minutes <n>]',
+    summary: 'Get the access a profile grants, for a bounded time. The reason is recorded and sent to security.',
+    options: { profile: { type: 'string' }, reason: { type: 'string' }, ticket: { type: 'string' }, minutes: { type: 'string' } },
+  },
+  status: {
+    usage: 'breakglass status [<grant-id>] [--watch]',
+    summary: 'One grant with its audit trail (or all ACTIVE grants); --watch shows a live countdown until it ends.',
+    options: { watch: { type: 'boolean' } },
+  },
+  list: { usage: 'breakglass list [--active] [--status <S>] [--limit <n>]', summary: 'Grants, newest first.', options: { active: { type: 'boolean' }, status: { type: 'string' }, limit: { type: 'string' } } },
+  extend: { usage: 'breakglass extend <grant-id> --minutes <n> --reason "<why>"', summary: 'More time on your ACTIVE grant, within the profile\'s limits.', options: { minutes: { type: 'string' }, reason: { type: 'string' } } },
+  revoke: { usage: 'breakglass revoke <grant-id> [--reason "<why>"]', summary: 'End a grant now (yours, or anyone\'s if you are security).', options: { reason: { type: 'string' } } },
+  profiles: { usage: 'breakglass profiles', summary: 'The profiles you may activate, and exactly what each grants.', options: {} },
+  freeze: { usage: 'breakglass freeze [--profile <name>] --reason "<why>"', summary: 'Security: refuse all activations (or one profile\'s) until unfrozen.', options: { profile: { type: 'string' }, reason: { type: 'string' } } },
+  unfreeze: { usage: 'breakglass unfreeze [--profile <name>] --reason "<why>"', summary: 'Security: allow activations again.', options: { profile: { type: 'string' }, reason: { type: 'string' } } },
+  'revoke-all': { usage: 'breakglass revoke-all [--profile <name>] --reason "<why>"', summary: 'Security: revoke every ACTIVE grant and report each result.', options: { profile: { type: 'string' }, reason: { type: 'string' } } },
+};
+
+const GLOBAL_HELP = `Global options:
+  --endpoint <url>      API endpoint (or BREAKGLASS_ENDPOINT, or "endpoint" in ~/.config/breakglass/config.json)
+  --region <region>     for signing (default: AWS_REGION, or read from the endpoint host)
+  --aws-profile <name>  AWS named profile for credentials (default: the standard credential chain)
+  --principal <arn>     local sandbox only: who you are (or BREAKGLASS_LOCAL_PRINCIPAL)
+  --json                print the API's JSON response, for scripts
+  -h, --help            help for a command`;
+
+function mainHelp(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}`);
+  return `breakglass: emergency AWS access that shuts by itself.\n\nUsage: breakglass <command> [options]\n\nCommands:\n${lines.join('\n')}\n\n${GLOBAL_HELP}\n\nExit codes: 0 ok, 2 usage, 3 not allowed, 4 not found, 5 conflict/limit, 6 invalid request, 7 service failure, 8 unreachable/no credentials.`;
+}
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  isTTY: boolean;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  env: NodeJS.ProcessEnv;
+}
+
+function loadConfigFile(env: NodeJS.ProcessEnv): { endpoint?: string; region?: string; principal?: string } {
+  const file = env.BREAKGLASS_CONFIG ?? join(env.HOME ?? homedir(), '.config', 'breakglass', 'config.json');
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new ConfigError(`Cannot read ${file}: it must be JSON like {"endpoint": "https://…/v1"}`);
+  }
+}
+
+/** "in 29m 58s" / "3m ago". */
+export function relative(ms: number): string {
+  const abs = Math.abs(ms);
+  const h = Math.floor(abs / 3_600_000);
+  const m = Math.floor((abs % 3_600_000) / 60_000);
+  const s = Math.floor((abs % 60_000) / 1000);
+  const text = h ? `${h}h ${m}m` : m ? `${m}m ${String(s).padStart(2, '0')}s` : `${s}s`;
+  return ms >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+const localTime = (iso: string) => new Date(iso).toLocaleString(undefined, { hour12: false });
+
+function exitFor(status: number): number {
+  if (status === 401 || status === 403 || status === 423) return EXIT.denied;
+  if (status === 404) return EXIT.notFound;
+  if (status === 409) return EXIT.conflict;
+  if (status >= 400 && status < 500) return EXIT.invalid;
+  if (status >= 500) return EXIT.service;
+  return EXIT.ok;
+}
+
+const HINT: Record<number, string> = {
+  401: 'Your request was not signed by an IAM principal. Check your AWS credentials (aws sts get-caller-identity).',
+  403: 'You are not allowed. `breakglass profiles` lists what you may activate; the attempt may have been recorded.',
+  423: 'Activations are frozen by security. Contact them; existing grants are unaffected.',
+  404: 'Check the id (`breakglass list`) or the profile name (`breakglass profiles`).',
+  409: 'The grant is not in a state that allows this, or a limit was reached. `breakglass status <id>` shows where it stands.',
+  503: 'An AWS step failed and was rolled back. Retry in a moment.',
+};
+
+function grantLines(g: any, now: number): string[] {
+  return [
+    `  grant    ${g.id}`,
+    `  profile  ${g.profile} (owner ${g.owner})`,
+    `  status   ${g.status}${g.status === 'ACTIVE' ? `, expires ${localTime(g.expiresAt)} (${relative(Date.parse(g.expiresAt) - now)})` : g.endedAt ? `, ended ${localTime(g.endedAt)}` : ''}`,
+    `  who      ${g.principalArn}`,
+    `  reason   ${g.reason}${g.ticket ? `  [${g.ticket}]` : ''}`,
+    ...(g.grants ? [`  grants   ${g.grants}`] : []),
+    `  policy   ${g.policyName} on ${g.targetType} ${g.targetName}`,
+  ];
+}
+
+function nextSteps(g: any): string[] {
+  return ['', 'Next:', `  breakglass status ${g.id} --watch                   live countdown`, `  breakglass extend ${g.id} --minutes 15 --reason "…"`, `  breakglass revoke ${g.id} --reason "done"          when you are finished`];
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    const topic = command === 'help' ? rest[0] : undefined;
+    io.out(topic && COMMANDS[topic] ? `${COMMANDS[topic]!.usage}\n\n${COMMANDS[topic]!.summary}\n\n${GLOBAL_HELP}` : mainHelp());
+    return command ? EXIT.ok : EXIT.usage;
+  }
+  const spec = COMMANDS[command];
+  if (!spec) {
+    io.err(`Unknown command "${command}".\n\n${mainHelp()}`);
+    return EXIT.usage;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: rest, options: { ...GLOBAL, ...spec.options }, allowPositionals: true, strict: true }) as { values: Record<string, string | boolean | undefined>; positionals: string[] });
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\nUsage: ${spec.usage}`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    io.out(`Usage: ${spec.usage}\n\n${spec.summary}\n\n${GLOBAL_HELP}`);
+    return EXIT.ok;
+  }
+
+  try {
+    const file = loadConfigFile(io.env);
+    const endpoint = (values.endpoint as string | undefined) ?? io.env.BREAKGLASS_ENDPOINT ?? file.endpoint;
+    if (!endpoint) throw new ConfigError('No API endpoint: pass --endpoint, set BREAKGLASS_ENDPOINT, or put {"endpoint": "…"} in ~/.config/breakglass/config.json');
+    const region = (values.region as string | undefined) ?? io.env.AWS_REGION ?? file.region;
+    const principal = (values.principal as string | undefined) ?? io.env.BREAKGLASS_LOCAL_PRINCIPAL ?? file.principal;
+    const client: ClientOptions = {
+      endpoint,
+      ...(region ? { region } : {}),
+      ...(values['aws-profile'] ? { awsProfile: values['aws-profile'] as string } : {}),
+      ...(principal ? { localPrincipal: principal } : {}),
+      ...(values.sign ? { forceSign: true } : {}),
+    };
+    return await execute(command, values, positionals, client, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\n\nUsage: ${spec.usage}`);
+      return EXIT.usage;
+    }
+    if (error instanceof ConfigError || error instanceof NetworkError) {
+      io.err(`breakglass: ${error.message}`);
+      return EXIT.unreachable;
+    }
+    io.err(`breakglass: unexpected error: ${(error as Error).message}`);
+    return EXIT.other;
+  }
+}
+
+function required(values: Record<string, unknown>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function minutes(values: Record<string, unknown>, name: string, needed: boolean): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) {
+    if (needed) throw new UsageError(`--${name} is required`);
+    return undefined;
+  }
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number of minutes`);
+  return Number(raw);
+}
+
+function idArg(positionals: string[]): string {
+  const id = positionals[0];
+  if (!id) throw new UsageError('the grant id is required');
+  return id;
+}
+
+async function execute(command: string, values: Record<string, unknown>, positionals: string[], client: ClientOptions, io: Io): Promise<number> {
+  const call = (method: string, path: string, body?: unknown, extra: Partial<ClientOptions> = {}) => request({ ...client, ...extra }, method, path, body);
+  const finish = (res: ApiResponse, human: (body: any) => string[]): number => {
+    if (values.json) {
+      io.out(JSON.stringify(res.body, null, 2));
+      return exitFor(res.status);
+    }
+    if (res.status >= 400) {
+      const error = res.body?.error ?? { code: `HTTP${res.status}`, message: res.body?.message ?? res.body?.Message ?? 'request failed' };
+      io.err(`✖ ${error.message} (${error.code}, HTTP ${res.status}${error.requestId ? `, request ${error.requestId}` : ''})`);
+      const hint = HINT[res.status];
+      if (hint) io.err(`  ${hint}`);
+      return exitFor(res.status);
+    }
+    io.out(human(res.body).join('\n'));
+    return EXIT.ok;
+  };
+
+  switch (command) {
+    case 'activate': {
+      const body = {
+        profile: required(values, 'profile'),
+        reason: required(values, 'reason'),
+        ...(values.ticket ? { ticket: values.ticket } : {}),
+        ...(values.minutes !== undefined ? { durationMinutes: minutes(values, 'minutes', false) } : {}),
+      };
+      const res = await call('POST', '/grants', body);
+      return finish(res, (b) => {
+        const g = b.grant;
+        const head = b.existing ? `● You already hold ${g.profile}; nothing new was granted.` : `✔ Granted ${g.profile} until ${localTime(g.expiresAt)} (${relative(Date.parse(g.expiresAt) - io.now())}).`;
+        return [head, ...grantLines(g, io.now()), ...(b.warnings ?? []).map((w: string) => `⚠ ${w}`), ...nextSteps(g)];
+      });
+    }
+    case 'status': {
+      if (!positionals[0]) {
+        const res = await call('GET', '/grants?status=ACTIVE&limit=100');
+        return finish(res, (b) => (b.grants.length ? ['ACTIVE grants:', ...b.grants.map((g: any) => `  ${g.id}  ${g.profile.padEnd(16)} ${g.principalArn.split('/').pop()!.padEnd(12)} expires ${localTime(g.expiresAt)} (${relative(Date.parse(g.expiresAt) - io.now())})`)] : ['No ACTIVE grants.']));
+      }
+      const id = idArg(positionals);
+      const res = await call('GET', `/grants/${encodeURIComponent(id)}`);
+      if (!values.watch || res.status >= 400 || values.json) {
+        return finish(res, (b) => [...grantLines(b.grant, io.now()), '', 'Audit trail:', ...b.events.map((e: any) => `  ${String(e.seq).padStart(3)}  ${e.at}  ${e.type.padEnd(18)} ${e.actor}${e.reason && e.type !== 'REQUESTED' && e.type !== 'ACTIVATED' ? `  "${e.reason}"` : ''}`), ...(b.grant.status === 'ACTIVE' ? nextSteps(b.grant) : [])]);
+      }
+      // --watch: a live countdown until the grant ends.
+      let grant = res.body.grant;
+      let lastFetch = io.now();
+      for (;;) {
+        const left = Date.parse(grant.expiresAt) - io.now();
+        const line = grant.status === 'ACTIVE' ? `${grant.profile} ACTIVE, expires ${localTime(grant.expiresAt)}: ${left > 0 ? relative(left).replace(/^in /, '') + ' left' : 'expiring…'}` : `${grant.profile} ${grant.status}${grant.endedAt ? ` at ${localTime(grant.endedAt)}` : ''}`;
+        if (io.isTTY) io.out(`\r\x1b[2K${line}`);
+        else io.out(line);
+        if (grant.status !== 'ACTIVE' && grant.status !== 'PENDING') {
+          if (io.isTTY) io.out('\n');
+          return EXIT.ok;
+        }
+        await io.sleep(1000);
+        if (io.now() - lastFetch >= (left < 5_000 ? 1_000 : 15_000)) {
+          const again = await call('GET', `/grants/${encodeURIComponent(id)}`);
+          if (again.status >= 400) return finish(again, () => []);
+          grant = again.body.grant;
+          lastFetch = io.now();
+        }
+      }
+    }
+    case 'list': {
+      const status = values.active ? 'ACTIVE' : (values.status as string | undefined);
+      const limit = values.limit as string | undefined;
+      const query = new URLSearchParams({ ...(status ? { status } : {}), ...(limit ? { limit } : {}) }).toString();
+      const res = await call('GET', `/grants${query ? `?${query}` : ''}`);
+      return finish(res, (b) => [
+        `${'GRANT'.padEnd(36)}  ${'STATUS'.padEnd(8)}  ${'PROFILE'.padEnd(16)}  ${'WHO'.padEnd(14)}  EXPIRES`,
+        ...b.grants.map((g: any) => `${g.id}  ${g.status.padEnd(8)}  ${g.profile.padEnd(16)}  ${String(g.principalArn.split('/').pop()).padEnd(14)}  ${g.expiresAt}`),
+        ...(b.nextToken ? ['(more: use --json and nextToken)'] : []),
+      ]);
+    }
+    case 'extend': {
+      const id = idArg(positionals);
+      const res = await call('POST', `/grants/${encodeURIComponent(id)}/extend`, { minutes: minutes(values, 'minutes', true), reason: required(values, 'reason') });
+      return finish(res, (b) => [`✔ Extended ${b.grant.profile} until ${localTime(b.grant.expiresAt)} (${relative(Date.parse(b.grant.expiresAt) - io.now())}).`, ...grantLines(b.grant, io.now())]);
+    }
+    case 'revoke': {
+      const id = idArg(positionals);
+      const reason = (values.reason as string | undefined) ?? 'Revoked from the CLI: done';
+      const res = await call('POST', `/grants/${encodeURIComponent(id)}/revoke`, { reason });
+      return finish(res, (b) => [`✔ Revoked ${b.grant.profile}; the policy is detached.`, ...grantLines(b.grant, io.now())]);
+    }
+    case 'profiles': {
+      const res = await call('GET', '/profiles');
+      return finish(res, (b) =>
+        b.profiles.length
+          ? b.profiles.flatMap((p: any) => [
+              `${p.name}  (max ${p.maxDurationMinutes}m, owner ${p.owner}${p.ticket?.required ? `, ticket ${p.ticket.pattern}` : ''}${p.mfa?.required ? ', MFA' : ''})`,
+              `  ${p.description}`,
+              ...p.statements.map((s: any) => `  ${s.effect} ${s.actions.join(', ')} on ${s.resources.join(', ')}`),
+              `  breakglass activate --profile ${p.name} --reason "…"${p.ticket?.required ? ' --ticket …' : ''}`,
+              '',
+            ])
+          : ['You are not eligible for any profile.'],
+      );
+    }
+    case 'freeze':
+    case 'unfreeze': {
+      const res = await call('POST', `/${command}`, { ...(values.profile ? { profile: values.profile } : {}), reason: required(values, 'reason') });
+      return finish(res, (b) => [`✔ ${command === 'freeze' ? 'Frozen' : 'Unfrozen'}. Now frozen: ${b.freeze.all ? 'ALL profiles' : b.freeze.profiles.length ? b.freeze.profiles.join(', ') : 'nothing'}.`]);
+    }
+    case 'revoke-all': {
+      const res = await call('POST', '/revoke-all', { ...(values.profile ? { profile: values.profile } : {}), reason: required(values, 'reason') });
+      const code = finish(res, (b) => [`Revoked ${b.revoked}, failed ${b.failed}.`, ...b.results.map((r: any) => `  ${r.outcome === 'revoked' ? '✔' : '✖'} ${r.id}  ${r.profile}  ${r.principalArn}${r.error ? `  ${r.error}` : ''}`)]);
+      return res.status === 207 ? EXIT.service : code;
+    }
+    default:
+      throw new UsageError(`Unknown command ${command}`);
+  }
+}
+
+/** Process entry: wires real stdout/stderr and exits with the command's code. */
+export async function main(): Promise<void> {
+  const code = await run(process.argv.slice(2), {
+    out: (t) => process.stdout.write(t.endsWith('\n') || t.startsWith('\r') ? t : `${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+    isTTY: Boolean(process.stdout.isTTY),
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    env: process.env,
+  });
+  process.exitCode = code;
+}
