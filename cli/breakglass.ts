@@ -125,7 +125,13 @@ function grantLines(g: any, now: number): string[] {
 }
 
 function nextSteps(g: any): string[] {
-  return ['', 'Next:', `  breakglass status ${g.id} --watch                   live countdown`, `  breakglass extend ${g.id} --minutes 15 --reason "…"`, `  breakglass revoke ${g.id} --reason "done"          when you are finished`];
+  const steps: Array<[string, string]> = [
+    [`breakglass status ${g.id} --watch`, 'live countdown'],
+    [`breakglass extend ${g.id} --minutes 15 --reason "…"`, 'more time'],
+    [`breakglass revoke ${g.id} --reason "done"`, 'when you are finished'],
+  ];
+  const width = Math.max(...steps.map(([c]) => c.length));
+  return ['', 'Next:', ...steps.map(([c, why]) => `  ${c.padEnd(width)}   ${why}`)];
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {

@@ -136,7 +136,10 @@ export async function tableItems(world: TestWorld, grantId: string): Promise<Arr
 
 export interface PublishedMessage {
   readonly subject: string;
+  /** The text form (SNS `default`). */
   readonly message: string;
+  /** Every per-protocol form, parsed from the SNS JSON message structure. */
+  readonly forms: Record<string, string>;
   readonly attributes: Record<string, string>;
 }
 
@@ -144,11 +147,21 @@ export interface PublishedMessage {
 export async function publishedMessages(world: TestWorld): Promise<PublishedMessage[]> {
   const data = (await (await fetch(`${world.endpoint}/moto-api/data.json`)).json()) as { sns: { Topic: Array<{ arn: string; sent_notifications: unknown[][] }> } };
   const topic = data.sns.Topic.find((t) => t.arn === world.topicArn);
-  return (topic?.sent_notifications ?? []).map((n) => ({
-    message: n[1] as string,
+  return (topic?.sent_notifications ?? []).map((n) => {
+    // moto records the JSON message structure as sent: {"default": …, "email": …, "https": …}.
+    let forms: Record<string, string> = {};
+    try {
+      forms = JSON.parse(n[1] as string);
+    } catch {
+      forms = { default: n[1] as string };
+    }
+    return {
+    message: forms.default ?? (n[1] as string),
+    forms,
     subject: n[2] as string,
     attributes: Object.fromEntries(Object.entries((n[3] ?? {}) as Record<string, { Value: string }>).map(([k, v]) => [k, v.Value])),
-  }));
+    };
+  });
 }
 
 export async function schedules(world: TestWorld) {

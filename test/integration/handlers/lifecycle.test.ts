@@ -71,7 +71,12 @@ describe('activation against the emulator', () => {
     expect(alert.attributes).toMatchObject({ eventType: 'ACTIVATED', profile: 'demo', principal: identity.userArn, severity: 'WARNING' });
     expect(alert.message).toContain('payments are timing out, need logs');
     expect(alert.message).toContain(`Expires:    ${grant.expiresAt}`);
-    expect(alert.message).toContain(`POST /grants/${grant.id}/revoke`);
+    expect(alert.message).toContain(`breakglass revoke ${grant.id}`);
+    expect(alert.message.split('\n')[0]).toBe('Event:      ACTIVATED (WARNING)');
+    expect(alert.forms.email).toBe(alert.message);
+    expect(JSON.parse(alert.forms.https!)).toMatchObject({ version: '1.0', source: 'custom', content: { textType: 'client-markdown', title: alert.subject } });
+    expect(JSON.parse(alert.forms.sqs!)).toMatchObject({ eventType: 'ACTIVATED', grant: { id: grant.id, ticket: 'INC-42', owner: 'platform@example.com' } });
+    expect(alert.attributes.owner).toBe('platform@example.com');
   });
 
   it('attaches to an IAM user without a session guard', async () => {
