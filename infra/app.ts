@@ -4,6 +4,8 @@
  * - `alertEmail`: e-mail subscribed to the alert topic (optional).
  * - `securityPrincipals`: comma-separated ARN patterns allowed to revoke any grant.
  * - `allowBroadEligibility`: `true` to accept wildcard role/user names in eligibility.
+ * - `frozenProfiles`: `*` or comma-separated profile names whose activations are refused.
+ * - `maxActivePerPrincipal`: ACTIVE grants one person may hold (default 3).
  * - `account`, `region`: target environment (default: the CLI's).
  */
 import { App, Aspects } from 'aws-cdk-lib';
@@ -21,6 +23,8 @@ export function buildApp(app: App = new App()): { app: App; stateful: BreakGlass
   const region = ctx('region') ?? process.env.CDK_DEFAULT_REGION;
   const env = account || region ? { ...(account ? { account } : {}), ...(region ? { region } : {}) } : undefined;
   const alertEmail = ctx('alertEmail');
+  const maxActive = ctx('maxActivePerPrincipal');
+  if (maxActive !== undefined && !/^[1-9]\d*$/.test(maxActive)) throw new Error(`-c maxActivePerPrincipal must be a whole number of at least 1, got "${maxActive}"`);
   const securityPrincipals = (ctx('securityPrincipals') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
   const stateful = new BreakGlassStatefulStack(app, 'BreakGlassStateful', { ...(env ? { env } : {}), ...(alertEmail ? { alertEmail } : {}), description: 'break-glass: grants table, alert topic, dead-letter queue, audit bucket (retained)' });
@@ -33,6 +37,8 @@ export function buildApp(app: App = new App()): { app: App; stateful: BreakGlass
     profiles,
     securityPrincipals,
     allowBroadEligibility: ctx('allowBroadEligibility') === 'true',
+    frozenProfiles: (ctx('frozenProfiles') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    ...(maxActive ? { maxActivePerPrincipal: Number(maxActive) } : {}),
   });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
   return { app, stateful, stateless };

@@ -46,6 +46,10 @@ export interface StatelessStackProps extends StackProps {
   readonly securityPrincipals?: readonly string[];
   /** @default false */
   readonly allowBroadEligibility?: boolean;
+  /** Profiles frozen by configuration (`*` for all). @default none */
+  readonly frozenProfiles?: readonly string[];
+  /** @default 3 */
+  readonly maxActivePerPrincipal?: number;
   /** @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
 }
@@ -62,6 +66,8 @@ export class BreakGlassStatelessStack extends Stack {
       profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
       ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
       ...(props.allowBroadEligibility !== undefined ? { allowBroadEligibility: props.allowBroadEligibility } : {}),
+      ...(props.frozenProfiles ? { frozenProfiles: props.frozenProfiles } : {}),
+      ...(props.maxActivePerPrincipal !== undefined ? { maxActivePerPrincipal: props.maxActivePerPrincipal } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     });
   }

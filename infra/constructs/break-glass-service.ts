@@ -40,6 +40,10 @@ export interface BreakGlassServiceProps {
   readonly securityPrincipals?: readonly string[];
   /** Accept wildcard role/user names in eligibility (wider IAM write scope). @default false */
   readonly allowBroadEligibility?: boolean;
+  /** Profiles whose activations are frozen by configuration (`*` for all): the kill switch without the API. @default none */
+  readonly frozenProfiles?: readonly string[];
+  /** ACTIVE grants one principal may hold at once. @default 3 */
+  readonly maxActivePerPrincipal?: number;
   /** @default 'breakglass' */
   readonly scheduleGroupName?: string;
   /** @default RetentionDays.ONE_YEAR */
@@ -128,6 +132,10 @@ export class BreakGlassService extends Construct {
     const security = (props.securityPrincipals ?? []).join(',');
     revokeGrant.addEnvironment('SECURITY_PRINCIPALS', security);
     killSwitch.addEnvironment('SECURITY_PRINCIPALS', security);
+    for (const f of [createGrant, killSwitch]) {
+      f.addEnvironment('FROZEN_PROFILES', (props.frozenProfiles ?? []).join(','));
+      f.addEnvironment('MAX_ACTIVE_PER_PRINCIPAL', String(props.maxActivePerPrincipal ?? 3));
+    }
 
     // API: AWS_IAM on every method, validated bodies, throttled, access-logged.
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });

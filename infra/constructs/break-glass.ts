@@ -22,6 +22,10 @@ export interface BreakGlassProps {
   readonly securityPrincipals?: readonly string[];
   /** @default false */
   readonly allowBroadEligibility?: boolean;
+  /** Profiles frozen by configuration (`*` for all). @default none */
+  readonly frozenProfiles?: readonly string[];
+  /** @default 3 */
+  readonly maxActivePerPrincipal?: number;
   /** @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
   /** @default RemovalPolicy.RETAIN */
@@ -45,6 +49,8 @@ export class BreakGlass extends Construct {
       profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
       ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
       ...(props.allowBroadEligibility !== undefined ? { allowBroadEligibility: props.allowBroadEligibility } : {}),
+      ...(props.frozenProfiles ? { frozenProfiles: props.frozenProfiles } : {}),
+      ...(props.maxActivePerPrincipal !== undefined ? { maxActivePerPrincipal: props.maxActivePerPrincipal } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     });
   }

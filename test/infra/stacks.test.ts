@@ -185,6 +185,11 @@ describe('API', () => {
     for (const a of alarms) expect(JSON.stringify(a.Properties.AlarmActions)).toMatch(/Alerts/);
   });
 
+  it('passes the configuration kill switch and limits to activation', () => {
+    const template = Template.fromStack(app({ frozenProfiles: '*', maxActivePerPrincipal: '2' }).stateless);
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: 'break-glass: POST /grants', Environment: { Variables: Match.objectLike({ FROZEN_PROFILES: '*', MAX_ACTIVE_PER_PRINCIPAL: '2' }) } });
+  });
+
   it('outputs the endpoint, topic and table', () => {
     expect(Object.keys(stateless.findOutputs('*')).join()).toMatch(/ApiUrl/);
     expect(Object.keys(stateful.findOutputs('*'))).toEqual(expect.arrayContaining(['AuditBucketName', 'TableName', 'TopicArn']));
