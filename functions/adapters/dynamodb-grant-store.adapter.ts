@@ -13,9 +13,12 @@
 import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
-import { ConcurrentUpdateError, ValidationError } from '../domain/errors.js';
+import { BusyError, ConcurrentUpdateError, ValidationError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
-import type { ControlStore, FreezeState, GrantPage, GrantStore } from '../domain/ports.js';
+import type { ControlStore, FreezeState, GrantPage, GrantStore, LeaseLock } from '../domain/ports.js';
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 export const GSI_BY_STATUS = 'byStatus';
 export const GSI_BY_CREATED = 'byCreated';
@@ -241,5 +244,56 @@ export class DynamoControlStore implements ControlStore {
       throw error;
     }
     return state;
+  }
+}
+
+/**
+ * A lease in the table (`LOCK#<name>` / `LEASE`): taken with a conditional put that succeeds
+ * only when no one holds an unexpired lease, released by expiring it. A crashed holder
+ * blocks others for at most `leaseMs`.
+ */
+export class DynamoLeaseLock implements LeaseLock {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+
+  constructor(options: DynamoGrantStoreOptions & { leaseMs?: number; waitMs?: number }) {
+    this.table = options.tableName;
+    const client = options.awsSdkV3Client ?? new DynamoDBClient(options.clientConfig ?? {});
+    this.doc = DynamoDBDocumentClient.from(client);
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.waitMs = options.waitMs ?? 8_000;
+  }
+  private readonly leaseMs: number;
+  private readonly waitMs: number;
+
+  async withLease<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const key = { pk: `LOCK#${name}`, sk: 'LEASE' };
+    const owner = randomUUID();
+    const deadline = Date.now() + this.waitMs;
+    for (let attempt = 0; ; attempt++) {
+      const now = Date.now();
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...key, owner, leaseUntil: now + this.leaseMs },
+            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
+            ExpressionAttributeValues: { ':now': now },
+          }),
+        );
+        break;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (Date.now() > deadline) throw new BusyError(`Too many activations at once on ${name}`);
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** Math.min(attempt, 4), 500) * (0.5 + Math.random())));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.doc
+        .send(new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: 'SET leaseUntil = :zero', ConditionExpression: '#owner = :owner', ExpressionAttributeNames: { '#owner': 'owner' }, ExpressionAttributeValues: { ':zero': 0, ':owner': owner } }))
+        .catch(() => undefined); // lost the lease already (expired): nothing to release
+    }
   }
 }

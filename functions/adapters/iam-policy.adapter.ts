@@ -1,5 +1,10 @@
 /** AccessManager over IAM inline policies (PutRolePolicy / PutUserPolicy and their Delete). */
 import {
+  GetRolePolicyCommand,
+  GetUserPolicyCommand,
+  LimitExceededException,
+  ListRolePoliciesCommand,
+  ListUserPoliciesCommand,
   DeleteRolePolicyCommand,
   DeleteUserPolicyCommand,
   IAMClient,
@@ -8,6 +13,8 @@ import {
   PutUserPolicyCommand,
   type IAMClientConfig,
 } from '@aws-sdk/client-iam';
+import { PolicySizeLimitError } from '../domain/errors.js';
+import { iamPolicySize } from '../domain/policy-builder.js';
 import type { AccessManager, PolicyTarget } from '../domain/ports.js';
 
 /**
@@ -23,11 +30,43 @@ export class IamPolicyAdapter implements AccessManager {
     this.iam = options.awsSdkV3Client ?? new IAMClient({ maxAttempts: IAM_MAX_ATTEMPTS, ...options.clientConfig });
   }
 
+  async inlinePolicyUsage(target: PolicyTarget, exceptPolicyName: string): Promise<number> {
+    let total = 0;
+    let marker: string | undefined;
+    do {
+      const page =
+        target.type === 'role'
+          ? await this.iam.send(new ListRolePoliciesCommand({ RoleName: target.name, Marker: marker }))
+          : await this.iam.send(new ListUserPoliciesCommand({ UserName: target.name, Marker: marker }));
+      for (const name of page.PolicyNames ?? []) {
+        if (name === exceptPolicyName) continue;
+        const { PolicyDocument } = await (target.type === 'role'
+          ? this.iam.send(new GetRolePolicyCommand({ RoleName: target.name, PolicyName: name }))
+          : this.iam.send(new GetUserPolicyCommand({ UserName: target.name, PolicyName: name }))
+        ).catch((error: unknown) => {
+          // Detached between the listing and this read (an expiry, a revocation): it no longer counts.
+          if (error instanceof NoSuchEntityException) return { PolicyDocument: '' };
+          throw error;
+        });
+        // IAM returns the document URL-encoded.
+        total += iamPolicySize(decodeURIComponent(PolicyDocument ?? ''));
+      }
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+    return total;
+  }
+
   async attach(target: PolicyTarget, policyName: string, document: string): Promise<void> {
-    if (target.type === 'role') {
-      await this.iam.send(new PutRolePolicyCommand({ RoleName: target.name, PolicyName: policyName, PolicyDocument: document }));
-    } else {
-      await this.iam.send(new PutUserPolicyCommand({ UserName: target.name, PolicyName: policyName, PolicyDocument: document }));
+    try {
+      if (target.type === 'role') {
+        await this.iam.send(new PutRolePolicyCommand({ RoleName: target.name, PolicyName: policyName, PolicyDocument: document }));
+      } else {
+        await this.iam.send(new PutUserPolicyCommand({ UserName: target.name, PolicyName: policyName, PolicyDocument: document }));
+      }
+    } catch (error) {
+      // A concurrent grant filled the entity between our size check and this put.
+      if (error instanceof LimitExceededException) throw new PolicySizeLimitError(`IAM refused the policy: the inline policies of ${target.type} ${target.name} would exceed IAM's size limit`, { cause: error });
+      throw error;
     }
   }
 

@@ -14,9 +14,9 @@
  * as FAILED with the step that failed, announced, and answered with a 503.
  */
 import type { NewAuditEvent } from './audit-event.js';
-import { FrozenError, LimitExceededError, NotEligibleError, ProfileNotFoundError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
+import { BusyError, FrozenError, LimitExceededError, NotEligibleError, PolicySizeLimitError, ProfileNotFoundError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
 import { expiryFrom, isoSeconds, policyNameFor, type Grant } from './grant.js';
-import { buildGrantPolicy, guardsFor, serializePolicy, summarizeGrants } from './policy-builder.js';
+import { buildGrantPolicy, guardsFor, iamPolicySize, INLINE_POLICY_LIMITS, serializePolicy, summarizeGrants } from './policy-builder.js';
 import { findProfile, type Profile, type ProfileSet } from './profile.js';
 import { parsePrincipalArn, principalMatchesAny, type Principal } from './principal.js';
 import type { FreezeState, PolicyTarget, Ports } from './ports.js';
@@ -135,8 +135,22 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
   // 3. attach
   const policy = serializePolicy(buildGrantPolicy(profile, { expiresAt, ...(userId ? { userId } : {}), ...guardsFor(profile) }));
   try {
-    await ports.access.attach(target, grant.policyName, policy);
+    // IAM limits the aggregate size of an entity's inline policies, and several grants on one shared
+    // role add up: check and put under a lease on the entity, so concurrent activations cannot overfill it.
+    await ports.locks.withLease(`${target.type}/${target.name}`, async () => {
+      const used = await ports.access.inlinePolicyUsage(target, grant.policyName);
+      const limit = INLINE_POLICY_LIMITS[target.type];
+      if (used + iamPolicySize(policy) > limit) {
+        throw new PolicySizeLimitError(`The policy (${iamPolicySize(policy)} characters) does not fit on ${target.type} ${target.name}: its inline policies already use ${used} of IAM's ${limit}. Revoke a grant on it, or ask the profile owner to narrow the profile.`);
+      }
+      await ports.access.attach(target, grant.policyName, policy);
+    });
   } catch (error) {
+    if (error instanceof PolicySizeLimitError || error instanceof BusyError) {
+      // Nothing was attached; refuse clearly and keep the record complete.
+      await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack: true, base });
+      throw error instanceof BusyError ? new BusyError(`${error.message} Grant ${id} is recorded as FAILED; retry.`) : new PolicySizeLimitError(`${error.message} Grant ${id} is recorded as FAILED.`);
+    }
     // A timed-out call may still have landed: detach anyway so no policy outlives the FAILED record.
     const rolledBack = await ports.access.detach(target, grant.policyName).then(() => true, () => false);
     await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack, base });

@@ -93,6 +93,18 @@ export class LimitExceededError extends BreakGlassError {
   readonly statusCode = 409;
 }
 
+/** The grant's policy does not fit beside the target's other inline policies (IAM's aggregate limit). */
+export class PolicySizeLimitError extends BreakGlassError {
+  readonly code = 'PolicySizeLimit';
+  readonly statusCode = 409;
+}
+
+/** Too many activations at once on the same IAM entity; retrying shortly will work. */
+export class BusyError extends BreakGlassError {
+  readonly code = 'Busy';
+  readonly statusCode = 503;
+}
+
 /** The profile file is invalid. Thrown at synth time and at cold start, never mid-outage. */
 export class ProfileConfigError extends BreakGlassError {
   readonly code = 'ProfileConfigError';

@@ -33,6 +33,14 @@ export interface PolicyGuards {
 /** IAM's limit on the aggregate size of a role's inline policies (whitespace not counted). */
 export const INLINE_POLICY_LIMIT = 10_240;
 
+/** IAM's aggregate inline-policy limits per entity type (non-adjustable IAM quotas). */
+export const INLINE_POLICY_LIMITS = { role: 10_240, user: 2_048 } as const;
+
+/** A policy's size as IAM counts it: characters other than whitespace. */
+export function iamPolicySize(document: string): number {
+  return document.replace(/\s/g, '').length;
+}
+
 export function buildGrantPolicy(profile: Profile, guards: PolicyGuards): PolicyDocument {
   return {
     Version: '2012-10-17',

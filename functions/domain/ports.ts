@@ -40,6 +40,12 @@ export interface PolicyTarget {
 }
 
 export interface AccessManager {
+  /**
+   * Characters (whitespace excluded, as IAM counts them) of the target's inline policies other
+   * than `exceptPolicyName`: what counts against IAM's aggregate inline-policy limit.
+   */
+  inlinePolicyUsage(target: PolicyTarget, exceptPolicyName: string): Promise<number>;
+  /** @throws PolicySizeLimitError when IAM refuses the size (LimitExceeded). */
   attach(target: PolicyTarget, policyName: string, document: string): Promise<void>;
   /** Removes the policy; `absent` when it was not there (idempotent). */
   detach(target: PolicyTarget, policyName: string): Promise<'detached' | 'absent'>;
@@ -74,6 +80,15 @@ export interface ControlStore {
   setFreeze(next: Omit<FreezeState, 'version'>, expectedVersion: number): Promise<FreezeState>;
 }
 
+/**
+ * A short lease on a name, so that only one activation at a time checks and fills one IAM
+ * entity's inline-policy budget.
+ */
+export interface LeaseLock {
+  /** Runs `fn` holding the lease. @throws BusyError when it cannot be had in time. */
+  withLease<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
 export interface Notifier {
   publish(alert: Alert): Promise<void>;
 }
@@ -89,6 +104,7 @@ export interface Ports {
   readonly scheduler: ExpiryScheduler;
   readonly notifier: Notifier;
   readonly control: ControlStore;
+  readonly locks: LeaseLock;
   readonly clock: Clock;
   readonly newId: () => string;
   /** Where use cases report what they could not record anywhere else. */

@@ -4,7 +4,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { BreakGlassError, PayloadTooLargeError, StepFailedError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
+import { BreakGlassError, BusyError, PayloadTooLargeError, StepFailedError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
 import type { Caller } from '../domain/activate-grant.js';
 import { log } from './log.js';
 
@@ -34,7 +34,7 @@ export function httpErrors(): MiddlewareObj<ApiEvent, ApiResult> {
     onError: async (request) => {
       const error = request.error;
       const requestId = request.context?.awsRequestId ?? request.event?.requestContext?.requestId;
-      if (error instanceof BreakGlassError && (error.statusCode < 500 || error instanceof StepFailedError)) {
+      if (error instanceof BreakGlassError && (error.statusCode < 500 || error instanceof StepFailedError || error instanceof BusyError)) {
         if (error.statusCode >= 500) log.error({ msg: error.message, code: error.code, requestId, cause: describe(error.cause) });
         request.response = json(error.statusCode, { error: { code: error.code, message: error.message, ...(requestId ? { requestId } : {}) } });
         return;

@@ -4,7 +4,7 @@
  * scheduler settings.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoControlStore, DynamoGrantStore } from '../adapters/dynamodb-grant-store.adapter.js';
+import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../adapters/dynamodb-grant-store.adapter.js';
 import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
 import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
 import { SnsNotifier } from '../adapters/sns-notifier.adapter.js';
@@ -22,6 +22,7 @@ function once<T>(build: () => T): () => T {
 
 export const store = once(() => new DynamoGrantStore({ tableName: requireEnv('TABLE_NAME') }));
 export const control = once(() => new DynamoControlStore({ tableName: requireEnv('TABLE_NAME') }));
+export const locks = once(() => new DynamoLeaseLock({ tableName: requireEnv('TABLE_NAME') }));
 export const access = once(() => new IamPolicyAdapter());
 export const notifier = once(() => new SnsNotifier({ topicArn: requireEnv('TOPIC_ARN') }));
 export const scheduler = once(() => {
@@ -49,5 +50,5 @@ export const activationRules = once((): ActivationRules => {
 
 /** Every port, for the use cases that need them all (activation, revocation). */
 export function allPorts(): Ports {
-  return { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), control: control(), clock, newId: randomUUID, log };
+  return { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), control: control(), locks: locks(), clock, newId: randomUUID, log };
 }

@@ -25,12 +25,12 @@ export interface TestWorld extends Seeded {
 }
 
 /** Seeds unique resources and a profile file naming them; sets the handlers' environment. */
-export async function setUpWorld(endpoint: string, extraProfiles: unknown[] = []): Promise<TestWorld> {
+export async function setUpWorld(endpoint: string, extra: { profiles?: (suffix: string) => unknown[]; roles?: (suffix: string) => string[] } = {}): Promise<TestWorld> {
   const suffix = randomBytes(4).toString('hex');
   const responderRole = `Responder-${suffix}`;
   const securityRole = `Security-${suffix}`;
   const user = `oncall-${suffix}`;
-  const seeded = await seed(endpoint, { suffix, roles: [responderRole, securityRole, `Intern-${suffix}`], users: [user] });
+  const seeded = await seed(endpoint, { suffix, roles: [responderRole, securityRole, `Intern-${suffix}`, ...(extra.roles?.(suffix) ?? [])], users: [user] });
   const dir = mkdtempSync(join(tmpdir(), 'bg-profiles-'));
   const profilesFile = join(dir, 'profiles.json');
   writeFileSync(
@@ -57,7 +57,7 @@ export async function setUpWorld(endpoint: string, extraProfiles: unknown[] = []
           ticket: { required: true, pattern: '^INC-[0-9]+$' },
           statements: [{ actions: ['rds:RebootDBInstance'], resources: ['arn:aws:rds:us-east-1:123456789012:db:prod'] }],
         },
-        ...extraProfiles,
+        ...(extra.profiles?.(suffix) ?? []),
       ],
     }),
   );

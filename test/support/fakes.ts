@@ -3,7 +3,7 @@ import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-eve
 import type { Alert } from '../../functions/domain/alert.js';
 import { ConcurrentUpdateError } from '../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
-import type { AccessManager, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
+import type { AccessManager, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
 import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
 
 export class MemoryStore implements GrantStore {
@@ -67,6 +67,10 @@ export class MemoryAccess implements AccessManager {
   key(target: PolicyTarget, name: string): string {
     return `${target.type}/${target.name}/${name}`;
   }
+  async inlinePolicyUsage(target: PolicyTarget, except: string): Promise<number> {
+    const prefix = `${target.type}/${target.name}/`;
+    return [...this.policies.entries()].filter(([k]) => k.startsWith(prefix) && k !== prefix + except).reduce((n, [, doc]) => n + doc.replace(/\s/g, '').length, 0);
+  }
   async attach(target: PolicyTarget, name: string, document: string): Promise<void> {
     if (this.failAttach) throw this.failAttach;
     this.policies.set(this.key(target, name), document);
@@ -108,6 +112,17 @@ export class MemoryControl implements ControlStore {
   }
 }
 
+/** One holder per name at a time, like the DynamoDB lease. */
+export class MemoryLock implements LeaseLock {
+  private readonly tails = new Map<string, Promise<unknown>>();
+  async withLease<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(name) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    this.tails.set(name, run.catch(() => undefined));
+    return run;
+  }
+}
+
 export class MemoryNotifier implements Notifier {
   readonly alerts: Alert[] = [];
   fail?: Error;
@@ -135,6 +150,7 @@ export function fakePorts() {
     scheduler: new MemoryScheduler(),
     notifier: new MemoryNotifier(),
     control: new MemoryControl(),
+    locks: new MemoryLock(),
     clock: new ManualClock(),
     newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     log: { error: () => {}, warn: () => {}, info: () => {} },

@@ -4,7 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DeleteRolePolicyCommand, IAMClient, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, LimitExceededException, ListRolePoliciesCommand, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -42,6 +42,7 @@ beforeEach(() => {
   sns.reset();
   ddb.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
+  iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
 });
 
 describe('activation when AWS fails', () => {
@@ -83,6 +84,25 @@ describe('activation when AWS fails', () => {
       ActionAfterCompletion: 'DELETE',
       Target: { DeadLetterConfig: { Arn: 'arn:dlq' }, RetryPolicy: { MaximumRetryAttempts: 185 } },
     });
+  });
+});
+
+describe('IAM size limits', () => {
+  it('counts the other inline policies as IAM does (decoded, whitespace excluded)', async () => {
+    iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['ops-baseline', 'breakglass-self'] });
+    iam.on(GetRolePolicyCommand, { PolicyName: 'ops-baseline' }).resolves({ PolicyDocument: encodeURIComponent('{ "Version": "2012-10-17",\n  "Statement": [] }') });
+    const usage = await new IamPolicyAdapter({ awsSdkV3Client: new IAMClient({ region: 'us-east-1' }) }).inlinePolicyUsage({ type: 'role', name: 'R' }, 'breakglass-self');
+    expect(usage).toBe('{"Version":"2012-10-17","Statement":[]}'.length);
+  });
+
+  it('refuses with 409 and records FAILED when IAM itself says the limit is exceeded', async () => {
+    iam.on(PutRolePolicyCommand).rejects(new LimitExceededException({ message: 'Maximum policy size of 10240 bytes exceeded', $metadata: {} }));
+    iam.on(DeleteRolePolicyCommand).rejects(new NoSuchEntityException({ message: 'gone', $metadata: {} }));
+    const ports = portsWithRealAdapters();
+    const error = await activateGrant(ports, testProfiles(), request).catch((e) => e);
+    expect(error.statusCode).toBe(409);
+    expect(error.code).toBe('PolicySizeLimit');
+    expect([...ports.memory.store.grants.values()][0]!.status).toBe('FAILED');
   });
 });
 
