@@ -10,6 +10,7 @@
  * Exit codes: 0 ok · 2 usage · 3 not allowed (401/403/423) · 4 not found · 5 conflict or limit (409)
  * · 6 invalid request (400/413) · 7 service failure (5xx) · 8 cannot reach the API or no credentials · 1 other.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -32,9 +33,9 @@ const GLOBAL: NonNullable<ParseArgsConfig['options']> = {
 
 const COMMANDS: Record<string, { usage: string; summary: string; options: NonNullable<ParseArgsConfig['options']> }> = {
   activate: {
-    usage: 'breakglass activate --profile <name> --reason "<why>" [--ticket <id>] [--minutes <n>]',
+    usage: 'breakglass activate --profile <name> --reason "<why>" [--ticket <id>] [--minutes <n>] [--idempotency-key <key>]',
     summary: 'Get the access a profile grants, for a bounded time. The reason is recorded and sent to security.',
-    options: { profile: { type: 'string' }, reason: { type: 'string' }, ticket: { type: 'string' }, minutes: { type: 'string' } },
+    options: { profile: { type: 'string' }, reason: { type: 'string' }, ticket: { type: 'string' }, minutes: { type: 'string' }, 'idempotency-key': { type: 'string' } },
   },
   status: {
     usage: 'breakglass status [<grant-id>] [--watch]',
@@ -235,7 +236,14 @@ async function execute(command: string, values: Record<string, unknown>, positio
         ...(values.ticket ? { ticket: values.ticket } : {}),
         ...(values.minutes !== undefined ? { durationMinutes: minutes(values, 'minutes', false) } : {}),
       };
-      const res = await call('POST', '/grants', body);
+      // One key per activation: if the network drops the answer, the retry returns the same grant.
+      const idempotencyKey = (values['idempotency-key'] as string | undefined) ?? randomUUID();
+      const res = await call('POST', '/grants', body, { idempotencyKey }).catch(async (error: unknown) => {
+        if (!(error instanceof NetworkError)) throw error;
+        io.err('… no answer, retrying once with the same Idempotency-Key');
+        await io.sleep(2000);
+        return call('POST', '/grants', body, { idempotencyKey });
+      });
       return finish(res, (b) => {
         const g = b.grant;
         const head = b.existing ? `● You already hold ${g.profile}; nothing new was granted.` : `✔ Granted ${g.profile} until ${localTime(g.expiresAt)} (${relative(Date.parse(g.expiresAt) - io.now())}).`;

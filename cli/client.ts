@@ -16,6 +16,8 @@ export interface ClientOptions {
   readonly localPrincipal?: string;
   /** Sign even a loopback endpoint (tests). */
   readonly forceSign?: boolean;
+  /** Sent as `Idempotency-Key` (activation). */
+  readonly idempotencyKey?: string;
 }
 
 export interface ApiResponse {
@@ -50,6 +52,7 @@ export async function request(options: ClientOptions, method: string, path: stri
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = { host: url.host, accept: 'application/json', 'user-agent': 'breakglass-cli/0.1' };
   if (payload !== undefined) headers['content-type'] = 'application/json';
+  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
 
   const local = isLoopback(url) && !options.forceSign;
   if (local) {

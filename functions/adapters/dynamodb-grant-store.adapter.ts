@@ -13,9 +13,9 @@
 import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
-import { BusyError, ConcurrentUpdateError, ValidationError } from '../domain/errors.js';
+import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
-import type { ControlStore, FreezeState, GrantPage, GrantStore, LeaseLock } from '../domain/ports.js';
+import type { ControlStore, FreezeState, GrantPage, GrantStore, IdempotencyRecord, LeaseLock } from '../domain/ports.js';
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -42,14 +42,30 @@ export class DynamoGrantStore implements GrantStore {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async create(grant: Grant, event: NewAuditEvent): Promise<void> {
+  async create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<void> {
     const stored = { ...grant, eventCount: 1 };
-    await this.transact({
-      TransactItems: [
-        { Put: { TableName: this.table, Item: { ...grantKey(grant.id), entity: 'grant', ...stored }, ConditionExpression: 'attribute_not_exists(pk)' } },
-        { Put: { TableName: this.table, Item: this.eventItem(grant.id, 1, event), ConditionExpression: 'attribute_not_exists(pk)' } },
-      ],
-    });
+    try {
+      await this.transact({
+        TransactItems: [
+          { Put: { TableName: this.table, Item: { ...grantKey(grant.id), entity: 'grant', ...stored }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { TableName: this.table, Item: this.eventItem(grant.id, 1, event), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ...(idempotency
+            ? [{ Put: { TableName: this.table, Item: { pk: `IDEMPOTENCY#${idempotency.key}`, sk: 'KEY', ...idempotency, createdAt: grant.createdAt }, ConditionExpression: 'attribute_not_exists(pk)' } }]
+            : []),
+        ],
+      });
+    } catch (error) {
+      if (idempotency && error instanceof ConcurrentUpdateError) {
+        const prior = await this.idempotency(idempotency.key);
+        if (prior) throw new IdempotencyReplayError('This Idempotency-Key was already used', prior.grantId);
+      }
+      throw error;
+    }
+  }
+
+  async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `IDEMPOTENCY#${key}`, sk: 'KEY' }, ConsistentRead: true }));
+    return Item ? { key: Item.key, grantId: Item.grantId, fingerprint: Item.fingerprint } : undefined;
   }
 
   async append(grant: Grant, event: NewAuditEvent, changes: Partial<Grant> = {}): Promise<Grant> {

@@ -14,13 +14,14 @@
  * as FAILED with the step that failed, announced, and answered with a 503.
  */
 import type { NewAuditEvent } from './audit-event.js';
-import { BusyError, FrozenError, LimitExceededError, NotEligibleError, PolicySizeLimitError, ProfileNotFoundError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
+import { BusyError, FrozenError, IdempotencyReplayError, LimitExceededError, NotEligibleError, PolicySizeLimitError, ProfileNotFoundError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
 import { expiryFrom, isoSeconds, policyNameFor, type Grant } from './grant.js';
 import { buildGrantPolicy, guardsFor, iamPolicySize, INLINE_POLICY_LIMITS, serializePolicy, summarizeGrants } from './policy-builder.js';
 import { findProfile, type Profile, type ProfileSet } from './profile.js';
 import { parsePrincipalArn, principalMatchesAny, type Principal } from './principal.js';
-import type { FreezeState, PolicyTarget, Ports } from './ports.js';
-import { activationRequestSchema, checkReason, parseRequest, TICKET_MAX } from './requests.js';
+import type { FreezeState, IdempotencyRecord, PolicyTarget, Ports } from './ports.js';
+import { createHash } from 'node:crypto';
+import { activationRequestSchema, checkReason, parseRequest, TICKET_MAX, type ActivationRequest } from './requests.js';
 import { announce, describeError, recordFailure } from './lifecycle.js';
 
 /** The authenticated caller, as API Gateway reports it. */
@@ -35,6 +36,8 @@ export interface ActivationInput {
   readonly caller: Caller;
   readonly body: unknown;
   readonly requestId?: string;
+  /** The `Idempotency-Key` header: a retried request with the same key returns the same grant. */
+  readonly idempotencyKey?: string;
 }
 
 /** Deployment-wide rules for activation (configuration, not profile data). */
@@ -90,96 +93,135 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
     throw new ValidationError(`durationMinutes must be between 1 and ${profile.maxDurationMinutes} for profile "${profile.name}"`);
   }
 
-  const active = await ports.store.active();
-  const mine = active.filter((g) => g.principalArn === principal.arn);
-  const same = mine.find((g) => g.profile === profile.name);
-  if (same) return { grant: same, existing: true, warnings: [`You already hold an ACTIVE "${profile.name}" grant until ${same.expiresAt}; it is returned instead of a second one. To get more time: POST /grants/${same.id}/extend.`] };
-  if (mine.length >= rules.maxActivePerPrincipal) {
-    throw new LimitExceededError(`You already hold ${mine.length} ACTIVE grants (the limit is ${rules.maxActivePerPrincipal}); revoke one you no longer need first`);
+  const idempotency = idempotencyRecord(principal.arn, input.idempotencyKey, request);
+  if (idempotency) {
+    const replay = await replayed(ports, idempotency);
+    if (replay) return replay;
   }
-  const ofProfile = active.filter((g) => g.profile === profile.name).length;
-  if (ofProfile >= profile.maxActiveGrants) {
-    throw new LimitExceededError(`Profile "${profile.name}" already has ${ofProfile} ACTIVE grants (its limit is ${profile.maxActiveGrants})`);
-  }
-
-  // 2. record
-  const id = ports.newId();
-  const expiresAt = isoSeconds(expiryFrom(now, durationMinutes));
-  const target: PolicyTarget = { type: principal.kind === 'user' ? 'user' : 'role', name: principal.entityName };
-  let grant: Grant = {
-    id,
-    profile: profile.name,
-    owner: profile.owner,
-    principalArn: principal.arn,
-    targetType: target.type,
-    targetName: target.name,
-    status: 'PENDING',
-    reason,
-    ...(ticket ? { ticket } : {}),
-    durationMinutes,
-    createdAt: now.toISOString(),
-    expiresAt,
-    policyName: policyNameFor(id),
-    scheduleName: id,
-    ...(userId ? { sessionUserId: userId } : {}),
-    grants: summarizeGrants(profile),
-    extensions: 0,
-    version: 0,
-    eventCount: 0,
-    ...(input.requestId ? { requestId: input.requestId } : {}),
-  };
-  const base = { actor: principal.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
-  await ports.store.create(grant, { ...base, type: 'REQUESTED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, durationMinutes: String(durationMinutes) } });
-  grant = { ...grant, eventCount: 1 };
-
-  // 3. attach
-  const policy = serializePolicy(buildGrantPolicy(profile, { expiresAt, ...(userId ? { userId } : {}), ...guardsFor(profile) }));
-  try {
-    // IAM limits the aggregate size of an entity's inline policies, and several grants on one shared
-    // role add up: check and put under a lease on the entity, so concurrent activations cannot overfill it.
-    await ports.locks.withLease(`${target.type}/${target.name}`, async () => {
-      const used = await ports.access.inlinePolicyUsage(target, grant.policyName);
-      const limit = INLINE_POLICY_LIMITS[target.type];
-      if (used + iamPolicySize(policy) > limit) {
-        throw new PolicySizeLimitError(`The policy (${iamPolicySize(policy)} characters) does not fit on ${target.type} ${target.name}: its inline policies already use ${used} of IAM's ${limit}. Revoke a grant on it, or ask the profile owner to narrow the profile.`);
-      }
-      await ports.access.attach(target, grant.policyName, policy);
-    });
-  } catch (error) {
-    if (error instanceof PolicySizeLimitError || error instanceof BusyError) {
-      // Nothing was attached; refuse clearly and keep the record complete.
-      await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack: true, base });
-      throw error instanceof BusyError ? new BusyError(`${error.message} Grant ${id} is recorded as FAILED; retry.`) : new PolicySizeLimitError(`${error.message} Grant ${id} is recorded as FAILED.`);
+  // One activation at a time per person and profile: a racing duplicate waits, then finds the first.
+  return ports.locks.withLease(`activation/${principal.arn}/${profile.name}`, async () => {
+    const active = await ports.store.active();
+    const mine = active.filter((g) => g.principalArn === principal.arn);
+    const same = mine.find((g) => g.profile === profile.name);
+    if (same) return { grant: same, existing: true, warnings: [`You already hold an ACTIVE "${profile.name}" grant until ${same.expiresAt}; it is returned instead of a second one. To get more time: POST /grants/${same.id}/extend.`] };
+    if (mine.length >= rules.maxActivePerPrincipal) {
+      throw new LimitExceededError(`You already hold ${mine.length} ACTIVE grants (the limit is ${rules.maxActivePerPrincipal}); revoke one you no longer need first`);
     }
-    // A timed-out call may still have landed: detach anyway so no policy outlives the FAILED record.
-    const rolledBack = await ports.access.detach(target, grant.policyName).then(() => true, () => false);
-    await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack, base });
-    throw new StepFailedError('AttachPolicy', `Could not attach the break-glass policy to ${target.type} ${target.name}; no access was granted. Grant ${id} is recorded as FAILED. Retry in a moment.`, { cause: error });
-  }
+    const ofProfile = active.filter((g) => g.profile === profile.name).length;
+    if (ofProfile >= profile.maxActiveGrants) {
+      throw new LimitExceededError(`Profile "${profile.name}" already has ${ofProfile} ACTIVE grants (its limit is ${profile.maxActiveGrants})`);
+    }
 
-  // 4. schedule
-  try {
-    await ports.scheduler.schedule(grant.scheduleName, expiresAt, id);
-  } catch (error) {
-    const rolledBack = await ports.access.detach(target, grant.policyName).then(() => true, () => false);
-    await recordFailure(ports, grant, 'ScheduleExpiry', error, { rolledBack, base });
-    throw new StepFailedError('ScheduleExpiry', `Could not schedule the automatic expiry, so the access was withdrawn${rolledBack ? '' : ' (detach failed; the policy stops working at its expiry time regardless)'}. Grant ${id} is recorded as FAILED. Retry in a moment.`, { cause: error });
-  }
+    // 2. record
+    const id = ports.newId();
+    const expiresAt = isoSeconds(expiryFrom(now, durationMinutes));
+    const target: PolicyTarget = { type: principal.kind === 'user' ? 'user' : 'role', name: principal.entityName };
+    let grant: Grant = {
+      id,
+      profile: profile.name,
+      owner: profile.owner,
+      principalArn: principal.arn,
+      targetType: target.type,
+      targetName: target.name,
+      status: 'PENDING',
+      reason,
+      ...(ticket ? { ticket } : {}),
+      durationMinutes,
+      createdAt: now.toISOString(),
+      expiresAt,
+      policyName: policyNameFor(id),
+      scheduleName: id,
+      ...(userId ? { sessionUserId: userId } : {}),
+      grants: summarizeGrants(profile),
+      extensions: 0,
+      version: 0,
+      eventCount: 0,
+      ...(input.requestId ? { requestId: input.requestId } : {}),
+    };
+    const base = { actor: principal.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
+    try {
+      await ports.store.create(grant, { ...base, type: 'REQUESTED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, durationMinutes: String(durationMinutes) } }, idempotency ? { ...idempotency, grantId: id } : undefined);
+    } catch (error) {
+      const replay = error instanceof IdempotencyReplayError && idempotency ? await replayed(ports, idempotency) : undefined;
+      if (replay) return replay;
+      throw error;
+    }
+    grant = { ...grant, eventCount: 1 };
 
-  // 5. announce
-  const activated: NewAuditEvent = { ...base, type: 'ACTIVATED', at: ports.clock.now().toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, policyName: grant.policyName, target: `${target.type}/${target.name}` } };
-  try {
-    grant = await ports.store.append(grant, activated, { status: 'ACTIVE' });
-  } catch (error) {
-    const cancelled = await ports.scheduler.cancel(grant.scheduleName).then(() => true, () => false);
-    const rolledBack = (await ports.access.detach(target, grant.policyName).then(() => true, () => false)) && cancelled;
-    await recordFailure(ports, grant, 'RecordActivation', error, { rolledBack, base });
-    throw new StepFailedError('RecordActivation', `Could not record the activation, so the access was withdrawn. Grant ${id}. Retry in a moment.`, { cause: error });
+    // 3. attach
+    const policy = serializePolicy(buildGrantPolicy(profile, { expiresAt, ...(userId ? { userId } : {}), ...guardsFor(profile) }));
+    try {
+      // IAM limits the aggregate size of an entity's inline policies, and several grants on one shared
+      // role add up: check and put under a lease on the entity, so concurrent activations cannot overfill it.
+      await ports.locks.withLease(`${target.type}/${target.name}`, async () => {
+        const used = await ports.access.inlinePolicyUsage(target, grant.policyName);
+        const limit = INLINE_POLICY_LIMITS[target.type];
+        if (used + iamPolicySize(policy) > limit) {
+          throw new PolicySizeLimitError(`The policy (${iamPolicySize(policy)} characters) does not fit on ${target.type} ${target.name}: its inline policies already use ${used} of IAM's ${limit}. Revoke a grant on it, or ask the profile owner to narrow the profile.`);
+        }
+        await ports.access.attach(target, grant.policyName, policy);
+      });
+    } catch (error) {
+      if (error instanceof PolicySizeLimitError || error instanceof BusyError) {
+        // Nothing was attached; refuse clearly and keep the record complete.
+        await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack: true, base });
+        throw error instanceof BusyError ? new BusyError(`${error.message} Grant ${id} is recorded as FAILED; retry.`) : new PolicySizeLimitError(`${error.message} Grant ${id} is recorded as FAILED.`);
+      }
+      // A timed-out call may still have landed: detach anyway so no policy outlives the FAILED record.
+      const rolledBack = await ports.access.detach(target, grant.policyName).then(() => true, () => false);
+      await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack, base });
+      throw new StepFailedError('AttachPolicy', `Could not attach the break-glass policy to ${target.type} ${target.name}; no access was granted. Grant ${id} is recorded as FAILED. Retry in a moment.`, { cause: error });
+    }
+
+    // 4. schedule
+    try {
+      await ports.scheduler.schedule(grant.scheduleName, expiresAt, id);
+    } catch (error) {
+      const rolledBack = await ports.access.detach(target, grant.policyName).then(() => true, () => false);
+      await recordFailure(ports, grant, 'ScheduleExpiry', error, { rolledBack, base });
+      throw new StepFailedError('ScheduleExpiry', `Could not schedule the automatic expiry, so the access was withdrawn${rolledBack ? '' : ' (detach failed; the policy stops working at its expiry time regardless)'}. Grant ${id} is recorded as FAILED. Retry in a moment.`, { cause: error });
+    }
+
+    // 5. announce
+    const activated: NewAuditEvent = { ...base, type: 'ACTIVATED', at: ports.clock.now().toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, policyName: grant.policyName, target: `${target.type}/${target.name}` } };
+    try {
+      grant = await ports.store.append(grant, activated, { status: 'ACTIVE' });
+    } catch (error) {
+      const cancelled = await ports.scheduler.cancel(grant.scheduleName).then(() => true, () => false);
+      const rolledBack = (await ports.access.detach(target, grant.policyName).then(() => true, () => false)) && cancelled;
+      await recordFailure(ports, grant, 'RecordActivation', error, { rolledBack, base });
+      throw new StepFailedError('RecordActivation', `Could not record the activation, so the access was withdrawn. Grant ${id}. Retry in a moment.`, { cause: error });
+    }
+    const warnings: string[] = [];
+    const alerted = await announce(ports, grant, activated);
+    if (!alerted) warnings.push('The activation alert could not be published; security has not been notified. Tell them directly.');
+    return { grant, warnings };
+  });
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+
+/** The Idempotency-Key, scoped to the caller, and a fingerprint of what it asks for. */
+function idempotencyRecord(principalArn: string, key: string | undefined, request: ActivationRequest): Omit<IdempotencyRecord, 'grantId'> | undefined {
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) throw new ValidationError('Idempotency-Key must be 8-128 characters of letters, digits, "_", ".", ":" or "-" (a UUID is ideal)');
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+  return {
+    key: hash(`${principalArn}\n${key}`),
+    fingerprint: hash(JSON.stringify([request.profile, request.reason, request.durationMinutes ?? null, request.ticket ?? null])),
+  };
+}
+
+/** The grant a used Idempotency-Key produced, as it stands now; a different request under the same key is refused. */
+async function replayed(ports: Ports, record: Omit<IdempotencyRecord, 'grantId'>): Promise<ActivationResult | undefined> {
+  const prior = await ports.store.idempotency(record.key);
+  if (!prior) return undefined;
+  if (prior.fingerprint !== record.fingerprint) {
+    throw new IdempotencyReplayError('This Idempotency-Key was already used for a different request; use a new key for a new request', prior.grantId);
   }
-  const warnings: string[] = [];
-  const alerted = await announce(ports, grant, activated);
-  if (!alerted) warnings.push('The activation alert could not be published; security has not been notified. Tell them directly.');
-  return { grant, warnings };
+  const grant = await ports.store.get(prior.grantId);
+  if (!grant) return undefined;
+  return { grant, existing: true, warnings: ['A retried request (same Idempotency-Key): this is the grant the first one produced.'] };
 }
 
 /** A ticket is checked against the profile's pattern whenever one is given, and required when the profile says so. */

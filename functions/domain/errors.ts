@@ -105,6 +105,18 @@ export class BusyError extends BreakGlassError {
   readonly statusCode = 503;
 }
 
+/** The Idempotency-Key was already used; `grantId` is the grant it produced. */
+export class IdempotencyReplayError extends BreakGlassError {
+  readonly code = 'IdempotencyReplay';
+  readonly statusCode = 409;
+  constructor(
+    message: string,
+    readonly grantId: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The profile file is invalid. Thrown at synth time and at cold start, never mid-outage. */
 export class ProfileConfigError extends BreakGlassError {
   readonly code = 'ProfileConfigError';

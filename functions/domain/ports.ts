@@ -12,12 +12,27 @@ export interface GrantPage {
   readonly nextToken?: string;
 }
 
+/** A client's Idempotency-Key, scoped to its principal, and what it was first used for. */
+export interface IdempotencyRecord {
+  /** Hash of principal ARN and key. */
+  readonly key: string;
+  readonly grantId: string;
+  /** Hash of the request body: the same key with another request is refused. */
+  readonly fingerprint: string;
+}
+
 /** The fields a lifecycle step may change on a grant. */
 export type GrantChanges = Partial<Pick<Grant, 'status' | 'endedAt' | 'endedBy' | 'endReason' | 'expiresAt' | 'extensions' | 'durationMinutes'>>;
 
 export interface GrantStore {
-  /** Writes a new grant and its first event atomically. Fails if the id exists. */
-  create(grant: Grant, event: NewAuditEvent): Promise<void>;
+  /**
+   * Writes a new grant and its first event atomically. Fails if the id exists. With an
+   * idempotency record, writes it in the same transaction.
+   * @throws IdempotencyReplayError when that key was already used (carrying the first grant's id).
+   */
+  create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<void>;
+  /** The record of an idempotency key, if it was used. */
+  idempotency(key: string): Promise<IdempotencyRecord | undefined>;
   /**
    * Appends an event and applies `changes` to the grant atomically, on the condition that the
    * stored grant still has `grant.version`. Returns the grant as written.

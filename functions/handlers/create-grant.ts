@@ -13,7 +13,13 @@ const profileSet = profiles();
 const rules = activationRules();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
-  const { grant, warnings, existing } = await activateGrant(ports, profileSet, { caller: callerOf(event), body: jsonBody(event), ...optional(requestIdOf(event)) }, rules);
+  const idempotencyKey = event.headers?.['idempotency-key'];
+  const { grant, warnings, existing } = await activateGrant(
+    ports,
+    profileSet,
+    { caller: callerOf(event), body: jsonBody(event), ...optional(requestIdOf(event)), ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) },
+    rules,
+  );
   // An existing ACTIVE grant of the same profile is returned with 200, a new one with 201.
   return json(existing ? 200 : 201, { grant: grantView(grant), ...(existing ? { existing } : {}), ...(warnings.length ? { warnings } : {}) });
 };

@@ -1,9 +1,9 @@
 /** In-memory implementations of the ports, with the same semantics as the adapters. */
 import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-event.js';
 import type { Alert } from '../../functions/domain/alert.js';
-import { ConcurrentUpdateError } from '../../functions/domain/errors.js';
+import { ConcurrentUpdateError, IdempotencyReplayError } from '../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
-import type { AccessManager, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
+import type { AccessManager, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
 import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
 
 export class MemoryStore implements GrantStore {
@@ -11,9 +11,19 @@ export class MemoryStore implements GrantStore {
   readonly eventLog = new Map<string, AuditEvent[]>();
   failNext: Partial<Record<'create' | 'append', Error>> = {};
 
-  async create(grant: Grant, event: NewAuditEvent): Promise<void> {
+  readonly keys = new Map<string, IdempotencyRecord>();
+  async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    return this.keys.get(key);
+  }
+
+  async create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<void> {
     this.trip('create');
     if (this.grants.has(grant.id)) throw new ConcurrentUpdateError('exists');
+    if (idempotency) {
+      const prior = this.keys.get(idempotency.key);
+      if (prior) throw new IdempotencyReplayError('used', prior.grantId);
+      this.keys.set(idempotency.key, idempotency);
+    }
     this.grants.set(grant.id, { ...grant, eventCount: 1 });
     this.eventLog.set(grant.id, [{ ...event, grantId: grant.id, seq: 1 }]);
   }

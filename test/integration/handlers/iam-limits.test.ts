@@ -63,3 +63,29 @@ describe('IAM inline policy size limit', () => {
     }
   });
 });
+
+describe('concurrency against the emulator', () => {
+  it('yields one grant when one person races five activations of a profile (DynamoDB lease)', async () => {
+    const identity = await sessionOf(world, world.responderRole, 'racer');
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => create(apiEvent({ identity, body: { profile: 'demo', reason: 'racing requests during an outage', durationMinutes: 5 } }), {} as Context)),
+    );
+    expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 201]);
+    expect(new Set(responses.map((r) => parse(r).grant.id)).size).toBe(1);
+    const policies = await inlinePolicies(world, { role: world.responderRole });
+    expect(Object.keys(policies).filter((n) => n === parse(responses[0]!).grant.policyName)).toHaveLength(1);
+  });
+
+  it('returns the same grant for a retried request with the same Idempotency-Key header', async () => {
+    const identity = await sessionOf(world, world.responderRole, 'retrier');
+    const event = () => {
+      const e = apiEvent({ identity, body: { profile: 'db', reason: 'replica lag, need a reboot', durationMinutes: 5, ticket: 'INC-9' } });
+      return { ...e, headers: { ...e.headers, 'Idempotency-Key': '7c1f1b1e-2f0e-4a7e-9a43-1d7f0c2b9e11' } };
+    };
+    const first = await create(event(), {} as Context);
+    const retry = await create(event(), {} as Context);
+    expect(first.statusCode).toBe(201);
+    expect(retry.statusCode).toBe(200);
+    expect(parse(retry).grant.id).toBe(parse(first).grant.id);
+  });
+});
