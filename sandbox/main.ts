@@ -35,6 +35,7 @@ async function main(): Promise<void> {
 
   const moto = await startMoto({ port: motoPort });
   const shutdown = async (code: number) => {
+    if (sweeper) clearInterval(sweeper);
     await runner?.stop().catch(() => undefined);
     server?.close();
     await moto.stop();
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
 
   let runner: ScheduleRunner | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
   let server: ReturnType<typeof createApiServer> | undefined;
   try {
     const seeded = await seed(moto.endpoint);
@@ -76,6 +78,16 @@ async function main(): Promise<void> {
         console.log(`[scheduler] ${f.ok ? 'fired' : 'FAILED'} ${f.name} due ${f.dueAt.toISOString()} lag ${f.firedAt.getTime() - f.dueAt.getTime()}ms attempt ${f.attempt}${f.error ? ` ${f.error}` : ''}`),
     });
     runner.start();
+
+    // The sweeper, as the stacks schedule it (every 5 minutes there; every SWEEP_INTERVAL_SECONDS here).
+    const sweepModule = await import('../functions/handlers/sweep.js');
+    const sweepEvery = Number(process.env.SWEEP_INTERVAL_SECONDS ?? 60) * 1000;
+    sweeper = setInterval(() => {
+      void sweepModule.lambdaHandler().then(
+        (r) => (r.removed.length || r.expired.length || r.schedulesRepaired.length) && console.log(`[sweeper] removed ${r.removed.length} policies, expired ${r.expired.length} grants, repaired ${r.schedulesRepaired.length} schedules`),
+        (e: Error) => console.log(`[sweeper] failed: ${e.message}`),
+      );
+    }, sweepEvery);
 
     server = createApiServer(
       [

@@ -30,6 +30,20 @@ export class IamPolicyAdapter implements AccessManager {
     this.iam = options.awsSdkV3Client ?? new IAMClient({ maxAttempts: IAM_MAX_ATTEMPTS, ...options.clientConfig });
   }
 
+  async listPolicies(target: PolicyTarget, prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page =
+        target.type === 'role'
+          ? await this.iam.send(new ListRolePoliciesCommand({ RoleName: target.name, Marker: marker }))
+          : await this.iam.send(new ListUserPoliciesCommand({ UserName: target.name, Marker: marker }));
+      names.push(...(page.PolicyNames ?? []).filter((n) => n.startsWith(prefix)));
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+    return names;
+  }
+
   async inlinePolicyUsage(target: PolicyTarget, exceptPolicyName: string): Promise<number> {
     let total = 0;
     let marker: string | undefined;

@@ -3,6 +3,7 @@ import {
   ActionAfterCompletion,
   CreateScheduleCommand,
   DeleteScheduleCommand,
+  GetScheduleCommand,
   FlexibleTimeWindowMode,
   ResourceNotFoundException,
   SchedulerClient,
@@ -35,6 +36,16 @@ export class SchedulerAdapter implements ExpiryScheduler {
 
   async schedule(name: string, expiresAt: string, grantId: string): Promise<void> {
     await this.client.send(new CreateScheduleCommand({ ...this.definition(name, expiresAt, grantId), ClientToken: grantId }));
+  }
+
+  async exists(name: string): Promise<boolean> {
+    try {
+      await this.client.send(new GetScheduleCommand({ Name: name, GroupName: this.options.groupName }));
+      return true;
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return false;
+      throw error;
+    }
   }
 
   /** UpdateSchedule replaces the whole definition, so the same one is sent with the new time. */

@@ -40,6 +40,8 @@ const HEADLINE: Record<EventType, (who: string, profile: string) => string> = {
   REVOKED: (w, p) => `${p} of ${w} revoked`,
   REVOKE_FAILED: (w, p) => `REVOKE FAILED: ${p} of ${w} still attached`,
   EXTENDED: (w, p) => `${w} extended ${p}`,
+  SWEPT: (w, p) => `SWEEPER removed ${p} of ${w}: access outlived its record`,
+  SCHEDULE_REPAIRED: (w, p) => `sweeper re-created the expiry of ${p} of ${w}`,
   EXTEND_FAILED: (w, p) => `${w} FAILED to extend ${p}`,
   ALERT_FAILED: (w, p) => `an alert about ${p} of ${w} was not delivered`,
 };

@@ -14,6 +14,8 @@ export const EVENT_TYPES = [
   'REVOKE_FAILED',
   'EXTENDED',
   'EXTEND_FAILED',
+  'SWEPT',
+  'SCHEDULE_REPAIRED',
   'ALERT_FAILED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -47,7 +49,10 @@ export function severityOf(type: EventType): Severity {
       return 'CRITICAL';
     case 'EXTENDED':
     case 'EXTEND_FAILED':
+    case 'SCHEDULE_REPAIRED':
       return 'WARNING';
+    case 'SWEPT':
+      return 'CRITICAL';
     case 'DENIED':
     case 'ACTIVATION_FAILED':
     case 'ALERT_FAILED':

@@ -24,7 +24,7 @@ export const EXPIRY_ACTOR = 'system:expiry';
 /** Expiry needs no scheduler: the schedule deletes itself after it fires. */
 export type ExpiryPorts = Omit<Ports, 'scheduler' | 'newId' | 'control' | 'locks'>;
 
-export async function expireGrant(ports: ExpiryPorts, grantId: string): Promise<{ outcome: ExpiryOutcome; grant?: Grant }> {
+export async function expireGrant(ports: ExpiryPorts, grantId: string, actor: string = EXPIRY_ACTOR): Promise<{ outcome: ExpiryOutcome; grant?: Grant }> {
   // 1. load
   let grant = await ports.store.get(grantId);
   if (!grant) {
@@ -42,14 +42,14 @@ export async function expireGrant(ports: ExpiryPorts, grantId: string): Promise<
   try {
     await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
   } catch (error) {
-    const failed = failureEvent('EXPIRY_FAILED', now.toISOString(), 'DetachPolicy', error, { actor: EXPIRY_ACTOR });
+    const failed = failureEvent('EXPIRY_FAILED', now.toISOString(), 'DetachPolicy', error, { actor });
     const written = await appendEvent(ports, grant, { ...failed, details: { ...failed.details, note: `the policy stops working at ${grant.expiresAt} regardless` } });
     await announce(ports, written ?? grant, failed);
     throw error;
   }
 
   // 3. record
-  const event: NewAuditEvent = { type: 'EXPIRED', at: now.toISOString(), actor: EXPIRY_ACTOR, outcome: 'SUCCESS', details: { policyName: grant.policyName, expiresAt: grant.expiresAt } };
+  const event: NewAuditEvent = { type: 'EXPIRED', at: now.toISOString(), actor, outcome: 'SUCCESS', details: { policyName: grant.policyName, expiresAt: grant.expiresAt, lateBySeconds: String(Math.max(0, Math.round((now.getTime() - Date.parse(grant.expiresAt)) / 1000))) } };
   for (let attempt = 0; ; attempt++) {
     try {
       grant = await ports.store.append(grant, event, { status: 'EXPIRED', endedAt: now.toISOString() });

@@ -60,6 +60,8 @@ export interface AccessManager {
    * than `exceptPolicyName`: what counts against IAM's aggregate inline-policy limit.
    */
   inlinePolicyUsage(target: PolicyTarget, exceptPolicyName: string): Promise<number>;
+  /** Names of the target's inline policies that start with `prefix`. */
+  listPolicies(target: PolicyTarget, prefix: string): Promise<string[]>;
   /** @throws PolicySizeLimitError when IAM refuses the size (LimitExceeded). */
   attach(target: PolicyTarget, policyName: string, document: string): Promise<void>;
   /** Removes the policy; `absent` when it was not there (idempotent). */
@@ -69,6 +71,8 @@ export interface AccessManager {
 export interface ExpiryScheduler {
   /** One-time schedule at `expiresAt` (ISO, whole seconds, UTC) that expires `grantId`. */
   schedule(name: string, expiresAt: string, grantId: string): Promise<void>;
+  /** Whether the schedule exists (it deletes itself after firing). */
+  exists(name: string): Promise<boolean>;
   /** Moves an existing schedule to a new `expiresAt`. */
   reschedule(name: string, expiresAt: string, grantId: string): Promise<void>;
   /** Deletes the schedule; `absent` when it did not exist (idempotent). */

@@ -21,6 +21,8 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { Rule, Schedule as EventSchedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
@@ -54,7 +56,7 @@ export interface BreakGlassServiceProps {
 
 export class BreakGlassService extends Construct {
   readonly api: RestApi;
-  readonly functions: Readonly<Record<'createGrant' | 'revokeGrant' | 'extendGrant' | 'expireGrant' | 'getGrant' | 'listGrants' | 'listProfiles' | 'killSwitch', BreakGlassFunction>>;
+  readonly functions: Readonly<Record<'createGrant' | 'revokeGrant' | 'extendGrant' | 'expireGrant' | 'getGrant' | 'listGrants' | 'listProfiles' | 'killSwitch' | 'sweeper', BreakGlassFunction>>;
   readonly schedulerRole: Role;
 
   constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
@@ -74,14 +76,15 @@ export class BreakGlassService extends Construct {
     const revokeGrant = make('RevokeGrant', 'revoke-grant', 'break-glass: POST /grants/{id}/revoke').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
     const extendGrant = make('ExtendGrant', 'extend-grant', 'break-glass: POST /grants/{id}/extend').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
     const killSwitch = make('KillSwitch', 'kill-switch', 'break-glass: freeze, unfreeze, revoke-all (security)').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const sweeper = make('Sweeper', 'sweep', 'break-glass: reconcile IAM with the grants table (scheduled)').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
     const getGrant = make('GetGrant', 'get-grant', 'break-glass: GET /grants/{id}').useTable(props.table, TABLE_READ);
     const listGrants = make('ListGrants', 'list-grants', 'break-glass: GET /grants').useTable(props.table, TABLE_READ);
     const listProfiles = make('ListProfiles', 'list-profiles', 'break-glass: GET /profiles');
-    this.functions = { createGrant, revokeGrant, extendGrant, expireGrant, getGrant, listGrants, listProfiles, killSwitch };
+    this.functions = { createGrant, revokeGrant, extendGrant, expireGrant, getGrant, listGrants, listProfiles, killSwitch, sweeper };
 
     // IAM writes: only inline policies, only on the entities some profile can match.
     const policyWriters = [createGrant, extendGrant];
-    const policyRemovers = [createGrant, revokeGrant, extendGrant, expireGrant, killSwitch];
+    const policyRemovers = [createGrant, revokeGrant, extendGrant, expireGrant, killSwitch, sweeper];
     const entityStatement = (actions: string[], kind: 'roles' | 'users') =>
       targets[kind].length ? [new PolicyStatement({ actions, resources: targets[kind] })] : [];
     for (const f of policyWriters) {
@@ -90,6 +93,9 @@ export class BreakGlassService extends Construct {
     for (const f of policyRemovers) {
       for (const s of [...entityStatement(['iam:DeleteRolePolicy'], 'roles'), ...entityStatement(['iam:DeleteUserPolicy'], 'users')]) f.fn.addToRolePolicy(s);
     }
+    // Reading the entities' inline policies: activation sizes them (IAM's aggregate limit), the sweeper lists them.
+    for (const s of [...entityStatement(['iam:ListRolePolicies', 'iam:GetRolePolicy'], 'roles'), ...entityStatement(['iam:ListUserPolicies', 'iam:GetUserPolicy'], 'users')]) createGrant.fn.addToRolePolicy(s);
+    for (const s of [...entityStatement(['iam:ListRolePolicies'], 'roles'), ...entityStatement(['iam:ListUserPolicies'], 'users')]) sweeper.fn.addToRolePolicy(s);
 
     // Scheduler: a dedicated group, and a role that may only invoke the expiry function.
     const group = new CfnScheduleGroup(this, 'ScheduleGroup', { name: groupName });
@@ -107,6 +113,7 @@ export class BreakGlassService extends Construct {
       [extendGrant, ['scheduler:UpdateSchedule']],
       [revokeGrant, ['scheduler:DeleteSchedule']],
       [killSwitch, ['scheduler:DeleteSchedule']],
+      [sweeper, ['scheduler:GetSchedule', 'scheduler:CreateSchedule']],
     ];
     for (const [f, actions] of schedulerActions) {
       f.addEnvironment('SCHEDULE_GROUP', groupName)
@@ -116,7 +123,7 @@ export class BreakGlassService extends Construct {
       f.fn.addToRolePolicy(new PolicyStatement({ actions, resources: [scheduleArns] }));
     }
     // Creating or updating a schedule passes Scheduler its role.
-    for (const f of [createGrant, extendGrant]) {
+    for (const f of [createGrant, extendGrant, sweeper]) {
       f.fn.addToRolePolicy(
         new PolicyStatement({ actions: ['iam:PassRole'], resources: [this.schedulerRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }),
       );
@@ -136,6 +143,9 @@ export class BreakGlassService extends Construct {
       f.addEnvironment('FROZEN_PROFILES', (props.frozenProfiles ?? []).join(','));
       f.addEnvironment('MAX_ACTIVE_PER_PRINCIPAL', String(props.maxActivePerPrincipal ?? 3));
     }
+
+    // The sweeper runs every five minutes.
+    new Rule(this, 'SweepSchedule', { schedule: EventSchedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(sweeper.fn, { retryAttempts: 2 })], description: 'break-glass: reconcile IAM with the grants table' });
 
     // API: AWS_IAM on every method, validated bodies, throttled, access-logged.
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
@@ -221,6 +231,7 @@ export class BreakGlassService extends Construct {
     alarm('ExpiryDeadLetters', 'break-glass: an expiry exhausted its retries and was dead-lettered; detach the policy by hand (README, Operations).', props.expiryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }));
     alarm('Api5xx', 'break-glass: the API answered 5xx.', this.api.metricServerError({ period: Duration.minutes(1) }));
     alarm('ActivationErrors', 'break-glass: the activation function crashed.', createGrant.fn.metricErrors({ period: Duration.minutes(1) }));
+    alarm('SweeperErrors', 'break-glass: the reconciliation sweep failed; orphaned access may remain until it succeeds.', sweeper.fn.metricErrors({ period: Duration.minutes(5) }));
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'break-glass API endpoint (SigV4-signed requests)' });
   }

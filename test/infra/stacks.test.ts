@@ -48,8 +48,8 @@ beforeAll(() => {
 });
 
 describe('least privilege', () => {
-  it('gives each of the eight functions its own role', () => {
-    expect(Object.keys(functionPolicies(stateless)).sort()).toEqual(['CreateGrant', 'ExpireGrant', 'ExtendGrant', 'GetGrant', 'KillSwitch', 'ListGrants', 'ListProfiles', 'RevokeGrant']);
+  it('gives each of the nine functions its own role', () => {
+    expect(Object.keys(functionPolicies(stateless)).sort()).toEqual(['CreateGrant', 'ExpireGrant', 'ExtendGrant', 'GetGrant', 'KillSwitch', 'ListGrants', 'ListProfiles', 'RevokeGrant', 'Sweeper']);
   });
 
   it('lets no function hold iam:*, "*" actions, or create users and keys', () => {
@@ -72,7 +72,8 @@ describe('least privilege', () => {
     const iamStatements = Object.fromEntries(
       Object.entries(functionPolicies(stateless)).map(([fn, st]) => [fn, st.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:') && a !== 'iam:PassRole'))]),
     );
-    expect(iamStatements.CreateGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
+    expect(iamStatements.CreateGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:PutRolePolicy']);
+    expect(iamStatements.Sweeper!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:ListRolePolicies']);
     expect(iamStatements.ExtendGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
     for (const fn of ['ExpireGrant', 'RevokeGrant', 'KillSwitch']) expect(iamStatements[fn]!.flatMap(actionsOf)).toEqual(['iam:DeleteRolePolicy']);
     for (const fn of ['GetGrant', 'ListGrants', 'ListProfiles']) expect(iamStatements[fn]).toEqual([]);
@@ -116,7 +117,7 @@ describe('least privilege', () => {
   it('keeps DynamoDB access to the grants table, without deletes; read functions only read', () => {
     const policies = functionPolicies(stateless);
     const dynamo = (fn: string) => policies[fn]!.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:'))).flatMap(actionsOf).sort();
-    for (const fn of ['CreateGrant', 'RevokeGrant', 'ExtendGrant', 'ExpireGrant', 'KillSwitch']) {
+    for (const fn of ['CreateGrant', 'RevokeGrant', 'ExtendGrant', 'ExpireGrant', 'KillSwitch', 'Sweeper']) {
       expect(dynamo(fn)).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     }
     for (const fn of ['GetGrant', 'ListGrants']) expect(dynamo(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
@@ -130,9 +131,10 @@ describe('least privilege', () => {
     expect(scheduler('RevokeGrant').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
     expect(scheduler('KillSwitch').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
     expect(scheduler('ExtendGrant').flatMap(actionsOf)).toEqual(['scheduler:UpdateSchedule']);
+    expect(scheduler('Sweeper').flatMap(actionsOf).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:GetSchedule']);
     for (const fn of ['ExpireGrant', 'GetGrant', 'ListGrants', 'ListProfiles']) expect(scheduler(fn)).toEqual([]);
     const passers = Object.entries(policies).filter(([, st]) => st.some((s) => actionsOf(s).includes('iam:PassRole'))).map(([fn]) => fn).sort();
-    expect(passers).toEqual(['CreateGrant', 'ExtendGrant']);
+    expect(passers).toEqual(['CreateGrant', 'ExtendGrant', 'Sweeper']);
     expect(JSON.stringify(scheduler('CreateGrant')[0]!.Resource)).toContain(':schedule/breakglass/*');
     const passRole = policies.CreateGrant!.find((s) => actionsOf(s).includes('iam:PassRole'))!;
     expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
@@ -170,7 +172,7 @@ describe('API', () => {
 
   it('runs every function on Node.js 22, ARM64, traced, with a retained log group', () => {
     const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(f.Properties.LoggingConfig.LogGroup).toBeDefined();
@@ -179,10 +181,14 @@ describe('API', () => {
     for (const g of logGroups) expect(g.Properties.RetentionInDays).toBe(365);
   });
 
-  it('raises alarms on expiry errors, dead letters, API 5xx and activation errors, to the topic', () => {
+  it('raises alarms on expiry errors, dead letters, API 5xx, activation and sweeper errors, to the topic', () => {
     const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['5XXError', 'ApproximateNumberOfMessagesVisible', 'Errors', 'Errors']);
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['5XXError', 'ApproximateNumberOfMessagesVisible', 'Errors', 'Errors', 'Errors']);
     for (const a of alarms) expect(JSON.stringify(a.Properties.AlarmActions)).toMatch(/Alerts/);
+  });
+
+  it('runs the sweeper every five minutes', () => {
+    stateless.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
   });
 
   it('passes the configuration kill switch and limits to activation', () => {

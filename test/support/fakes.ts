@@ -77,6 +77,10 @@ export class MemoryAccess implements AccessManager {
   key(target: PolicyTarget, name: string): string {
     return `${target.type}/${target.name}/${name}`;
   }
+  async listPolicies(target: PolicyTarget, prefix: string): Promise<string[]> {
+    const start = `${target.type}/${target.name}/`;
+    return [...this.policies.keys()].filter((k) => k.startsWith(start + prefix)).map((k) => k.slice(start.length));
+  }
   async inlinePolicyUsage(target: PolicyTarget, except: string): Promise<number> {
     const prefix = `${target.type}/${target.name}/`;
     return [...this.policies.entries()].filter(([k]) => k.startsWith(prefix) && k !== prefix + except).reduce((n, [, doc]) => n + doc.replace(/\s/g, '').length, 0);
@@ -100,6 +104,9 @@ export class MemoryScheduler implements ExpiryScheduler {
     this.schedules.set(name, { expiresAt, grantId });
   }
   failReschedule?: Error;
+  async exists(name: string): Promise<boolean> {
+    return this.schedules.has(name);
+  }
   async reschedule(name: string, expiresAt: string, grantId: string): Promise<void> {
     if (this.failReschedule) throw this.failReschedule;
     if (!this.schedules.has(name)) throw new Error(`no schedule ${name}`);

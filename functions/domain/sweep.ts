@@ -1,0 +1,136 @@
+/**
+ * Reconciliation, every few minutes: IAM and the table must agree, and whatever disagrees
+ * is closed.
+ *
+ * 1. policies — every `breakglass-*` inline policy on the entities the profiles name must belong
+ *    to an ACTIVE grant on that entity (or to an activation still in flight); any other one
+ *    (a failed expiry, a lost rollback, a policy put by hand with our prefix) is detached,
+ *    recorded (SWEPT) and announced;
+ * 2. grants — an ACTIVE grant past its expiry (plus a grace for the schedule) is expired by the
+ *    sweeper; one whose schedule is missing gets it back (SCHEDULE_REPAIRED).
+ */
+import type { NewAuditEvent } from './audit-event.js';
+import { announce, appendEvent, describeError } from './lifecycle.js';
+import { expireGrant } from './expire-grant.js';
+import { POLICY_PREFIX, type Grant } from './grant.js';
+import type { PolicyTarget, Ports } from './ports.js';
+import type { ProfileSet } from './profile.js';
+
+export const SWEEP_ACTOR = 'system:sweeper';
+/** An activation this recent may still be between its attach and its ACTIVE record. */
+export const IN_FLIGHT_MS = 2 * 60_000;
+/** The schedule gets this long past expiry before the sweeper expires a grant itself. */
+export const EXPIRY_GRACE_MS = 60_000;
+
+export type SweepPorts = Omit<Ports, 'newId' | 'control' | 'locks'>;
+
+export interface SweepReport {
+  readonly targets: number;
+  policies: number;
+  readonly removed: Array<{ target: string; policyName: string; why: string }>;
+  readonly expired: string[];
+  readonly schedulesRepaired: string[];
+  readonly errors: string[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[]): Promise<SweepReport> {
+  const report: SweepReport = { targets: targets.length, policies: 0, removed: [], expired: [], schedulesRepaired: [], errors: [] };
+  const now = ports.clock.now().getTime();
+
+  // 1. policies
+  for (const target of targets) {
+    let names: string[];
+    try {
+      names = await ports.access.listPolicies(target, POLICY_PREFIX);
+    } catch (error) {
+      // A role named by a profile may not exist (yet) in this account: nothing to sweep there.
+      if ((error as Error).name !== 'NoSuchEntityException') report.errors.push(`${target.type}/${target.name}: ${describeError(error)}`);
+      continue;
+    }
+    for (const policyName of names) {
+      report.policies += 1;
+      const id = policyName.slice(POLICY_PREFIX.length);
+      const grant = UUID.test(id) ? await ports.store.get(id) : undefined;
+      const why = orphanReason(grant, target, now);
+      if (!why) continue;
+      try {
+        await ports.access.detach(target, policyName);
+        report.removed.push({ target: `${target.type}/${target.name}`, policyName, why });
+        await recordSweep(ports, grant, target, policyName, why);
+      } catch (error) {
+        report.errors.push(`${policyName}: ${describeError(error)}`);
+      }
+    }
+  }
+
+  // 2. grants
+  for (const grant of await ports.store.active()) {
+    try {
+      if (now >= Date.parse(grant.expiresAt) + EXPIRY_GRACE_MS) {
+        const { outcome } = await expireGrant(ports, grant.id, SWEEP_ACTOR);
+        if (outcome === 'expired') report.expired.push(grant.id);
+      } else if (!(await ports.scheduler.exists(grant.scheduleName))) {
+        await ports.scheduler.schedule(grant.scheduleName, grant.expiresAt, grant.id);
+        const event: NewAuditEvent = { type: 'SCHEDULE_REPAIRED', at: new Date(now).toISOString(), actor: SWEEP_ACTOR, outcome: 'SUCCESS', details: { expiresAt: grant.expiresAt } };
+        const written = await appendEvent(ports, grant, event);
+        await announce(ports, written ?? grant, event);
+        report.schedulesRepaired.push(grant.id);
+      }
+    } catch (error) {
+      report.errors.push(`${grant.id}: ${describeError(error)}`);
+    }
+  }
+  if (report.errors.length) ports.log.error({ msg: 'sweep finished with errors', errors: report.errors });
+  return report;
+}
+
+/** Why a break-glass policy must go, or undefined when it belongs where it is. */
+function orphanReason(grant: Grant | undefined, target: PolicyTarget, now: number): string | undefined {
+  if (!grant) return 'no grant has this policy name (put by hand, or its record is gone)';
+  if (grant.targetType !== target.type || grant.targetName !== target.name) return `grant ${grant.id} belongs to ${grant.targetType} ${grant.targetName}`;
+  if (grant.status === 'PENDING') return now - Date.parse(grant.createdAt) > IN_FLIGHT_MS ? 'activation never completed' : undefined;
+  if (grant.status === 'ACTIVE') return undefined; // past-expiry ACTIVE grants are expired in step 2
+  return `grant ${grant.id} is ${grant.status}`;
+}
+
+async function recordSweep(ports: SweepPorts, grant: Grant | undefined, target: PolicyTarget, policyName: string, why: string): Promise<void> {
+  const event: NewAuditEvent = { type: 'SWEPT', at: ports.clock.now().toISOString(), actor: SWEEP_ACTOR, outcome: 'SUCCESS', details: { policyName, target: `${target.type}/${target.name}`, why } };
+  if (grant) {
+    const written = await appendEvent(ports, grant, event, grant.status === 'PENDING' ? { status: 'FAILED', endedAt: event.at } : undefined);
+    await announce(ports, written ?? grant, event);
+    return;
+  }
+  // No record to append to: the alert (and the log) carry it.
+  ports.log.error({ msg: 'removed a break-glass policy with no grant', policyName, target: `${target.type}/${target.name}` });
+  await announce(ports, {
+    id: policyName.slice(POLICY_PREFIX.length).slice(0, 64) || '-',
+    profile: '(unknown)',
+    owner: '(unknown)',
+    principalArn: `${target.type}/${target.name}`,
+    targetType: target.type,
+    targetName: target.name,
+    status: 'FAILED',
+    reason: '(no record)',
+    durationMinutes: 0,
+    createdAt: '-',
+    expiresAt: '-',
+    policyName,
+    scheduleName: '-',
+    version: 0,
+    eventCount: 0,
+  }, event);
+}
+
+/** Roles and users named literally by some profile's eligibility (wildcard names cannot be listed). */
+export function sweepTargets(set: ProfileSet): PolicyTarget[] {
+  const seen = new Map<string, PolicyTarget>();
+  for (const pattern of set.profiles.flatMap((p) => p.eligible)) {
+    const session = /^arn:[\w-]+:sts::\d{12}:assumed-role\/([^/*?]+)\/.+$/.exec(pattern);
+    const direct = /^arn:[\w-]+:iam::\d{12}:(role|user)\/(?:.*\/)?([^/*?]+)$/.exec(pattern);
+    const target: PolicyTarget | undefined = session ? { type: 'role', name: session[1]! } : direct && !/[*?]/.test(pattern.split(':').pop()!) ? { type: direct[1] as 'role' | 'user', name: direct[2]! } : undefined;
+    if (target) seen.set(`${target.type}/${target.name}`, target);
+  }
+  return [...seen.values()];
+}
