@@ -35,19 +35,30 @@ export interface SweepReport {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Runs `fn` over `items` with at most `limit` at a time (IAM and DynamoDB calls are I/O-bound). */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+/** Parallel calls per sweep: well under IAM's and DynamoDB's rate limits. */
+export const SWEEP_PARALLELISM = 8;
+
 export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[]): Promise<SweepReport> {
   const report: SweepReport = { targets: targets.length, policies: 0, removed: [], expired: [], schedulesRepaired: [], errors: [] };
   const now = ports.clock.now().getTime();
 
   // 1. policies
-  for (const target of targets) {
+  await eachLimited(targets, SWEEP_PARALLELISM, async (target) => {
     let names: string[];
     try {
       names = await ports.access.listPolicies(target, POLICY_PREFIX);
     } catch (error) {
       // A role named by a profile may not exist (yet) in this account: nothing to sweep there.
       if ((error as Error).name !== 'NoSuchEntityException') report.errors.push(`${target.type}/${target.name}: ${describeError(error)}`);
-      continue;
+      return;
     }
     for (const policyName of names) {
       report.policies += 1;
@@ -63,10 +74,10 @@ export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[])
         report.errors.push(`${policyName}: ${describeError(error)}`);
       }
     }
-  }
+  });
 
   // 2. grants
-  for (const grant of await ports.store.active()) {
+  await eachLimited(await ports.store.active(), SWEEP_PARALLELISM, async (grant) => {
     try {
       if (now >= Date.parse(grant.expiresAt) + EXPIRY_GRACE_MS) {
         const { outcome } = await expireGrant(ports, grant.id, SWEEP_ACTOR);
@@ -81,7 +92,7 @@ export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[])
     } catch (error) {
       report.errors.push(`${grant.id}: ${describeError(error)}`);
     }
-  }
+  });
   if (report.errors.length) ports.log.error({ msg: 'sweep finished with errors', errors: report.errors });
   return report;
 }

@@ -65,8 +65,8 @@ export class BreakGlassService extends Construct {
     const targets = policyTargets(props.profiles.set, { allowBroadEligibility: props.allowBroadEligibility ?? false });
     const groupName = props.scheduleGroupName ?? 'breakglass';
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
-    const make = (name: string, handlerFile: string, description: string) =>
-      new BreakGlassFunction(this, name, { handlerFile, description, profiles: props.profiles.raw, logRetention });
+    const make = (name: string, handlerFile: string, description: string, timeout?: Duration) =>
+      new BreakGlassFunction(this, name, { handlerFile, description, profiles: props.profiles.raw, logRetention, ...(timeout ? { timeout } : {}) });
 
     // Functions
     const expireGrant = make('ExpireGrant', 'expire-grant', 'break-glass: expire a grant (EventBridge Scheduler target)')
@@ -75,8 +75,8 @@ export class BreakGlassService extends Construct {
     const createGrant = make('CreateGrant', 'create-grant', 'break-glass: POST /grants').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
     const revokeGrant = make('RevokeGrant', 'revoke-grant', 'break-glass: POST /grants/{id}/revoke').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
     const extendGrant = make('ExtendGrant', 'extend-grant', 'break-glass: POST /grants/{id}/extend').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
-    const killSwitch = make('KillSwitch', 'kill-switch', 'break-glass: freeze, unfreeze, revoke-all (security)').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
-    const sweeper = make('Sweeper', 'sweep', 'break-glass: reconcile IAM with the grants table (scheduled)').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const killSwitch = make('KillSwitch', 'kill-switch', 'break-glass: freeze, unfreeze, revoke-all (security)', Duration.minutes(5)).useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const sweeper = make('Sweeper', 'sweep', 'break-glass: reconcile IAM with the grants table (scheduled)', Duration.minutes(4)).useTable(props.table, TABLE_WRITE).useTopic(props.topic);
     const getGrant = make('GetGrant', 'get-grant', 'break-glass: GET /grants/{id}').useTable(props.table, TABLE_READ);
     const listGrants = make('ListGrants', 'list-grants', 'break-glass: GET /grants').useTable(props.table, TABLE_READ);
     const listProfiles = make('ListProfiles', 'list-profiles', 'break-glass: GET /profiles');

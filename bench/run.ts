@@ -1,0 +1,152 @@
+/**
+ * `npm run bench`: the figures a platform team asks for, measured on this machine against the
+ * emulator (moto), with the real handlers. Prints a Markdown table; nothing is asserted.
+ *
+ * - activation latency p50/p99 and AWS calls per activation (counted by a proxy in front of moto);
+ * - expiry lag, schedule due → policy gone, p50/max (1-minute grants, fired by the sandbox's runner);
+ * - sweeper time per 1,000 ACTIVE grants;
+ * - each function's bundle size and cold-start module initialisation time.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { ListRolePoliciesCommand, IAMClient } from '@aws-sdk/client-iam';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { startMoto } from '../sandbox/moto.js';
+import { ensureRole, emulatorConfig, seed } from '../sandbox/seed.js';
+import { ScheduleRunner } from '../sandbox/schedule-runner.js';
+import { startCountingProxy } from './counting-proxy.js';
+
+const ACTIVATIONS = Number(process.env.BENCH_ACTIVATIONS ?? 200);
+const EXPIRIES = Number(process.env.BENCH_EXPIRIES ?? 20);
+const SWEEP_GRANTS = Number(process.env.BENCH_SWEEP_GRANTS ?? 1000);
+const HANDLERS = ['create-grant', 'revoke-grant', 'extend-grant', 'expire-grant', 'get-grant', 'list-grants', 'list-profiles', 'kill-switch', 'sweep'];
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+const rows: Array<[string, string]> = [];
+
+async function main(): Promise<void> {
+  const moto = await startMoto();
+  const proxy = await startCountingProxy(moto.endpoint);
+  try {
+    const roles = Array.from({ length: 50 }, (_, i) => `BenchRole${i}`);
+    const seeded = await seed(moto.endpoint, { suffix: 'bench', roles: ['Security', ...roles] });
+    const profilesFile = join(mkdtempSync(join(tmpdir(), 'bench-')), 'profiles.json');
+    const profiles = {
+      version: 1,
+      profiles: [{ name: 'bench', description: 'benchmark', owner: 'bench@example.com', maxDurationMinutes: 60, maxActiveGrants: 1000, eligible: roles.map((r) => `arn:aws:iam::123456789012:role/${r}`), statements: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bench/*'] }] }],
+    };
+    (await import('node:fs')).writeFileSync(profilesFile, JSON.stringify(profiles));
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: proxy.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing',
+      TABLE_NAME: seeded.tableName, TOPIC_ARN: seeded.topicArn, SCHEDULE_GROUP: seeded.scheduleGroup, EXPIRY_FUNCTION_ARN: seeded.expiryFunctionArn,
+      SCHEDULER_ROLE_ARN: seeded.schedulerRoleArn, PROFILES_FILE: profilesFile, MAX_ACTIVE_PER_PRINCIPAL: '5',
+    });
+    console.log = () => {}; // the handlers' JSON logs
+    const create = (await import('../functions/handlers/create-grant.js')).handler;
+    const expire = (await import('../functions/handlers/expire-grant.js')).handler;
+    const sweep = (await import('../functions/handlers/sweep.js')).lambdaHandler;
+    const iam = new IAMClient(emulatorConfig(moto.endpoint));
+    const roleIds = new Map<string, string>();
+    for (const r of roles) roleIds.set(r, await ensureRole(iam, r));
+    const event = (role: string, session: string, minutes: number) => ({
+      body: JSON.stringify({ profile: 'bench', reason: 'benchmark activation of a grant', durationMinutes: minutes }),
+      headers: {},
+      requestContext: { requestId: `${role}-${session}`, identity: { userArn: `arn:aws:sts::123456789012:assumed-role/${role}/${session}`, caller: `${roleIds.get(role)}:${session}` } },
+    }) as never;
+
+    // Activation latency and AWS calls, one at a time (50 principals × 4 sessions).
+    await create(event(roles[0]!, 'warmup', 30), {} as never);
+    proxy.reset();
+    const latencies: number[] = [];
+    for (let i = 0; i < ACTIVATIONS; i++) {
+      const t = performance.now();
+      const res = await create(event(roles[i % roles.length]!, `s${Math.floor(i / roles.length)}`, 30), {} as never);
+      latencies.push(performance.now() - t);
+      if (res.statusCode !== 201) throw new Error(`activation ${i}: ${res.statusCode} ${res.body}`);
+    }
+    const calls = proxy.total() / ACTIVATIONS;
+    const breakdown = [...proxy.counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / ACTIVATIONS).toFixed(1)}`).join(', ');
+    rows.push([`activation latency p50 / p99 (${ACTIVATIONS} sequential, emulator)`, `${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))}`]);
+    rows.push(['AWS calls per activation', `${calls.toFixed(1)} (${breakdown})`]);
+
+    // Concurrent activations: 200 from 50 principals at once.
+    const t0 = performance.now();
+    const concurrent = await Promise.all(Array.from({ length: ACTIVATIONS }, (_, i) => create(event(roles[i % roles.length]!, `c${Math.floor(i / roles.length)}`, 30), {} as never)));
+    const ok = concurrent.filter((r) => r.statusCode === 201).length;
+    rows.push([`${ACTIVATIONS} concurrent activations from ${roles.length} roles`, `${ok} granted, ${ACTIVATIONS - ok} refused (per-principal and role-size limits), ${ms(performance.now() - t0)} wall`]);
+
+    // Sweeper time per 1,000 grants (all ACTIVE grants seeded above count).
+    const activeNow = ACTIVATIONS + ok + 1;
+    for (let i = activeNow; i < SWEEP_GRANTS; i++) await create(event(roles[i % roles.length]!, `w${Math.floor(i / roles.length)}`, 30), {} as never).catch(() => undefined);
+    const ts = performance.now();
+    const report = await sweep();
+    const sweepMs = performance.now() - ts;
+    rows.push([`sweeper, ${report.policies} policies on ${report.targets} roles`, `${ms(sweepMs)} (${ms((sweepMs / Math.max(report.policies, 1)) * 1000)} per 1,000 grants)`]);
+
+    // Expiry lag: 1-minute grants fired by the sandbox's schedule runner, due → policy gone.
+    const runnerFired = new Map<string, number>();
+    const runner = new ScheduleRunner({
+      client: new SchedulerClient(emulatorConfig(moto.endpoint)),
+      groupName: seeded.scheduleGroup,
+      intervalMs: 250,
+      deliver: async (_arn, input) => {
+        await expire(input as { grantId: string }, {} as never);
+        runnerFired.set((input as { grantId: string }).grantId, Date.now());
+      },
+    });
+    const expiring = [] as Array<{ id: string; role: string; policyName: string; expiresAt: number }>;
+    for (let i = 0; i < EXPIRIES; i++) {
+      const role = `BenchRole${i % roles.length}`;
+      const res = await create(event(role, `e${i}`, 1), {} as never);
+      const g = JSON.parse(res.body).grant;
+      if (g) expiring.push({ id: g.id, role, policyName: g.policyName, expiresAt: Date.parse(g.expiresAt) });
+    }
+    // Only the 1-minute grants: leave the rest to their own schedules by stopping after these.
+    runner.start();
+    const lags: number[] = [];
+    const deadline = Math.max(...expiring.map((e) => e.expiresAt)) + 30_000;
+    const pending = new Set(expiring.map((e) => e.id));
+    while (pending.size && Date.now() < deadline) {
+      for (const e of expiring.filter((x) => pending.has(x.id) && Date.now() >= x.expiresAt)) {
+        const { PolicyNames } = await iam.send(new ListRolePoliciesCommand({ RoleName: e.role }));
+        if (!PolicyNames?.includes(e.policyName)) {
+          lags.push(Date.now() - e.expiresAt);
+          pending.delete(e.id);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await runner.stop();
+    rows.push([`expiry lag, due → policy gone (${EXPIRIES} one-minute grants, runner polls every 250 ms)`, `p50 ${ms(pct(lags, 50))}, max ${ms(Math.max(...lags))}${pending.size ? `, ${pending.size} NOT removed within 30 s` : ''}`]);
+
+    // Bundles: as the stacks build them.
+    const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
+    for (const h of HANDLERS) {
+      const file = join(out, `${h}.cjs`);
+      await build({ entryPoints: [`functions/handlers/${h}.ts`], outfile: file, bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', external: ['@aws-sdk/*'], define: { __BREAKGLASS_PROFILES__: readFileSync('config/profiles.json', 'utf8') }, logLevel: 'error' });
+      const size = statSync(file).size;
+      // Cold start: a fresh process loads the bundle (module initialisation: config, profiles, clients).
+      const init = execFileSync(process.execPath, ['-e', `const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t))`], {
+        env: { ...process.env, NODE_PATH: join(process.cwd(), 'node_modules'), NODE_NO_WARNINGS: '1' },
+        cwd: out,
+      }).toString();
+      rows.push([`bundle ${h}`, `${(size / 1024).toFixed(0)} KiB, init ${ms(Number(init))}`]);
+    }
+  } finally {
+    await proxy.close();
+    await moto.stop();
+  }
+  process.stdout.write(`\n| measure | value |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n\nnode ${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString()}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack}\n`);
+  process.exit(1);
+});
