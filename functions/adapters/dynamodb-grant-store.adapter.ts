@@ -10,6 +10,7 @@
  * version) and the new event (conditional on not existing) succeed or fail together. Events
  * are only ever Put with `attribute_not_exists`, never updated or deleted.
  */
+import { clientDefaults } from './client-defaults.js';
 import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
@@ -38,7 +39,7 @@ export class DynamoGrantStore implements GrantStore {
 
   constructor(options: DynamoGrantStoreOptions) {
     this.table = options.tableName;
-    const client = options.awsSdkV3Client ?? new DynamoDBClient(options.clientConfig ?? {});
+    const client = options.awsSdkV3Client ?? new DynamoDBClient({ ...clientDefaults(), ...options.clientConfig });
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
@@ -218,7 +219,7 @@ export class DynamoControlStore implements ControlStore {
 
   constructor(options: DynamoGrantStoreOptions) {
     this.table = options.tableName;
-    const client = options.awsSdkV3Client ?? new DynamoDBClient(options.clientConfig ?? {});
+    const client = options.awsSdkV3Client ?? new DynamoDBClient({ ...clientDefaults(), ...options.clientConfig });
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
@@ -274,7 +275,7 @@ export class DynamoLeaseLock implements LeaseLock {
 
   constructor(options: DynamoGrantStoreOptions & { leaseMs?: number; waitMs?: number }) {
     this.table = options.tableName;
-    const client = options.awsSdkV3Client ?? new DynamoDBClient(options.clientConfig ?? {});
+    const client = options.awsSdkV3Client ?? new DynamoDBClient({ ...clientDefaults(), ...options.clientConfig });
     this.doc = DynamoDBDocumentClient.from(client);
     this.leaseMs = options.leaseMs ?? 10_000;
     this.waitMs = options.waitMs ?? 8_000;

@@ -1,4 +1,5 @@
 /** AccessManager over IAM inline policies (PutRolePolicy / PutUserPolicy and their Delete). */
+import { clientDefaults } from './client-defaults.js';
 import {
   GetRolePolicyCommand,
   GetUserPolicyCommand,
@@ -27,7 +28,7 @@ export class IamPolicyAdapter implements AccessManager {
   private readonly iam: IAMClient;
 
   constructor(options: { awsSdkV3Client?: IAMClient; clientConfig?: IAMClientConfig } = {}) {
-    this.iam = options.awsSdkV3Client ?? new IAMClient({ maxAttempts: IAM_MAX_ATTEMPTS, ...options.clientConfig });
+    this.iam = options.awsSdkV3Client ?? new IAMClient({ ...clientDefaults(), maxAttempts: IAM_MAX_ATTEMPTS, ...options.clientConfig });
   }
 
   async listPolicies(target: PolicyTarget, prefix: string): Promise<string[]> {

@@ -1,4 +1,5 @@
 /** ExpiryScheduler over EventBridge Scheduler one-time `at()` schedules. */
+import { clientDefaults } from './client-defaults.js';
 import {
   ActionAfterCompletion,
   CreateScheduleCommand,
@@ -31,7 +32,7 @@ export class SchedulerAdapter implements ExpiryScheduler {
   private readonly client: SchedulerClient;
 
   constructor(private readonly options: SchedulerAdapterOptions) {
-    this.client = options.awsSdkV3Client ?? new SchedulerClient(options.clientConfig ?? {});
+    this.client = options.awsSdkV3Client ?? new SchedulerClient({ ...clientDefaults(), ...options.clientConfig });
   }
 
   async schedule(name: string, expiresAt: string, grantId: string): Promise<void> {

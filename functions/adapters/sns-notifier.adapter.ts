@@ -1,4 +1,5 @@
 /** Notifier over one SNS topic: subject + body for e-mail, message attributes for filter policies. */
+import { clientDefaults } from './client-defaults.js';
 import { PublishCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
 import type { Alert } from '../domain/alert.js';
 import type { Notifier } from '../domain/ports.js';
@@ -7,7 +8,7 @@ export class SnsNotifier implements Notifier {
   private readonly sns: SNSClient;
 
   constructor(private readonly options: { topicArn: string; awsSdkV3Client?: SNSClient; clientConfig?: SNSClientConfig }) {
-    this.sns = options.awsSdkV3Client ?? new SNSClient(options.clientConfig ?? {});
+    this.sns = options.awsSdkV3Client ?? new SNSClient({ ...clientDefaults(), ...options.clientConfig });
   }
 
   async publish(alert: Alert): Promise<void> {

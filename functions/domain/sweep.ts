@@ -30,6 +30,8 @@ export interface SweepReport {
   readonly removed: Array<{ target: string; policyName: string; why: string }>;
   readonly expired: string[];
   readonly schedulesRepaired: string[];
+  /** PENDING grants closed as FAILED. */
+  readonly closed: string[];
   readonly errors: string[];
 }
 
@@ -47,7 +49,7 @@ async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) 
 export const SWEEP_PARALLELISM = 8;
 
 export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[]): Promise<SweepReport> {
-  const report: SweepReport = { targets: targets.length, policies: 0, removed: [], expired: [], schedulesRepaired: [], errors: [] };
+  const report: SweepReport = { targets: targets.length, policies: 0, removed: [], expired: [], schedulesRepaired: [], closed: [], errors: [] };
   const now = ports.clock.now().getTime();
 
   // 1. policies
@@ -89,6 +91,18 @@ export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[])
         await announce(ports, written ?? grant, event);
         report.schedulesRepaired.push(grant.id);
       }
+    } catch (error) {
+      report.errors.push(`${grant.id}: ${describeError(error)}`);
+    }
+  });
+  // 3. activations that never finished (DynamoDB failed even for the FAILED record): close them.
+  const stale = (await ports.store.list({ status: 'PENDING', limit: 100 })).grants.filter((g) => now - Date.parse(g.createdAt) > IN_FLIGHT_MS);
+  await eachLimited(stale, SWEEP_PARALLELISM, async (grant) => {
+    try {
+      await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
+      await ports.scheduler.cancel(grant.scheduleName);
+      await recordSweep(ports, grant, { type: grant.targetType, name: grant.targetName }, grant.policyName, 'activation never completed');
+      report.closed.push(grant.id);
     } catch (error) {
       report.errors.push(`${grant.id}: ${describeError(error)}`);
     }

@@ -4,6 +4,8 @@
  * scheduler settings.
  */
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { clientDefaults } from '../adapters/client-defaults.js';
 import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../adapters/dynamodb-grant-store.adapter.js';
 import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
 import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
@@ -20,9 +22,11 @@ function once<T>(build: () => T): () => T {
   return () => (value ??= build());
 }
 
-export const store = once(() => new DynamoGrantStore({ tableName: requireEnv('TABLE_NAME') }));
-export const control = once(() => new DynamoControlStore({ tableName: requireEnv('TABLE_NAME') }));
-export const locks = once(() => new DynamoLeaseLock({ tableName: requireEnv('TABLE_NAME') }));
+/** One DynamoDB client (one connection pool) for the grant store, the kill switch and the leases. */
+const dynamo = once(() => new DynamoDBClient(clientDefaults()));
+export const store = once(() => new DynamoGrantStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
+export const control = once(() => new DynamoControlStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
+export const locks = once(() => new DynamoLeaseLock({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
 export const access = once(() => new IamPolicyAdapter());
 export const notifier = once(() => new SnsNotifier({ topicArn: requireEnv('TOPIC_ARN') }));
 export const scheduler = once(() => {

@@ -56,6 +56,28 @@ describe('sweep', () => {
     expect(ports.access.policies.has(`role/Responder/${late.policyName}`)).toBe(false);
   });
 
+  it('closes an activation that never finished (PENDING past the in-flight window) as FAILED', async () => {
+    const ports = fakePorts();
+    // The ACTIVE write fails; so does (below) the FAILED write: the record is left PENDING.
+    const original = ports.store.append.bind(ports.store);
+    let failing = true;
+    ports.store.append = async (...args) => {
+      if (failing) throw new Error('DynamoDB unavailable');
+      return original(...args);
+    };
+    await activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body }).catch(() => undefined);
+    const [grant] = [...ports.store.grants.values()];
+    expect(grant!.status).toBe('PENDING');
+    expect(ports.access.policies.size).toBe(0);
+    failing = false;
+    expect((await sweep(ports, [target])).closed).toEqual([]); // still in flight
+    ports.clock.advance(3 * 60_000);
+    const report = await sweep(ports, [target]);
+    expect(report.closed).toEqual([grant!.id]);
+    expect(ports.store.grants.get(grant!.id)!.status).toBe('FAILED');
+    expect(ports.store.types(grant!.id)).toEqual(['REQUESTED', 'SWEPT']);
+  });
+
   it('sweeps the roles and users the profiles name literally', () => {
     const set = testProfiles({ eligible: ['arn:aws:iam::123456789012:role/Responder', 'arn:aws:sts::123456789012:assumed-role/Medic/alice', 'arn:aws:iam::123456789012:user/ops/bob', 'arn:aws:iam::123456789012:role/Team*'] });
     expect(sweepTargets(set)).toEqual([

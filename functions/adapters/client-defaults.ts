@@ -1,0 +1,15 @@
+/**
+ * Settings every default SDK client gets. The SDK sets no request timeout of its own (and,
+ * without `throwOnRequestTimeout`, only logs one): a hung connection would hold a break-glass
+ * step until the Lambda itself times out, with nothing recorded. A bounded, thrown timeout
+ * makes it a failed step instead: retried by the SDK, then rolled back and recorded.
+ *
+ * `BREAKGLASS_AWS_TIMEOUT_MS` (default 5,000) bounds each request; tests lower it.
+ */
+export function clientDefaults(env: NodeJS.ProcessEnv = process.env) {
+  const configured = Number(env.BREAKGLASS_AWS_TIMEOUT_MS ?? 5_000);
+  const requestTimeout = Number.isFinite(configured) && configured > 0 ? configured : 5_000;
+  return {
+    requestHandler: { requestTimeout, throwOnRequestTimeout: true, connectionTimeout: Math.min(2_000, requestTimeout) },
+  };
+}
