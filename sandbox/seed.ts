@@ -2,11 +2,12 @@
  * Creates, in an emulator, what the CDK stacks create in AWS: the table (same keys and
  * indexes), the alert topic, the schedule group, and the IAM principals of the demo.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, UpdateContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, CreateUserCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GSI_BY_CREATED, GSI_BY_STATUS } from '../functions/adapters/dynamodb-grant-store.adapter.js';
+import { GSI, KEY_ATTRIBUTES } from '../functions/adapters/table-schema.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -22,6 +23,8 @@ export interface Seeded {
   readonly scheduleGroup: string;
   readonly expiryFunctionArn: string;
   readonly schedulerRoleArn: string;
+  /** The bucket that receives the table's exports (versioned, as in the stack). */
+  readonly auditBucket: string;
 }
 
 const TRUST = JSON.stringify({
@@ -51,23 +54,26 @@ export async function seed(endpoint: string, names: { suffix?: string; roles?: s
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'status', AttributeType: 'S' },
-        { AttributeName: 'entity', AttributeType: 'S' },
-        { AttributeName: 'createdAt', AttributeType: 'S' },
-      ],
+      AttributeDefinitions: KEY_ATTRIBUTES.map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: [
-        { IndexName: GSI_BY_STATUS, KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
-        { IndexName: GSI_BY_CREATED, KeySchema: [{ AttributeName: 'entity', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
-      ],
+      GlobalSecondaryIndexes: Object.entries(GSI).map(([name, index]) => ({
+        IndexName: name,
+        KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }, { AttributeName: index.sortKey, KeyType: 'RANGE' as const }],
+        Projection: { ProjectionType: 'ALL' as const },
+      })),
     }),
   );
+  // Point-in-time recovery, as the stack has it: exports need it.
+  await ddb.send(new UpdateContinuousBackupsCommand({ TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
+  const auditBucket = `breakglass-audit-${suffix}`.toLowerCase();
+  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: auditBucket })).catch((e: Error) => {
+    if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
+  });
+  await s3.send(new PutBucketVersioningCommand({ Bucket: auditBucket, VersioningConfiguration: { Status: 'Enabled' } }));
   const { TopicArn } = await new SNSClient(config).send(new CreateTopicCommand({ Name: `breakglass-alerts-${suffix}` }));
   await new SchedulerClient(config).send(new CreateScheduleGroupCommand({ Name: scheduleGroup }));
   const iam = new IAMClient(config);
@@ -85,5 +91,6 @@ export async function seed(endpoint: string, names: { suffix?: string; roles?: s
     scheduleGroup,
     expiryFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:breakglass-expiry-${suffix}`,
     schedulerRoleArn: `arn:aws:iam::${ACCOUNT}:role/${schedulerRole}`,
+    auditBucket,
   };
 }

@@ -1,29 +1,27 @@
 /**
- * GrantStore over one DynamoDB table.
- *
- * | item  | pk           | sk            | indexed by                                |
- * |-------|--------------|---------------|-------------------------------------------|
- * | grant | `GRANT#<id>` | `GRANT`       | `byStatus` (status, createdAt), `byCreated` (entity, createdAt) |
- * | event | `GRANT#<id>` | `EVENT#<seq>` | (none: read with the grant)               |
+ * GrantStore over one DynamoDB table (items and indexes: `table-schema.ts`).
  *
  * Every write that touches a grant is a transaction: the grant update (conditional on its
  * version) and the new event (conditional on not existing) succeed or fail together. Events
  * are only ever Put with `attribute_not_exists`, never updated or deleted.
  */
 import { clientDefaults } from './client-defaults.js';
+import type { IndexName } from './table-schema.js';
 import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
+import { sealEvent } from '../domain/audit-chain.js';
 import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
-import type { ControlStore, FreezeState, GrantPage, GrantStore, IdempotencyRecord, LeaseLock } from '../domain/ports.js';
+import type { ControlStore, FreezeState, GrantChanges, GrantPage, GrantStore, IdempotencyRecord, LeaseLock } from '../domain/ports.js';
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
-export const GSI_BY_STATUS = 'byStatus';
-export const GSI_BY_CREATED = 'byCreated';
+export const GSI_BY_STATUS: IndexName = 'byStatus';
+export const GSI_BY_CREATED: IndexName = 'byCreated';
 
+const LEDGER_KEY = { pk: 'LEDGER', sk: 'SEQUENCE' };
 const grantKey = (id: string) => ({ pk: `GRANT#${id}`, sk: 'GRANT' });
 const eventKey = (id: string, seq: number) => ({ pk: `GRANT#${id}`, sk: `EVENT#${String(seq).padStart(6, '0')}` });
 
@@ -43,13 +41,15 @@ export class DynamoGrantStore implements GrantStore {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<void> {
-    const stored = { ...grant, eventCount: 1 };
+  async create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant> {
+    const numbered = { ...grant, sequence: await this.nextSequence(), eventCount: 0 };
+    const first = sealEvent(numbered, event);
+    const stored: Grant = { ...numbered, eventCount: 1, lastHash: first.hash };
     try {
       await this.transact({
         TransactItems: [
           { Put: { TableName: this.table, Item: { ...grantKey(grant.id), entity: 'grant', ...stored }, ConditionExpression: 'attribute_not_exists(pk)' } },
-          { Put: { TableName: this.table, Item: this.eventItem(grant.id, 1, event), ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { TableName: this.table, Item: { ...eventKey(grant.id, 1), ...first }, ConditionExpression: 'attribute_not_exists(pk)' } },
           ...(idempotency
             ? [{ Put: { TableName: this.table, Item: { pk: `IDEMPOTENCY#${idempotency.key}`, sk: 'KEY', ...idempotency, createdAt: grant.createdAt }, ConditionExpression: 'attribute_not_exists(pk)' } }]
             : []),
@@ -62,6 +62,15 @@ export class DynamoGrantStore implements GrantStore {
       }
       throw error;
     }
+    return stored;
+  }
+
+  /** The next ledger number: one atomic counter across all grants (`LEDGER` / `SEQUENCE`). */
+  private async nextSequence(): Promise<number> {
+    const { Attributes } = await this.doc.send(
+      new UpdateCommand({ TableName: this.table, Key: LEDGER_KEY, UpdateExpression: 'ADD #last :one', ExpressionAttributeNames: { '#last': 'last' }, ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW' }),
+    );
+    return Number(Attributes!.last);
   }
 
   async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
@@ -69,11 +78,12 @@ export class DynamoGrantStore implements GrantStore {
     return Item ? { key: Item.key, grantId: Item.grantId, fingerprint: Item.fingerprint } : undefined;
   }
 
-  async append(grant: Grant, event: NewAuditEvent, changes: Partial<Grant> = {}): Promise<Grant> {
-    const next: Grant = { ...grant, ...changes, version: grant.version + 1, eventCount: grant.eventCount + 1 };
-    const names: Record<string, string> = { '#version': 'version', '#eventCount': 'eventCount' };
-    const values: Record<string, unknown> = { ':expected': grant.version, ':version': next.version, ':eventCount': next.eventCount };
-    const sets = ['#version = :version', '#eventCount = :eventCount'];
+  async append(grant: Grant, event: NewAuditEvent, changes: GrantChanges = {}): Promise<Grant> {
+    const sealed = sealEvent(grant, event);
+    const next: Grant = { ...grant, ...changes, version: grant.version + 1, eventCount: sealed.seq, lastHash: sealed.hash };
+    const names: Record<string, string> = { '#version': 'version', '#eventCount': 'eventCount', '#lastHash': 'lastHash' };
+    const values: Record<string, unknown> = { ':expected': grant.version, ':version': next.version, ':eventCount': next.eventCount, ':lastHash': sealed.hash, ':prevHash': sealed.prevHash };
+    const sets = ['#version = :version', '#eventCount = :eventCount', '#lastHash = :lastHash'];
     for (const [key, value] of Object.entries(changes)) {
       if (value === undefined) continue;
       names[`#${key}`] = key;
@@ -87,12 +97,13 @@ export class DynamoGrantStore implements GrantStore {
             TableName: this.table,
             Key: grantKey(grant.id),
             UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: '#version = :expected',
+            // The head hash too: an event can only ever link to the one really before it.
+            ConditionExpression: '#version = :expected AND #lastHash = :prevHash',
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
           },
         },
-        { Put: { TableName: this.table, Item: this.eventItem(grant.id, next.eventCount, event), ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: this.table, Item: { ...eventKey(grant.id, sealed.seq), ...sealed }, ConditionExpression: 'attribute_not_exists(pk)' } },
       ],
     });
     return next;
@@ -160,10 +171,6 @@ export class DynamoGrantStore implements GrantStore {
       grants: (page.Items ?? []).map(toGrant),
       ...(page.LastEvaluatedKey ? { nextToken: Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString('base64url') } : {}),
     };
-  }
-
-  private eventItem(grantId: string, seq: number, event: NewAuditEvent): Record<string, unknown> {
-    return { ...eventKey(grantId, seq), grantId, seq, ...event };
   }
 
   private async transact(input: TransactWriteCommandInput): Promise<void> {

@@ -140,13 +140,12 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
     };
     const base = { actor: principal.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
     try {
-      await ports.store.create(grant, { ...base, type: 'REQUESTED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, durationMinutes: String(durationMinutes) } }, idempotency ? { ...idempotency, grantId: id } : undefined);
+      grant = await ports.store.create(grant, { ...base, type: 'REQUESTED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, durationMinutes: String(durationMinutes) } }, idempotency ? { ...idempotency, grantId: id } : undefined);
     } catch (error) {
       const replay = error instanceof IdempotencyReplayError && idempotency ? await replayed(ports, idempotency) : undefined;
       if (replay) return replay;
       throw error;
     }
-    grant = { ...grant, eventCount: 1 };
 
     // 3. attach
     const policy = serializePolicy(buildGrantPolicy(profile, { expiresAt, ...(userId ? { userId } : {}), ...guardsFor(profile) }));
@@ -284,11 +283,12 @@ async function recordDenial(ports: Ports, profile: Profile, input: ActivationInp
     ...(input.requestId ? { requestId: input.requestId } : {}),
     details: { why },
   };
+  let written: Grant | undefined;
   try {
-    await ports.store.create(grant, event);
+    written = await ports.store.create(grant, event);
   } catch (error) {
     ports.log.error({ msg: 'could not record a denied attempt', grantId: id, error: describeError(error) });
   }
-  await announce(ports, { ...grant, eventCount: 1 }, event);
+  await announce(ports, written ?? grant, event);
   return id;
 }

@@ -44,6 +44,7 @@ const HEADLINE: Record<EventType, (who: string, profile: string) => string> = {
   SCHEDULE_REPAIRED: (w, p) => `sweeper re-created the expiry of ${p} of ${w}`,
   EXTEND_FAILED: (w, p) => `${w} FAILED to extend ${p}`,
   ALERT_FAILED: (w, p) => `an alert about ${p} of ${w} was not delivered`,
+  REVIEWED: (w, p) => `review of ${p} of ${w}`,
 };
 
 /** Printable, single-line, bounded: user text can never break the alert's format. */
@@ -63,10 +64,13 @@ function who(principalArn: string): string {
 }
 
 export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
-  const severity = severityOf(event.type);
+  // An access judged unjustified is news for security, not a routine notice.
+  const unjustified = event.type === 'REVIEWED' && event.details?.outcome === 'unjustified';
+  const severity = unjustified ? 'WARNING' : severityOf(event.type);
   const tag = severity === 'INFO' ? '[break-glass]' : `[break-glass ${severity}]`;
   const subjectCore = `${tag} ${HEADLINE[event.type](who(grant.principalArn), grant.profile)}` +
     (event.type === 'ACTIVATED' || event.type === 'DENIED' ? ` for ${grant.durationMinutes}m` : '') +
+    (event.type === 'REVIEWED' ? `: ${unjustified ? 'UNJUSTIFIED' : 'justified'}` : '') +
     (grant.ticket ? `: ${grant.ticket}` : '') +
     (event.type === 'ACTIVATED' || event.type === 'DENIED' ? `${grant.ticket ? ' ' : ': '}${oneLine(grant.reason, 100)}` : '');
   const subject = ascii(oneLine(subjectCore, 100));
@@ -84,6 +88,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
     `Policy:     ${grant.policyName} on ${grant.targetType} ${grant.targetName}`,
     ...(grant.grants ? [`Grants:     ${grant.grants}`] : []),
     `By:         ${event.actor}`,
+    ...(grant.lastHash ? [`Chain:      ledger #${grant.sequence ?? '?'}, ${grant.eventCount} events, head ${grant.lastHash}`] : []),
   ];
   if (event.reason && event.reason !== grant.reason) lines.push(`Note:       ${oneLine(event.reason, 1000)}`);
   for (const [key, value] of Object.entries(event.details ?? {})) lines.push(`${`${key}:`.padEnd(12)}${oneLine(value, 500)}`);
@@ -101,6 +106,8 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
       reason: grant.reason, ticket: grant.ticket ?? null, createdAt: grant.createdAt, expiresAt: grant.expiresAt,
       policyName: grant.policyName, target: `${grant.targetType}/${grant.targetName}`, grants: grant.grants ?? null,
     },
+    // The chain head as this alert leaves: subscribers' copies anchor the audit trail outside the table.
+    ...(grant.lastHash ? { chain: { sequence: grant.sequence ?? null, eventCount: grant.eventCount, head: grant.lastHash } } : {}),
   };
   const chat = {
     version: '1.0',

@@ -17,6 +17,7 @@ export const EVENT_TYPES = [
   'SWEPT',
   'SCHEDULE_REPAIRED',
   'ALERT_FAILED',
+  'REVIEWED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -35,10 +36,18 @@ export interface AuditEvent {
   readonly requestId?: string;
   /** Free-form facts: the step that failed, the error name, the expiry, the policy name. */
   readonly details?: Readonly<Record<string, string>>;
+  /** The grant's requester and profile, and the event's UTC day: what the audit indexes serve. */
+  readonly requester: string;
+  readonly profile: string;
+  readonly day: string;
+  /** Hash of the previous event (the grant's anchor for the first): see `audit-chain.ts`. */
+  readonly prevHash: string;
+  /** SHA-256 over the canonical JSON of every other stored attribute. */
+  readonly hash: string;
 }
 
-/** The event as a use case composes it; the store assigns `grantId` and `seq`. */
-export type NewAuditEvent = Omit<AuditEvent, 'grantId' | 'seq'>;
+/** The event as a use case composes it; the store seals it (`sealEvent`) with its place, indexes and hashes. */
+export type NewAuditEvent = Omit<AuditEvent, 'grantId' | 'seq' | 'requester' | 'profile' | 'day' | 'prevHash' | 'hash'>;
 
 /** How loudly each event type is announced. */
 export function severityOf(type: EventType): Severity {
@@ -53,6 +62,8 @@ export function severityOf(type: EventType): Severity {
       return 'WARNING';
     case 'SWEPT':
       return 'CRITICAL';
+    case 'REVIEWED':
+      return 'INFO';
     case 'DENIED':
     case 'ACTIVATION_FAILED':
     case 'ALERT_FAILED':

@@ -55,8 +55,21 @@ export interface Grant {
   readonly version: number;
   /** Number of audit events appended so far; the next event's sequence number. */
   readonly eventCount: number;
+  /** Ledger number: one counter across all grants, so a deleted grant leaves a gap (see `audit-chain.ts`). */
+  readonly sequence?: number;
+  /** Hash of the last event: the head of this grant's chain. */
+  readonly lastHash?: string;
+  /** `DUE` once a grant that gave access has ended, `DONE` once reviewed; absent otherwise. */
+  readonly reviewState?: 'DUE' | 'DONE';
+  /** The post-incident review (two-person rule: never by the requester). */
+  readonly reviewOutcome?: ReviewOutcome;
+  readonly reviewedBy?: string;
+  readonly reviewedAt?: string;
   readonly requestId?: string;
 }
+
+export const REVIEW_OUTCOMES = ['justified', 'unjustified'] as const;
+export type ReviewOutcome = (typeof REVIEW_OUTCOMES)[number];
 
 export function isTerminal(status: GrantStatus): boolean {
   return TRANSITIONS[status].length === 0;

@@ -22,20 +22,22 @@ export interface IdempotencyRecord {
 }
 
 /** The fields a lifecycle step may change on a grant. */
-export type GrantChanges = Partial<Pick<Grant, 'status' | 'endedAt' | 'endedBy' | 'endReason' | 'expiresAt' | 'extensions' | 'durationMinutes'>>;
+export type GrantChanges = Partial<Pick<Grant, 'status' | 'endedAt' | 'endedBy' | 'endReason' | 'expiresAt' | 'extensions' | 'durationMinutes' | 'reviewState' | 'reviewOutcome' | 'reviewedBy' | 'reviewedAt'>>;
 
 export interface GrantStore {
   /**
-   * Writes a new grant and its first event atomically. Fails if the id exists. With an
-   * idempotency record, writes it in the same transaction.
+   * Writes a new grant and its first event atomically, giving the grant the next ledger
+   * number and sealing the event (`sealEvent`). Fails if the id exists. With an idempotency
+   * record, writes it in the same transaction. Returns the grant as written.
    * @throws IdempotencyReplayError when that key was already used (carrying the first grant's id).
    */
-  create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<void>;
+  create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant>;
   /** The record of an idempotency key, if it was used. */
   idempotency(key: string): Promise<IdempotencyRecord | undefined>;
   /**
-   * Appends an event and applies `changes` to the grant atomically, on the condition that the
-   * stored grant still has `grant.version`. Returns the grant as written.
+   * Appends an event (sealed onto the grant's chain) and applies `changes` to the grant
+   * atomically, on the condition that the stored grant still has `grant.version` and
+   * `grant.lastHash`. Returns the grant as written.
    * @throws ConcurrentUpdateError when the stored version differs.
    */
   append(grant: Grant, event: NewAuditEvent, changes?: GrantChanges): Promise<Grant>;

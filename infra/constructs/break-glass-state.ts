@@ -12,7 +12,7 @@ import { Subscription, SubscriptionProtocol, Topic, type ITopic } from 'aws-cdk-
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { GSI_BY_CREATED, GSI_BY_STATUS } from '../../functions/adapters/dynamodb-grant-store.adapter.js';
+import { GSI } from '../../functions/adapters/table-schema.js';
 import { FUNCTION_ROLE_PATH } from './breakglass-function.js';
 import { Stack } from 'aws-cdk-lib';
 
@@ -44,8 +44,9 @@ export class BreakGlassState extends Construct {
       removalPolicy,
     });
     const table = this.table as Table;
-    table.addGlobalSecondaryIndex({ indexName: GSI_BY_STATUS, partitionKey: { name: 'status', type: AttributeType.STRING }, sortKey: { name: 'createdAt', type: AttributeType.STRING } });
-    table.addGlobalSecondaryIndex({ indexName: GSI_BY_CREATED, partitionKey: { name: 'entity', type: AttributeType.STRING }, sortKey: { name: 'createdAt', type: AttributeType.STRING } });
+    for (const [indexName, index] of Object.entries(GSI)) {
+      table.addGlobalSecondaryIndex({ indexName, partitionKey: { name: index.partitionKey, type: AttributeType.STRING }, sortKey: { name: index.sortKey, type: AttributeType.STRING } });
+    }
 
     // A customer-managed key: CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key.
     const key = new Key(this, 'AlertKey', { enableKeyRotation: true, description: 'break-glass alert topic', removalPolicy });

@@ -1,6 +1,7 @@
 /** In-memory implementations of the ports, with the same semantics as the adapters. */
 import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-event.js';
 import type { Alert } from '../../functions/domain/alert.js';
+import { sealEvent } from '../../functions/domain/audit-chain.js';
 import { ConcurrentUpdateError, IdempotencyReplayError } from '../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
 import type { AccessManager, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
@@ -16,7 +17,8 @@ export class MemoryStore implements GrantStore {
     return this.keys.get(key);
   }
 
-  async create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<void> {
+  private sequence = 0;
+  async create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant> {
     this.trip('create');
     if (this.grants.has(grant.id)) throw new ConcurrentUpdateError('exists');
     if (idempotency) {
@@ -24,17 +26,22 @@ export class MemoryStore implements GrantStore {
       if (prior) throw new IdempotencyReplayError('used', prior.grantId);
       this.keys.set(idempotency.key, idempotency);
     }
-    this.grants.set(grant.id, { ...grant, eventCount: 1 });
-    this.eventLog.set(grant.id, [{ ...event, grantId: grant.id, seq: 1 }]);
+    const numbered = { ...grant, sequence: ++this.sequence, eventCount: 0 };
+    const first = sealEvent(numbered, event);
+    const stored: Grant = { ...numbered, eventCount: 1, lastHash: first.hash };
+    this.grants.set(grant.id, stored);
+    this.eventLog.set(grant.id, [first]);
+    return stored;
   }
 
   async append(grant: Grant, event: NewAuditEvent, changes: Partial<Grant> = {}): Promise<Grant> {
     this.trip('append');
     const stored = this.grants.get(grant.id);
-    if (!stored || stored.version !== grant.version) throw new ConcurrentUpdateError('version changed');
-    const next = { ...stored, ...changes, version: stored.version + 1, eventCount: stored.eventCount + 1 };
+    if (!stored || stored.version !== grant.version || stored.lastHash !== grant.lastHash) throw new ConcurrentUpdateError('version changed');
+    const sealed = sealEvent(grant, event);
+    const next = { ...grant, ...changes, version: stored.version + 1, eventCount: sealed.seq, lastHash: sealed.hash };
     this.grants.set(grant.id, next);
-    this.eventLog.get(grant.id)!.push({ ...event, grantId: grant.id, seq: next.eventCount });
+    this.eventLog.get(grant.id)!.push(sealed);
     return next;
   }
 

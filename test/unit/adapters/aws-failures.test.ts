@@ -126,10 +126,12 @@ describe('adapters are idempotent where the lifecycle needs it', () => {
   it('turns a lost optimistic lock into ConcurrentUpdateError', async () => {
     ddb.on(TransactWriteCommand).rejects(new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }));
     const store = new DynamoGrantStore({ tableName: 't', awsSdkV3Client: new DynamoDBClient({ region: 'us-east-1' }) });
-    const grant = { id: 'g', version: 3, eventCount: 4 } as Grant;
+    const grant = { id: 'g', version: 3, eventCount: 4, lastHash: 'a'.repeat(64), principalArn: 'arn:aws:iam::123456789012:user/u', profile: 'demo' } as Grant;
     await expect(store.append(grant, { type: 'EXPIRED', at: 'now', actor: 'x', outcome: 'SUCCESS' }, { status: 'EXPIRED' })).rejects.toBeInstanceOf(ConcurrentUpdateError);
     const input = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input;
-    expect(input.TransactItems![0]!.Update!.ConditionExpression).toBe('#version = :expected');
+    expect(input.TransactItems![0]!.Update!.ConditionExpression).toBe('#version = :expected AND #lastHash = :prevHash');
+    expect(input.TransactItems![0]!.Update!.ExpressionAttributeValues![':prevHash']).toBe('a'.repeat(64));
+    expect(input.TransactItems![1]!.Put!.Item!.prevHash).toBe('a'.repeat(64));
     expect(input.TransactItems![1]!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
     expect(input.TransactItems![1]!.Put!.Item!.sk).toBe('EVENT#000005');
   });
