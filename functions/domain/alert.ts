@@ -6,7 +6,7 @@ import { severityOf, type EventType, type NewAuditEvent, type Severity } from '.
 import type { Grant } from './grant.js';
 
 /** Events about the system rather than one grant (the kill switch). */
-export type ControlEventType = 'FROZEN' | 'UNFROZEN';
+export type ControlEventType = 'FROZEN' | 'UNFROZEN' | 'REVIEW_OVERDUE';
 
 export interface Alert {
   /** At most 100 printable ASCII characters (SNS e-mail subject limit). */

@@ -52,7 +52,7 @@ export async function expireGrant(ports: ExpiryPorts, grantId: string, actor: st
   const event: NewAuditEvent = { type: 'EXPIRED', at: now.toISOString(), actor, outcome: 'SUCCESS', details: { policyName: grant.policyName, expiresAt: grant.expiresAt, lateBySeconds: String(Math.max(0, Math.round((now.getTime() - Date.parse(grant.expiresAt)) / 1000))) } };
   for (let attempt = 0; ; attempt++) {
     try {
-      grant = await ports.store.append(grant, event, { status: 'EXPIRED', endedAt: now.toISOString() });
+      grant = await ports.store.append(grant, event, { status: 'EXPIRED', endedAt: now.toISOString(), reviewState: 'DUE' });
       break;
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError) || attempt >= 2) throw error;

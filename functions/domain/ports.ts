@@ -2,7 +2,7 @@
  * The ports the use cases need. Adapters in `functions/adapters/` implement them over AWS;
  * unit tests implement them in memory.
  */
-import type { AuditEvent, NewAuditEvent } from './audit-event.js';
+import type { AuditEvent, EventType, NewAuditEvent } from './audit-event.js';
 import type { Grant, GrantStatus } from './grant.js';
 import type { Alert } from './alert.js';
 
@@ -48,6 +48,31 @@ export interface GrantStore {
   active(): Promise<Grant[]>;
   /** Grants newest first, optionally of one status. @throws ValidationError on a bad token. */
   list(query: { status?: GrantStatus; limit: number; nextToken?: string }): Promise<GrantPage>;
+}
+
+/** A query over the audit events of all grants; every filter is optional. Times are ISO 8601 (UTC). */
+export interface AuditQuery {
+  readonly requester?: string;
+  readonly profile?: string;
+  readonly eventType?: EventType;
+  readonly from: string;
+  readonly to: string;
+  readonly limit: number;
+  readonly nextToken?: string;
+}
+
+export interface EventPage {
+  /** Newest first. */
+  readonly events: readonly AuditEvent[];
+  readonly nextToken?: string;
+}
+
+/** The read side auditors and the review check use: served by indexes, never by a table scan. */
+export interface AuditLog {
+  /** @throws ValidationError on a token that is not one this query issued. */
+  queryEvents(query: AuditQuery): Promise<EventPage>;
+  /** Grants whose review is due and that ended before `endedBefore`, oldest first, at most `limit`. */
+  reviewsDue(endedBefore: string, limit: number): Promise<Grant[]>;
 }
 
 /** The IAM entity (role or user) holding a grant's inline policy. */

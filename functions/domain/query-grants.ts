@@ -1,5 +1,6 @@
 /** Read-side use cases: grants, their audit trail, and the profiles a caller may activate. */
 import type { AuditEvent } from './audit-event.js';
+import { verifyChain, type ChainVerdict } from './audit-chain.js';
 import { GrantNotFoundError, ValidationError } from './errors.js';
 import { GRANT_STATUSES, type Grant, type GrantStatus } from './grant.js';
 import type { GrantPage, GrantStore } from './ports.js';
@@ -10,11 +11,13 @@ import { checkGrantId } from './requests.js';
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
 
-export async function getGrant(store: GrantStore, rawId: string | undefined): Promise<{ grant: Grant; events: AuditEvent[] }> {
+/** A grant, its events (oldest first) and whether its hash chain still holds (`audit-chain.ts`). */
+export async function getGrant(store: GrantStore, rawId: string | undefined): Promise<{ grant: Grant; events: AuditEvent[]; integrity: ChainVerdict }> {
   const id = checkGrantId(rawId);
   const grant = await store.get(id);
   if (!grant) throw new GrantNotFoundError(`No grant ${id}`);
-  return { grant, events: await store.events(id) };
+  const events = await store.events(id);
+  return { grant, events, integrity: verifyChain(grant, events) };
 }
 
 export async function listGrants(store: GrantStore, query: { status?: string; limit?: string; nextToken?: string }): Promise<GrantPage> {

@@ -29,6 +29,16 @@ export const revokeRequestSchema = z
   .strict();
 export type RevokeRequest = z.infer<typeof revokeRequestSchema>;
 
+export const NOTES_MAX = 4000;
+
+export const reviewRequestSchema = z
+  .object({
+    outcome: z.enum(['justified', 'unjustified'], { error: 'outcome must be "justified" or "unjustified"' }),
+    notes: z.string({ error: 'notes is required and must be a string' }),
+  })
+  .strict();
+export type ReviewRequest = z.infer<typeof reviewRequestSchema>;
+
 /** Parses with a schema, turning every issue into one readable {@link ValidationError}. */
 export function parseRequest<T>(schema: z.ZodType<T>, body: unknown): T {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {

@@ -57,7 +57,7 @@ export async function revokeGrant(ports: Ports, securityPrincipals: readonly str
   const now = ports.clock.now().toISOString();
   const event: NewAuditEvent = { ...base, type: 'REVOKED', at: now, reason, outcome: 'SUCCESS', details: { by: isRequester ? 'requester' : 'security', policyName: grant.policyName } };
   try {
-    grant = await ports.store.append(grant, event, { status: 'REVOKED', endedAt: now, endedBy: input.caller.arn, endReason: reason });
+    grant = await ports.store.append(grant, event, { status: 'REVOKED', endedAt: now, endedBy: input.caller.arn, endReason: reason, reviewState: 'DUE' });
   } catch (error) {
     if (error instanceof ConcurrentUpdateError) {
       const fresh = await ports.store.get(grantId);

@@ -11,8 +11,8 @@ const grants = store();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
   callerOf(event);
-  const { grant, events } = await getGrant(grants, event.pathParameters?.id);
-  return json(200, { grant: grantView(grant), events });
+  const { grant, events, integrity } = await getGrant(grants, event.pathParameters?.id);
+  return json(200, { grant: grantView(grant), events, integrity });
 };
 
 export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);

@@ -7,7 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { clientDefaults } from '../adapters/client-defaults.js';
 import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../adapters/dynamodb-grant-store.adapter.js';
+import { DynamoAuditLog } from '../adapters/dynamodb-audit-log.adapter.js';
+import { DynamoTableExporter } from '../adapters/dynamodb-export.adapter.js';
 import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
+import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../domain/review-check.js';
 import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
 import { SnsNotifier } from '../adapters/sns-notifier.adapter.js';
 import type { ProfileSet } from '../domain/profile.js';
@@ -41,6 +44,21 @@ export const scheduler = once(() => {
 export const profiles = once((): ProfileSet => loadProfiles());
 /** ARN patterns of the principals who may revoke anyone's grant. */
 export const securityPrincipals = once(() => listEnv('SECURITY_PRINCIPALS'));
+/** ARN patterns of the principals who may review grants (never their own). */
+export const reviewerPrincipals = once(() => {
+  const reviewers = listEnv('REVIEWER_PRINCIPALS');
+  if (!reviewers.length) throw new ConfigurationError('Environment variable REVIEWER_PRINCIPALS is required');
+  return reviewers;
+});
+export const auditLog = once(() => new DynamoAuditLog({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
+export const exporter = once(() => new DynamoTableExporter({ tableArn: requireEnv('TABLE_ARN'), bucket: requireEnv('AUDIT_BUCKET'), ...(optionalEnv('AUDIT_BUCKET_OWNER') ? { bucketOwner: optionalEnv('AUDIT_BUCKET_OWNER')! } : {}) }));
+/** Days after a grant ends before its missing review is announced (`REVIEW_DEADLINE_DAYS`, default 3). */
+export const reviewDeadlineDays = once(() => {
+  const raw = optionalEnv('REVIEW_DEADLINE_DAYS');
+  const days = raw === undefined ? DEFAULT_REVIEW_DEADLINE_DAYS : Number(raw);
+  if (!Number.isFinite(days) || days <= 0 || days > 365) throw new ConfigurationError('Environment variable REVIEW_DEADLINE_DAYS must be a number of days between 0 and 365');
+  return days;
+});
 
 export const clock = { now: () => new Date() };
 

@@ -1,0 +1,27 @@
+/** TableExporter over DynamoDB's ExportTableToPointInTime (the table needs point-in-time recovery). */
+import { DynamoDBClient, ExportFormat, ExportTableToPointInTimeCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { TableExporter } from '../domain/export-audit.js';
+import { clientDefaults } from './client-defaults.js';
+
+export class DynamoTableExporter implements TableExporter {
+  private readonly client: DynamoDBClient;
+
+  constructor(private readonly options: { tableArn: string; bucket: string; bucketOwner?: string; awsSdkV3Client?: DynamoDBClient; clientConfig?: DynamoDBClientConfig }) {
+    this.client = options.awsSdkV3Client ?? new DynamoDBClient({ ...clientDefaults(), ...options.clientConfig });
+  }
+
+  async start(request: { prefix: string; clientToken: string }): Promise<{ exportArn: string }> {
+    const { ExportDescription } = await this.client.send(
+      new ExportTableToPointInTimeCommand({
+        TableArn: this.options.tableArn,
+        S3Bucket: this.options.bucket,
+        ...(this.options.bucketOwner ? { S3BucketOwner: this.options.bucketOwner } : {}),
+        S3Prefix: request.prefix,
+        S3SseAlgorithm: 'AES256',
+        ExportFormat: ExportFormat.DYNAMODB_JSON,
+        ClientToken: request.clientToken,
+      }),
+    );
+    return { exportArn: ExportDescription!.ExportArn! };
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The daily review check: grants that ended more than N days ago and are still unreviewed are
+ * announced, one alert per profile (so a profile's owner can subscribe to just theirs).
+ *
+ * 1. find — the grants whose review is due and that ended before now − N days (an index query);
+ * 2. announce — per profile, the list (oldest first) with how to review each.
+ */
+import { oneLine, type Alert } from './alert.js';
+import type { Grant } from './grant.js';
+import type { AuditLog, Clock, Notifier, Ports } from './ports.js';
+import { describeError } from './lifecycle.js';
+
+export const DEFAULT_REVIEW_DEADLINE_DAYS = 3;
+/** Grants listed per check; more are counted, not listed. */
+export const REVIEW_CHECK_LIMIT = 1000;
+
+export interface ReviewCheckPorts {
+  readonly audit: AuditLog;
+  readonly notifier: Notifier;
+  readonly clock: Clock;
+  readonly log: Ports['log'];
+}
+
+export interface ReviewCheckReport {
+  readonly overdue: number;
+  readonly profiles: readonly string[];
+}
+
+export async function checkOverdueReviews(ports: ReviewCheckPorts, deadlineDays: number = DEFAULT_REVIEW_DEADLINE_DAYS): Promise<ReviewCheckReport> {
+  // 1. find
+  const now = ports.clock.now();
+  const cutoff = new Date(now.getTime() - deadlineDays * 86_400_000).toISOString();
+  const due = await ports.audit.reviewsDue(cutoff, REVIEW_CHECK_LIMIT);
+
+  // 2. announce
+  const byProfile = new Map<string, Grant[]>();
+  for (const grant of due) byProfile.set(grant.profile, [...(byProfile.get(grant.profile) ?? []), grant]);
+  let alertsFailed = 0;
+  for (const [profile, grants] of byProfile) {
+    try {
+      await ports.notifier.publish(overdueAlert(profile, grants, deadlineDays, now));
+    } catch (error) {
+      alertsFailed += 1;
+      ports.log.error({ msg: 'could not publish the overdue-review alert', profile, error: describeError(error) });
+    }
+  }
+  // A reminder nobody received must fail the run (its error alarm is the fallback).
+  if (alertsFailed) throw new Error(`${alertsFailed} overdue-review alert(s) could not be published`);
+  return { overdue: due.length, profiles: [...byProfile.keys()] };
+}
+
+function overdueAlert(profile: string, grants: readonly Grant[], deadlineDays: number, now: Date): Alert {
+  const owner = grants[0]!.owner;
+  const subject = oneLine(`[break-glass WARNING] ${grants.length} ${profile} grant(s) unreviewed past ${deadlineDays} days`, 100).replace(/[^\x20-\x7e]/g, '?');
+  const lines = [
+    `Event:      REVIEW_OVERDUE (WARNING)`,
+    `Profile:    ${profile} (owner: ${owner})`,
+    `Deadline:   ${deadlineDays} days after a grant ends`,
+    `As of:      ${now.toISOString()}`,
+    '',
+    ...grants.map((g) => `- ${g.id}  ${g.principalArn}  ended ${g.endedAt} (${g.status})  reason: ${oneLine(g.reason, 120)}`),
+    '',
+    'Review each: POST /grants/<id>/review {"outcome":"justified"|"unjustified","notes":"..."} (a reviewer who is not the requester).',
+  ];
+  return {
+    subject,
+    body: lines.join('\n'),
+    machine: { version: 1, eventType: 'REVIEW_OVERDUE', severity: 'WARNING', profile, owner, deadlineDays, grants: grants.map((g) => ({ id: g.id, principalArn: g.principalArn, endedAt: g.endedAt, status: g.status })) },
+    attributes: { eventType: 'REVIEW_OVERDUE', profile, principal: '-', severity: 'WARNING', grantId: '-', owner },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Post-incident review: a configured reviewer judges whether an ended grant was justified.
+ *
+ * 1. validate — outcome and notes (notes say what the reviewer looked at, ≥ 10 characters);
+ * 2. authorize — a reviewer principal, and never the requester: not the same ARN, and not the
+ *    same person through another role (same session or user name) — the two-person rule;
+ * 3. check — the grant gave access and has ended (EXPIRED or REVOKED), and is not reviewed yet;
+ * 4. record — REVIEWED with outcome and notes, conditional on the version read;
+ * 5. announce (an "unjustified" outcome is a WARNING).
+ */
+import type { Caller } from './activate-grant.js';
+import type { NewAuditEvent } from './audit-event.js';
+import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError } from './errors.js';
+import type { Grant } from './grant.js';
+import { announce } from './lifecycle.js';
+import type { Ports } from './ports.js';
+import { parsePrincipalArn, principalMatchesAny, type Principal } from './principal.js';
+import { checkGrantId, checkReason, parseRequest, reviewRequestSchema } from './requests.js';
+
+export interface ReviewInput {
+  readonly grantId: string | undefined;
+  readonly caller: Caller;
+  readonly body: unknown;
+  readonly requestId?: string;
+}
+
+export type ReviewPorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log'>;
+
+/** The person behind a principal: the session name of an assumed role, or the user name. */
+function personOf(principal: Principal | undefined, arn: string): string {
+  if (!principal) return arn;
+  return principal.kind === 'assumed-role' ? (principal.sessionName ?? arn) : principal.entityName;
+}
+
+export async function reviewGrant(ports: ReviewPorts, reviewers: readonly string[], input: ReviewInput): Promise<Grant> {
+  // 1. validate
+  const grantId = checkGrantId(input.grantId);
+  const request = parseRequest(reviewRequestSchema, input.body);
+  const notes = checkReason(request.notes, 'notes');
+
+  // 2. authorize
+  const caller = parsePrincipalArn(input.caller.arn);
+  if (!caller || !principalMatchesAny(reviewers, caller)) {
+    throw new ForbiddenError('Only a configured reviewer (REVIEWER_PRINCIPALS) may review grants');
+  }
+  const grant = await ports.store.get(grantId);
+  if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);
+  const requester = parsePrincipalArn(grant.principalArn);
+  if (input.caller.arn === grant.principalArn || personOf(caller, input.caller.arn) === personOf(requester, grant.principalArn)) {
+    throw new ForbiddenError(`Two-person rule: ${input.caller.arn} requested grant ${grantId} (or is the same person); another reviewer must review it`);
+  }
+
+  // 3. check
+  if (grant.status !== 'EXPIRED' && grant.status !== 'REVOKED') {
+    throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; only grants that gave access and have ended (EXPIRED, REVOKED) are reviewed`);
+  }
+  if (grant.reviewState === 'DONE') {
+    throw new InvalidTransitionError(`Grant ${grantId} was already reviewed (${grant.reviewOutcome}) by ${grant.reviewedBy} at ${grant.reviewedAt}`);
+  }
+
+  // 4. record
+  const at = ports.clock.now().toISOString();
+  const event: NewAuditEvent = {
+    type: 'REVIEWED',
+    at,
+    actor: input.caller.arn,
+    outcome: 'SUCCESS',
+    ...(input.requestId ? { requestId: input.requestId } : {}),
+    details: { outcome: request.outcome, notes },
+  };
+  let written: Grant;
+  try {
+    written = await ports.store.append(grant, event, { reviewState: 'DONE', reviewOutcome: request.outcome, reviewedBy: input.caller.arn, reviewedAt: at });
+  } catch (error) {
+    if (error instanceof ConcurrentUpdateError) {
+      const fresh = await ports.store.get(grantId);
+      if (fresh?.reviewState === 'DONE') throw new InvalidTransitionError(`Grant ${grantId} was reviewed by ${fresh.reviewedBy} while this review was being written`);
+    }
+    throw error;
+  }
+
+  // 5. announce
+  await announce(ports, written, event);
+  return written;
+}

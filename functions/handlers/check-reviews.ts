@@ -1,0 +1,17 @@
+/** Daily (EventBridge rule): announce grants that ended more than REVIEW_DEADLINE_DAYS ago and are unreviewed. */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { checkOverdueReviews, type ReviewCheckReport } from '../domain/review-check.js';
+import { log } from './log.js';
+import { auditLog, clock, notifier, reviewDeadlineDays } from './wiring.js';
+
+const ports = { audit: auditLog(), notifier: notifier(), clock, log };
+const deadlineDays = reviewDeadlineDays();
+
+export const lambdaHandler = async (_event?: unknown, _context?: Context): Promise<ReviewCheckReport> => {
+  const report = await checkOverdueReviews(ports, deadlineDays);
+  log.info({ msg: 'review check done', ...report });
+  return report;
+};
+
+export const handler = middy<unknown, ReviewCheckReport>().handler(lambdaHandler);

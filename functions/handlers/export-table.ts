@@ -1,0 +1,12 @@
+/** Daily (EventBridge rule): export the table to the audit bucket under `exports/dt=<day>/`. */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { exportAuditTrail } from '../domain/export-audit.js';
+import { log } from './log.js';
+import { clock, exporter } from './wiring.js';
+
+const ports = { exporter: exporter(), clock, log };
+
+export const lambdaHandler = async (_event?: unknown, _context?: Context): Promise<{ exportArn: string; prefix: string }> => exportAuditTrail(ports);
+
+export const handler = middy<unknown, { exportArn: string; prefix: string }>().handler(lambdaHandler);

@@ -1,0 +1,25 @@
+/** `POST /grants/{id}/review`: a reviewer (not the requester) judges an ended grant. 200 with the grant. */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { Context } from 'aws-lambda';
+import { reviewGrant } from '../domain/review-grant.js';
+import { callerOf, httpErrors, json, jsonBody, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
+import { log } from './log.js';
+import { grantView } from './views.js';
+import { clock, notifier, reviewerPrincipals, store } from './wiring.js';
+
+const ports = { store: store(), notifier: notifier(), clock, log };
+const reviewers = reviewerPrincipals();
+
+export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
+  const requestId = requestIdOf(event);
+  const grant = await reviewGrant(ports, reviewers, {
+    grantId: event.pathParameters?.id,
+    caller: callerOf(event),
+    body: jsonBody(event),
+    ...(requestId ? { requestId } : {}),
+  });
+  return json(200, { grant: grantView(grant) });
+};
+
+export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);
