@@ -53,7 +53,7 @@ export function anchorHash(grant: AnchorFacts): string {
 const UNHASHED = new Set(['pk', 'sk', 'hash']);
 
 /** The hash of a stored event: over every attribute but the table keys and `hash`. */
-export function eventHash(event: Readonly<Record<string, unknown>>): string {
+export function eventHash(event: object): string {
   const content: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(event)) if (!UNHASHED.has(key)) content[key] = value;
   return sha256Hex(canonicalJson(content));
@@ -71,7 +71,7 @@ export type ChainVerdict = { readonly ok: true; readonly events: number; readonl
 /** What the verifier reads of a grant record. */
 export type ChainedGrant = AnchorFacts & { readonly eventCount?: unknown; readonly lastHash?: unknown };
 /** What the verifier reads of an event: every stored attribute. */
-export type ChainedEvent = Readonly<Record<string, unknown>> & { readonly seq?: unknown; readonly prevHash?: unknown; readonly hash?: unknown };
+export type ChainedEvent = object & { readonly seq?: unknown; readonly prevHash?: unknown; readonly hash?: unknown };
 
 /**
  * Recomputes a grant's chain and reports the first break: a missing or extra event, an
