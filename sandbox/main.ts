@@ -4,7 +4,9 @@
  * 1. moto (the AWS emulator) on 127.0.0.1:$MOTO_PORT (default 5000);
  * 2. seeded with the table, topic, schedule group and the roles `Responder` and `Security`;
  * 3. the Lambda handlers behind a local API on 127.0.0.1:$PORT (default 3000);
- * 4. a schedule runner that fires expiry schedules when due, as EventBridge Scheduler would.
+ * 4. a schedule runner that fires expiry schedules when due, as EventBridge Scheduler would;
+ * 5. the periodic jobs (sweeper; daily review check and export, also on demand through the
+ *    sandbox-only routes `POST /_local/check-reviews` and `POST /_local/export`).
  */
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   const moto = await startMoto({ port: motoPort });
   const shutdown = async (code: number) => {
     if (sweeper) clearInterval(sweeper);
+    if (daily) clearInterval(daily);
     await runner?.stop().catch(() => undefined);
     server?.close();
     await moto.stop();
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
 
   let runner: ScheduleRunner | undefined;
   let sweeper: NodeJS.Timeout | undefined;
+  let daily: NodeJS.Timeout | undefined;
   let server: ReturnType<typeof createApiServer> | undefined;
   try {
     const seeded = await seed(moto.endpoint);
@@ -61,7 +65,10 @@ async function main(): Promise<void> {
       EXPIRY_FUNCTION_ARN: seeded.expiryFunctionArn,
       SCHEDULER_ROLE_ARN: seeded.schedulerRoleArn,
       SECURITY_PRINCIPALS: process.env.SECURITY_PRINCIPALS ?? `arn:aws:iam::${ACCOUNT}:role/Security`,
+      REVIEWER_PRINCIPALS: process.env.REVIEWER_PRINCIPALS ?? process.env.SECURITY_PRINCIPALS ?? `arn:aws:iam::${ACCOUNT}:role/Security`,
       PROFILES_FILE: profilesFile,
+      TABLE_ARN: seeded.tableArn,
+      AUDIT_BUCKET: seeded.auditBucket,
     });
     const load = async (name: string) => ((await import(`../functions/handlers/${name}.js`)) as { handler: ApiHandler }).handler;
     const expiry = (await import('../functions/handlers/expire-grant.js')).handler;
@@ -89,8 +96,27 @@ async function main(): Promise<void> {
       );
     }, sweepEvery);
 
+    // The daily jobs, as the stacks schedule them; here also on demand (sandbox-only routes below).
+    const checkReviews = (await import('../functions/handlers/check-reviews.js')).lambdaHandler;
+    const exportTable = (await import('../functions/handlers/export-table.js')).lambdaHandler;
+    daily = setInterval(() => {
+      void checkReviews().catch((e: Error) => console.log(`[reviews] failed: ${e.message}`));
+      void exportTable().catch((e: Error) => console.log(`[export] failed: ${e.message}`));
+    }, 86_400_000);
+    const job = (run: () => Promise<unknown>): ApiHandler => async () => {
+      try {
+        return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await run()) };
+      } catch (error) {
+        return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'JobFailed', message: (error as Error).message } }) };
+      }
+    };
+
     server = createApiServer(
       [
+        { method: 'POST', resource: '/grants/{id}/review', handler: await load('review-grant') },
+        { method: 'GET', resource: '/audit', handler: await load('query-audit') },
+        { method: 'POST', resource: '/_local/check-reviews', handler: job(() => checkReviews()) },
+        { method: 'POST', resource: '/_local/export', handler: job(async () => ({ ...(await exportTable()), bucket: seeded.auditBucket })) },
         { method: 'POST', resource: '/grants', handler: await load('create-grant') },
         { method: 'GET', resource: '/grants', handler: await load('list-grants') },
         { method: 'GET', resource: '/grants/{id}', handler: await load('get-grant') },
@@ -116,6 +142,7 @@ async function main(): Promise<void> {
   API:             http://127.0.0.1:${actualApiPort}
   profiles:        ${profilesFile}
   table ${seeded.tableName} · topic ${seeded.topicArn} · schedule group ${seeded.scheduleGroup}
+  audit bucket s3://${seeded.auditBucket} (POST /_local/export exports the table there)
   try: curl -s -H 'X-Local-Principal: arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice' http://127.0.0.1:${actualApiPort}/profiles
 Ctrl-C stops everything.`);
   } catch (error) {

@@ -19,6 +19,7 @@ export function emulatorConfig(endpoint: string) {
 
 export interface Seeded {
   readonly tableName: string;
+  readonly tableArn: string;
   readonly topicArn: string;
   readonly scheduleGroup: string;
   readonly expiryFunctionArn: string;
@@ -87,6 +88,7 @@ export async function seed(endpoint: string, names: { suffix?: string; roles?: s
   }
   return {
     tableName,
+    tableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableName}`,
     topicArn: TopicArn!,
     scheduleGroup,
     expiryFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:breakglass-expiry-${suffix}`,

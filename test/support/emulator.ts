@@ -72,7 +72,10 @@ export async function setUpWorld(endpoint: string, extra: { profiles?: (suffix: 
     EXPIRY_FUNCTION_ARN: seeded.expiryFunctionArn,
     SCHEDULER_ROLE_ARN: seeded.schedulerRoleArn,
     SECURITY_PRINCIPALS: `arn:aws:iam::123456789012:role/${securityRole}`,
+    REVIEWER_PRINCIPALS: `arn:aws:iam::123456789012:role/${securityRole}`,
     PROFILES_FILE: profilesFile,
+    TABLE_ARN: seeded.tableArn,
+    AUDIT_BUCKET: seeded.auditBucket,
   });
   const config = emulatorConfig(endpoint);
   return { ...seeded, endpoint, suffix, responderRole, securityRole, user, iam: new IAMClient(config), ddb: new DynamoDBClient(config), scheduler: new SchedulerClient(config) };
