@@ -1,8 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+/** The load test runs on its own afterwards (`vitest.load.config.ts`): it saturates the emulator and both cores. */
+export const LOAD_TESTS = 'test/integration/load/**/*.test.ts';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', LOAD_TESTS],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

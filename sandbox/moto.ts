@@ -3,6 +3,7 @@
  * the integration tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -46,8 +47,11 @@ export async function startMoto(options: { port?: number; quiet?: boolean } = {}
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
   });
   let stderr = '';
+  // MOTO_LOG=<file> keeps moto's request log and tracebacks, for debugging the emulator under load.
+  const logFile = process.env.MOTO_LOG ? createWriteStream(process.env.MOTO_LOG, { flags: 'a' }) : undefined;
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
+    logFile?.write(chunk);
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;

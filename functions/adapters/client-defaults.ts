@@ -4,12 +4,14 @@
  * step until the Lambda itself times out, with nothing recorded. A bounded, thrown timeout
  * makes it a failed step instead: retried by the SDK, then rolled back and recorded.
  *
- * `BREAKGLASS_AWS_TIMEOUT_MS` (default 5,000) bounds each request; tests lower it.
+ * `BREAKGLASS_AWS_TIMEOUT_MS` (default 5,000) bounds each request, and separately the wait for its
+ * connection; tests lower it (fault injection) or raise it (hundreds of simulated Lambdas sharing one
+ * process's connection pool).
  */
 export function clientDefaults(env: NodeJS.ProcessEnv = process.env) {
   const configured = Number(env.BREAKGLASS_AWS_TIMEOUT_MS ?? 5_000);
   const requestTimeout = Number.isFinite(configured) && configured > 0 ? configured : 5_000;
   return {
-    requestHandler: { requestTimeout, throwOnRequestTimeout: true, connectionTimeout: Math.min(2_000, requestTimeout) },
+    requestHandler: { requestTimeout, throwOnRequestTimeout: true, connectionTimeout: requestTimeout },
   };
 }

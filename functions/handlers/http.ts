@@ -39,10 +39,28 @@ export function httpErrors(): MiddlewareObj<ApiEvent, ApiResult> {
         request.response = json(error.statusCode, { error: { code: error.code, message: error.message, ...(requestId ? { requestId } : {}) } });
         return;
       }
+      if (isTransientAwsError(error)) {
+        // Throttled, timed out or a 5xx from AWS, before any step this request could record: say so, and that a retry is the fix.
+        log.error({ msg: 'AWS unavailable', requestId, error: describe(error) });
+        request.response = json(503, { error: { code: 'ServiceUnavailable', message: `An AWS service behind break-glass is throttling or not answering right now (${(error as Error).name}); retry in a moment.`, ...(requestId ? { requestId } : {}) } });
+        return;
+      }
       log.error({ msg: 'unhandled error', requestId, error: describe(error), stack: error instanceof Error ? error.stack : undefined });
       request.response = json(500, { error: { code: 'InternalError', message: 'Internal error. Nothing in this response explains it; the request id finds it in the logs.', ...(requestId ? { requestId } : {}) } });
     },
   };
+}
+
+/** Names the AWS SDK gives throttling and timeouts (the SDK's own retry logic classifies by them too). */
+const TRANSIENT = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ProvisionedThroughputExceededException', 'RequestThrottledException', 'TransactionInProgressException']);
+
+/** An AWS SDK error that a retry may clear: throttling, a timeout, a network reset, or a server-side (5xx) fault. */
+export function isTransientAwsError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const e = error as Error & { $metadata?: { httpStatusCode?: number }; $fault?: string; $retryable?: unknown; code?: string };
+  if (TRANSIENT.has(e.name) || e.$retryable !== undefined) return true;
+  if (e.code === 'ECONNRESET' || e.code === 'ECONNREFUSED' || e.code === 'ETIMEDOUT' || e.code === 'EPIPE') return true;
+  return e.$metadata !== undefined && (e.$fault === 'server' || (e.$metadata.httpStatusCode ?? 0) >= 500);
 }
 
 function describe(error: unknown): string | undefined {

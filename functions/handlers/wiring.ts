@@ -29,7 +29,16 @@ function once<T>(build: () => T): () => T {
 const dynamo = once(() => new DynamoDBClient(clientDefaults()));
 export const store = once(() => new DynamoGrantStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
 export const control = once(() => new DynamoControlStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
-export const locks = once(() => new DynamoLeaseLock({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
+/**
+ * How long an activation waits for another one on the same role or user (`BREAKGLASS_LEASE_WAIT_MS`,
+ * default 8,000: well inside API Gateway's 29-second limit); then it answers 503 Busy.
+ */
+export const locks = once(() => {
+  const raw = optionalEnv('BREAKGLASS_LEASE_WAIT_MS');
+  const waitMs = raw === undefined ? undefined : Number(raw);
+  if (waitMs !== undefined && (!Number.isInteger(waitMs) || waitMs < 100 || waitMs > 60_000)) throw new ConfigurationError('Environment variable BREAKGLASS_LEASE_WAIT_MS must be a whole number of milliseconds between 100 and 60000');
+  return new DynamoLeaseLock({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo(), ...(waitMs ? { waitMs, leaseMs: Math.max(10_000, waitMs) } : {}) });
+});
 export const access = once(() => new IamPolicyAdapter());
 export const notifier = once(() => new SnsNotifier({ topicArn: requireEnv('TOPIC_ARN') }));
 export const scheduler = once(() => {
