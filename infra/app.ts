@@ -3,6 +3,9 @@
  * - `profiles`: path of the profile file (default `config/profiles.json`); validated here.
  * - `alertEmail`: e-mail subscribed to the alert topic (optional).
  * - `securityPrincipals`: comma-separated ARN patterns allowed to revoke any grant.
+ * - `reviewerPrincipals`: comma-separated ARN patterns allowed to review ended grants (never their
+ *   own); default `securityPrincipals`. Synth fails when both are empty.
+ * - `reviewDeadlineDays`: days after a grant ends before its missing review is announced (default 3).
  * - `allowBroadEligibility`: `true` to accept wildcard role/user names in eligibility.
  * - `frozenProfiles`: `*` or comma-separated profile names whose activations are refused.
  * - `maxActivePerPrincipal`: ACTIVE grants one person may hold (default 3).
@@ -25,7 +28,11 @@ export function buildApp(app: App = new App()): { app: App; stateful: BreakGlass
   const alertEmail = ctx('alertEmail');
   const maxActive = ctx('maxActivePerPrincipal');
   if (maxActive !== undefined && !/^[1-9]\d*$/.test(maxActive)) throw new Error(`-c maxActivePerPrincipal must be a whole number of at least 1, got "${maxActive}"`);
-  const securityPrincipals = (ctx('securityPrincipals') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (key: string) => (ctx(key) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const securityPrincipals = list('securityPrincipals');
+  const reviewerPrincipals = list('reviewerPrincipals');
+  const reviewDeadline = ctx('reviewDeadlineDays');
+  if (reviewDeadline !== undefined && !/^\d+(\.\d+)?$/.test(reviewDeadline)) throw new Error(`-c reviewDeadlineDays must be a number of days, got "${reviewDeadline}"`);
 
   const stateful = new BreakGlassStatefulStack(app, 'BreakGlassStateful', { ...(env ? { env } : {}), ...(alertEmail ? { alertEmail } : {}), description: 'break-glass: grants table, alert topic, dead-letter queue, audit bucket (retained)' });
   const stateless = new BreakGlassStatelessStack(app, 'BreakGlassStateless', {
@@ -34,10 +41,13 @@ export function buildApp(app: App = new App()): { app: App; stateful: BreakGlass
     table: stateful.table,
     topic: stateful.topic,
     expiryDeadLetterQueue: stateful.expiryDeadLetterQueue,
+    auditBucket: stateful.auditBucket,
     profiles,
     securityPrincipals,
+    ...(reviewerPrincipals.length ? { reviewerPrincipals } : {}),
+    ...(reviewDeadline ? { reviewDeadlineDays: Number(reviewDeadline) } : {}),
     allowBroadEligibility: ctx('allowBroadEligibility') === 'true',
-    frozenProfiles: (ctx('frozenProfiles') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    frozenProfiles: list('frozenProfiles'),
     ...(maxActive ? { maxActivePerPrincipal: Number(maxActive) } : {}),
   });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

@@ -1,6 +1,7 @@
 /**
- * The standalone deployment: a stateful stack (retained data) and a stateless stack
- * (functions, API, schedules, alarms) that receives the stateful resources as typed props.
+ * The standalone deployment: a stateful stack (retained data, and the auditors' query layer
+ * over it) and a stateless stack (functions, API, schedules, alarms) that receives the
+ * stateful resources as typed props.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -10,12 +11,17 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ProfileSet } from '../functions/domain/profile.js';
+import { BreakGlassAuditQueries } from './constructs/break-glass-audit-queries.js';
 import { BreakGlassService } from './constructs/break-glass-service.js';
 import { BreakGlassState } from './constructs/break-glass-state.js';
 
 export interface StatefulStackProps extends StackProps {
   /** @default no e-mail subscription */
   readonly alertEmail?: string;
+  /** Glue database of the auditors' query layer. @default 'breakglass_audit' */
+  readonly auditDatabaseName?: string;
+  /** Athena workgroup of the auditors' query layer. @default 'breakglass-audit' */
+  readonly auditWorkGroupName?: string;
 }
 
 export class BreakGlassStatefulStack extends Stack {
@@ -23,6 +29,7 @@ export class BreakGlassStatefulStack extends Stack {
   public readonly topic: ITopic;
   public readonly expiryDeadLetterQueue: IQueue;
   public readonly auditBucket: IBucket;
+  public readonly auditQueries: BreakGlassAuditQueries;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
     super(scope, id, props);
@@ -31,9 +38,16 @@ export class BreakGlassStatefulStack extends Stack {
     this.topic = state.topic;
     this.expiryDeadLetterQueue = state.expiryDeadLetterQueue;
     this.auditBucket = state.auditBucket;
+    this.auditQueries = new BreakGlassAuditQueries(this, 'AuditQueries', {
+      bucket: state.auditBucket,
+      ...(props.auditDatabaseName ? { databaseName: props.auditDatabaseName } : {}),
+      ...(props.auditWorkGroupName ? { workGroupName: props.auditWorkGroupName } : {}),
+    });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'TopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'AuditBucketName', { value: this.auditBucket.bucketName });
+    new CfnOutput(this, 'AuditTable', { value: `${this.auditQueries.databaseName}.${this.auditQueries.tableName}`, description: 'Glue table over the daily exports (database.table)' });
+    new CfnOutput(this, 'AuditWorkGroup', { value: this.auditQueries.workGroupName, description: 'Athena workgroup with the saved audit queries' });
   }
 }
 
@@ -41,9 +55,14 @@ export interface StatelessStackProps extends StackProps {
   readonly table: ITable;
   readonly topic: ITopic;
   readonly expiryDeadLetterQueue: IQueue;
+  readonly auditBucket: IBucket;
   readonly profiles: { readonly raw: unknown; readonly profiles: ProfileSet };
   /** @default none */
   readonly securityPrincipals?: readonly string[];
+  /** @default securityPrincipals (synth fails when both are empty) */
+  readonly reviewerPrincipals?: readonly string[];
+  /** @default 3 */
+  readonly reviewDeadlineDays?: number;
   /** @default false */
   readonly allowBroadEligibility?: boolean;
   /** Profiles frozen by configuration (`*` for all). @default none */
@@ -63,8 +82,11 @@ export class BreakGlassStatelessStack extends Stack {
       table: props.table,
       topic: props.topic,
       expiryDeadLetterQueue: props.expiryDeadLetterQueue,
+      auditBucket: props.auditBucket,
       profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
       ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
+      ...(props.reviewerPrincipals ? { reviewerPrincipals: props.reviewerPrincipals } : {}),
+      ...(props.reviewDeadlineDays !== undefined ? { reviewDeadlineDays: props.reviewDeadlineDays } : {}),
       ...(props.allowBroadEligibility !== undefined ? { allowBroadEligibility: props.allowBroadEligibility } : {}),
       ...(props.frozenProfiles ? { frozenProfiles: props.frozenProfiles } : {}),
       ...(props.maxActivePerPrincipal !== undefined ? { maxActivePerPrincipal: props.maxActivePerPrincipal } : {}),

@@ -1,7 +1,7 @@
 /**
  * The stateless half: one function per handler, the IAM-authorized REST API, the schedule
- * group and the role Scheduler uses, and the alarms. Everything here can be destroyed and
- * redeployed without losing a record.
+ * group and the role Scheduler uses, the daily jobs (review check, table export), and the
+ * alarms. Everything here can be destroyed and redeployed without losing a record.
  */
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import {
@@ -23,23 +23,45 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Rule, Schedule as EventSchedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import type { IndexName } from '../../functions/adapters/table-schema.js';
+import { EXPORT_PREFIX } from '../../functions/domain/export-audit.js';
+import { REVIEW_OUTCOMES } from '../../functions/domain/grant.js';
 import type { ProfileSet } from '../../functions/domain/profile.js';
 import { REASON_MAX, TICKET_MAX } from '../../functions/domain/requests.js';
+import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../../functions/domain/review-check.js';
 import { policyTargets } from '../profiles.js';
-import { BreakGlassFunction, TABLE_READ, TABLE_WRITE } from './breakglass-function.js';
+import { BreakGlassFunction, TABLE_READ, TABLE_REVIEW, TABLE_WRITE } from './breakglass-function.js';
+
+/** The indexes `GET /audit` reads (`DynamoAuditLog.queryEvents`). */
+export const AUDIT_EVENT_INDEXES: readonly IndexName[] = ['eventsByRequester', 'eventsByProfile', 'eventsByType', 'eventsByDay'];
+/** The index the daily review check reads (`DynamoAuditLog.reviewsDue`). */
+export const REVIEW_DUE_INDEXES: readonly IndexName[] = ['byReviewDue'];
+/** The query string `GET /audit` accepts (`parseAuditQuery`), all optional. */
+export const AUDIT_QUERY_PARAMETERS = ['requester', 'profile', 'eventType', 'from', 'to', 'limit', 'nextToken'] as const;
 
 export interface BreakGlassServiceProps {
   readonly table: ITable;
   readonly topic: ITopic;
   readonly expiryDeadLetterQueue: IQueue;
+  /** The audit bucket: the daily export writes under `exports/` of it. */
+  readonly auditBucket: IBucket;
   /** The profile file as read (inlined into the bundles) and as validated. */
   readonly profiles: { readonly raw: unknown; readonly set: ProfileSet };
   /** ARN patterns of the principals who may revoke any grant. @default none: only requesters revoke */
   readonly securityPrincipals?: readonly string[];
+  /**
+   * ARN patterns of the principals who may review ended grants (never their own). Synth fails
+   * when this list, after the default, is empty: every review would be refused.
+   * @default securityPrincipals
+   */
+  readonly reviewerPrincipals?: readonly string[];
+  /** Days after a grant ends before the daily check announces its missing review (more than 0, at most 365). @default 3 */
+  readonly reviewDeadlineDays?: number;
   /** Accept wildcard role/user names in eligibility (wider IAM write scope). @default false */
   readonly allowBroadEligibility?: boolean;
   /** Profiles whose activations are frozen by configuration (`*` for all): the kill switch without the API. @default none */
@@ -56,12 +78,26 @@ export interface BreakGlassServiceProps {
 
 export class BreakGlassService extends Construct {
   readonly api: RestApi;
-  readonly functions: Readonly<Record<'createGrant' | 'revokeGrant' | 'extendGrant' | 'expireGrant' | 'getGrant' | 'listGrants' | 'listProfiles' | 'killSwitch' | 'sweeper', BreakGlassFunction>>;
+  readonly functions: Readonly<
+    Record<
+      'createGrant' | 'revokeGrant' | 'extendGrant' | 'expireGrant' | 'getGrant' | 'listGrants' | 'listProfiles' | 'killSwitch' | 'sweeper' | 'reviewGrant' | 'queryAudit' | 'checkReviews' | 'exportTable',
+      BreakGlassFunction
+    >
+  >;
   readonly schedulerRole: Role;
 
   constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    // Configuration mistakes fail synth, before anything is built.
+    const reviewers = [...(props.reviewerPrincipals ?? props.securityPrincipals ?? [])];
+    if (!reviewers.length) {
+      throw new Error('break-glass: no reviewer principals. Set reviewerPrincipals (-c reviewerPrincipals=<ARN patterns, comma-separated>) or securityPrincipals, which it defaults to; without one, every post-incident review would be refused.');
+    }
+    const reviewDeadlineDays = props.reviewDeadlineDays ?? DEFAULT_REVIEW_DEADLINE_DAYS;
+    if (!(Number.isFinite(reviewDeadlineDays) && reviewDeadlineDays > 0 && reviewDeadlineDays <= 365)) {
+      throw new Error(`break-glass: reviewDeadlineDays must be a number of days greater than 0 and at most 365, got ${reviewDeadlineDays}`);
+    }
     const targets = policyTargets(props.profiles.set, { allowBroadEligibility: props.allowBroadEligibility ?? false });
     const groupName = props.scheduleGroupName ?? 'breakglass';
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
@@ -80,7 +116,17 @@ export class BreakGlassService extends Construct {
     const getGrant = make('GetGrant', 'get-grant', 'break-glass: GET /grants/{id}').useTable(props.table, TABLE_READ);
     const listGrants = make('ListGrants', 'list-grants', 'break-glass: GET /grants').useTable(props.table, TABLE_READ);
     const listProfiles = make('ListProfiles', 'list-profiles', 'break-glass: GET /profiles');
-    this.functions = { createGrant, revokeGrant, extendGrant, expireGrant, getGrant, listGrants, listProfiles, killSwitch, sweeper };
+    const reviewGrant = make('ReviewGrant', 'review-grant', 'break-glass: POST /grants/{id}/review')
+      .useTable(props.table, TABLE_REVIEW, [])
+      .useTopic(props.topic)
+      .addEnvironment('REVIEWER_PRINCIPALS', reviewers.join(','));
+    const queryAudit = make('QueryAudit', 'query-audit', 'break-glass: GET /audit').queryIndexes(props.table, AUDIT_EVENT_INDEXES);
+    const checkReviews = make('CheckReviews', 'check-reviews', 'break-glass: announce overdue post-incident reviews (daily)', Duration.minutes(2))
+      .queryIndexes(props.table, REVIEW_DUE_INDEXES)
+      .useTopic(props.topic)
+      .addEnvironment('REVIEW_DEADLINE_DAYS', String(reviewDeadlineDays));
+    const exportTable = make('ExportTable', 'export-table', 'break-glass: export the grants table to the audit bucket (daily)').exportTableTo(props.table, props.auditBucket, EXPORT_PREFIX);
+    this.functions = { createGrant, revokeGrant, extendGrant, expireGrant, getGrant, listGrants, listProfiles, killSwitch, sweeper, reviewGrant, queryAudit, checkReviews, exportTable };
 
     // IAM writes: only inline policies, only on the entities some profile can match.
     const policyWriters = [createGrant, extendGrant];
@@ -144,8 +190,10 @@ export class BreakGlassService extends Construct {
       f.addEnvironment('MAX_ACTIVE_PER_PRINCIPAL', String(props.maxActivePerPrincipal ?? 3));
     }
 
-    // The sweeper runs every five minutes.
+    // The sweeper runs every five minutes; the export daily before the working day, the review check at its start (UTC).
     new Rule(this, 'SweepSchedule', { schedule: EventSchedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(sweeper.fn, { retryAttempts: 2 })], description: 'break-glass: reconcile IAM with the grants table' });
+    new Rule(this, 'ExportSchedule', { schedule: EventSchedule.cron({ minute: '0', hour: '2' }), targets: [new LambdaFunction(exportTable.fn, { retryAttempts: 2 })], description: 'break-glass: daily export of the grants table for auditors' });
+    new Rule(this, 'ReviewCheckSchedule', { schedule: EventSchedule.cron({ minute: '0', hour: '8' }), targets: [new LambdaFunction(checkReviews.fn, { retryAttempts: 2 })], description: 'break-glass: daily reminder of overdue post-incident reviews' });
 
     // API: AWS_IAM on every method, validated bodies, throttled, access-logged.
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
@@ -193,6 +241,15 @@ export class BreakGlassService extends Construct {
       contentType: 'application/json',
       schema: { type: JsonSchemaType.OBJECT, required: ['reason'], additionalProperties: false, properties: { profile: { type: JsonSchemaType.STRING, maxLength: 64 }, reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 } } },
     });
+    const reviewModel = this.api.addModel('Review', {
+      contentType: 'application/json',
+      schema: {
+        type: JsonSchemaType.OBJECT,
+        required: ['outcome', 'notes'],
+        additionalProperties: false,
+        properties: { outcome: { type: JsonSchemaType.STRING, enum: [...REVIEW_OUTCOMES] }, notes: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 } },
+      },
+    });
     const withBody = (model: IModel) => ({ requestValidator: bodyValidator, requestModels: { 'application/json': model } });
     const integration = (f: BreakGlassFunction) => new LambdaIntegration(f.fn);
 
@@ -203,6 +260,11 @@ export class BreakGlassService extends Construct {
     grant.addMethod('GET', integration(getGrant));
     grant.addResource('revoke').addMethod('POST', integration(revokeGrant), withBody(revokeModel));
     grant.addResource('extend').addMethod('POST', integration(extendGrant), withBody(extendModel));
+    grant.addResource('review').addMethod('POST', integration(reviewGrant), withBody(reviewModel));
+    this.api.root.addResource('audit').addMethod('GET', integration(queryAudit), {
+      requestValidator: bodyValidator,
+      requestParameters: Object.fromEntries(AUDIT_QUERY_PARAMETERS.map((name) => [`method.request.querystring.${name}`, false])),
+    });
     this.api.root.addResource('profiles').addMethod('GET', integration(listProfiles));
     const freeze = this.api.root.addResource('freeze');
     freeze.addMethod('GET', integration(killSwitch));
@@ -232,6 +294,10 @@ export class BreakGlassService extends Construct {
     alarm('Api5xx', 'break-glass: the API answered 5xx.', this.api.metricServerError({ period: Duration.minutes(1) }));
     alarm('ActivationErrors', 'break-glass: the activation function crashed.', createGrant.fn.metricErrors({ period: Duration.minutes(1) }));
     alarm('SweeperErrors', 'break-glass: the reconciliation sweep failed; orphaned access may remain until it succeeds.', sweeper.fn.metricErrors({ period: Duration.minutes(5) }));
+    alarm('ReviewErrors', 'break-glass: the review function crashed; a post-incident review may not have been recorded.', reviewGrant.fn.metricErrors({ period: Duration.minutes(1) }));
+    alarm('AuditQueryErrors', 'break-glass: the audit query function crashed.', queryAudit.fn.metricErrors({ period: Duration.minutes(1) }));
+    alarm('ReviewCheckErrors', 'break-glass: the daily overdue-review check failed; overdue reviews were not announced (invoke the CheckReviews function again once fixed).', checkReviews.fn.metricErrors({ period: Duration.minutes(5) }));
+    alarm('ExportErrors', 'break-glass: the daily table export could not be started; today\'s copy for auditors is missing (invoke the ExportTable function again once fixed: it is idempotent per day).', exportTable.fn.metricErrors({ period: Duration.minutes(5) }));
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'break-glass API endpoint (SigV4-signed requests)' });
   }

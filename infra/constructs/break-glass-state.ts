@@ -1,7 +1,8 @@
 /**
  * The stateful half: what must survive a redeploy and is retained when the stack is deleted.
  * The grants table (PITR, deletion protection), the KMS-encrypted alert topic, the encrypted
- * dead-letter queue for failed expiries, and the audit bucket for DynamoDB exports.
+ * dead-letter queue for failed expiries, and the audit bucket for DynamoDB exports (and the
+ * auditors' Athena results, expired after 30 days).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -13,6 +14,7 @@ import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { GSI } from '../../functions/adapters/table-schema.js';
+import { ATHENA_RESULTS_PREFIX } from '../athena-queries.js';
 import { FUNCTION_ROLE_PATH } from './breakglass-function.js';
 import { Stack } from 'aws-cdk-lib';
 
@@ -110,6 +112,8 @@ export class BreakGlassState extends Construct {
       versioned: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'audit-exports/',
+      // Athena results are copies of audit data made for one question: they do not outlive the question.
+      lifecycleRules: [{ id: 'ExpireAthenaResults', prefix: `${ATHENA_RESULTS_PREFIX}/`, expiration: Duration.days(30), noncurrentVersionExpiration: Duration.days(1) }],
       removalPolicy,
     });
   }

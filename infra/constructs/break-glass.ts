@@ -3,13 +3,18 @@
  *
  * ```ts
  * const profiles = loadProfileFile('breakglass-profiles.json');
- * new BreakGlass(this, 'BreakGlass', { profiles, alertEmail: 'security@example.com' });
+ * new BreakGlass(this, 'BreakGlass', {
+ *   profiles,
+ *   alertEmail: 'security@example.com',
+ *   securityPrincipals: ['arn:aws:iam::123456789012:role/Security'],
+ * });
  * ```
  */
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ProfileSet } from '../../functions/domain/profile.js';
+import { BreakGlassAuditQueries } from './break-glass-audit-queries.js';
 import { BreakGlassService } from './break-glass-service.js';
 import { BreakGlassState } from './break-glass-state.js';
 
@@ -20,6 +25,14 @@ export interface BreakGlassProps {
   readonly alertEmail?: string;
   /** @default none */
   readonly securityPrincipals?: readonly string[];
+  /** Who may review ended grants (never their own). @default securityPrincipals (synth fails when both are empty) */
+  readonly reviewerPrincipals?: readonly string[];
+  /** Days after a grant ends before its missing review is announced. @default 3 */
+  readonly reviewDeadlineDays?: number;
+  /** Glue database of the auditors' query layer; unique per account and region. @default 'breakglass_audit' */
+  readonly auditDatabaseName?: string;
+  /** Athena workgroup of the auditors' query layer; unique per account and region. @default 'breakglass-audit' */
+  readonly auditWorkGroupName?: string;
   /** @default false */
   readonly allowBroadEligibility?: boolean;
   /** Profiles frozen by configuration (`*` for all). @default none */
@@ -35,6 +48,7 @@ export interface BreakGlassProps {
 export class BreakGlass extends Construct {
   readonly state: BreakGlassState;
   readonly service: BreakGlassService;
+  readonly auditQueries: BreakGlassAuditQueries;
 
   constructor(scope: Construct, id: string, props: BreakGlassProps) {
     super(scope, id);
@@ -46,12 +60,20 @@ export class BreakGlass extends Construct {
       table: this.state.table,
       topic: this.state.topic,
       expiryDeadLetterQueue: this.state.expiryDeadLetterQueue,
+      auditBucket: this.state.auditBucket,
       profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
       ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
+      ...(props.reviewerPrincipals ? { reviewerPrincipals: props.reviewerPrincipals } : {}),
+      ...(props.reviewDeadlineDays !== undefined ? { reviewDeadlineDays: props.reviewDeadlineDays } : {}),
       ...(props.allowBroadEligibility !== undefined ? { allowBroadEligibility: props.allowBroadEligibility } : {}),
       ...(props.frozenProfiles ? { frozenProfiles: props.frozenProfiles } : {}),
       ...(props.maxActivePerPrincipal !== undefined ? { maxActivePerPrincipal: props.maxActivePerPrincipal } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+    });
+    this.auditQueries = new BreakGlassAuditQueries(this, 'AuditQueries', {
+      bucket: this.state.auditBucket,
+      ...(props.auditDatabaseName ? { databaseName: props.auditDatabaseName } : {}),
+      ...(props.auditWorkGroupName ? { workGroupName: props.auditWorkGroupName } : {}),
     });
   }
 }

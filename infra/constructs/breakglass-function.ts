@@ -10,10 +10,12 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { GSI_BY_CREATED, GSI_BY_STATUS } from '../../functions/adapters/dynamodb-grant-store.adapter.js';
+import type { IndexName } from '../../functions/adapters/table-schema.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +44,14 @@ export const FUNCTION_ROLE_PATH = '/breakglass/';
 /** DynamoDB actions by use: no function may delete an item; events are written with conditions. */
 export const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
 export const TABLE_WRITE = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] as const;
+/**
+ * The review: read one grant, then append to it (`GrantStore.append`: one transaction of an
+ * Update of the grant and a conditional Put of the event). No Query, and no ConditionCheck:
+ * that transaction holds none.
+ */
+export const TABLE_REVIEW = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+/** What a DynamoDB export needs in the bucket it writes to (DynamoDB developer guide, "Requesting a table export"). */
+export const EXPORT_OBJECT_ACTIONS = ['s3:AbortMultipartUpload', 's3:PutObject', 's3:PutObjectAcl'] as const;
 
 export class BreakGlassFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -90,11 +100,40 @@ export class BreakGlassFunction extends Construct {
     ]);
   }
 
-  /** Read (or read/write) the grants table, and know its name. */
-  useTable(table: ITable, actions: readonly string[]): this {
+  /**
+   * Read (or read/write) the grants table, and know its name.
+   * @param indexes the indexes the actions also apply to (only `Query` uses them). @default byStatus and byCreated
+   */
+  useTable(table: ITable, actions: readonly string[], indexes: readonly IndexName[] = [GSI_BY_STATUS, GSI_BY_CREATED]): this {
     this.fn.addEnvironment('TABLE_NAME', table.tableName);
-    const indexes = [GSI_BY_STATUS, GSI_BY_CREATED].map((name) => `${table.tableArn}/index/${name}`);
-    this.fn.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: [table.tableArn, ...indexes] }));
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: [table.tableArn, ...indexes.map((name) => indexArn(table, name))] }));
+    return this;
+  }
+
+  /** Query the named indexes of the grants table, and nothing else (no item of the table itself), and know its name. */
+  queryIndexes(table: ITable, indexes: readonly IndexName[]): this {
+    if (!indexes.length) throw new Error('queryIndexes needs at least one index');
+    this.fn.addEnvironment('TABLE_NAME', table.tableName);
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexes.map((name) => indexArn(table, name)) }));
+    return this;
+  }
+
+  /**
+   * Export the table (point in time) into one prefix of a bucket, and know both. The export
+   * writes with the caller's permissions, so the function may write objects under that prefix
+   * only, and never read, list or delete.
+   */
+  exportTableTo(table: ITable, bucket: IBucket, prefix: string): this {
+    this.fn.addEnvironment('TABLE_ARN', table.tableArn).addEnvironment('AUDIT_BUCKET', bucket.bucketName);
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:ExportTableToPointInTime'], resources: [table.tableArn] }));
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: [...EXPORT_OBJECT_ACTIONS], resources: [bucket.arnForObjects(`${prefix}/*`)] }));
+    // A KMS-encrypted bucket: uploads (multipart ones too) need a data key, and reading it back to complete the parts.
+    bucket.encryptionKey?.grant(this.fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+    NagSuppressions.addResourceSuppressions(
+      this.fn.role!,
+      [{ id: 'AwsSolutions-IAM5', reason: `DynamoDB names the export's objects itself (AWSDynamoDB/<export id>/...); the function may only write objects under ${prefix}/ of the audit bucket.`, appliesTo: [{ regex: `/^Resource::.*\\/${prefix}\\/\\*$/` }] }],
+      true,
+    );
     return this;
   }
 
@@ -109,4 +148,8 @@ export class BreakGlassFunction extends Construct {
     this.fn.addEnvironment(key, value);
     return this;
   }
+}
+
+function indexArn(table: ITable, name: IndexName): string {
+  return `${table.tableArn}/index/${name}`;
 }

@@ -6,37 +6,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProfileConfigError } from '../../functions/domain/errors.js';
-import { buildApp } from '../../infra/app.js';
-
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+import { actionsOf, app, functionPolicies, resourcesOf, type Statement } from './templates.js';
 
 let stateful: Template;
 let stateless: Template;
 let nagErrors: string[];
-
-function app(context: Record<string, unknown> = {}) {
-  return buildApp(new App({ context: { account: '123456789012', region: 'eu-west-1', securityPrincipals: 'arn:aws:iam::123456789012:role/Security', ...context } }));
-}
-
-/** The policy statements of the role of each function, keyed by the function's construct id. */
-function functionPolicies(template: Template): Record<string, Statement[]> {
-  const roles = template.findResources('AWS::IAM::Role', { Properties: { Path: '/breakglass/' } });
-  const policies = template.findResources('AWS::IAM::Policy');
-  const out: Record<string, Statement[]> = {};
-  for (const roleId of Object.keys(roles)) {
-    const name = /Service(\w+?)Role/.exec(roleId)?.[1] ?? roleId;
-    out[name] = Object.values(policies)
-      .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
-  }
-  return out;
-}
 
 beforeAll(() => {
   const built = app();
@@ -48,8 +25,10 @@ beforeAll(() => {
 });
 
 describe('least privilege', () => {
-  it('gives each of the nine functions its own role', () => {
-    expect(Object.keys(functionPolicies(stateless)).sort()).toEqual(['CreateGrant', 'ExpireGrant', 'ExtendGrant', 'GetGrant', 'KillSwitch', 'ListGrants', 'ListProfiles', 'RevokeGrant', 'Sweeper']);
+  it('gives each of the thirteen functions its own role', () => {
+    expect(Object.keys(functionPolicies(stateless)).sort()).toEqual([
+      'CheckReviews', 'CreateGrant', 'ExpireGrant', 'ExportTable', 'ExtendGrant', 'GetGrant', 'KillSwitch', 'ListGrants', 'ListProfiles', 'QueryAudit', 'ReviewGrant', 'RevokeGrant', 'Sweeper',
+    ]);
   });
 
   it('lets no function hold iam:*, "*" actions, or create users and keys', () => {
@@ -76,7 +55,7 @@ describe('least privilege', () => {
     expect(iamStatements.Sweeper!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:ListRolePolicies']);
     expect(iamStatements.ExtendGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
     for (const fn of ['ExpireGrant', 'RevokeGrant', 'KillSwitch']) expect(iamStatements[fn]!.flatMap(actionsOf)).toEqual(['iam:DeleteRolePolicy']);
-    for (const fn of ['GetGrant', 'ListGrants', 'ListProfiles']) expect(iamStatements[fn]).toEqual([]);
+    for (const fn of ['GetGrant', 'ListGrants', 'ListProfiles', 'ReviewGrant', 'QueryAudit', 'CheckReviews', 'ExportTable']) expect(iamStatements[fn], fn).toEqual([]);
     const roles = ['arn:aws:iam::123456789012:role/OnCallDBA', 'arn:aws:iam::123456789012:role/Responder'];
     for (const s of Object.values(iamStatements).flat()) expect(resourcesOf(s).sort()).toEqual(roles);
   });
@@ -87,7 +66,7 @@ describe('least privilege', () => {
     const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
     profiles.profiles = [{ ...profiles.profiles[0], eligible: ['arn:aws:sts::123456789012:assumed-role/Medic/alice', 'arn:aws:iam::123456789012:user/ops'] }];
     writeFileSync(file, JSON.stringify(profiles));
-    const statements = functionPolicies(Template.fromStack(app({ profiles: file }).stateless)).CreateGrant!;
+    const statements = functionPolicies(Template.fromStack(app({ profiles: file }, { bundle: false }).stateless)).CreateGrant!;
     const put = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
     expect(put('iam:PutRolePolicy')).toEqual(['arn:aws:iam::123456789012:role/Medic']);
     expect(put('iam:PutUserPolicy')).toEqual(['arn:aws:iam::123456789012:user/ops']);
@@ -99,8 +78,8 @@ describe('least privilege', () => {
     const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
     profiles.profiles = [{ ...profiles.profiles[0], eligible: ['arn:aws:iam::123456789012:role/*'] }];
     writeFileSync(file, JSON.stringify(profiles));
-    expect(() => app({ profiles: file })).toThrowError(/allowBroadEligibility=true/);
-    const statements = functionPolicies(Template.fromStack(app({ profiles: file, allowBroadEligibility: 'true' }).stateless)).CreateGrant!;
+    expect(() => app({ profiles: file }, { bundle: false })).toThrowError(/allowBroadEligibility=true/);
+    const statements = functionPolicies(Template.fromStack(app({ profiles: file, allowBroadEligibility: 'true' }, { bundle: false }).stateless)).CreateGrant!;
     expect(statements.filter((s) => actionsOf(s).includes('iam:PutRolePolicy')).flatMap(resourcesOf)).toEqual(['arn:aws:iam::123456789012:role/*']);
   });
 
@@ -122,6 +101,9 @@ describe('least privilege', () => {
     }
     for (const fn of ['GetGrant', 'ListGrants']) expect(dynamo(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(dynamo('ListProfiles')).toEqual([]);
+    expect(dynamo('ReviewGrant')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    for (const fn of ['QueryAudit', 'CheckReviews']) expect(dynamo(fn)).toEqual(['dynamodb:Query']);
+    expect(dynamo('ExportTable')).toEqual(['dynamodb:ExportTableToPointInTime']);
   });
 
   it('lets only the lifecycle functions touch schedules, each only as it needs, in the break-glass group only', () => {
@@ -132,7 +114,7 @@ describe('least privilege', () => {
     expect(scheduler('KillSwitch').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
     expect(scheduler('ExtendGrant').flatMap(actionsOf)).toEqual(['scheduler:UpdateSchedule']);
     expect(scheduler('Sweeper').flatMap(actionsOf).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:GetSchedule']);
-    for (const fn of ['ExpireGrant', 'GetGrant', 'ListGrants', 'ListProfiles']) expect(scheduler(fn)).toEqual([]);
+    for (const fn of ['ExpireGrant', 'GetGrant', 'ListGrants', 'ListProfiles', 'ReviewGrant', 'QueryAudit', 'CheckReviews', 'ExportTable']) expect(scheduler(fn)).toEqual([]);
     const passers = Object.entries(policies).filter(([, st]) => st.some((s) => actionsOf(s).includes('iam:PassRole'))).map(([fn]) => fn).sort();
     expect(passers).toEqual(['CreateGrant', 'ExtendGrant', 'Sweeper']);
     expect(JSON.stringify(scheduler('CreateGrant')[0]!.Resource)).toContain(':schedule/breakglass/*');
@@ -156,7 +138,7 @@ describe('least privilege', () => {
 describe('API', () => {
   it('requires AWS_IAM on every method', () => {
     const methods = Object.values(stateless.findResources('AWS::ApiGateway::Method'));
-    expect(methods.length).toBe(10);
+    expect(methods.length).toBe(12);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -172,7 +154,7 @@ describe('API', () => {
 
   it('runs every function on Node.js 22, ARM64, traced, with a retained log group', () => {
     const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(13);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(f.Properties.LoggingConfig.LogGroup).toBeDefined();
@@ -181,9 +163,9 @@ describe('API', () => {
     for (const g of logGroups) expect(g.Properties.RetentionInDays).toBe(365);
   });
 
-  it('raises alarms on expiry errors, dead letters, API 5xx, activation and sweeper errors, to the topic', () => {
+  it('raises alarms on expiry errors, dead letters, API 5xx, and the errors of activation, sweeper, review, audit query, review check and export, to the topic', () => {
     const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['5XXError', 'ApproximateNumberOfMessagesVisible', 'Errors', 'Errors', 'Errors']);
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['5XXError', 'ApproximateNumberOfMessagesVisible', ...Array(7).fill('Errors')]);
     for (const a of alarms) expect(JSON.stringify(a.Properties.AlarmActions)).toMatch(/Alerts/);
   });
 
@@ -192,7 +174,7 @@ describe('API', () => {
   });
 
   it('passes the configuration kill switch and limits to activation', () => {
-    const template = Template.fromStack(app({ frozenProfiles: '*', maxActivePerPrincipal: '2' }).stateless);
+    const template = Template.fromStack(app({ frozenProfiles: '*', maxActivePerPrincipal: '2' }, { bundle: false }).stateless);
     template.hasResourceProperties('AWS::Lambda::Function', { Description: 'break-glass: POST /grants', Environment: { Variables: Match.objectLike({ FROZEN_PROFILES: '*', MAX_ACTIVE_PER_PRINCIPAL: '2' }) } });
   });
 
