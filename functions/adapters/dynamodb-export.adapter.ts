@@ -1,6 +1,6 @@
 /** TableExporter over DynamoDB's ExportTableToPointInTime (the table needs point-in-time recovery). */
-import { DynamoDBClient, ExportFormat, ExportTableToPointInTimeCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import type { TableExporter } from '../domain/export-audit.js';
+import { DescribeExportCommand, DynamoDBClient, ExportFormat, ExportTableToPointInTimeCommand, ListExportsCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { ExportStatus, TableExporter } from '../domain/export-audit.js';
 import { clientDefaults } from './client-defaults.js';
 
 export class DynamoTableExporter implements TableExporter {
@@ -23,5 +23,19 @@ export class DynamoTableExporter implements TableExporter {
       }),
     );
     return { exportArn: ExportDescription!.ExportArn! };
+  }
+
+  /** The last few exports of the table (ListExports, then DescribeExport for where each went). */
+  async recent(): Promise<ExportStatus[]> {
+    const { ExportSummaries } = await this.client.send(new ListExportsCommand({ TableArn: this.options.tableArn, MaxResults: 10 }));
+    const described = await Promise.all(
+      (ExportSummaries ?? []).map((s) => this.client.send(new DescribeExportCommand({ ExportArn: s.ExportArn! }))),
+    );
+    return described.map(({ ExportDescription: d }) => ({
+      exportArn: d!.ExportArn!,
+      prefix: d!.S3Prefix ?? '',
+      status: d!.ExportStatus ?? 'UNKNOWN',
+      ...(d!.FailureCode || d!.FailureMessage ? { failure: `${d!.FailureCode ?? ''} ${d!.FailureMessage ?? ''}`.trim() } : {}),
+    }));
   }
 }

@@ -1,22 +1,52 @@
 /**
  * The daily export of the table for auditors: a full point-in-time export (DynamoDB JSON) into
  * the audit bucket under `exports/dt=<UTC day>/`, the layout the Glue table partitions on.
- * Idempotent per day: a retried run asks for the same export (same client token).
+ *
+ * 1. start — today's export; idempotent per day (a retried run asks for the same export: same client token);
+ * 2. check — the previous day's export: an export runs for minutes after the function returns, so
+ *    its failure can only be seen a run later. A failed one fails this run (its error alarm tells
+ *    someone) after today's export has been started.
  */
+import { BreakGlassError } from './errors.js';
 import type { Clock, Ports } from './ports.js';
 
 export const EXPORT_PREFIX = 'exports';
 
+export interface ExportStatus {
+  readonly exportArn: string;
+  readonly prefix: string;
+  readonly status: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | string;
+  readonly failure?: string;
+}
+
 export interface TableExporter {
   /** Starts an export of the whole table as of now into `prefix`; returns its ARN. */
   start(request: { prefix: string; clientToken: string }): Promise<{ exportArn: string }>;
+  /** The table's recent exports (at most a few days' worth), with where they went and how they ended. */
+  recent(): Promise<ExportStatus[]>;
 }
 
-export async function exportAuditTrail(ports: { exporter: TableExporter; clock: Clock; log: Ports['log'] }): Promise<{ exportArn: string; prefix: string }> {
-  const at = ports.clock.now();
-  const day = at.toISOString().slice(0, 10);
-  const prefix = `${EXPORT_PREFIX}/dt=${day}`;
-  const { exportArn } = await ports.exporter.start({ prefix, clientToken: `breakglass-daily-${day}` });
+/** The previous day's export failed (or never ran although today's did). */
+export class ExportFailedError extends BreakGlassError {
+  readonly code = 'ExportFailed';
+  readonly statusCode = 500;
+}
+
+export const exportPrefixFor = (day: Date) => `${EXPORT_PREFIX}/dt=${day.toISOString().slice(0, 10)}`;
+
+export async function exportAuditTrail(ports: { exporter: TableExporter; clock: Clock; log: Ports['log'] }): Promise<{ exportArn: string; prefix: string; previous?: ExportStatus }> {
+  // 1. start
+  const now = ports.clock.now();
+  const prefix = exportPrefixFor(now);
+  const { exportArn } = await ports.exporter.start({ prefix, clientToken: `breakglass-daily-${prefix.slice(-10)}` });
   ports.log.info({ msg: 'export started', exportArn, prefix });
-  return { exportArn, prefix };
+
+  // 2. check
+  const yesterday = exportPrefixFor(new Date(now.getTime() - 86_400_000));
+  const previous = (await ports.exporter.recent()).filter((e) => e.prefix === yesterday);
+  if (previous.length && previous.every((e) => e.status === 'FAILED')) {
+    const failed = previous[0]!;
+    throw new ExportFailedError(`The export of ${yesterday} (${failed.exportArn}) FAILED: ${failed.failure ?? 'no reason given'}. Today's export ${exportArn} was started; re-run yesterday's by hand if the gap matters.`);
+  }
+  return { exportArn, prefix, ...(previous[0] ? { previous: previous[0] } : {}) };
 }

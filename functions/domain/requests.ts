@@ -29,8 +29,6 @@ export const revokeRequestSchema = z
   .strict();
 export type RevokeRequest = z.infer<typeof revokeRequestSchema>;
 
-export const NOTES_MAX = 4000;
-
 export const reviewRequestSchema = z
   .object({
     outcome: z.enum(['justified', 'unjustified'], { error: 'outcome must be "justified" or "unjustified"' }),

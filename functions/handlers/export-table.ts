@@ -1,4 +1,4 @@
-/** Daily (EventBridge rule): export the table to the audit bucket under `exports/dt=<day>/`. */
+/** Daily (EventBridge rule): export the table to the audit bucket under `exports/dt=<day>/`; fail if yesterday's export failed. */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { exportAuditTrail } from '../domain/export-audit.js';
@@ -7,6 +7,8 @@ import { clock, exporter } from './wiring.js';
 
 const ports = { exporter: exporter(), clock, log };
 
-export const lambdaHandler = async (_event?: unknown, _context?: Context): Promise<{ exportArn: string; prefix: string }> => exportAuditTrail(ports);
+type Result = Awaited<ReturnType<typeof exportAuditTrail>>;
 
-export const handler = middy<unknown, { exportArn: string; prefix: string }>().handler(lambdaHandler);
+export const lambdaHandler = async (_event?: unknown, _context?: Context): Promise<Result> => exportAuditTrail(ports);
+
+export const handler = middy<unknown, Result>().handler(lambdaHandler);

@@ -110,11 +110,14 @@ describe('least privilege of the new functions', () => {
     expect(json(statementsWith('CheckReviews', 'sns:').flatMap(resourcesOf))).toMatch(/StateAlerts/);
   });
 
-  it('lets the export only start a point-in-time export of the table and write objects under exports/ of the audit bucket', () => {
-    expect(actions('ExportTable')).toEqual([...BASELINE, 'dynamodb:ExportTableToPointInTime', 's3:AbortMultipartUpload', 's3:PutObject', 's3:PutObjectAcl'].sort());
-    const [exportStatement, ...otherDynamo] = statementsWith('ExportTable', 'dynamodb:');
-    expect(otherDynamo).toEqual([]);
-    expect(resourcesOf(exportStatement!)).toEqual([{ 'Fn::ImportValue': expect.stringMatching(/StateGrants.*Arn/) }]);
+  it('lets the export only start a point-in-time export of the table, see its exports and write objects under exports/ of the audit bucket', () => {
+    expect(actions('ExportTable')).toEqual([...BASELINE, 'dynamodb:DescribeExport', 'dynamodb:ExportTableToPointInTime', 'dynamodb:ListExports', 's3:AbortMultipartUpload', 's3:PutObject', 's3:PutObjectAcl'].sort());
+    const dynamo = statementsWith('ExportTable', 'dynamodb:');
+    const of = (action: string) => dynamo.filter((st) => actionsOf(st).includes(action)).flatMap(resourcesOf);
+    expect(dynamo.every((st) => actionsOf(st).length === 1)).toBe(true);
+    expect(of('dynamodb:ExportTableToPointInTime')).toEqual([{ 'Fn::ImportValue': expect.stringMatching(/StateGrants.*Arn/) }]);
+    expect(of('dynamodb:DescribeExport')).toEqual([{ 'Fn::Join': ['', [{ 'Fn::ImportValue': expect.stringMatching(/StateGrants.*Arn/) }, '/export/*']] }]);
+    expect(of('dynamodb:ListExports')).toEqual(['*']);
     const s3 = statementsWith('ExportTable', 's3:');
     expect(s3).toHaveLength(1);
     expect(resourcesOf(s3[0]!)).toEqual([{ 'Fn::Join': ['', [{ 'Fn::ImportValue': expect.stringMatching(new RegExp(`${auditBucketId}Arn`)) }, '/exports/*']] }]);

@@ -214,4 +214,24 @@ describe('daily jobs against the emulator', () => {
     const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: world.auditBucket, Prefix: `${prefix}/AWSDynamoDB/` }));
     expect((Contents ?? []).some((o) => /\/data\/[^/]+\.gz$/.test(o.Key!))).toBe(true);
   });
+
+  it('fails the next day\'s run, after starting its export, when the previous export failed', async () => {
+    // Prepare: yesterday's export went to a bucket that does not exist, so DynamoDB (moto) marks it FAILED.
+    const { exportAuditTrail, ExportFailedError } = await import('../../../functions/domain/export-audit.js');
+    const { DynamoTableExporter } = await import('../../../functions/adapters/dynamodb-export.adapter.js');
+    const log = { info: () => {}, warn: () => {}, error: () => {} };
+    const today = new Date(Date.now() + 10 * 86_400_000); // a day no other test exports on
+    const yesterday = new Date(today.getTime() - 86_400_000);
+    const broken = new DynamoTableExporter({ tableArn: world.tableArn, bucket: `missing-${world.suffix}`, clientConfig: emulatorConfig(world.endpoint) });
+    const first = await exportAuditTrail({ exporter: broken, clock: { now: () => yesterday }, log });
+    for (let i = 0; i < 50 && (await broken.recent()).find((e) => e.exportArn === first.exportArn)?.status === 'IN_PROGRESS'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await broken.recent()).find((e) => e.exportArn === first.exportArn)).toMatchObject({ status: 'FAILED', prefix: first.prefix });
+    // Act
+    const exporter = new DynamoTableExporter({ tableArn: world.tableArn, bucket: world.auditBucket, clientConfig: emulatorConfig(world.endpoint) });
+    const run = exportAuditTrail({ exporter, clock: { now: () => today }, log });
+    // Assess: the run fails, naming yesterday's export, and today's export was started anyway
+    await expect(run).rejects.toBeInstanceOf(ExportFailedError);
+    await expect(run).rejects.toThrow(/FAILED: S3NoSuchBucket/);
+    expect((await exporter.recent()).some((e) => e.prefix === `exports/dt=${today.toISOString().slice(0, 10)}`)).toBe(true);
+  });
 });
