@@ -6,6 +6,8 @@
  *   breakglass extend <id> --minutes N --reason "…"
  *   breakglass revoke <id> [--reason "…"]  breakglass profiles
  *   breakglass freeze|unfreeze [--profile P] --reason "…"   breakglass revoke-all --reason "…"   (security)
+ *   breakglass review <id> --outcome justified|unjustified --notes "…"                         (reviewers)
+ *   breakglass audit [--requester ARN] [--profile P] [--type T] [--from T] [--to T] [--limit N]  (auditors)
  *
  * Exit codes: 0 ok · 2 usage · 3 not allowed (401/403/423) · 4 not found · 5 conflict or limit (409)
  * · 6 invalid request (400/413) · 7 service failure (5xx) · 8 cannot reach the API or no credentials · 1 other.
@@ -49,6 +51,16 @@ const COMMANDS: Record<string, { usage: string; summary: string; options: NonNul
   freeze: { usage: 'breakglass freeze [--profile <name>] --reason "<why>"', summary: 'Security: refuse all activations (or one profile\'s) until unfrozen.', options: { profile: { type: 'string' }, reason: { type: 'string' } } },
   unfreeze: { usage: 'breakglass unfreeze [--profile <name>] --reason "<why>"', summary: 'Security: allow activations again.', options: { profile: { type: 'string' }, reason: { type: 'string' } } },
   'revoke-all': { usage: 'breakglass revoke-all [--profile <name>] --reason "<why>"', summary: 'Security: revoke every ACTIVE grant and report each result.', options: { profile: { type: 'string' }, reason: { type: 'string' } } },
+  review: {
+    usage: 'breakglass review <grant-id> --outcome justified|unjustified --notes "<what you checked>"',
+    summary: 'Reviewers: judge an ended grant (never your own). Recorded and announced.',
+    options: { outcome: { type: 'string' }, notes: { type: 'string' } },
+  },
+  audit: {
+    usage: 'breakglass audit [--requester <arn>] [--profile <name>] [--type <EVENT>] [--from <iso>] [--to <iso>] [--limit <n>] [--next <token>]',
+    summary: 'Audit events across grants, newest first (without a filter: the last 7 days).',
+    options: { requester: { type: 'string' }, profile: { type: 'string' }, type: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'string' }, next: { type: 'string' } },
+  },
 };
 
 const GLOBAL_HELP = `Global options:
@@ -326,6 +338,24 @@ async function execute(command: string, values: Record<string, unknown>, positio
       const res = await call('POST', '/revoke-all', { ...(values.profile ? { profile: values.profile } : {}), reason: required(values, 'reason') });
       const code = finish(res, (b) => [`Revoked ${b.revoked}, failed ${b.failed}.`, ...b.results.map((r: any) => `  ${r.outcome === 'revoked' ? '✔' : '✖'} ${r.id}  ${r.profile}  ${r.principalArn}${r.error ? `  ${r.error}` : ''}`)]);
       return res.status === 207 ? EXIT.service : code;
+    }
+    case 'review': {
+      const id = idArg(positionals);
+      const outcome = required(values, 'outcome');
+      if (outcome !== 'justified' && outcome !== 'unjustified') throw new UsageError('--outcome must be justified or unjustified');
+      const res = await call('POST', `/grants/${encodeURIComponent(id)}/review`, { outcome, notes: required(values, 'notes') });
+      return finish(res, (b) => [`✔ Reviewed ${b.grant.profile} of ${b.grant.principalArn}: ${b.grant.reviewOutcome}. Recorded and announced.`]);
+    }
+    case 'audit': {
+      const pick: Array<[string, string]> = [['requester', 'requester'], ['profile', 'profile'], ['type', 'eventType'], ['from', 'from'], ['to', 'to'], ['limit', 'limit'], ['next', 'nextToken']];
+      const params = new URLSearchParams();
+      for (const [flag, param] of pick) if (typeof values[flag] === 'string') params.set(param, values[flag] as string);
+      const query = params.toString();
+      const res = await call('GET', `/audit${query ? `?${query}` : ''}`);
+      return finish(res, (b) => [
+        ...(b.events.length ? b.events.map((e: any) => `${e.at}  ${e.type.padEnd(18)} ${e.profile.padEnd(16)} ${String(e.requester.split('/').pop()).padEnd(12)} ${e.grantId}${e.actor !== e.requester ? `  by ${e.actor}` : ''}`) : ['No events match.']),
+        ...(b.nextToken ? [`(more: breakglass audit … --next ${b.nextToken})`] : []),
+      ]);
     }
     default:
       throw new UsageError(`Unknown command ${command}`);

@@ -57,6 +57,18 @@ describe('breakglass CLI against the sandbox', () => {
     const watch = await cli(['status', grant.id, '--watch']);
     expect(watch.code).toBe(0);
     expect(watch.stdout).toMatch(/demo REVOKED at/);
+
+    // The reviewer's and the auditor's side: alice cannot review her own grant; security can, once.
+    const own = await cli(['review', grant.id, '--outcome', 'justified', '--notes', 'I reviewed myself, trust me']);
+    expect(own.code).toBe(3);
+    expect(own.stderr).toMatch(/Two-person rule|reviewer/);
+    const reviewed = await cli(['review', grant.id, '--outcome', 'justified', '--notes', 'matches the incident timeline'], { BREAKGLASS_LOCAL_PRINCIPAL: SECURITY });
+    expect(reviewed.code).toBe(0);
+    expect(reviewed.stdout).toContain('justified. Recorded and announced.');
+    expect((await cli(['review', grant.id, '--outcome', 'fine', '--notes', 'matches the incident timeline'], { BREAKGLASS_LOCAL_PRINCIPAL: SECURITY })).code).toBe(2);
+    const trail = await cli(['audit', '--requester', ALICE, '--type', 'REVIEWED'], { BREAKGLASS_LOCAL_PRINCIPAL: SECURITY });
+    expect(trail.code).toBe(0);
+    expect(trail.stdout).toMatch(new RegExp(`REVIEWED\\s+demo\\s+alice\\s+${grant.id}  by ${SECURITY}`));
   });
 
   it('explains each refusal with a message, a hint and a meaningful exit code', async () => {
@@ -85,7 +97,7 @@ describe('breakglass CLI against the sandbox', () => {
   });
 
   it('has --help for every command', async () => {
-    for (const command of ['activate', 'status', 'list', 'extend', 'revoke', 'profiles', 'freeze', 'unfreeze', 'revoke-all']) {
+    for (const command of ['activate', 'status', 'list', 'extend', 'revoke', 'profiles', 'freeze', 'unfreeze', 'revoke-all', 'review', 'audit']) {
       const help = await cli([command, '--help']);
       expect(help.code, command).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: breakglass ${command}`));
