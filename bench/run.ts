@@ -22,7 +22,7 @@ import { startCountingProxy } from './counting-proxy.js';
 const ACTIVATIONS = Number(process.env.BENCH_ACTIVATIONS ?? 200);
 const EXPIRIES = Number(process.env.BENCH_EXPIRIES ?? 20);
 const SWEEP_GRANTS = Number(process.env.BENCH_SWEEP_GRANTS ?? 1000);
-const HANDLERS = ['create-grant', 'revoke-grant', 'extend-grant', 'expire-grant', 'get-grant', 'list-grants', 'list-profiles', 'kill-switch', 'sweep'];
+const HANDLERS = ['create-grant', 'revoke-grant', 'extend-grant', 'expire-grant', 'get-grant', 'list-grants', 'list-profiles', 'kill-switch', 'sweep', 'review-grant', 'query-audit', 'check-reviews', 'export-table'];
 
 const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       AWS_ENDPOINT_URL: proxy.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing',
       TABLE_NAME: seeded.tableName, TOPIC_ARN: seeded.topicArn, SCHEDULE_GROUP: seeded.scheduleGroup, EXPIRY_FUNCTION_ARN: seeded.expiryFunctionArn,
       SCHEDULER_ROLE_ARN: seeded.schedulerRoleArn, PROFILES_FILE: profilesFile, MAX_ACTIVE_PER_PRINCIPAL: '5',
+      REVIEWER_PRINCIPALS: 'arn:aws:iam::123456789012:role/Security', TABLE_ARN: seeded.tableArn, AUDIT_BUCKET: seeded.auditBucket,
     });
     console.log = () => {}; // the handlers' JSON logs
     const create = (await import('../functions/handlers/create-grant.js')).handler;

@@ -20,6 +20,8 @@ beforeAll(async () => {
     extend: (await import('../../../functions/handlers/extend-grant.js')).handler,
     get: (await import('../../../functions/handlers/get-grant.js')).handler,
     list: (await import('../../../functions/handlers/list-grants.js')).handler,
+    review: (await import('../../../functions/handlers/review-grant.js')).handler,
+    audit: (await import('../../../functions/handlers/query-audit.js')).handler,
   };
   identity = await sessionOf(world, world.responderRole, 'hostile');
 });
@@ -51,6 +53,16 @@ const corpus: Array<[string, string, Partial<Parameters<typeof apiEvent>[0]>]> =
   ['list', 'a forged nextToken', { query: { nextToken: Buffer.from(JSON.stringify({ pk: 'CONTROL#FREEZE', sk: 'STATE', entity: 'grant', createdAt: 'x', extra: 1 })).toString('base64url') } }],
   ['list', 'a huge limit', { query: { limit: '100000' } }],
   ['list', 'an injection in status', { query: { status: "ACTIVE' OR 1=1" } }],
+  ['review', 'an unknown id', { pathParameters: { id: '0f8fad5b-d9cb-469f-a165-70867728950e' }, body: { outcome: 'justified', notes: 'looked at the whole timeline' } }],
+  ['review', 'a non-UUID id', { pathParameters: { id: '../GRANT#x' }, body: { outcome: 'justified', notes: 'looked at the whole timeline' } }],
+  ['review', 'an outcome outside the enum', { pathParameters: { id: '0f8fad5b-d9cb-469f-a165-70867728950e' }, body: { outcome: 'JUSTIFIED; DROP', notes: 'looked at the whole timeline' } }],
+  ['review', 'a reviewer field (spoofing)', { pathParameters: { id: '0f8fad5b-d9cb-469f-a165-70867728950e' }, body: { outcome: 'justified', notes: 'looked at the whole timeline', reviewedBy: 'arn:aws:sts::123456789012:assumed-role/Security/sam' } }],
+  ['review', 'malformed JSON', { pathParameters: { id: '0f8fad5b-d9cb-469f-a165-70867728950e' }, rawBody: '{"outcome":' }],
+  ['audit', 'a forged nextToken', { query: { eventType: 'REVOKED', nextToken: Buffer.from(JSON.stringify({ index: 'eventsByType', key: { pk: 'LEDGER', sk: 'SEQUENCE', type: 'x', at: 'y' }, extra: 1 })).toString('base64url') } }],
+  ['audit', 'a token for another index', { query: { profile: 'demo', nextToken: Buffer.from(JSON.stringify({ index: 'eventsByDay', day: '2026-01-01' })).toString('base64url') } }],
+  ['audit', 'an expression in eventType', { query: { eventType: 'REVOKED OR 1=1' } }],
+  ['audit', 'a decade without a filter', { query: { from: '2016-01-01', to: '2026-01-01' } }],
+  ['audit', 'an unknown parameter', { query: { TableName: 'other' } }],
 ];
 
 describe('hostile input', () => {
