@@ -5,7 +5,8 @@
  * - activation latency p50/p99 and AWS calls per activation (counted by a proxy in front of moto);
  * - expiry lag, schedule due → policy gone, p50/max (1-minute grants, fired by the sandbox's runner);
  * - sweeper time per 1,000 ACTIVE grants;
- * - each function's bundle size and cold-start module initialisation time.
+ * - each function's bundle size and cold-start module initialisation time;
+ * - the audit report over a generated 1,000,000-event export: time and peak RSS (`bench/audit-report.ts`).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { startMoto } from '../sandbox/moto.js';
 import { ensureRole, emulatorConfig, seed } from '../sandbox/seed.js';
 import { ScheduleRunner } from '../sandbox/schedule-runner.js';
 import { startCountingProxy } from './counting-proxy.js';
+import { formatAuditBench, runAuditBench } from './audit-report.js';
 
 const ACTIVATIONS = Number(process.env.BENCH_ACTIVATIONS ?? 200);
 const EXPIRIES = Number(process.env.BENCH_EXPIRIES ?? 20);
@@ -144,7 +146,10 @@ async function main(): Promise<void> {
     await proxy.close();
     await moto.stop();
   }
-  process.stdout.write(`\n| measure | value |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n\nnode ${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString()}\n`);
+  process.stdout.write(`\n| measure | value |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`);
+  // The auditors' report over a generated export of BENCH_AUDIT_EVENTS (default 1,000,000) events: time and peak RSS.
+  process.stdout.write(`\n${formatAuditBench(await runAuditBench())}\n`);
+  process.stdout.write(`\nnode ${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString()}\n`);
 }
 
 main().catch((error) => {

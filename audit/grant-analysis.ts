@@ -1,0 +1,265 @@
+/**
+ * One grant, judged on its own: its row in the report and the findings it raises. Pure
+ * functions over the unmarshalled items of one grant (its record and its events), so the
+ * report can call them one grant at a time and never hold the export in memory.
+ *
+ * 1. verify — the grant's hash chain (`verifyChain`);
+ * 2. replay — what the verified events say the record must hold (status, times, review);
+ * 3. measure — lateness against expiry, review deadline, ticket rule;
+ * 4. row — the figures a person reads, one line per grant.
+ */
+import { verifyChain, type ChainedEvent, type ChainedGrant } from '../functions/domain/audit-chain.js';
+import { finding, type Finding } from './findings.js';
+
+/** The policy a grant is measured against. */
+export interface AuditPolicy {
+  /** Access that outlives its expiry by more than this many seconds is a finding. */
+  readonly lateSeconds: number;
+  /** A grant still unreviewed this many days after it ended is a finding. */
+  readonly reviewDays: number;
+  /** The time the report is "as of" (review deadlines). */
+  readonly asOf: Date;
+  /** When the table was read (the export time): grants still open then are judged at it. */
+  readonly snapshotAt: Date;
+  /** Whether a profile requires a ticket; `undefined` when the profile is unknown or no profiles were given. */
+  readonly ticketRequired: (profile: string) => boolean | undefined;
+}
+
+/** One grant's line in the report. */
+export interface GrantRow {
+  readonly id: string;
+  /** Ledger number; absent on a record that has none. */
+  readonly sequence: number | null;
+  readonly requester: string;
+  readonly profile: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly ticket: string;
+  /** createdAt */
+  readonly start: string;
+  /** expiresAt */
+  readonly plannedEnd: string;
+  /** endedAt */
+  readonly actualEnd: string;
+  /** Actual end minus planned end, in whole seconds, for EXPIRED and REVOKED grants (negative: ended early). */
+  readonly lateSeconds: number | null;
+  /** `justified`, `unjustified`, `unreviewed`, `not yet due` (still open) or `not needed` (DENIED, FAILED). */
+  readonly review: string;
+  readonly reviewedBy: string;
+  /** `ok`, or where and how the chain breaks. */
+  readonly chain: string;
+  readonly events: number;
+}
+
+/** What {@link analyseGrant} found out about one grant. */
+export interface GrantAnalysis {
+  readonly row: GrantRow;
+  readonly findings: Finding[];
+  /** False when the grant's profile is not in the profiles given (ticket rule not checked). */
+  readonly profileKnown: boolean;
+  readonly chainOk: boolean;
+}
+
+type Item = Readonly<Record<string, unknown>>;
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
+const time = (value: unknown): number | undefined => {
+  if (typeof value !== 'string') return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+};
+const detail = (event: Item, key: string): string | undefined => {
+  const details = event.details;
+  if (typeof details !== 'object' || details === null) return undefined;
+  const value = (details as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : undefined;
+};
+
+/** The record facts the events determine, as the events say them. */
+export interface ReplayedFacts {
+  status?: string;
+  endedAt?: string;
+  expiresAt?: string;
+  reviewState?: string;
+  reviewOutcome?: string;
+}
+
+/**
+ * Replays a grant's events (sorted by `seq`) the way the use cases write the record, and
+ * returns the fields the record must therefore hold. Only fields an event determines are set.
+ */
+export function replayEvents(stored: readonly object[]): ReplayedFacts {
+  const events = stored as readonly Item[];
+  const facts: ReplayedFacts = {};
+  let reviewed = false;
+  for (const event of [...events].sort((a, b) => Number(a.seq) - Number(b.seq))) {
+    const at = text(event.at);
+    switch (event.type) {
+      case 'REQUESTED':
+        facts.status = 'PENDING';
+        if (detail(event, 'expiresAt')) facts.expiresAt = detail(event, 'expiresAt');
+        break;
+      case 'DENIED':
+        facts.status = 'DENIED';
+        facts.endedAt = at;
+        break;
+      case 'ACTIVATED':
+        facts.status = 'ACTIVE';
+        if (detail(event, 'expiresAt')) facts.expiresAt = detail(event, 'expiresAt');
+        break;
+      case 'ACTIVATION_FAILED':
+        facts.status = 'FAILED';
+        facts.endedAt = at;
+        break;
+      case 'SWEPT':
+        // The sweeper closes an activation that never finished; other sweeps change no state.
+        if (facts.status === 'PENDING') {
+          facts.status = 'FAILED';
+          facts.endedAt = at;
+        }
+        break;
+      case 'EXTENDED':
+        if (detail(event, 'to')) facts.expiresAt = detail(event, 'to');
+        break;
+      case 'EXPIRED':
+      case 'REVOKED':
+        facts.status = event.type;
+        facts.endedAt = at;
+        if (!reviewed) facts.reviewState = 'DUE';
+        break;
+      case 'REVIEWED':
+        reviewed = true;
+        facts.reviewState = 'DONE';
+        facts.reviewOutcome = detail(event, 'outcome');
+        break;
+      default:
+        break; // failures and alerts change no state
+    }
+  }
+  return facts;
+}
+
+/** The fields where the record and its replayed events disagree, as `field: record ≠ events`. */
+export function recordMismatches(record: object, facts: ReplayedFacts): string[] {
+  const grant = record as Item;
+  const out: string[] = [];
+  for (const field of ['status', 'endedAt', 'expiresAt', 'reviewState'] as const) {
+    const expected = facts[field];
+    if (expected !== undefined && grant[field] !== expected) out.push(`${field} is ${show(grant[field])} but the events say ${show(expected)}`);
+  }
+  if (facts.reviewState === 'DONE' ? grant.reviewOutcome !== facts.reviewOutcome : grant.reviewOutcome !== undefined) {
+    out.push(`reviewOutcome is ${show(grant.reviewOutcome)} but the events say ${show(facts.reviewOutcome)}`);
+  }
+  return out;
+}
+
+const show = (value: unknown): string => (value === undefined ? '(absent)' : JSON.stringify(value));
+
+/** Whole seconds between planned and actual end, for grants that ended after giving access. */
+export function lateSecondsOf(record: object): number | null {
+  const grant = record as Item;
+  if (grant.status !== 'EXPIRED' && grant.status !== 'REVOKED') return null;
+  const end = time(grant.endedAt);
+  const planned = time(grant.expiresAt);
+  return end === undefined || planned === undefined ? null : Math.round((end - planned) / 1000);
+}
+
+/** What the review column says. */
+export function reviewLabel(record: object): string {
+  const grant = record as Item;
+  if (grant.reviewOutcome === 'justified' || grant.reviewOutcome === 'unjustified') return grant.reviewOutcome;
+  if (grant.status === 'DENIED' || grant.status === 'FAILED') return 'not needed';
+  if (grant.status === 'ACTIVE' || grant.status === 'PENDING') return 'not yet due';
+  return 'unreviewed';
+}
+
+/** The chain column: `ok`, or the first break. */
+export function chainLabel(verdict: ReturnType<typeof verifyChain>): string {
+  if (verdict.ok) return 'ok';
+  return `broken at ${verdict.seq === 0 ? 'the grant record' : `event ${verdict.seq}`}: ${verdict.problem}`;
+}
+
+/** Judges one grant: its record and every event stored under it, in any order. */
+export function analyseGrant(record: object, stored: readonly object[], policy: AuditPolicy): GrantAnalysis {
+  const grant = record as Item;
+  const events = stored as readonly Item[];
+  const id = text(grant.id) || text(grant.pk).replace(/^GRANT#/, '');
+  const sequence = typeof grant.sequence === 'number' && Number.isInteger(grant.sequence) && grant.sequence > 0 ? grant.sequence : null;
+  const principal = text(grant.principalArn);
+  const profile = text(grant.profile);
+  const who = `${principal || '(unknown requester)'} (${profile || 'no profile'})`;
+  const subject = { grantId: id, ...(principal ? { principal } : {}), ...(sequence !== null ? { sequence } : {}) };
+  const findings: Finding[] = [];
+
+  // 1. verify
+  const verdict = verifyChain(grant as ChainedGrant, events as readonly ChainedEvent[]);
+  if (!verdict.ok) {
+    findings.push(finding('CHAIN_BROKEN', { ...subject, seq: verdict.seq, message: `Grant ${id} of ${who}: ${verdict.problem} (first break at ${verdict.seq === 0 ? 'the grant record' : `event ${verdict.seq}`}). Treat the grant's trail as tampered with: compare it with the alerts sent for it and with an earlier export, and find who wrote to the table.` }));
+  }
+
+  // 2. replay (only meaningful over a verified chain: a broken one is already a finding)
+  if (verdict.ok) {
+    const mismatches = recordMismatches(grant, replayEvents(events));
+    if (mismatches.length) {
+      findings.push(finding('RECORD_MISMATCH', { ...subject, message: `Grant ${id} of ${who}: the record disagrees with its verified events (${mismatches.join('; ')}). The record was edited outside break-glass: trust the events, restore the record from an earlier export and find who wrote it.` }));
+    }
+  }
+
+  // 3. measure
+  const lateSeconds = lateSecondsOf(grant);
+  if (lateSeconds !== null && lateSeconds > policy.lateSeconds) {
+    findings.push(finding('LATE_REVOCATION', { ...subject, message: `Grant ${id} of ${who} kept access ${lateSeconds} s past its expiry (${text(grant.expiresAt)}; ${text(grant.status).toLowerCase()} at ${text(grant.endedAt)}), over the ${policy.lateSeconds} s allowed. Find out why removal was late (EXPIRY_FAILED events, the expiry dead-letter queue) and review what the principal did after ${text(grant.expiresAt)}.` }));
+  }
+  if (grant.status === 'ACTIVE' || grant.status === 'PENDING') {
+    const planned = time(grant.expiresAt);
+    const overBy = planned === undefined ? undefined : Math.round((policy.snapshotAt.getTime() - planned) / 1000);
+    if (overBy !== undefined && overBy > policy.lateSeconds) {
+      findings.push(finding('LATE_REVOCATION', { ...subject, message: `Grant ${id} of ${who} was still ${text(grant.status)} in the export (taken at ${policy.snapshotAt.toISOString()}), ${overBy} s after its expiry (${text(grant.expiresAt)}). Its expiry did not run: check the expiry dead-letter queue and revoke the grant now if it is still ACTIVE.` }));
+    }
+  }
+  const ended = time(grant.endedAt);
+  if (grant.reviewState === 'DUE' && ended !== undefined && ended < policy.asOf.getTime() - policy.reviewDays * 86_400_000) {
+    const days = Math.floor((policy.asOf.getTime() - ended) / 86_400_000);
+    findings.push(finding('REVIEW_OVERDUE', { ...subject, message: `Grant ${id} of ${who} ended ${days} days before ${policy.asOf.toISOString()} (at ${text(grant.endedAt)}) and is still unreviewed; the deadline is ${policy.reviewDays} days. Ask a reviewer of profile ${profile || '(none)'} other than the requester to review it.` }));
+  }
+  const required = policy.ticketRequired(profile);
+  const activated = events.some((e) => e.type === 'ACTIVATED');
+  if (activated && required === true && !text(grant.ticket)) {
+    findings.push(finding('MISSING_TICKET', { ...subject, message: `Grant ${id} of ${who} was activated without a ticket, but profile ${profile} requires one. Ask the requester for the incident ticket and attach it to the review; if activation skipped the check, find out how.` }));
+  }
+
+  // 4. row
+  const row: GrantRow = {
+    id,
+    sequence,
+    requester: principal,
+    profile,
+    status: text(grant.status),
+    reason: text(grant.reason),
+    ticket: text(grant.ticket),
+    start: text(grant.createdAt),
+    plannedEnd: text(grant.expiresAt),
+    actualEnd: text(grant.endedAt),
+    lateSeconds,
+    review: reviewLabel(grant),
+    reviewedBy: text(grant.reviewedBy),
+    chain: chainLabel(verdict),
+    events: events.length,
+  };
+  return { row, findings, profileKnown: required !== undefined, chainOk: verdict.ok };
+}
+
+/** Events stored under a grant whose record is missing: one finding for the lot. */
+export function analyseOrphans(grantId: string, stored: readonly object[]): Finding {
+  const events = stored as readonly Item[];
+  const first = [...events].sort((a, b) => Number(a.seq) - Number(b.seq))[0] ?? {};
+  const principal = text(first.requester);
+  const profile = text(first.profile);
+  const at = text(first.at);
+  return finding('ORPHAN_EVENTS', {
+    grantId,
+    ...(principal ? { principal } : {}),
+    count: events.length,
+    message: `${events.length} event(s) of grant ${grantId} (${principal || 'unknown requester'}, ${profile || 'unknown profile'}${at ? `, first at ${at}` : ''}) have no grant record: the record was deleted. Restore it from an earlier export and find who deleted it.`,
+  });
+}

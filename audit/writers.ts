@@ -1,0 +1,145 @@
+/**
+ * The report's three formats, and the escaping that keeps user text (reasons, tickets, even
+ * ARNs in a tampered export) from breaking them:
+ *
+ * - CSV (RFC 4180): every text cell is quoted when it holds a quote, comma or line break, and a
+ *   text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets
+ *   a leading `'`. Numbers are written as numbers (a negative lateness is not a formula).
+ * - Markdown: `|`, backslash and the characters that start emphasis, code, links or HTML are
+ *   escaped, line breaks become `<br>`, control and bidirectional-override characters become
+ *   visible `\u{…}` escapes, and long text is cut.
+ * - JSON: written by `JSON.stringify`, streamed element by element.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { GrantRow } from './grant-analysis.js';
+
+/** Columns of `report.csv` (and of the JSON grants, by their field names). */
+export const CSV_COLUMNS: ReadonlyArray<readonly [string, (row: GrantRow) => string | number | null]> = [
+  ['grant_id', (r) => r.id],
+  ['ledger_sequence', (r) => r.sequence],
+  ['requester', (r) => r.requester],
+  ['profile', (r) => r.profile],
+  ['status', (r) => r.status],
+  ['reason', (r) => r.reason],
+  ['ticket', (r) => r.ticket],
+  ['start', (r) => r.start],
+  ['planned_end', (r) => r.plannedEnd],
+  ['actual_end', (r) => r.actualEnd],
+  ['late_seconds', (r) => r.lateSeconds],
+  ['review', (r) => r.review],
+  ['reviewed_by', (r) => r.reviewedBy],
+  ['chain', (r) => r.chain],
+  ['events', (r) => r.events],
+];
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One CSV cell: numbers as they are, text guarded against formulas and quoted when needed. */
+export function csvCell(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  const guarded = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(guarded) ? `"${guarded.replace(/"/g, '""')}"` : guarded;
+}
+
+/** One CSV record, CRLF-terminated as RFC 4180 has it. */
+export function csvRecord(cells: ReadonlyArray<string | number | null | undefined>): string {
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+/** The first record of report.csv. */
+export const CSV_HEADER = csvRecord(CSV_COLUMNS.map(([name]) => name));
+
+/** A grant's CSV record. */
+export function csvGrantRecord(row: GrantRow): string {
+  return csvRecord(CSV_COLUMNS.map(([, get]) => get(row)));
+}
+
+// Control characters (but tab), and the bidirectional overrides/isolates that can make text read
+// differently from what it is ("Trojan Source").
+const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+/** User text made safe for one Markdown table cell or list item, cut to `max` characters. */
+export function mdText(value: string | number | null | undefined, max = 160): string {
+  if (value === null || value === undefined || value === '') return '';
+  let text = String(value);
+  if ([...text].length > max) text = `${[...text].slice(0, max - 1).join('')}…`;
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_[\]|~#!]/g, (c) => `\\${c}`)
+    .replace(INVISIBLE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`)
+    .replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>')
+    .replace(/\t/g, ' ');
+}
+
+/** The header and alignment rows of the per-grant table in report.md. */
+export const MD_TABLE_HEADER =
+  '| # | grant | requester | profile | status | reason | ticket | start | planned end | actual end | late (s) | review | chain |\n' +
+  '|---:|---|---|---|---|---|---|---|---|---|---:|---|---|\n';
+
+/** A grant's row in the Markdown table. */
+export function mdGrantRow(row: GrantRow): string {
+  const cells = [
+    row.sequence ?? '',
+    mdText(row.id, 64),
+    mdText(row.requester, 120),
+    mdText(row.profile, 64),
+    mdText(row.status, 16),
+    mdText(row.reason, 120),
+    mdText(row.ticket, 40),
+    mdText(row.start, 30),
+    mdText(row.plannedEnd, 30),
+    mdText(row.actualEnd, 30),
+    row.lateSeconds ?? '',
+    mdText(row.review, 16),
+    mdText(row.chain, 120),
+  ];
+  return `| ${cells.join(' | ')} |\n`;
+}
+
+/**
+ * A file written in pieces, waiting whenever the stream asks to (so a large report does not
+ * pile up in memory). Close it to flush.
+ */
+export class TextSink {
+  private readonly stream: WriteStream;
+  private failure: Error | undefined;
+
+  constructor(readonly path: string) {
+    this.stream = createWriteStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+    this.stream.on('error', (error) => {
+      this.failure = error;
+    });
+  }
+
+  async write(text: string): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.stream.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('error', done);
+      });
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    if (this.failure) throw this.failure;
+    await new Promise<void>((resolve, reject) => {
+      this.stream.end((error?: Error | null) => (error ? reject(error) : resolve()));
+    });
+    if (this.failure) throw this.failure;
+  }
+
+  /** Closes without caring whether the last write landed (on a failure path). */
+  destroy(): void {
+    this.stream.destroy();
+  }
+}
