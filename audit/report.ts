@@ -79,7 +79,7 @@ export interface ReportSummary {
   readonly chains: { readonly ok: number; readonly broken: number };
   readonly reviews: { readonly justified: number; readonly unjustified: number; readonly unreviewed: number; readonly overdue: number };
   readonly lateRevocations: number;
-  readonly ledger: { readonly counter: number | null; readonly missingNumbers: number; readonly ahead: number; readonly duplicates: number; readonly unnumbered: number };
+  readonly ledger: { readonly counter: number | null; readonly missingNumbers: number; readonly ahead: number; readonly duplicates: number; readonly unnumbered: number; /** Numbers whose first write failed, as the store recorded (`LEDGER`/`VOID#<n>`). */ readonly voided: number };
   readonly deniedAttempts: number;
   readonly deniedPrincipals: number;
   readonly orphanEvents: number;
@@ -167,7 +167,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     // 4. order
     const files = { markdown: join(options.outDir, 'report.md'), csv: join(options.outDir, 'report.csv'), json: join(options.outDir, 'report.json') };
     const partial = { markdown: `${files.markdown}.partial`, csv: `${files.csv}.partial`, json: `${files.json}.partial` };
-    const ordered = await orderRows(judged.rows, ranges, spread.ledgerLast, spread.grants, tmp, partial.csv, findings);
+    const ordered = await orderRows(judged.rows, ranges, spread.ledgerLast, spread.voided, spread.grants, tmp, partial.csv, findings);
     for (const [principal, denied] of [...judged.denials.entries()].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))) {
       await findings.add(
         finding('DENIED_ATTEMPTS', {
@@ -233,6 +233,7 @@ interface Spread {
   readonly events: number;
   readonly ignored: number;
   readonly ledgerLast: number | undefined;
+  readonly voided: ReadonlySet<number>;
   readonly maxSequence: number;
 }
 
@@ -246,6 +247,8 @@ async function spreadItems(store: ObjectStore, resolved: ResolvedExport, tmp: st
   let ignored = 0;
   let ledgerLast: number | undefined;
   let ledgerItems = 0;
+  /** Voided ledger numbers: few (one per failed first write), so a set. */
+  const voided = new Set<number>();
   let maxSequence = 0;
   for (const file of resolved.dataFiles) {
     let count = 0;
@@ -274,6 +277,10 @@ async function spreadItems(store: ObjectStore, resolved: ResolvedExport, tmp: st
           if (Number.isSafeInteger(sequence) && sequence > maxSequence) maxSequence = sequence;
         } else events++;
         await buckets.add(hashString(pk) % k, line);
+      } else if (pk === 'LEDGER' && sk.startsWith('VOID#')) {
+        // A number taken by an activation whose first write failed (recorded by the store): not a gap.
+        const sequence = Number(item!.sequence?.N);
+        if (Number.isSafeInteger(sequence)) voided.add(sequence);
       } else if (pk === 'LEDGER' && sk === 'SEQUENCE') {
         ledgerItems++;
         const last = Number(item!.last?.N);
@@ -293,7 +300,7 @@ async function spreadItems(store: ObjectStore, resolved: ResolvedExport, tmp: st
     await findings.add(finding('MANIFEST_MISMATCH', { count: ledgerItems, message: `The export holds the ledger counter (LEDGER/SEQUENCE) ${ledgerItems} times; a table holds one: data files were added or altered. The highest value was used.` }));
   }
   await buckets.flush();
-  return { buckets, itemsRead, grants, events, ignored, ledgerLast, maxSequence };
+  return { buckets, itemsRead, grants, events, ignored, ledgerLast, maxSequence, voided };
 }
 
 /** How rows are spread by ledger number for step 4: value ranges in order, then the rest. */
@@ -394,7 +401,7 @@ async function judgeGrants(buckets: PartitionedFile, ranges: RowRanges, tmp: str
 }
 
 interface Ordered {
-  readonly ledger: { missingNumbers: number; ahead: number; duplicates: number; unnumbered: number };
+  readonly ledger: { missingNumbers: number; ahead: number; duplicates: number; unnumbered: number; voided: number };
   /** Grants in the table (one row each). */
   readonly rows: number;
   /** Temporary file with the JSON of each grant, one per line, in ledger order. */
@@ -404,18 +411,27 @@ interface Ordered {
 }
 
 /** Step 4: rows in ledger order; the ledger checked on the way; CSV written. */
-async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: number | undefined, grants: number, tmp: string, csvPath: string, findings: FindingLog): Promise<Ordered> {
+async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: number | undefined, voided: ReadonlySet<number>, grants: number, tmp: string, csvPath: string, findings: FindingLog): Promise<Ordered> {
   const csv = new TextSink(csvPath);
   const json = new TextSink(join(tmp, 'grants.jsonl'));
   const markdown = new TextSink(join(tmp, 'grants.md'));
-  const ledger = { missingNumbers: 0, ahead: 0, duplicates: 0, unnumbered: 0 };
+  const ledger = { missingNumbers: 0, ahead: 0, duplicates: 0, unnumbered: 0, voided: voided.size };
   let written = 0;
   try {
     await csv.write(CSV_HEADER);
     if (ledgerLast === undefined && grants > 0) {
       await findings.add(finding('LEDGER_GAP', { message: 'The ledger counter (LEDGER/SEQUENCE) is missing from the export, so deleting the newest grants would leave no trace. Restore the counter from an earlier export and find who deleted it.' }));
     }
+    // A range of missing numbers, less the voided ones (few), reported as runs.
     const gap = async (from: number, to: number) => {
+      let start = from;
+      for (const v of [...voided].filter((n) => n >= from && n <= to).sort((a, b) => a - b)) {
+        if (v > start) await run(start, v - 1);
+        start = v + 1;
+      }
+      if (start <= to) await run(start, to);
+    };
+    const run = async (from: number, to: number) => {
       ledger.missingNumbers += to - from + 1;
       const numbers = from === to ? `Ledger number ${from} has` : `Ledger numbers ${from}–${to} (${to - from + 1}) have`;
       await findings.add(finding('LEDGER_GAP', { sequence: from, count: to - from + 1, message: `${numbers} no grant record: grants were deleted, or an activation failed at its first write (its caller got an error). Check the alerts sent for ${from === to ? 'this number' : 'these numbers'} and CloudTrail for DeleteItem on the table.` }));

@@ -38,7 +38,7 @@ export class DynamoAuditLog implements AuditLog {
       : query.profile !== undefined ? (['eventsByProfile', query.profile] as const)
       : query.eventType !== undefined ? (['eventsByType', query.eventType] as const)
       : (['eventsByDay', undefined] as const);
-    const cursor = query.nextToken ? decodeCursor(query.nextToken, index) : undefined;
+    const cursor = query.nextToken ? decodeCursor(query.nextToken, index, query, value) : undefined;
     // Filters not served by the chosen index.
     const filters: Array<[string, string]> = [];
     if (index === 'eventsByRequester' && query.profile !== undefined) filters.push(['profile', query.profile]);
@@ -112,8 +112,11 @@ function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-/** A cursor is exactly what this adapter issued for the same kind of query; anything else is refused. */
-function decodeCursor(token: string, index: IndexName): Cursor {
+/**
+ * A cursor is exactly what this adapter issued for this query: same index, same partition value,
+ * a position inside the query's time range. Anything else is a 400, never a DynamoDB error.
+ */
+function decodeCursor(token: string, index: IndexName, query: AuditQuery, value: string | undefined): Cursor {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -121,13 +124,19 @@ function decodeCursor(token: string, index: IndexName): Cursor {
     throw new ValidationError('nextToken is not a token this API issued');
   }
   const c = parsed as Partial<Cursor> | null;
-  const keyNames = ['pk', 'sk', GSI[index].partitionKey, GSI[index].sortKey].sort().join(',');
-  const valid =
+  const { partitionKey, sortKey } = GSI[index];
+  const keyNames = ['pk', 'sk', partitionKey, sortKey].sort().join(',');
+  const isDay = (d: unknown): d is string => typeof d === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(`${d}T00:00:00.000Z`)) && new Date(`${d}T00:00:00.000Z`).toISOString().startsWith(d);
+  const shapeOk =
     typeof c === 'object' && c !== null && !Array.isArray(c) && c.index === index &&
-    (c.day === undefined || (index === 'eventsByDay' && typeof c.day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(c.day))) &&
-    (c.key === undefined || (typeof c.key === 'object' && c.key !== null && Object.keys(c.key).sort().join(',') === keyNames && Object.values(c.key).every((v) => typeof v === 'string' && v.length < 2100))) &&
-    (c.day !== undefined || c.key !== undefined) &&
-    Object.keys(c).every((k) => k === 'index' || k === 'day' || k === 'key');
-  if (!valid) throw new ValidationError('nextToken is not a token for this query (was it issued for other filters?)');
+    Object.keys(c).every((k) => k === 'index' || k === 'day' || k === 'key') &&
+    (index === 'eventsByDay' ? isDay(c.day) : c.day === undefined && c.key !== undefined) &&
+    (c.key === undefined || (typeof c.key === 'object' && c.key !== null && Object.keys(c.key).sort().join(',') === keyNames && Object.values(c.key).every((v) => typeof v === 'string' && v.length < 2100)));
+  const partition = index === 'eventsByDay' ? c?.day : value;
+  const inQuery =
+    shapeOk &&
+    (index !== 'eventsByDay' || (c!.day! >= query.from.slice(0, 10) && c!.day! <= query.to.slice(0, 10))) &&
+    (c!.key === undefined || (c!.key[partitionKey] === partition && c!.key[sortKey]! >= query.from && c!.key[sortKey]! <= query.to));
+  if (!inQuery) throw new ValidationError('nextToken is not a token for this query (was it issued for other filters or times?)');
   return c as Cursor;
 }

@@ -25,12 +25,18 @@ export class DynamoTableExporter implements TableExporter {
     return { exportArn: ExportDescription!.ExportArn! };
   }
 
-  /** The last few exports of the table (ListExports, then DescribeExport for where each went). */
+  /** The table's exports, newest pages first, until a few days' worth are known (ListExports, then DescribeExport each). */
   async recent(): Promise<ExportStatus[]> {
-    const { ExportSummaries } = await this.client.send(new ListExportsCommand({ TableArn: this.options.tableArn, MaxResults: 10 }));
-    const described = await Promise.all(
-      (ExportSummaries ?? []).map((s) => this.client.send(new DescribeExportCommand({ ExportArn: s.ExportArn! }))),
-    );
+    const arns: string[] = [];
+    let next: string | undefined;
+    // ListExports pages hold at most 25; a handful of pages covers well over the two days the check needs.
+    for (let page = 0; page < 8; page++) {
+      const res = await this.client.send(new ListExportsCommand({ TableArn: this.options.tableArn, MaxResults: 25, ...(next ? { NextToken: next } : {}) }));
+      arns.push(...(res.ExportSummaries ?? []).map((s) => s.ExportArn!));
+      next = res.NextToken;
+      if (!next) break;
+    }
+    const described = await Promise.all(arns.map((arn) => this.client.send(new DescribeExportCommand({ ExportArn: arn }))));
     return described.map(({ ExportDescription: d }) => ({
       exportArn: d!.ExportArn!,
       prefix: d!.S3Prefix ?? '',

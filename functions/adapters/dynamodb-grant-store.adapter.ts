@@ -56,6 +56,7 @@ export class DynamoGrantStore implements GrantStore {
         ],
       });
     } catch (error) {
+      await this.voidSequence(numbered.sequence, grant.id, error);
       if (idempotency && error instanceof ConcurrentUpdateError) {
         const prior = await this.idempotency(idempotency.key);
         if (prior) throw new IdempotencyReplayError('This Idempotency-Key was already used', prior.grantId);
@@ -63,6 +64,17 @@ export class DynamoGrantStore implements GrantStore {
       throw error;
     }
     return stored;
+  }
+
+  /**
+   * A ledger number whose grant was never written: recorded (`LEDGER` / `VOID#<n>`, best effort), so
+   * the ledger shows why the number has no grant instead of an unexplained gap.
+   */
+  private async voidSequence(sequence: number, grantId: string, error: unknown): Promise<void> {
+    const why = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : String(error).slice(0, 300);
+    await this.doc
+      .send(new PutCommand({ TableName: this.table, Item: { ...LEDGER_KEY, sk: `VOID#${String(sequence).padStart(12, '0')}`, sequence, grantId, at: new Date().toISOString(), error: why }, ConditionExpression: 'attribute_not_exists(pk)' }))
+      .catch(() => undefined); // DynamoDB failing here too: the report shows a gap, as documented
   }
 
   /** The next ledger number: one atomic counter across all grants (`LEDGER` / `SEQUENCE`). */
@@ -177,7 +189,8 @@ export class DynamoGrantStore implements GrantStore {
     try {
       await this.doc.send(new TransactWriteCommand(input));
     } catch (error) {
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed')) {
+      // A failed condition, or another transaction on the same items at the same moment: either way someone else wrote first.
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
         throw new ConcurrentUpdateError('The grant changed while this request was writing it; read it again', { cause: error });
       }
       throw error;
@@ -262,7 +275,8 @@ export class DynamoControlStore implements ControlStore {
         }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed')) {
+      // A failed condition, or another transaction on the same items at the same moment: either way someone else wrote first.
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
         throw new ConcurrentUpdateError('The freeze state changed meanwhile; read it again', { cause: error });
       }
       throw error;

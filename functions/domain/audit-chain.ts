@@ -39,7 +39,7 @@ export function sha256Hex(text: string): string {
 }
 
 /** The grant facts that never change after creation; the anchor of its chain. */
-export const ANCHOR_FIELDS = ['id', 'sequence', 'profile', 'owner', 'principalArn', 'targetType', 'targetName', 'reason', 'ticket', 'createdAt', 'policyName'] as const;
+export const ANCHOR_FIELDS = ['id', 'sequence', 'profile', 'owner', 'principalArn', 'targetType', 'targetName', 'sessionUserId', 'reason', 'ticket', 'createdAt', 'policyName', 'scheduleName', 'grants'] as const;
 export type AnchorFacts = { readonly [K in (typeof ANCHOR_FIELDS)[number]]?: unknown };
 
 /** `prevHash` of a grant's first event. */

@@ -4,8 +4,8 @@
  *
  * 1. start — today's export; idempotent per day (a retried run asks for the same export: same client token);
  * 2. check — the previous day's export: an export runs for minutes after the function returns, so
- *    its failure can only be seen a run later. A failed one fails this run (its error alarm tells
- *    someone) after today's export has been started.
+ *    its failure can only be seen a run later. A FAILED one, or none at all when earlier days have
+ *    one, fails this run (its error alarm tells someone) after today's export has been started.
  */
 import { BreakGlassError } from './errors.js';
 import type { Clock, Ports } from './ports.js';
@@ -22,7 +22,7 @@ export interface ExportStatus {
 export interface TableExporter {
   /** Starts an export of the whole table as of now into `prefix`; returns its ARN. */
   start(request: { prefix: string; clientToken: string }): Promise<{ exportArn: string }>;
-  /** The table's recent exports (at most a few days' worth), with where they went and how they ended. */
+  /** The table's exports of the last few days (at least the last two), with where they went and how they ended. */
   recent(): Promise<ExportStatus[]>;
 }
 
@@ -43,10 +43,16 @@ export async function exportAuditTrail(ports: { exporter: TableExporter; clock: 
 
   // 2. check
   const yesterday = exportPrefixFor(new Date(now.getTime() - 86_400_000));
-  const previous = (await ports.exporter.recent()).filter((e) => e.prefix === yesterday);
+  const recent = await ports.exporter.recent();
+  const previous = recent.filter((e) => e.prefix === yesterday);
+  const older = recent.some((e) => e.prefix < yesterday && e.prefix.startsWith(`${EXPORT_PREFIX}/dt=`));
+  if (!previous.length && older) {
+    throw new ExportFailedError(`No export of ${yesterday} exists although earlier days have one: yesterday's run did not happen or did not start. Today's export ${exportArn} was started; re-run yesterday's by hand if the gap matters.`);
+  }
   if (previous.length && previous.every((e) => e.status === 'FAILED')) {
     const failed = previous[0]!;
     throw new ExportFailedError(`The export of ${yesterday} (${failed.exportArn}) FAILED: ${failed.failure ?? 'no reason given'}. Today's export ${exportArn} was started; re-run yesterday's by hand if the gap matters.`);
   }
+  if (previous.length && !previous.some((e) => e.status === 'COMPLETED')) ports.log.warn({ msg: 'yesterday\'s export is still running', prefix: yesterday, exports: previous.map((e) => e.exportArn) });
   return { exportArn, prefix, ...(previous[0] ? { previous: previous[0] } : {}) };
 }

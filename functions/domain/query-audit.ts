@@ -47,7 +47,9 @@ export function parseAuditQuery(params: AuditQueryParams, now: Date): AuditQuery
   }
   if (nextToken !== undefined && !/^[A-Za-z0-9_-]{1,4096}$/.test(nextToken)) throw new ValidationError('nextToken is not a token this API issued');
 
-  const to = time('to', params.to) ?? now.toISOString();
+  // A date alone as `to` means the whole of that day.
+  const toTime = time('to', params.to);
+  const to = toTime === undefined ? now.toISOString() : /^\d{4}-\d{2}-\d{2}$/.test(params.to!) ? new Date(Date.parse(toTime) + DAY_MS - 1).toISOString() : toTime;
   const filtered = requester !== undefined || profile !== undefined || type !== undefined;
   const from = time('from', params.from) ?? (filtered ? '1970-01-01T00:00:00.000Z' : new Date(Date.parse(to) - DEFAULT_UNFILTERED_DAYS * DAY_MS).toISOString());
   if (from > to) throw new ValidationError('from must not be later than to');

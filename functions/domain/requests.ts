@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from './errors.js';
+import { REVIEW_OUTCOMES } from './grant.js';
 
 export const REASON_MIN = 10;
 export const REASON_MAX = 1000;
@@ -31,7 +32,7 @@ export type RevokeRequest = z.infer<typeof revokeRequestSchema>;
 
 export const reviewRequestSchema = z
   .object({
-    outcome: z.enum(['justified', 'unjustified'], { error: 'outcome must be "justified" or "unjustified"' }),
+    outcome: z.enum(REVIEW_OUTCOMES, { error: `outcome must be ${REVIEW_OUTCOMES.map((o) => `"${o}"`).join(' or ')}` }),
     notes: z.string({ error: 'notes is required and must be a string' }),
   })
   .strict();

@@ -11,8 +11,10 @@ import type { AuditLog, Clock, Notifier, Ports } from './ports.js';
 import { describeError } from './lifecycle.js';
 
 export const DEFAULT_REVIEW_DEADLINE_DAYS = 3;
-/** Grants listed per check; more are counted, not listed. */
+/** Overdue grants read per check (the count in the alerts stops there: "1000 or more"). */
 export const REVIEW_CHECK_LIMIT = 1000;
+/** Grants named per alert: SNS messages are limited to 256 KB, and each form repeats the list. */
+export const LISTED_PER_ALERT = 50;
 
 export interface ReviewCheckPorts {
   readonly audit: AuditLog;
@@ -38,7 +40,7 @@ export async function checkOverdueReviews(ports: ReviewCheckPorts, deadlineDays:
   let alertsFailed = 0;
   for (const [profile, grants] of byProfile) {
     try {
-      await ports.notifier.publish(overdueAlert(profile, grants, deadlineDays, now));
+      await ports.notifier.publish(overdueAlert(profile, grants, deadlineDays, now, due.length >= REVIEW_CHECK_LIMIT));
     } catch (error) {
       alertsFailed += 1;
       ports.log.error({ msg: 'could not publish the overdue-review alert', profile, error: describeError(error) });
@@ -49,23 +51,26 @@ export async function checkOverdueReviews(ports: ReviewCheckPorts, deadlineDays:
   return { overdue: due.length, profiles: [...byProfile.keys()] };
 }
 
-function overdueAlert(profile: string, grants: readonly Grant[], deadlineDays: number, now: Date): Alert {
+function overdueAlert(profile: string, grants: readonly Grant[], deadlineDays: number, now: Date, capped: boolean): Alert {
   const owner = grants[0]!.owner;
-  const subject = oneLine(`[break-glass WARNING] ${grants.length} ${profile} grant(s) unreviewed past ${deadlineDays} days`, 100).replace(/[^\x20-\x7e]/g, '?');
+  const count = `${grants.length}${capped ? '+' : ''}`;
+  const listed = grants.slice(0, LISTED_PER_ALERT);
+  const subject = oneLine(`[break-glass WARNING] ${count} ${profile} grant(s) unreviewed past ${deadlineDays} days`, 100).replace(/[^\x20-\x7e]/g, '?');
   const lines = [
     `Event:      REVIEW_OVERDUE (WARNING)`,
     `Profile:    ${profile} (owner: ${owner})`,
     `Deadline:   ${deadlineDays} days after a grant ends`,
     `As of:      ${now.toISOString()}`,
     '',
-    ...grants.map((g) => `- ${g.id}  ${g.principalArn}  ended ${g.endedAt} (${g.status})  reason: ${oneLine(g.reason, 120)}`),
+    ...listed.map((g) => `- ${g.id}  ${g.principalArn}  ended ${g.endedAt} (${g.status})  reason: ${oneLine(g.reason, 120)}`),
+    ...(grants.length > listed.length ? [`… and ${grants.length - listed.length}${capped ? ' or more' : ''} more, oldest listed first (breakglass audit, or the "ended grants still unreviewed" Athena query, lists them all).`] : []),
     '',
     'Review each: POST /grants/<id>/review {"outcome":"justified"|"unjustified","notes":"..."} (a reviewer who is not the requester).',
   ];
   return {
     subject,
     body: lines.join('\n'),
-    machine: { version: 1, eventType: 'REVIEW_OVERDUE', severity: 'WARNING', profile, owner, deadlineDays, grants: grants.map((g) => ({ id: g.id, principalArn: g.principalArn, endedAt: g.endedAt, status: g.status })) },
+    machine: { version: 1, eventType: 'REVIEW_OVERDUE', severity: 'WARNING', profile, owner, deadlineDays, overdue: grants.length, capped, grants: listed.map((g) => ({ id: g.id, principalArn: g.principalArn, endedAt: g.endedAt, status: g.status })) },
     attributes: { eventType: 'REVIEW_OVERDUE', profile, principal: '-', severity: 'WARNING', grantId: '-', owner },
   };
 }

@@ -26,10 +26,15 @@ export interface ReviewInput {
 
 export type ReviewPorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log'>;
 
-/** The person behind a principal: the session name of an assumed role, or the user name. */
+/**
+ * The person behind a principal: the session name of an assumed role, or the user name, compared
+ * case-insensitively and without an e-mail domain (Identity Center names sessions `alice@example.com`).
+ * As strong as the session naming: require `sts:RoleSessionName = ${aws:username}` (or use Identity
+ * Center) in the reviewer roles' trust policies, or a requester could name a session after someone else.
+ */
 function personOf(principal: Principal | undefined, arn: string): string {
-  if (!principal) return arn;
-  return principal.kind === 'assumed-role' ? (principal.sessionName ?? arn) : principal.entityName;
+  const name = !principal ? arn : principal.kind === 'assumed-role' ? (principal.sessionName ?? arn) : principal.entityName;
+  return name.toLowerCase().split('@')[0]!;
 }
 
 export async function reviewGrant(ports: ReviewPorts, reviewers: readonly string[], input: ReviewInput): Promise<Grant> {

@@ -7,7 +7,9 @@
  *    (a failed expiry, a lost rollback, a policy put by hand with our prefix) is detached,
  *    recorded (SWEPT) and announced;
  * 2. grants — an ACTIVE grant past its expiry (plus a grace for the schedule) is expired by the
- *    sweeper; one whose schedule is missing gets it back (SCHEDULE_REPAIRED).
+ *    sweeper; one whose schedule is missing gets it back (SCHEDULE_REPAIRED);
+ * 3. activations that never finished — a grant still PENDING past the in-flight window (even its
+ *    FAILED record could not be written) is closed as FAILED, whatever it left detached and cancelled.
  */
 import type { NewAuditEvent } from './audit-event.js';
 import { announce, appendEvent, describeError } from './lifecycle.js';
@@ -97,14 +99,17 @@ export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[])
   });
   // 3. activations that never finished (DynamoDB failed even for the FAILED record): close them.
   const stale = (await ports.store.list({ status: 'PENDING', limit: 100 })).grants.filter((g) => now - Date.parse(g.createdAt) > IN_FLIGHT_MS);
-  await eachLimited(stale, SWEEP_PARALLELISM, async (grant) => {
+  await eachLimited(stale, SWEEP_PARALLELISM, async (listed) => {
     try {
+      // The index is eventually consistent, and step 1 may have closed this grant a moment ago: read it again.
+      const grant = await ports.store.get(listed.id);
+      if (grant?.status !== 'PENDING') return;
       await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
       await ports.scheduler.cancel(grant.scheduleName);
       await recordSweep(ports, grant, { type: grant.targetType, name: grant.targetName }, grant.policyName, 'activation never completed');
       report.closed.push(grant.id);
     } catch (error) {
-      report.errors.push(`${grant.id}: ${describeError(error)}`);
+      report.errors.push(`${listed.id}: ${describeError(error)}`);
     }
   });
   if (report.errors.length) ports.log.error({ msg: 'sweep finished with errors', errors: report.errors });

@@ -3,6 +3,7 @@
  * caller identity API Gateway authenticated, and a bounded JSON body parser.
  */
 import type { MiddlewareObj } from '@middy/core';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { BreakGlassError, BusyError, PayloadTooLargeError, StepFailedError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
 import type { Caller } from '../domain/activate-grant.js';
@@ -51,16 +52,14 @@ export function httpErrors(): MiddlewareObj<ApiEvent, ApiResult> {
   };
 }
 
-/** Names the AWS SDK gives throttling and timeouts (the SDK's own retry logic classifies by them too). */
-const TRANSIENT = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ProvisionedThroughputExceededException', 'RequestThrottledException', 'TransactionInProgressException']);
-
-/** An AWS SDK error that a retry may clear: throttling, a timeout, a network reset, or a server-side (5xx) fault. */
+/**
+ * An AWS SDK error that a retry may clear: throttling, a timeout, a network reset, or a server-side
+ * fault. Classified by the SDK's own rules (`@smithy/core/retry`, what its retry strategy uses).
+ */
 export function isTransientAwsError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const e = error as Error & { $metadata?: { httpStatusCode?: number }; $fault?: string; $retryable?: unknown; code?: string };
-  if (TRANSIENT.has(e.name) || e.$retryable !== undefined) return true;
-  if (e.code === 'ECONNRESET' || e.code === 'ECONNREFUSED' || e.code === 'ETIMEDOUT' || e.code === 'EPIPE') return true;
-  return e.$metadata !== undefined && (e.$fault === 'server' || (e.$metadata.httpStatusCode ?? 0) >= 500);
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
 }
 
 function describe(error: unknown): string | undefined {

@@ -65,7 +65,7 @@ export const exporter = once(() => new DynamoTableExporter({ tableArn: requireEn
 export const reviewDeadlineDays = once(() => {
   const raw = optionalEnv('REVIEW_DEADLINE_DAYS');
   const days = raw === undefined ? DEFAULT_REVIEW_DEADLINE_DAYS : Number(raw);
-  if (!Number.isFinite(days) || days <= 0 || days > 365) throw new ConfigurationError('Environment variable REVIEW_DEADLINE_DAYS must be a number of days between 0 and 365');
+  if (!Number.isFinite(days) || days <= 0 || days > 365) throw new ConfigurationError('Environment variable REVIEW_DEADLINE_DAYS must be a number of days greater than 0 and at most 365');
   return days;
 });
 

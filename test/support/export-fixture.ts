@@ -81,6 +81,8 @@ export interface ExportFixtureOptions {
   readonly tamper?: readonly Tamper[];
   /** The ledger counter's value; `null` leaves the counter out. @default the number of grants */
   readonly ledgerLast?: number | null;
+  /** Ledger numbers recorded as voided by the store (`LEDGER` / `VOID#<n>`: a first write that failed). @default none */
+  readonly voided?: readonly number[];
   /** Keep what was generated, per grant, for assertions. @default true */
   readonly collect?: boolean;
 }
@@ -386,6 +388,7 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
     { pk: 'IDEMPOTENCY#0f1e2d', sk: 'KEY', key: '0f1e2d', grantId: 'x', fingerprint: 'abc', createdAt: FIXTURE_START.toISOString() },
     { pk: 'LOCK#activation/x/demo', sk: 'LEASE', owner: 'o', leaseUntil: 0 },
     ...(ledgerLast === null ? [] : [{ pk: 'LEDGER', sk: 'SEQUENCE', last: ledgerLast }]),
+    ...(options.voided ?? []).map((n) => ({ pk: 'LEDGER', sk: `VOID#${String(n).padStart(12, '0')}`, sequence: n, grantId: `void-${n}`, at: FIXTURE_START.toISOString(), error: 'ThrottlingException: Rate exceeded' })),
   ];
   for (const item of others) {
     await put(item);

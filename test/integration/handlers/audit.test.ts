@@ -174,6 +174,14 @@ describe('GET /audit against the emulator', () => {
     expect(await ask({ select: '*' })).toMatchObject({ status: 400, message: expect.stringMatching(/unknown query parameter/) });
     const foreign = Buffer.from(JSON.stringify({ index: 'eventsByProfile', key: { pk: 'x', sk: 'y', profile: 'demo', at: 'z' } })).toString('base64url');
     expect(await ask({ eventType: 'REVOKED', nextToken: foreign })).toMatchObject({ status: 400, message: expect.stringMatching(/not a token for this query/) });
+    const token = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    expect(await ask({ nextToken: token({ index: 'eventsByDay', day: '2026-13-45' }) })).toMatchObject({ status: 400 });
+    // A real token, reused with another requester or another time range.
+    const alice = (await sessionOf(world, world.responderRole, 'alice')).userArn;
+    const page = parse(await audit(apiEvent({ identity: await security('sam'), query: { requester: (await responder('quinn')).userArn, limit: '1' } }), ctx));
+    expect(page.nextToken).toBeDefined();
+    expect(await ask({ requester: alice, nextToken: page.nextToken })).toMatchObject({ status: 400, message: expect.stringMatching(/other filters or times/) });
+    expect(await ask({ requester: (await responder('quinn')).userArn, to: '2001-01-01', nextToken: page.nextToken })).toMatchObject({ status: 400 });
     const unauthenticated = await audit(apiEvent({ identity: null, query: {} }), ctx);
     expect(unauthenticated.statusCode).toBe(401);
   });
@@ -217,13 +225,13 @@ describe('daily jobs against the emulator', () => {
 
   it('fails the next day\'s run, after starting its export, when the previous export failed', async () => {
     // Prepare: yesterday's export went to a bucket that does not exist, so DynamoDB (moto) marks it FAILED.
-    const { exportAuditTrail, ExportFailedError } = await import('../../../functions/domain/export-audit.js');
+    const { exportAuditTrail, exportPrefixFor, ExportFailedError } = await import('../../../functions/domain/export-audit.js');
     const { DynamoTableExporter } = await import('../../../functions/adapters/dynamodb-export.adapter.js');
     const log = { info: () => {}, warn: () => {}, error: () => {} };
     const today = new Date(Date.now() + 10 * 86_400_000); // a day no other test exports on
     const yesterday = new Date(today.getTime() - 86_400_000);
     const broken = new DynamoTableExporter({ tableArn: world.tableArn, bucket: `missing-${world.suffix}`, clientConfig: emulatorConfig(world.endpoint) });
-    const first = await exportAuditTrail({ exporter: broken, clock: { now: () => yesterday }, log });
+    const first = { ...(await broken.start({ prefix: exportPrefixFor(yesterday), clientToken: `broken-${world.suffix}` })), prefix: exportPrefixFor(yesterday) };
     for (let i = 0; i < 50 && (await broken.recent()).find((e) => e.exportArn === first.exportArn)?.status === 'IN_PROGRESS'; i++) await new Promise((r) => setTimeout(r, 100));
     expect((await broken.recent()).find((e) => e.exportArn === first.exportArn)).toMatchObject({ status: 'FAILED', prefix: first.prefix });
     // Act

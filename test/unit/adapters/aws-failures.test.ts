@@ -8,7 +8,7 @@ import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, LimitExceeded
 import { CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { IamPolicyAdapter } from '../../../functions/adapters/iam-policy.adapter.js';
 import { SchedulerAdapter } from '../../../functions/adapters/scheduler.adapter.js';
 import { SnsNotifier } from '../../../functions/adapters/sns-notifier.adapter.js';
@@ -121,6 +121,25 @@ describe('adapters are idempotent where the lifecycle needs it', () => {
   it('lets other IAM errors through', async () => {
     iam.on(DeleteRolePolicyCommand).rejects(throttled());
     await expect(new IamPolicyAdapter({ awsSdkV3Client: new IAMClient({ region: 'us-east-1' }) }).detach({ type: 'role', name: 'R' }, 'p')).rejects.toThrow('Rate exceeded');
+  });
+
+  it('records the ledger number of a grant whose first write failed as VOID, so the ledger has no unexplained gap', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { last: 7 } });
+    ddb.on(TransactWriteCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    ddb.on(PutCommand).resolves({});
+    const store = new DynamoGrantStore({ tableName: 't', awsSdkV3Client: new DynamoDBClient({ region: 'us-east-1' }) });
+    const grant = { id: 'g', version: 0, eventCount: 0, principalArn: 'arn:aws:iam::123456789012:user/u', profile: 'demo' } as Grant;
+    await expect(store.create(grant, { type: 'REQUESTED', at: '2026-11-24T10:00:00.000Z', actor: 'x', outcome: 'SUCCESS' })).rejects.toThrow('Rate exceeded');
+    const put = ddb.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(put.Item).toMatchObject({ pk: 'LEDGER', sk: 'VOID#000000000007', sequence: 7, grantId: 'g', error: 'ThrottlingException: Rate exceeded' });
+    expect(put.ConditionExpression).toBe('attribute_not_exists(pk)');
+  });
+
+  it('turns a transaction conflict (a concurrent write to the same grant) into ConcurrentUpdateError', async () => {
+    ddb.on(TransactWriteCommand).rejects(new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }] }));
+    const store = new DynamoGrantStore({ tableName: 't', awsSdkV3Client: new DynamoDBClient({ region: 'us-east-1' }) });
+    const grant = { id: 'g', version: 3, eventCount: 4, lastHash: 'a'.repeat(64), principalArn: 'arn:aws:iam::123456789012:user/u', profile: 'demo' } as Grant;
+    await expect(store.append(grant, { type: 'EXPIRED', at: 'now', actor: 'x', outcome: 'SUCCESS' }, { status: 'EXPIRED' })).rejects.toBeInstanceOf(ConcurrentUpdateError);
   });
 
   it('turns a lost optimistic lock into ConcurrentUpdateError', async () => {

@@ -178,6 +178,11 @@ describe('audit report: tampering', () => {
     const gap = await audit(['report', (await fixture({ ledgerLast: 303 })).prefixDir, '--as-of', AS_OF]);
     expect(ofCode(gap.json!, 'LEDGER_GAP')).toEqual([expect.objectContaining({ sequence: 301, count: 3, message: expect.stringMatching(/^Ledger numbers 301–303 \(3\) have no grant record/) })]);
 
+    // Numbers the store recorded as voided (their first write failed) are accounted for, not gaps.
+    const voided = await audit(['report', (await fixture({ ledgerLast: 303, voided: [301, 303] })).prefixDir, '--as-of', AS_OF]);
+    expect(ofCode(voided.json!, 'LEDGER_GAP')).toEqual([expect.objectContaining({ sequence: 302, count: 1 })]);
+    expect(voided.json!.summary.ledger).toMatchObject({ missingNumbers: 1, voided: 2 });
+
     const behind = await fixture({ ledgerLast: 298 });
     const ahead = await audit(['report', behind.prefixDir, '--as-of', AS_OF]);
     expect(ofCode(ahead.json!, 'LEDGER_AHEAD').map((x) => x.sequence)).toEqual([299, 300]);

@@ -83,6 +83,18 @@ describe('checkOverdueReviews', () => {
     expect(alert.body).toContain(grant.id);
   });
 
+  it('names at most 50 grants per alert (SNS limits a message to 256 KB) and counts the rest', async () => {
+    const { ports, grant } = await expiredGrant();
+    const many = Array.from({ length: 120 }, (_, i) => ({ ...grant, id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }));
+    const audit: AuditLog = { queryEvents: async () => ({ events: [] }), reviewsDue: async () => many };
+    await checkOverdueReviews({ audit, notifier: ports.notifier, clock: ports.clock, log: ports.log });
+    const alert = ports.notifier.alerts.at(-1)!;
+    expect(alert.subject).toMatch(/120 demo grant\(s\) unreviewed/);
+    expect(alert.body.match(/^- /gm)).toHaveLength(50);
+    expect(alert.body).toContain('… and 70 more');
+    expect(Buffer.byteLength(JSON.stringify(alert))).toBeLessThan(64 * 1024);
+  });
+
   it('fails the run when the reminder cannot be published', async () => {
     const { ports, grant } = await expiredGrant();
     ports.notifier.fail = new Error('SNS down');
@@ -99,6 +111,7 @@ describe('parseAuditQuery', () => {
   });
   it('normalises dates and refuses what it cannot serve from an index', () => {
     expect(parseAuditQuery({ from: '2026-11-01', to: '2026-11-02T10:00:00+01:00' }, now)).toMatchObject({ from: '2026-11-01T00:00:00.000Z', to: '2026-11-02T09:00:00.000Z' });
+    expect(parseAuditQuery({ from: '2026-11-01', to: '2026-11-02' }, now)).toMatchObject({ to: '2026-11-02T23:59:59.999Z' });
     expect(() => parseAuditQuery({ from: '2026-01-01' }, now)).toThrow(`at most ${MAX_UNFILTERED_DAYS} days`);
     expect(() => parseAuditQuery({ eventType: 'DROP TABLE' }, now)).toThrow(ValidationError);
     expect(() => parseAuditQuery({ profile: 'Demo/../x' }, now)).toThrow(ValidationError);

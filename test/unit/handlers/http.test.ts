@@ -33,6 +33,27 @@ describe('http error mapping', () => {
     expect(spy.mock.calls.some(([line]) => String(line).includes('ECONNREFUSED'))).toBe(true);
     spy.mockRestore();
   });
+
+  it('answers 503 ServiceUnavailable when AWS throttles, times out or fails server-side, without its details', async () => {
+    const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const sdk = (name: string, status: number, extra: object = {}) => Object.assign(new Error(`${name} arn:aws:dynamodb:secret`), { name, $metadata: { httpStatusCode: status }, $fault: status >= 500 ? 'server' : 'client', ...extra });
+    const transient = [
+      sdk('ThrottlingException', 400),
+      sdk('ProvisionedThroughputExceededException', 400),
+      Object.assign(new Error('socket timeout'), { name: 'TimeoutError' }),
+      sdk('SyntaxError', 500), // an HTML error page where JSON was expected (moto under load)
+      sdk('InternalServerError', 500),
+    ];
+    for (const error of transient) {
+      const res = await wrap(error)(event(), ctx);
+      expect(res.statusCode, error.name).toBe(503);
+      expect(JSON.parse(res.body).error).toMatchObject({ code: 'ServiceUnavailable', message: expect.stringMatching(/retry in a moment/) });
+      expect(res.body).not.toContain('secret');
+    }
+    // A client-side fault of ours (a malformed request to AWS) stays a 500: a retry would not help.
+    expect((await wrap(sdk('ValidationException', 400))(event(), ctx)).statusCode).toBe(500);
+    spy.mockRestore();
+  });
 });
 
 describe('request parsing', () => {
