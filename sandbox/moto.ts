@@ -69,6 +69,10 @@ export async function startMoto(options: { port?: number; quiet?: boolean } = {}
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  // Never outlive the process that started it (a killed test run or bench would leave it running).
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.removeListener('exit', orphanGuard));
   return {
     endpoint,
     port,
