@@ -12,7 +12,7 @@ import { ValidationError } from '../domain/errors.js';
 import type { Grant } from '../domain/grant.js';
 import type { AuditLog, AuditQuery, EventPage } from '../domain/ports.js';
 import { clientDefaults } from './client-defaults.js';
-import { GSI, type IndexName } from './table-schema.js';
+import { GSI, toEvent, toGrant, type IndexName } from './table-schema.js';
 
 /** Queries per request at most: a filter that matches little cannot make one request run long. */
 const MAX_QUERIES = 20;
@@ -93,19 +93,11 @@ export class DynamoAuditLog implements AuditLog {
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, entity: _entity, ...grant } = item;
-        grants.push(grant as unknown as Grant);
-      }
+      grants.push(...(page.Items ?? []).map(toGrant));
       start = page.LastEvaluatedKey;
     } while (start && grants.length < limit);
     return grants;
   }
-}
-
-function toEvent(item: Record<string, unknown>): AuditEvent {
-  const { pk: _pk, sk: _sk, ...event } = item;
-  return event as unknown as AuditEvent;
 }
 
 function encodeCursor(cursor: Cursor): string {

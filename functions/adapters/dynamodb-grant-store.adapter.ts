@@ -6,7 +6,7 @@
  * are only ever Put with `attribute_not_exists`, never updated or deleted.
  */
 import { clientDefaults } from './client-defaults.js';
-import type { IndexName } from './table-schema.js';
+import { toEvent, toGrant, type IndexName } from './table-schema.js';
 import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
@@ -215,16 +215,6 @@ function decodeToken(token: string, indexKey: 'status' | 'entity'): Record<strin
     throw new ValidationError('nextToken is not a token for this query (was it issued for another status filter?)');
   }
   return parsed as Record<string, string>;
-}
-
-function toGrant(item: Record<string, unknown>): Grant {
-  const { pk: _pk, sk: _sk, entity: _entity, ...grant } = item;
-  return grant as unknown as Grant;
-}
-
-function toEvent(item: Record<string, unknown>): AuditEvent {
-  const { pk: _pk, sk: _sk, ...event } = item;
-  return event as unknown as AuditEvent;
 }
 
 const FREEZE_KEY = { pk: 'CONTROL#FREEZE', sk: 'STATE' };

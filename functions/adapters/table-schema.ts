@@ -13,6 +13,9 @@
  *
  * Every index projects ALL attributes; all keys are strings.
  */
+import type { AuditEvent } from '../domain/audit-event.js';
+import type { Grant } from '../domain/grant.js';
+
 export const TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
 export const GSI = {
@@ -30,3 +33,15 @@ export const INDEX_NAMES = Object.keys(GSI) as IndexName[];
 
 /** Every attribute that keys the table or an index. */
 export const KEY_ATTRIBUTES: readonly string[] = [...new Set([TABLE_KEY.partitionKey, TABLE_KEY.sortKey, ...Object.values(GSI).flatMap((i) => [i.partitionKey, i.sortKey])])];
+
+/** A stored grant item as the domain sees it: without the table's keys. */
+export function toGrant(item: Record<string, unknown>): Grant {
+  const { pk: _pk, sk: _sk, entity: _entity, ...grant } = item;
+  return grant as unknown as Grant;
+}
+
+/** A stored event item as the domain sees it: without the table's keys (the hash covers the rest). */
+export function toEvent(item: Record<string, unknown>): AuditEvent {
+  const { pk: _pk, sk: _sk, ...event } = item;
+  return event as unknown as AuditEvent;
+}
