@@ -43,7 +43,7 @@ export interface GrantRow {
   readonly actualEnd: string;
   /** Actual end minus planned end, in whole seconds, for EXPIRED and REVOKED grants (negative: ended early). */
   readonly lateSeconds: number | null;
-  /** `justified`, `unjustified`, `unreviewed`, `not yet due` (still open) or `not needed` (DENIED, FAILED). */
+  /** `justified`, `unjustified`, `unreviewed`, `not yet due` (still open) or `not needed` (DENIED, FAILED without a policy left behind). */
   readonly review: string;
   readonly reviewedBy: string;
   /** `ok`, or where and how the chain breaks. */
@@ -112,11 +112,17 @@ export function replayEvents(stored: readonly object[]): ReplayedFacts {
         facts.endedAt = at;
         break;
       case 'SWEPT':
-        // The sweeper closes an activation that never finished; other sweeps change no state.
+        // The sweeper closes an activation that never finished (its policy may have been attached: review due);
+        // other sweeps change no state.
         if (facts.status === 'PENDING') {
           facts.status = 'FAILED';
           facts.endedAt = at;
+          if (!reviewed) facts.reviewState = 'DUE';
         }
+        break;
+      case 'ROLLBACK_FAILED':
+        // A failed activation whose policy could not be taken back: review due.
+        if (!reviewed) facts.reviewState = 'DUE';
         break;
       case 'EXTENDED':
         if (detail(event, 'to')) facts.expiresAt = detail(event, 'to');
@@ -168,6 +174,7 @@ export function lateSecondsOf(record: object): number | null {
 export function reviewLabel(record: object): string {
   const grant = record as Item;
   if (grant.reviewOutcome === 'justified' || grant.reviewOutcome === 'unjustified') return grant.reviewOutcome;
+  if (grant.reviewState === 'DUE') return 'unreviewed';
   if (grant.status === 'DENIED' || grant.status === 'FAILED') return 'not needed';
   if (grant.status === 'ACTIVE' || grant.status === 'PENDING') return 'not yet due';
   return 'unreviewed';

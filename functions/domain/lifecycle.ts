@@ -85,7 +85,8 @@ export async function recordFailure(
       ...failureEvent('ROLLBACK_FAILED', now, step, error, options.base),
       details: { step, policyName: grant.policyName, note: `policy may remain on ${grant.targetType} ${grant.targetName}; it stops working at ${grant.expiresAt}` },
     };
-    const afterRollback = written ? await appendEvent(ports, written, rollback) : undefined;
+    // The policy may have stayed usable until its expiry: a reviewer must look at this one too.
+    const afterRollback = written ? await appendEvent(ports, written, rollback, { reviewState: 'DUE' }) : undefined;
     await announce(ports, afterRollback ?? current, rollback);
   }
 }

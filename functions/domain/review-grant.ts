@@ -4,7 +4,8 @@
  * 1. validate — outcome and notes (notes say what the reviewer looked at, ≥ 10 characters);
  * 2. authorize — a reviewer principal, and never the requester: not the same ARN, and not the
  *    same person through another role (same session or user name) — the two-person rule;
- * 3. check — the grant gave access and has ended (EXPIRED or REVOKED), and is not reviewed yet;
+ * 3. check — the grant's review is due: it gave (or may have given) access and has ended — EXPIRED,
+ *    REVOKED, or FAILED with a policy that could not be taken back — and is not reviewed yet;
  * 4. record — REVIEWED with outcome and notes, conditional on the version read;
  * 5. announce (an "unjustified" outcome is a WARNING).
  */
@@ -56,11 +57,11 @@ export async function reviewGrant(ports: ReviewPorts, reviewers: readonly string
   }
 
   // 3. check
-  if (grant.status !== 'EXPIRED' && grant.status !== 'REVOKED') {
-    throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; only grants that gave access and have ended (EXPIRED, REVOKED) are reviewed`);
-  }
   if (grant.reviewState === 'DONE') {
     throw new InvalidTransitionError(`Grant ${grantId} was already reviewed (${grant.reviewOutcome}) by ${grant.reviewedBy} at ${grant.reviewedAt}`);
+  }
+  if (grant.reviewState !== 'DUE') {
+    throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; only grants that gave access and have ended (EXPIRED, REVOKED, or FAILED with a policy left behind) are reviewed`);
   }
 
   // 4. record

@@ -128,7 +128,8 @@ function orphanReason(grant: Grant | undefined, target: PolicyTarget, now: numbe
 async function recordSweep(ports: SweepPorts, grant: Grant | undefined, target: PolicyTarget, policyName: string, why: string): Promise<void> {
   const event: NewAuditEvent = { type: 'SWEPT', at: ports.clock.now().toISOString(), actor: SWEEP_ACTOR, outcome: 'SUCCESS', details: { policyName, target: `${target.type}/${target.name}`, why } };
   if (grant) {
-    const written = await appendEvent(ports, grant, event, grant.status === 'PENDING' ? { status: 'FAILED', endedAt: event.at } : undefined);
+    // An activation that never finished may have had its policy attached meanwhile: its review is due.
+    const written = await appendEvent(ports, grant, event, grant.status === 'PENDING' ? { status: 'FAILED', endedAt: event.at, reviewState: 'DUE' } : undefined);
     await announce(ports, written ?? grant, event);
     return;
   }

@@ -93,12 +93,13 @@ describe('analyseGrant', () => {
     expect(later.findings).toEqual([expect.objectContaining({ code: 'REVIEW_OVERDUE', grantId: revoked.id, principal: BOB })]);
   });
 
-  it('labels grants that need no review, and those still open', async () => {
+  it('labels grants that need no review, those still open, and a swept activation as due', async () => {
     const { ports, ids } = await everyKindOfGrant();
     const label = async (id: string) => analyseGrant(ports.store.grants.get(id)!, await ports.store.events(id), policy('2026-11-24T12:00:00Z')).row.review;
     expect(await label(ids.denied!)).toBe('not needed');
     expect(await label(ids.failed!)).toBe('not needed');
-    expect(await label(ids.swept!)).toBe('not needed');
+    // An activation the sweeper had to close may have had its policy attached: its review is due.
+    expect(await label(ids.swept!)).toBe('unreviewed');
     const open = { ...ports.store.grants.get(ids.revoked!)!, status: 'ACTIVE' as const, reviewState: undefined };
     expect(analyseGrant(open, [], policy('2026-11-24T12:00:00Z')).row.review).toBe('not yet due');
   });
@@ -119,7 +120,7 @@ describe('replayEvents', () => {
     const { ports, ids } = await everyKindOfGrant();
     const events = await ports.store.events(ids.swept!);
     expect(events.map((e) => e.type)).toEqual(['REQUESTED', 'SWEPT']);
-    expect(replayEvents(events)).toEqual({ status: 'FAILED', endedAt: events[1]!.at, expiresAt: '2026-11-24T11:05:00Z' });
+    expect(replayEvents(events)).toEqual({ status: 'FAILED', endedAt: events[1]!.at, expiresAt: '2026-11-24T11:05:00Z', reviewState: 'DUE' });
   });
 
   it('names every field where an edited record departs from its events', async () => {

@@ -36,9 +36,31 @@ describe('reviewGrant', () => {
     expect(ports.notifier.alerts.at(-1)!.attributes).toMatchObject({ eventType: 'REVIEWED', severity: 'INFO' });
   });
 
+  it('makes a failed activation whose policy could not be taken back due for review, and reviewable', async () => {
+    // Prepare: the policy is attached, scheduling fails, and so does the rollback's detach.
+    const ports = fakePorts();
+    ports.scheduler.failSchedule = new Error('Scheduler down');
+    ports.access.failDetach = new Error('IAM down');
+    await expect(activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body: { profile: 'demo', reason: 'checkout is failing for all users' } })).rejects.toThrow();
+    const [failed] = [...ports.store.grants.values()];
+    expect(failed).toMatchObject({ status: 'FAILED', reviewState: 'DUE' });
+    expect(ports.store.types(failed!.id)).toEqual(['REQUESTED', 'ACTIVATION_FAILED', 'ROLLBACK_FAILED']);
+    // Act + Assess
+    await expect(reviewGrant(ports, reviewers, { grantId: failed!.id, caller: { arn: SECURITY }, body: { outcome: 'justified', notes } })).resolves.toMatchObject({ reviewState: 'DONE' });
+  });
+
+  it('does not ask for a review of a failed activation that was rolled back', async () => {
+    const ports = fakePorts();
+    ports.scheduler.failSchedule = new Error('Scheduler down');
+    await expect(activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body: { profile: 'demo', reason: 'checkout is failing for all users' } })).rejects.toThrow();
+    const [failed] = [...ports.store.grants.values()];
+    expect(failed!.reviewState).toBeUndefined();
+    await expect(reviewGrant(ports, reviewers, { grantId: failed!.id, caller: { arn: SECURITY }, body: { outcome: 'justified', notes } })).rejects.toThrow(/only grants that gave access/);
+  });
+
   it('refuses the requester under another role with the same session name (two-person rule)', async () => {
     const { ports, grant } = await expiredGrant();
-    const alsoAlice = 'arn:aws:sts::123456789012:assumed-role/Security/alice';
+    const alsoAlice = 'arn:aws:sts::123456789012:assumed-role/Security/Alice@example.com';
     await expect(reviewGrant(ports, reviewers, { grantId: grant.id, caller: { arn: alsoAlice }, body: { outcome: 'justified', notes } })).rejects.toBeInstanceOf(ForbiddenError);
   });
 

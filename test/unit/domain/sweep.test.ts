@@ -74,7 +74,7 @@ describe('sweep', () => {
     ports.clock.advance(3 * 60_000);
     const report = await sweep(ports, [target]);
     expect(report.closed).toEqual([grant!.id]);
-    expect(ports.store.grants.get(grant!.id)!.status).toBe('FAILED');
+    expect(ports.store.grants.get(grant!.id)).toMatchObject({ status: 'FAILED', reviewState: 'DUE' });
     expect(ports.store.types(grant!.id)).toEqual(['REQUESTED', 'SWEPT']);
   });
 
