@@ -1,6 +1,6 @@
 /** TableExporter over DynamoDB's ExportTableToPointInTime (the table needs point-in-time recovery). */
 import { DescribeExportCommand, DynamoDBClient, ExportFormat, ExportTableToPointInTimeCommand, ListExportsCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import type { ExportStatus, TableExporter } from '../domain/export-audit.js';
+import type { ExportStatus, TableExporter } from '../domain/ports.js';
 import { clientDefaults } from './client-defaults.js';
 
 export class DynamoTableExporter implements TableExporter {

@@ -146,3 +146,9 @@ export class StepFailedError extends BreakGlassError {
     this.code = `${step}Failed`;
   }
 }
+
+/** The previous day's export failed (or never ran although today's did). */
+export class ExportFailedError extends BreakGlassError {
+  readonly code = 'ExportFailed';
+  readonly statusCode = 500;
+}

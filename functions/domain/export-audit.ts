@@ -7,30 +7,13 @@
  *    its failure can only be seen a run later. A FAILED one, or none at all when earlier days have
  *    one, fails this run (its error alarm tells someone) after today's export has been started.
  */
-import { BreakGlassError } from './errors.js';
-import type { Clock, Ports } from './ports.js';
+import { ExportFailedError } from './errors.js';
+import type { Clock, ExportStatus, Ports, TableExporter } from './ports.js';
+
+export { ExportFailedError };
+export type { ExportStatus, TableExporter } from './ports.js';
 
 export const EXPORT_PREFIX = 'exports';
-
-export interface ExportStatus {
-  readonly exportArn: string;
-  readonly prefix: string;
-  readonly status: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | string;
-  readonly failure?: string;
-}
-
-export interface TableExporter {
-  /** Starts an export of the whole table as of now into `prefix`; returns its ARN. */
-  start(request: { prefix: string; clientToken: string }): Promise<{ exportArn: string }>;
-  /** The table's exports of the last few days (at least the last two), with where they went and how they ended. */
-  recent(): Promise<ExportStatus[]>;
-}
-
-/** The previous day's export failed (or never ran although today's did). */
-export class ExportFailedError extends BreakGlassError {
-  readonly code = 'ExportFailed';
-  readonly statusCode = 500;
-}
 
 export const exportPrefixFor = (day: Date) => `${EXPORT_PREFIX}/dt=${day.toISOString().slice(0, 10)}`;
 

@@ -135,6 +135,21 @@ export interface LeaseLock {
   withLease<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }
 
+/** The table's exports (DynamoDB ExportTableToPointInTime), for the daily audit export. */
+export interface ExportStatus {
+  readonly exportArn: string;
+  readonly prefix: string;
+  readonly status: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | string;
+  readonly failure?: string;
+}
+
+export interface TableExporter {
+  /** Starts an export of the whole table as of now into `prefix`; returns its ARN. */
+  start(request: { prefix: string; clientToken: string }): Promise<{ exportArn: string }>;
+  /** The table's exports of the last few days (at least the last two), with where they went and how they ended. */
+  recent(): Promise<ExportStatus[]>;
+}
+
 export interface Notifier {
   publish(alert: Alert): Promise<void>;
 }
