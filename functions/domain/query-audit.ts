@@ -18,7 +18,9 @@ const DAY_MS = 86_400_000;
 
 /** The query string as API Gateway passes it. */
 export type AuditQueryParams = Readonly<Record<string, string | undefined>>;
-const KNOWN = new Set(['requester', 'profile', 'eventType', 'from', 'to', 'limit', 'nextToken']);
+/** The query-string parameters `GET /audit` takes (the API declares exactly these). */
+export const AUDIT_QUERY_PARAMETERS = ['requester', 'profile', 'eventType', 'from', 'to', 'limit', 'nextToken'] as const;
+const KNOWN = new Set<string>(AUDIT_QUERY_PARAMETERS);
 
 function time(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;

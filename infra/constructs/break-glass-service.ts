@@ -3,6 +3,7 @@
  * group and the role Scheduler uses, the daily jobs (review check, table export), and the
  * alarms. Everything here can be destroyed and redeployed without losing a record.
  */
+import { AUDIT_QUERY_PARAMETERS } from '../../functions/domain/query-audit.js';
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
@@ -41,8 +42,6 @@ import { BreakGlassFunction, TABLE_READ, TABLE_REVIEW, TABLE_WRITE } from './bre
 export const AUDIT_EVENT_INDEXES: readonly IndexName[] = ['eventsByRequester', 'eventsByProfile', 'eventsByType', 'eventsByDay'];
 /** The index the daily review check reads (`DynamoAuditLog.reviewsDue`). */
 export const REVIEW_DUE_INDEXES: readonly IndexName[] = ['byReviewDue'];
-/** The query string `GET /audit` accepts (`parseAuditQuery`), all optional. */
-export const AUDIT_QUERY_PARAMETERS = ['requester', 'profile', 'eventType', 'from', 'to', 'limit', 'nextToken'] as const;
 
 export interface BreakGlassServiceProps {
   readonly table: ITable;
