@@ -3,7 +3,8 @@
  *
  * 1. load — an unknown or already-ended grant is a no-op (a second delivery changes nothing);
  * 2. detach — remove the inline policy (absent is fine);
- * 3. record — EXPIRED with its event, conditional on the version read in step 1;
+ * 3. record — EXPIRED with its event, conditional on the version read in step 1 (on a conflict:
+ *    re-read, detach again, record again — an extension that won the race re-attached the policy);
  * 4. announce.
  *
  * A failed detach is recorded and announced, then rethrown so the scheduler retries
@@ -59,6 +60,9 @@ export async function expireGrant(ports: ExpiryPorts, grantId: string, actor: st
       const fresh = await ports.store.get(grantId);
       if (!fresh || isTerminal(fresh.status)) return { outcome: 'already-ended', ...(fresh ? { grant: fresh } : {}) };
       grant = fresh;
+      // Someone wrote in between — an extension, which re-attaches the policy before it records:
+      // detach again, so the EXPIRED record never stands beside a policy that still works.
+      await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
     }
   }
 

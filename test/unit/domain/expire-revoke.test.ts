@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
 import { ForbiddenError, GrantNotFoundError, InvalidTransitionError, StepFailedError, ValidationError } from '../../../functions/domain/errors.js';
 import { expireGrant } from '../../../functions/domain/expire-grant.js';
+import { extendGrant } from '../../../functions/domain/extend-grant.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { ALICE, ALICE_ID, BOB, fakePorts, SECURITY, testProfiles } from '../../support/fakes.js';
 
@@ -44,6 +45,30 @@ describe('expireGrant', () => {
 
   it('does nothing for an unknown grant', async () => {
     expect((await expireGrant(fakePorts(), '00000000-0000-4000-8000-000000000099')).outcome).toBe('not-found');
+  });
+
+  it('detaches again when an extension re-attached the policy and recorded first, so EXPIRED never stands beside a working policy', async () => {
+    // Prepare: the expiry detaches; before it records, an extension (another Lambda, 30 s earlier by its clock)
+    // re-attaches the policy and records EXTENDED; the expiry's record then conflicts.
+    const { ports, grant } = await activeGrant();
+    const expiresAt = Date.parse(grant.expiresAt);
+    const extender = { ...ports, clock: { now: () => new Date(expiresAt - 30_000) } };
+    const expirer = { ...ports, clock: { now: () => new Date(expiresAt + 1_000) } };
+    const append = ports.store.append.bind(ports.store);
+    let raced = false;
+    ports.store.append = async (g, event, changes) => {
+      if (event.type === 'EXPIRED' && !raced) {
+        raced = true;
+        await extendGrant(extender, profiles, { grantId: grant.id, caller: { arn: ALICE }, body: { minutes: 10, reason: 'replica still catching up' } });
+      }
+      return append(g, event, changes);
+    };
+    // Act
+    const { outcome } = await expireGrant(expirer, grant.id);
+    // Assess
+    expect(outcome).toBe('expired');
+    expect(ports.store.types(grant.id)).toEqual(['REQUESTED', 'ACTIVATED', 'EXTENDED', 'EXPIRED']);
+    expect(ports.access.policies.size).toBe(0);
   });
 
   it('records EXPIRY_FAILED, alerts critically and rethrows so Scheduler retries', async () => {
