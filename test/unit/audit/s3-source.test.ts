@@ -71,7 +71,9 @@ describe('audit report over S3', () => {
     expect(remote.json!.summary).toMatchObject({ itemsRead: f.items, itemsExpected: f.items, manifest: true });
     expect(requested.filter((r) => r.startsWith('list'))).toEqual(Array(Math.ceil((5 + f.dataFiles.length) / 3)).fill('list exports/dt=2026-11-24/'));
     expect(requested.filter((r) => r.startsWith('get')).sort()).toEqual(
-      [`get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/manifest-summary.json`, `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/manifest-files.json`, ...f.dataFiles.map((d) => `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/data/${d.slice(d.lastIndexOf('/') + 1)}`)].sort(),
+      [
+        ...['manifest-summary.json', 'manifest-summary.md5', 'manifest-files.json', 'manifest-files.md5'].map((name) => `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/${name}`),
+        ...f.dataFiles.map((d) => `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/data/${d.slice(d.lastIndexOf('/') + 1)}`)].sort(),
     );
   });
 
