@@ -271,7 +271,8 @@ export async function resolveExport(store: ObjectStore, base: string): Promise<R
     warnings.push(...skipped(['incremental', 'unfinished', 'emulator']));
     return readManifestExport(store, chosen, warnings);
   }
-  const refused = [...of('unfinished'), ...of('incremental'), ...(of('emulator').length ? [] : of('shared-data'))];
+  // The shared data folder is named on its own only when no incremental manifest explains it.
+  const refused = [...of('unfinished'), ...of('incremental'), ...(of('emulator').length || of('incremental').length ? [] : of('shared-data'))];
   if (refused.length) {
     throw new SourceError(refused.length === 1 ? refusal(store, refused[0]!) : `no completed full export under ${store.describe(base)}: ${refused.map((c) => refusal(store, c)).join('; ')}`);
   }
