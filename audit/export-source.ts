@@ -207,7 +207,9 @@ async function classify(store: ObjectStore, base: string): Promise<Candidate[]> 
   for (const object of await collect(store, prefix)) {
     const folder = exportFolderOf(object.key);
     if (folder === undefined) continue;
-    folders.set(folder, [...(folders.get(folder) ?? []), object]);
+    const objects = folders.get(folder);
+    if (objects) objects.push(object);
+    else folders.set(folder, [object]);
   }
   const candidates: Candidate[] = [];
   for (const [folder, objects] of folders) {

@@ -86,6 +86,25 @@ describe('audit report over S3', () => {
     expect(json!.grants).toHaveLength(30);
   });
 
+  it('reads the full export among an incremental and an unfinished one in the bucket, as it does locally', async () => {
+    // Prepare: a full export, a later incremental one (data in the shared AWSDynamoDB/data/), one still running
+    const root = tempDir();
+    const full = await writeExportFixture({ dir: root, grants: 30, exportId: '01761958200000-bbbbbbbb' });
+    await writeExportFixture({ dir: root, grants: 5, seed: 2, exportType: 'INCREMENTAL_EXPORT', exportId: '01761998400000-cccccccc', exportTime: new Date('2026-11-01T12:00:00Z') });
+    await writeExportFixture({ dir: root, grants: 5, seed: 3, exportId: '01762000000000-dddddddd', finished: false });
+    serve(root, 4);
+
+    // Act
+    const { code, json, stderr } = await audit(['report', `s3://${BUCKET}/exports/dt=2026-11-24`, '--as-of', AS_OF], { s3Store: store });
+
+    // Assess
+    expect(code).not.toBe(2);
+    expect(json!.summary).toMatchObject({ exportArn: full.exportArn, grants: 30, itemsRead: full.items });
+    expect(json!.findings.filter((x) => x.code === 'MANIFEST_MISMATCH')).toEqual([]);
+    expect(stderr).toContain('1 incremental export(s) under s3://breakglass-audit/exports/dt=2026-11-24 were not read');
+    expect(stderr).toContain(`have no manifest-summary.json (still running, or failed) and were not read: s3://${BUCKET}/exports/dt=2026-11-24/AWSDynamoDB/01762000000000-dddddddd/.`);
+  });
+
   it('exits 2 with one line when the bucket cannot be listed', async () => {
     s3.on(ListObjectsV2Command).rejects(new S3ServiceException({ name: 'AccessDenied', message: 'Access Denied', $fault: 'client', $metadata: { httpStatusCode: 403 } }));
     const { code, stderr } = await audit(['report', `s3://${BUCKET}/exports/dt=2026-11-24`], { s3Store: store });
