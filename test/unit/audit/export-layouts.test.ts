@@ -5,6 +5,7 @@
  * partitions, and checksums.
  */
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -165,6 +166,22 @@ describe('audit report: empty partitions', () => {
 });
 
 describe('audit report: checksums', () => {
+  it("writes the manifest as the guide does: md5Checksum the file's base64 MD5, etag S3's one-part multipart ETag", async () => {
+    // The guide's example entry pairs md5Checksum sQMSpEILNgoQmarvDFonGQ== with etag af83d6f217c19b8b0fff8023d8ca4716-1:
+    // the ETag of a one-part multipart upload, the MD5 of the part's MD5. So the etag is not the file's MD5, and a
+    // copy of the export (re-uploaded in other parts) gets another: the report checks md5Checksum only.
+    const md5OfMd5 = (base64: string) => createHash('md5').update(Buffer.from(base64, 'base64')).digest('hex');
+    expect(`${md5OfMd5('sQMSpEILNgoQmarvDFonGQ==')}-1`).toBe('af83d6f217c19b8b0fff8023d8ca4716-1');
+
+    const f = await small({ emptyPartitions: 1 });
+    const entries = readFileSync(join(f.exportDir, 'manifest-files.json'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { md5Checksum: string; etag: string; dataFileS3Key: string });
+    for (const entry of entries) {
+      const path = f.dataFiles.find((p) => p.endsWith(entry.dataFileS3Key.slice(entry.dataFileS3Key.lastIndexOf('/'))))!;
+      expect(entry.md5Checksum).toBe(createHash('md5').update(readFileSync(path)).digest('base64'));
+      expect(entry.etag).toBe(`${md5OfMd5(entry.md5Checksum)}-1`);
+    }
+  });
+
   it("reports a data file whose bytes changed but whose item count did not, naming the file", async () => {
     // Prepare: flip the freeze flag in whichever file holds it (an item no chain covers)
     const f = await small();
