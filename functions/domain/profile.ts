@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { ProfileConfigError } from './errors.js';
 import { arnMatches } from './principal.js';
 import { INLINE_POLICY_LIMIT, worstCasePolicySize } from './policy-builder.js';
+import { acknowledgedRisksSchema, riskProblems, type RiskClassifier } from './risk.js';
+
+export { acknowledgedRisks, RISK_CLASSES, type AcknowledgedRisk, type RiskClass, type RiskClassifier } from './risk.js';
 
 /** Condition keys the policy builder owns; a profile may not set them. */
 export const RESERVED_CONDITION_KEYS = ['aws:currenttime', 'aws:userid', 'aws:multifactorauthpresent', 'aws:multifactorauthage'] as const;
@@ -82,15 +85,22 @@ const profileSchema = z
   })
   .strict();
 
+/**
+ * The escalation risks a profile knowingly allows (see `risk.ts`): `{"<class>": "<why>"}`.
+ * Kept apart from the basic fields: only its shape is checked here; whether it matches the
+ * statements is for the classifier `parseProfiles` may be given.
+ */
+const profileWithRisksSchema = profileSchema.extend({ acknowledgedRisks: acknowledgedRisksSchema });
+
 const profileFileSchema = z
   .object({
     version: z.literal(1),
-    profiles: z.array(profileSchema).min(1),
+    profiles: z.array(profileWithRisksSchema).min(1),
   })
   .strict();
 
 export type PolicyStatementSpec = z.infer<typeof statementSchema>;
-export type Profile = z.infer<typeof profileSchema>;
+export type Profile = z.infer<typeof profileWithRisksSchema>;
 export interface ProfileSet {
   readonly profiles: readonly Profile[];
 }
@@ -114,8 +124,14 @@ function overBroad(statement: PolicyStatementSpec): string | undefined {
 /**
  * Validates a parsed profile file. Throws {@link ProfileConfigError} with every problem
  * listed, each prefixed with where it is.
+ *
+ * With a `classifier` (at synth, in `npm run profiles -- check`) every action the Allow
+ * statements reach is classified, and each risk class must be acknowledged, and each
+ * acknowledgement used. Without one (at cold start, where the IAM action data is not bundled)
+ * only the shape of `acknowledgedRisks` is checked: the profiles in a bundle are the ones synth
+ * classified.
  */
-export function parseProfiles(input: unknown, source = 'profiles'): ProfileSet {
+export function parseProfiles(input: unknown, source = 'profiles', classifier?: RiskClassifier): ProfileSet {
   const parsed = profileFileSchema.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${describePath(input, i.path)}: ${i.message}`);
@@ -154,6 +170,7 @@ export function parseProfiles(input: unknown, source = 'profiles'): ProfileSet {
         }
       }
     });
+    if (classifier) problems.push(...riskProblems(profile, classifier));
   }
   if (problems.length > 0) {
     throw new ProfileConfigError(`Invalid break-glass profiles in ${source}:\n  - ${problems.join('\n  - ')}`);
