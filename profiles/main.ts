@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ProfileConfigError } from '../functions/domain/errors.js';
 import { acknowledgedRisks, parseProfiles } from '../functions/domain/profile.js';
 import { RISK_CLASSES } from '../functions/domain/risk.js';
-import { iamRiskClassifier } from './iam-catalog.js';
+import { iamRiskCheck } from './iam-catalog.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
@@ -62,7 +62,7 @@ export function run(argv: readonly string[], io: Io = processIo): number {
   }
   // 2. check
   try {
-    const set = parseProfiles(raw, file, iamRiskClassifier());
+    const set = parseProfiles(raw, file, iamRiskCheck());
     // 3. exit
     io.out(`${file}: ${set.profiles.length} profile${set.profiles.length === 1 ? '' : 's'} valid\n`);
     for (const profile of set.profiles) {

@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { ProfileConfigError } from './errors.js';
 import { arnMatches } from './principal.js';
 import { INLINE_POLICY_LIMIT, worstCasePolicySize } from './policy-builder.js';
-import { acknowledgedRisksSchema, riskProblems, type RiskClassifier } from './risk.js';
+import { acknowledgedRisksSchema, type RiskCheck } from './risk.js';
 
-export { acknowledgedRisks, RISK_CLASSES, type AcknowledgedRisk, type RiskClass, type RiskClassifier } from './risk.js';
+export { acknowledgedRisks, RISK_CLASSES, type AcknowledgedRisk, type RiskCheck, type RiskClass } from './risk.js';
 
 /** Condition keys the policy builder owns; a profile may not set them. */
 export const RESERVED_CONDITION_KEYS = ['aws:currenttime', 'aws:userid', 'aws:multifactorauthpresent', 'aws:multifactorauthage'] as const;
@@ -125,13 +125,13 @@ function overBroad(statement: PolicyStatementSpec): string | undefined {
  * Validates a parsed profile file. Throws {@link ProfileConfigError} with every problem
  * listed, each prefixed with where it is.
  *
- * With a `classifier` (at synth, in `npm run profiles -- check`) every action the Allow
+ * With a `risks` check (at synth, in `npm run profiles -- check`) every action the Allow
  * statements reach is classified, and each risk class must be acknowledged, and each
  * acknowledgement used. Without one (at cold start, where the IAM action data is not bundled)
  * only the shape of `acknowledgedRisks` is checked: the profiles in a bundle are the ones synth
  * classified.
  */
-export function parseProfiles(input: unknown, source = 'profiles', classifier?: RiskClassifier): ProfileSet {
+export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskCheck): ProfileSet {
   const parsed = profileFileSchema.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${describePath(input, i.path)}: ${i.message}`);
@@ -170,7 +170,7 @@ export function parseProfiles(input: unknown, source = 'profiles', classifier?: 
         }
       }
     });
-    if (classifier) problems.push(...riskProblems(profile, classifier));
+    if (risks) problems.push(...risks.problems(profile));
   }
   if (problems.length > 0) {
     throw new ProfileConfigError(`Invalid break-glass profiles in ${source}:\n  - ${problems.join('\n  - ')}`);

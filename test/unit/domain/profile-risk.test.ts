@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { ProfileConfigError } from '../../../functions/domain/errors.js';
 import { acknowledgedRisks, parseProfiles, RISK_CLASSES, type RiskClass } from '../../../functions/domain/profile.js';
 import { actionGlob, expandAction, isBroadResource, RISK_RULES } from '../../../functions/domain/risk-classifier.js';
-import { iamDataCatalog, iamRiskClassifier } from '../../../profiles/iam-catalog.js';
+import { iamDataCatalog, iamRiskCheck, iamRiskClassifier } from '../../../profiles/iam-catalog.js';
 import { testProfiles } from '../../support/fakes.js';
 
 const classifier = iamRiskClassifier();
+const risks = iamRiskCheck();
 const catalog = iamDataCatalog();
 const ACK = 'needed to recover the payments service in an outage';
 
@@ -25,7 +26,7 @@ const file = (statements: Statement[], acks?: Record<string, string>) => ({
 /** The error message of parsing with the classifier, or undefined when the file is valid. */
 function problems(input: unknown): string | undefined {
   try {
-    parseProfiles(input, 'test', classifier);
+    parseProfiles(input, 'test', risks);
     return undefined;
   } catch (error) {
     expect(error).toBeInstanceOf(ProfileConfigError);
@@ -102,7 +103,7 @@ describe('profile risk classes', () => {
   });
 
   it('accepts the shipped sample and the test fixtures with the classifier', () => {
-    const sample = parseProfiles(JSON.parse(readFileSync('config/profiles.json', 'utf8')), 'config/profiles.json', classifier);
+    const sample = parseProfiles(JSON.parse(readFileSync('config/profiles.json', 'utf8')), 'config/profiles.json', risks);
     expect(sample.profiles.map((p) => p.name)).toEqual(['demo', 'prod-db-admin']);
     const fixtures = testProfiles();
     expect(problems({ version: 1, profiles: fixtures.profiles })).toBeUndefined();
@@ -110,7 +111,7 @@ describe('profile risk classes', () => {
 
   it('returns a profile’s acknowledged classes with their reasons, in class order, for display', () => {
     const input = file([perClass['audit-tampering'].statement, perClass['code-execution'].statement], { 'audit-tampering': ACK, 'code-execution': `  ${ACK}  ` });
-    const [profile] = parseProfiles(input, 'test', classifier).profiles;
+    const [profile] = parseProfiles(input, 'test', risks).profiles;
     expect(acknowledgedRisks(profile!)).toEqual([
       { riskClass: 'code-execution', justification: ACK },
       { riskClass: 'audit-tampering', justification: ACK },
