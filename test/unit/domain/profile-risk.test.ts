@@ -196,3 +196,12 @@ describe('how resources count', () => {
   it('classes code execution on a named function all the same: its role is not the profile’s', () =>
     expect(problems(file([{ actions: ['lambda:UpdateFunctionCode'], resources: ['arn:aws:lambda:us-east-1:123456789012:function:orders'] }]))).toMatch(/"code-execution"/));
 });
+
+describe('the README', () => {
+  it('documents every risk class and no other', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('### Escalation risks'), readme.indexOf('## How expiry is made safe'));
+    const documented = [...section.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(Object.keys(RISK_CLASSES).sort());
+  });
+});
