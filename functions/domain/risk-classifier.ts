@@ -22,6 +22,9 @@
  * (`arn:aws:s3:::logs/*`, `…:table/orders/index/*`) is not broad.
  *
  * Conditions never lower a class: they are too varied to judge, and the author can acknowledge.
+ * Only Allow statements are classified: a Deny only takes away. (`NotAction` is not in the
+ * profile schema; were it added, an Allow with NotAction would have to be classified as the
+ * complement of its list, i.e. almost everything.)
  */
 import { acknowledgedRisks, MIN_JUSTIFICATION, RISK_CLASS_NAMES, RISK_CLASSES, type RiskCheck, type RiskCheckedProfile, type RiskClass } from './risk.js';
 

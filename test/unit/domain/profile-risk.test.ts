@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadProfileFile } from '../../../infra/profiles.js';
 import { ProfileConfigError } from '../../../functions/domain/errors.js';
 import { acknowledgedRisks, parseProfiles, RISK_CLASSES, type RiskClass } from '../../../functions/domain/profile.js';
 import { actionGlob, expandAction, isBroadResource, RISK_RULES } from '../../../functions/domain/risk-classifier.js';
@@ -195,6 +198,21 @@ describe('how resources count', () => {
 
   it('classes code execution on a named function all the same: its role is not the profile’s', () =>
     expect(problems(file([{ actions: ['lambda:UpdateFunctionCode'], resources: ['arn:aws:lambda:us-east-1:123456789012:function:orders'] }]))).toMatch(/"code-execution"/));
+});
+
+describe('at synth', () => {
+  it('loadProfileFile classifies, so cdk synth refuses an unacknowledged risk and accepts it acknowledged', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'profiles-synth-'));
+    const path = (name: string, acks?: Record<string, string>) => {
+      const p = join(dir, name);
+      writeFileSync(p, JSON.stringify(file([perClass['role-passing'].statement], acks)));
+      return p;
+    };
+    // Act / Assess
+    expect(() => loadProfileFile(path('bare.json'))).toThrowError(/risk class "role-passing" is not acknowledged.*iam:PassRole/);
+    expect(loadProfileFile(path('acked.json', { 'role-passing': ACK })).profiles.profiles[0]!.acknowledgedRisks).toEqual({ 'role-passing': ACK });
+  });
 });
 
 describe('the README', () => {
