@@ -135,6 +135,12 @@ export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskC
   const parsed = profileFileSchema.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${describePath(input, i.path)}: ${i.message}`);
+    // One profile's typo should not hide another's unacknowledged risk: check the profiles that are well-formed.
+    const given = (input as { profiles?: unknown } | null)?.profiles;
+    for (const candidate of risks && Array.isArray(given) ? given : []) {
+      const one = profileWithRisksSchema.safeParse(candidate);
+      if (one.success) lines.push(...risks!.problems(one.data));
+    }
     throw new ProfileConfigError(`Invalid break-glass profiles in ${source}:\n  - ${lines.join('\n  - ')}`);
   }
   const problems: string[] = [];

@@ -144,9 +144,11 @@ export const RISK_RULES: readonly Rule[] = [
     actions: [
       'lambda:CreateFunction', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishLayerVersion',
       'ssm:SendCommand', 'ssm:StartSession', 'ssm:ResumeSession', 'ssm:StartAutomationExecution', 'ssm:CreateAssociation', 'ssm:UpdateAssociation',
-      'ec2:RunInstances', 'ec2:RequestSpotInstances', 'ec2:CreateFleet', 'ec2:ModifyInstanceAttribute', 'ec2:CreateLaunchTemplateVersion',
-      'ec2:ModifyLaunchTemplate', 'autoscaling:CreateLaunchConfiguration', 'autoscaling:CreateAutoScalingGroup', 'autoscaling:UpdateAutoScalingGroup',
-      'ecs:RunTask', 'ecs:StartTask', 'ecs:RegisterTaskDefinition', 'ecs:ExecuteCommand', 'ecs:CreateService',
+      // Not here: scaling and redeploying what exists (autoscaling:UpdateAutoScalingGroup, ecs:UpdateService), the
+      // everyday emergency actions; they run code already defined, and defining new code is here.
+      'ec2:RunInstances', 'ec2:RequestSpotInstances', 'ec2:CreateFleet', 'ec2:ModifyInstanceAttribute', 'ec2:CreateLaunchTemplate',
+      'ec2:CreateLaunchTemplateVersion', 'autoscaling:CreateLaunchConfiguration', 'autoscaling:CreateAutoScalingGroup',
+      'ecs:RunTask', 'ecs:StartTask', 'ecs:RegisterTaskDefinition', 'ecs:ExecuteCommand',
       'glue:CreateJob', 'glue:UpdateJob', 'glue:CreateDevEndpoint', 'glue:UpdateDevEndpoint', 'glue:CreateSession',
       'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:CreateChangeSet', 'cloudformation:ExecuteChangeSet',
       'cloudformation:CreateStackSet', 'cloudformation:UpdateStackSet', 'cloudformation:CreateStackInstances',

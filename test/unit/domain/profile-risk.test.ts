@@ -159,6 +159,9 @@ describe('wildcard expansion against the IAM action data', () => {
     expect(message).toMatch(/"code-execution".*lambda:UpdateFunctionConfiguration/);
   });
 
+  it('leaves everyday emergency actions unclassed: scaling, redeploying, restarting', () =>
+    expect(classesOf({ actions: ['autoscaling:UpdateAutoScalingGroup', 'autoscaling:SetDesiredCapacity', 'ecs:UpdateService', 'ec2:RebootInstances', 'rds:RebootDBInstance', 'lambda:PutProvisionedConcurrencyConfig'], resources: ['*'] })).toEqual([]));
+
   it('classes read-only wildcards as no risk', () => expect(classesOf({ actions: ['iam:Get*', 'iam:List*', 's3:Get*', 'organizations:Describe*'], resources: ['*'] })).toEqual([]));
 
   it('names only actions the IAM data knows in its rules (a typo there would silently classify nothing)', () => {

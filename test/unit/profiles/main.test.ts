@@ -72,10 +72,20 @@ describe('npm run profiles -- check', () => {
     expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
   });
 
-  it('exits 1 for a schema error in a file that is otherwise fine', async () => {
-    const result = await profiles('check', write('schema.json', { version: 1, profiles: [{ ...profile([{ actions: ['s3:GetObject'], resources: ['*'] }]), maxDurationMinutes: 0 }] }));
+  it('exits 1 for a schema error, still listing the risks of the well-formed profiles', async () => {
+    const result = await profiles(
+      'check',
+      write('schema.json', {
+        version: 1,
+        profiles: [
+          { ...profile([{ actions: ['s3:GetObject'], resources: ['*'] }]), maxDurationMinutes: 0 },
+          { ...profile([{ actions: ['ssm:StartSession'], resources: ['*'] }]), name: 'shell' },
+        ],
+      }),
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/profile "ops"\.maxDurationMinutes/);
+    expect(result.stderr).toMatch(/profile "shell": risk class "code-execution" is not acknowledged.*ssm:StartSession/);
   });
 
   it('exits 2 for a file that is not JSON', async () => {
