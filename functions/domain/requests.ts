@@ -80,12 +80,12 @@ export function checkWellFormed(body: unknown): void {
   while (pending.length) {
     const { value, path } = pending.pop()!;
     if (typeof value === 'string') {
-      if (!wellFormed(value)) throw new ValidationError(`${path} is not well-formed Unicode (it holds a lone UTF-16 surrogate such as \\ud800); send valid text`);
+      if (!wellFormed(value)) throw new ValidationError(`${clip(path, 120)} is not well-formed Unicode (it holds a lone UTF-16 surrogate such as \\ud800); send valid text`);
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => pending.push({ value: item, path: `${path}[${i}]` }));
     } else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) {
-        if (!wellFormed(key)) throw new ValidationError(`a field name in ${path} is not well-formed Unicode (it holds a lone UTF-16 surrogate); send valid text`);
+        if (!wellFormed(key)) throw new ValidationError(`a field name in ${clip(path, 120)} is not well-formed Unicode (it holds a lone UTF-16 surrogate); send valid text`);
         pending.push({ value: item, path: `${path}.${clip(key, 40)}` });
       }
     }
