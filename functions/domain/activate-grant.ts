@@ -2,7 +2,7 @@
  * Activation: an on-call engineer asks for one profile's access, for a bounded time.
  *
  * 1. validate — profile exists, caller eligible and activations not frozen (else DENIED:
- *    recorded + announced), reason, ticket, duration; an ACTIVE grant of the same profile for
+ *    recorded, announced under a per-caller rate limit), reason, ticket, duration; an ACTIVE grant of the same profile for
  *    the same person is returned instead of stacking a second policy; limits;
  * 2. record — the PENDING grant and its REQUESTED event, before IAM is touched;
  * 3. attach — the inline policy built from the profile alone, guarded by expiry time and,
@@ -301,6 +301,7 @@ async function recordDenial(ports: Ports, profile: Profile, input: ActivationInp
   } catch (error) {
     ports.log.error({ msg: 'could not record a denied attempt', grantId: id, error: describeError(error) });
   }
-  if (alert.announce) await announce(ports, written ?? grant, event);
+  // Unrecorded, it must at least be announced: the rate limit only holds back alerts about recorded attempts.
+  if (alert.announce || !written) await announce(ports, written ?? grant, event);
   return id;
 }

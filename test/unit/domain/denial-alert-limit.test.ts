@@ -80,6 +80,15 @@ describe('rate limit on DENIED alerts', () => {
     expect(ports.store.grants.size).toBe(2);
   });
 
+  it('announces a held-back attempt anyway when it could not be recorded', async () => {
+    const ports = fakePorts();
+    await deny(ports);
+    ports.store.failNext.create = new Error('DynamoDB unavailable');
+    await deny(ports);
+    expect(ports.store.grants.size).toBe(1);
+    expect(denials(ports)).toHaveLength(2);
+  });
+
   it('applies to denials by a freeze too (eligible callers)', async () => {
     const ports = fakePorts();
     ports.control.state = { all: true, profiles: [], version: 1, by: 'sec', reason: 'incident' };
