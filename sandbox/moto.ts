@@ -47,8 +47,7 @@ export async function startMoto(options: { port?: number; quiet?: boolean } = {}
   if (await portInUse(port)) throw new Error(`Port ${port} on 127.0.0.1 is in use; set MOTO_PORT to another port`);
   const child: ChildProcess = spawn(PYTHON, [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', options.quiet === false ? 'inherit' : 'ignore', 'pipe'],
-    // sandbox/moto-atomic: DynamoDB writes atomic per request, as in AWS (see the module's docstring).
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false', PYTHONPATH: join(root, 'sandbox', 'moto-atomic') },
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
   });
   let stderr = '';
   // MOTO_LOG=<file> keeps moto's request log and tracebacks, for debugging the emulator under load.
