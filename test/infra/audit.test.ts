@@ -268,15 +268,16 @@ describe('auditors\' query layer', () => {
   });
 });
 
-describe('a KMS-encrypted audit bucket', () => {
-  it('gives the export that key, and the workgroup encrypts results with it', () => {
+describe('KMS-encrypted audit and results buckets', () => {
+  it('gives the export the audit bucket\'s key, and the workgroup encrypts results with the results bucket\'s key', () => {
     // Prepare
     const stack = new Stack(new App(), 'Kms', { env: { account: '123456789012', region: 'eu-west-1' } });
     const table = new Table(stack, 'Table', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
     const bucket = new Bucket(stack, 'Bucket', { encryption: BucketEncryption.KMS, encryptionKey: new Key(stack, 'BucketKey') });
     // Act
     new BreakGlassFunction(stack, 'ServiceExportTable', { handlerFile: 'export-table', description: 'export', profiles: {} }).exportTableTo(table, bucket, 'exports');
-    new BreakGlassAuditQueries(stack, 'AuditQueries', { bucket });
+    const resultsBucket = new Bucket(stack, 'Results', { encryption: BucketEncryption.KMS, encryptionKey: new Key(stack, 'ResultsKey') });
+    new BreakGlassAuditQueries(stack, 'AuditQueries', { bucket, resultsBucket });
     // Assess
     const template = Template.fromStack(stack);
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
@@ -284,7 +285,7 @@ describe('a KMS-encrypted audit bucket', () => {
     expect(kms.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(kms.flatMap(resourcesOf)).toEqual([{ 'Fn::GetAtt': [logicalId(template, 'AWS::KMS::Key', 'BucketKey'), 'Arn'] }]);
     template.hasResourceProperties('AWS::Athena::WorkGroup', {
-      WorkGroupConfiguration: Match.objectLike({ ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: Match.anyValue() } }) }),
+      WorkGroupConfiguration: Match.objectLike({ ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: { 'Fn::GetAtt': [logicalId(template, 'AWS::KMS::Key', 'ResultsKey'), 'Arn'] } } }) }),
     });
   });
 });
