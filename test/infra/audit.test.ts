@@ -237,15 +237,21 @@ describe('auditors\' query layer', () => {
     expect(ITEM_COLUMN_TYPE).toContain('details:struct<m:map<string,struct<s:string>>>');
   });
 
-  it('runs queries in a workgroup that enforces encrypted results under athena-results/ of the audit bucket, expired after 30 days', () => {
+  it('runs queries in a workgroup that enforces encrypted results under athena-results/ of their own bucket (not the locked audit bucket), expired after 30 days', () => {
+    const resultsBucketId = logicalId(stateful, 'AWS::S3::Bucket', 'StateAthenaResults');
+    expect(resultsBucketId).not.toBe(auditBucketId);
     stateful.hasResourceProperties('AWS::Athena::WorkGroup', {
       WorkGroupConfiguration: Match.objectLike({
         EnforceWorkGroupConfiguration: true,
-        ResultConfiguration: { OutputLocation: location(`/${ATHENA_RESULTS_PREFIX}/`), EncryptionConfiguration: { EncryptionOption: 'SSE_S3' }, ExpectedBucketOwner: Match.anyValue() },
+        ResultConfiguration: { OutputLocation: { 'Fn::Join': ['', ['s3://', { Ref: resultsBucketId }, `/${ATHENA_RESULTS_PREFIX}/`]] }, EncryptionConfiguration: { EncryptionOption: 'SSE_S3' }, ExpectedBucketOwner: Match.anyValue() },
       }),
     });
-    const rules = stateful.findResources('AWS::S3::Bucket')[auditBucketId]!.Properties.LifecycleConfiguration.Rules;
-    expect(rules).toEqual([expect.objectContaining({ Prefix: `${ATHENA_RESULTS_PREFIX}/`, ExpirationInDays: 30, Status: 'Enabled' })]);
+    const results = stateful.findResources('AWS::S3::Bucket')[resultsBucketId]!;
+    expect(results.Properties.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ Prefix: `${ATHENA_RESULTS_PREFIX}/`, ExpirationInDays: 30, Status: 'Enabled' })]);
+    expect(results.Properties.ObjectLockEnabled).toBeUndefined();
+    expect(results.Properties).toMatchObject({ BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] }, PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true } });
+    // Nothing of the audit bucket expires: its exports are kept under Object Lock.
+    expect(stateful.findResources('AWS::S3::Bucket')[auditBucketId]!.Properties.LifecycleConfiguration).toBeUndefined();
   });
 
   it('saves the queries of athena-queries.ts, each on the Glue table, in the workgroup, reading only grant or event items', () => {
