@@ -23,6 +23,9 @@ import { loadProfileFile } from './profiles.js';
 import { BreakGlassStatefulStack, BreakGlassStatelessStack } from './stacks.js';
 
 export function buildApp(app: App = new App()): { app: App; stateful: BreakGlassStatefulStack; stateless: BreakGlassStatelessStack } {
+  // S3 server access logs are let in by a bucket policy on the log bucket, not by its legacy
+  // LogDeliveryWrite ACL (cfn-lint W3045; S3 user guide, "Enabling Amazon S3 server access logging").
+  if (app.node.tryGetContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy') === undefined) app.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
   const ctx = (key: string): string | undefined => {
     const value = app.node.tryGetContext(key);
     return value === undefined || value === '' ? undefined : String(value);

@@ -99,24 +99,40 @@ const statementsOf = (roleId) =>
     .flatMap((r) => r.Properties.PolicyDocument.Statement);
 const managedOf = (roleId) => list(stateless.Resources[roleId].Properties.ManagedPolicyArns ?? []).map(render);
 
-// Every function role holds these two statements on its own log group and on "*"; said once above the table.
-const isBaseline = (s, roleId) => {
-  const actions = list(s.Action).sort().join();
-  if (actions === 'xray:PutTelemetryRecords,xray:PutTraceSegments') return render(s.Resource) === '*';
+// Every function role may write its own log group and send traces; said once above the table.
+const isBaseline = (action, resource, roleId) => {
+  if (action === 'xray:PutTraceSegments' || action === 'xray:PutTelemetryRecords') return render(resource) === '*';
   const ownLogs = functions.find(([, f]) => f.Properties.Role['Fn::GetAtt'][0] === roleId)?.[1].Properties.LoggingConfig?.LogGroup;
-  return actions === 'logs:CreateLogStream,logs:PutLogEvents' && ownLogs !== undefined && render(s.Resource) === render(ownLogs);
+  return (action === 'logs:CreateLogStream' || action === 'logs:PutLogEvents') && ownLogs !== undefined && render(resource) === render(ownLogs);
 };
 
+// Canonical form, whatever way CDK grouped the statements (minimizePolicies or not): for each action the
+// resources it may touch (per effect and condition), then actions with the same resources in one row.
 const rows = [];
 const sorted = roles.map(([id]) => [roleOwner.get(id) ?? shortName(id), id]).sort(([a], [b]) => a.localeCompare(b));
 for (const [name, roleId] of sorted) {
   const isFunction = roleOwner.has(roleId);
-  const statements = statementsOf(roleId).filter((s) => !(isFunction && isBaseline(s, roleId)));
-  const lines = [];
-  for (const s of statements) {
+  const perAction = new Map();
+  for (const s of statementsOf(roleId)) {
     const condition = s.Condition ? ` (if ${Object.entries(s.Condition).map(([op, kv]) => `${op} ${Object.entries(kv).map(([k, v]) => `${k}=${show(v)}`).join(', ')}`).join('; ')})` : '';
-    lines.push([list(s.Action).sort().map(code).join(', '), list(s.Resource).map((r) => code(show(r))).join(', ') + condition, s.Effect]);
+    for (const action of list(s.Action)) {
+      for (const resource of list(s.Resource)) {
+        if (isFunction && isBaseline(action, resource, roleId)) continue;
+        const key = `${s.Effect}\u0000${action}\u0000${condition}`;
+        perAction.set(key, (perAction.get(key) ?? new Set()).add(show(resource)));
+      }
+    }
   }
+  const groups = new Map();
+  for (const [key, resources] of perAction) {
+    const [effect, action, condition] = key.split('\u0000');
+    const on = [...resources].sort().map(code).join(', ') + condition;
+    const gkey = `${effect}\u0000${on}`;
+    groups.set(gkey, [...(groups.get(gkey) ?? []), action]);
+  }
+  const lines = [...groups.entries()]
+    .map(([gkey, actions]) => { const [effect, on] = gkey.split('\u0000'); return [actions.sort().map(code).join(', '), on, effect]; })
+    .sort(([a], [b]) => a.localeCompare(b));
   for (const arn of managedOf(roleId)) lines.push([`managed policy ${code(arn.replace(/^arn:aws:iam::aws:policy\//, ''))}`, '', 'Allow']);
   if (!lines.length) lines.push(['nothing else', '', 'Allow']);
   lines.forEach(([actions, on, effect], i) => rows.push(`| ${i === 0 ? (isFunction ? `**${name}**` : `${name} (role)`) : ''} | ${effect === 'Allow' ? '' : `${effect}: `}${actions} | ${on} |`));
