@@ -280,8 +280,10 @@ export class BreakGlassService extends Construct {
     // in a shared account: named, REGIONAL, and no account-wide API Gateway setting unless asked.
     // Execution logs need the account's API Gateway CloudWatch role (AWS::ApiGateway::Account,
     // one per account and region, replaced by whoever deploys one last); without that role a
-    // stage with a logging level fails to deploy, so the level is set only with the role.
-    // Access logs are written by API Gateway's service-linked role and need neither.
+    // stage with a logging level fails to deploy ("CloudWatch Logs role ARN must be set in account
+    // settings to enable logging": aws-samples/amazon-bedrock-knowledgebase-slackbot#6, and
+    // VirtusLab/besom#347, where removing loggingLevel was the fix), so the level is set only with
+    // the role. The access log stays on (README, Deploy: not verified without the role).
     const executionLogs = props.apiGatewayCloudWatchRole ?? false;
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
     this.api = new RestApi(this, 'Api', {
@@ -387,8 +389,9 @@ export class BreakGlassService extends Construct {
     // A new message each time, not "a message is visible": a second failure alarms again.
     alarm('ExpiryDeadLetters', 'break-glass: Scheduler could not invoke the expiry function and dead-lettered the schedule; replay it (README, Operations).', props.expiryDeadLetterQueue.metricNumberOfMessagesSent(minute));
     alarm('ExpiryFailures', 'break-glass: an expiry failed after Lambda\'s retries and was recorded in the expiry-failures queue; replay it (README, Operations).', props.expiryFailureQueue.metricNumberOfMessagesSent(minute));
-    // Dropped without running to success; with the destination above, each also lands there, so this
-    // one alone means the destination itself failed (README, Operations).
+    // Events Lambda dropped without a successful run (Lambda developer guide, "Types of metrics for
+    // Lambda functions", asynchronous invocation metrics); with the destination above each should
+    // also land there, so this one alone points at the destination itself (README, Operations).
     alarm('ExpiryEventsDropped', 'break-glass: Lambda dropped an expiry event (retries or event age exhausted); check the expiry-failures queue, then the function\'s logs.', expireGrant.fn.metric('AsyncEventsDropped', minute));
     alarm('Api5xx', 'break-glass: the API answered 5xx.', this.api.metricServerError({ period: Duration.minutes(1) }));
     alarm('ActivationErrors', 'break-glass: the activation function crashed.', createGrant.fn.metricErrors({ period: Duration.minutes(1) }));

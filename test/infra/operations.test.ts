@@ -3,6 +3,19 @@
  * failed expiry lands, who watches the sweeper, what synth refuses, what no single role can
  * erase, and what the stacks leave alone in a shared account. Each assertion names a property
  * that, broken, makes it fail.
+ *
+ * AWS contracts these properties rely on (no emulator models them; looked up in AWS's docs):
+ * - EventBridge Scheduler invokes a Lambda target asynchronously (Lambda developer guide, "Invoke a
+ *   Lambda function on a schedule"), so Scheduler's retries and DLQ end when Lambda accepts the event.
+ * - Lambda retries a failed asynchronous invocation at most twice and keeps an event at most 6 h, then
+ *   discards it unless a destination or DLQ is configured (Lambda API, PutFunctionEventInvokeConfig).
+ * - A transaction is authorized as the Put/Update/Delete it holds (DynamoDB developer guide, "Using IAM
+ *   with DynamoDB transactions"); PartiQL writes have their own actions ("IAM security policies with PartiQL").
+ * - A topic policy may hold sns:Subscribe but not Unsubscribe or SetSubscriptionAttributes (SNS developer
+ *   guide, "Valid Amazon SNS policy actions"); Unsubscribe is allowed to the subscription's or topic's
+ *   owner, or unauthenticated for subscriptions confirmed without authentication (SNS API, Unsubscribe).
+ * - A stage with a logging level and no account CloudWatch role fails to deploy ("CloudWatch Logs role
+ *   ARN must be set in account settings to enable logging").
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
