@@ -167,9 +167,11 @@ describe('API', () => {
     for (const g of logGroups) expect(g.Properties.RetentionInDays).toBe(365);
   });
 
-  it('raises alarms on expiry errors, dead letters, API 5xx, and the errors of activation, sweeper, review, audit query, review check and export, to the topic', () => {
+  it('raises alarms on expiry errors and failures, dead letters, API 5xx, throttles, failed deliveries, the sweeper, and the errors of activation, review, audit query, review check and export, to the topic', () => {
     const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['5XXError', 'ApproximateNumberOfMessagesVisible', ...Array(7).fill('Errors')]);
+    expect(alarms.map((a) => a.Properties.MetricName ?? 'metric math').sort()).toEqual([
+      '5XXError', 'AsyncEventsDropped', ...Array(7).fill('Errors'), 'NumberOfMessagesSent', 'NumberOfMessagesSent', 'NumberOfNotificationsFailed', 'SweepSucceeded', 'SweeperStepFailures', 'metric math', 'metric math',
+    ]);
     for (const a of alarms) expect(JSON.stringify(a.Properties.AlarmActions)).toMatch(/Alerts/);
   });
 
@@ -213,7 +215,7 @@ describe('stateful resources', () => {
       },
     });
     const deny = JSON.stringify(stateful.findResources('AWS::SNS::TopicPolicy'));
-    expect(deny).toContain(':role/breakglass/*');
+    expect(deny).toContain(':role/breakglass/function/*');
   });
 
   it('encrypts the dead-letter queue and requires TLS', () => {
