@@ -27,7 +27,7 @@ const MEANINGS = {
   SECURITY_PRINCIPALS: 'ARN patterns that may revoke any grant and use the kill switch (empty: only requesters revoke)',
   REVIEWER_PRINCIPALS: 'ARN patterns that may review ended grants (never their own)',
   REVIEW_DEADLINE_DAYS: 'days after a grant ends before its missing review is announced',
-  FROZEN_PROFILES: '`*` or profile names whose activations are frozen by configuration',
+  FROZEN_PROFILES: '`*` or profile names whose activations and extensions are frozen by configuration',
   MAX_ACTIVE_PER_PRINCIPAL: 'ACTIVE grants one person may hold at once',
   AUDIT_BUCKET: 'bucket the daily export lands in (`exports/dt=<day>/`)',
   NODE_OPTIONS: 'source-mapped stack traces in the logs',
