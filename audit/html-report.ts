@@ -401,7 +401,7 @@ export async function writeHtmlReport(path: string, input: HtmlReportInput): Pro
 
     await out.write(`<h2 id="timelines">Timelines</h2>\n`);
     if (input.grants > drawn) {
-      await out.write(`<p class="notice cap">This page draws the newest ${count(drawn)} of ${count(input.grants)} grants, in ledger order (at most ${count(HTML_GRANT_LIMIT)}); report.csv and report.json have them all.</p>\n`);
+      await out.write(`<p class="notice cap">This page draws the newest ${count(drawn)} of ${count(input.grants)} grants, in ledger order; report.csv and report.json have them all.</p>\n`);
     }
     await out.write(`<p class="meta">One timeline per profile, times in UTC. A bar runs from activation to the actual end (to the export for grants still open); the black mark is the planned expiry. Hover for details, click for the grant.${undrawable ? ` ${count(undrawable)} drawn grant(s) have no valid time and appear only below.` : ''}</p>\n`);
     await out.write(legend(input.activity !== undefined));
