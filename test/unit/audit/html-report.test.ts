@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HTML_EVENTS_HEAD, HTML_EVENTS_TAIL, timelineOf, type ActivityWindow } from '../../../audit/html-report.js';
 import { htmlText } from '../../../audit/writers.js';
 import { HOSTILE_REASON, PAGE_SAMPLE, PAGE_SAMPLE_AS_OF, writeExportFixture } from '../../support/export-fixture.js';
-import { audit, tempDir, type CommandResult } from './support.js';
+import { audit, leftIn, tempDir, type CommandResult } from './support.js';
 
 const clock = () => new Date('2026-11-05T00:00:00Z');
 const page = (result: CommandResult) => readFileSync(join(result.out, 'report.html'), 'utf8');
@@ -171,6 +171,23 @@ describe('audit report page (--html)', () => {
     const ticks = all(html, /<line class="tick activity"[^>]*><title>([^<]*)<\/title>/g);
     expect(ticks).toEqual([expect.stringContaining('s3:GetObject &lt;b&gt;logs&lt;/b&gt;')]);
     expect(html).toContain('</svg>activity</span>'); // in the legend
+  });
+});
+
+describe('audit report page: failure', () => {
+  it('leaves no report and no temporary file when writing the page fails', async () => {
+    const f = await writeExportFixture({ dir: tempDir(), ...PAGE_SAMPLE });
+    const tmp = tempDir();
+    const out = join(tempDir(), 'report');
+    mkdirSync(out);
+    const activity = async (): Promise<never> => {
+      throw new Error('action log unreachable');
+    };
+    const failed = await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], { tmpDir: tmp, out, activity });
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toBe('audit: failed: action log unreachable\n');
+    expect(leftIn(out)).toEqual([]); // not even report.md: the files appear together or not at all
+    expect(leftIn(tmp)).toEqual([]);
   });
 });
 
