@@ -405,8 +405,8 @@ export async function writeHtmlReport(path: string, input: HtmlReportInput): Pro
     }
     await out.write(`<p class="meta">One timeline per profile, times in UTC. A bar runs from activation to the actual end (to the export for grants still open); the black mark is the planned expiry. Hover for details, click for the grant.${undrawable ? ` ${count(undrawable)} drawn grant(s) have no valid time and appear only below.` : ''}</p>\n`);
     await out.write(legend(input.activity !== undefined));
-    if (!marks.size) await out.write('<p>No grants.</p>\n');
-    const axis = axisOf(t0, t1);
+    if (!marks.size) await out.write('<p>No grants to draw.</p>\n');
+    const axis = marks.size ? axisOf(t0, t1) : undefined;
     for (const profile of [...marks.keys()].sort()) {
       const list = marks.get(profile)!;
       const bars = list.filter((m) => m.kind === 'bar');
@@ -418,7 +418,7 @@ export async function writeHtmlReport(path: string, input: HtmlReportInput): Pro
           `${count(bars.length)} with access${late ? `, ${count(late)} late` : ''}${unreviewed ? `, ${count(unreviewed)} unreviewed` : ''}${denied ? `, ${count(denied)} denied` : ''}` +
           `${list.length - bars.length - denied ? `, ${count(list.length - bars.length - denied)} failed or pending` : ''}</span></h3>\n`,
       );
-      await writeTimeline(out, profile, list, axis, input.activity);
+      await writeTimeline(out, profile, list, axis!, input.activity);
       await out.write('</section>\n');
     }
 

@@ -28,6 +28,15 @@ describe('audit report page (--html)', () => {
     expect(withPage.json!.grants).toHaveLength(12); // the other files are as they were
   });
 
+  it('writes a page for an export without grants', async () => {
+    const f = await writeExportFixture({ dir: tempDir(), grants: 0 });
+    const html = page(await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html']));
+    expect(html).toContain('<p>No grants to draw.</p>');
+    expect(html).toContain('<h2 id="grants">Grants (0)</h2>');
+    expect(html).not.toContain('<svg class="timeline"');
+    expect(html.trimEnd().endsWith('</html>')).toBe(true);
+  });
+
   it('draws a bar per grant that gave access, ticks for denied and failed ones, with the warning classes of its findings', async () => {
     // Prepare
     const f = await writeExportFixture({ dir: tempDir(), ...PAGE_SAMPLE });
