@@ -107,6 +107,57 @@ export function timelineOf(stored: readonly object[]): GrantTimeline {
   return { activatedAt: activated ? (activated.at as string) : null, events: shown.map(line), omitted: many ? events.length - shown.length : 0 };
 }
 
+/** Where a row stands in ledger order (the order of report.csv): by ledger number, rows without one last; then by id. */
+export interface LedgerKey {
+  readonly sequence: number | null;
+  readonly id: string;
+}
+
+/** Compares two rows in ledger order. */
+export function compareLedger(a: LedgerKey, b: LedgerKey): number {
+  return (a.sequence ?? Infinity) - (b.sequence ?? Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * Says of each row, met in any order, whether it may be among the `limit` last in ledger order:
+ * yes for every row that ends up there (a row among the last of all is among the last of those
+ * met so far), and for few others, so the page's facts are kept for little more than the rows it
+ * draws. Holds at most `limit` keys (a min-heap of the latest met).
+ */
+export class NewestCandidates {
+  private readonly heap: LedgerKey[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  offer(key: LedgerKey): boolean {
+    const heap = this.heap;
+    if (this.limit <= 0) return false;
+    if (heap.length < this.limit) {
+      heap.push(key);
+      for (let i = heap.length - 1; i > 0; ) {
+        const parent = (i - 1) >> 1;
+        if (compareLedger(heap[i]!, heap[parent]!) >= 0) break;
+        [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+        i = parent;
+      }
+      return true;
+    }
+    if (compareLedger(key, heap[0]!) < 0) return false; // before the earliest of the latest `limit`: never drawn
+    heap[0] = key;
+    for (let i = 0; ; ) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let least = i;
+      if (left < heap.length && compareLedger(heap[left]!, heap[least]!) < 0) least = left;
+      if (right < heap.length && compareLedger(heap[right]!, heap[least]!) < 0) least = right;
+      if (least === i) break;
+      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
+      i = least;
+    }
+    return true;
+  }
+}
+
 /** What {@link writeHtmlReport} writes about. */
 export interface HtmlReportInput {
   readonly generatedAt: string;

@@ -19,7 +19,8 @@
  * Memory is bounded by one temporary file (K and the row ranges are sized for that), plus small
  * aggregates: counts, and denied attempts per principal. The page adds the events of the grants
  * it draws (at most {@link HTML_GRANT_LIMIT}, their events cut to a few dozen each): step 3
- * writes each grant's page facts beside its row, and step 4 keeps those of the newest grants only.
+ * writes the page facts of the grants that may be among the newest beside their rows
+ * ({@link NewestCandidates}), and step 4 keeps those of the newest only.
  */
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { createReadStream } from 'node:fs';
@@ -33,7 +34,7 @@ import { dataFileLines, md5Matches, resolveExport, type FileTally, type Resolved
 import { finding, FINDING_CODE_LIST, FINDING_CODES, type Finding, type FindingCode, type FindingSeverity } from './findings.js';
 import { analyseGrant, analyseOrphans, type AuditPolicy, type GrantRow } from './grant-analysis.js';
 import type { ObjectStore } from './object-store.js';
-import { HTML_GRANT_LIMIT, timelineOf, writeHtmlReport, type ActivitySource, type GrantTimeline, type PageGrant } from './html-report.js';
+import { compareLedger, HTML_GRANT_LIMIT, NewestCandidates, timelineOf, writeHtmlReport, type ActivitySource, type GrantTimeline, type PageGrant } from './html-report.js';
 import { hashString, PartitionedFile } from './partitioned-file.js';
 import { CSV_HEADER, csvGrantRecord, MD_TABLE_HEADER, mdGrantRow, mdText, summaryFigures, TextSink } from './writers.js';
 
@@ -172,12 +173,12 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       ticketRequired: (name) => (profiles ? profiles.profiles.find((p) => p.name === name)?.ticket.required : undefined),
     };
     const ranges = rowRanges(spread.ledgerLast, spread.maxSequence, spread.grants, perBucket);
-    const judged = await judgeGrants(spread.buckets, ranges, tmp, policy, findings, options.html === true);
+    const pageLimit = Math.max(0, options.htmlGrantLimit ?? HTML_GRANT_LIMIT);
+    const judged = await judgeGrants(spread.buckets, ranges, tmp, policy, findings, options.html ? pageLimit : undefined);
 
     // 4. order
     const files = { markdown: join(options.outDir, 'report.md'), csv: join(options.outDir, 'report.csv'), json: join(options.outDir, 'report.json'), ...(options.html ? { html: join(options.outDir, 'report.html') } : {}) };
     const partial = { markdown: `${files.markdown}.partial`, csv: `${files.csv}.partial`, json: `${files.json}.partial`, html: `${join(options.outDir, 'report.html')}.partial` };
-    const pageLimit = Math.max(0, options.htmlGrantLimit ?? HTML_GRANT_LIMIT);
     const page = judged.pages ? { facts: judged.pages, skip: Math.max(0, judged.rowCount - pageLimit) } : undefined;
     const ordered = await orderRows(judged.rows, ranges, spread.ledgerLast, spread.voided, spread.grants, tmp, partial.csv, findings, page);
     for (const [principal, denied] of [...judged.denials.entries()].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))) {
@@ -361,7 +362,7 @@ interface Judged {
   readonly rows: PartitionedFile;
   /** Rows written (one per grant record). */
   readonly rowCount: number;
-  /** With the page: each row's {@link GrantTimeline}, the same partition and line as its row. */
+  /** With the page: `{ line, timeline }` of the rows that may be drawn, in the partition of their row (`line`: the row's line there). */
   readonly pages: PartitionedFile | undefined;
   readonly byStatus: Map<string, number>;
   readonly chainsOk: number;
@@ -373,9 +374,11 @@ interface Judged {
 }
 
 /** Step 3: one bucket at a time, grouped by grant. */
-async function judgeGrants(buckets: PartitionedFile, ranges: RowRanges, tmp: string, policy: AuditPolicy, findings: FindingLog, withPages: boolean): Promise<Judged> {
+async function judgeGrants(buckets: PartitionedFile, ranges: RowRanges, tmp: string, policy: AuditPolicy, findings: FindingLog, pageLimit: number | undefined): Promise<Judged> {
   const rows = new PartitionedFile(tmp, 'rows', ranges.count);
-  const pages = withPages ? new PartitionedFile(tmp, 'pages', ranges.count) : undefined;
+  const pages = pageLimit !== undefined ? new PartitionedFile(tmp, 'pages', ranges.count) : undefined;
+  const candidates = new NewestCandidates(pageLimit ?? 0);
+  const linesPerRange = new Array<number>(ranges.count).fill(0);
   let rowCount = 0;
   const byStatus = new Map<string, number>();
   const reviews = { justified: 0, unjustified: 0, unreviewed: 0 };
@@ -428,8 +431,10 @@ async function judgeGrants(buckets: PartitionedFile, ranges: RowRanges, tmp: str
       }
       // The grant's findings travel with its row, so they are reported in ledger order (step 4).
       const entry: RowEntry = { row, findings: analysis.findings };
-      await rows.add(rangeOf(ranges, row.sequence), JSON.stringify(entry));
-      if (pages) await pages.add(rangeOf(ranges, row.sequence), JSON.stringify(timelineOf(group.events)));
+      const range = rangeOf(ranges, row.sequence);
+      const line = linesPerRange[range]!++;
+      await rows.add(range, JSON.stringify(entry));
+      if (pages && candidates.offer({ sequence: row.sequence, id: row.id })) await pages.add(range, JSON.stringify({ line, timeline: timelineOf(group.events) }));
       rowCount++;
     }
     await unlink(buckets.path(b)).catch(() => undefined); // disk back as we go
@@ -489,13 +494,15 @@ async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: n
     for (let p = 0; p < ranges.count; p++) {
       const range: Array<RowEntry & { readonly line: number }> = [];
       for await (const line of rows.read(p)) range.push({ ...(JSON.parse(line) as RowEntry), line: range.length });
-      range.sort(({ row: a }, { row: b }) => (a.sequence ?? Infinity) - (b.sequence ?? Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      // The page facts of the rows the page draws (the newest): line i of the facts is row line i's.
+      range.sort(({ row: a }, { row: b }) => compareLedger(a, b));
+      // The page facts of the rows the page draws (the newest), by their row's line in this partition.
       const timelines = new Map<number, GrantTimeline>();
       if (page && written + range.length > page.skip) {
         const wanted = new Set(range.filter((_, i) => written + i >= page.skip).map((entry) => entry.line));
-        let i = 0;
-        for await (const line of page.facts.read(p)) if (wanted.has(i++)) timelines.set(i - 1, JSON.parse(line) as GrantTimeline);
+        for await (const text of page.facts.read(p)) {
+          const fact = JSON.parse(text) as { line: number; timeline: GrantTimeline };
+          if (wanted.has(fact.line)) timelines.set(fact.line, fact.timeline);
+        }
       }
       if (page) await unlink(page.facts.path(p)).catch(() => undefined);
       for (const { row, findings: own, line } of range) {

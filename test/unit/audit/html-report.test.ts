@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HTML_EVENTS_HEAD, HTML_EVENTS_TAIL, timelineOf, type ActivityWindow } from '../../../audit/html-report.js';
+import { compareLedger, HTML_EVENTS_HEAD, HTML_EVENTS_TAIL, NewestCandidates, timelineOf, type ActivityWindow, type LedgerKey } from '../../../audit/html-report.js';
 import { htmlText } from '../../../audit/writers.js';
-import { HOSTILE_REASON, PAGE_SAMPLE, PAGE_SAMPLE_AS_OF, writeExportFixture } from '../../support/export-fixture.js';
+import { HOSTILE_REASON, PAGE_SAMPLE, PAGE_SAMPLE_AS_OF, seededRandom, writeExportFixture } from '../../support/export-fixture.js';
 import { audit, leftIn, tempDir, type CommandResult } from './support.js';
 
 const clock = () => new Date('2026-11-05T00:00:00Z');
@@ -197,6 +197,29 @@ describe('audit report page: failure', () => {
     expect(failed.stderr).toBe('audit: failed: action log unreachable\n');
     expect(leftIn(out)).toEqual([]); // not even report.md: the files appear together or not at all
     expect(leftIn(tmp)).toEqual([]);
+  });
+});
+
+describe('NewestCandidates', () => {
+  it('says yes to every row that ends among the last in ledger order, met in any order, and to few others', () => {
+    // Prepare: 5,000 rows, some sharing a number, some without one, shuffled.
+    const random = seededRandom(3);
+    const keys: LedgerKey[] = Array.from({ length: 5_000 }, (_, i) => ({ sequence: i % 997 === 0 ? null : Math.floor(i / 2) + 1, id: `g-${i}` }));
+    for (let i = keys.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [keys[i], keys[j]] = [keys[j]!, keys[i]!];
+    }
+
+    // Act
+    const candidates = new NewestCandidates(100);
+    const yes = new Set(keys.filter((k) => candidates.offer(k)).map((k) => k.id));
+
+    // Assess
+    const newest = [...keys].sort(compareLedger).slice(-100);
+    expect(newest.filter((k) => k.sequence === null)).toHaveLength(6); // rows without a number are the last
+    for (const k of newest) expect(yes.has(k.id), k.id).toBe(true);
+    expect(yes.size).toBeLessThan(1_000); // about limit × (1 + ln(rows / limit)) for a random order
+    expect(new NewestCandidates(0).offer({ sequence: 1, id: 'x' })).toBe(false);
   });
 });
 
