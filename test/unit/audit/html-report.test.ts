@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareLedger, HTML_EVENTS_HEAD, HTML_EVENTS_TAIL, NewestCandidates, timelineOf, type ActivityWindow, type LedgerKey } from '../../../audit/html-report.js';
+import { compareLedger, HTML_EVENTS_HEAD, HTML_EVENTS_TAIL, HTML_FINDING_LIMIT, HTML_GRANT_LIMIT, NewestCandidates, timelineOf, type ActivityWindow, type LedgerKey } from '../../../audit/html-report.js';
+import { MARKDOWN_FINDING_LIMIT } from '../../../audit/report.js';
 import { htmlText } from '../../../audit/writers.js';
 import { HOSTILE_REASON, PAGE_SAMPLE, PAGE_SAMPLE_AS_OF, seededRandom, writeExportFixture } from '../../support/export-fixture.js';
 import { audit, leftIn, tempDir, type CommandResult } from './support.js';
@@ -197,6 +198,17 @@ describe('audit report page: failure', () => {
     expect(failed.stderr).toBe('audit: failed: action log unreachable\n');
     expect(leftIn(out)).toEqual([]); // not even report.md: the files appear together or not at all
     expect(leftIn(tmp)).toEqual([]);
+  });
+});
+
+describe('README on the page', () => {
+  it('states the limits the page applies', () => {
+    const readme = readFileSync('README.md', 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`**It draws the newest ${HTML_GRANT_LIMIT.toLocaleString('en-US')} grants**`);
+    expect(readme).toContain(`the findings table (${HTML_FINDING_LIMIT} per code, like report.md)`);
+    expect(readme).toContain(`(the first ${HTML_EVENTS_HEAD} and last ${HTML_EVENTS_TAIL} of a long story)`);
+    expect(readme).toContain(`a heap of ${HTML_GRANT_LIMIT.toLocaleString('en-US')} keys decides`);
+    expect(HTML_FINDING_LIMIT).toBe(MARKDOWN_FINDING_LIMIT);
   });
 });
 
