@@ -13,11 +13,17 @@ import type { Construct } from 'constructs';
 import type { ProfileSet } from '../functions/domain/profile.js';
 import { BreakGlassAuditQueries } from './constructs/break-glass-audit-queries.js';
 import { BreakGlassService } from './constructs/break-glass-service.js';
-import { BreakGlassState } from './constructs/break-glass-state.js';
+import { BreakGlassState, type AuditObjectLock } from './constructs/break-glass-state.js';
 
 export interface StatefulStackProps extends StackProps {
   /** @default no e-mail subscription */
   readonly alertEmail?: string;
+  /** Who may subscribe to the alert topic (with the deployment itself). @default none */
+  readonly securityPrincipals?: readonly string[];
+  /** A role that may write the grants table besides the functions. @default none */
+  readonly tableAdminRoleArn?: string;
+  /** @default { mode: 'GOVERNANCE', days: 400 } */
+  readonly auditObjectLock?: AuditObjectLock;
   /** Glue database of the auditors' query layer. @default 'breakglass_audit' */
   readonly auditDatabaseName?: string;
   /** Athena workgroup of the auditors' query layer. @default 'breakglass-audit' */
@@ -28,24 +34,34 @@ export class BreakGlassStatefulStack extends Stack {
   public readonly table: ITable;
   public readonly topic: ITopic;
   public readonly expiryDeadLetterQueue: IQueue;
+  public readonly expiryFailureQueue: IQueue;
   public readonly auditBucket: IBucket;
   public readonly auditQueries: BreakGlassAuditQueries;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
     super(scope, id, props);
-    const state = new BreakGlassState(this, 'State', props.alertEmail ? { alertEmail: props.alertEmail } : {});
+    const state = new BreakGlassState(this, 'State', {
+      ...(props.alertEmail ? { alertEmail: props.alertEmail } : {}),
+      ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
+      ...(props.tableAdminRoleArn ? { tableAdminRoleArn: props.tableAdminRoleArn } : {}),
+      ...(props.auditObjectLock ? { auditObjectLock: props.auditObjectLock } : {}),
+    });
     this.table = state.table;
     this.topic = state.topic;
     this.expiryDeadLetterQueue = state.expiryDeadLetterQueue;
+    this.expiryFailureQueue = state.expiryFailureQueue;
     this.auditBucket = state.auditBucket;
     this.auditQueries = new BreakGlassAuditQueries(this, 'AuditQueries', {
       bucket: state.auditBucket,
+      resultsBucket: state.athenaResultsBucket,
       ...(props.auditDatabaseName ? { databaseName: props.auditDatabaseName } : {}),
       ...(props.auditWorkGroupName ? { workGroupName: props.auditWorkGroupName } : {}),
     });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'TopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'AuditBucketName', { value: this.auditBucket.bucketName });
+    new CfnOutput(this, 'ExpiryDeadLetterQueueUrl', { value: this.expiryDeadLetterQueue.queueUrl, description: 'Scheduler could not invoke the expiry function (README, Operations)' });
+    new CfnOutput(this, 'ExpiryFailureQueueUrl', { value: this.expiryFailureQueue.queueUrl, description: 'the expiry function failed after Lambda\'s retries (README, Operations)' });
     new CfnOutput(this, 'AuditTable', { value: `${this.auditQueries.databaseName}.${this.auditQueries.tableName}`, description: 'Glue table over the daily exports (database.table)' });
     new CfnOutput(this, 'AuditWorkGroup', { value: this.auditQueries.workGroupName, description: 'Athena workgroup with the saved audit queries' });
   }
@@ -55,6 +71,7 @@ export interface StatelessStackProps extends StackProps {
   readonly table: ITable;
   readonly topic: ITopic;
   readonly expiryDeadLetterQueue: IQueue;
+  readonly expiryFailureQueue: IQueue;
   readonly auditBucket: IBucket;
   readonly profiles: { readonly raw: unknown; readonly profiles: ProfileSet };
   /** @default none */
@@ -71,6 +88,8 @@ export interface StatelessStackProps extends StackProps {
   readonly maxActivePerPrincipal?: number;
   /** @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
+  /** Create the account-wide API Gateway CloudWatch role and turn on execution logs. @default false */
+  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 export class BreakGlassStatelessStack extends Stack {
@@ -82,8 +101,10 @@ export class BreakGlassStatelessStack extends Stack {
       table: props.table,
       topic: props.topic,
       expiryDeadLetterQueue: props.expiryDeadLetterQueue,
+      expiryFailureQueue: props.expiryFailureQueue,
       auditBucket: props.auditBucket,
       profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
+      ...(props.apiGatewayCloudWatchRole !== undefined ? { apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole } : {}),
       ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
       ...(props.reviewerPrincipals ? { reviewerPrincipals: props.reviewerPrincipals } : {}),
       ...(props.reviewDeadlineDays !== undefined ? { reviewDeadlineDays: props.reviewDeadlineDays } : {}),

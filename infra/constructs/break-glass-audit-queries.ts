@@ -1,8 +1,8 @@
 /**
  * The auditors' query layer over the daily table exports: a Glue database and table (partition
  * projection on the export day, so no crawler and no partition upkeep), an Athena workgroup whose
- * results stay encrypted under `athena-results/` of the audit bucket, and the saved queries of
- * `infra/athena-queries.ts`.
+ * results stay encrypted under `athena-results/` of their own bucket (the audit bucket is under
+ * Object Lock: results there could not expire), and the saved queries of `infra/athena-queries.ts`.
  *
  * It sits beside the audit bucket in the stateful half: it describes that bucket's data, needs
  * nothing of the functions, and keeps the workgroup's query history when the stateless half is
@@ -20,6 +20,8 @@ import { ATHENA_RESULTS_PREFIX, AUDIT_DATABASE, AUDIT_TABLE, AUDIT_WORKGROUP, IT
 export interface BreakGlassAuditQueriesProps {
   /** The audit bucket the daily exports land in (`exports/dt=<day>/`). */
   readonly bucket: IBucket;
+  /** The bucket Athena writes query results to (under `athena-results/`); not the audit bucket. */
+  readonly resultsBucket: IBucket;
   /** Glue database name; unique per account and region. @default 'breakglass_audit' */
   readonly databaseName?: string;
   /** Athena workgroup name; unique per account and region. @default 'breakglass-audit' */
@@ -82,7 +84,7 @@ export class BreakGlassAuditQueries extends Construct {
       },
     });
 
-    const key = props.bucket.encryptionKey;
+    const key = props.resultsBucket.encryptionKey;
     this.workGroup = new CfnWorkGroup(this, 'WorkGroup', {
       name: this.workGroupName,
       description: 'break-glass: auditors\' queries over the daily table exports',
@@ -93,7 +95,7 @@ export class BreakGlassAuditQueries extends Construct {
         publishCloudWatchMetricsEnabled: true,
         engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
         resultConfiguration: {
-          outputLocation: `s3://${props.bucket.bucketName}/${ATHENA_RESULTS_PREFIX}/`,
+          outputLocation: `s3://${props.resultsBucket.bucketName}/${ATHENA_RESULTS_PREFIX}/`,
           expectedBucketOwner: stack.account,
           encryptionConfiguration: key ? { encryptionOption: 'SSE_KMS', kmsKey: key.keyArn } : { encryptionOption: 'SSE_S3' },
         },

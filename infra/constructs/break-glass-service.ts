@@ -6,8 +6,10 @@
 import { AUDIT_QUERY_PARAMETERS } from '../../functions/domain/query-audit.js';
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import {
+  AccessLogField,
   AccessLogFormat,
   AuthorizationType,
+  EndpointType,
   JsonSchemaType,
   LambdaIntegration,
   LogGroupLogDestination,
@@ -16,7 +18,7 @@ import {
   RestApi,
   type IModel,
 } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -24,6 +26,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Rule, Schedule as EventSchedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -35,18 +38,56 @@ import { REVIEW_OUTCOMES } from '../../functions/domain/grant.js';
 import type { ProfileSet } from '../../functions/domain/profile.js';
 import { REASON_MAX, TICKET_MAX } from '../../functions/domain/requests.js';
 import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../../functions/domain/review-check.js';
+import { assertSameAccount, type NamedPrincipal } from '../principals.js';
 import { policyTargets } from '../profiles.js';
-import { BreakGlassFunction, TABLE_READ, TABLE_REVIEW, TABLE_WRITE } from './breakglass-function.js';
+import { API_FUNCTION_TIMEOUT, BreakGlassFunction, TABLE_READ, TABLE_REVIEW, TABLE_WRITE } from './breakglass-function.js';
 
 /** The indexes `GET /audit` reads (`DynamoAuditLog.queryEvents`). */
 export const AUDIT_EVENT_INDEXES: readonly IndexName[] = ['eventsByRequester', 'eventsByProfile', 'eventsByType', 'eventsByDay'];
 /** The index the daily review check reads (`DynamoAuditLog.reviewsDue`). */
 export const REVIEW_DUE_INDEXES: readonly IndexName[] = ['byReviewDue'];
 
+/**
+ * One JSON line per request in the API's access log: who called (the caller's ARN as SigV4
+ * authenticated it), what, and API Gateway's own error message when it refused or failed.
+ */
+export const API_ACCESS_LOG_FIELDS = {
+  requestId: AccessLogField.contextRequestId(),
+  requestTime: AccessLogField.contextRequestTime(),
+  ip: AccessLogField.contextIdentitySourceIp(),
+  caller: AccessLogField.contextIdentityCaller(),
+  user: AccessLogField.contextIdentityUser(),
+  userArn: AccessLogField.contextIdentityUserArn(),
+  httpMethod: AccessLogField.contextHttpMethod(),
+  resourcePath: AccessLogField.contextResourcePath(),
+  protocol: AccessLogField.contextProtocol(),
+  status: AccessLogField.contextStatus(),
+  responseLength: AccessLogField.contextResponseLength(),
+  errorMessage: AccessLogField.contextErrorMessage(),
+  integrationStatus: AccessLogField.contextIntegrationStatus(),
+  integrationError: AccessLogField.contextIntegrationErrorMessage(),
+} as const;
+
+/** Custom metrics the sweeper emits each run (CloudWatch embedded metric format, no dimensions). */
+export const SWEEPER_METRICS = { namespace: 'BreakGlass', succeeded: 'SweepSucceeded', stepFailures: 'SweeperStepFailures' } as const;
+
+/**
+ * How long Lambda keeps trying an expiry event (throttled, or failing) before it goes to the
+ * on-failure destination: 6 hours, Lambda's maximum. The grant's policy has stopped working at
+ * its expiry second anyway (its condition) and the sweeper expires overdue grants within
+ * minutes; what this bounds is how long a stuck expiry stays invisible, and the destination
+ * record then keeps it for 14 days.
+ */
+export const EXPIRY_MAX_EVENT_AGE = Duration.hours(6);
+/** Lambda retries a failed expiry twice (one, then two minutes apart) before the destination. */
+export const EXPIRY_RETRY_ATTEMPTS = 2;
+
 export interface BreakGlassServiceProps {
   readonly table: ITable;
   readonly topic: ITopic;
   readonly expiryDeadLetterQueue: IQueue;
+  /** On-failure destination of the expiry function's asynchronous invocations. */
+  readonly expiryFailureQueue: IQueue;
   /** The audit bucket: the daily export writes under `exports/` of it. */
   readonly auditBucket: IBucket;
   /** The profile file as read (inlined into the bundles) and as validated. */
@@ -73,6 +114,14 @@ export interface BreakGlassServiceProps {
   readonly logRetention?: RetentionDays;
   /** Stage throttling. @default { rateLimit: 10, burstLimit: 20 } */
   readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Name of the REST API. @default 'breakglass' */
+  readonly apiName?: string;
+  /**
+   * Create the account-wide API Gateway CloudWatch role (`AWS::ApiGateway::Account`), which
+   * replaces any other in the account and region, and turn on execution logs. Access logs need
+   * no such role and are always on. @default false
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 export class BreakGlassService extends Construct {
@@ -97,35 +146,66 @@ export class BreakGlassService extends Construct {
     if (!(Number.isFinite(reviewDeadlineDays) && reviewDeadlineDays > 0 && reviewDeadlineDays <= 365)) {
       throw new Error(`break-glass: reviewDeadlineDays must be a number of days greater than 0 and at most 365, got ${reviewDeadlineDays}`);
     }
+    // Break-glass grants and checks access in its own account only (a later issue brings others in).
+    const named: NamedPrincipal[] = [
+      ...props.profiles.set.profiles.flatMap((p) => p.eligible.map((pattern) => ({ source: `eligible of profile "${p.name}"`, pattern }))),
+      ...(props.securityPrincipals ?? []).map((pattern) => ({ source: 'securityPrincipals', pattern })),
+      ...(props.reviewerPrincipals ?? []).map((pattern) => ({ source: 'reviewerPrincipals', pattern })),
+    ];
+    assertSameAccount(named, stack.account);
     const targets = policyTargets(props.profiles.set, { allowBroadEligibility: props.allowBroadEligibility ?? false });
     const groupName = props.scheduleGroupName ?? 'breakglass';
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
-    const make = (name: string, handlerFile: string, description: string, timeout?: Duration) =>
-      new BreakGlassFunction(this, name, { handlerFile, description, profiles: props.profiles.raw, logRetention, ...(timeout ? { timeout } : {}) });
+    const make = (name: string, handlerFile: string, description: string, timeout?: Duration, reservedConcurrentExecutions?: number) =>
+      new BreakGlassFunction(this, name, {
+        handlerFile, description, profiles: props.profiles.raw, logRetention, ...(timeout ? { timeout } : {}), ...(reservedConcurrentExecutions ? { reservedConcurrentExecutions } : {}),
+      });
+    // Behind API Gateway: done before its 29-second integration timeout.
+    const api = (name: string, handlerFile: string, description: string) => make(name, handlerFile, description, API_FUNCTION_TIMEOUT);
 
     // Functions
     const expireGrant = make('ExpireGrant', 'expire-grant', 'break-glass: expire a grant (EventBridge Scheduler target)')
       .useTable(props.table, TABLE_WRITE)
       .useTopic(props.topic);
-    const createGrant = make('CreateGrant', 'create-grant', 'break-glass: POST /grants').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
-    const revokeGrant = make('RevokeGrant', 'revoke-grant', 'break-glass: POST /grants/{id}/revoke').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
-    const extendGrant = make('ExtendGrant', 'extend-grant', 'break-glass: POST /grants/{id}/extend').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
-    const killSwitch = make('KillSwitch', 'kill-switch', 'break-glass: freeze, unfreeze, revoke-all (security)', Duration.minutes(5)).useTable(props.table, TABLE_WRITE).useTopic(props.topic);
-    const sweeper = make('Sweeper', 'sweep', 'break-glass: reconcile IAM with the grants table (scheduled)', Duration.minutes(4)).useTable(props.table, TABLE_WRITE).useTopic(props.topic);
-    const getGrant = make('GetGrant', 'get-grant', 'break-glass: GET /grants/{id}').useTable(props.table, TABLE_READ);
-    const listGrants = make('ListGrants', 'list-grants', 'break-glass: GET /grants').useTable(props.table, TABLE_READ);
-    const listProfiles = make('ListProfiles', 'list-profiles', 'break-glass: GET /profiles');
-    const reviewGrant = make('ReviewGrant', 'review-grant', 'break-glass: POST /grants/{id}/review')
+    const createGrant = api('CreateGrant', 'create-grant', 'break-glass: POST /grants').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const revokeGrant = api('RevokeGrant', 'revoke-grant', 'break-glass: POST /grants/{id}/revoke').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const extendGrant = api('ExtendGrant', 'extend-grant', 'break-glass: POST /grants/{id}/extend').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const killSwitch = api('KillSwitch', 'kill-switch', 'break-glass: freeze, unfreeze, revoke-all (security)').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    // One sweep at a time (reserved concurrency 1): two would race each other's repairs.
+    const sweeper = make('Sweeper', 'sweep', 'break-glass: reconcile IAM with the grants table (scheduled)', Duration.minutes(4), 1).useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const getGrant = api('GetGrant', 'get-grant', 'break-glass: GET /grants/{id}').useTable(props.table, TABLE_READ);
+    const listGrants = api('ListGrants', 'list-grants', 'break-glass: GET /grants').useTable(props.table, TABLE_READ);
+    const listProfiles = api('ListProfiles', 'list-profiles', 'break-glass: GET /profiles');
+    const reviewGrant = api('ReviewGrant', 'review-grant', 'break-glass: POST /grants/{id}/review')
       .useTable(props.table, TABLE_REVIEW, [])
       .useTopic(props.topic)
       .addEnvironment('REVIEWER_PRINCIPALS', reviewers.join(','));
-    const queryAudit = make('QueryAudit', 'query-audit', 'break-glass: GET /audit').queryIndexes(props.table, AUDIT_EVENT_INDEXES);
+    const queryAudit = api('QueryAudit', 'query-audit', 'break-glass: GET /audit').queryIndexes(props.table, AUDIT_EVENT_INDEXES);
     const checkReviews = make('CheckReviews', 'check-reviews', 'break-glass: announce overdue post-incident reviews (daily)', Duration.minutes(2))
       .queryIndexes(props.table, REVIEW_DUE_INDEXES)
       .useTopic(props.topic)
       .addEnvironment('REVIEW_DEADLINE_DAYS', String(reviewDeadlineDays));
     const exportTable = make('ExportTable', 'export-table', 'break-glass: export the grants table to the audit bucket (daily)').exportTableTo(props.table, props.auditBucket, EXPORT_PREFIX);
     this.functions = { createGrant, revokeGrant, extendGrant, expireGrant, getGrant, listGrants, listProfiles, killSwitch, sweeper, reviewGrant, queryAudit, checkReviews, exportTable };
+    const apiFunctions = [createGrant, revokeGrant, extendGrant, killSwitch, getGrant, listGrants, listProfiles, reviewGrant, queryAudit];
+    const backgroundFunctions = [expireGrant, sweeper, checkReviews, exportTable];
+
+    // EventBridge Scheduler invokes the expiry function asynchronously (Lambda developer guide,
+    // "Invoke a Lambda function on a schedule"): once Lambda accepts the event, Scheduler's
+    // retry policy and dead-letter queue are done with it. Lambda retries a failed invocation
+    // (at most twice) and keeps a throttled one (at most 6 h), then discards it unless a
+    // destination is configured (Lambda API, PutFunctionEventInvokeConfig): failures land in
+    // the on-failure queue as destination records. Scheduler's DLQ still takes what Scheduler
+    // could not hand to Lambda at all.
+    expireGrant.fn.configureAsyncInvoke({
+      onFailure: new SqsDestination(props.expiryFailureQueue),
+      retryAttempts: EXPIRY_RETRY_ATTEMPTS,
+      maxEventAge: EXPIRY_MAX_EVENT_AGE,
+    });
+    // A failed sweep is not retried by Lambda (the next one runs five minutes later and redoes
+    // every step), and one throttled behind a running sweep is dropped after four minutes
+    // instead of piling up; the heartbeat alarm tells when sweeps stop succeeding.
+    sweeper.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(4) });
 
     // IAM writes: only inline policies, only on the entities some profile can match.
     const policyWriters = [createGrant, extendGrant];
@@ -184,35 +264,51 @@ export class BreakGlassService extends Construct {
     const security = (props.securityPrincipals ?? []).join(',');
     revokeGrant.addEnvironment('SECURITY_PRINCIPALS', security);
     killSwitch.addEnvironment('SECURITY_PRINCIPALS', security);
-    for (const f of [createGrant, killSwitch]) {
+    for (const f of [createGrant, extendGrant, killSwitch]) {
       f.addEnvironment('FROZEN_PROFILES', (props.frozenProfiles ?? []).join(','));
       f.addEnvironment('MAX_ACTIVE_PER_PRINCIPAL', String(props.maxActivePerPrincipal ?? 3));
     }
 
     // The sweeper runs every five minutes; the export daily before the working day, the review check at its start (UTC).
-    new Rule(this, 'SweepSchedule', { schedule: EventSchedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(sweeper.fn, { retryAttempts: 2 })], description: 'break-glass: reconcile IAM with the grants table' });
+    // The rule's retries cover only EventBridge failing to hand the event to Lambda; with one sweep
+    // at a time, a retry older than four minutes would only collide with the next sweep.
+    new Rule(this, 'SweepSchedule', { schedule: EventSchedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(sweeper.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(4) })], description: 'break-glass: reconcile IAM with the grants table' });
     new Rule(this, 'ExportSchedule', { schedule: EventSchedule.cron({ minute: '0', hour: '2' }), targets: [new LambdaFunction(exportTable.fn, { retryAttempts: 2 })], description: 'break-glass: daily export of the grants table for auditors' });
     new Rule(this, 'ReviewCheckSchedule', { schedule: EventSchedule.cron({ minute: '0', hour: '8' }), targets: [new LambdaFunction(checkReviews.fn, { retryAttempts: 2 })], description: 'break-glass: daily reminder of overdue post-incident reviews' });
 
-    // API: AWS_IAM on every method, validated bodies, throttled, access-logged.
+    // API: AWS_IAM on every method, validated bodies, throttled, access-logged. A good neighbour
+    // in a shared account: named, REGIONAL, and no account-wide API Gateway setting unless asked.
+    // Execution logs need the account's API Gateway CloudWatch role (AWS::ApiGateway::Account,
+    // one per account and region, replaced by whoever deploys one last); without that role a
+    // stage with a logging level fails to deploy ("CloudWatch Logs role ARN must be set in account
+    // settings to enable logging": aws-samples/amazon-bedrock-knowledgebase-slackbot#6, and
+    // VirtusLab/besom#347, where removing loggingLevel was the fix), so the level is set only with
+    // the role. The access log stays on (README, Deploy: not verified without the role).
+    const executionLogs = props.apiGatewayCloudWatchRole ?? false;
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
     this.api = new RestApi(this, 'Api', {
+      restApiName: props.apiName ?? 'breakglass',
       description: 'break-glass emergency access',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
-      cloudWatchRole: true,
+      cloudWatchRole: executionLogs,
       deployOptions: {
         stageName: 'v1',
         tracingEnabled: true,
         throttlingRateLimit: props.throttling?.rateLimit ?? 10,
         throttlingBurstLimit: props.throttling?.burstLimit ?? 20,
-        loggingLevel: MethodLoggingLevel.ERROR,
+        ...(executionLogs ? { loggingLevel: MethodLoggingLevel.ERROR } : {}),
         metricsEnabled: true,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
-          caller: true, httpMethod: true, ip: true, protocol: true, requestTime: true, resourcePath: true, responseLength: true, status: true, user: true,
-        }),
+        accessLogFormat: AccessLogFormat.custom(JSON.stringify(API_ACCESS_LOG_FIELDS)),
       },
     });
+    if (!executionLogs) {
+      NagSuppressions.addResourceSuppressions(
+        this.api.deploymentStage,
+        [{ id: 'AwsSolutions-APIG6', reason: 'Execution logs need the account-wide API Gateway CloudWatch role, which this stack does not take over by default (-c apiGatewayCloudWatchRole=true turns both on); every request is in the access log, with the caller ARN and the error message.' }],
+      );
+    }
     const bodyValidator = new RequestValidator(this, 'BodyValidator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
     const activationModel = this.api.addModel('Activation', {
       contentType: 'application/json',
@@ -288,15 +384,44 @@ export class BreakGlassService extends Construct {
       a.addAlarmAction(alarmAction);
       return a;
     };
-    alarm('ExpiryErrors', 'break-glass: the expiry function failed; a grant may be past expiry and still attached (its policy condition still denies use).', expireGrant.fn.metricErrors({ period: Duration.minutes(1) }));
-    alarm('ExpiryDeadLetters', 'break-glass: an expiry exhausted its retries and was dead-lettered; detach the policy by hand (README, Operations).', props.expiryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }));
+    const minute = { period: Duration.minutes(1), statistic: 'Sum' };
+    alarm('ExpiryErrors', 'break-glass: the expiry function failed; Lambda retries it twice, then records it in the expiry-failures queue. The grant\'s policy condition already denies use.', expireGrant.fn.metricErrors(minute));
+    // A new message each time, not "a message is visible": a second failure alarms again.
+    alarm('ExpiryDeadLetters', 'break-glass: Scheduler could not invoke the expiry function and dead-lettered the schedule; replay it (README, Operations).', props.expiryDeadLetterQueue.metricNumberOfMessagesSent(minute));
+    alarm('ExpiryFailures', 'break-glass: an expiry failed after Lambda\'s retries and was recorded in the expiry-failures queue; replay it (README, Operations).', props.expiryFailureQueue.metricNumberOfMessagesSent(minute));
+    // Events Lambda dropped without a successful run (Lambda developer guide, "Types of metrics for
+    // Lambda functions", asynchronous invocation metrics); with the destination above each should
+    // also land there, so this one alone points at the destination itself (README, Operations).
+    alarm('ExpiryEventsDropped', 'break-glass: Lambda dropped an expiry event (retries or event age exhausted); check the expiry-failures queue, then the function\'s logs.', expireGrant.fn.metric('AsyncEventsDropped', minute));
     alarm('Api5xx', 'break-glass: the API answered 5xx.', this.api.metricServerError({ period: Duration.minutes(1) }));
     alarm('ActivationErrors', 'break-glass: the activation function crashed.', createGrant.fn.metricErrors({ period: Duration.minutes(1) }));
     alarm('SweeperErrors', 'break-glass: the reconciliation sweep failed; orphaned access may remain until it succeeds.', sweeper.fn.metricErrors({ period: Duration.minutes(5) }));
+    alarm('SweeperStepFailures', 'break-glass: a step of the reconciliation sweep failed (the others ran); see the sweeper\'s log for the step.', new Metric({ namespace: SWEEPER_METRICS.namespace, metricName: SWEEPER_METRICS.stepFailures, period: Duration.minutes(5), statistic: 'Sum' }));
+    // The heartbeat: no successful sweep in 15 minutes (three runs), including none at all.
+    const heartbeat = new Alarm(this, 'SweeperHeartbeat', {
+      metric: new Metric({ namespace: SWEEPER_METRICS.namespace, metricName: SWEEPER_METRICS.succeeded, period: Duration.minutes(15), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.BREACHING,
+      alarmDescription: 'break-glass: no sweep succeeded in 15 minutes (or none ran); orphaned policies and missing schedules are not being repaired.',
+    });
+    heartbeat.addAlarmAction(alarmAction);
     alarm('ReviewErrors', 'break-glass: the review function crashed; a post-incident review may not have been recorded.', reviewGrant.fn.metricErrors({ period: Duration.minutes(1) }));
     alarm('AuditQueryErrors', 'break-glass: the audit query function crashed.', queryAudit.fn.metricErrors({ period: Duration.minutes(1) }));
     alarm('ReviewCheckErrors', 'break-glass: the daily overdue-review check failed; overdue reviews were not announced (invoke the CheckReviews function again once fixed).', checkReviews.fn.metricErrors({ period: Duration.minutes(5) }));
     alarm('ExportErrors', 'break-glass: the daily table export could not be started; today\'s copy for auditors is missing (invoke the ExportTable function again once fixed: it is idempotent per day).', exportTable.fn.metricErrors({ period: Duration.minutes(5) }));
+    // Throttles of these functions only (not the account's), in two groups: an alarm's metric math holds at most 10 metrics.
+    const throttles = (fns: readonly BreakGlassFunction[]) =>
+      new MathExpression({
+        expression: `SUM([${fns.map((_, i) => `FILL(t${i}, 0)`).join(', ')}])`,
+        usingMetrics: Object.fromEntries(fns.map((f, i) => [`t${i}`, f.fn.metricThrottles(minute)])),
+        period: Duration.minutes(1),
+        label: 'Throttles',
+      });
+    alarm('ApiThrottles', 'break-glass: Lambda throttled an API function (account concurrency exhausted?); callers got errors.', throttles(apiFunctions));
+    alarm('BackgroundThrottles', 'break-glass: Lambda throttled the expiry, sweeper, review-check or export function; expiries may be late (Lambda keeps retrying them for up to 6 h).', throttles(backgroundFunctions));
+    alarm('AlertDeliveryFailures', 'break-glass: SNS failed to deliver alerts to a subscriber (endpoint down, or a KMS/permission problem); someone was not told.', props.topic.metricNumberOfNotificationsFailed({ period: Duration.minutes(5), statistic: 'Sum' }));
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'break-glass API endpoint (SigV4-signed requests)' });
   }

@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import type { ProfileSet } from '../../functions/domain/profile.js';
 import { BreakGlassAuditQueries } from './break-glass-audit-queries.js';
 import { BreakGlassService } from './break-glass-service.js';
-import { BreakGlassState } from './break-glass-state.js';
+import { BreakGlassState, type AuditObjectLock } from './break-glass-state.js';
 
 export interface BreakGlassProps {
   /** The profile file as read and as validated (see `loadProfileFile`). */
@@ -43,6 +43,12 @@ export interface BreakGlassProps {
   readonly logRetention?: RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** A role that may write the grants table besides the functions (last resort). @default none */
+  readonly tableAdminRoleArn?: string;
+  /** Object Lock of the audit exports. @default { mode: 'GOVERNANCE', days: 400 } */
+  readonly auditObjectLock?: AuditObjectLock;
+  /** Create the account-wide API Gateway CloudWatch role and turn on execution logs. @default false */
+  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 export class BreakGlass extends Construct {
@@ -55,12 +61,17 @@ export class BreakGlass extends Construct {
     this.state = new BreakGlassState(this, 'State', {
       ...(props.alertEmail ? { alertEmail: props.alertEmail } : {}),
       ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
+      ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
+      ...(props.tableAdminRoleArn ? { tableAdminRoleArn: props.tableAdminRoleArn } : {}),
+      ...(props.auditObjectLock ? { auditObjectLock: props.auditObjectLock } : {}),
     });
     this.service = new BreakGlassService(this, 'Service', {
       table: this.state.table,
       topic: this.state.topic,
       expiryDeadLetterQueue: this.state.expiryDeadLetterQueue,
+      expiryFailureQueue: this.state.expiryFailureQueue,
       auditBucket: this.state.auditBucket,
+      ...(props.apiGatewayCloudWatchRole !== undefined ? { apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole } : {}),
       profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
       ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
       ...(props.reviewerPrincipals ? { reviewerPrincipals: props.reviewerPrincipals } : {}),
@@ -72,6 +83,7 @@ export class BreakGlass extends Construct {
     });
     this.auditQueries = new BreakGlassAuditQueries(this, 'AuditQueries', {
       bucket: this.state.auditBucket,
+      resultsBucket: this.state.athenaResultsBucket,
       ...(props.auditDatabaseName ? { databaseName: props.auditDatabaseName } : {}),
       ...(props.auditWorkGroupName ? { workGroupName: props.auditWorkGroupName } : {}),
     });

@@ -33,13 +33,20 @@ export interface BreakGlassFunctionProps {
   readonly timeout?: Duration;
   /** @default 512 */
   readonly memorySize?: number;
+  /** @default none: the account's unreserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
  * IAM path of every break-glass function role. The alert topic's policy lets only roles
- * under this path (and CloudWatch alarms) publish, without a reference between the stacks.
+ * under this path (and CloudWatch alarms) publish, and the table's policy lets only them
+ * write items, without a reference from the stateful stack to the stateless one (which would
+ * make each depend on the other). Creating a role under this path is an IAM administrator's act.
  */
-export const FUNCTION_ROLE_PATH = '/breakglass/';
+export const FUNCTION_ROLE_PATH = '/breakglass/function/';
+
+/** API Gateway ends an integration after 29 s; a function behind it stops first, so its own error is logged. */
+export const API_FUNCTION_TIMEOUT = Duration.seconds(25);
 
 /** DynamoDB actions by use: no function may delete an item; events are written with conditions. */
 export const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
@@ -74,6 +81,7 @@ export class BreakGlassFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       tracing: Tracing.ACTIVE,
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps' },

@@ -237,15 +237,21 @@ describe('auditors\' query layer', () => {
     expect(ITEM_COLUMN_TYPE).toContain('details:struct<m:map<string,struct<s:string>>>');
   });
 
-  it('runs queries in a workgroup that enforces encrypted results under athena-results/ of the audit bucket, expired after 30 days', () => {
+  it('runs queries in a workgroup that enforces encrypted results under athena-results/ of their own bucket (not the locked audit bucket), expired after 30 days', () => {
+    const resultsBucketId = logicalId(stateful, 'AWS::S3::Bucket', 'StateAthenaResults');
+    expect(resultsBucketId).not.toBe(auditBucketId);
     stateful.hasResourceProperties('AWS::Athena::WorkGroup', {
       WorkGroupConfiguration: Match.objectLike({
         EnforceWorkGroupConfiguration: true,
-        ResultConfiguration: { OutputLocation: location(`/${ATHENA_RESULTS_PREFIX}/`), EncryptionConfiguration: { EncryptionOption: 'SSE_S3' }, ExpectedBucketOwner: Match.anyValue() },
+        ResultConfiguration: { OutputLocation: { 'Fn::Join': ['', ['s3://', { Ref: resultsBucketId }, `/${ATHENA_RESULTS_PREFIX}/`]] }, EncryptionConfiguration: { EncryptionOption: 'SSE_S3' }, ExpectedBucketOwner: Match.anyValue() },
       }),
     });
-    const rules = stateful.findResources('AWS::S3::Bucket')[auditBucketId]!.Properties.LifecycleConfiguration.Rules;
-    expect(rules).toEqual([expect.objectContaining({ Prefix: `${ATHENA_RESULTS_PREFIX}/`, ExpirationInDays: 30, Status: 'Enabled' })]);
+    const results = stateful.findResources('AWS::S3::Bucket')[resultsBucketId]!;
+    expect(results.Properties.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ Prefix: `${ATHENA_RESULTS_PREFIX}/`, ExpirationInDays: 30, Status: 'Enabled' })]);
+    expect(results.Properties.ObjectLockEnabled).toBeUndefined();
+    expect(results.Properties).toMatchObject({ BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] }, PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true } });
+    // Nothing of the audit bucket expires: its exports are kept under Object Lock.
+    expect(stateful.findResources('AWS::S3::Bucket')[auditBucketId]!.Properties.LifecycleConfiguration).toBeUndefined();
   });
 
   it('saves the queries of athena-queries.ts, each on the Glue table, in the workgroup, reading only grant or event items', () => {
@@ -268,15 +274,16 @@ describe('auditors\' query layer', () => {
   });
 });
 
-describe('a KMS-encrypted audit bucket', () => {
-  it('gives the export that key, and the workgroup encrypts results with it', () => {
+describe('KMS-encrypted audit and results buckets', () => {
+  it('gives the export the audit bucket\'s key, and the workgroup encrypts results with the results bucket\'s key', () => {
     // Prepare
     const stack = new Stack(new App(), 'Kms', { env: { account: '123456789012', region: 'eu-west-1' } });
     const table = new Table(stack, 'Table', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
     const bucket = new Bucket(stack, 'Bucket', { encryption: BucketEncryption.KMS, encryptionKey: new Key(stack, 'BucketKey') });
     // Act
     new BreakGlassFunction(stack, 'ServiceExportTable', { handlerFile: 'export-table', description: 'export', profiles: {} }).exportTableTo(table, bucket, 'exports');
-    new BreakGlassAuditQueries(stack, 'AuditQueries', { bucket });
+    const resultsBucket = new Bucket(stack, 'Results', { encryption: BucketEncryption.KMS, encryptionKey: new Key(stack, 'ResultsKey') });
+    new BreakGlassAuditQueries(stack, 'AuditQueries', { bucket, resultsBucket });
     // Assess
     const template = Template.fromStack(stack);
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
@@ -284,7 +291,7 @@ describe('a KMS-encrypted audit bucket', () => {
     expect(kms.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(kms.flatMap(resourcesOf)).toEqual([{ 'Fn::GetAtt': [logicalId(template, 'AWS::KMS::Key', 'BucketKey'), 'Arn'] }]);
     template.hasResourceProperties('AWS::Athena::WorkGroup', {
-      WorkGroupConfiguration: Match.objectLike({ ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: Match.anyValue() } }) }),
+      WorkGroupConfiguration: Match.objectLike({ ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: { 'Fn::GetAtt': [logicalId(template, 'AWS::KMS::Key', 'ResultsKey'), 'Arn'] } } }) }),
     });
   });
 });

@@ -2,6 +2,7 @@
 import { App } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/app.js';
+import { FUNCTION_ROLE_PATH } from '../../infra/constructs/breakglass-function.js';
 
 export type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 export const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
@@ -21,7 +22,7 @@ export function app(context: Record<string, unknown> = {}, options: { bundle?: b
 
 /** The policy statements of the role of each function, keyed by the function's construct id. */
 export function functionPolicies(template: Template): Record<string, Statement[]> {
-  const roles = template.findResources('AWS::IAM::Role', { Properties: { Path: '/breakglass/' } });
+  const roles = template.findResources('AWS::IAM::Role', { Properties: { Path: FUNCTION_ROLE_PATH } });
   const policies = template.findResources('AWS::IAM::Policy');
   const out: Record<string, Statement[]> = {};
   for (const roleId of Object.keys(roles)) {

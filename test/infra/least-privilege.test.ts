@@ -1,0 +1,79 @@
+/**
+ * scripts/least-privilege.mjs: the README's least-privilege and configuration tables are
+ * generated from the synthesized templates, and `--check` fails when the README drifts.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/app.js';
+import { SECURITY } from './templates.js';
+
+let outDir: string;
+const script = (...args: string[]) => spawnSync(process.execPath, ['scripts/least-privilege.mjs', '--out', outDir, ...args], { encoding: 'utf8' });
+const readmeWith = (text: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'bg-lp-')), 'README.md');
+  writeFileSync(file, text);
+  return file;
+};
+const MARKERS = '# t\n<!-- least-privilege:start -->\n<!-- least-privilege:end -->\ntext between\n<!-- configuration:start -->\nstale\n<!-- configuration:end -->\n';
+
+beforeAll(() => {
+  // Synthesized as `npm run synth` does (environment-agnostic, the sample security principal), without bundling.
+  outDir = mkdtempSync(join(tmpdir(), 'bg-lp-out-'));
+  const saved = process.env.CDK_DEFAULT_ACCOUNT;
+  delete process.env.CDK_DEFAULT_ACCOUNT;
+  try {
+    buildApp(new App({ outdir: outDir, context: { 'aws:cdk:bundling-stacks': [], securityPrincipals: SECURITY } })).app.synth();
+  } finally {
+    if (saved !== undefined) process.env.CDK_DEFAULT_ACCOUNT = saved;
+  }
+});
+
+describe('least-privilege tables', () => {
+  it('writes each role\'s actions and resources and each variable into the marked sections, and keeps the text around them', () => {
+    // Prepare
+    const readme = readmeWith(MARKERS);
+    // Act
+    const run = script('--readme', readme);
+    // Assess
+    expect(run.status, run.stderr).toBe(0);
+    const text = readFileSync(readme, 'utf8');
+    expect(text).toContain('text between');
+    expect(text).not.toContain('stale');
+    expect(text).toMatch(/\| \*\*ReviewGrant\*\* \| `dynamodb:GetItem`, `dynamodb:PutItem`, `dynamodb:UpdateItem` \| `\{table Grants\}` \|/);
+    expect(text).toMatch(/\| \*\*QueryAudit\*\* \| `dynamodb:Query` \| `\{table Grants\}\/index\/eventsByDay`/);
+    expect(text).toMatch(/\| \*\*ExpireGrant\*\* [^\n]*\n(\|  \|[^\n]*\n)*\|  \| `sqs:GetQueueAttributes`, `sqs:GetQueueUrl`, `sqs:SendMessage` \| `\{queue ExpiryFailures\}` \|/);
+    expect(text).toMatch(/\| SchedulerRole \(role\) \| `lambda:InvokeFunction` \| `\{function ExpireGrantFunction\}` \|/);
+    expect(text).toContain('| `REVIEWER_PRINCIPALS` | ReviewGrant |');
+    expect(text).toContain('`arn:aws:iam::<account>:role/Security`');
+    expect(text).not.toMatch(/\d{12}/);
+  });
+
+  it('--check passes on what it wrote and fails, naming the fix, when a row was edited by hand', () => {
+    // Prepare
+    const readme = readmeWith(MARKERS);
+    script('--readme', readme);
+    // Act
+    const clean = script('--readme', readme, '--check');
+    writeFileSync(readme, readFileSync(readme, 'utf8').replace('`dynamodb:Query` | `{table Grants}/index/byReviewDue`', '`dynamodb:Query`, `dynamodb:Scan` | `*`'));
+    const edited = script('--readme', readme, '--check');
+    // Assess
+    expect(clean.status, clean.stderr).toBe(0);
+    expect(edited.status).toBe(1);
+    expect(edited.stderr).toMatch(/disagrees with the synthesized templates; run `npm run synth && node scripts\/least-privilege.mjs`/);
+  });
+
+  it('fails when the README lacks a marked section', () => {
+    const run = script('--readme', readmeWith('# no markers\n'), '--check');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/no <!-- least-privilege:start -->/);
+  });
+
+  it('agrees with the committed README.md', () => {
+    const run = script('--readme', 'README.md', '--check');
+    expect(run.status, run.stderr).toBe(0);
+  });
+});
