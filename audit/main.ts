@@ -15,6 +15,7 @@ import { parseProfiles, type ProfileSet } from '../functions/domain/profile.js';
 import { describeCause, SourceError, UsageError } from './errors.js';
 import { openLocation } from './export-source.js';
 import type { ObjectStore } from './object-store.js';
+import { HTML_GRANT_LIMIT, type ActivitySource } from './html-report.js';
 import { runReport } from './report.js';
 
 /** Exit status: no HIGH finding. */
@@ -37,6 +38,9 @@ findings against policy. Reads the export once, in bounded memory.
 
 Options:
   --out <dir>           where to write report.md, report.csv and report.json (default ./audit-report)
+  --html                also write report.html: one self-contained page (no network), a timeline
+                        per profile, the findings, each grant's detail; it draws the newest
+                        ${HTML_GRANT_LIMIT.toLocaleString('en-US')} grants (report.csv and report.json have them all)
   --late-seconds <n>    access removed more than n seconds after expiry is a finding (default 300)
   --review-days <n>     a grant unreviewed n days after it ended is a finding (default 3)
   --as-of <time>        ISO-8601 time the review deadlines are measured at (default now)
@@ -67,6 +71,10 @@ export interface RunOptions {
   readonly clock?: () => Date;
   /** Items per temporary file (tests use small ones to exercise many). */
   readonly itemsPerBucket?: number;
+  /** Grants report.html draws (tests use few to exercise the cap). */
+  readonly htmlGrantLimit?: number;
+  /** Activity ticks for report.html (the action-log hook). */
+  readonly activity?: ActivitySource;
 }
 
 function number(name: string, value: string | undefined, fallback: number): number {
@@ -112,6 +120,7 @@ export async function run(argv: readonly string[], io: Io = processIo, options: 
           'as-of': { type: 'string' },
           profiles: { type: 'string' },
           stats: { type: 'boolean' },
+          html: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -148,6 +157,9 @@ export async function run(argv: readonly string[], io: Io = processIo, options: 
       ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.itemsPerBucket ? { itemsPerBucket: options.itemsPerBucket } : {}),
+      ...(values.html ? { html: true } : {}),
+      ...(options.htmlGrantLimit !== undefined ? { htmlGrantLimit: options.htmlGrantLimit } : {}),
+      ...(options.activity ? { activity: options.activity } : {}),
     });
 
     // 3. exit
@@ -157,7 +169,7 @@ export async function run(argv: readonly string[], io: Io = processIo, options: 
     io.out(
       `Report on ${s.exportArn ?? location}: ${count(s.grants)} grants, ${count(s.events)} events; ` +
         `${count(s.findings.total)} findings (${count(f.HIGH)} HIGH, ${count(f.MEDIUM)} MEDIUM, ${count(f.LOW)} LOW).\n` +
-        `Wrote ${result.files.markdown}, ${result.files.csv}, ${result.files.json}\n`,
+        `Wrote ${result.files.markdown}, ${result.files.csv}, ${result.files.json}${result.files.html ? `, ${result.files.html}` : ''}\n`,
     );
     if (values.stats) {
       const peak = process.resourceUsage().maxRSS / 1024; // KiB → MiB

@@ -13,10 +13,14 @@
  *    a temporary file chosen by its ledger number;
  * 4. order — read the row files in ledger order, sorting one at a time: this finds the gaps in
  *    the ledger and streams the CSV, the JSON grants and the first rows of the Markdown table;
- * 5. write — report.json and report.md around the streamed parts, then move all three in place.
+ * 5. write — report.json and report.md around the streamed parts (and report.html, with
+ *    `html`), then move them all in place.
  *
  * Memory is bounded by one temporary file (K and the row ranges are sized for that), plus small
- * aggregates: counts, and denied attempts per principal.
+ * aggregates: counts, and denied attempts per principal. The page adds the events of the grants
+ * it draws (at most {@link HTML_GRANT_LIMIT}, their events cut to a few dozen each): step 3
+ * writes the page facts of the grants that may be among the newest beside their rows
+ * ({@link NewestCandidates}), and step 4 keeps those of the newest only.
  */
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { createReadStream } from 'node:fs';
@@ -30,8 +34,9 @@ import { dataFileLines, md5Matches, resolveExport, type FileTally, type Resolved
 import { finding, FINDING_CODE_LIST, FINDING_CODES, type Finding, type FindingCode, type FindingSeverity } from './findings.js';
 import { analyseGrant, analyseOrphans, type AuditPolicy, type GrantRow } from './grant-analysis.js';
 import type { ObjectStore } from './object-store.js';
+import { compareLedger, HTML_GRANT_LIMIT, NewestCandidates, timelineOf, writeHtmlReport, type ActivitySource, type GrantTimeline, type PageGrant } from './html-report.js';
 import { hashString, PartitionedFile } from './partitioned-file.js';
-import { CSV_HEADER, csvGrantRecord, MD_TABLE_HEADER, mdGrantRow, mdText, TextSink } from './writers.js';
+import { CSV_HEADER, csvGrantRecord, MD_TABLE_HEADER, mdGrantRow, mdText, summaryFigures, TextSink } from './writers.js';
 
 /** Items per temporary file in step 2 (the memory bound). */
 export const ITEMS_PER_BUCKET = 20_000;
@@ -61,6 +66,12 @@ export interface ReportOptions {
   readonly clock?: () => Date;
   /** Items per temporary file (and ledger numbers per row range). @default {@link ITEMS_PER_BUCKET} */
   readonly itemsPerBucket?: number;
+  /** Also write report.html. @default false */
+  readonly html?: boolean;
+  /** Grants report.html draws (the newest). @default {@link HTML_GRANT_LIMIT} */
+  readonly htmlGrantLimit?: number;
+  /** Activity ticks on report.html's bars (the action-log hook; nothing supplies it yet). */
+  readonly activity?: ActivitySource;
 }
 
 /** The report's figures: what `summary` holds in report.json. */
@@ -93,7 +104,7 @@ export interface ReportSummary {
 /** Where the report was written, its figures, and what the run cost. */
 export interface ReportResult {
   readonly summary: ReportSummary;
-  readonly files: { readonly markdown: string; readonly csv: string; readonly json: string };
+  readonly files: { readonly markdown: string; readonly csv: string; readonly json: string; readonly html?: string };
   readonly stats: { readonly itemsRead: number; readonly grants: number; readonly events: number; readonly seconds: number; readonly buckets: number };
 }
 
@@ -162,12 +173,14 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       ticketRequired: (name) => (profiles ? profiles.profiles.find((p) => p.name === name)?.ticket.required : undefined),
     };
     const ranges = rowRanges(spread.ledgerLast, spread.maxSequence, spread.grants, perBucket);
-    const judged = await judgeGrants(spread.buckets, ranges, tmp, policy, findings);
+    const pageLimit = Math.max(0, options.htmlGrantLimit ?? HTML_GRANT_LIMIT);
+    const judged = await judgeGrants(spread.buckets, ranges, tmp, policy, findings, options.html ? pageLimit : undefined);
 
     // 4. order
-    const files = { markdown: join(options.outDir, 'report.md'), csv: join(options.outDir, 'report.csv'), json: join(options.outDir, 'report.json') };
-    const partial = { markdown: `${files.markdown}.partial`, csv: `${files.csv}.partial`, json: `${files.json}.partial` };
-    const ordered = await orderRows(judged.rows, ranges, spread.ledgerLast, spread.voided, spread.grants, tmp, partial.csv, findings);
+    const files = { markdown: join(options.outDir, 'report.md'), csv: join(options.outDir, 'report.csv'), json: join(options.outDir, 'report.json'), ...(options.html ? { html: join(options.outDir, 'report.html') } : {}) };
+    const partial = { markdown: `${files.markdown}.partial`, csv: `${files.csv}.partial`, json: `${files.json}.partial`, html: `${join(options.outDir, 'report.html')}.partial` };
+    const page = judged.pages ? { facts: judged.pages, skip: Math.max(0, judged.rowCount - pageLimit) } : undefined;
+    const ordered = await orderRows(judged.rows, ranges, spread.ledgerLast, spread.voided, spread.grants, tmp, partial.csv, findings, page);
     for (const [principal, denied] of [...judged.denials.entries()].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))) {
       await findings.add(
         finding('DENIED_ATTEMPTS', {
@@ -212,6 +225,20 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     const generatedAt = clock().toISOString();
     await writeJson(partial.json, { generatedAt, asOf: options.asOf.toISOString(), source: resolved.source, summary }, findings, ordered.grantsJson);
     await writeMarkdown(partial.markdown, { generatedAt, asOf: options.asOf.toISOString(), source: resolved.source, summary }, findings, ordered.markdownRows, ordered.rows);
+    if (files.html) {
+      await writeHtmlReport(partial.html, {
+        generatedAt,
+        asOf: options.asOf.toISOString(),
+        source: resolved.source,
+        summary,
+        snapshotAt: policy.snapshotAt,
+        findingsOf: (code) => findings.of(code),
+        grantsFile: ordered.pageGrants,
+        grants: ordered.rows,
+        ...(options.activity ? { activity: options.activity } : {}),
+      });
+      await rename(partial.html, files.html);
+    }
     for (const key of ['csv', 'json', 'markdown'] as const) await rename(partial[key], files[key]);
     return {
       summary,
@@ -219,7 +246,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       stats: { itemsRead: spread.itemsRead, grants: ordered.rows, events: spread.events, seconds: (performance.now() - started) / 1000, buckets: spread.buckets.partitions },
     };
   } catch (error) {
-    await Promise.all(['report.md', 'report.csv', 'report.json'].map((name) => rm(join(options.outDir, `${name}.partial`), { force: true })));
+    await Promise.all(['report.md', 'report.csv', 'report.json', 'report.html'].map((name) => rm(join(options.outDir, `${name}.partial`), { force: true })));
     throw error;
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -333,6 +360,10 @@ interface RowEntry {
 
 interface Judged {
   readonly rows: PartitionedFile;
+  /** Rows written (one per grant record). */
+  readonly rowCount: number;
+  /** With the page: `{ line, timeline }` of the rows that may be drawn, in the partition of their row (`line`: the row's line there). */
+  readonly pages: PartitionedFile | undefined;
   readonly byStatus: Map<string, number>;
   readonly chainsOk: number;
   readonly chainsBroken: number;
@@ -343,8 +374,12 @@ interface Judged {
 }
 
 /** Step 3: one bucket at a time, grouped by grant. */
-async function judgeGrants(buckets: PartitionedFile, ranges: RowRanges, tmp: string, policy: AuditPolicy, findings: FindingLog): Promise<Judged> {
+async function judgeGrants(buckets: PartitionedFile, ranges: RowRanges, tmp: string, policy: AuditPolicy, findings: FindingLog, pageLimit: number | undefined): Promise<Judged> {
   const rows = new PartitionedFile(tmp, 'rows', ranges.count);
+  const pages = pageLimit !== undefined ? new PartitionedFile(tmp, 'pages', ranges.count) : undefined;
+  const candidates = new NewestCandidates(pageLimit ?? 0);
+  const linesPerRange = new Array<number>(ranges.count).fill(0);
+  let rowCount = 0;
   const byStatus = new Map<string, number>();
   const reviews = { justified: 0, unjustified: 0, unreviewed: 0 };
   const denials = new Map<string, Denials>();
@@ -396,12 +431,17 @@ async function judgeGrants(buckets: PartitionedFile, ranges: RowRanges, tmp: str
       }
       // The grant's findings travel with its row, so they are reported in ledger order (step 4).
       const entry: RowEntry = { row, findings: analysis.findings };
-      await rows.add(rangeOf(ranges, row.sequence), JSON.stringify(entry));
+      const range = rangeOf(ranges, row.sequence);
+      const line = linesPerRange[range]!++;
+      await rows.add(range, JSON.stringify(entry));
+      if (pages && candidates.offer({ sequence: row.sequence, id: row.id })) await pages.add(range, JSON.stringify({ line, timeline: timelineOf(group.events) }));
+      rowCount++;
     }
     await unlink(buckets.path(b)).catch(() => undefined); // disk back as we go
   }
   await rows.flush();
-  return { rows, byStatus, chainsOk, chainsBroken, reviews, denials, orphanEvents, unknownProfiles };
+  await pages?.flush();
+  return { rows, rowCount, pages, byStatus, chainsOk, chainsBroken, reviews, denials, orphanEvents, unknownProfiles };
 }
 
 interface Ordered {
@@ -412,13 +452,22 @@ interface Ordered {
   readonly grantsJson: string;
   /** Temporary file with the first Markdown table rows. */
   readonly markdownRows: string;
+  /** Temporary file with the {@link PageGrant} of each grant the page draws, in ledger order (empty without the page). */
+  readonly pageGrants: string;
+}
+
+/** What step 4 needs for the page: the grants' page facts, and how many of the first rows the page leaves out. */
+interface PageSelection {
+  readonly facts: PartitionedFile;
+  readonly skip: number;
 }
 
 /** Step 4: rows in ledger order; the ledger checked on the way; CSV written. */
-async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: number | undefined, voided: ReadonlySet<number>, grants: number, tmp: string, csvPath: string, findings: FindingLog): Promise<Ordered> {
+async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: number | undefined, voided: ReadonlySet<number>, grants: number, tmp: string, csvPath: string, findings: FindingLog, page?: PageSelection): Promise<Ordered> {
   const csv = new TextSink(csvPath);
   const json = new TextSink(join(tmp, 'grants.jsonl'));
   const markdown = new TextSink(join(tmp, 'grants.md'));
+  const pageGrants = new TextSink(join(tmp, 'page-grants.jsonl'));
   const ledger = { missingNumbers: 0, ahead: 0, duplicates: 0, unnumbered: 0, voided: voided.size };
   let written = 0;
   try {
@@ -443,20 +492,33 @@ async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: n
     let expected = 1;
     let previous: number | undefined;
     for (let p = 0; p < ranges.count; p++) {
-      const range: RowEntry[] = [];
-      for await (const line of rows.read(p)) range.push(JSON.parse(line) as RowEntry);
-      range.sort(({ row: a }, { row: b }) => (a.sequence ?? Infinity) - (b.sequence ?? Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      for (const { row, findings: own } of range) {
+      const range: Array<RowEntry & { readonly line: number }> = [];
+      for await (const line of rows.read(p)) range.push({ ...(JSON.parse(line) as RowEntry), line: range.length });
+      range.sort(({ row: a }, { row: b }) => compareLedger(a, b));
+      // The page facts of the rows the page draws (the newest), by their row's line in this partition.
+      const timelines = new Map<number, GrantTimeline>();
+      if (page && written + range.length > page.skip) {
+        const wanted = new Set(range.filter((_, i) => written + i >= page.skip).map((entry) => entry.line));
+        for await (const text of page.facts.read(p)) {
+          const fact = JSON.parse(text) as { line: number; timeline: GrantTimeline };
+          if (wanted.has(fact.line)) timelines.set(fact.line, fact.timeline);
+        }
+      }
+      if (page) await unlink(page.facts.path(p)).catch(() => undefined);
+      for (const { row, findings: own, line } of range) {
+        const codes = own.map((f) => f.code);
         const s = row.sequence;
         if (s === null) ledger.unnumbered++;
         else if (s === previous) {
           ledger.duplicates++;
+          codes.push('LEDGER_DUPLICATE');
           await findings.add(finding('LEDGER_DUPLICATE', { grantId: row.id, principal: row.requester, sequence: s, message: `Grant ${row.id} has ledger number ${s}, which another grant also holds: the counter hands out each number once, so one of the records was written outside break-glass. Compare both with an earlier export.` }));
         } else {
           const upTo = Math.min(s - 1, ledgerLast ?? Infinity);
           if (upTo >= expected) await gap(expected, upTo);
           if (ledgerLast !== undefined && s > ledgerLast) {
             ledger.ahead++;
+            codes.push('LEDGER_AHEAD');
             await findings.add(finding('LEDGER_AHEAD', { grantId: row.id, principal: row.requester, sequence: s, message: `Grant ${row.id} has ledger number ${s}, beyond the counter's ${ledgerLast}: the counter was reset or the record was written outside break-glass. Find who changed the LEDGER item or the grant.` }));
           }
           expected = Math.max(expected, s + 1);
@@ -465,19 +527,22 @@ async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: n
         for (const item of own) await findings.add(item);
         await csv.write(csvGrantRecord(row));
         await json.write(`${JSON.stringify(row)}\n`);
+        const timeline = timelines.get(line);
+        if (timeline) await pageGrants.write(`${JSON.stringify({ row, timeline, codes } satisfies PageGrant)}\n`);
         if (written++ < MARKDOWN_ROW_LIMIT) await markdown.write(mdGrantRow(row));
       }
       await unlink(rows.path(p)).catch(() => undefined);
     }
     if (ledgerLast !== undefined && expected <= ledgerLast) await gap(expected, ledgerLast);
-    await Promise.all([csv.close(), json.close(), markdown.close()]);
+    await Promise.all([csv.close(), json.close(), markdown.close(), pageGrants.close()]);
   } catch (error) {
     csv.destroy();
     json.destroy();
     markdown.destroy();
+    pageGrants.destroy();
     throw error;
   }
-  return { ledger, rows: written, grantsJson: join(tmp, 'grants.jsonl'), markdownRows: join(tmp, 'grants.md') };
+  return { ledger, rows: written, grantsJson: join(tmp, 'grants.jsonl'), markdownRows: join(tmp, 'grants.md'), pageGrants: join(tmp, 'page-grants.jsonl') };
 }
 
 interface Heading {
@@ -546,21 +611,7 @@ async function writeMarkdown(path: string, heading: Heading, findings: FindingLo
         '',
         '| figure | value |',
         '|---|---:|',
-        `| data files read | ${count(s.dataFiles)} |`,
-        `| items read | ${count(s.itemsRead)}${s.itemsExpected !== null ? ` (manifest: ${count(s.itemsExpected)})` : ''} |`,
-        `| grants | ${count(s.grants)} |`,
-        ...Object.entries(s.byStatus).map(([status, n]) => `| grants ${mdText(status, 20)} | ${count(n)} |`),
-        `| events | ${count(s.events)} |`,
-        `| chains ok / broken | ${count(s.chains.ok)} / ${count(s.chains.broken)} |`,
-        `| reviews justified / unjustified / unreviewed | ${count(s.reviews.justified)} / ${count(s.reviews.unjustified)} / ${count(s.reviews.unreviewed)} |`,
-        `| reviews overdue | ${count(s.reviews.overdue)} |`,
-        `| late revocations | ${count(s.lateRevocations)} |`,
-        `| ledger counter | ${s.ledger.counter ?? 'missing'} |`,
-        `| ledger numbers with no grant | ${count(s.ledger.missingNumbers)} |`,
-        `| grants beyond the counter / sharing a number / unnumbered | ${count(s.ledger.ahead)} / ${count(s.ledger.duplicates)} / ${count(s.ledger.unnumbered)} |`,
-        `| denied attempts (principals) | ${count(s.deniedAttempts)} (${count(s.deniedPrincipals)}) |`,
-        `| events without a grant record | ${count(s.orphanEvents)} |`,
-        `| findings HIGH / MEDIUM / LOW | ${count(s.findings.bySeverity.HIGH)} / ${count(s.findings.bySeverity.MEDIUM)} / ${count(s.findings.bySeverity.LOW)} |`,
+        ...summaryFigures(s).map(([label, value]) => `| ${mdText(label, 80)} | ${mdText(value, 80)} |`),
         '',
         '## Findings',
         '',

@@ -1,6 +1,6 @@
 /**
- * The report's three formats, and the escaping that keeps user text (reasons, tickets, even
- * ARNs in a tampered export) from breaking them:
+ * The report's formats, and the escaping that keeps user text (reasons, tickets, even ARNs in a
+ * tampered export) from breaking them:
  *
  * - CSV (RFC 4180): every text cell is quoted when it holds a quote, comma or line break, and a
  *   text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets
@@ -9,9 +9,13 @@
  *   escaped, line breaks become `<br>`, control and bidirectional-override characters become
  *   visible `\u{…}` escapes, and long text is cut.
  * - JSON: written by `JSON.stringify`, streamed element by element.
+ * - HTML (`report.html`): `&`, `<`, `>`, `"` and `'` become character references everywhere text
+ *   or an attribute value goes (so `</script>` or `<img onerror=…>` is text), control and
+ *   bidirectional-override characters become visible `\u{…}` escapes, and long text is cut.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { GrantRow } from './grant-analysis.js';
+import type { ReportSummary } from './report.js';
 
 /** Columns of `report.csv` (and of the JSON grants, by their field names). */
 export const CSV_COLUMNS: ReadonlyArray<readonly [string, (row: GrantRow) => string | number | null]> = [
@@ -72,6 +76,42 @@ export function mdText(value: string | number | null | undefined, max = 160): st
     .replace(INVISIBLE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`)
     .replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>')
     .replace(/\t/g, ' ');
+}
+
+/** User text made safe for HTML text or a quoted attribute value, cut to `max` characters. */
+export function htmlText(value: string | number | null | undefined, max = 2_000): string {
+  if (value === null || value === undefined) return '';
+  let text = String(value);
+  if (text.length > max && [...text].length > max) text = `${[...text].slice(0, max - 1).join('')}…`;
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;')
+    .replace(INVISIBLE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+/** The report's figures as (label, value) pairs, plain text: the summary table of report.md and report.html. */
+export function summaryFigures(s: ReportSummary): Array<[string, string]> {
+  const count = (n: number) => n.toLocaleString('en-US');
+  return [
+    ['data files read', count(s.dataFiles)],
+    ['items read', `${count(s.itemsRead)}${s.itemsExpected !== null ? ` (manifest: ${count(s.itemsExpected)})` : ''}`],
+    ['grants', count(s.grants)],
+    ...Object.entries(s.byStatus).map(([status, n]): [string, string] => [`grants ${status}`, count(n)]),
+    ['events', count(s.events)],
+    ['chains ok / broken', `${count(s.chains.ok)} / ${count(s.chains.broken)}`],
+    ['reviews justified / unjustified / unreviewed', `${count(s.reviews.justified)} / ${count(s.reviews.unjustified)} / ${count(s.reviews.unreviewed)}`],
+    ['reviews overdue', count(s.reviews.overdue)],
+    ['late revocations', count(s.lateRevocations)],
+    ['ledger counter', s.ledger.counter === null ? 'missing' : String(s.ledger.counter)],
+    ['ledger numbers with no grant', count(s.ledger.missingNumbers)],
+    ['grants beyond the counter / sharing a number / unnumbered', `${count(s.ledger.ahead)} / ${count(s.ledger.duplicates)} / ${count(s.ledger.unnumbered)}`],
+    ['denied attempts (principals)', `${count(s.deniedAttempts)} (${count(s.deniedPrincipals)})`],
+    ['events without a grant record', count(s.orphanEvents)],
+    ['findings HIGH / MEDIUM / LOW', `${count(s.findings.bySeverity.HIGH)} / ${count(s.findings.bySeverity.MEDIUM)} / ${count(s.findings.bySeverity.LOW)}`],
+  ];
 }
 
 /** The header and alignment rows of the per-grant table in report.md. */

@@ -512,3 +512,42 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
     grants: generated,
   };
 }
+
+/** A reason no page may run or fetch: markup, a script end tag and a bidirectional override. */
+export const HOSTILE_REASON = '<img src=x onerror="alert(1)"> </script><script>alert(2)</script> \u202Eevil';
+
+/**
+ * The export behind the report page's picture (`docs/audit-report.png`) and its browser test:
+ * 24 grants over about 18 hours, two profiles, every kind of bar and tick (reviewed, unreviewed,
+ * late, late and unreviewed, still active, denied, failed, an unjustified review, a missing
+ * ticket), and one grant whose reason is {@link HOSTILE_REASON}. Deterministic: seed and plan fixed.
+ */
+export const PAGE_SAMPLE = {
+  grants: 24,
+  seed: 7,
+  plan: (index: number, p: GrantPlan): GrantPlan => {
+    const createdAt = new Date(FIXTURE_START.getTime() + index * 43 * 60_000);
+    const outcome: FixtureOutcome = [4, 15, 19].includes(index) ? 'DENIED' : index === 12 ? 'FAILED' : index >= 22 ? 'ACTIVE' : index % 4 === 1 ? 'REVOKED' : 'EXPIRED';
+    const prod = index % 3 === 0;
+    const late = index === 6 ? 1_500 : index === 14 ? 2_400 : index === 10 ? 600 : 20 + (index % 5) * 7;
+    const principalArn = outcome === 'DENIED' ? `arn:aws:sts::123456789012:assumed-role/Intruder/mallory${index % 2}` : `arn:aws:sts::123456789012:assumed-role/Responder/user${index % 6}`;
+    const review = [5, 10, 16, 17, 20].includes(index) ? undefined : index === 8 ? 'unjustified' : 'justified';
+    return {
+      ...p,
+      outcome,
+      profile: prod ? 'prod-db-admin' : 'demo',
+      principalArn,
+      ...(prod && index !== 18 ? { ticket: `INC-${4100 + index}` } : { ticket: undefined }),
+      reason: index === 11 ? HOSTILE_REASON : `checkout latency incident ${index}: ${['read replica lag', 'stuck payment queue', 'hot partition', 'expired TLS cert'][index % 4]}`,
+      createdAt,
+      durationMinutes: index % 2 || index >= 22 ? 60 : 30,
+      extensions: index === 6 ? 1 : 0,
+      endOffsetSeconds: outcome === 'REVOKED' ? -(600 + (index % 3) * 300) : late,
+      ...(review ? { review: review as 'justified' | 'unjustified' } : { review: undefined }),
+      reviewAfterSeconds: 7_200,
+    };
+  },
+} as const satisfies Pick<ExportFixtureOptions, 'grants' | 'seed' | 'plan'>;
+
+/** The as-of time the sample is reported at: late enough that its unreviewed grants are overdue. */
+export const PAGE_SAMPLE_AS_OF = '2026-11-05T00:00:00Z';

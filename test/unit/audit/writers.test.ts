@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { csvCell, csvRecord, mdText } from '../../../audit/writers.js';
+import { csvCell, csvRecord, htmlText, mdText } from '../../../audit/writers.js';
 import { writeExportFixture } from '../../support/export-fixture.js';
 import { audit, parseCsv, tempDir } from './support.js';
 
@@ -117,5 +117,28 @@ describe('audit report: hostile reasons', () => {
     expect(rows.at(-1)).toMatch(/^\| 1000 \| /);
     expect(json!.grants).toHaveLength(1_005);
     expect(parseCsv(readFileSync(join(out, 'report.csv'), 'utf8'))).toHaveLength(1_006);
+  });
+});
+
+describe('htmlText', () => {
+  const decode = (html: string) => html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+
+  it.each(HOSTILE)('escapes %j so it is text in an element or a quoted attribute, and nothing is lost', (reason) => {
+    const html = htmlText(reason);
+    expect(html).not.toMatch(/[<>"']/);
+    expect(html.replace(/&(lt|gt|quot|#39|amp);/g, '')).not.toContain('&'); // every & starts one of the five references
+    expect(decode(html)).toBe(reason.replace(/[\u202A-\u202E\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`));
+  });
+
+  it('turns control and bidirectional-override characters into visible escapes, keeps line breaks and tabs', () => {
+    expect(htmlText('a\u202Eb\u0000c\u2066d')).toBe('a\\u{202e}b\\u{0}c\\u{2066}d');
+    expect(htmlText('one\ntwo\tthree')).toBe('one\ntwo\tthree');
+  });
+
+  it('cuts long text to the characters asked for, whole code points, with an ellipsis', () => {
+    expect(htmlText('🚨'.repeat(10), 4)).toBe('🚨🚨🚨…');
+    expect(htmlText('x'.repeat(3_000))).toHaveLength(2_000);
+    expect(htmlText(null)).toBe('');
+    expect(htmlText(42)).toBe('42');
   });
 });
