@@ -11,12 +11,12 @@ import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
 import { sealEvent } from '../domain/audit-chain.js';
-import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../domain/errors.js';
+import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, SlotTakenError, ValidationError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
-import type { ControlStore, FreezeState, GrantChanges, GrantPage, GrantStore, IdempotencyRecord, LeaseLock } from '../domain/ports.js';
+import type { ControlStore, FreezeState, GrantChanges, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock } from '../domain/ports.js';
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 export const GSI_BY_STATUS: IndexName = 'byStatus';
 export const GSI_BY_CREATED: IndexName = 'byCreated';
@@ -24,6 +24,9 @@ export const GSI_BY_CREATED: IndexName = 'byCreated';
 const LEDGER_KEY = { pk: 'LEDGER', sk: 'SEQUENCE' };
 const grantKey = (id: string) => ({ pk: `GRANT#${id}`, sk: 'GRANT' });
 const eventKey = (id: string, seq: number) => ({ pk: `GRANT#${id}`, sk: `EVENT#${String(seq).padStart(6, '0')}` });
+/** A profile's slots share one partition, so one strongly consistent query lists them all. */
+export const slotKey = (profile: string, slot: number) => ({ pk: `SLOT#${profile}`, sk: `SLOT#${String(slot).padStart(4, '0')}` });
+const ENDING: readonly string[] = ['EXPIRED', 'REVOKED', 'FAILED'];
 
 export interface DynamoGrantStoreOptions {
   readonly tableName: string;
@@ -50,6 +53,10 @@ export class DynamoGrantStore implements GrantStore {
         TransactItems: [
           { Put: { TableName: this.table, Item: { ...grantKey(grant.id), entity: 'grant', ...stored }, ConditionExpression: 'attribute_not_exists(pk)' } },
           { Put: { TableName: this.table, Item: { ...eventKey(grant.id, 1), ...first }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          // The profile's slot (index 2: a failed condition there means another grant holds it).
+          ...(grant.slot !== undefined
+            ? [{ Put: { TableName: this.table, Item: { ...slotKey(grant.profile, grant.slot), slot: grant.slot, grantId: grant.id, at: grant.createdAt }, ConditionExpression: 'attribute_not_exists(pk)' } }]
+            : []),
           ...(idempotency
             ? [{ Put: { TableName: this.table, Item: { pk: `IDEMPOTENCY#${idempotency.key}`, sk: 'KEY', ...idempotency, createdAt: grant.createdAt }, ConditionExpression: 'attribute_not_exists(pk)' } }]
             : []),
@@ -57,6 +64,10 @@ export class DynamoGrantStore implements GrantStore {
       });
     } catch (error) {
       await this.voidSequence(numbered.sequence, grant.id, error);
+      const reasons = error instanceof ConcurrentUpdateError && error.cause instanceof TransactionCanceledException ? error.cause.CancellationReasons : undefined;
+      if (grant.slot !== undefined && (reasons?.[2]?.Code === 'ConditionalCheckFailed' || reasons?.[2]?.Code === 'TransactionConflict')) {
+        throw new SlotTakenError(`Slot ${grant.slot} of profile ${grant.profile} is taken`, { cause: error });
+      }
       if (idempotency && error instanceof ConcurrentUpdateError) {
         const prior = await this.idempotency(idempotency.key);
         if (prior) throw new IdempotencyReplayError('This Idempotency-Key was already used', prior.grantId);
@@ -83,6 +94,27 @@ export class DynamoGrantStore implements GrantStore {
       new UpdateCommand({ TableName: this.table, Key: LEDGER_KEY, UpdateExpression: 'ADD #last :one', ExpressionAttributeNames: { '#last': 'last' }, ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW' }),
     );
     return Number(Attributes!.last);
+  }
+
+  async heldSlots(profile: string): Promise<HeldSlot[]> {
+    const slots: HeldSlot[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `SLOT#${profile}` }, ConsistentRead: true, ExclusiveStartKey: start }),
+      );
+      for (const item of page.Items ?? []) slots.push({ slot: Number(item.slot), grantId: String(item.grantId), at: String(item.at) });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return slots;
+  }
+
+  async releaseSlot(profile: string, slot: number, grantId: string): Promise<void> {
+    try {
+      await this.doc.send(new DeleteCommand({ TableName: this.table, Key: slotKey(profile, slot), ConditionExpression: 'grantId = :g', ExpressionAttributeValues: { ':g': grantId } }));
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error; // gone, or another grant's now
+    }
   }
 
   async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
@@ -116,6 +148,10 @@ export class DynamoGrantStore implements GrantStore {
           },
         },
         { Put: { TableName: this.table, Item: { ...eventKey(grant.id, sealed.seq), ...sealed }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        // A grant that ends frees its slot in the same write: "ended" and "slot free" never disagree.
+        ...(grant.slot !== undefined && changes.status !== undefined && ENDING.includes(changes.status)
+          ? [{ Delete: { TableName: this.table, Key: slotKey(grant.profile, grant.slot), ConditionExpression: 'attribute_not_exists(pk) OR grantId = :slotGrant', ExpressionAttributeValues: { ':slotGrant': grant.id } } }]
+          : []),
       ],
     });
     return next;

@@ -10,6 +10,7 @@
  * | kill switch     | `CONTROL#FREEZE`  | `STATE`, `EVENT#<version>` |                                            |
  * | idempotency key | `IDEMPOTENCY#<h>` | `KEY`         |                                                         |
  * | lease           | `LOCK#<name>`     | `LEASE`       |                                                         |
+ * | profile slot    | `SLOT#<profile>`  | `SLOT#<nnnn>` |                                                         |
  *
  * Every index projects ALL attributes; all keys are strings.
  */

@@ -47,6 +47,7 @@ export async function setUpWorld(endpoint: string, extra: { profiles?: (suffix: 
           eligible: [`arn:aws:iam::123456789012:role/${responderRole}`, `arn:aws:iam::123456789012:user/${user}`],
           ticket: { required: false, pattern: '^INC-[0-9]+$' },
           statements: [{ sid: 'ReadLogs', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::incident-logs/*'] }],
+          grantTo: 'caller',
         },
         {
           name: 'db',
@@ -56,6 +57,7 @@ export async function setUpWorld(endpoint: string, extra: { profiles?: (suffix: 
           eligible: [`arn:aws:iam::123456789012:role/${responderRole}`],
           ticket: { required: true, pattern: '^INC-[0-9]+$' },
           statements: [{ actions: ['rds:RebootDBInstance'], resources: ['arn:aws:rds:us-east-1:123456789012:db:prod'] }],
+          grantTo: 'caller',
         },
         ...(extra.profiles?.(suffix) ?? []),
       ],

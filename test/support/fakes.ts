@@ -2,9 +2,9 @@
 import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-event.js';
 import type { Alert } from '../../functions/domain/alert.js';
 import { sealEvent } from '../../functions/domain/audit-chain.js';
-import { ConcurrentUpdateError, IdempotencyReplayError } from '../../functions/domain/errors.js';
+import { ConcurrentUpdateError, IdempotencyReplayError, SlotTakenError } from '../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
-import type { AccessManager, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
+import type { AccessManager, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
 import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
 
 export class MemoryStore implements GrantStore {
@@ -21,6 +21,7 @@ export class MemoryStore implements GrantStore {
   async create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant> {
     this.trip('create');
     if (this.grants.has(grant.id)) throw new ConcurrentUpdateError('exists');
+    if (grant.slot !== undefined && this.slots.has(`${grant.profile}#${grant.slot}`)) throw new SlotTakenError('taken');
     if (idempotency) {
       const prior = this.keys.get(idempotency.key);
       if (prior) throw new IdempotencyReplayError('used', prior.grantId);
@@ -31,7 +32,17 @@ export class MemoryStore implements GrantStore {
     const stored: Grant = { ...numbered, eventCount: 1, lastHash: first.hash };
     this.grants.set(grant.id, stored);
     this.eventLog.set(grant.id, [first]);
+    if (grant.slot !== undefined) this.slots.set(`${grant.profile}#${grant.slot}`, { slot: grant.slot, grantId: grant.id, at: grant.createdAt });
     return stored;
+  }
+
+  /** `<profile>#<slot>` → holder. */
+  readonly slots = new Map<string, HeldSlot>();
+  async heldSlots(profile: string): Promise<HeldSlot[]> {
+    return [...this.slots.entries()].filter(([k]) => k.startsWith(`${profile}#`)).map(([, v]) => v);
+  }
+  async releaseSlot(profile: string, slot: number, grantId: string): Promise<void> {
+    if (this.slots.get(`${profile}#${slot}`)?.grantId === grantId) this.slots.delete(`${profile}#${slot}`);
   }
 
   async append(grant: Grant, event: NewAuditEvent, changes: Partial<Grant> = {}): Promise<Grant> {
@@ -42,6 +53,7 @@ export class MemoryStore implements GrantStore {
     const next = { ...grant, ...changes, version: stored.version + 1, eventCount: sealed.seq, lastHash: sealed.hash };
     this.grants.set(grant.id, next);
     this.eventLog.get(grant.id)!.push(sealed);
+    if (grant.slot !== undefined && changes.status && ['EXPIRED', 'REVOKED', 'FAILED'].includes(changes.status)) await this.releaseSlot(grant.profile, grant.slot, grant.id);
     return next;
   }
 
@@ -201,6 +213,7 @@ export function testProfiles(overrides: Record<string, unknown> = {}): ProfileSe
         maxDurationMinutes: 120,
         eligible: [`arn:aws:iam::${ACCOUNT}:role/Responder`],
         statements: [{ sid: 'Read', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::logs/*'] }],
+        grantTo: 'caller',
         ...overrides,
       },
       {
@@ -211,6 +224,7 @@ export function testProfiles(overrides: Record<string, unknown> = {}): ProfileSe
         eligible: [`arn:aws:iam::${ACCOUNT}:role/Responder`],
         ticket: { required: true, pattern: '^INC-[0-9]+$' },
         statements: [{ actions: ['rds:RebootDBInstance'], resources: ['arn:aws:rds:us-east-1:123456789012:db:prod'] }],
+        grantTo: 'caller',
       },
     ],
   });
