@@ -23,6 +23,7 @@ beforeAll(async () => {
       name: 'load', description: 'load test', owner: 'load@example.com', maxDurationMinutes: 60, maxActiveGrants: 1000,
       eligible: roles(suffix).map((r) => `arn:aws:iam::123456789012:role/${r}`),
       statements: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::load/*'] }],
+      grantTo: 'caller',
     }],
   });
   // Two hundred simulated Lambdas share this one process's connection pool (one each in AWS): give queued requests time.
