@@ -17,7 +17,7 @@
  * as FAILED with the step that failed, announced, and answered with a 503.
  */
 import type { NewAuditEvent } from './audit-event.js';
-import { BusyError, FrozenError, IdempotencyReplayError, LimitExceededError, NotEligibleError, PolicySizeLimitError, ProfileNotFoundError, ProtectedRoleError, SlotTakenError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
+import { BusyError, ConcurrentUpdateError, FrozenError, IdempotencyReplayError, LimitExceededError, NotEligibleError, PolicySizeLimitError, ProfileNotFoundError, ProtectedRoleError, SlotTakenError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
 import { expiryFrom, grantPerson, isoSeconds, policyNameFor, type Grant } from './grant.js';
 import { buildGrantPolicy, guardsFor, iamPolicySize, INLINE_POLICY_LIMITS, policyHash, serializePolicy, summarizeGrants } from './policy-builder.js';
 import { findProfile, type Profile, type ProfileSet } from './profile.js';
@@ -167,6 +167,12 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
       try {
         grant = await ports.store.create(pending, { ...base, type: 'REQUESTED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, durationMinutes: String(durationMinutes) } }, idempotency ? { ...idempotency, grantId: id } : undefined);
       } catch (error) {
+        // A timed-out attempt the SDK retried may have landed: then the grant (and its slot) is ours.
+        const landed = error instanceof SlotTakenError || error instanceof ConcurrentUpdateError ? await ports.store.get(id).catch(() => undefined) : undefined;
+        if (landed?.status === 'PENDING' && landed.person === person) {
+          grant = landed;
+          break;
+        }
         if (error instanceof SlotTakenError) continue;
         const replay = error instanceof IdempotencyReplayError && idempotency ? await replayed(ports, idempotency) : undefined;
         if (replay) return replay;
@@ -301,6 +307,7 @@ async function recordDenial(ports: Ports, profile: Profile, input: ActivationInp
     profile: profile.name,
     owner: profile.owner,
     principalArn: input.caller.arn,
+    person: principal ? personOf(principal) : input.caller.arn,
     targetType: principal?.kind === 'user' ? 'user' : 'role',
     targetName: principal?.entityName ?? '(none)',
     status: 'DENIED',

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { activateGrant, DEFAULT_RULES, type ActivationRules } from '../../../functions/domain/activate-grant.js';
-import { ForbiddenError, InvalidTransitionError, LimitExceededError, ProfileConfigError, ProtectedRoleError } from '../../../functions/domain/errors.js';
+import { ConcurrentUpdateError, ForbiddenError, InvalidTransitionError, LimitExceededError, ProfileConfigError, ProtectedRoleError } from '../../../functions/domain/errors.js';
 import { extendGrant } from '../../../functions/domain/extend-grant.js';
 import { credentialDuration, issueCredentials, sourceIdentityFor } from '../../../functions/domain/issue-credentials.js';
 import { SELF_PROTECTION_SID } from '../../../functions/domain/policy-builder.js';
@@ -117,6 +117,21 @@ describe('profile roles', () => {
     await expireGrant(ports, second.id);
     await expireGrant(ports, third.id);
     expect(await ports.store.heldSlots('demo')).toEqual([]);
+  });
+
+  it('keeps a grant whose create landed although the call failed (a timed-out write the SDK retried)', async () => {
+    const ports = fakePorts();
+    const create = ports.store.create.bind(ports.store);
+    let calls = 0;
+    ports.store.create = async (...args) => {
+      await create(...args);
+      if (++calls === 1) throw new ConcurrentUpdateError('the retry found the item the first attempt wrote');
+      return ports.store.grants.get(args[0].id)!;
+    };
+    const { grant } = await activateGrant(ports, roleProfiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason } }, rules);
+    expect(calls).toBe(1);
+    expect(grant.status).toBe('ACTIVE');
+    expect(await ports.store.heldSlots('demo')).toEqual([expect.objectContaining({ grantId: grant.id })]);
   });
 
   it('frees the slot of an activation that failed', async () => {
