@@ -14,6 +14,7 @@ import { MAX_PROFILE_ROLES, profileRoleName, profileRolePool, PROFILE_ROLE_PATH 
 import { parseProfiles } from '../../../functions/domain/profile.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { expireGrant } from '../../../functions/domain/expire-grant.js';
+import { sweep, sweepTargets } from '../../../functions/domain/sweep.js';
 import type { CredentialRequest } from '../../../functions/domain/ports.js';
 import { ACCOUNT, ALICE, ALICE_ID, fakePorts, testProfiles } from '../../support/fakes.js';
 
@@ -149,6 +150,27 @@ describe('profile roles', () => {
     expect(again).toMatchObject({ existing: true, grant: { id: grant.id } });
     const bob = await activateGrant(ports, set, { caller: { arn: SSO_BOB }, body: { profile: 'demo', reason } }, rules);
     expect(bob.existing).toBeUndefined();
+  });
+});
+
+describe('the sweeper and profile roles', () => {
+  it('sweeps every profile role, and reclaims a slot whose grant ended without freeing it, keeping live ones', async () => {
+    const ports = fakePorts();
+    const set = roleProfiles();
+    const { grant } = await activateGrant(ports, set, { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason } }, rules);
+    // Slots left behind: one whose grant record is gone, one whose grant is EXPIRED (the write that ended it could not free it).
+    const [a, b] = [0, 1, 2, 3, 4].filter((n) => n !== grant.slot);
+    ports.store.slots.set(`demo#${a}`, { slot: a!, grantId: 'gone', at: '2026-11-24T09:00:00Z' });
+    const ended = { ...grant, id: '00000000-0000-4000-8000-00000000dead', status: 'EXPIRED' as const };
+    ports.store.grants.set(ended.id, ended);
+    ports.store.slots.set(`demo#${b}`, { slot: b!, grantId: ended.id, at: '2026-11-24T09:00:00Z' });
+    const targets = sweepTargets(set, PROTECTED);
+    // demo's profile role pool; Responder only through the caller-mode profile db (not demo's eligible roles)
+    expect(targets).toEqual([{ type: 'role', name: 'breakglass-demo-0' }, { type: 'role', name: 'Responder' }]);
+    const report = await sweep(ports, targets, ['demo']);
+    expect(report.slotsReclaimed!.sort()).toEqual([`demo#${a}`, `demo#${b}`]);
+    expect((await ports.store.heldSlots('demo')).map((h) => h.grantId)).toEqual([grant.id]);
+    expect(report.removed).toEqual([]);
   });
 });
 
