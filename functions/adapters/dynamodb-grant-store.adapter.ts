@@ -11,7 +11,7 @@ import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
 import { sealEvent } from '../domain/audit-chain.js';
-import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, SlotTakenError, ValidationError } from '../domain/errors.js';
+import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
 import type { ControlStore, FreezeState, GrantChanges, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock } from '../domain/ports.js';
 import { randomUUID } from 'node:crypto';
@@ -53,10 +53,6 @@ export class DynamoGrantStore implements GrantStore {
         TransactItems: [
           { Put: { TableName: this.table, Item: { ...grantKey(grant.id), entity: 'grant', ...stored }, ConditionExpression: 'attribute_not_exists(pk)' } },
           { Put: { TableName: this.table, Item: { ...eventKey(grant.id, 1), ...first }, ConditionExpression: 'attribute_not_exists(pk)' } },
-          // The profile's slot (index 2: a failed condition there means another grant holds it).
-          ...(grant.slot !== undefined
-            ? [{ Put: { TableName: this.table, Item: { ...slotKey(grant.profile, grant.slot), slot: grant.slot, grantId: grant.id, at: grant.createdAt }, ConditionExpression: 'attribute_not_exists(pk)' } }]
-            : []),
           ...(idempotency
             ? [{ Put: { TableName: this.table, Item: { pk: `IDEMPOTENCY#${idempotency.key}`, sk: 'KEY', ...idempotency, createdAt: grant.createdAt }, ConditionExpression: 'attribute_not_exists(pk)' } }]
             : []),
@@ -64,10 +60,6 @@ export class DynamoGrantStore implements GrantStore {
       });
     } catch (error) {
       await this.voidSequence(numbered.sequence, grant.id, error);
-      const reasons = error instanceof ConcurrentUpdateError && error.cause instanceof TransactionCanceledException ? error.cause.CancellationReasons : undefined;
-      if (grant.slot !== undefined && (reasons?.[2]?.Code === 'ConditionalCheckFailed' || reasons?.[2]?.Code === 'TransactionConflict')) {
-        throw new SlotTakenError(`Slot ${grant.slot} of profile ${grant.profile} is taken`, { cause: error });
-      }
       if (idempotency && error instanceof ConcurrentUpdateError) {
         const prior = await this.idempotency(idempotency.key);
         if (prior) throw new IdempotencyReplayError('This Idempotency-Key was already used', prior.grantId);
@@ -109,6 +101,16 @@ export class DynamoGrantStore implements GrantStore {
     return slots;
   }
 
+  async claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean> {
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...slotKey(profile, slot), slot, grantId, at }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async releaseSlot(profile: string, slot: number, grantId: string): Promise<void> {
     try {
       await this.doc.send(new DeleteCommand({ TableName: this.table, Key: slotKey(profile, slot), ConditionExpression: 'grantId = :g', ExpressionAttributeValues: { ':g': grantId } }));
@@ -148,12 +150,13 @@ export class DynamoGrantStore implements GrantStore {
           },
         },
         { Put: { TableName: this.table, Item: { ...eventKey(grant.id, sealed.seq), ...sealed }, ConditionExpression: 'attribute_not_exists(pk)' } },
-        // A grant that ends frees its slot in the same write: "ended" and "slot free" never disagree.
-        ...(grant.slot !== undefined && changes.status !== undefined && ENDING.includes(changes.status)
-          ? [{ Delete: { TableName: this.table, Key: slotKey(grant.profile, grant.slot), ConditionExpression: 'attribute_not_exists(pk) OR grantId = :slotGrant', ExpressionAttributeValues: { ':slotGrant': grant.id } } }]
-          : []),
       ],
     });
+    // A grant that ends frees its slot right after the write that ends it. Best effort: a slot
+    // left held only makes the limit stricter, and the sweeper reclaims it.
+    if (grant.slot !== undefined && changes.status !== undefined && ENDING.includes(changes.status)) {
+      await this.releaseSlot(grant.profile, grant.slot, grant.id).catch(() => undefined);
+    }
     return next;
   }
 

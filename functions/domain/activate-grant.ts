@@ -4,8 +4,8 @@
  * 1. validate — profile exists, caller eligible and activations not frozen (else DENIED:
  *    recorded + announced), reason, ticket, duration; an ACTIVE grant of the same profile for
  *    the same person (`personOf`) is returned instead of stacking a second policy; limits;
- * 2. record — the PENDING grant, its REQUESTED event and a free slot of the profile, in one
- *    write, before IAM is touched (no free slot: the profile's limit is reached);
+ * 2. record — a free slot of the profile (no free slot: the profile's limit is reached), then
+ *    the PENDING grant and its REQUESTED event, before IAM is touched;
  * 3. attach — the inline policy built from the profile alone, guarded by expiry time, bound to
  *    one session and closed by the self-protection Deny; on the slot's profile role (default:
  *    bound to `bg-<grantId>`, the session `POST /grants/{id}/credentials` opens), or on the
@@ -17,7 +17,7 @@
  * as FAILED with the step that failed, announced, and answered with a 503.
  */
 import type { NewAuditEvent } from './audit-event.js';
-import { BusyError, ConcurrentUpdateError, FrozenError, IdempotencyReplayError, LimitExceededError, NotEligibleError, PolicySizeLimitError, ProfileNotFoundError, ProtectedRoleError, SlotTakenError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
+import { BusyError, ConcurrentUpdateError, FrozenError, IdempotencyReplayError, LimitExceededError, NotEligibleError, PolicySizeLimitError, ProfileNotFoundError, ProtectedRoleError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
 import { expiryFrom, grantPerson, isoSeconds, policyNameFor, type Grant } from './grant.js';
 import { buildGrantPolicy, guardsFor, iamPolicySize, INLINE_POLICY_LIMITS, policyHash, serializePolicy, summarizeGrants } from './policy-builder.js';
 import { findProfile, type Profile, type ProfileSet } from './profile.js';
@@ -122,20 +122,25 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
       throw new LimitExceededError(`You already hold ${mine.length} ACTIVE grants (the limit is ${rules.maxActivePerPrincipal}); revoke one you no longer need first`);
     }
 
-    // 2. record — the grant claims a free slot of its profile in the same write (SlotTakenError: pick another)
+    // 2. record — first a free slot of the profile (a conditional write on the slot's item: taken, pick
+    //    another), then the grant and its event in one transaction
     const id = ports.newId();
     const expiresAt = isoSeconds(expiryFrom(now, durationMinutes));
     const boundTo = toCaller ? userId : grantSessionUserId(id);
     const policy = serializePolicy(buildGrantPolicy(profile, { expiresAt, ...(boundTo ? { userId: boundTo } : {}), ...guardsFor(profile), protectedResources: rules.protectedResources }));
     const base = { actor: principal.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
-    let grant: Grant | undefined;
-    for (let attempt = 0; !grant; attempt++) {
+    let slot: number | undefined;
+    for (let attempt = 0; slot === undefined; attempt++) {
       const held = new Set((await ports.store.heldSlots(profile.name)).map((s) => s.slot));
       const free = Array.from({ length: profile.maxActiveGrants }, (_, n) => n).filter((n) => !held.has(n));
       if (free.length === 0) throw new LimitExceededError(`Profile "${profile.name}" already has ${profile.maxActiveGrants} ACTIVE grants (its limit)`);
       if (attempt >= SLOT_ATTEMPTS) throw new BusyError(`Too many activations of "${profile.name}" at once; retry in a moment`);
       // A random free slot, so that concurrent activations rarely pick the same one.
-      const slot = free[Math.floor(Math.random() * free.length)]!;
+      const candidate = free[Math.floor(Math.random() * free.length)]!;
+      if (await ports.store.claimSlot(profile.name, candidate, id, now.toISOString())) slot = candidate;
+    }
+    let grant: Grant | undefined;
+    {
       const target: PolicyTarget = pool ? { type: 'role', name: roleForSlot(pool, slot) } : { type: principal.kind === 'user' ? 'user' : 'role', name: principal.entityName };
       const pending: Grant = {
         id,
@@ -167,18 +172,20 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
       try {
         grant = await ports.store.create(pending, { ...base, type: 'REQUESTED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, durationMinutes: String(durationMinutes) } }, idempotency ? { ...idempotency, grantId: id } : undefined);
       } catch (error) {
-        // A timed-out attempt the SDK retried may have landed: then the grant (and its slot) is ours.
-        const landed = error instanceof SlotTakenError || error instanceof ConcurrentUpdateError ? await ports.store.get(id).catch(() => undefined) : undefined;
+        // A timed-out attempt the SDK retried may have landed: then the grant is ours.
+        const landed = error instanceof ConcurrentUpdateError ? await ports.store.get(id).catch(() => undefined) : undefined;
         if (landed?.status === 'PENDING' && landed.person === person) {
           grant = landed;
-          break;
+        } else {
+          // No grant: the slot goes back (if even that fails, the sweeper reclaims it: its grant never existed).
+          await ports.store.releaseSlot(profile.name, slot, id).catch(() => undefined);
+          const replay = error instanceof IdempotencyReplayError && idempotency ? await replayed(ports, idempotency) : undefined;
+          if (replay) return replay;
+          throw error;
         }
-        if (error instanceof SlotTakenError) continue;
-        const replay = error instanceof IdempotencyReplayError && idempotency ? await replayed(ports, idempotency) : undefined;
-        if (replay) return replay;
-        throw error;
       }
     }
+    if (!grant) throw new Error('unreachable: no grant after create');
     const target: PolicyTarget = { type: grant.targetType, name: grant.targetName };
 
     // 3. attach

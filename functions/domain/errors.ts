@@ -60,12 +60,6 @@ export class ProtectedRoleError extends BreakGlassError {
   readonly statusCode = 409;
 }
 
-/** Another activation claimed the same profile slot first; the use case picks another. */
-export class SlotTakenError extends BreakGlassError {
-  readonly code = 'SlotTaken';
-  readonly statusCode = 409;
-}
-
 /** No profile of that name. */
 export class ProfileNotFoundError extends BreakGlassError {
   readonly code = 'ProfileNotFound';

@@ -28,12 +28,15 @@ export interface GrantStore {
   /**
    * Writes a new grant and its first event atomically, giving the grant the next ledger
    * number and sealing the event (`sealEvent`). Fails if the id exists. With an idempotency
-   * record, writes it in the same transaction; with `grant.slot`, claims that slot of the
-   * profile in the same transaction. Returns the grant as written.
+   * record, writes it in the same transaction. Returns the grant as written.
    * @throws IdempotencyReplayError when that key was already used (carrying the first grant's id).
-   * @throws SlotTakenError when another grant holds that slot.
    */
   create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant>;
+  /**
+   * Claims a slot of a profile for a grant about to be created: one conditional write on the
+   * slot's own item, so two activations can never hold the same slot. False when it is taken.
+   */
+  claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean>;
   /** The profile's claimed slots. One strongly consistent query (at most `maxActiveGrants` small items). */
   heldSlots(profile: string): Promise<HeldSlot[]>;
   /** Frees a slot if `grantId` still holds it (no-op otherwise). */
@@ -43,8 +46,8 @@ export interface GrantStore {
   /**
    * Appends an event (sealed onto the grant's chain) and applies `changes` to the grant
    * atomically, on the condition that the stored grant still has `grant.version` and
-   * `grant.lastHash`. A change to an ending status (EXPIRED, REVOKED, FAILED) frees the
-   * grant's slot in the same transaction. Returns the grant as written.
+   * `grant.lastHash`. A change to an ending status (EXPIRED, REVOKED, FAILED) then frees the
+   * grant's slot (best effort; the sweeper reclaims what is left). Returns the grant as written.
    * @throws ConcurrentUpdateError when the stored version differs.
    */
   append(grant: Grant, event: NewAuditEvent, changes?: GrantChanges): Promise<Grant>;

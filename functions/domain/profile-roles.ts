@@ -10,9 +10,10 @@
  * The pool is sized from the profile alone (pure, no IAM read): the worst-case size of one
  * grant's policy, self-protection included, gives how many grants fit on one role within IAM's
  * 10,240-character aggregate inline-policy limit; `maxActiveGrants` gives how many roles. A grant
- * holds a *slot* `n < maxActiveGrants` (claimed in DynamoDB in the same transaction that creates
- * it) and its role is the pool's role `floor(n / grantsPerRole)`: the limit is counted exactly, and
- * no role can ever overflow, so activation never has to read a role's policies to size them.
+ * holds a *slot* `n < maxActiveGrants` (claimed in DynamoDB by a conditional write on the slot's own
+ * item just before the grant is created, freed right after the write that ends it, reclaimed by the
+ * sweeper when left behind) and its role is the pool's role `floor(n / grantsPerRole)`: no two grants
+ * share a slot, so no role can ever overflow and activation never reads a role's policies.
  *
  * The stack (infra) creates the roles from {@link profileRolePool}; the functions use the same
  * function, so the two cannot disagree.

@@ -2,7 +2,7 @@
 import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-event.js';
 import type { Alert } from '../../functions/domain/alert.js';
 import { sealEvent } from '../../functions/domain/audit-chain.js';
-import { ConcurrentUpdateError, IdempotencyReplayError, SlotTakenError } from '../../functions/domain/errors.js';
+import { ConcurrentUpdateError, IdempotencyReplayError } from '../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
 import type { AccessManager, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
 import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
@@ -21,7 +21,6 @@ export class MemoryStore implements GrantStore {
   async create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant> {
     this.trip('create');
     if (this.grants.has(grant.id)) throw new ConcurrentUpdateError('exists');
-    if (grant.slot !== undefined && this.slots.has(`${grant.profile}#${grant.slot}`)) throw new SlotTakenError('taken');
     if (idempotency) {
       const prior = this.keys.get(idempotency.key);
       if (prior) throw new IdempotencyReplayError('used', prior.grantId);
@@ -32,7 +31,6 @@ export class MemoryStore implements GrantStore {
     const stored: Grant = { ...numbered, eventCount: 1, lastHash: first.hash };
     this.grants.set(grant.id, stored);
     this.eventLog.set(grant.id, [first]);
-    if (grant.slot !== undefined) this.slots.set(`${grant.profile}#${grant.slot}`, { slot: grant.slot, grantId: grant.id, at: grant.createdAt });
     return stored;
   }
 
@@ -40,6 +38,11 @@ export class MemoryStore implements GrantStore {
   readonly slots = new Map<string, HeldSlot>();
   async heldSlots(profile: string): Promise<HeldSlot[]> {
     return [...this.slots.entries()].filter(([k]) => k.startsWith(`${profile}#`)).map(([, v]) => v);
+  }
+  async claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean> {
+    if (this.slots.has(`${profile}#${slot}`)) return false;
+    this.slots.set(`${profile}#${slot}`, { slot, grantId, at });
+    return true;
   }
   async releaseSlot(profile: string, slot: number, grantId: string): Promise<void> {
     if (this.slots.get(`${profile}#${slot}`)?.grantId === grantId) this.slots.delete(`${profile}#${slot}`);
