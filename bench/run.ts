@@ -25,7 +25,7 @@ import { formatAuditBench, runAuditBench } from './audit-report.js';
 const ACTIVATIONS = Number(process.env.BENCH_ACTIVATIONS ?? 200);
 const EXPIRIES = Number(process.env.BENCH_EXPIRIES ?? 20);
 const SWEEP_GRANTS = Number(process.env.BENCH_SWEEP_GRANTS ?? 1000);
-const HANDLERS = ['create-grant', 'revoke-grant', 'extend-grant', 'expire-grant', 'get-grant', 'list-grants', 'list-profiles', 'kill-switch', 'sweep', 'review-grant', 'query-audit', 'check-reviews', 'export-table'];
+const HANDLERS = ['create-grant', 'revoke-grant', 'extend-grant', 'expire-grant', 'get-grant', 'list-grants', 'list-profiles', 'kill-switch', 'sweep', 'review-grant', 'query-audit', 'check-reviews', 'export-table', 'issue-credentials'];
 
 const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     const profilesFile = join(mkdtempSync(join(tmpdir(), 'bench-')), 'profiles.json');
     const profiles = {
       version: 1,
-      profiles: [{ name: 'bench', description: 'benchmark', owner: 'bench@example.com', maxDurationMinutes: 60, maxActiveGrants: 1000, eligible: roles.map((r) => `arn:aws:iam::123456789012:role/${r}`), statements: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bench/*'] }] }],
+      profiles: [{ name: 'bench', description: 'benchmark', owner: 'bench@example.com', maxDurationMinutes: 60, maxActiveGrants: 1000, eligible: roles.map((r) => `arn:aws:iam::123456789012:role/${r}`), statements: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bench/*'] }], grantTo: 'caller' }],
     };
     (await import('node:fs')).writeFileSync(profilesFile, JSON.stringify(profiles));
     Object.assign(process.env, {
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
       TABLE_NAME: seeded.tableName, TOPIC_ARN: seeded.topicArn, SCHEDULE_GROUP: seeded.scheduleGroup, EXPIRY_FUNCTION_ARN: seeded.expiryFunctionArn,
       SCHEDULER_ROLE_ARN: seeded.schedulerRoleArn, PROFILES_FILE: profilesFile, MAX_ACTIVE_PER_PRINCIPAL: '5',
       REVIEWER_PRINCIPALS: 'arn:aws:iam::123456789012:role/Security', TABLE_ARN: seeded.tableArn, AUDIT_BUCKET: seeded.auditBucket,
+      PROTECTED_RESOURCES: seeded.protectedResources.join(','), ACCOUNT_ID: '123456789012',
       // Hundreds of simulated Lambdas share this process's connection pool (one each in AWS), and moto on two cores
       // is the bottleneck: give queued requests and the per-role lease the time they need, as the load test does.
       BREAKGLASS_AWS_TIMEOUT_MS: '30000', BREAKGLASS_LEASE_WAIT_MS: '45000',

@@ -1,7 +1,9 @@
 /**
  * `breakglass`: the responder's command line for the worst hour.
  *
- *   breakglass activate --profile P --reason "…" [--ticket INC-1] [--minutes N]
+ *   breakglass activate --profile P --reason "…" [--ticket INC-1] [--minutes N] [-- <command> …]
+ *   breakglass credentials <id>           (AWS CLI credential_process JSON)
+ *   breakglass console <id>               (an AWS console sign-in URL)
  *   breakglass status [id] [--watch]      breakglass list [--active]
  *   breakglass extend <id> --minutes N --reason "…"
  *   breakglass revoke <id> [--reason "…"]  breakglass profiles
@@ -12,6 +14,7 @@
  * Exit codes: 0 ok · 2 usage · 3 not allowed (401/403/423) · 4 not found · 5 conflict or limit (409)
  * · 6 invalid request (400/413) · 7 service failure (5xx) · 8 cannot reach the API or no credentials · 1 other.
  */
+import { spawn as spawnProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -35,9 +38,19 @@ const GLOBAL: NonNullable<ParseArgsConfig['options']> = {
 
 const COMMANDS: Record<string, { usage: string; summary: string; options: NonNullable<ParseArgsConfig['options']> }> = {
   activate: {
-    usage: 'breakglass activate --profile <name> --reason "<why>" [--ticket <id>] [--minutes <n>] [--idempotency-key <key>]',
-    summary: 'Get the access a profile grants, for a bounded time. The reason is recorded and sent to security.',
+    usage: 'breakglass activate --profile <name> --reason "<why>" [--ticket <id>] [--minutes <n>] [--idempotency-key <key>] [-- <command> [args…]]',
+    summary: 'Get the access a profile grants, for a bounded time (with "-- <command>": run it with the grant\'s credentials). The reason is recorded and sent to security.',
     options: { profile: { type: 'string' }, reason: { type: 'string' }, ticket: { type: 'string' }, minutes: { type: 'string' }, 'idempotency-key': { type: 'string' } },
+  },
+  credentials: {
+    usage: 'breakglass credentials <grant-id>',
+    summary: 'Temporary credentials of your grant\'s profile role, as AWS CLI credential_process JSON (credential_process = breakglass credentials <id>).',
+    options: {},
+  },
+  console: {
+    usage: 'breakglass console <grant-id> [--destination <console url>]',
+    summary: 'An AWS console sign-in URL for your grant\'s session (federation endpoint: BREAKGLASS_FEDERATION_ENDPOINT).',
+    options: { destination: { type: 'string' } },
   },
   status: {
     usage: 'breakglass status [<grant-id>] [--watch]',
@@ -77,6 +90,8 @@ function mainHelp(): string {
 }
 
 interface Io {
+  /** Runs a command with this environment, its stdio the terminal's; resolves to its exit code. */
+  spawn?: (command: string, args: string[], env: NodeJS.ProcessEnv) => Promise<number>;
   out: (text: string) => void;
   err: (text: string) => void;
   isTTY: boolean;
@@ -139,6 +154,7 @@ function grantLines(g: any, now: number): string[] {
 
 function nextSteps(g: any): string[] {
   const steps: Array<[string, string]> = [
+    ...(g.grantTo === 'profileRole' ? ([[`breakglass credentials ${g.id}`, 'credentials of your grant (credential_process)'], [`breakglass console ${g.id}`, 'console sign-in URL']] as Array<[string, string]>) : []),
     [`breakglass status ${g.id} --watch`, 'live countdown'],
     [`breakglass extend ${g.id} --minutes 15 --reason "…"`, 'more time'],
     [`breakglass revoke ${g.id} --reason "done"`, 'when you are finished'],
@@ -161,8 +177,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
+  // `activate … -- <command> [args…]`: everything after `--` is the command to run.
+  const dash = command === 'activate' ? rest.indexOf('--') : -1;
+  const commandLine = dash >= 0 ? rest.slice(dash + 1) : undefined;
+  const args = dash >= 0 ? rest.slice(0, dash) : rest;
+  if (commandLine && commandLine.length === 0) {
+    io.err(`Nothing to run after "--".\n\nUsage: ${spec.usage}`);
+    return EXIT.usage;
+  }
   try {
-    ({ values, positionals } = parseArgs({ args: rest, options: { ...GLOBAL, ...spec.options }, allowPositionals: true, strict: true }) as { values: Record<string, string | boolean | undefined>; positionals: string[] });
+    ({ values, positionals } = parseArgs({ args, options: { ...GLOBAL, ...spec.options }, allowPositionals: true, strict: true }) as { values: Record<string, string | boolean | undefined>; positionals: string[] });
   } catch (error) {
     io.err(`${(error as Error).message}\n\nUsage: ${spec.usage}`);
     return EXIT.usage;
@@ -185,7 +209,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       ...(principal ? { localPrincipal: principal } : {}),
       ...(values.sign ? { forceSign: true } : {}),
     };
-    return await execute(command, values, positionals, client, io);
+    return await execute(command, values, positionals, client, io, commandLine);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`${error.message}\n\nUsage: ${spec.usage}`);
@@ -222,7 +246,7 @@ function idArg(positionals: string[]): string {
   return id;
 }
 
-async function execute(command: string, values: Record<string, unknown>, positionals: string[], client: ClientOptions, io: Io): Promise<number> {
+async function execute(command: string, values: Record<string, unknown>, positionals: string[], client: ClientOptions, io: Io, commandLine?: string[]): Promise<number> {
   const call = (method: string, path: string, body?: unknown, extra: Partial<ClientOptions> = {}) => request({ ...client, ...extra }, method, path, body);
   const finish = (res: ApiResponse, human: (body: any) => string[]): number => {
     if (values.json) {
@@ -256,11 +280,42 @@ async function execute(command: string, values: Record<string, unknown>, positio
         await io.sleep(2000);
         return call('POST', '/grants', body, { idempotencyKey });
       });
+      if (commandLine) {
+        // The command owns stdout: the activation reports on stderr.
+        if (res.status >= 400) return finish(res, () => []);
+        const g = res.body.grant;
+        io.err(`${res.body.existing ? '● You already hold' : '✔ Granted'} ${g.profile} until ${localTime(g.expiresAt)} (grant ${g.id}).`);
+        let env: NodeJS.ProcessEnv = io.env;
+        if (g.grantTo === 'profileRole') {
+          const issued = await call('POST', `/grants/${encodeURIComponent(g.id)}/credentials`);
+          if (issued.status >= 400) return finish(issued, () => []);
+          env = credentialEnv(io.env, issued.body.credentials);
+        }
+        if (!io.spawn) throw new UsageError('running a command is not available here');
+        return io.spawn(commandLine[0]!, commandLine.slice(1), env);
+      }
       return finish(res, (b) => {
         const g = b.grant;
         const head = b.existing ? `● You already hold ${g.profile}; nothing new was granted.` : `✔ Granted ${g.profile} until ${localTime(g.expiresAt)} (${relative(Date.parse(g.expiresAt) - io.now())}).`;
         return [head, ...grantLines(g, io.now()), ...(b.warnings ?? []).map((w: string) => `⚠ ${w}`), ...nextSteps(g)];
       });
+    }
+    case 'credentials': {
+      const id = idArg(positionals);
+      const res = await call('POST', `/grants/${encodeURIComponent(id)}/credentials`);
+      if (res.status >= 400) return finish({ ...res }, () => []);
+      // Exactly the credential_process format, and nothing else on stdout.
+      io.out(JSON.stringify(credentialProcess(res.body.credentials)));
+      return EXIT.ok;
+    }
+    case 'console': {
+      const id = idArg(positionals);
+      const res = await call('POST', `/grants/${encodeURIComponent(id)}/credentials`);
+      if (res.status >= 400) return finish(res, () => []);
+      const federation = io.env.BREAKGLASS_FEDERATION_ENDPOINT ?? FEDERATION_ENDPOINT;
+      const destination = (values.destination as string | undefined) ?? 'https://console.aws.amazon.com/';
+      io.out(await consoleUrl(res.body.credentials, { federation, destination, issuer: 'breakglass' }));
+      return EXIT.ok;
     }
     case 'status': {
       if (!positionals[0]) {
@@ -362,6 +417,53 @@ async function execute(command: string, values: Record<string, unknown>, positio
   }
 }
 
+/** Vended credentials as the API answers them. */
+interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: string;
+}
+
+/**
+ * The AWS CLI's `credential_process` output: `Version` 1, `AccessKeyId`, `SecretAccessKey`,
+ * `SessionToken`, `Expiration` (ISO 8601) — "Sourcing credentials with an external process",
+ * AWS CLI User Guide.
+ */
+export function credentialProcess(c: Credentials): { Version: 1; AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string } {
+  return { Version: 1, AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: c.expiration };
+}
+
+/** The environment a command runs with: the grant's credentials, and no profile that could override them. */
+export function credentialEnv(env: NodeJS.ProcessEnv, c: Credentials): NodeJS.ProcessEnv {
+  const { AWS_PROFILE: _p, AWS_DEFAULT_PROFILE: _d, ...rest } = env;
+  return { ...rest, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_SESSION_TOKEN: c.sessionToken, AWS_CREDENTIAL_EXPIRATION: c.expiration };
+}
+
+/** The documented federation endpoint (IAM User Guide, "Enable custom identity broker access to the AWS console"). */
+export const FEDERATION_ENDPOINT = 'https://signin.aws.amazon.com/federation';
+
+/**
+ * A console sign-in URL, as the IAM User Guide's custom identity broker describes it:
+ * 1. `GET <federation>?Action=getSigninToken&Session=<URL-encoded JSON {sessionId, sessionKey, sessionToken}>`
+ *    answers `{"SigninToken": "…"}`;
+ * 2. `<federation>?Action=login&Issuer=<issuer>&Destination=<console URL>&SigninToken=<token>` signs in.
+ * No `SessionDuration` is sent: the console session is then bounded by the credentials themselves.
+ */
+export async function consoleUrl(c: Credentials, options: { federation: string; destination: string; issuer: string }): Promise<string> {
+  const session = JSON.stringify({ sessionId: c.accessKeyId, sessionKey: c.secretAccessKey, sessionToken: c.sessionToken });
+  const tokenUrl = `${options.federation}?Action=getSigninToken&Session=${encodeURIComponent(session)}`;
+  let res: Response;
+  try {
+    res = await fetch(tokenUrl, { signal: AbortSignal.timeout(30_000) });
+  } catch (error) {
+    throw new NetworkError(`Cannot reach the federation endpoint ${new URL(options.federation).origin}: ${(error as Error).message}`);
+  }
+  const body = (await res.json().catch(() => ({}))) as { SigninToken?: unknown };
+  if (!res.ok || typeof body.SigninToken !== 'string') throw new NetworkError(`The federation endpoint gave no sign-in token (HTTP ${res.status})`);
+  return `${options.federation}?Action=login&Issuer=${encodeURIComponent(options.issuer)}&Destination=${encodeURIComponent(options.destination)}&SigninToken=${encodeURIComponent(body.SigninToken)}`;
+}
+
 /** Process entry: wires real stdout/stderr and exits with the command's code. */
 export async function main(): Promise<void> {
   const code = await run(process.argv.slice(2), {
@@ -371,6 +473,15 @@ export async function main(): Promise<void> {
     now: () => Date.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     env: process.env,
+    spawn: (command, args, env) =>
+      new Promise((resolve) => {
+        const child = spawnProcess(command, args, { env, stdio: 'inherit' });
+        child.on('error', (error) => {
+          process.stderr.write(`breakglass: cannot run ${command}: ${error.message}\n`);
+          resolve(127);
+        });
+        child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+      }),
   });
   process.exitCode = code;
 }

@@ -32,10 +32,11 @@ export const STRING_ATTRIBUTES = [
   'id', 'profile', 'owner', 'principalarn', 'targettype', 'targetname', 'status', 'reason', 'ticket',
   'createdat', 'expiresat', 'endedat', 'policyname', 'schedulename', 'sessionuserid', 'grants', 'endedby', 'endreason',
   'lasthash', 'reviewstate', 'reviewoutcome', 'reviewedby', 'reviewedat', 'requestid',
+  'person', 'grantto', 'sessionname', 'policydocument',
   // event
   'grantid', 'type', 'at', 'actor', 'outcome', 'requester', 'prevhash', 'hash',
 ] as const;
-export const NUMBER_ATTRIBUTES = ['durationminutes', 'extensions', 'version', 'eventcount', 'sequence', 'seq'] as const;
+export const NUMBER_ATTRIBUTES = ['durationminutes', 'extensions', 'version', 'eventcount', 'sequence', 'seq', 'slot', 'credentialsissued'] as const;
 
 /** The one column, `item`: each attribute is DynamoDB JSON (`{"S": …}`, `{"N": …}`); `details` is a map of strings. */
 export const ITEM_COLUMN_TYPE = `struct<${[

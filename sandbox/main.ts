@@ -2,13 +2,16 @@
  * `npm start`: the whole break-glass system on this machine.
  *
  * 1. moto (the AWS emulator) on 127.0.0.1:$MOTO_PORT (default 5000);
- * 2. seeded with the table, topic, schedule group and the roles `Responder` and `Security`;
+ * 2. seeded with the table, topic, schedule group, the roles `Responder` and `Security`, an
+ *    Identity Center role (`AWSReservedSSO_OnCall_…`) and the profiles' roles;
  * 3. the Lambda handlers behind a local API on 127.0.0.1:$PORT (default 3000);
  * 4. a schedule runner that fires expiry schedules when due, as EventBridge Scheduler would;
  * 5. the periodic jobs (sweeper; daily review check and export, also on demand through the
  *    sandbox-only routes `POST /_local/check-reviews` and `POST /_local/export`).
  */
+import { readFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
+import { parseProfiles } from '../functions/domain/profile.js';
 import { fileURLToPath } from 'node:url';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
   let daily: NodeJS.Timeout | undefined;
   let server: ReturnType<typeof createApiServer> | undefined;
   try {
-    const seeded = await seed(moto.endpoint);
+    const seeded = await seed(moto.endpoint, { profiles: parseProfiles(JSON.parse(readFileSync(profilesFile, 'utf8')), profilesFile) });
     // The handlers read their configuration from the environment, exactly as in Lambda.
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: moto.endpoint,
@@ -69,6 +72,8 @@ async function main(): Promise<void> {
       PROFILES_FILE: profilesFile,
       TABLE_ARN: seeded.tableArn,
       AUDIT_BUCKET: seeded.auditBucket,
+      PROTECTED_RESOURCES: seeded.protectedResources.join(','),
+      ACCOUNT_ID: ACCOUNT,
     });
     const load = async (name: string) => ((await import(`../functions/handlers/${name}.js`)) as { handler: ApiHandler }).handler;
     const expiry = (await import('../functions/handlers/expire-grant.js')).handler;
@@ -122,6 +127,7 @@ async function main(): Promise<void> {
         { method: 'GET', resource: '/grants/{id}', handler: await load('get-grant') },
         { method: 'POST', resource: '/grants/{id}/revoke', handler: await load('revoke-grant') },
         { method: 'POST', resource: '/grants/{id}/extend', handler: await load('extend-grant') },
+        { method: 'POST', resource: '/grants/{id}/credentials', handler: await load('issue-credentials') },
         { method: 'GET', resource: '/profiles', handler: await load('list-profiles') },
         { method: 'GET', resource: '/freeze', handler: await load('kill-switch') },
         { method: 'POST', resource: '/freeze', handler: await load('kill-switch') },

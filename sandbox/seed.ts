@@ -8,6 +8,8 @@ import { CreateRoleCommand, CreateUserCommand, GetRoleCommand, IAMClient } from 
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GSI, KEY_ATTRIBUTES } from '../functions/adapters/table-schema.js';
+import type { ProfileSet } from '../functions/domain/profile.js';
+import { PROFILE_ROLE_PATH, profileRolePools } from '../functions/domain/profile-roles.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -26,6 +28,35 @@ export interface Seeded {
   readonly schedulerRoleArn: string;
   /** The bucket that receives the table's exports (versioned, as in the stack). */
   readonly auditBucket: string;
+  /** `PROTECTED_RESOURCES` for this deployment: what every grant's policy denies. */
+  readonly protectedResources: readonly string[];
+  /** The role the credential function runs as: the only principal the profile roles trust. */
+  readonly credentialRoleArn: string;
+  /** The profile roles created (names). */
+  readonly profileRoles: readonly string[];
+}
+
+/** An Identity Center role as IAM Identity Center creates it (path `/aws-reserved/sso.amazonaws.com/`). */
+export const SSO_ROLE = 'AWSReservedSSO_OnCall_0123456789abcdef';
+export const SSO_ROLE_PATH = '/aws-reserved/sso.amazonaws.com/';
+
+/**
+ * What the sandbox protects, as the stacks build `PROTECTED_RESOURCES`: its table (and indexes),
+ * topic, bucket, schedule group, functions, and the roles under `/breakglass/` plus the scheduler's.
+ */
+export function protectedResourcesFor(names: { tableArn: string; topicArn: string; auditBucket: string; scheduleGroup: string; schedulerRoleArn: string }): string[] {
+  return [
+    names.tableArn,
+    `${names.tableArn}/*`,
+    names.topicArn,
+    `arn:aws:s3:::${names.auditBucket}`,
+    `arn:aws:s3:::${names.auditBucket}/*`,
+    `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/${names.scheduleGroup}`,
+    `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${names.scheduleGroup}/*`,
+    `arn:aws:lambda:${REGION}:${ACCOUNT}:function:breakglass-*`,
+    `arn:aws:iam::${ACCOUNT}:role/breakglass/*`,
+    names.schedulerRoleArn,
+  ];
 }
 
 const TRUST = JSON.stringify({
@@ -34,9 +65,9 @@ const TRUST = JSON.stringify({
 });
 
 /** Creates a role unless it exists; returns its RoleId (the `AROA…` part of `aws:userid`). */
-export async function ensureRole(iam: IAMClient, roleName: string, trust = TRUST): Promise<string> {
+export async function ensureRole(iam: IAMClient, roleName: string, trust = TRUST, path?: string): Promise<string> {
   try {
-    const { Role } = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust }));
+    const { Role } = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust, ...(path ? { Path: path } : {}) }));
     return Role!.RoleId!;
   } catch (error) {
     if ((error as Error).name !== 'EntityAlreadyExistsException') throw error;
@@ -45,7 +76,7 @@ export async function ensureRole(iam: IAMClient, roleName: string, trust = TRUST
   }
 }
 
-export async function seed(endpoint: string, names: { suffix?: string; roles?: string[]; users?: string[] } = {}): Promise<Seeded> {
+export async function seed(endpoint: string, names: { suffix?: string; roles?: string[]; users?: string[]; profiles?: ProfileSet } = {}): Promise<Seeded> {
   const config = emulatorConfig(endpoint);
   const suffix = names.suffix ?? 'sandbox';
   const tableName = `breakglass-${suffix}`;
@@ -81,6 +112,18 @@ export async function seed(endpoint: string, names: { suffix?: string; roles?: s
   const schedulerRole = `breakglass-scheduler-${suffix}`;
   await ensureRole(iam, schedulerRole, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole' }] }));
   for (const role of names.roles ?? ['Responder', 'Security']) await ensureRole(iam, role);
+  await ensureRole(iam, SSO_ROLE, TRUST, SSO_ROLE_PATH);
+  const tableArn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableName}`;
+  const schedulerRoleArn = `arn:aws:iam::${ACCOUNT}:role/${schedulerRole}`;
+  const protectedResources = protectedResourcesFor({ tableArn, topicArn: TopicArn!, auditBucket, scheduleGroup, schedulerRoleArn });
+  // The profile roles, from the same pure function the stack uses: no permissions of their own,
+  // trusting only the credential function (with sts:SetSourceIdentity).
+  const credentialRole = `breakglass-credentials-${suffix}`.slice(0, 64);
+  const credentialRoleArn = `arn:aws:iam::${ACCOUNT}:role/${credentialRole}`;
+  await ensureRole(iam, credentialRole, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }));
+  const profileRoleTrust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: credentialRoleArn }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'] }] });
+  const profileRoles = names.profiles ? profileRolePools(names.profiles, protectedResources).flatMap((p) => p.roleNames) : [];
+  for (const role of profileRoles) await ensureRole(iam, role, profileRoleTrust, PROFILE_ROLE_PATH);
   for (const user of names.users ?? []) {
     await iam.send(new CreateUserCommand({ UserName: user })).catch((e: Error) => {
       if (e.name !== 'EntityAlreadyExistsException') throw e;
@@ -88,11 +131,14 @@ export async function seed(endpoint: string, names: { suffix?: string; roles?: s
   }
   return {
     tableName,
-    tableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableName}`,
+    tableArn,
     topicArn: TopicArn!,
     scheduleGroup,
     expiryFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:breakglass-expiry-${suffix}`,
-    schedulerRoleArn: `arn:aws:iam::${ACCOUNT}:role/${schedulerRole}`,
+    schedulerRoleArn,
     auditBucket,
+    protectedResources,
+    credentialRoleArn,
+    profileRoles,
   };
 }

@@ -13,10 +13,10 @@ import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
 import { sealEvent } from '../domain/audit-chain.js';
 import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
-import type { ControlStore, FreezeState, GrantChanges, GrantPage, GrantStore, IdempotencyRecord, LeaseLock } from '../domain/ports.js';
+import type { ControlStore, FreezeState, GrantChanges, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock } from '../domain/ports.js';
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 export const GSI_BY_STATUS: IndexName = 'byStatus';
 export const GSI_BY_CREATED: IndexName = 'byCreated';
@@ -24,6 +24,9 @@ export const GSI_BY_CREATED: IndexName = 'byCreated';
 const LEDGER_KEY = { pk: 'LEDGER', sk: 'SEQUENCE' };
 const grantKey = (id: string) => ({ pk: `GRANT#${id}`, sk: 'GRANT' });
 const eventKey = (id: string, seq: number) => ({ pk: `GRANT#${id}`, sk: `EVENT#${String(seq).padStart(6, '0')}` });
+/** A profile's slots share one partition, so one strongly consistent query lists them all. */
+export const slotKey = (profile: string, slot: number) => ({ pk: `SLOT#${profile}`, sk: `SLOT#${String(slot).padStart(4, '0')}` });
+const ENDING: readonly string[] = ['EXPIRED', 'REVOKED', 'FAILED'];
 
 export interface DynamoGrantStoreOptions {
   readonly tableName: string;
@@ -85,6 +88,37 @@ export class DynamoGrantStore implements GrantStore {
     return Number(Attributes!.last);
   }
 
+  async heldSlots(profile: string): Promise<HeldSlot[]> {
+    const slots: HeldSlot[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `SLOT#${profile}` }, ConsistentRead: true, ExclusiveStartKey: start }),
+      );
+      for (const item of page.Items ?? []) slots.push({ slot: Number(item.slot), grantId: String(item.grantId), at: String(item.at) });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return slots;
+  }
+
+  async claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean> {
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...slotKey(profile, slot), slot, grantId, at }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseSlot(profile: string, slot: number, grantId: string): Promise<void> {
+    try {
+      await this.doc.send(new DeleteCommand({ TableName: this.table, Key: slotKey(profile, slot), ConditionExpression: 'grantId = :g', ExpressionAttributeValues: { ':g': grantId } }));
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error; // gone, or another grant's now
+    }
+  }
+
   async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `IDEMPOTENCY#${key}`, sk: 'KEY' }, ConsistentRead: true }));
     return Item ? { key: Item.key, grantId: Item.grantId, fingerprint: Item.fingerprint } : undefined;
@@ -118,6 +152,11 @@ export class DynamoGrantStore implements GrantStore {
         { Put: { TableName: this.table, Item: { ...eventKey(grant.id, sealed.seq), ...sealed }, ConditionExpression: 'attribute_not_exists(pk)' } },
       ],
     });
+    // A grant that ends frees its slot right after the write that ends it. Best effort: a slot
+    // left held only makes the limit stricter, and the sweeper reclaims it.
+    if (grant.slot !== undefined && changes.status !== undefined && ENDING.includes(changes.status)) {
+      await this.releaseSlot(grant.profile, grant.slot, grant.id).catch(() => undefined);
+    }
     return next;
   }
 

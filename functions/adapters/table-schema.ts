@@ -11,6 +11,7 @@
  * | idempotency key | `IDEMPOTENCY#<h>` | `KEY`         |                                                         |
  * | lease           | `LOCK#<name>`     | `LEASE`       |                                                         |
  * | alert limit     | `ALERTLIMIT#<h>`  | `STATE`       | (expires: `ttl`)                                        |
+ * | profile slot    | `SLOT#<profile>`  | `SLOT#<nnnn>` |                                                         |
  *
  * Every index projects ALL attributes; all keys are strings.
  */

@@ -3,10 +3,13 @@
  *
  * 1. validate — profile exists, caller eligible and activations not frozen (else DENIED:
  *    recorded, announced under a per-caller rate limit), reason, ticket, duration; an ACTIVE grant of the same profile for
- *    the same person is returned instead of stacking a second policy; limits;
- * 2. record — the PENDING grant and its REQUESTED event, before IAM is touched;
- * 3. attach — the inline policy built from the profile alone, guarded by expiry time and,
- *    for a shared role, by the caller's session;
+ *    the same person (`personOf`) is returned instead of stacking a second policy; limits;
+ * 2. record — a free slot of the profile (no free slot: the profile's limit is reached), then
+ *    the PENDING grant and its REQUESTED event, before IAM is touched;
+ * 3. attach — the inline policy built from the profile alone, guarded by expiry time, bound to
+ *    one session and closed by the self-protection Deny; on the slot's profile role (default:
+ *    bound to `bg-<grantId>`, the session `POST /grants/{id}/credentials` opens), or on the
+ *    caller's own role or user (`grantTo: "caller"`: bound to the caller's session);
  * 4. schedule — the one-time expiry;
  * 5. announce — mark ACTIVE with its ACTIVATED event, publish the alert.
  *
@@ -14,11 +17,12 @@
  * as FAILED with the step that failed, announced, and answered with a 503.
  */
 import type { NewAuditEvent } from './audit-event.js';
-import { BusyError, FrozenError, IdempotencyReplayError, LimitExceededError, NotEligibleError, PolicySizeLimitError, ProfileNotFoundError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
-import { expiryFrom, isoSeconds, policyNameFor, type Grant } from './grant.js';
-import { buildGrantPolicy, guardsFor, iamPolicySize, INLINE_POLICY_LIMITS, serializePolicy, summarizeGrants } from './policy-builder.js';
+import { BusyError, ConcurrentUpdateError, FrozenError, IdempotencyReplayError, LimitExceededError, NotEligibleError, PolicySizeLimitError, ProfileNotFoundError, ProtectedRoleError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
+import { expiryFrom, grantPerson, isoSeconds, policyNameFor, type Grant } from './grant.js';
+import { buildGrantPolicy, guardsFor, iamPolicySize, INLINE_POLICY_LIMITS, policyHash, serializePolicy, summarizeGrants } from './policy-builder.js';
 import { findProfile, type Profile, type ProfileSet } from './profile.js';
-import { parsePrincipalArn, principalMatchesAny, type Principal } from './principal.js';
+import { grantSessionName, grantSessionUserId, profileRolePool, roleForSlot } from './profile-roles.js';
+import { isProtectedRole, parsePrincipalArn, personOf, principalMatchesAny, type Principal } from './principal.js';
 import type { FreezeState, IdempotencyRecord, PolicyTarget, Ports } from './ports.js';
 import { createHash } from 'node:crypto';
 import { activationRequestSchema, checkReason, clip, parseRequest, REASON_MAX, TICKET_MAX, type ActivationRequest } from './requests.js';
@@ -44,11 +48,13 @@ export interface ActivationInput {
 export interface ActivationRules {
   /** Profiles frozen by configuration (`FROZEN_PROFILES`); `*` freezes all. */
   readonly frozenByConfig: readonly string[];
-  /** At most this many ACTIVE grants per principal. */
+  /** At most this many ACTIVE grants per person (`personOf`). */
   readonly maxActivePerPrincipal: number;
+  /** ARN patterns of break-glass's own resources (`PROTECTED_RESOURCES`), denied in every policy. */
+  readonly protectedResources: readonly string[];
 }
 
-export const DEFAULT_RULES: ActivationRules = { frozenByConfig: [], maxActivePerPrincipal: 3 };
+export const DEFAULT_RULES: ActivationRules = { frozenByConfig: [], maxActivePerPrincipal: 3, protectedResources: [] };
 
 export interface ActivationResult {
   readonly grant: Grant;
@@ -85,7 +91,14 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
     const grantId = await recordDenial(ports, profile, input, now, principal, `activations are ${frozen}`);
     throw new FrozenError(`Activations of "${profile.name}" are ${frozen}. Ask security to unfreeze. This attempt was recorded and announced.`, grantId);
   }
-  const userId = sessionUserId(principal, input.caller.userId);
+  const toCaller = profile.grantTo === 'caller';
+  if (toCaller && principal.kind === 'assumed-role' && isProtectedRole(principal.entityName)) {
+    // IAM answers PutRolePolicy on these roles with UnmodifiableEntity: refuse before touching anything.
+    throw new ProtectedRoleError(`Profile "${profile.name}" grants to the caller's own role, and IAM does not allow changing ${principal.entityName} (an Identity Center or service-linked role). Ask the profile owner to use its profile role ("grantTo": "profileRole"), then fetch credentials with \`breakglass credentials <id>\`.`);
+  }
+  const userId = toCaller ? sessionUserId(principal, input.caller.userId) : undefined;
+  const pool = toCaller ? undefined : profileRolePool(profile, rules.protectedResources);
+  const person = personOf(principal);
   const reason = checkReason(request.reason);
   const ticket = checkTicket(profile, request.ticket);
   const durationMinutes = request.durationMinutes ?? Math.min(DEFAULT_DURATION_MINUTES, profile.maxDurationMinutes);
@@ -99,67 +112,99 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
     if (replay) return replay;
   }
   // One activation at a time per person and profile: a racing duplicate waits, then finds the first.
-  return ports.locks.withLease(`activation/${principal.arn}/${profile.name}`, async () => {
+  return ports.locks.withLease(`activation/${person}/${profile.name}`, async () => {
+    // Per-person checks read the ACTIVE grants (one index query); the profile's limit is its slots.
     const active = await ports.store.active();
-    const mine = active.filter((g) => g.principalArn === principal.arn);
+    const mine = active.filter((g) => grantPerson(g) === person);
     const same = mine.find((g) => g.profile === profile.name);
     if (same) return { grant: same, existing: true, warnings: [`You already hold an ACTIVE "${profile.name}" grant until ${same.expiresAt}; it is returned instead of a second one. To get more time: POST /grants/${same.id}/extend.`] };
     if (mine.length >= rules.maxActivePerPrincipal) {
       throw new LimitExceededError(`You already hold ${mine.length} ACTIVE grants (the limit is ${rules.maxActivePerPrincipal}); revoke one you no longer need first`);
     }
-    const ofProfile = active.filter((g) => g.profile === profile.name).length;
-    if (ofProfile >= profile.maxActiveGrants) {
-      throw new LimitExceededError(`Profile "${profile.name}" already has ${ofProfile} ACTIVE grants (its limit is ${profile.maxActiveGrants})`);
-    }
 
-    // 2. record
+    // 2. record — first a free slot of the profile (a conditional write on the slot's item: taken, pick
+    //    another), then the grant and its event in one transaction
     const id = ports.newId();
     const expiresAt = isoSeconds(expiryFrom(now, durationMinutes));
-    const target: PolicyTarget = { type: principal.kind === 'user' ? 'user' : 'role', name: principal.entityName };
-    let grant: Grant = {
-      id,
-      profile: profile.name,
-      owner: profile.owner,
-      principalArn: principal.arn,
-      targetType: target.type,
-      targetName: target.name,
-      status: 'PENDING',
-      reason,
-      ...(ticket ? { ticket } : {}),
-      durationMinutes,
-      createdAt: now.toISOString(),
-      expiresAt,
-      policyName: policyNameFor(id),
-      scheduleName: id,
-      ...(userId ? { sessionUserId: userId } : {}),
-      grants: summarizeGrants(profile),
-      extensions: 0,
-      version: 0,
-      eventCount: 0,
-      ...(input.requestId ? { requestId: input.requestId } : {}),
-    };
+    const boundTo = toCaller ? userId : grantSessionUserId(id);
+    const policy = serializePolicy(buildGrantPolicy(profile, { expiresAt, ...(boundTo ? { userId: boundTo } : {}), ...guardsFor(profile), protectedResources: rules.protectedResources }));
     const base = { actor: principal.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
-    try {
-      grant = await ports.store.create(grant, { ...base, type: 'REQUESTED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, durationMinutes: String(durationMinutes) } }, idempotency ? { ...idempotency, grantId: id } : undefined);
-    } catch (error) {
-      const replay = error instanceof IdempotencyReplayError && idempotency ? await replayed(ports, idempotency) : undefined;
-      if (replay) return replay;
-      throw error;
+    let slot: number | undefined;
+    for (let attempt = 0; slot === undefined; attempt++) {
+      const held = new Set((await ports.store.heldSlots(profile.name)).map((s) => s.slot));
+      const free = Array.from({ length: profile.maxActiveGrants }, (_, n) => n).filter((n) => !held.has(n));
+      if (free.length === 0) throw new LimitExceededError(`Profile "${profile.name}" already has ${profile.maxActiveGrants} ACTIVE grants (its limit)`);
+      if (attempt >= SLOT_ATTEMPTS) throw new BusyError(`Too many activations of "${profile.name}" at once; retry in a moment`);
+      // A random free slot, so that concurrent activations rarely pick the same one.
+      const candidate = free[Math.floor(Math.random() * free.length)]!;
+      if (await ports.store.claimSlot(profile.name, candidate, id, now.toISOString())) slot = candidate;
     }
+    let grant: Grant | undefined;
+    {
+      const target: PolicyTarget = pool ? { type: 'role', name: roleForSlot(pool, slot) } : { type: principal.kind === 'user' ? 'user' : 'role', name: principal.entityName };
+      const pending: Grant = {
+        id,
+        profile: profile.name,
+        owner: profile.owner,
+        principalArn: principal.arn,
+        person,
+        grantTo: profile.grantTo,
+        slot,
+        targetType: target.type,
+        targetName: target.name,
+        status: 'PENDING',
+        reason,
+        ...(ticket ? { ticket } : {}),
+        durationMinutes,
+        createdAt: now.toISOString(),
+        expiresAt,
+        policyName: policyNameFor(id),
+        scheduleName: id,
+        ...(boundTo ? { sessionUserId: boundTo } : {}),
+        ...(pool ? { sessionName: grantSessionName(id) } : {}),
+        policyDocument: policy,
+        grants: summarizeGrants(profile),
+        extensions: 0,
+        version: 0,
+        eventCount: 0,
+        ...(input.requestId ? { requestId: input.requestId } : {}),
+      };
+      try {
+        grant = await ports.store.create(pending, { ...base, type: 'REQUESTED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, durationMinutes: String(durationMinutes) } }, idempotency ? { ...idempotency, grantId: id } : undefined);
+      } catch (error) {
+        // A timed-out attempt the SDK retried may have landed: then the grant is ours.
+        const landed = error instanceof ConcurrentUpdateError ? await ports.store.get(id).catch(() => undefined) : undefined;
+        if (landed?.status === 'PENDING' && landed.person === person) {
+          grant = landed;
+        } else {
+          // No grant: the slot goes back (if even that fails, the sweeper reclaims it: its grant never existed).
+          await ports.store.releaseSlot(profile.name, slot, id).catch(() => undefined);
+          const replay = error instanceof IdempotencyReplayError && idempotency ? await replayed(ports, idempotency) : undefined;
+          if (replay) return replay;
+          throw error;
+        }
+      }
+    }
+    if (!grant) throw new Error('unreachable: no grant after create');
+    const target: PolicyTarget = { type: grant.targetType, name: grant.targetName };
 
     // 3. attach
-    const policy = serializePolicy(buildGrantPolicy(profile, { expiresAt, ...(userId ? { userId } : {}), ...guardsFor(profile) }));
     try {
-      // IAM limits the aggregate size of an entity's inline policies, and several grants on one shared
-      // role add up: check and put under a lease on the entity, so concurrent activations cannot overfill it.
-      await ports.locks.withLease(`${target.type}/${target.name}`, async () => {
-        const used = await ports.access.inlinePolicyUsage(target, grant.policyName);
-        const limit = INLINE_POLICY_LIMITS[target.type];
-        if (used + iamPolicySize(policy) > limit) {
-          throw new PolicySizeLimitError(`The policy (${iamPolicySize(policy)} characters) does not fit on ${target.type} ${target.name}: its inline policies already use ${used} of IAM's ${limit}. Revoke a grant on it, or ask the profile owner to narrow the profile.`);
-        }
+      if (pool) {
+        // A profile role: its slots guarantee the room (profile-roles.ts), so no IAM read, one write.
         await ports.access.attach(target, grant.policyName, policy);
-      });
+      } else {
+        // The caller's own role or user: IAM limits the aggregate size of its inline policies, and
+        // several grants on one shared role add up: check and put under a lease on the entity.
+        await ports.locks.withLease(`${target.type}/${target.name}`, async () => {
+          const used = await ports.access.inlinePolicyUsage(target, grant!.policyName);
+          const limit = INLINE_POLICY_LIMITS[target.type];
+          if (used + iamPolicySize(policy) > limit) {
+            throw new PolicySizeLimitError(`The policy (${iamPolicySize(policy)} characters) does not fit on ${target.type} ${target.name}: its inline policies already use ${used} of IAM's ${limit}. Revoke a grant on it, or ask the profile owner to narrow the profile.`);
+          }
+          await ports.access.attach(target, grant!.policyName, policy);
+        });
+      }
     } catch (error) {
       if (error instanceof PolicySizeLimitError || error instanceof BusyError) {
         // Nothing was attached; refuse clearly and keep the record complete.
@@ -182,7 +227,14 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
     }
 
     // 5. announce
-    const activated: NewAuditEvent = { ...base, type: 'ACTIVATED', at: ports.clock.now().toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, policyName: grant.policyName, target: `${target.type}/${target.name}` } };
+    const activated: NewAuditEvent = {
+      ...base,
+      type: 'ACTIVATED',
+      at: ports.clock.now().toISOString(),
+      reason,
+      outcome: 'SUCCESS',
+      details: { expiresAt, policyName: grant.policyName, target: `${target.type}/${target.name}`, policySha256: policyHash(policy), ...(boundTo ? { boundTo } : {}) },
+    };
     try {
       grant = await ports.store.append(grant, activated, { status: 'ACTIVE' });
     } catch (error) {
@@ -197,6 +249,9 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
     return { grant, warnings };
   });
 }
+
+/** Tries at claiming a free slot before answering 503 Busy (each try re-reads the held slots). */
+export const SLOT_ATTEMPTS = 12;
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
@@ -271,6 +326,7 @@ async function recordDenial(ports: Ports, profile: Profile, input: ActivationInp
     profile: profile.name,
     owner: profile.owner,
     principalArn: input.caller.arn,
+    person: principal ? personOf(principal) : input.caller.arn,
     targetType: principal?.kind === 'user' ? 'user' : 'role',
     targetName: principal?.entityName ?? '(none)',
     status: 'DENIED',

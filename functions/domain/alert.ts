@@ -46,6 +46,7 @@ const HEADLINE: Record<EventType, (who: string, profile: string) => string> = {
   EXTEND_FAILED: (w, p) => `${w} FAILED to extend ${p}`,
   ALERT_FAILED: (w, p) => `an alert about ${p} of ${w} was not delivered`,
   REVIEWED: (w, p) => `review of ${p} of ${w}`,
+  CREDENTIALS_ISSUED: (w, p) => `${w} took credentials for ${p}`,
 };
 
 /**

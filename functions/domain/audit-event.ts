@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   'SCHEDULE_REPAIRED',
   'ALERT_FAILED',
   'REVIEWED',
+  'CREDENTIALS_ISSUED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -51,6 +51,15 @@ export class ForbiddenError extends BreakGlassError {
   readonly statusCode = 403;
 }
 
+/**
+ * The caller's role is one IAM refuses to change (Identity Center, service-linked): a
+ * `grantTo: "caller"` profile cannot grant it anything; the profile must use its profile role.
+ */
+export class ProtectedRoleError extends BreakGlassError {
+  readonly code = 'ProtectedRole';
+  readonly statusCode = 409;
+}
+
 /** No profile of that name. */
 export class ProfileNotFoundError extends BreakGlassError {
   readonly code = 'ProfileNotFound';

@@ -1,10 +1,11 @@
 /**
  * Extension: the requester asks for more time on an ACTIVE grant.
  *
- * 1. validate — requester only, ACTIVE, not frozen (a freeze refuses extensions too: recorded
- *    on the grant as EXTEND_FAILED, step `Freeze`, announced, 423), not within the last seconds,
- *    extension count and total duration within the profile's limits;
- * 2. re-attach — the same policy with the later expiry (PutRolePolicy replaces it in one call);
+ * 1. validate — the requesting person only, still eligible, ACTIVE, not frozen (a freeze refuses
+ *    extensions too: recorded on the grant as EXTEND_FAILED, step `Freeze`, announced, 423), not
+ *    within the last seconds, extension count and total duration within the profile's limits;
+ * 2. re-attach — the policy the grant recorded at activation with the later expiry
+ *    (PutRolePolicy replaces it in one call);
  * 3. reschedule — the expiry schedule moves to the new time;
  * 4. record — EXTENDED with the new expiry, conditional on the version read;
  * 5. announce.
@@ -16,9 +17,10 @@
 import type { NewAuditEvent } from './audit-event.js';
 import { DEFAULT_RULES, frozenReason, type ActivationRules, type Caller } from './activate-grant.js';
 import { ConcurrentUpdateError, ForbiddenError, FrozenError, GrantNotFoundError, InvalidTransitionError, LimitExceededError, StepFailedError, ValidationError } from './errors.js';
-import { isoSeconds, type Grant } from './grant.js';
+import { grantPerson, isoSeconds, type Grant } from './grant.js';
 import { announce, appendEvent, describeError, failureEvent } from './lifecycle.js';
-import { buildGrantPolicy, guardsFor, serializePolicy } from './policy-builder.js';
+import { policyHash, withExpiry } from './policy-builder.js';
+import { parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import type { Ports } from './ports.js';
 import { findProfile, maxTotalMinutes, type Profile, type ProfileSet } from './profile.js';
 import { checkGrantId, checkReason, parseRequest } from './requests.js';
@@ -48,10 +50,15 @@ export async function extendGrant(ports: Ports, profiles: ProfileSet, input: Ext
   const reason = checkReason(request.reason);
   let grant = await ports.store.get(grantId);
   if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);
-  if (input.caller.arn !== grant.principalArn) throw new ForbiddenError(`Only the requester (${grant.principalArn}) may extend grant ${grantId}`);
+  const caller = parsePrincipalArn(input.caller.arn);
+  if (!caller || personOf(caller) !== grantPerson(grant)) throw new ForbiddenError(`Only the requester (${grant.principalArn}) may extend grant ${grantId}`);
   if (grant.status !== 'ACTIVE') throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; only an ACTIVE grant can be extended`);
   const profile = findProfile(profiles, grant.profile);
   if (!profile) throw new InvalidTransitionError(`Profile "${grant.profile}" no longer exists; the grant cannot be extended`);
+  // Eligibility as the profile file says now: someone removed from a profile gets no more time.
+  if (!principalMatchesAny(profile.eligible, caller)) throw new ForbiddenError(`${input.caller.arn} is no longer eligible for profile "${profile.name}"; grant ${grantId} cannot be extended`);
+  const recorded = grant.policyDocument;
+  if (!recorded) throw new InvalidTransitionError(`Grant ${grantId} was recorded without its policy document (before this version); activate a new grant instead`);
   const now = ports.clock.now();
   const frozen = frozenReason(profile.name, await ports.control.freezeState(), rules.frozenByConfig);
   if (frozen) {
@@ -75,7 +82,9 @@ export async function extendGrant(ports: Ports, profiles: ProfileSet, input: Ext
   const expiresAt = isoSeconds(new Date(newExpiry));
   const target = { type: grant.targetType, name: grant.targetName };
   const base = { actor: input.caller.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
-  const policyAt = (at: string) => serializePolicy(buildGrantPolicy(profile, { expiresAt: at, ...(grant!.sessionUserId ? { userId: grant!.sessionUserId } : {}), ...guardsFor(profile) }));
+  // Exactly the policy the grant recorded at activation, with only its expiry moved: never a
+  // policy rebuilt from the profile file as it is now.
+  const policyAt = (at: string) => withExpiry(recorded, at);
 
   // 2. re-attach, 3. reschedule
   let step = 'AttachPolicy';
@@ -90,9 +99,9 @@ export async function extendGrant(ports: Ports, profiles: ProfileSet, input: Ext
   }
 
   // 4. record
-  const event: NewAuditEvent = { ...base, type: 'EXTENDED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { from: grant.expiresAt, to: expiresAt, minutes: String(request.minutes) } };
+  const event: NewAuditEvent = { ...base, type: 'EXTENDED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { from: grant.expiresAt, to: expiresAt, minutes: String(request.minutes), policySha256: policyHash(policyAt(expiresAt)) } };
   try {
-    grant = await ports.store.append(grant, event, { expiresAt, extensions: used + 1, durationMinutes: grant.durationMinutes + request.minutes });
+    grant = await ports.store.append(grant, event, { expiresAt, extensions: used + 1, durationMinutes: grant.durationMinutes + request.minutes, policyDocument: policyAt(expiresAt) });
   } catch (error) {
     const fresh = await ports.store.get(grantId).catch(() => undefined);
     if (fresh && fresh.status !== 'ACTIVE') {

@@ -42,8 +42,23 @@ export interface Grant {
   readonly endedAt?: string;
   readonly policyName: string;
   readonly scheduleName: string;
-  /** `aws:userid` of the activating session (`<roleId>:<session>`), for assumed roles. */
+  /**
+   * The `aws:userid` the policy is bound to: `<roleId>:<session>` of the activating session
+   * (caller mode, assumed roles), or `*:bg-<grantId>` (profile role). Absent for IAM users.
+   */
   readonly sessionUserId?: string;
+  /** The requester as `personOf` (principal.ts) defines it; grants recorded before it existed fall back to `principalArn`. */
+  readonly person?: string;
+  /** Where the policy went: a profile role (default) or the caller's own role or user. */
+  readonly grantTo?: 'profileRole' | 'caller';
+  /** The profile slot this grant holds (`SLOT#<profile>` in the table) while it may give access. */
+  readonly slot?: number;
+  /** Profile role grants: the role session break-glass opens for the requester (`bg-<grantId>`). */
+  readonly sessionName?: string;
+  /** The policy document as attached at activation; extensions re-attach it with only the expiry moved. */
+  readonly policyDocument?: string;
+  /** How many times credentials were issued for this grant (use, for the reviewer). */
+  readonly credentialsIssued?: number;
   /** What the policy grants, in one line ("s3:GetObject on arn:…"), for alerts and auditors. */
   readonly grants?: string;
   /** Extensions granted so far. */
@@ -84,6 +99,11 @@ export function assertTransition(grant: Pick<Grant, 'id' | 'status'>, to: GrantS
   if (!canTransition(grant.status, to)) {
     throw new InvalidTransitionError(`Grant ${grant.id} is ${grant.status}; it cannot become ${to}`);
   }
+}
+
+/** The person who requested a grant (see `personOf` in principal.ts). */
+export function grantPerson(grant: Pick<Grant, 'person' | 'principalArn'>): string {
+  return grant.person ?? grant.principalArn;
 }
 
 /** The inline policy name for a grant; also the prefix the sweeper recognises. */

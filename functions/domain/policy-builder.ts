@@ -3,6 +3,7 @@
  * reaches a statement: the only inputs are the profile, the expiry the use case computed,
  * and the principal API Gateway authenticated.
  */
+import { createHash } from 'node:crypto';
 import type { Profile } from './profile.js';
 
 export interface PolicyDocument {
@@ -15,7 +16,7 @@ export interface PolicyStatement {
   readonly Effect: 'Allow' | 'Deny';
   readonly Action: string[];
   readonly Resource: string[];
-  readonly Condition: Record<string, Record<string, unknown>>;
+  readonly Condition?: Record<string, Record<string, unknown>>;
 }
 
 export interface PolicyGuards {
@@ -28,7 +29,16 @@ export interface PolicyGuards {
   readonly userId?: string;
   /** Require an MFA-authenticated session, optionally no older than this many seconds. */
   readonly mfa?: { readonly maxAgeSeconds?: number };
+  /**
+   * ARN patterns of break-glass's own resources (`PROTECTED_RESOURCES`): every policy ends with
+   * an explicit Deny on them, so no grant can reach the table, the functions, the topic or the
+   * roles that hold grants, whatever its profile allows (an explicit Deny wins over any Allow).
+   */
+  readonly protectedResources: readonly string[];
 }
+
+/** Sid of the closing self-protection statement(s). */
+export const SELF_PROTECTION_SID = 'BreakGlassSelfProtection';
 
 /** IAM's limit on the aggregate size of a role's inline policies (whitespace not counted). */
 export const INLINE_POLICY_LIMIT = 10_240;
@@ -41,10 +51,10 @@ export function iamPolicySize(document: string): number {
   return document.replace(/\s/g, '').length;
 }
 
-export function buildGrantPolicy(profile: Profile, guards: PolicyGuards): PolicyDocument {
+export function buildGrantPolicy(profile: Pick<Profile, 'statements'>, guards: PolicyGuards): PolicyDocument {
   return {
     Version: '2012-10-17',
-    Statement: profile.statements.map((s) => {
+    Statement: [...profile.statements.map((s) => {
       const condition: Record<string, Record<string, unknown>> = {};
       for (const [operator, entries] of Object.entries(s.conditions ?? {})) condition[operator] = { ...entries };
       condition.DateLessThan = { ...condition.DateLessThan, 'aws:CurrentTime': guards.expiresAt };
@@ -64,8 +74,44 @@ export function buildGrantPolicy(profile: Profile, guards: PolicyGuards): Policy
         Resource: [...s.resources],
         Condition: condition,
       };
-    }),
+    }), ...selfProtection(guards)],
   };
+}
+
+/**
+ * The explicit Deny on break-glass's own resources. With a session guard (a shared role, or a
+ * profile role's pool) it is bound to the grant's session like the rest; on an IAM user it
+ * needs none. It carries no expiry: a Deny that outlives the grant takes nothing from anyone.
+ */
+function selfProtection(guards: PolicyGuards): PolicyStatement[] {
+  if (guards.protectedResources.length === 0) return [];
+  return [{
+    Sid: SELF_PROTECTION_SID,
+    Effect: 'Deny',
+    Action: ['*'],
+    Resource: [...guards.protectedResources],
+    ...(guards.userId !== undefined ? { Condition: { StringLike: { 'aws:userid': guards.userId } } } : {}),
+  }];
+}
+
+/**
+ * The same policy with another expiry: every `aws:CurrentTime` bound moves, nothing else
+ * changes. Extensions re-attach exactly what the grant recorded at activation this way,
+ * never a policy rebuilt from the profile file as it is now.
+ */
+export function withExpiry(document: string, expiresAt: string): string {
+  const policy = JSON.parse(document) as PolicyDocument;
+  return serializePolicy({
+    ...policy,
+    Statement: policy.Statement.map((s) =>
+      s.Condition?.DateLessThan?.['aws:CurrentTime'] !== undefined ? { ...s, Condition: { ...s.Condition, DateLessThan: { ...s.Condition.DateLessThan, 'aws:CurrentTime': expiresAt } } } : s,
+    ),
+  });
+}
+
+/** SHA-256 (hex) of a policy document as attached: recorded in ACTIVATED and EXTENDED events. */
+export function policyHash(document: string): string {
+  return createHash('sha256').update(document).digest('hex');
 }
 
 /** The policy as IAM stores and counts it: compact JSON. */
@@ -74,11 +120,12 @@ export function serializePolicy(policy: PolicyDocument): string {
 }
 
 /**
- * The largest this profile's policy can get: guards at their longest (a 128-char role id
- * plus 64-char session name). Used to refuse, at load, a profile that could never be attached.
+ * The largest this profile's policy can get, self-protection included: guards at their longest
+ * (a 128-char role id plus 64-char session name). Used to refuse, at load, a profile that could
+ * never be attached; profile roles are sized with `profileRolePool` (profile-roles.ts).
  */
-export function worstCasePolicySize(profile: Profile): number {
-  return serializePolicy(buildGrantPolicy(profile, { expiresAt: '2099-12-31T23:59:59Z', userId: `${'A'.repeat(128)}:${'s'.repeat(64)}`, ...guardsFor(profile) })).length;
+export function worstCasePolicySize(profile: Profile, protectedResources: readonly string[] = []): number {
+  return iamPolicySize(serializePolicy(buildGrantPolicy(profile, { expiresAt: '2099-12-31T23:59:59Z', userId: `${'A'.repeat(128)}:${'s'.repeat(64)}`, ...guardsFor(profile), protectedResources })));
 }
 
 /** The guards a profile itself asks for (MFA); the use case adds expiry and session. */

@@ -22,7 +22,7 @@ export interface IdempotencyRecord {
 }
 
 /** The fields a lifecycle step may change on a grant. */
-export type GrantChanges = Partial<Pick<Grant, 'status' | 'endedAt' | 'endedBy' | 'endReason' | 'expiresAt' | 'extensions' | 'durationMinutes' | 'reviewState' | 'reviewOutcome' | 'reviewedBy' | 'reviewedAt'>>;
+export type GrantChanges = Partial<Pick<Grant, 'status' | 'endedAt' | 'endedBy' | 'endReason' | 'expiresAt' | 'extensions' | 'durationMinutes' | 'reviewState' | 'reviewOutcome' | 'reviewedBy' | 'reviewedAt' | 'credentialsIssued' | 'policyDocument'>>;
 
 export interface GrantStore {
   /**
@@ -32,12 +32,22 @@ export interface GrantStore {
    * @throws IdempotencyReplayError when that key was already used (carrying the first grant's id).
    */
   create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant>;
+  /**
+   * Claims a slot of a profile for a grant about to be created: one conditional write on the
+   * slot's own item, so two activations can never hold the same slot. False when it is taken.
+   */
+  claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean>;
+  /** The profile's claimed slots. One strongly consistent query (at most `maxActiveGrants` small items). */
+  heldSlots(profile: string): Promise<HeldSlot[]>;
+  /** Frees a slot if `grantId` still holds it (no-op otherwise). */
+  releaseSlot(profile: string, slot: number, grantId: string): Promise<void>;
   /** The record of an idempotency key, if it was used. */
   idempotency(key: string): Promise<IdempotencyRecord | undefined>;
   /**
    * Appends an event (sealed onto the grant's chain) and applies `changes` to the grant
    * atomically, on the condition that the stored grant still has `grant.version` and
-   * `grant.lastHash`. Returns the grant as written.
+   * `grant.lastHash`. A change to an ending status (EXPIRED, REVOKED, FAILED) then frees the
+   * grant's slot (best effort; the sweeper reclaims what is left). Returns the grant as written.
    * @throws ConcurrentUpdateError when the stored version differs.
    */
   append(grant: Grant, event: NewAuditEvent, changes?: GrantChanges): Promise<Grant>;
@@ -48,6 +58,35 @@ export interface GrantStore {
   active(): Promise<Grant[]>;
   /** Grants newest first, optionally of one status. @throws ValidationError on a bad token. */
   list(query: { status?: GrantStatus; limit: number; nextToken?: string }): Promise<GrantPage>;
+}
+
+/** A profile slot and the grant holding it. */
+export interface HeldSlot {
+  readonly slot: number;
+  readonly grantId: string;
+  /** When it was claimed (ISO). */
+  readonly at: string;
+}
+
+/** Temporary credentials of a profile role session. The secret parts are never stored or logged. */
+export interface VendedCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  /** ISO 8601. */
+  readonly expiration: string;
+}
+
+export interface CredentialRequest {
+  readonly roleArn: string;
+  readonly sessionName: string;
+  readonly sourceIdentity: string;
+  readonly durationSeconds: number;
+}
+
+/** STS AssumeRole into a profile role (the credential function only). */
+export interface CredentialVendor {
+  assume(request: CredentialRequest): Promise<VendedCredentials>;
 }
 
 /** A query over the audit events of all grants; every filter is optional. Times are ISO 8601 (UTC). */

@@ -69,8 +69,59 @@ export function arnMatches(pattern: string, arn: string): boolean {
 
 /**
  * True when one of the patterns names this principal: its own ARN (a session or a user), or,
- * for an assumed role, the role it is a session of.
+ * for an assumed role, the role it is a session of. A session ARN carries no role path, so a
+ * role pattern with a path (`role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_*`, as IAM
+ * shows Identity Center roles) is matched by its last segment: role names are unique in an
+ * account whatever their path.
  */
 export function principalMatchesAny(patterns: readonly string[], principal: Principal): boolean {
-  return patterns.some((p) => arnMatches(p, principal.arn) || (principal.kind === 'assumed-role' && arnMatches(p, principal.entityArn)));
+  return patterns.some((p) => arnMatches(p, principal.arn) || (principal.kind === 'assumed-role' && (arnMatches(p, principal.entityArn) || arnMatches(withoutRolePath(p), principal.entityArn))));
+}
+
+/** `arn:…:role/a/b/Name*` → `arn:…:role/Name*`; other patterns unchanged. */
+function withoutRolePath(pattern: string): string {
+  const match = /^(arn:[^:]+:iam::[^:]+:role\/)(.*\/)([^/]*)$/.exec(pattern);
+  return match ? `${match[1]}${match[3]}` : pattern;
+}
+
+/** IAM Identity Center's roles: `AWSReservedSSO_<permission set>_<hex>`, under `/aws-reserved/sso.amazonaws.com/`. */
+export const IDENTITY_CENTER_ROLE = /^AWSReservedSSO_[\w+=,.@-]+$/;
+/** Service-linked roles (path `/aws-service-role/`, names `AWSServiceRoleFor…`). */
+export const SERVICE_LINKED_ROLE = /^AWSServiceRoleFor[\w+=,.@-]*$/;
+
+/**
+ * Whether IAM refuses to change this role's policies: Identity Center roles and service-linked
+ * roles answer PutRolePolicy with `UnmodifiableEntity`. A grant for such a caller must go to a
+ * profile role (`grantTo: "profileRole"`).
+ */
+export function isProtectedRole(roleName: string): boolean {
+  return IDENTITY_CENTER_ROLE.test(roleName) || SERVICE_LINKED_ROLE.test(roleName);
+}
+
+/**
+ * The person behind a principal: the one notion of "who" for per-person limits, "already holds
+ * this profile", the requester checks (revoke, extend, credentials) and the two-person review.
+ *
+ * - an Identity Center session (`assumed-role/AWSReservedSSO_…/<session>`): `sso:<session>`.
+ *   Identity Center names the session after the signed-in user and nobody else can choose it,
+ *   so the same user through any permission set (or account) is the same person;
+ * - an IAM user: the user's ARN;
+ * - any other role session: the session ARN (`…:assumed-role/<role>/<session>`).
+ *
+ * Consequence for a role whose trust policy does not pin session names: whoever may assume that
+ * role can name a session `alice` and be the same person as Alice for break-glass (use her grant's
+ * credentials, extend or revoke it). Pin them in the role's trust policy
+ * (`"StringEquals": {"sts:RoleSessionName": "${aws:username}"}`, or require `sts:SourceIdentity`),
+ * or let people reach break-glass through Identity Center.
+ */
+export function personOf(principal: Principal): string {
+  if (principal.kind === 'user') return principal.entityArn;
+  if (IDENTITY_CENTER_ROLE.test(principal.entityName)) return `sso:${principal.sessionName}`;
+  return principal.arn;
+}
+
+/** The person behind an ARN that may not parse (recorded denials): the ARN itself then. */
+export function personOfArn(arn: string): string {
+  const principal = parsePrincipalArn(arn);
+  return principal ? personOf(principal) : arn;
 }

@@ -54,7 +54,8 @@ const statementSchema = z
 
 const profileSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'name is 2-63 lowercase letters, digits or dashes'),
+    // 48 at most: the profile's roles are named `breakglass-<name>-<i>` within IAM's 64 (profile-roles.ts).
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{1,47}$/, 'name is 2-48 lowercase letters, digits or dashes'),
     description: z.string().min(1).max(500),
     owner: z.string().min(1).max(200),
     maxDurationMinutes: z.number().int().min(1).max(720),
@@ -82,6 +83,12 @@ const profileSchema = z
       .strict()
       .default({ required: false }),
     statements: z.array(statementSchema).min(1).max(20),
+    /**
+     * Where a grant's policy goes: `profileRole` (default) — a role of this profile that only
+     * break-glass can assume, whose credentials the requester fetches (`POST /grants/{id}/credentials`);
+     * `caller` — the caller's own role or user, bound to the caller's session.
+     */
+    grantTo: z.enum(['profileRole', 'caller']).default('profileRole'),
   })
   .strict();
 
@@ -161,6 +168,16 @@ export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskC
         problems.push(`profile "${profile.name}": ticket.pattern is not a valid regular expression`);
       }
     }
+    if (profile.grantTo === 'profileRole' && profile.mfa.required) {
+      // The profile role's session is opened by break-glass's credential function: it carries no MFA,
+      // so an aws:MultiFactorAuthPresent condition would make the grant useless.
+      problems.push(`profile "${profile.name}": mfa.required needs "grantTo": "caller" (a profile role session carries no MFA); require MFA on the roles people use to reach break-glass instead`);
+    }
+    if (profile.grantTo === 'caller') {
+      for (const pattern of profile.eligible.filter(onlyProtectedRoles)) {
+        problems.push(`profile "${profile.name}": eligible ${pattern} can only match Identity Center or service-linked roles, whose policies IAM refuses to change; use "grantTo": "profileRole"`);
+      }
+    }
     const size = worstCasePolicySize(profile);
     if (size > INLINE_POLICY_LIMIT) {
       problems.push(`profile "${profile.name}": its policy can reach ${size} characters, over IAM's ${INLINE_POLICY_LIMIT}-character inline limit`);
@@ -182,6 +199,15 @@ export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskC
     throw new ProfileConfigError(`Invalid break-glass profiles in ${source}:\n  - ${problems.join('\n  - ')}`);
   }
   return { profiles: parsed.data.profiles };
+}
+
+/** An eligible pattern whose role name can only be an Identity Center or service-linked role's. */
+function onlyProtectedRoles(pattern: string): boolean {
+  const role = /^arn:[^:]+:iam::\d{12}:role\/(.*)$/.exec(pattern)?.[1] ?? /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\//.exec(pattern)?.[1];
+  if (role === undefined) return false;
+  if (/^(aws-reserved\/sso\.amazonaws\.com|aws-service-role)\//.test(role)) return true;
+  const name = role.split('/').pop()!;
+  return /^AWSReservedSSO_/.test(name) || /^AWSServiceRoleFor/.test(name);
 }
 
 function describePath(input: unknown, path: readonly PropertyKey[]): string {

@@ -12,10 +12,10 @@
 import type { Caller } from './activate-grant.js';
 import type { NewAuditEvent } from './audit-event.js';
 import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError } from './errors.js';
-import type { Grant } from './grant.js';
+import { grantPerson, type Grant } from './grant.js';
 import { announce } from './lifecycle.js';
 import type { Ports } from './ports.js';
-import { parsePrincipalArn, principalMatchesAny, type Principal } from './principal.js';
+import { parsePrincipalArn, personOf, principalMatchesAny, type Principal } from './principal.js';
 import { checkGrantId, checkReason, parseRequest, reviewRequestSchema } from './requests.js';
 
 export interface ReviewInput {
@@ -28,12 +28,14 @@ export interface ReviewInput {
 export type ReviewPorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log'>;
 
 /**
- * The person behind a principal: the session name of an assumed role, or the user name, compared
+ * A principal's bare name: the session name of an assumed role, or the user name, compared
  * case-insensitively and without an e-mail domain (Identity Center names sessions `alice@example.com`).
- * As strong as the session naming: require `sts:RoleSessionName = ${aws:username}` (or use Identity
- * Center) in the reviewer roles' trust policies, or a requester could name a session after someone else.
+ * The two-person rule refuses a reviewer who is the requester (`personOf`) *or* merely shares this
+ * name with them: for the review, a false "same person" costs a second reviewer, a false "different
+ * person" costs the rule. As strong as the session naming: pin `sts:RoleSessionName` in the
+ * reviewer roles' trust policies (or use Identity Center).
  */
-function personOf(principal: Principal | undefined, arn: string): string {
+function bareName(principal: Principal | undefined, arn: string): string {
   const name = !principal ? arn : principal.kind === 'assumed-role' ? (principal.sessionName ?? arn) : principal.entityName;
   return name.toLowerCase().split('@')[0]!;
 }
@@ -52,7 +54,7 @@ export async function reviewGrant(ports: ReviewPorts, reviewers: readonly string
   const grant = await ports.store.get(grantId);
   if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);
   const requester = parsePrincipalArn(grant.principalArn);
-  if (input.caller.arn === grant.principalArn || personOf(caller, input.caller.arn) === personOf(requester, grant.principalArn)) {
+  if (personOf(caller) === grantPerson(grant) || bareName(caller, input.caller.arn) === bareName(requester, grant.principalArn)) {
     throw new ForbiddenError(`Two-person rule: ${input.caller.arn} requested grant ${grantId} (or is the same person); another reviewer must review it`);
   }
 

@@ -1,7 +1,7 @@
 /**
  * Revocation: the requester ("I'm done") or a security principal ends a grant early.
  *
- * 1. authorize — the requester's own session/user, or a configured security principal;
+ * 1. authorize — the requesting person (`personOf`), or a configured security principal;
  * 2. detach — the access goes first: that is the point of revoking;
  * 3. record — REVOKED with its event, conditional on the version read;
  * 4. cancel the schedule — best effort: if it survives, its expiry finds a REVOKED grant and does nothing;
@@ -9,10 +9,10 @@
  */
 import type { NewAuditEvent } from './audit-event.js';
 import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError, StepFailedError } from './errors.js';
-import { assertTransition, isTerminal, type Grant } from './grant.js';
+import { assertTransition, grantPerson, isTerminal, type Grant } from './grant.js';
 import { announce, appendEvent, describeError, failureEvent } from './lifecycle.js';
 import type { Ports } from './ports.js';
-import { parsePrincipalArn, principalMatchesAny } from './principal.js';
+import { parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import { checkGrantId, parseRequest, REASON_MAX, revokeRequestSchema } from './requests.js';
 import { ValidationError } from './errors.js';
 import type { Caller } from './activate-grant.js';
@@ -35,7 +35,7 @@ export async function revokeGrant(ports: Ports, securityPrincipals: readonly str
   let grant = await ports.store.get(grantId);
   if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);
   const caller = parsePrincipalArn(input.caller.arn);
-  const isRequester = input.caller.arn === grant.principalArn;
+  const isRequester = caller !== undefined && personOf(caller) === grantPerson(grant);
   const isSecurity = caller !== undefined && principalMatchesAny(securityPrincipals, caller);
   if (!isRequester && !isSecurity) {
     throw new ForbiddenError(`Only the requester (${grant.principalArn}) or a security principal may revoke grant ${grantId}`);

@@ -17,6 +17,7 @@ import { expireGrant } from './expire-grant.js';
 import { POLICY_PREFIX, type Grant } from './grant.js';
 import type { PolicyTarget, Ports } from './ports.js';
 import type { ProfileSet } from './profile.js';
+import { profileRolePools } from './profile-roles.js';
 
 export const SWEEP_ACTOR = 'system:sweeper';
 /** An activation this recent may still be between its attach and its ACTIVE record. */
@@ -34,6 +35,8 @@ export interface SweepReport {
   readonly schedulesRepaired: string[];
   /** PENDING grants closed as FAILED. */
   readonly closed: string[];
+  /** Profile slots freed whose grant had ended without freeing them (`<profile>#<slot>`). */
+  readonly slotsReclaimed?: string[];
   readonly errors: string[];
 }
 
@@ -50,7 +53,7 @@ async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) 
 /** Parallel calls per sweep: well under IAM's and DynamoDB's rate limits. */
 export const SWEEP_PARALLELISM = 8;
 
-export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[]): Promise<SweepReport> {
+export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[], slotProfiles: readonly string[] = []): Promise<SweepReport> {
   const report: SweepReport = { targets: targets.length, policies: 0, removed: [], expired: [], schedulesRepaired: [], closed: [], errors: [] };
   const now = ports.clock.now().getTime();
 
@@ -112,6 +115,22 @@ export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[])
       report.errors.push(`${listed.id}: ${describeError(error)}`);
     }
   });
+  // 4. profile slots held by grants that are no longer ACTIVE or PENDING (their end could not free them)
+  const reclaimed: string[] = [];
+  for (const profile of slotProfiles) {
+    try {
+      for (const held of await ports.store.heldSlots(profile)) {
+        const grant = await ports.store.get(held.grantId);
+        const stale = grant ? grant.status !== 'ACTIVE' && grant.status !== 'PENDING' : now - Date.parse(held.at) > IN_FLIGHT_MS;
+        if (!stale) continue;
+        await ports.store.releaseSlot(profile, held.slot, held.grantId);
+        reclaimed.push(`${profile}#${held.slot}`);
+      }
+    } catch (error) {
+      report.errors.push(`slots of ${profile}: ${describeError(error)}`);
+    }
+  }
+  if (slotProfiles.length) Object.assign(report, { slotsReclaimed: reclaimed });
   if (report.errors.length) ports.log.error({ msg: 'sweep finished with errors', errors: report.errors });
   return report;
 }
@@ -154,10 +173,16 @@ async function recordSweep(ports: SweepPorts, grant: Grant | undefined, target: 
   }, event);
 }
 
-/** Roles and users named literally by some profile's eligibility (wildcard names cannot be listed). */
-export function sweepTargets(set: ProfileSet): PolicyTarget[] {
+/**
+ * Roles and users named literally by the eligibility of `grantTo: "caller"` profiles (wildcard
+ * names cannot be listed), and every profile role (given `PROTECTED_RESOURCES`, which sizes the pools).
+ */
+export function sweepTargets(set: ProfileSet, protectedResources?: readonly string[]): PolicyTarget[] {
   const seen = new Map<string, PolicyTarget>();
-  for (const pattern of set.profiles.flatMap((p) => p.eligible)) {
+  if (protectedResources) {
+    for (const pool of profileRolePools(set, protectedResources)) for (const name of pool.roleNames) seen.set(`role/${name}`, { type: 'role', name });
+  }
+  for (const pattern of set.profiles.filter((p) => p.grantTo === 'caller').flatMap((p) => p.eligible)) {
     const session = /^arn:[\w-]+:sts::\d{12}:assumed-role\/([^/*?]+)\/.+$/.exec(pattern);
     const direct = /^arn:[\w-]+:iam::\d{12}:(role|user)\/(?:.*\/)?([^/*?]+)$/.exec(pattern);
     const target: PolicyTarget | undefined = session ? { type: 'role', name: session[1]! } : direct && !/[*?]/.test(pattern.split(':').pop()!) ? { type: direct[1] as 'role' | 'user', name: direct[2]! } : undefined;

@@ -5,11 +5,11 @@ import type { Context } from 'aws-lambda';
 import { activateGrant } from '../domain/activate-grant.js';
 import { callerOf, httpErrors, json, jsonBody, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
 import { grantView } from './views.js';
-import { activationRules, allPorts, profiles } from './wiring.js';
+import { activationRules, allPorts, checkedProfiles } from './wiring.js';
 
 // Cold start: validate the profiles and read the configuration now, not mid-request.
 const ports = allPorts();
-const profileSet = profiles();
+const profileSet = checkedProfiles();
 const rules = activationRules();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {

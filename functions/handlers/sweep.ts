@@ -6,13 +6,14 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { sweep, sweepTargets, type SweepReport } from '../domain/sweep.js';
 import { log } from './log.js';
-import { access, clock, notifier, profiles, scheduler, store } from './wiring.js';
+import { access, clock, notifier, profiles, protectedResources, scheduler, store } from './wiring.js';
 
 const ports = { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), clock, log };
-const targets = sweepTargets(profiles());
+const targets = sweepTargets(profiles(), protectedResources());
+const slotProfiles = profiles().profiles.map((p) => p.name);
 
 export const lambdaHandler = async (_event?: unknown, _context?: Context): Promise<SweepReport> => {
-  const report = await sweep(ports, targets);
+  const report = await sweep(ports, targets, slotProfiles);
   log.info({ msg: 'sweep done', ...report });
   return report;
 };

@@ -14,7 +14,10 @@ import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
 import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../domain/review-check.js';
 import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
 import { SnsNotifier } from '../adapters/sns-notifier.adapter.js';
+import { StsCredentialVendor } from '../adapters/sts-credentials.adapter.js';
+import type { CredentialSettings } from '../domain/issue-credentials.js';
 import type { ProfileSet } from '../domain/profile.js';
+import { profileRolePools } from '../domain/profile-roles.js';
 import { DEFAULT_RULES, type ActivationRules } from '../domain/activate-grant.js';
 import { ConfigurationError } from '../domain/errors.js';
 import type { Ports } from '../domain/ports.js';
@@ -82,12 +85,44 @@ export const reviewDeadlineDays = once(() => {
 
 export const clock = { now: () => new Date() };
 
+export const vendor = once(() => new StsCredentialVendor());
+/**
+ * Where the profile roles are: `ACCOUNT_ID` (12 digits, required by the credential function) and
+ * `AWS_PARTITION` (default `aws`).
+ */
+export const credentialSettings = once((): CredentialSettings => {
+  const accountId = requireEnv('ACCOUNT_ID');
+  if (!/^\d{12}$/.test(accountId)) throw new ConfigurationError('Environment variable ACCOUNT_ID must be a 12-digit AWS account id');
+  return { accountId, partition: optionalEnv('AWS_PARTITION') ?? 'aws' };
+});
+
 /** Activation rules from configuration: `FROZEN_PROFILES` (`*` or names), `MAX_ACTIVE_PER_PRINCIPAL` (default 3). */
 export const activationRules = once((): ActivationRules => {
   const raw = optionalEnv('MAX_ACTIVE_PER_PRINCIPAL');
   const max = raw === undefined ? DEFAULT_RULES.maxActivePerPrincipal : Number(raw);
   if (!Number.isInteger(max) || max < 1) throw new ConfigurationError('Environment variable MAX_ACTIVE_PER_PRINCIPAL must be a whole number of at least 1');
-  return { frozenByConfig: listEnv('FROZEN_PROFILES'), maxActivePerPrincipal: max };
+  return { frozenByConfig: listEnv('FROZEN_PROFILES'), maxActivePerPrincipal: max, protectedResources: protectedResources() };
+});
+
+/**
+ * `PROTECTED_RESOURCES`: comma-separated ARN patterns of the deployment's own resources (table,
+ * topic, queues, buckets, functions, schedule group, roles `/breakglass/*`), denied in every
+ * policy break-glass writes. Required: a function that writes policies must never write one
+ * without it. Not the API's `execute-api` ARN: a responder needs it to revoke or extend.
+ */
+export const protectedResources = once((): string[] => {
+  const list = listEnv('PROTECTED_RESOURCES');
+  if (!list.length) throw new ConfigurationError('Environment variable PROTECTED_RESOURCES is required');
+  const bad = list.find((p) => !/^arn:[\w-]+:[\w-]+:[\w-]*:(\d{12}|\*)?:.+$/.test(p));
+  if (bad) throw new ConfigurationError(`Environment variable PROTECTED_RESOURCES must list ARN patterns; "${bad.slice(0, 100)}" is not one`);
+  return list;
+});
+
+/** The profiles, with every profile role pool checked against PROTECTED_RESOURCES (too large a policy fails here, at cold start). */
+export const checkedProfiles = once((): ProfileSet => {
+  const set = profiles();
+  profileRolePools(set, protectedResources());
+  return set;
 });
 
 /** Every port, for the use cases that need them all (activation, revocation). */

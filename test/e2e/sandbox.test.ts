@@ -1,11 +1,13 @@
 /**
  * The whole system over HTTP, as `npm start` runs it: a 1-minute grant is attached to
- * `Responder` in the emulator's IAM and is removed after its expiry (never before), with
- * ACTIVATED and EXPIRED recorded and published. How soon after is measured by `npm run bench`
- * (expiry lag), not asserted here: the suite must pass on a slow, busy machine.
+ * the `demo` profile's role in the emulator's IAM and is removed after its expiry (never before),
+ * with ACTIVATED and EXPIRED recorded and published; an Identity Center caller takes credentials
+ * that are exactly the session the policy names. How soon after expiry is measured by
+ * `npm run bench` (expiry lag), not asserted here: the suite must pass on a slow, busy machine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { emulatorConfig } from '../../sandbox/seed.js';
 import { startSandbox, type SandboxProcess } from '../support/sandbox-process.js';
 
@@ -27,9 +29,27 @@ const call = async (method: string, path: string, body?: unknown, principal: str
   });
   return { status: res.status, body: (await res.json()) as any };
 };
-const rolePolicies = async () => (await iam.send(new ListRolePoliciesCommand({ RoleName: 'Responder' }))).PolicyNames ?? [];
+const rolePolicies = async (role: string) => (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? [];
 
 describe('local sandbox (npm start)', () => {
+  it('lets an Identity Center caller activate demo and take credentials of exactly the session the policy names', async () => {
+    const sso = 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_OnCall_0123456789abcdef/alice@example.com';
+    const created = await call('POST', '/grants', { profile: 'demo', reason: 'e2e: orders API down, reading logs', durationMinutes: 30 }, sso);
+    expect(created.status).toBe(201);
+    const grant = created.body.grant;
+    const issued = await call('POST', `/grants/${grant.id}/credentials`, undefined, sso);
+    expect(issued.status).toBe(200);
+    const { credentials } = issued.body;
+    const sts = new STSClient({ endpoint: sandbox.moto, region: 'us-east-1', credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken } });
+    const me = await sts.send(new GetCallerIdentityCommand({}));
+    expect(me.Arn).toBe(`arn:aws:sts::123456789012:assumed-role/${grant.targetName}/bg-${grant.id}`);
+    const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: grant.targetName, PolicyName: grant.policyName }));
+    expect(JSON.parse(decodeURIComponent(PolicyDocument!)).Statement[0].Condition.StringLike['aws:userid']).toBe(`*:${me.UserId!.split(':')[1]}`);
+    // Someone else on the shared Responder role, even with a session named like her, gets nothing.
+    expect((await call('POST', `/grants/${grant.id}/credentials`, undefined, 'arn:aws:sts::123456789012:assumed-role/Responder/alice@example.com')).status).toBe(403);
+    expect((await call('POST', `/grants/${grant.id}/revoke`, { reason: 'e2e: done with the logs' }, sso)).status).toBe(200);
+  });
+
   it('activates a 1-minute grant and removes it after expiry, never before', async () => {
     // Prepare: the seeded demo profile is there for Responder
     const profiles = await call('GET', '/profiles');
@@ -39,17 +59,20 @@ describe('local sandbox (npm start)', () => {
     const created = await call('POST', '/grants', { profile: 'demo', reason: 'e2e: orders API down, reading logs', durationMinutes: 1 });
     expect(created.status).toBe(201);
     const grant = created.body.grant;
-    expect(await rolePolicies()).toContain(grant.policyName);
-    const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: 'Responder', PolicyName: grant.policyName }));
+    expect(grant.targetName).toMatch(/^breakglass-demo-\d+$/);
+    expect(await rolePolicies(grant.targetName)).toContain(grant.policyName);
+    expect(await rolePolicies('Responder')).toEqual([]);
+    const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: grant.targetName, PolicyName: grant.policyName }));
     const policy = JSON.parse(decodeURIComponent(PolicyDocument!));
     expect(policy.Statement[0].Condition.DateLessThan['aws:CurrentTime']).toBe(grant.expiresAt);
-    expect(policy.Statement[0].Condition.StringLike['aws:userid']).toMatch(/^AROA[A-Z0-9]+:alice$/);
+    expect(policy.Statement[0].Condition.StringLike['aws:userid']).toBe(`*:bg-${grant.id}`);
+    expect(policy.Statement.at(-1)).toMatchObject({ Sid: 'BreakGlassSelfProtection', Effect: 'Deny' });
 
     // Assess: removed once expired (the test's hang guard bounds the wait), and not before expiry
     const expiresAt = Date.parse(grant.expiresAt);
     let goneAt: number | undefined;
     while (goneAt === undefined) {
-      if (!(await rolePolicies()).includes(grant.policyName)) goneAt = Date.now();
+      if (!(await rolePolicies(grant.targetName)).includes(grant.policyName)) goneAt = Date.now();
       else await new Promise((r) => setTimeout(r, 250));
     }
     expect(goneAt).toBeGreaterThanOrEqual(expiresAt);
@@ -88,6 +111,6 @@ describe('local sandbox (npm start)', () => {
     const revoked = await call('POST', `/grants/${created.body.grant.id}/revoke`, { reason: 'done, service healthy' });
     expect(revoked.status).toBe(200);
     expect(revoked.body.grant.status).toBe('REVOKED');
-    expect(await rolePolicies()).not.toContain(created.body.grant.policyName);
+    expect(await rolePolicies(created.body.grant.targetName)).not.toContain(created.body.grant.policyName);
   });
 });

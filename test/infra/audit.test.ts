@@ -226,6 +226,7 @@ describe('auditors\' query layer', () => {
       id: '', profile: '', owner: '', principalArn: '', targetType: 'role', targetName: '', status: 'ACTIVE', reason: '', ticket: '', durationMinutes: 1, createdAt: '', expiresAt: '',
       endedAt: '', policyName: '', scheduleName: '', sessionUserId: '', grants: '', extensions: 0, endedBy: '', endReason: '', version: 1, eventCount: 1, sequence: 1, lastHash: '',
       reviewState: 'DUE', reviewOutcome: 'justified', reviewedBy: '', reviewedAt: '', requestId: '',
+      person: '', grantTo: 'profileRole', slot: 0, sessionName: '', policyDocument: '', credentialsIssued: 0,
     };
     const event: Required<AuditEvent> = { grantId: '', seq: 1, type: 'EXPIRED', at: '', actor: '', reason: '', outcome: 'SUCCESS', requestId: '', details: {}, requester: '', profile: '', day: '', prevHash: '', hash: '' };
     const fields = new Map<string, string>([...STRING_ATTRIBUTES.map((a) => [a, 'string'] as const), ...NUMBER_ATTRIBUTES.map((a) => [a, 'number'] as const), ['details', 'map']]);

@@ -12,6 +12,7 @@ import { GetRoleCommand, GetRolePolicyCommand, GetUserCommand, IAMClient, ListRo
 import { GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { emulatorConfig, seed, type Seeded } from '../../sandbox/seed.js';
+import { parseProfiles } from '../../functions/domain/profile.js';
 
 export interface TestWorld extends Seeded {
   readonly endpoint: string;
@@ -30,12 +31,9 @@ export async function setUpWorld(endpoint: string, extra: { profiles?: (suffix: 
   const responderRole = `Responder-${suffix}`;
   const securityRole = `Security-${suffix}`;
   const user = `oncall-${suffix}`;
-  const seeded = await seed(endpoint, { suffix, roles: [responderRole, securityRole, `Intern-${suffix}`, ...(extra.roles?.(suffix) ?? [])], users: [user] });
   const dir = mkdtempSync(join(tmpdir(), 'bg-profiles-'));
   const profilesFile = join(dir, 'profiles.json');
-  writeFileSync(
-    profilesFile,
-    JSON.stringify({
+  const profileFile = {
       version: 1,
       profiles: [
         {
@@ -47,6 +45,7 @@ export async function setUpWorld(endpoint: string, extra: { profiles?: (suffix: 
           eligible: [`arn:aws:iam::123456789012:role/${responderRole}`, `arn:aws:iam::123456789012:user/${user}`],
           ticket: { required: false, pattern: '^INC-[0-9]+$' },
           statements: [{ sid: 'ReadLogs', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::incident-logs/*'] }],
+          grantTo: 'caller',
         },
         {
           name: 'db',
@@ -56,11 +55,14 @@ export async function setUpWorld(endpoint: string, extra: { profiles?: (suffix: 
           eligible: [`arn:aws:iam::123456789012:role/${responderRole}`],
           ticket: { required: true, pattern: '^INC-[0-9]+$' },
           statements: [{ actions: ['rds:RebootDBInstance'], resources: ['arn:aws:rds:us-east-1:123456789012:db:prod'] }],
+          grantTo: 'caller',
         },
         ...(extra.profiles?.(suffix) ?? []),
       ],
-    }),
-  );
+    };
+  writeFileSync(profilesFile, JSON.stringify(profileFile));
+  // The profile roles of profile-role profiles are created from the same pure function the stack uses.
+  const seeded = await seed(endpoint, { suffix, roles: [responderRole, securityRole, `Intern-${suffix}`, ...(extra.roles?.(suffix) ?? [])], users: [user], profiles: parseProfiles(profileFile) });
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: 'us-east-1',
@@ -76,6 +78,8 @@ export async function setUpWorld(endpoint: string, extra: { profiles?: (suffix: 
     PROFILES_FILE: profilesFile,
     TABLE_ARN: seeded.tableArn,
     AUDIT_BUCKET: seeded.auditBucket,
+    PROTECTED_RESOURCES: seeded.protectedResources.join(','),
+    ACCOUNT_ID: '123456789012',
   });
   const config = emulatorConfig(endpoint);
   return { ...seeded, endpoint, suffix, responderRole, securityRole, user, iam: new IAMClient(config), ddb: new DynamoDBClient(config), scheduler: new SchedulerClient(config) };

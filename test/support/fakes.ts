@@ -4,7 +4,7 @@ import type { Alert } from '../../functions/domain/alert.js';
 import { sealEvent } from '../../functions/domain/audit-chain.js';
 import { ConcurrentUpdateError, IdempotencyReplayError } from '../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
-import type { AccessManager, AlertAdmission, AlertLimiter, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
+import type { AccessManager, AlertAdmission, AlertLimiter, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
 import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
 
 export class MemoryStore implements GrantStore {
@@ -34,6 +34,20 @@ export class MemoryStore implements GrantStore {
     return stored;
   }
 
+  /** `<profile>#<slot>` → holder. */
+  readonly slots = new Map<string, HeldSlot>();
+  async heldSlots(profile: string): Promise<HeldSlot[]> {
+    return [...this.slots.entries()].filter(([k]) => k.startsWith(`${profile}#`)).map(([, v]) => v);
+  }
+  async claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean> {
+    if (this.slots.has(`${profile}#${slot}`)) return false;
+    this.slots.set(`${profile}#${slot}`, { slot, grantId, at });
+    return true;
+  }
+  async releaseSlot(profile: string, slot: number, grantId: string): Promise<void> {
+    if (this.slots.get(`${profile}#${slot}`)?.grantId === grantId) this.slots.delete(`${profile}#${slot}`);
+  }
+
   async append(grant: Grant, event: NewAuditEvent, changes: Partial<Grant> = {}): Promise<Grant> {
     this.trip('append');
     const stored = this.grants.get(grant.id);
@@ -42,6 +56,7 @@ export class MemoryStore implements GrantStore {
     const next = { ...grant, ...changes, version: stored.version + 1, eventCount: sealed.seq, lastHash: sealed.hash };
     this.grants.set(grant.id, next);
     this.eventLog.get(grant.id)!.push(sealed);
+    if (grant.slot !== undefined && changes.status && ['EXPIRED', 'REVOKED', 'FAILED'].includes(changes.status)) await this.releaseSlot(grant.profile, grant.slot, grant.id);
     return next;
   }
 
@@ -219,6 +234,7 @@ export function testProfiles(overrides: Record<string, unknown> = {}): ProfileSe
         maxDurationMinutes: 120,
         eligible: [`arn:aws:iam::${ACCOUNT}:role/Responder`],
         statements: [{ sid: 'Read', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::logs/*'] }],
+        grantTo: 'caller',
         ...overrides,
       },
       {
@@ -229,6 +245,7 @@ export function testProfiles(overrides: Record<string, unknown> = {}): ProfileSe
         eligible: [`arn:aws:iam::${ACCOUNT}:role/Responder`],
         ticket: { required: true, pattern: '^INC-[0-9]+$' },
         statements: [{ actions: ['rds:RebootDBInstance'], resources: ['arn:aws:rds:us-east-1:123456789012:db:prod'] }],
+        grantTo: 'caller',
       },
     ],
   });

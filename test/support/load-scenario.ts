@@ -37,6 +37,8 @@ export async function setUpLoad(endpoint: string, shape: LoadShape, prefix: stri
       name: 'load', description: 'load test', owner: 'load@example.com', maxDurationMinutes: 60, maxActiveGrants: 1000,
       eligible: roles(suffix).map((r) => `arn:aws:iam::123456789012:role/${r}`),
       statements: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::load/*'] }],
+      // Many roles, each receiving its callers' policies: caller mode, with its IAM size check under the lease.
+      grantTo: 'caller',
     }],
   });
   // Many simulated Lambdas share this one process's connection pool (one each in AWS), and moto on two cores is

@@ -22,6 +22,7 @@ beforeAll(async () => {
     list: (await import('../../../functions/handlers/list-grants.js')).handler,
     review: (await import('../../../functions/handlers/review-grant.js')).handler,
     audit: (await import('../../../functions/handlers/query-audit.js')).handler,
+    credentials: (await import('../../../functions/handlers/issue-credentials.js')).handler,
   };
   identity = await sessionOf(world, world.responderRole, 'hostile');
 });
@@ -63,6 +64,9 @@ const corpus: Array<[string, string, Partial<Parameters<typeof apiEvent>[0]>]> =
   ['audit', 'an expression in eventType', { query: { eventType: 'REVOKED OR 1=1' } }],
   ['audit', 'a decade without a filter', { query: { from: '2016-01-01', to: '2026-01-01' } }],
   ['audit', 'an unknown parameter', { query: { TableName: 'other' } }],
+  ['credentials', 'a non-UUID id', { pathParameters: { id: '../GRANT#x' } }],
+  ['credentials', 'an unknown id', { pathParameters: { id: '0f8fad5b-d9cb-469f-a165-70867728950e' } }],
+  ['credentials', 'a role ARN as id', { pathParameters: { id: 'arn:aws:iam::123456789012:role/breakglass/profile/breakglass-demo-0' } }],
 ];
 
 describe('hostile input', () => {

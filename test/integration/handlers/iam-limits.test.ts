@@ -21,6 +21,7 @@ beforeAll(async () => {
         maxDurationMinutes: 30,
         maxActiveGrants: 100,
         eligible: [`arn:aws:iam::123456789012:role/Shared-${suffix}`],
+        grantTo: 'caller',
         statements: [{ actions: ['s3:GetObject', 's3:ListBucket'], resources: Array.from({ length: 40 }, (_, i) => `arn:aws:s3:::incident-archive-bucket-${String(i).padStart(2, '0')}/*`) }],
       },
     ],

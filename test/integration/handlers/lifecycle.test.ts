@@ -48,6 +48,8 @@ describe('activation against the emulator', () => {
         Resource: ['arn:aws:s3:::incident-logs/*'],
         Condition: { DateLessThan: { 'aws:CurrentTime': grant.expiresAt }, StringLike: { 'aws:userid': identity.caller } },
       },
+      // Self-protection closes every policy, bound to the same session.
+      { Sid: 'BreakGlassSelfProtection', Effect: 'Deny', Action: ['*'], Resource: world.protectedResources, Condition: { StringLike: { 'aws:userid': identity.caller } } },
     ]);
     // DynamoDB: the grant and its events
     const items = await tableItems(world, grant.id);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
 import { composeAlert } from '../../../functions/domain/alert.js';
@@ -27,7 +28,9 @@ describe('extendGrant', () => {
     expect(policy.Statement[0].Condition.StringLike['aws:userid']).toBe(ALICE_ID);
     expect(ports.scheduler.schedules.get(grant.id)!.expiresAt).toBe('2026-11-24T10:50:00Z');
     expect(ports.store.types(grant.id)).toEqual(['REQUESTED', 'ACTIVATED', 'EXTENDED']);
-    expect(ports.store.eventLog.get(grant.id)!.at(-1)!.details).toEqual({ from: '2026-11-24T10:30:00Z', to: '2026-11-24T10:50:00Z', minutes: '20' });
+    const attached = ports.access.policies.get(`role/Responder/${grant.policyName}`)!;
+    expect(ports.store.eventLog.get(grant.id)!.at(-1)!.details).toEqual({ from: '2026-11-24T10:30:00Z', to: '2026-11-24T10:50:00Z', minutes: '20', policySha256: createHash('sha256').update(attached).digest('hex') });
+    expect(extended.policyDocument).toBe(attached);
     expect(ports.notifier.alerts.at(-1)!.attributes.eventType).toBe('EXTENDED');
   });
 
@@ -100,7 +103,7 @@ describe('kill switch', () => {
 
   it('honours a freeze set by configuration', async () => {
     const ports = fakePorts();
-    await expect(activateGrant(ports, profiles, { caller: alice, body: { profile: 'demo', reason } }, { frozenByConfig: ['*'], maxActivePerPrincipal: 3 })).rejects.toThrowError(/frozen by configuration/);
+    await expect(activateGrant(ports, profiles, { caller: alice, body: { profile: 'demo', reason } }, { frozenByConfig: ['*'], maxActivePerPrincipal: 3, protectedResources: [] })).rejects.toThrowError(/frozen by configuration/);
   });
 
   it('refuses the kill switch to anyone but security', async () => {
@@ -135,7 +138,7 @@ describe('limits', () => {
     const ports = fakePorts();
     await activateGrant(ports, capped, { caller: alice, body: { profile: 'demo', reason } });
     await expect(activateGrant(ports, capped, { caller: { arn: BOB, userId: BOB_ID }, body: { profile: 'demo', reason } })).rejects.toThrowError(/already has 1 ACTIVE grants/);
-    await expect(activateGrant(ports, capped, { caller: alice, body: { profile: 'db', reason, ticket: 'INC-2' } }, { frozenByConfig: [], maxActivePerPrincipal: 1 })).rejects.toThrowError(/You already hold 1 ACTIVE grants/);
+    await expect(activateGrant(ports, capped, { caller: alice, body: { profile: 'db', reason, ticket: 'INC-2' } }, { frozenByConfig: [], maxActivePerPrincipal: 1, protectedResources: [] })).rejects.toThrowError(/You already hold 1 ACTIVE grants/);
   });
 });
 

@@ -1,0 +1,124 @@
+/**
+ * Credentials: the requester of an ACTIVE profile-role grant gets temporary credentials of the
+ * grant's profile role, in the one session the grant's policy is bound to.
+ *
+ * 1. validate — grant id, the grant exists, the caller is the requesting *person* (`personOf`),
+ *    the grant is ACTIVE, grants through a profile role, and has time left;
+ * 2. assume — STS AssumeRole into the profile role, session `bg-<grantId>`, SourceIdentity the
+ *    person (sanitised), for as long as the grant has left within STS's bounds;
+ * 3. record — CREDENTIALS_ISSUED with the access key id and expiration only (never the secret
+ *    or the token), counted on the grant as use for the reviewer. If it cannot be recorded, the
+ *    credentials are not handed out (they stay bounded by the policy's expiry condition).
+ */
+import type { NewAuditEvent } from './audit-event.js';
+import type { Caller } from './activate-grant.js';
+import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError, StepFailedError } from './errors.js';
+import { grantPerson, type Grant } from './grant.js';
+import { describeError } from './lifecycle.js';
+import type { CredentialVendor, Ports, VendedCredentials } from './ports.js';
+import { profileRoleArn } from './profile-roles.js';
+import { parsePrincipalArn, personOf } from './principal.js';
+import { checkGrantId } from './requests.js';
+
+/**
+ * STS AssumeRole's DurationSeconds bounds: at least 900 seconds; and at most one hour here, because
+ * the credential function's own credentials are a role session, which makes this role chaining
+ * ("Role chaining limits your … API role session to a maximum of one hour … if you … provide a
+ * DurationSeconds parameter value greater than one hour, the operation fails" — STS API reference,
+ * AssumeRole, DurationSeconds).
+ */
+export const STS_MIN_DURATION_SECONDS = 900;
+export const STS_ROLE_CHAINING_MAX_SECONDS = 3600;
+
+export interface CredentialInput {
+  readonly grantId: string | undefined;
+  readonly caller: Caller;
+  readonly requestId?: string;
+}
+
+/** Where the profile roles live: the deployment's partition and account. */
+export interface CredentialSettings {
+  readonly partition: string;
+  readonly accountId: string;
+}
+
+export type CredentialPorts = Pick<Ports, 'store' | 'clock' | 'log'> & { readonly vendor: CredentialVendor };
+
+export interface IssuedCredentials {
+  readonly credentials: VendedCredentials;
+  readonly grant: Grant;
+}
+
+/**
+ * A SourceIdentity STS accepts: 2–64 characters of letters, digits and `_+=,.@-` ("The regex used to
+ * validate this parameter is a string of characters consisting of upper- and lower-case alphanumeric
+ * characters with no spaces. You can also include underscores or any of the following characters:
+ * =,.@-" — STS API reference, AssumeRole, SourceIdentity; length 2–64). Anything else becomes `_`;
+ * a name too long keeps its end (the session or user name is the most telling part).
+ */
+export function sourceIdentityFor(person: string): string {
+  const name = person.startsWith('sso:') ? person.slice(4) : (person.split('/').pop() ?? person);
+  const clean = name.replace(/[^\w+=,.@-]/g, '_');
+  const bounded = clean.length > 64 ? clean.slice(-64) : clean;
+  return bounded.length >= 2 ? bounded : `${bounded}__`.slice(0, 2);
+}
+
+/** How long the credentials last: until the grant ends, within STS's floor and the role-chaining cap. */
+export function credentialDuration(now: Date, expiresAt: string): number {
+  const left = Math.floor((Date.parse(expiresAt) - now.getTime()) / 1000);
+  // Under 15 minutes left: STS cannot issue shorter credentials, so they outlive the grant, but the
+  // policy's aws:CurrentTime condition (and its detachment) still ends what they can do at the expiry second.
+  return Math.min(Math.max(left, STS_MIN_DURATION_SECONDS), STS_ROLE_CHAINING_MAX_SECONDS);
+}
+
+export async function issueCredentials(ports: CredentialPorts, settings: CredentialSettings, input: CredentialInput): Promise<IssuedCredentials> {
+  // 1. validate
+  const grantId = checkGrantId(input.grantId);
+  const grant = await ports.store.get(grantId);
+  if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);
+  const caller = parsePrincipalArn(input.caller.arn);
+  if (!caller || personOf(caller) !== grantPerson(grant)) throw new ForbiddenError(`Only the requester (${grant.principalArn}) may take credentials for grant ${grantId}`);
+  if (grant.status !== 'ACTIVE') throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; credentials are issued for ACTIVE grants only`);
+  if (grant.grantTo !== 'profileRole' || !grant.sessionName) {
+    throw new InvalidTransitionError(`Grant ${grantId} was granted to your own ${grant.targetType} ${grant.targetName}: use your usual credentials, no new ones are needed`);
+  }
+  const now = ports.clock.now();
+  if (Date.parse(grant.expiresAt) <= now.getTime()) throw new InvalidTransitionError(`Grant ${grantId} expired at ${grant.expiresAt}`);
+
+  // 2. assume
+  const durationSeconds = credentialDuration(now, grant.expiresAt);
+  const sourceIdentity = sourceIdentityFor(grantPerson(grant));
+  let credentials: VendedCredentials;
+  try {
+    credentials = await ports.vendor.assume({ roleArn: profileRoleArn(settings.partition, settings.accountId, grant.targetName), sessionName: grant.sessionName, sourceIdentity, durationSeconds });
+  } catch (error) {
+    ports.log.error({ msg: 'could not assume the profile role', grantId, role: grant.targetName, error: describeError(error) });
+    throw new StepFailedError('AssumeRole', `Could not open the session on ${grant.targetName} for grant ${grantId}; the grant is unchanged. Retry in a moment.`, { cause: error });
+  }
+
+  // 3. record (access key id and expiration only)
+  const event: NewAuditEvent = {
+    type: 'CREDENTIALS_ISSUED',
+    at: now.toISOString(),
+    actor: input.caller.arn,
+    outcome: 'SUCCESS',
+    ...(input.requestId ? { requestId: input.requestId } : {}),
+    details: { accessKeyId: credentials.accessKeyId, expiration: credentials.expiration, durationSeconds: String(durationSeconds), sourceIdentity, session: grant.sessionName },
+  };
+  let current = grant;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const written = await ports.store.append(current, event, { credentialsIssued: (current.credentialsIssued ?? 0) + 1 });
+      return { credentials, grant: written };
+    } catch (error) {
+      const fresh = error instanceof ConcurrentUpdateError && attempt < 2 ? await ports.store.get(grantId).catch(() => undefined) : undefined;
+      if (fresh?.status === 'ACTIVE') {
+        current = fresh;
+        continue;
+      }
+      ports.log.error({ msg: 'credentials issued but not recorded; withheld', grantId, accessKeyId: credentials.accessKeyId, error: describeError(error) });
+      if (fresh) throw new InvalidTransitionError(`Grant ${grantId} became ${fresh.status} meanwhile; no credentials are issued`);
+      throw new StepFailedError('RecordCredentials', `Could not record the issue of credentials for grant ${grantId}, so none are handed out. Retry in a moment.`, { cause: error });
+    }
+  }
+}

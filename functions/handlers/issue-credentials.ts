@@ -1,0 +1,28 @@
+/**
+ * `POST /grants/{id}/credentials`: temporary credentials of the grant's profile role, for its
+ * requester. 200 with `{ credentials, grant }`. The response is `no-store`; the secret parts are
+ * never logged, stored or published (the audit event carries the access key id and expiration).
+ */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { Context } from 'aws-lambda';
+import { issueCredentials } from '../domain/issue-credentials.js';
+import { callerOf, httpErrors, json, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
+import { grantView } from './views.js';
+import { clock, credentialSettings, store, vendor } from './wiring.js';
+import { log } from './log.js';
+
+const ports = { store: store(), vendor: vendor(), clock, log };
+const settings = credentialSettings();
+
+export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
+  const requestId = requestIdOf(event);
+  const { credentials, grant } = await issueCredentials(ports, settings, {
+    grantId: event.pathParameters?.id,
+    caller: callerOf(event),
+    ...(requestId ? { requestId } : {}),
+  });
+  return json(200, { credentials, grant: grantView(grant) });
+};
+
+export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);
