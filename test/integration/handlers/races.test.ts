@@ -5,7 +5,7 @@
  * a terminal record with exactly one closing event, an intact chain, and no policy that works
  * beside a record that says it ended.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { verifyChain } from '../../../functions/domain/audit-chain.js';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
 import { InvalidTransitionError, ConcurrentUpdateError } from '../../../functions/domain/errors.js';
@@ -16,28 +16,24 @@ import type { Ports } from '../../../functions/domain/ports.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { isTransientAwsError } from '../../../functions/handlers/http.js';
 import { inlinePolicies, sessionOf, setUpWorld, tableItems, type TestWorld } from '../../support/emulator.js';
-import { startSerializingProxy, type SerializingProxy } from '../../support/serializing-proxy.js';
 
 let world: TestWorld;
-let serial: SerializingProxy;
 let ports: Ports;
 let profiles: Parameters<typeof activateGrant>[1];
 let security: string[];
 const ROUNDS = 4;
 
 beforeAll(async () => {
-  // DynamoDB requests one at a time in front of moto: its transactions apply item by item and roll back by
-  // restoring a table snapshot, which can erase a concurrent transaction that committed in between (DynamoDB
+  // The emulator serializes DynamoDB item operations (sandbox/moto-server.py): stock moto's transactions roll back
+  // by restoring a table snapshot, which can erase a concurrent transaction that committed in between (DynamoDB
   // cannot). The races below interleave whole requests, as two Lambdas do.
-  serial = await startSerializingProxy(inject('motoEndpoint'));
-  world = await setUpWorld(serial.endpoint);
+  world = await setUpWorld(inject('motoEndpoint'));
   const wiring = await import('../../../functions/handlers/wiring.js');
   ports = { ...wiring.allPorts(), log: { info: () => {}, warn: () => {}, error: () => {} } };
   profiles = wiring.profiles();
   security = wiring.securityPrincipals();
 });
 
-afterAll(async () => serial?.close());
 
 const at = (ms: number): Ports => ({ ...ports, clock: { now: () => new Date(ms) } });
 let n = 0;

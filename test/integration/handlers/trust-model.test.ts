@@ -13,13 +13,11 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { startCountingProxy, type CallCounter } from '../../../bench/counting-proxy.js';
 import { arnMatches } from '../../../functions/domain/principal.js';
 import { SSO_ROLE } from '../../../sandbox/seed.js';
-import { startSerializingProxy, type SerializingProxy } from '../../support/serializing-proxy.js';
 import { apiEvent, inlinePolicies, parse, sessionOf, setUpWorld, tableItems, type TestWorld } from '../../support/emulator.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 let world: TestWorld;
 let proxy: CallCounter;
-let serial: SerializingProxy;
 let create: Handler;
 let credentials: Handler;
 let extend: Handler;
@@ -29,10 +27,9 @@ const ssoSession = (user: string) => ({ userArn: `arn:aws:sts::${ACCOUNT}:assume
 const reason = 'checkout failing, need the incident logs';
 
 beforeAll(async () => {
-  // Every AWS call of the handlers goes through a counting proxy, then one that keeps moto's
-  // DynamoDB from failing under concurrent transactions (see serializing-proxy.ts).
-  serial = await startSerializingProxy(inject('motoEndpoint'));
-  proxy = await startCountingProxy(serial.endpoint);
+  // Every AWS call of the handlers goes through a counting proxy (the emulator itself serializes DynamoDB:
+  // sandbox/moto-server.py).
+  proxy = await startCountingProxy(inject('motoEndpoint'));
   world = await setUpWorld(proxy.endpoint, {
     roles: (suffix) => [`Shared-${suffix}`],
     profiles: (suffix) => [
@@ -57,7 +54,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  await serial?.close();
 });
 
 /** The decision the simulator reaches for one request. */
