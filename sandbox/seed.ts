@@ -1,12 +1,14 @@
 /**
  * Creates, in an emulator, what the CDK stacks create in AWS: the table (same keys and
- * indexes), the alert topic, the schedule group, and the IAM principals of the demo.
+ * indexes), the alert topic, the schedule group, the expiry function's on-failure queue, and
+ * the IAM principals of the demo.
  */
 import { CreateTableCommand, DynamoDBClient, UpdateContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, CreateUserCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GSI, KEY_ATTRIBUTES } from '../functions/adapters/table-schema.js';
 
 export const ACCOUNT = '123456789012';
@@ -26,6 +28,9 @@ export interface Seeded {
   readonly schedulerRoleArn: string;
   /** The bucket that receives the table's exports (versioned, as in the stack). */
   readonly auditBucket: string;
+  /** The expiry function's on-failure destination: Lambda's record of an expiry that failed every attempt. */
+  readonly expiryFailureQueueArn: string;
+  readonly expiryFailureQueueUrl: string;
 }
 
 const TRUST = JSON.stringify({
@@ -77,6 +82,9 @@ export async function seed(endpoint: string, names: { suffix?: string; roles?: s
   await s3.send(new PutBucketVersioningCommand({ Bucket: auditBucket, VersioningConfiguration: { Status: 'Enabled' } }));
   const { TopicArn } = await new SNSClient(config).send(new CreateTopicCommand({ Name: `breakglass-alerts-${suffix}` }));
   await new SchedulerClient(config).send(new CreateScheduleGroupCommand({ Name: scheduleGroup }));
+  const expiryFailureQueue = `breakglass-expiry-failures-${suffix}`;
+  // A standard queue: Lambda's on-failure destinations do not support FIFO queues.
+  const { QueueUrl } = await new SQSClient(config).send(new CreateQueueCommand({ QueueName: expiryFailureQueue }));
   const iam = new IAMClient(config);
   const schedulerRole = `breakglass-scheduler-${suffix}`;
   await ensureRole(iam, schedulerRole, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole' }] }));
@@ -94,5 +102,7 @@ export async function seed(endpoint: string, names: { suffix?: string; roles?: s
     expiryFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:breakglass-expiry-${suffix}`,
     schedulerRoleArn: `arn:aws:iam::${ACCOUNT}:role/${schedulerRole}`,
     auditBucket,
+    expiryFailureQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${expiryFailureQueue}`,
+    expiryFailureQueueUrl: QueueUrl!,
   };
 }
