@@ -50,6 +50,12 @@ async function main(): Promise<void> {
     console.error((error as Error).message);
     process.exit(2);
   }
+  // How often the schedule runner polls the group (Scheduler fires to the second: 1 s is close enough).
+  const pollMs = Number(process.env.SANDBOX_SCHEDULER_POLL_MS ?? 1000);
+  if (!Number.isInteger(pollMs) || pollMs < 10 || pollMs > 60_000) {
+    console.error(`SANDBOX_SCHEDULER_POLL_MS must be a whole number of milliseconds between 10 and 60000, got "${process.env.SANDBOX_SCHEDULER_POLL_MS}"`);
+    process.exit(2);
+  }
 
   let ready = false;
   let stopping: Promise<void> | undefined;
@@ -112,10 +118,12 @@ async function main(): Promise<void> {
     runner = new ScheduleRunner({
       client: new SchedulerClient(config),
       groupName: seeded.scheduleGroup,
+      intervalMs: pollMs,
       deliver: (targetArn, input) => lambda!.invoke(targetArn, input),
       onFired: (f) =>
         console.log(`[scheduler] ${f.ok ? 'fired' : 'FAILED to invoke'} ${f.name} due ${f.dueAt.toISOString()} lag ${f.firedAt.getTime() - f.dueAt.getTime()}ms attempt ${f.attempt}${f.error ? ` ${f.error}` : ''}`),
       onError: (message) => console.log(`[scheduler] ${message}`),
+      onVanished: (name) => console.log(`[scheduler] ${name} was deleted before it fired (revoked); not fired`),
     });
     runner.start();
 

@@ -38,6 +38,8 @@ export interface ScheduleRunnerOptions {
   readonly onFired?: (fired: FiredSchedule) => void;
   /** A pass, or one schedule in it, failed; the runner goes on. @default ignore */
   readonly onError?: (message: string) => void;
+  /** A listed schedule was deleted before the runner could read or fire it (a revocation won the race). */
+  readonly onVanished?: (name: string) => void;
 }
 
 interface Tracked {
@@ -102,8 +104,10 @@ export class ScheduleRunner {
           if (tracked) this.tracked.set(summary.Name, tracked);
         } catch (error) {
           // Deleted between the listing and this read (a revocation): nothing left to fire.
-          if (error instanceof ResourceNotFoundException) seen.delete(summary.Name);
-          else this.report(`could not read schedule ${summary.Name}: ${describe(error)}`);
+          if (error instanceof ResourceNotFoundException) {
+            seen.delete(summary.Name);
+            this.vanished(summary.Name);
+          } else this.report(`could not read schedule ${summary.Name}: ${describe(error)}`);
         }
       }
       token = page.NextToken;
@@ -129,6 +133,7 @@ export class ScheduleRunner {
     } catch (error) {
       if (error instanceof ResourceNotFoundException) {
         this.tracked.delete(name);
+        this.vanished(name);
         return;
       }
       throw error;
@@ -162,6 +167,14 @@ export class ScheduleRunner {
       this.options.onError?.(message);
     } catch {
       // A failing reporter must not stop the runner either.
+    }
+  }
+
+  private vanished(name: string): void {
+    try {
+      this.options.onVanished?.(name);
+    } catch {
+      // as above
     }
   }
 

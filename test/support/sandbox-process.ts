@@ -7,6 +7,8 @@ export interface SandboxProcess {
   readonly api: string;
   readonly moto: string;
   readonly output: () => string;
+  /** The process's exit code, or null while it runs. */
+  readonly exitCode: () => number | null;
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function startSandbox(env: Record<string, string> = {}): Promise<Sa
     api: `http://127.0.0.1:${apiPort}`,
     moto: `http://127.0.0.1:${motoPort}`,
     output: () => output,
+    exitCode: () => child.exitCode ?? (child.signalCode ? -1 : null),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

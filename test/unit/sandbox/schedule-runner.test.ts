@@ -28,9 +28,10 @@ function setUp() {
   const delivered: unknown[] = [];
   const fired: FiredSchedule[] = [];
   const errors: string[] = [];
+  const vanished: string[] = [];
   let deliver: (arn: string, input: unknown) => unknown = (_arn, input) => void delivered.push(input);
-  const runner = new ScheduleRunner({ client, groupName: GROUP, deliver: (arn, input) => deliver(arn, input), onFired: (f) => fired.push(f), onError: (m) => errors.push(m), intervalMs: 5 });
-  return { client, mock, runner, delivered, fired, errors, setDeliver: (d: typeof deliver) => (deliver = d) };
+  const runner = new ScheduleRunner({ client, groupName: GROUP, deliver: (arn, input) => deliver(arn, input), onFired: (f) => fired.push(f), onError: (m) => errors.push(m), onVanished: (n) => vanished.push(n), intervalMs: 5 });
+  return { client, mock, runner, delivered, fired, errors, vanished, setDeliver: (d: typeof deliver) => (deliver = d) };
 }
 
 afterEach(() => vi.useRealTimers());
@@ -38,7 +39,7 @@ afterEach(() => vi.useRealTimers());
 describe('schedule runner', () => {
   it('forgets a schedule deleted between the listing and the read, and fires the others', async () => {
     // Prepare: two schedules listed; one is gone by the time it is read
-    const { mock, runner, delivered, errors } = setUp();
+    const { mock, runner, delivered, errors, vanished } = setUp();
     mock.on(ListSchedulesCommand).resolves({ Schedules: [summary('gone'), summary('kept')] });
     mock.on(GetScheduleCommand, { Name: 'gone' }).rejects(notFound());
     mock.on(GetScheduleCommand, { Name: 'kept' }).resolves(detail('kept'));
@@ -50,11 +51,12 @@ describe('schedule runner', () => {
     // Assess
     expect(delivered).toEqual([{ grantId: 'kept' }]);
     expect(errors).toEqual([]);
+    expect(vanished).toEqual(['gone']);
     expect(mock.commandCalls(DeleteScheduleCommand).map((c) => c.args[0].input.Name)).toEqual(['kept']);
   });
 
   it('never fires a schedule deleted after it was read (a revocation before it is due)', async () => {
-    const { mock, runner, delivered, errors } = setUp();
+    const { mock, runner, delivered, errors, vanished } = setUp();
     mock.on(ListSchedulesCommand).resolves({ Schedules: [summary('revoked')] });
     mock.on(GetScheduleCommand, { Name: 'revoked' }).resolvesOnce(detail('revoked')).rejects(notFound());
 
@@ -63,6 +65,7 @@ describe('schedule runner', () => {
 
     expect(delivered).toEqual([]);
     expect(errors).toEqual([]);
+    expect(vanished).toEqual(['revoked']);
   });
 
   it('reports a failed read and goes on with the other schedules', async () => {
