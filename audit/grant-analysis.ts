@@ -82,6 +82,10 @@ export interface ReplayedFacts {
   expiresAt?: string;
   reviewState?: string;
   reviewOutcome?: string;
+  /** The REVIEWED event's actor: the review use case writes it to the record as `reviewedBy`. */
+  reviewedBy?: string;
+  /** The REVIEWED event's time: the record's `reviewedAt`. */
+  reviewedAt?: string;
 }
 
 /**
@@ -137,6 +141,8 @@ export function replayEvents(stored: readonly object[]): ReplayedFacts {
         reviewed = true;
         facts.reviewState = 'DONE';
         facts.reviewOutcome = detail(event, 'outcome');
+        facts.reviewedBy = typeof event.actor === 'string' ? event.actor : undefined;
+        facts.reviewedAt = at || undefined;
         break;
       default:
         break; // failures and alerts change no state
@@ -145,16 +151,24 @@ export function replayEvents(stored: readonly object[]): ReplayedFacts {
   return facts;
 }
 
-/** The fields where the record and its replayed events disagree, as `field: record ≠ events`. */
+/** The review facts a record holds: each one is written by the REVIEWED event and by nothing else. */
+const REVIEW_FACTS = ['reviewState', 'reviewOutcome', 'reviewedBy', 'reviewedAt'] as const;
+
+/**
+ * The fields where the record and its replayed events disagree, as `field: record ≠ events`.
+ * State and times are compared where an event determines them; every review fact is compared
+ * always, so a review fact with no event behind it (a record marked reviewed that never was, a
+ * reviewer's name changed) is a mismatch as much as a wrong one.
+ */
 export function recordMismatches(record: object, facts: ReplayedFacts): string[] {
   const grant = record as Item;
   const out: string[] = [];
-  for (const field of ['status', 'endedAt', 'expiresAt', 'reviewState'] as const) {
+  for (const field of ['status', 'endedAt', 'expiresAt'] as const) {
     const expected = facts[field];
     if (expected !== undefined && grant[field] !== expected) out.push(`${field} is ${show(grant[field])} but the events say ${show(expected)}`);
   }
-  if (facts.reviewState === 'DONE' ? grant.reviewOutcome !== facts.reviewOutcome : grant.reviewOutcome !== undefined) {
-    out.push(`reviewOutcome is ${show(grant.reviewOutcome)} but the events say ${show(facts.reviewOutcome)}`);
+  for (const field of REVIEW_FACTS) {
+    if (grant[field] !== facts[field]) out.push(`${field} is ${show(grant[field])} but the events say ${show(facts[field])}`);
   }
   return out;
 }

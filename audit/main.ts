@@ -32,7 +32,8 @@ profile, why, when, how late its access was removed, its review, its audit chain
 findings against policy. Reads the export once, in bounded memory.
 
   <export>              a local directory or s3://bucket/prefix: the export's prefix, its
-                        AWSDynamoDB/<exportId>/ folder, or its manifest-summary.json
+                        AWSDynamoDB/<exportId>/ folder, or its manifest-summary.json. Only
+                        finished full exports are read (the newest, by exportTime)
 
 Options:
   --out <dir>           where to write report.md, report.csv and report.json (default ./audit-report)
@@ -44,7 +45,8 @@ Options:
   -h, --help            this text
 
 Exit status: 0 no HIGH finding; 1 HIGH findings (broken chain, ledger gap, late revocation,
-manifest mismatch, ...); 2 bad usage or an export that cannot be read.
+manifest mismatch, ...); 2 bad usage, an export that cannot be read, or no finished full
+export (an incremental export, or one still running or failed).
 S3 is read with the usual AWS environment (AWS_REGION, credentials, AWS_ENDPOINT_URL).
 `;
 

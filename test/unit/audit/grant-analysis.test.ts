@@ -134,4 +134,33 @@ describe('replayEvents', () => {
       'reviewOutcome is (absent) but the events say "unjustified"',
     ]);
   });
+
+  it("checks every review fact against the REVIEWED event: reviewer, time, outcome and state", async () => {
+    const { ports, ids } = await everyKindOfGrant();
+    const grant = ports.store.grants.get(ids.expired!)!;
+    const events = await ports.store.events(grant.id);
+    const reviewed = events.find((e) => e.type === 'REVIEWED')!;
+    expect(recordMismatches(grant, replayEvents(events))).toEqual([]);
+
+    // Someone rewrote who reviewed the grant, and when.
+    const edited = { ...grant, reviewedBy: 'arn:aws:sts::123456789012:assumed-role/Security/someone-else', reviewedAt: '2026-11-24T11:30:00.000Z' };
+    expect(recordMismatches(edited, replayEvents(events))).toEqual([
+      `reviewedBy is "arn:aws:sts::123456789012:assumed-role/Security/someone-else" but the events say "${reviewed.actor}"`,
+      `reviewedAt is "2026-11-24T11:30:00.000Z" but the events say "${reviewed.at}"`,
+    ]);
+
+    // A record marked reviewed with no REVIEWED event behind it.
+    const revoked = ports.store.grants.get(ids.revoked!)!;
+    const claimed = { ...revoked, reviewState: 'DONE', reviewOutcome: 'justified', reviewedBy: SECURITY, reviewedAt: '2026-11-24T12:00:00.000Z' };
+    expect(recordMismatches(claimed, replayEvents(await ports.store.events(revoked.id)))).toEqual([
+      'reviewState is "DONE" but the events say "DUE"',
+      'reviewOutcome is "justified" but the events say (absent)',
+      `reviewedBy is "${SECURITY}" but the events say (absent)`,
+      'reviewedAt is "2026-11-24T12:00:00.000Z" but the events say (absent)',
+    ]);
+
+    // The report names it, in one RECORD_MISMATCH finding.
+    const { findings } = analyseGrant(edited, events, policy('2026-11-24T12:00:00Z'));
+    expect(findings.filter((f) => f.code === 'RECORD_MISMATCH')).toEqual([expect.objectContaining({ grantId: grant.id, message: expect.stringContaining('reviewedBy is "arn:aws:sts::123456789012:assumed-role/Security/someone-else"') })]);
+  });
 });

@@ -71,7 +71,9 @@ describe('audit report over S3', () => {
     expect(remote.json!.summary).toMatchObject({ itemsRead: f.items, itemsExpected: f.items, manifest: true });
     expect(requested.filter((r) => r.startsWith('list'))).toEqual(Array(Math.ceil((5 + f.dataFiles.length) / 3)).fill('list exports/dt=2026-11-24/'));
     expect(requested.filter((r) => r.startsWith('get')).sort()).toEqual(
-      [`get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/manifest-summary.json`, `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/manifest-files.json`, ...f.dataFiles.map((d) => `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/data/${d.slice(d.lastIndexOf('/') + 1)}`)].sort(),
+      [
+        ...['manifest-summary.json', 'manifest-summary.md5', 'manifest-files.json', 'manifest-files.md5'].map((name) => `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/${name}`),
+        ...f.dataFiles.map((d) => `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/data/${d.slice(d.lastIndexOf('/') + 1)}`)].sort(),
     );
   });
 
@@ -82,6 +84,25 @@ describe('audit report over S3', () => {
     const { json } = await audit(['report', `s3://${BUCKET}/exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/manifest-summary.json`, '--as-of', AS_OF], { s3Store: store });
     expect(json!.summary.exportArn).toBe(f.exportArn);
     expect(json!.grants).toHaveLength(30);
+  });
+
+  it('reads the full export among an incremental and an unfinished one in the bucket, as it does locally', async () => {
+    // Prepare: a full export, a later incremental one (data in the shared AWSDynamoDB/data/), one still running
+    const root = tempDir();
+    const full = await writeExportFixture({ dir: root, grants: 30, exportId: '01761958200000-bbbbbbbb' });
+    await writeExportFixture({ dir: root, grants: 5, seed: 2, exportType: 'INCREMENTAL_EXPORT', exportId: '01761998400000-cccccccc', exportTime: new Date('2026-11-01T12:00:00Z') });
+    await writeExportFixture({ dir: root, grants: 5, seed: 3, exportId: '01762000000000-dddddddd', finished: false });
+    serve(root, 4);
+
+    // Act
+    const { code, json, stderr } = await audit(['report', `s3://${BUCKET}/exports/dt=2026-11-24`, '--as-of', AS_OF], { s3Store: store });
+
+    // Assess
+    expect(code).not.toBe(2);
+    expect(json!.summary).toMatchObject({ exportArn: full.exportArn, grants: 30, itemsRead: full.items });
+    expect(json!.findings.filter((x) => x.code === 'MANIFEST_MISMATCH')).toEqual([]);
+    expect(stderr).toContain('1 incremental export(s) under s3://breakglass-audit/exports/dt=2026-11-24 were not read');
+    expect(stderr).toContain(`have no manifest-summary.json (still running, or failed) and were not read: s3://${BUCKET}/exports/dt=2026-11-24/AWSDynamoDB/01762000000000-dddddddd/.`);
   });
 
   it('exits 2 with one line when the bucket cannot be listed', async () => {

@@ -1,0 +1,48 @@
+"""moto's server, with DynamoDB's item operations made serializable.
+
+moto 5 runs its server threaded, and its TransactWriteItems is not thread-safe: it deep-copies
+each table it touches, applies the writes, and on a failed condition puts the copies back. A write
+that landed in between (another transaction, a PutItem, an UpdateItem) is silently lost, and a
+transaction can report success while a concurrent rollback erases it. Real DynamoDB never loses an
+acknowledged write: conflicting transactions are cancelled (TransactionConflict), never undone
+afterwards. Under concurrency the stock emulator therefore produces states AWS cannot, and tests of
+races fail at random.
+
+This launcher holds one lock around every DynamoDB item read and write, so each operation, and
+each transaction as a whole, sees and leaves a consistent table, as DynamoDB's serializable
+transactions do. It changes nothing else; `moto_server`'s arguments pass through.
+"""
+import functools
+import sys
+import threading
+
+from moto.dynamodb.models import DynamoDBBackend
+from moto.server import main
+
+_lock = threading.RLock()
+_SERIALIZED = (
+    "put_item",
+    "get_item",
+    "query",
+    "scan",
+    "update_item",
+    "delete_item",
+    "transact_write_items",
+)
+
+
+def _serialized(method):
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with _lock:
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+for _name in _SERIALIZED:
+    setattr(DynamoDBBackend, _name, _serialized(getattr(DynamoDBBackend, _name)))
+
+if __name__ == "__main__":
+    sys.argv[0] = "moto_server"
+    sys.exit(main())
