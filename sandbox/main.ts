@@ -20,6 +20,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createApiServer, type ApiHandler } from './api-server.js';
 import { LambdaAsync, parseRetryDelays } from './lambda-async.js';
+import { installProcessGuard } from './process-guard.js';
 import { startMoto, type Moto } from './moto.js';
 import { ScheduleRunner } from './schedule-runner.js';
 import { ACCOUNT, emulatorConfig, REGION, seed } from './seed.js';
@@ -80,12 +81,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
   // Whatever escapes (a rejected promise nobody awaited, a throw in a callback) is logged and survived
   // once the sandbox runs; while starting, it is a failed start.
-  const survive = (kind: string) => (error: unknown) => {
-    console.error(`[sandbox] ${kind}${ready ? ' (the sandbox keeps running)' : ' while starting'}: ${describe(error)}`);
-    if (!ready) void shutdown(1);
-  };
-  process.on('unhandledRejection', survive('unhandled rejection'));
-  process.on('uncaughtException', survive('uncaught exception'));
+  installProcessGuard({ isReady: () => ready, onFatal: () => void shutdown(1), log: (line) => console.error(line) });
 
   try {
     moto = await startMoto({ port: motoPort });

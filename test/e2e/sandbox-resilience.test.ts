@@ -6,6 +6,7 @@
  * answering afterwards, nothing unhandled was logged, and no break-glass policy is left on the role.
  * No timing is asserted; the hang guard is generous because the machine may be slow.
  */
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { emulatorConfig } from '../../sandbox/seed.js';
@@ -64,5 +65,19 @@ describe('sandbox resilience (npm start)', () => {
     expect(active.body.grants).toEqual([]);
     // How often the race this test is about actually happened (informative; not asserted, it depends on timing).
     console.info(`resilience: ${(sandbox.output().match(/was deleted before it fired/g) ?? []).length} schedules vanished between the runner's listing and its read`);
+  });
+
+  it('still fails to start with a non-zero exit and a clear message', { timeout: 5 * 60_000 }, async () => {
+    // A bad setting: refused before anything starts.
+    await expect(startSandbox({ SANDBOX_LAMBDA_RETRY_DELAYS_MS: 'soon' })).rejects.toThrow(/sandbox exited \(2\):[\s\S]*SANDBOX_LAMBDA_RETRY_DELAYS_MS must be/);
+    // The API port is taken: the emulator starts, then the sandbox stops it and exits 1.
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    try {
+      const taken = String((blocker.address() as { port: number }).port);
+      await expect(startSandbox({ PORT: taken })).rejects.toThrow(new RegExp(`sandbox exited \\(1\\):[\\s\\S]*Port ${taken} on 127.0.0.1 is in use`));
+    } finally {
+      blocker.close();
+    }
   });
 });
