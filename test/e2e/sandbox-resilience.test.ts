@@ -4,11 +4,14 @@
  * the schedule and reading it: before the fix, that ResourceNotFoundException was unhandled and
  * ended the whole process. Asserted: every cycle answered 201 then 200, the process is alive and
  * answering afterwards, nothing unhandled was logged, and no break-glass policy is left on the role.
+ * Beside the loop, short-lived far-future schedules are created and deleted in the same group, so
+ * that the runner often lists one that is gone when it reads it (the race, made frequent).
  * No timing is asserted; the hang guard is generous because the machine may be slow.
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { emulatorConfig } from '../../sandbox/seed.js';
 import { startSandbox, type SandboxProcess } from '../support/sandbox-process.js';
 
@@ -34,6 +37,19 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 
 describe('sandbox resilience (npm start)', () => {
   it(`stays up through ${CYCLES} activate/revoke cycles, every one answered, no policy left`, { timeout: 15 * 60_000 }, async () => {
+    // Prepare: schedules that live for one request, beside the loop (never due: 2099)
+    const scheduler = new SchedulerClient(emulatorConfig(sandbox.moto));
+    let churning = true;
+    let churned = 0;
+    const churn = (async () => {
+      while (churning) {
+        const Name = `churn-${churned++}`;
+        const target = { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:breakglass-expiry-sandbox', RoleArn: 'arn:aws:iam::123456789012:role/breakglass-scheduler-sandbox', Input: '{"grantId":"churn"}' };
+        await scheduler.send(new CreateScheduleCommand({ Name, GroupName: 'breakglass-sandbox', ScheduleExpression: 'at(2099-01-01T00:00:00)', ScheduleExpressionTimezone: 'UTC', FlexibleTimeWindow: { Mode: 'OFF' }, Target: target }));
+        await scheduler.send(new DeleteScheduleCommand({ Name, GroupName: 'breakglass-sandbox' }));
+      }
+    })();
+
     // Act: activate and revoke at once, again and again
     const failures: string[] = [];
     for (let i = 0; i < CYCLES; i++) {
@@ -50,6 +66,9 @@ describe('sandbox resilience (npm start)', () => {
       if (revoked.status !== 200 || revoked.body.grant?.status !== 'REVOKED') failures.push(`cycle ${i}: revocation answered ${revoked.status} ${JSON.stringify(revoked.body)}`);
     }
 
+    churning = false;
+    await churn;
+
     // Assess: every cycle answered; the process is alive and answering; nothing escaped; no policy left
     expect(failures, sandbox.output().slice(-4000)).toEqual([]);
     expect(sandbox.exitCode()).toBeNull();
@@ -64,7 +83,7 @@ describe('sandbox resilience (npm start)', () => {
     expect(active.status).toBe(200);
     expect(active.body.grants).toEqual([]);
     // How often the race this test is about actually happened (informative; not asserted, it depends on timing).
-    console.info(`resilience: ${(sandbox.output().match(/was deleted before it fired/g) ?? []).length} schedules vanished between the runner's listing and its read`);
+    console.info(`resilience: ${(sandbox.output().match(/was deleted before it fired/g) ?? []).length} schedules vanished between the runner's listing and its read (${churned} short-lived schedules beside the loop)`);
   });
 
   it('still fails to start with a non-zero exit and a clear message', { timeout: 5 * 60_000 }, async () => {
