@@ -8,6 +8,11 @@ acknowledged write: conflicting transactions are cancelled (TransactionConflict)
 afterwards. Under concurrency the stock emulator therefore produces states AWS cannot, and tests of
 races fail at random.
 
+Its single-item writes are not atomic either: update_item reads the item, evaluates the condition
+and writes without a lock, so two concurrent conditional writes on one item can both pass. DynamoDB's
+item operations "are atomic" (Developer Guide, "Working with items and attributes"), and break-glass
+relies on that (leases, idempotency keys, the DENIED-alert limiter, optimistic locking on grants).
+
 This launcher holds one lock around every DynamoDB item read and write, so each operation, and
 each transaction as a whole, sees and leaves a consistent table, as DynamoDB's serializable
 transactions do. It changes nothing else; `moto_server`'s arguments pass through.
@@ -28,6 +33,8 @@ _SERIALIZED = (
     "update_item",
     "delete_item",
     "transact_write_items",
+    "batch_write_item",
+    "transact_get_items",
 )
 
 
@@ -41,7 +48,8 @@ def _serialized(method):
 
 
 for _name in _SERIALIZED:
-    setattr(DynamoDBBackend, _name, _serialized(getattr(DynamoDBBackend, _name)))
+    if hasattr(DynamoDBBackend, _name):
+        setattr(DynamoDBBackend, _name, _serialized(getattr(DynamoDBBackend, _name)))
 
 if __name__ == "__main__":
     sys.argv[0] = "moto_server"

@@ -10,6 +10,7 @@
  * | kill switch     | `CONTROL#FREEZE`  | `STATE`, `EVENT#<version>` |                                            |
  * | idempotency key | `IDEMPOTENCY#<h>` | `KEY`         |                                                         |
  * | lease           | `LOCK#<name>`     | `LEASE`       |                                                         |
+ * | alert limit     | `ALERTLIMIT#<h>`  | `STATE`       | (expires: `ttl`)                                        |
  *
  * Every index projects ALL attributes; all keys are strings.
  */
@@ -17,6 +18,9 @@ import type { AuditEvent } from '../domain/audit-event.js';
 import type { Grant } from '../domain/grant.js';
 
 export const TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+/** The table's time-to-live attribute (epoch seconds): DynamoDB deletes an item some time after it passes. */
+export const TTL_ATTRIBUTE = 'ttl';
 
 export const GSI = {
   byStatus: { partitionKey: 'status', sortKey: 'createdAt' },

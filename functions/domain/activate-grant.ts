@@ -2,7 +2,7 @@
  * Activation: an on-call engineer asks for one profile's access, for a bounded time.
  *
  * 1. validate — profile exists, caller eligible and activations not frozen (else DENIED:
- *    recorded + announced), reason, ticket, duration; an ACTIVE grant of the same profile for
+ *    recorded, announced under a per-caller rate limit), reason, ticket, duration; an ACTIVE grant of the same profile for
  *    the same person is returned instead of stacking a second policy; limits;
  * 2. record — the PENDING grant and its REQUESTED event, before IAM is touched;
  * 3. attach — the inline policy built from the profile alone, guarded by expiry time and,
@@ -21,8 +21,8 @@ import { findProfile, type Profile, type ProfileSet } from './profile.js';
 import { parsePrincipalArn, principalMatchesAny, type Principal } from './principal.js';
 import type { FreezeState, IdempotencyRecord, PolicyTarget, Ports } from './ports.js';
 import { createHash } from 'node:crypto';
-import { activationRequestSchema, checkReason, parseRequest, TICKET_MAX, type ActivationRequest } from './requests.js';
-import { announce, describeError, recordFailure } from './lifecycle.js';
+import { activationRequestSchema, checkReason, clip, parseRequest, REASON_MAX, TICKET_MAX, type ActivationRequest } from './requests.js';
+import { admitDenialAlert, announce, describeError, recordFailure } from './lifecycle.js';
 
 /** The authenticated caller, as API Gateway reports it. */
 export interface Caller {
@@ -230,11 +230,16 @@ function checkTicket(profile: Profile, raw: string | undefined): string | undefi
     if (profile.ticket.required) throw new ValidationError(`profile "${profile.name}" requires a ticket matching ${profile.ticket.pattern}`);
     return undefined;
   }
-  if (ticket.length > TICKET_MAX) throw new ValidationError(`ticket must be at most ${TICKET_MAX} characters`);
-  if (profile.ticket.pattern && !new RegExp(profile.ticket.pattern).test(ticket)) {
-    throw new ValidationError(`ticket must match ${profile.ticket.pattern} for profile "${profile.name}"`);
-  }
+  const problem = ticketProblem(profile, ticket);
+  if (problem) throw new ValidationError(problem);
   return ticket;
+}
+
+/** Why a (trimmed, non-empty) ticket is not acceptable for the profile, or undefined. Control characters never pass the schema. */
+function ticketProblem(profile: Profile, ticket: string): string | undefined {
+  if (ticket.length > TICKET_MAX) return `ticket must be at most ${TICKET_MAX} characters`;
+  if (profile.ticket.pattern && !new RegExp(profile.ticket.pattern).test(ticket)) return `ticket must match ${profile.ticket.pattern} for profile "${profile.name}"`;
+  return undefined;
 }
 
 /**
@@ -249,11 +254,18 @@ function sessionUserId(principal: Principal, userId: string | undefined): string
   return userId;
 }
 
-/** A denied attempt is a security event: a DENIED grant with its event, announced. */
+/**
+ * A denied attempt is a security event: a DENIED grant with its event, always recorded, and
+ * announced under the per-caller rate limit. Its text is the caller's, unvalidated: the ticket is
+ * kept only if the profile would accept it (else dropped, and the event says so).
+ */
 async function recordDenial(ports: Ports, profile: Profile, input: ActivationInput, now: Date, principal: Principal | undefined, why: string): Promise<string> {
   const id = ports.newId();
   const body = input.body as { reason?: unknown; ticket?: unknown; durationMinutes?: unknown };
   const durationMinutes = typeof body.durationMinutes === 'number' && Number.isInteger(body.durationMinutes) && body.durationMinutes > 0 ? Math.min(body.durationMinutes, 100_000) : 0;
+  const rawTicket = typeof body.ticket === 'string' ? body.ticket.trim() : '';
+  const ticketDropped = rawTicket ? ticketProblem(profile, rawTicket) : undefined;
+  const alert = await admitDenialAlert(ports, input.caller.arn, now);
   const grant: Grant = {
     id,
     profile: profile.name,
@@ -262,8 +274,8 @@ async function recordDenial(ports: Ports, profile: Profile, input: ActivationInp
     targetType: principal?.kind === 'user' ? 'user' : 'role',
     targetName: principal?.entityName ?? '(none)',
     status: 'DENIED',
-    reason: typeof body.reason === 'string' ? body.reason.slice(0, 1000) : '',
-    ...(typeof body.ticket === 'string' && body.ticket ? { ticket: body.ticket.slice(0, 128) } : {}),
+    reason: typeof body.reason === 'string' ? clip(body.reason, REASON_MAX) : '',
+    ...(rawTicket && !ticketDropped ? { ticket: rawTicket } : {}),
     durationMinutes,
     createdAt: now.toISOString(),
     expiresAt: now.toISOString(),
@@ -281,7 +293,7 @@ async function recordDenial(ports: Ports, profile: Profile, input: ActivationInp
     reason: grant.reason,
     outcome: 'FAILURE',
     ...(input.requestId ? { requestId: input.requestId } : {}),
-    details: { why },
+    details: { why, ...(ticketDropped ? { ticketDropped: `the ticket given was not kept: ${ticketDropped}` } : {}), ...alert.details },
   };
   let written: Grant | undefined;
   try {
@@ -289,6 +301,7 @@ async function recordDenial(ports: Ports, profile: Profile, input: ActivationInp
   } catch (error) {
     ports.log.error({ msg: 'could not record a denied attempt', grantId: id, error: describeError(error) });
   }
-  await announce(ports, written ?? grant, event);
+  // Unrecorded, it must at least be announced: the rate limit only holds back alerts about recorded attempts.
+  if (alert.announce || !written) await announce(ports, written ?? grant, event);
   return id;
 }

@@ -4,6 +4,7 @@
  */
 import { severityOf, type EventType, type NewAuditEvent, type Severity } from './audit-event.js';
 import type { Grant } from './grant.js';
+import { clip } from './requests.js';
 
 /** Events about the system rather than one grant (the kill switch). */
 export type ControlEventType = 'FROZEN' | 'UNFROZEN' | 'REVIEW_OVERDUE';
@@ -47,11 +48,25 @@ const HEADLINE: Record<EventType, (who: string, profile: string) => string> = {
   REVIEWED: (w, p) => `review of ${p} of ${w}`,
 };
 
-/** Printable, single-line, bounded: user text can never break the alert's format. */
+/**
+ * Characters that break or disguise a line: C0/C1 controls (CR, LF, NEL, VT, FF, escape
+ * sequences), line and paragraph separators (U+2028, U+2029), and format characters such as bidi
+ * overrides, which can reorder text in a mail client (the zero-width joiner of emoji excepted).
+ */
+const LINE_BREAKING = /[\p{Cc}\p{Zl}\p{Zp}\p{Cf}]/gu;
+
+/**
+ * Printable, single-line, bounded: user text can never add a line to, or break, an alert's
+ * format. Lone surrogates (never accepted, but the text may predate that rule) become U+FFFD,
+ * and a cut never splits a surrogate pair.
+ */
 export function oneLine(text: string, max: number): string {
-  // Control characters, line separators and bidi overrides (which can disguise text in a mail client) become spaces.
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  const flat = text
+    .replace(/\p{Cs}/gu, '\ufffd')
+    .replace(LINE_BREAKING, (c) => (c === '\u200d' ? c : ' '))
+    .replace(/\s+/g, ' ')
+    .trim();
+  return flat.length > max ? `${clip(flat, max - 1)}…` : flat;
 }
 
 function ascii(text: string): string {
@@ -63,35 +78,54 @@ function who(principalArn: string): string {
   return principalArn.split('/').pop() ?? principalArn;
 }
 
+/** Event details composed into dedicated lines of a DENIED alert rather than listed raw. */
+const DENIAL_KEYS = new Set(['alertsSuppressed', 'suppressedSince', 'alertWindowSeconds']);
+
+/**
+ * Composes the alert. Every text that varies (reason, ticket, notes, details, even ARNs) goes
+ * through {@link oneLine} in every form (subject, body, chat, machine), so none can add a line.
+ */
 export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
   // An access judged unjustified is news for security, not a routine notice.
   const unjustified = event.type === 'REVIEWED' && event.details?.outcome === 'unjustified';
   const severity = unjustified ? 'WARNING' : severityOf(event.type);
   const tag = severity === 'INFO' ? '[break-glass]' : `[break-glass ${severity}]`;
-  const subjectCore = `${tag} ${HEADLINE[event.type](who(grant.principalArn), grant.profile)}` +
+  const line = (text: string | undefined, max = 1000) => oneLine(text ?? '', max);
+  const reason = line(grant.reason);
+  const ticket = grant.ticket ? line(grant.ticket, 200) : undefined;
+  const details = Object.fromEntries(Object.entries(event.details ?? {}).map(([key, value]) => [key, line(value, 500)]));
+  const principal = line(grant.principalArn, 300);
+  // An extension refused by a freeze is a refusal, not a failure of AWS.
+  const refused = event.type === 'EXTEND_FAILED' && details.step === 'Freeze';
+  const headline = refused ? `${who(grant.principalArn)} was REFUSED an extension of ${grant.profile} (frozen)` : HEADLINE[event.type](who(grant.principalArn), grant.profile);
+  const suppressed = event.type === 'DENIED' && details.alertsSuppressed ? Number(details.alertsSuppressed) : 0;
+  const subjectCore = `${tag} ${headline}` +
     (event.type === 'ACTIVATED' || event.type === 'DENIED' ? ` for ${grant.durationMinutes}m` : '') +
+    (suppressed ? ` (+${suppressed} more)` : '') +
     (event.type === 'REVIEWED' ? `: ${unjustified ? 'UNJUSTIFIED' : 'justified'}` : '') +
-    (grant.ticket ? `: ${grant.ticket}` : '') +
-    (event.type === 'ACTIVATED' || event.type === 'DENIED' ? `${grant.ticket ? ' ' : ': '}${oneLine(grant.reason, 100)}` : '');
+    (ticket ? `: ${ticket}` : '') +
+    (event.type === 'ACTIVATED' || event.type === 'DENIED' ? `${ticket ? ' ' : ': '}${oneLine(grant.reason, 100)}` : '');
   const subject = ascii(oneLine(subjectCore, 100));
 
   const lines = [
     `Event:      ${event.type} (${severity})`,
     `Grant:      ${grant.id}`,
-    `Who:        ${grant.principalArn}`,
-    `Profile:    ${grant.profile} (owner: ${grant.owner})`,
+    `Who:        ${principal}`,
+    `Profile:    ${grant.profile} (owner: ${line(grant.owner, 200)})`,
     `Status:     ${grant.status}`,
-    `Reason:     ${oneLine(grant.reason, 1000)}`,
-    `Ticket:     ${grant.ticket ?? '(none)'}`,
+    `Reason:     ${reason}`,
+    `Ticket:     ${ticket ?? '(none)'}`,
     `Created:    ${grant.createdAt}`,
     `Expires:    ${grant.expiresAt}`,
-    `Policy:     ${grant.policyName} on ${grant.targetType} ${grant.targetName}`,
-    ...(grant.grants ? [`Grants:     ${grant.grants}`] : []),
-    `By:         ${event.actor}`,
+    `Policy:     ${grant.policyName} on ${grant.targetType} ${line(grant.targetName, 200)}`,
+    ...(grant.grants ? [`Grants:     ${line(grant.grants)}`] : []),
+    `By:         ${line(event.actor, 300)}`,
     ...(grant.lastHash ? [`Chain:      ledger #${grant.sequence ?? '?'}, ${grant.eventCount} events, head ${grant.lastHash}`] : []),
   ];
-  if (event.reason && event.reason !== grant.reason) lines.push(`Note:       ${oneLine(event.reason, 1000)}`);
-  for (const [key, value] of Object.entries(event.details ?? {})) lines.push(`${`${key}:`.padEnd(12)}${oneLine(value, 500)}`);
+  if (event.reason && event.reason !== grant.reason) lines.push(`Note:       ${line(event.reason)}`);
+  for (const [key, value] of Object.entries(details)) if (!(event.type === 'DENIED' && DENIAL_KEYS.has(key))) lines.push(`${`${key}:`.padEnd(12)}${value}`);
+  const denialNote = event.type === 'DENIED' ? denialLines(principal, details, suppressed) : [];
+  lines.push(...denialNote);
   const revoke = grant.status === 'ACTIVE' ? `breakglass revoke ${grant.id} --reason "..."   (or POST /grants/${grant.id}/revoke)` : undefined;
   if (revoke) lines.push('', `To revoke now: ${revoke}`);
   const machine = {
@@ -99,12 +133,12 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
     eventType: event.type,
     severity,
     at: event.at,
-    actor: event.actor,
-    ...(event.details ? { details: event.details } : {}),
+    actor: line(event.actor, 300),
+    ...(event.details ? { details } : {}),
     grant: {
-      id: grant.id, profile: grant.profile, owner: grant.owner, principalArn: grant.principalArn, status: grant.status,
-      reason: grant.reason, ticket: grant.ticket ?? null, createdAt: grant.createdAt, expiresAt: grant.expiresAt,
-      policyName: grant.policyName, target: `${grant.targetType}/${grant.targetName}`, grants: grant.grants ?? null,
+      id: grant.id, profile: grant.profile, owner: line(grant.owner, 200), principalArn: principal, status: grant.status,
+      reason, ticket: ticket ?? null, createdAt: grant.createdAt, expiresAt: grant.expiresAt,
+      policyName: grant.policyName, target: `${grant.targetType}/${line(grant.targetName, 200)}`, grants: grant.grants ? line(grant.grants) : null,
     },
     // The chain head as this alert leaves: subscribers' copies anchor the audit trail outside the table.
     ...(grant.lastHash ? { chain: { sequence: grant.sequence ?? null, eventCount: grant.eventCount, head: grant.lastHash } } : {}),
@@ -117,15 +151,17 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
       textType: 'client-markdown',
       title: subject,
       description: [
-        `*${event.type}* (${severity}) · *${grant.profile}* (owner ${grant.owner}) · \`${grant.principalArn}\``,
-        `Reason: ${oneLine(grant.reason, 500)}`,
-        `Ticket: ${grant.ticket ?? 'none'} · Expires: ${grant.expiresAt}`,
-        ...(grant.grants ? [`Grants: ${oneLine(grant.grants, 500)}`] : []),
+        `*${event.type}* (${severity}) · *${grant.profile}* (owner ${line(grant.owner, 200)}) · \`${principal}\``,
+        `Reason: ${line(grant.reason, 500)}`,
+        `Ticket: ${ticket ?? 'none'} · Expires: ${grant.expiresAt}`,
+        ...(grant.grants ? [`Grants: ${line(grant.grants, 500)}`] : []),
+        ...(refused && details.why ? [`Refused: ${details.why}`] : []),
+        ...denialNote.map((l) => l.replace(/^[A-Za-z]+:\s+/, '')),
       ].join('\n'),
       ...(revoke ? { nextSteps: [`Revoke: \`${revoke}\``] } : {}),
       keywords: [event.type, grant.profile, severity],
     },
-    metadata: { threadId: grant.id, summary: subject, eventType: event.type, relatedResources: [grant.principalArn] },
+    metadata: { threadId: grant.id, summary: subject, eventType: event.type, relatedResources: [principal] },
   };
   return {
     subject,
@@ -135,10 +171,21 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
     attributes: {
       eventType: event.type,
       profile: grant.profile,
-      principal: grant.principalArn,
+      principal,
       severity,
       grantId: grant.id,
       owner: grant.owner,
     },
   };
+}
+
+/** What a DENIED alert says about the per-caller rate limit: the count it summarises, and what happens next. */
+function denialLines(principal: string, details: Record<string, string>, suppressed: number): string[] {
+  const window = Number(details.alertWindowSeconds);
+  if (!Number.isFinite(window) || window <= 0) return [];
+  const minutes = window % 60 === 0 ? `${window / 60} min` : `${window} s`;
+  return [
+    ...(suppressed ? [`Suppressed: ${suppressed} more denied attempt(s) by this caller since ${details.suppressedSince ?? '?'}, recorded but not announced one by one`] : []),
+    `Limit:      one DENIED alert per caller per ${minutes}; further attempts are recorded and counted in the next alert. All of them: GET /audit?eventType=DENIED&requester=${encodeURIComponent(principal)}`,
+  ];
 }

@@ -1,8 +1,9 @@
 /**
  * Extension: the requester asks for more time on an ACTIVE grant.
  *
- * 1. validate — requester only, ACTIVE, not within the last seconds, extension count and
- *    total duration within the profile's limits;
+ * 1. validate — requester only, ACTIVE, not frozen (a freeze refuses extensions too: recorded
+ *    on the grant as EXTEND_FAILED, step `Freeze`, announced, 423), not within the last seconds,
+ *    extension count and total duration within the profile's limits;
  * 2. re-attach — the same policy with the later expiry (PutRolePolicy replaces it in one call);
  * 3. reschedule — the expiry schedule moves to the new time;
  * 4. record — EXTENDED with the new expiry, conditional on the version read;
@@ -13,8 +14,8 @@
  * grant ended meanwhile, its policy and schedule are removed.
  */
 import type { NewAuditEvent } from './audit-event.js';
-import type { Caller } from './activate-grant.js';
-import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError, LimitExceededError, StepFailedError, ValidationError } from './errors.js';
+import { DEFAULT_RULES, frozenReason, type ActivationRules, type Caller } from './activate-grant.js';
+import { ConcurrentUpdateError, ForbiddenError, FrozenError, GrantNotFoundError, InvalidTransitionError, LimitExceededError, StepFailedError, ValidationError } from './errors.js';
 import { isoSeconds, type Grant } from './grant.js';
 import { announce, appendEvent, describeError, failureEvent } from './lifecycle.js';
 import { buildGrantPolicy, guardsFor, serializePolicy } from './policy-builder.js';
@@ -40,7 +41,7 @@ export interface ExtendInput {
   readonly requestId?: string;
 }
 
-export async function extendGrant(ports: Ports, profiles: ProfileSet, input: ExtendInput): Promise<Grant> {
+export async function extendGrant(ports: Ports, profiles: ProfileSet, input: ExtendInput, rules: Pick<ActivationRules, 'frozenByConfig'> = DEFAULT_RULES): Promise<Grant> {
   // 1. validate
   const grantId = checkGrantId(input.grantId);
   const request = parseRequest(extendRequestSchema, input.body);
@@ -52,6 +53,13 @@ export async function extendGrant(ports: Ports, profiles: ProfileSet, input: Ext
   const profile = findProfile(profiles, grant.profile);
   if (!profile) throw new InvalidTransitionError(`Profile "${grant.profile}" no longer exists; the grant cannot be extended`);
   const now = ports.clock.now();
+  const frozen = frozenReason(profile.name, await ports.control.freezeState(), rules.frozenByConfig);
+  if (frozen) {
+    const refused: NewAuditEvent = { actor: input.caller.arn, ...(input.requestId ? { requestId: input.requestId } : {}), type: 'EXTEND_FAILED', at: now.toISOString(), reason, outcome: 'FAILURE', details: { step: 'Freeze', why: `extensions are ${frozen}`, minutes: String(request.minutes) } };
+    const written = await appendEvent(ports, grant, refused);
+    await announce(ports, written ?? grant, refused);
+    throw new FrozenError(`Extensions of "${profile.name}" are ${frozen}. The grant still expires at ${grant.expiresAt}. This attempt was recorded and announced.`, grant.id);
+  }
   const oldExpiry = Date.parse(grant.expiresAt);
   if (now.getTime() > oldExpiry - EXTEND_CUTOFF_MS) {
     throw new InvalidTransitionError(`Grant ${grantId} expires at ${grant.expiresAt}, too soon to extend safely; activate a new grant`);

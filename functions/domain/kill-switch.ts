@@ -82,7 +82,7 @@ function freezeAlert(state: FreezeState, frozen: boolean, profile: string | unde
       `At:         ${state.at}`,
       `Now frozen: ${state.all ? 'all profiles' : state.profiles.length ? state.profiles.join(', ') : 'nothing'}`,
       '',
-      'Existing grants are not affected; POST /revoke-all ends them.',
+      'Existing grants keep their access until they expire, without extensions; POST /revoke-all ends them now.',
     ].join('\n'),
     machine: { version: 1, eventType: frozen ? 'FROZEN' : 'UNFROZEN', severity: 'CRITICAL', scope: profile ?? '*', state },
     attributes: { eventType: frozen ? 'FROZEN' : 'UNFROZEN', profile: profile ?? '*', principal: state.by ?? '-', severity: 'CRITICAL', grantId: '-' },

@@ -64,6 +64,31 @@ export async function announce(ports: LifecyclePorts, grant: Grant, event: NewAu
 }
 
 /**
+ * Whether a DENIED attempt by `callerArn` is announced now, under the per-caller rate limit
+ * (every attempt is recorded regardless), and the event details that say what was decided.
+ * The key is the authenticated ARN only, so one caller's flood never silences another's alerts.
+ * Fails open: if the limiter cannot answer, the alert goes out (noise beats silence).
+ */
+export async function admitDenialAlert(ports: Pick<Ports, 'alertLimiter' | 'log'>, callerArn: string, at: Date): Promise<{ announce: boolean; details: Record<string, string> }> {
+  let admission;
+  try {
+    admission = await ports.alertLimiter.admit(`denied/${callerArn}`, at);
+  } catch (error) {
+    ports.log.error({ msg: 'could not check the denial alert rate limit; announcing', error: describeError(error) });
+    return { announce: true, details: {} };
+  }
+  const window = String(admission.windowSeconds);
+  if (!admission.announce) return { announce: false, details: { alert: `not announced: rate limit of one DENIED alert per caller per ${window} s (counted in the next one)` } };
+  return {
+    announce: true,
+    details: {
+      ...(admission.windowSeconds > 0 ? { alertWindowSeconds: window } : {}),
+      ...(admission.suppressed > 0 ? { alertsSuppressed: String(admission.suppressed), suppressedSince: admission.since ?? '?' } : {}),
+    },
+  };
+}
+
+/**
  * Records that an activation step failed: the grant becomes FAILED with an ACTIVATION_FAILED
  * event, plus ROLLBACK_FAILED when the policy could not be taken back; each is announced.
  */

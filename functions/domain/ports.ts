@@ -154,6 +154,26 @@ export interface Notifier {
   publish(alert: Alert): Promise<void>;
 }
 
+/** The verdict on one alert: send it now (saying how many were held back), or count it. */
+export type AlertAdmission =
+  | {
+      readonly announce: true;
+      /** Alerts held back under this key since the last one sent, and when that one went. */
+      readonly suppressed: number;
+      readonly since?: string;
+      readonly windowSeconds: number;
+    }
+  | { readonly announce: false; readonly windowSeconds: number };
+
+/**
+ * Rate limit for alerts an outsider can trigger at will (DENIED attempts): per key, the first
+ * alert goes out, then at most one per window, which counts those held back meanwhile. Race-safe:
+ * of concurrent calls within a window, exactly one is told to announce.
+ */
+export interface AlertLimiter {
+  admit(key: string, at: Date): Promise<AlertAdmission>;
+}
+
 export interface Clock {
   now(): Date;
 }
@@ -166,6 +186,8 @@ export interface Ports {
   readonly notifier: Notifier;
   readonly control: ControlStore;
   readonly locks: LeaseLock;
+  /** Per-caller rate limit on DENIED alerts (every attempt is still recorded). */
+  readonly alertLimiter: AlertLimiter;
   readonly clock: Clock;
   readonly newId: () => string;
   /** Where use cases report what they could not record anywhere else. */

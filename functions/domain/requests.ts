@@ -10,6 +10,13 @@ export const REASON_MIN = 10;
 export const REASON_MAX = 1000;
 export const TICKET_MAX = 128;
 
+/**
+ * Characters a ticket may never hold: C0/C1 controls (CR, LF, NEL, escape sequences…), format
+ * characters (bidi overrides, which disguise text), line and paragraph separators (U+2028/U+2029).
+ * A ticket is one line of printable text; alerts render it in place.
+ */
+export const TICKET_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
 export const activationRequestSchema = z
   .object({
     profile: z.string({ error: 'profile is required and must be a string' }).min(1, 'profile is required').max(64, 'profile is at most 64 characters'),
@@ -18,7 +25,10 @@ export const activationRequestSchema = z
       .number({ error: 'durationMinutes must be a number' })
       .int('durationMinutes must be a whole number of minutes')
       .optional(),
-    ticket: z.string({ error: 'ticket must be a string' }).optional(),
+    ticket: z
+      .string({ error: 'ticket must be a string' })
+      .refine((t) => !TICKET_FORBIDDEN.test(t), 'ticket must be one line of printable text: no control characters, line breaks or bidi overrides')
+      .optional(),
   })
   .strict();
 export type ActivationRequest = z.infer<typeof activationRequestSchema>;
@@ -38,11 +48,15 @@ export const reviewRequestSchema = z
   .strict();
 export type ReviewRequest = z.infer<typeof reviewRequestSchema>;
 
-/** Parses with a schema, turning every issue into one readable {@link ValidationError}. */
+/**
+ * Parses with a schema, turning every issue into one readable {@link ValidationError}. Every
+ * string in the body must be well-formed Unicode first (see {@link checkWellFormed}).
+ */
 export function parseRequest<T>(schema: z.ZodType<T>, body: unknown): T {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ValidationError('The request body must be a JSON object');
   }
+  checkWellFormed(body);
   const result = schema.safeParse(body);
   if (!result.success) {
     const messages = result.error.issues.map((i) =>
@@ -51,6 +65,46 @@ export function parseRequest<T>(schema: z.ZodType<T>, body: unknown): T {
     throw new ValidationError(messages.join('; '));
   }
   return result.data;
+}
+
+/**
+ * Refuses a body holding any string (value or key, at any depth) that is not well-formed
+ * Unicode: a lone UTF-16 surrogate such as `"\\ud800"`, which JSON escapes can carry. DynamoDB
+ * stores strings as "Unicode with UTF-8 binary encoding"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html),
+ * and a lone surrogate has no UTF-8 form: the write would fail after the request was accepted
+ * (a 500, or a denied attempt left unrecorded). Iterative, so deep nesting cannot overflow the stack.
+ */
+export function checkWellFormed(body: unknown): void {
+  const pending: Array<{ value: unknown; path: string }> = [{ value: body, path: 'body' }];
+  while (pending.length) {
+    const { value, path } = pending.pop()!;
+    if (typeof value === 'string') {
+      if (!wellFormed(value)) throw new ValidationError(`${clip(path, 120)} is not well-formed Unicode (it holds a lone UTF-16 surrogate such as \\ud800); send valid text`);
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => pending.push({ value: item, path: `${path}[${i}]` }));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        if (!wellFormed(key)) throw new ValidationError(`a field name in ${clip(path, 120)} is not well-formed Unicode (it holds a lone UTF-16 surrogate); send valid text`);
+        pending.push({ value: item, path: `${path}.${clip(key, 40)}` });
+      }
+    }
+  }
+}
+
+/**
+ * `String.prototype.isWellFormed` (ES2024), as a regular expression so the ES2022 typings compile:
+ * with the `u` flag a surrogate pair reads as one code point, so `\p{Cs}` matches only a lone one.
+ */
+export function wellFormed(text: string): boolean {
+  return !/\p{Cs}/u.test(text);
+}
+
+/** At most `max` UTF-16 units, never cutting a surrogate pair in half (which would leave a lone surrogate). */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 /** A reason a reviewer can read: trimmed length within bounds, not one repeated character. */

@@ -5,14 +5,15 @@ import type { Context } from 'aws-lambda';
 import { extendGrant } from '../domain/extend-grant.js';
 import { callerOf, httpErrors, json, jsonBody, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
 import { grantView } from './views.js';
-import { allPorts, profiles } from './wiring.js';
+import { activationRules, allPorts, profiles } from './wiring.js';
 
 const ports = allPorts();
 const profileSet = profiles();
+const rules = activationRules();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
   const requestId = requestIdOf(event);
-  const grant = await extendGrant(ports, profileSet, { grantId: event.pathParameters?.id, caller: callerOf(event), body: jsonBody(event), ...(requestId ? { requestId } : {}) });
+  const grant = await extendGrant(ports, profileSet, { grantId: event.pathParameters?.id, caller: callerOf(event), body: jsonBody(event), ...(requestId ? { requestId } : {}) }, rules);
   return json(200, { grant: grantView(grant) });
 };
 

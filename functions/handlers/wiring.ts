@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { clientDefaults } from '../adapters/client-defaults.js';
 import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../adapters/dynamodb-grant-store.adapter.js';
 import { DynamoAuditLog } from '../adapters/dynamodb-audit-log.adapter.js';
+import { DEFAULT_ALERT_WINDOW_SECONDS, DynamoAlertLimiter } from '../adapters/dynamodb-alert-limiter.adapter.js';
 import { DynamoTableExporter } from '../adapters/dynamodb-export.adapter.js';
 import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
 import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../domain/review-check.js';
@@ -38,6 +39,16 @@ export const locks = once(() => {
   const waitMs = raw === undefined ? undefined : Number(raw);
   if (waitMs !== undefined && (!Number.isInteger(waitMs) || waitMs < 100 || waitMs > 60_000)) throw new ConfigurationError('Environment variable BREAKGLASS_LEASE_WAIT_MS must be a whole number of milliseconds between 100 and 60000');
   return new DynamoLeaseLock({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo(), ...(waitMs ? { waitMs, leaseMs: Math.max(10_000, waitMs) } : {}) });
+});
+/**
+ * Rate limit on DENIED alerts, per caller: one alert, then at most one per window counting the rest
+ * (`DENIAL_ALERT_WINDOW_SECONDS`, default 300; 0 announces every attempt).
+ */
+export const alertLimiter = once(() => {
+  const raw = optionalEnv('DENIAL_ALERT_WINDOW_SECONDS');
+  const windowSeconds = raw === undefined ? DEFAULT_ALERT_WINDOW_SECONDS : Number(raw);
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 0 || windowSeconds > 86_400) throw new ConfigurationError('Environment variable DENIAL_ALERT_WINDOW_SECONDS must be a whole number of seconds between 0 and 86400');
+  return new DynamoAlertLimiter({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo(), windowSeconds });
 });
 export const access = once(() => new IamPolicyAdapter());
 export const notifier = once(() => new SnsNotifier({ topicArn: requireEnv('TOPIC_ARN') }));
@@ -81,5 +92,5 @@ export const activationRules = once((): ActivationRules => {
 
 /** Every port, for the use cases that need them all (activation, revocation). */
 export function allPorts(): Ports {
-  return { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), control: control(), locks: locks(), clock, newId: randomUUID, log };
+  return { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), control: control(), locks: locks(), alertLimiter: alertLimiter(), clock, newId: randomUUID, log };
 }

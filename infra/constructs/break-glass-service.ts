@@ -184,7 +184,7 @@ export class BreakGlassService extends Construct {
     const security = (props.securityPrincipals ?? []).join(',');
     revokeGrant.addEnvironment('SECURITY_PRINCIPALS', security);
     killSwitch.addEnvironment('SECURITY_PRINCIPALS', security);
-    for (const f of [createGrant, killSwitch]) {
+    for (const f of [createGrant, extendGrant, killSwitch]) {
       f.addEnvironment('FROZEN_PROFILES', (props.frozenProfiles ?? []).join(','));
       f.addEnvironment('MAX_ACTIVE_PER_PRINCIPAL', String(props.maxActivePerPrincipal ?? 3));
     }

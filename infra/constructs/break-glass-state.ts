@@ -13,7 +13,7 @@ import { Subscription, SubscriptionProtocol, Topic, type ITopic } from 'aws-cdk-
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { GSI } from '../../functions/adapters/table-schema.js';
+import { GSI, TTL_ATTRIBUTE } from '../../functions/adapters/table-schema.js';
 import { ATHENA_RESULTS_PREFIX } from '../athena-queries.js';
 import { FUNCTION_ROLE_PATH } from './breakglass-function.js';
 import { Stack } from 'aws-cdk-lib';
@@ -42,6 +42,8 @@ export class BreakGlassState extends Construct {
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
+      // Only the alert-limit items carry it (`DynamoAlertLimiter`); grants and events never expire.
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy,
     });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProfileConfigError } from '../../functions/domain/errors.js';
+import { TTL_ATTRIBUTE } from '../../functions/adapters/table-schema.js';
 import { actionsOf, app, functionPolicies, resourcesOf, type Statement } from './templates.js';
 
 let stateful: Template;
@@ -16,7 +17,10 @@ let stateless: Template;
 let nagErrors: string[];
 
 beforeAll(() => {
-  const built = app();
+  // Without esbuild: synth is synchronous, and thirteen bundles in a row on a starved machine block this worker's
+  // event loop past vitest's 60-second RPC limit (seen: "Timeout calling onTaskUpdate" with two CPU hogs running).
+  // The bundles are built by `npm run synth` (cdk.out) earlier in `npm test`; nothing asserted here reads them.
+  const built = app({}, { bundle: false });
   stateful = Template.fromStack(built.stateful);
   stateless = Template.fromStack(built.stateless);
   nagErrors = [built.stateful, built.stateless].flatMap((stack) =>
@@ -176,6 +180,12 @@ describe('API', () => {
   it('passes the configuration kill switch and limits to activation', () => {
     const template = Template.fromStack(app({ frozenProfiles: '*', maxActivePerPrincipal: '2' }, { bundle: false }).stateless);
     template.hasResourceProperties('AWS::Lambda::Function', { Description: 'break-glass: POST /grants', Environment: { Variables: Match.objectLike({ FROZEN_PROFILES: '*', MAX_ACTIVE_PER_PRINCIPAL: '2' }) } });
+    // A configured freeze refuses extensions too.
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: 'break-glass: POST /grants/{id}/extend', Environment: { Variables: Match.objectLike({ FROZEN_PROFILES: '*' }) } });
+  });
+
+  it('lets DynamoDB expire the alert-limit items (TTL on the attribute the adapter writes)', () => {
+    stateful.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } });
   });
 
   it('outputs the endpoint, topic and table', () => {

@@ -4,7 +4,7 @@ import type { Alert } from '../../functions/domain/alert.js';
 import { sealEvent } from '../../functions/domain/audit-chain.js';
 import { ConcurrentUpdateError, IdempotencyReplayError } from '../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
-import type { AccessManager, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
+import type { AccessManager, AlertAdmission, AlertLimiter, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
 import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
 
 export class MemoryStore implements GrantStore {
@@ -156,6 +156,23 @@ export class MemoryNotifier implements Notifier {
   }
 }
 
+/** Same rule as `DynamoAlertLimiter`: one alert per key, then one per window counting the rest. */
+export class MemoryAlertLimiter implements AlertLimiter {
+  readonly state = new Map<string, { lastAlertAt?: number; suppressed: number }>();
+  fail?: Error;
+  constructor(public windowSeconds = 300) {}
+  async admit(key: string, at: Date): Promise<AlertAdmission> {
+    if (this.fail) throw this.fail;
+    const item = this.state.get(key);
+    if (item?.lastAlertAt === undefined || item.lastAlertAt <= at.getTime() - this.windowSeconds * 1000) {
+      this.state.set(key, { lastAlertAt: at.getTime(), suppressed: 0 });
+      return { announce: true, suppressed: item?.suppressed ?? 0, ...(item?.lastAlertAt !== undefined ? { since: new Date(item.lastAlertAt).toISOString() } : {}), windowSeconds: this.windowSeconds };
+    }
+    item.suppressed += 1;
+    return { announce: false, windowSeconds: this.windowSeconds };
+  }
+}
+
 export class ManualClock {
   constructor(public current = new Date('2026-11-24T10:00:00.000Z')) {}
   now(): Date {
@@ -175,6 +192,7 @@ export function fakePorts() {
     notifier: new MemoryNotifier(),
     control: new MemoryControl(),
     locks: new MemoryLock(),
+    alertLimiter: new MemoryAlertLimiter(),
     clock: new ManualClock(),
     newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     log: { error: () => {}, warn: () => {}, info: () => {} },
