@@ -29,7 +29,7 @@ function compile(resource: string): RegExp {
 
 export function createApiServer(routes: readonly Route[], iam: IAMClient, log: (line: string) => void = () => {}): Server {
   const compiled = routes.map((r) => ({ ...r, pattern: compile(r.resource) }));
-  return createServer(async (req, res) => {
+  const server = createServer(async (req, res) => {
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     let status = 500;
@@ -51,13 +51,21 @@ export function createApiServer(routes: readonly Route[], iam: IAMClient, log: (
       res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>) });
       res.end(result.body);
     } catch (error) {
-      // The handlers map their own errors; reaching here is a sandbox bug.
+      // The handlers map their own errors; reaching here is a sandbox bug (or the client went away).
       log(`[api] sandbox error: ${(error as Error).stack ?? String(error)}`);
-      send(res, 500, { error: { code: 'InternalError', message: 'Internal error in the local sandbox' } });
+      status = 500;
+      if (!res.headersSent) send(res, 500, { error: { code: 'InternalError', message: 'Internal error in the local sandbox' } });
+      else res.destroy();
     } finally {
       log(`[api] ${req.method} ${url.pathname} ${status} ${Date.now() - started}ms`);
     }
   });
+  // A client that resets its connection mid-request must not become an unhandled 'error' event.
+  server.on('clientError', (error, socket) => {
+    log(`[api] client error: ${error.message}`);
+    socket.destroy();
+  });
+  return server;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

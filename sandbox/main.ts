@@ -5,9 +5,14 @@
  * 2. seeded with the table, topic, schedule group, the roles `Responder` and `Security`, an
  *    Identity Center role (`AWSReservedSSO_OnCall_…`) and the profiles' roles;
  * 3. the Lambda handlers behind a local API on 127.0.0.1:$PORT (default 3000);
- * 4. a schedule runner that fires expiry schedules when due, as EventBridge Scheduler would;
+ * 4. a schedule runner that fires expiry schedules when due, as EventBridge Scheduler would, into
+ *    a stand-in for Lambda's asynchronous invocation (retries, then the on-failure queue in moto);
  * 5. the periodic jobs (sweeper; daily review check and export, also on demand through the
  *    sandbox-only routes `POST /_local/check-reviews` and `POST /_local/export`).
+ *
+ * Once it is ready, nothing ends it but a signal: every timer catches and logs its failures, and
+ * an unhandled rejection or exception anywhere is logged and survived. A failure while starting
+ * still exits non-zero.
  */
 import { readFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
@@ -15,8 +20,11 @@ import { parseProfiles } from '../functions/domain/profile.js';
 import { fileURLToPath } from 'node:url';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { createApiServer, type ApiHandler } from './api-server.js';
-import { startMoto } from './moto.js';
+import { LambdaAsync, parseRetryDelays } from './lambda-async.js';
+import { installProcessGuard } from './process-guard.js';
+import { startMoto, type Moto } from './moto.js';
 import { ScheduleRunner } from './schedule-runner.js';
 import { ACCOUNT, emulatorConfig, REGION, seed } from './seed.js';
 
@@ -33,28 +41,53 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
+const describe = (error: unknown) => (error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error));
+
 async function main(): Promise<void> {
   const motoPort = port('MOTO_PORT', 5000);
   const apiPort = port('PORT', 3000);
   const profilesFile = resolve(process.env.PROFILES_FILE ?? join(root, 'config', 'profiles.json'));
+  let retryDelaysMs: number[];
+  try {
+    retryDelaysMs = parseRetryDelays(process.env.SANDBOX_LAMBDA_RETRY_DELAYS_MS);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+  // How often the schedule runner polls the group (Scheduler fires to the second: 1 s is close enough).
+  const pollMs = Number(process.env.SANDBOX_SCHEDULER_POLL_MS ?? 1000);
+  if (!Number.isInteger(pollMs) || pollMs < 10 || pollMs > 60_000) {
+    console.error(`SANDBOX_SCHEDULER_POLL_MS must be a whole number of milliseconds between 10 and 60000, got "${process.env.SANDBOX_SCHEDULER_POLL_MS}"`);
+    process.exit(2);
+  }
 
-  const moto = await startMoto({ port: motoPort });
-  const shutdown = async (code: number) => {
-    if (sweeper) clearInterval(sweeper);
-    if (daily) clearInterval(daily);
-    await runner?.stop().catch(() => undefined);
-    server?.close();
-    await moto.stop();
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
-
+  let ready = false;
+  let stopping: Promise<void> | undefined;
+  let moto: Moto | undefined;
   let runner: ScheduleRunner | undefined;
+  let lambda: LambdaAsync | undefined;
   let sweeper: NodeJS.Timeout | undefined;
   let daily: NodeJS.Timeout | undefined;
   let server: ReturnType<typeof createApiServer> | undefined;
+  const shutdown = (code: number) =>
+    (stopping ??= (async () => {
+      if (sweeper) clearInterval(sweeper);
+      if (daily) clearInterval(daily);
+      await runner?.stop().catch(() => undefined);
+      await lambda?.stop().catch(() => undefined);
+      server?.close();
+      server?.closeAllConnections();
+      await moto?.stop().catch(() => undefined);
+      process.exit(code);
+    })());
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  // Whatever escapes (a rejected promise nobody awaited, a throw in a callback) is logged and survived
+  // once the sandbox runs; while starting, it is a failed start.
+  installProcessGuard({ isReady: () => ready, onFatal: () => void shutdown(1), log: (line) => console.error(line) });
+
   try {
+    moto = await startMoto({ port: motoPort });
     const seeded = await seed(moto.endpoint, { profiles: parseProfiles(JSON.parse(readFileSync(profilesFile, 'utf8')), profilesFile) });
     // The handlers read their configuration from the environment, exactly as in Lambda.
     Object.assign(process.env, {
@@ -79,34 +112,54 @@ async function main(): Promise<void> {
     const expiry = (await import('../functions/handlers/expire-grant.js')).handler;
 
     const config = emulatorConfig(moto.endpoint);
+    // Scheduler invokes the expiry function asynchronously: Lambda retries a throwing handler, then
+    // sends its record to the on-failure queue (the stack's destination queue; here in moto).
+    lambda = new LambdaAsync({ sqs: new SQSClient(config), retryDelaysMs, log: (line) => console.log(line) });
+    lambda.register(seeded.expiryFunctionArn, (event, context) => expiry(event as { grantId?: unknown }, context as never), { onFailureArn: seeded.expiryFailureQueueArn });
     runner = new ScheduleRunner({
       client: new SchedulerClient(config),
       groupName: seeded.scheduleGroup,
-      deliver: async (targetArn, input) => {
-        if (targetArn !== seeded.expiryFunctionArn) throw new Error(`unknown target ${targetArn}`);
-        await expiry(input as { grantId?: unknown }, {} as never);
-      },
+      intervalMs: pollMs,
+      deliver: (targetArn, input) => lambda!.invoke(targetArn, input),
       onFired: (f) =>
-        console.log(`[scheduler] ${f.ok ? 'fired' : 'FAILED'} ${f.name} due ${f.dueAt.toISOString()} lag ${f.firedAt.getTime() - f.dueAt.getTime()}ms attempt ${f.attempt}${f.error ? ` ${f.error}` : ''}`),
+        console.log(`[scheduler] ${f.ok ? 'fired' : 'FAILED to invoke'} ${f.name} due ${f.dueAt.toISOString()} lag ${f.firedAt.getTime() - f.dueAt.getTime()}ms attempt ${f.attempt}${f.error ? ` ${f.error}` : ''}`),
+      onError: (message) => console.log(`[scheduler] ${message}`),
+      onVanished: (name) => console.log(`[scheduler] ${name} was deleted before it fired (revoked); not fired`),
     });
     runner.start();
 
     // The sweeper, as the stacks schedule it (every 5 minutes there; every SWEEP_INTERVAL_SECONDS here).
+    // Its metrics line is printed only when the run did something or failed.
     const sweepModule = await import('../functions/handlers/sweep.js');
+    const sweep = sweepModule.createSweepHandler(sweepModule.wired.ports, sweepModule.wired.targets, {
+      writeMetrics: (line) => {
+        const m = JSON.parse(line) as Record<string, number>;
+        if (!m.SweepSucceeded || m.SweeperOrphansRemoved || m.SchedulesRepaired) console.log(`[sweeper] metrics SweepSucceeded=${m.SweepSucceeded} SweeperOrphansRemoved=${m.SweeperOrphansRemoved} SchedulesRepaired=${m.SchedulesRepaired} SweeperStepFailures=${m.SweeperStepFailures}`);
+      },
+    });
     const sweepEvery = Number(process.env.SWEEP_INTERVAL_SECONDS ?? 60) * 1000;
+    let sweeping = false;
     sweeper = setInterval(() => {
-      void sweepModule.lambdaHandler().then(
-        (r) => (r.removed.length || r.expired.length || r.schedulesRepaired.length) && console.log(`[sweeper] removed ${r.removed.length} policies, expired ${r.expired.length} grants, repaired ${r.schedulesRepaired.length} schedules`),
-        (e: Error) => console.log(`[sweeper] failed: ${e.message}`),
-      );
+      if (sweeping) return; // one run at a time, as one scheduled Lambda would mostly be
+      sweeping = true;
+      void sweep()
+        .then(
+          (r) => (r.removed.length || r.expired.length || r.schedulesRepaired.length || r.closed.length) && console.log(`[sweeper] removed ${r.removed.length} policies, expired ${r.expired.length} grants, repaired ${r.schedulesRepaired.length} schedules, closed ${r.closed.length} activations`),
+          (e: unknown) => console.log(`[sweeper] run failed: ${e instanceof Error ? e.message : String(e)}`),
+        )
+        .finally(() => (sweeping = false));
     }, sweepEvery);
 
     // The daily jobs, as the stacks schedule them; here also on demand (sandbox-only routes below).
     const checkReviews = (await import('../functions/handlers/check-reviews.js')).lambdaHandler;
     const exportTable = (await import('../functions/handlers/export-table.js')).lambdaHandler;
     daily = setInterval(() => {
-      void checkReviews().catch((e: Error) => console.log(`[reviews] failed: ${e.message}`));
-      void exportTable().catch((e: Error) => console.log(`[export] failed: ${e.message}`));
+      void Promise.resolve()
+        .then(() => checkReviews())
+        .catch((e: unknown) => console.log(`[reviews] failed: ${describe(e)}`));
+      void Promise.resolve()
+        .then(() => exportTable())
+        .catch((e: unknown) => console.log(`[export] failed: ${describe(e)}`));
     }, 86_400_000);
     const job = (run: () => Promise<unknown>): ApiHandler => async () => {
       try {
@@ -148,9 +201,11 @@ async function main(): Promise<void> {
   API:             http://127.0.0.1:${actualApiPort}
   profiles:        ${profilesFile}
   table ${seeded.tableName} · topic ${seeded.topicArn} · schedule group ${seeded.scheduleGroup}
+  expiry failures (Lambda on-failure destination): ${seeded.expiryFailureQueueUrl} · Lambda retries after ${retryDelaysMs.join(', ') || 'no'} ms
   audit bucket s3://${seeded.auditBucket} (POST /_local/export exports the table there)
   try: curl -s -H 'X-Local-Principal: arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice' http://127.0.0.1:${actualApiPort}/profiles
 Ctrl-C stops everything.`);
+    ready = true;
   } catch (error) {
     console.error(`sandbox failed to start: ${(error as Error).message}`);
     await shutdown(1);

@@ -1,12 +1,14 @@
 /**
  * Creates, in an emulator, what the CDK stacks create in AWS: the table (same keys and
- * indexes), the alert topic, the schedule group, and the IAM principals of the demo.
+ * indexes), the alert topic, the schedule group, the expiry function's on-failure queue, and
+ * the IAM principals of the demo.
  */
 import { CreateTableCommand, DynamoDBClient, UpdateContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, CreateUserCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GSI, KEY_ATTRIBUTES } from '../functions/adapters/table-schema.js';
 import type { ProfileSet } from '../functions/domain/profile.js';
 import { PROFILE_ROLE_PATH, profileRolePools } from '../functions/domain/profile-roles.js';
@@ -34,6 +36,9 @@ export interface Seeded {
   readonly credentialRoleArn: string;
   /** The profile roles created (names). */
   readonly profileRoles: readonly string[];
+  /** The expiry function's on-failure destination: Lambda's record of an expiry that failed every attempt. */
+  readonly expiryFailureQueueArn: string;
+  readonly expiryFailureQueueUrl: string;
 }
 
 /** An Identity Center role as IAM Identity Center creates it (path `/aws-reserved/sso.amazonaws.com/`). */
@@ -44,7 +49,7 @@ export const SSO_ROLE_PATH = '/aws-reserved/sso.amazonaws.com/';
  * What the sandbox protects, as the stacks build `PROTECTED_RESOURCES`: its table (and indexes),
  * topic, bucket, schedule group, functions, and the roles under `/breakglass/` plus the scheduler's.
  */
-export function protectedResourcesFor(names: { tableArn: string; topicArn: string; auditBucket: string; scheduleGroup: string; schedulerRoleArn: string }): string[] {
+export function protectedResourcesFor(names: { tableArn: string; topicArn: string; auditBucket: string; scheduleGroup: string; schedulerRoleArn: string; queueArns?: readonly string[] }): string[] {
   return [
     names.tableArn,
     `${names.tableArn}/*`,
@@ -56,6 +61,7 @@ export function protectedResourcesFor(names: { tableArn: string; topicArn: strin
     `arn:aws:lambda:${REGION}:${ACCOUNT}:function:breakglass-*`,
     `arn:aws:iam::${ACCOUNT}:role/breakglass/*`,
     names.schedulerRoleArn,
+    ...(names.queueArns ?? []),
   ];
 }
 
@@ -108,6 +114,9 @@ export async function seed(endpoint: string, names: { suffix?: string; roles?: s
   await s3.send(new PutBucketVersioningCommand({ Bucket: auditBucket, VersioningConfiguration: { Status: 'Enabled' } }));
   const { TopicArn } = await new SNSClient(config).send(new CreateTopicCommand({ Name: `breakglass-alerts-${suffix}` }));
   await new SchedulerClient(config).send(new CreateScheduleGroupCommand({ Name: scheduleGroup }));
+  const expiryFailureQueue = `breakglass-expiry-failures-${suffix}`;
+  // A standard queue: Lambda's on-failure destinations do not support FIFO queues.
+  const { QueueUrl } = await new SQSClient(config).send(new CreateQueueCommand({ QueueName: expiryFailureQueue }));
   const iam = new IAMClient(config);
   const schedulerRole = `breakglass-scheduler-${suffix}`;
   await ensureRole(iam, schedulerRole, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole' }] }));
@@ -115,7 +124,8 @@ export async function seed(endpoint: string, names: { suffix?: string; roles?: s
   await ensureRole(iam, SSO_ROLE, TRUST, SSO_ROLE_PATH);
   const tableArn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableName}`;
   const schedulerRoleArn = `arn:aws:iam::${ACCOUNT}:role/${schedulerRole}`;
-  const protectedResources = protectedResourcesFor({ tableArn, topicArn: TopicArn!, auditBucket, scheduleGroup, schedulerRoleArn });
+  const expiryFailureQueueArn = `arn:aws:sqs:${REGION}:${ACCOUNT}:${expiryFailureQueue}`;
+  const protectedResources = protectedResourcesFor({ tableArn, topicArn: TopicArn!, auditBucket, scheduleGroup, schedulerRoleArn, queueArns: [expiryFailureQueueArn] });
   // The profile roles, from the same pure function the stack uses: no permissions of their own,
   // trusting only the credential function (with sts:SetSourceIdentity).
   const credentialRole = `breakglass-credentials-${suffix}`.slice(0, 64);
@@ -140,5 +150,7 @@ export async function seed(endpoint: string, names: { suffix?: string; roles?: s
     protectedResources,
     credentialRoleArn,
     profileRoles,
+    expiryFailureQueueArn,
+    expiryFailureQueueUrl: QueueUrl!,
   };
 }

@@ -161,3 +161,15 @@ export class ExportFailedError extends BreakGlassError {
   readonly code = 'ExportFailed';
   readonly statusCode = 500;
 }
+
+/** A sweep in which some step failed; every other step was still done. Thrown so Lambda counts an error. */
+export class SweepFailedError extends BreakGlassError {
+  readonly code = 'SweepFailed';
+  readonly statusCode = 500;
+  constructor(
+    readonly failedSteps: readonly string[],
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -7,8 +7,8 @@
  *    re-read, detach again, record again — an extension that won the race re-attached the policy);
  * 4. announce.
  *
- * A failed detach is recorded and announced, then rethrown so the scheduler retries
- * (and, when retries run out, the event lands in the dead-letter queue).
+ * A failed detach is recorded and announced, then rethrown so Lambda retries the asynchronous
+ * invocation (and, when retries run out, sends the event to the on-failure queue).
  */
 import type { NewAuditEvent } from './audit-event.js';
 import { ConcurrentUpdateError } from './errors.js';

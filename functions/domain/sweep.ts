@@ -10,6 +10,10 @@
  *    sweeper; one whose schedule is missing gets it back (SCHEDULE_REPAIRED);
  * 3. activations that never finished — a grant still PENDING past the in-flight window (even its
  *    FAILED record could not be written) is closed as FAILED, whatever it left detached and cancelled.
+ *
+ * A failure (AccessDenied, throttling, …) in one step, or on one target or grant, never stops the
+ * others: every step runs, and the report names the steps that failed (`failedSteps`) so the
+ * handler can fail the run after doing all it could.
  */
 import type { NewAuditEvent } from './audit-event.js';
 import { announce, appendEvent, describeError } from './lifecycle.js';
@@ -27,6 +31,10 @@ export const EXPIRY_GRACE_MS = 60_000;
 
 export type SweepPorts = Omit<Ports, 'newId' | 'control' | 'locks' | 'alertLimiter'>;
 
+/** The sweep's steps, in order, as the failed-run error and the log name them. */
+export const SWEEP_STEPS = ['policies', 'grants', 'activations', 'slots'] as const;
+export type SweepStep = (typeof SWEEP_STEPS)[number];
+
 export interface SweepReport {
   readonly targets: number;
   policies: number;
@@ -37,7 +45,46 @@ export interface SweepReport {
   readonly closed: string[];
   /** Profile slots freed whose grant had ended without freeing them (`<profile>#<slot>`). */
   readonly slotsReclaimed?: string[];
+  /** One line per failure, prefixed with its step. */
   readonly errors: string[];
+  /** Steps with at least one failure, in step order; empty when the sweep succeeded. */
+  readonly failedSteps: SweepStep[];
+}
+
+/**
+ * The sweeper's custom metrics (CloudWatch, namespace `BreakGlass`, no dimensions), one value each per run.
+ * The stack's alarms watch these names.
+ */
+export const SWEEP_METRICS = {
+  /** 1 when every step succeeded, else 0. */
+  succeeded: 'SweepSucceeded',
+  /** Break-glass policies detached because no ACTIVE grant owned them. */
+  orphansRemoved: 'SweeperOrphansRemoved',
+  /** ACTIVE grants whose lost expiry schedule was re-created. */
+  schedulesRepaired: 'SchedulesRepaired',
+  /** Failures over all steps: one per target, policy, grant or whole step that failed. */
+  stepFailures: 'SweeperStepFailures',
+} as const;
+
+export type SweepMetricName = (typeof SWEEP_METRICS)[keyof typeof SWEEP_METRICS];
+
+/** The values of {@link SWEEP_METRICS} for one run. */
+export function sweepMetrics(report: SweepReport): Record<SweepMetricName, number> {
+  return {
+    [SWEEP_METRICS.succeeded]: report.failedSteps.length ? 0 : 1,
+    [SWEEP_METRICS.orphansRemoved]: report.removed.length,
+    [SWEEP_METRICS.schedulesRepaired]: report.schedulesRepaired.length,
+    [SWEEP_METRICS.stepFailures]: report.errors.length,
+  } as Record<SweepMetricName, number>;
+}
+
+/** The failed run's message: the failed steps, and the first failures of each. */
+export function describeSweepFailure(report: SweepReport): string {
+  const parts = report.failedSteps.map((step) => {
+    const mine = report.errors.filter((e) => e.startsWith(`${step}: `));
+    return `${step} (${mine.length} failure${mine.length === 1 ? '' : 's'}: ${mine.slice(0, 3).map((e) => e.slice(step.length + 2)).join('; ')}${mine.length > 3 ? '; …' : ''})`;
+  });
+  return `Sweep failed in ${report.failedSteps.length === 1 ? 'step' : 'steps'} ${parts.join(', ')}; the other steps were done`;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -54,84 +101,107 @@ async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) 
 export const SWEEP_PARALLELISM = 8;
 
 export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[], slotProfiles: readonly string[] = []): Promise<SweepReport> {
-  const report: SweepReport = { targets: targets.length, policies: 0, removed: [], expired: [], schedulesRepaired: [], closed: [], errors: [] };
+  const report: SweepReport = { targets: targets.length, policies: 0, removed: [], expired: [], schedulesRepaired: [], closed: [], errors: [], failedSteps: [] };
   const now = ports.clock.now().getTime();
+  const failed = new Set<SweepStep>();
+  const fail = (step: SweepStep, subject: string | undefined, error: unknown) => {
+    failed.add(step);
+    report.errors.push(`${step}: ${subject ? `${subject}: ` : ''}${describeError(error)}`);
+  };
+  /** Runs one step; whatever it throws is that step's failure, and the next step still runs. */
+  const step = async (name: SweepStep, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (error) {
+      fail(name, undefined, error);
+    }
+  };
 
   // 1. policies
-  await eachLimited(targets, SWEEP_PARALLELISM, async (target) => {
-    let names: string[];
-    try {
-      names = await ports.access.listPolicies(target, POLICY_PREFIX);
-    } catch (error) {
-      // A role named by a profile may not exist (yet) in this account: nothing to sweep there.
-      if ((error as Error).name !== 'NoSuchEntityException') report.errors.push(`${target.type}/${target.name}: ${describeError(error)}`);
-      return;
-    }
-    for (const policyName of names) {
-      report.policies += 1;
-      const id = policyName.slice(POLICY_PREFIX.length);
-      const grant = UUID.test(id) ? await ports.store.get(id) : undefined;
-      const why = orphanReason(grant, target, now);
-      if (!why) continue;
+  await step('policies', () =>
+    eachLimited(targets, SWEEP_PARALLELISM, async (target) => {
+      let names: string[];
       try {
-        await ports.access.detach(target, policyName);
-        report.removed.push({ target: `${target.type}/${target.name}`, policyName, why });
-        await recordSweep(ports, grant, target, policyName, why);
+        names = await ports.access.listPolicies(target, POLICY_PREFIX);
       } catch (error) {
-        report.errors.push(`${policyName}: ${describeError(error)}`);
+        // A role named by a profile may not exist (yet) in this account: nothing to sweep there.
+        if ((error as Error).name !== 'NoSuchEntityException') fail('policies', `${target.type}/${target.name}`, error);
+        return;
       }
-    }
-  });
+      for (const policyName of names) {
+        report.policies += 1;
+        try {
+          const id = policyName.slice(POLICY_PREFIX.length);
+          const grant = UUID.test(id) ? await ports.store.get(id) : undefined;
+          const why = orphanReason(grant, target, now);
+          if (!why) continue;
+          await ports.access.detach(target, policyName);
+          report.removed.push({ target: `${target.type}/${target.name}`, policyName, why });
+          await recordSweep(ports, grant, target, policyName, why);
+        } catch (error) {
+          fail('policies', policyName, error);
+        }
+      }
+    }),
+  );
 
   // 2. grants
-  await eachLimited(await ports.store.active(), SWEEP_PARALLELISM, async (grant) => {
-    try {
-      if (now >= Date.parse(grant.expiresAt) + EXPIRY_GRACE_MS) {
-        const { outcome } = await expireGrant(ports, grant.id, SWEEP_ACTOR);
-        if (outcome === 'expired') report.expired.push(grant.id);
-      } else if (!(await ports.scheduler.exists(grant.scheduleName))) {
-        await ports.scheduler.schedule(grant.scheduleName, grant.expiresAt, grant.id);
-        const event: NewAuditEvent = { type: 'SCHEDULE_REPAIRED', at: new Date(now).toISOString(), actor: SWEEP_ACTOR, outcome: 'SUCCESS', details: { expiresAt: grant.expiresAt } };
-        const written = await appendEvent(ports, grant, event);
-        await announce(ports, written ?? grant, event);
-        report.schedulesRepaired.push(grant.id);
+  await step('grants', async () =>
+    eachLimited(await ports.store.active(), SWEEP_PARALLELISM, async (grant) => {
+      try {
+        if (now >= Date.parse(grant.expiresAt) + EXPIRY_GRACE_MS) {
+          const { outcome } = await expireGrant(ports, grant.id, SWEEP_ACTOR);
+          if (outcome === 'expired') report.expired.push(grant.id);
+        } else if (!(await ports.scheduler.exists(grant.scheduleName))) {
+          await ports.scheduler.schedule(grant.scheduleName, grant.expiresAt, grant.id);
+          const event: NewAuditEvent = { type: 'SCHEDULE_REPAIRED', at: new Date(now).toISOString(), actor: SWEEP_ACTOR, outcome: 'SUCCESS', details: { expiresAt: grant.expiresAt } };
+          const written = await appendEvent(ports, grant, event);
+          await announce(ports, written ?? grant, event);
+          report.schedulesRepaired.push(grant.id);
+        }
+      } catch (error) {
+        fail('grants', grant.id, error);
       }
-    } catch (error) {
-      report.errors.push(`${grant.id}: ${describeError(error)}`);
-    }
-  });
+    }),
+  );
+
   // 3. activations that never finished (DynamoDB failed even for the FAILED record): close them.
-  const stale = (await ports.store.list({ status: 'PENDING', limit: 100 })).grants.filter((g) => now - Date.parse(g.createdAt) > IN_FLIGHT_MS);
-  await eachLimited(stale, SWEEP_PARALLELISM, async (listed) => {
-    try {
-      // The index is eventually consistent, and step 1 may have closed this grant a moment ago: read it again.
-      const grant = await ports.store.get(listed.id);
-      if (grant?.status !== 'PENDING') return;
-      await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
-      await ports.scheduler.cancel(grant.scheduleName);
-      await recordSweep(ports, grant, { type: grant.targetType, name: grant.targetName }, grant.policyName, 'activation never completed');
-      report.closed.push(grant.id);
-    } catch (error) {
-      report.errors.push(`${listed.id}: ${describeError(error)}`);
-    }
+  await step('activations', async () => {
+    const stale = (await ports.store.list({ status: 'PENDING', limit: 100 })).grants.filter((g) => now - Date.parse(g.createdAt) > IN_FLIGHT_MS);
+    await eachLimited(stale, SWEEP_PARALLELISM, async (listed) => {
+      try {
+        // The index is eventually consistent, and step 1 may have closed this grant a moment ago: read it again.
+        const grant = await ports.store.get(listed.id);
+        if (grant?.status !== 'PENDING') return;
+        await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
+        await ports.scheduler.cancel(grant.scheduleName);
+        await recordSweep(ports, grant, { type: grant.targetType, name: grant.targetName }, grant.policyName, 'activation never completed');
+        report.closed.push(grant.id);
+      } catch (error) {
+        fail('activations', listed.id, error);
+      }
+    });
   });
   // 4. profile slots held by grants that are no longer ACTIVE or PENDING (their end could not free them)
   const reclaimed: string[] = [];
   for (const profile of slotProfiles) {
-    try {
+    await step('slots', async () => {
       for (const held of await ports.store.heldSlots(profile)) {
-        const grant = await ports.store.get(held.grantId);
-        const stale = grant ? grant.status !== 'ACTIVE' && grant.status !== 'PENDING' : now - Date.parse(held.at) > IN_FLIGHT_MS;
-        if (!stale) continue;
-        await ports.store.releaseSlot(profile, held.slot, held.grantId);
-        reclaimed.push(`${profile}#${held.slot}`);
+        try {
+          const grant = await ports.store.get(held.grantId);
+          const stale = grant ? grant.status !== 'ACTIVE' && grant.status !== 'PENDING' : now - Date.parse(held.at) > IN_FLIGHT_MS;
+          if (!stale) continue;
+          await ports.store.releaseSlot(profile, held.slot, held.grantId);
+          reclaimed.push(`${profile}#${held.slot}`);
+        } catch (error) {
+          fail('slots', `${profile}#${held.slot}`, error);
+        }
       }
-    } catch (error) {
-      report.errors.push(`slots of ${profile}: ${describeError(error)}`);
-    }
+    });
   }
   if (slotProfiles.length) Object.assign(report, { slotsReclaimed: reclaimed });
-  if (report.errors.length) ports.log.error({ msg: 'sweep finished with errors', errors: report.errors });
+  report.failedSteps.push(...SWEEP_STEPS.filter((s) => failed.has(s)));
+  if (report.errors.length) ports.log.error({ msg: 'sweep finished with errors', failedSteps: report.failedSteps, errors: report.errors });
   return report;
 }
 

@@ -1,6 +1,8 @@
 /**
- * Scheduler target: `{ "grantId": "<uuid>" }` at the grant's expiry. Idempotent. A failed
- * detach throws, so Scheduler retries and finally dead-letters the delivery.
+ * Scheduler target: `{ "grantId": "<uuid>" }` at the grant's expiry. Idempotent. Scheduler invokes
+ * it asynchronously, so a failed detach throws to Lambda, which runs it twice more (about 1 and 2
+ * minutes later) and then sends its invocation record to the function's on-failure queue
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -16,7 +18,7 @@ export interface ExpiryEvent {
 }
 
 export const lambdaHandler = async (event: ExpiryEvent, _context?: Context): Promise<{ grantId: string; outcome: ExpiryOutcome }> => {
-  // A malformed event can never succeed; say so in the log and let it dead-letter.
+  // A malformed event can never succeed; say so in the log and let it reach the on-failure queue.
   const grantId = checkGrantId(typeof event?.grantId === 'string' ? event.grantId : undefined);
   const { outcome } = await expireGrant(ports, grantId);
   log.info({ msg: 'expiry handled', grantId, outcome });

@@ -1,21 +1,50 @@
 /**
  * Scheduled every few minutes (EventBridge rule): reconcile IAM with the table. The entities
  * to sweep are those the profiles name (the same set the functions may write policies on).
+ *
+ * Every run publishes its metrics (EMF: `SweepSucceeded`, `SweeperOrphansRemoved`,
+ * `SchedulesRepaired`, `SweeperStepFailures`). A run in which any step failed still does every
+ * other step, then throws `SweepFailedError` naming the failed steps, so Lambda's `Errors`
+ * metric and the alarms see it.
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { sweep, sweepTargets, type SweepReport } from '../domain/sweep.js';
+import { publishMetrics } from '../adapters/emf-metrics.js';
+import { SweepFailedError } from '../domain/errors.js';
+import type { PolicyTarget } from '../domain/ports.js';
+import { describeSweepFailure, sweep, sweepMetrics, sweepTargets, type SweepPorts, type SweepReport } from '../domain/sweep.js';
 import { log } from './log.js';
 import { access, clock, notifier, profiles, protectedResources, scheduler, store } from './wiring.js';
 
-const ports = { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), clock, log };
-const targets = sweepTargets(profiles(), protectedResources());
-const slotProfiles = profiles().profiles.map((p) => p.name);
+export interface SweepHandlerOptions {
+  /** Where the EMF line goes. @default stdout */
+  readonly writeMetrics?: (line: string) => void;
+  /** Profiles whose slots the sweep reclaims. @default none */
+  readonly slotProfiles?: readonly string[];
+}
 
-export const lambdaHandler = async (_event?: unknown, _context?: Context): Promise<SweepReport> => {
-  const report = await sweep(ports, targets, slotProfiles);
-  log.info({ msg: 'sweep done', ...report });
-  return report;
+/** The handler over given ports (tests pass failing ones); `lambdaHandler` is this over the real ones. */
+export function createSweepHandler(ports: SweepPorts, targets: readonly PolicyTarget[], options: SweepHandlerOptions = {}) {
+  return async (_event?: unknown, _context?: Context): Promise<SweepReport> => {
+    const report = await sweep(ports, targets, options.slotProfiles ?? []);
+    publishMetrics(sweepMetrics(report), { ...(options.writeMetrics ? { write: options.writeMetrics } : {}), context: { msg: 'sweep metrics' } });
+    if (report.failedSteps.length) {
+      const error = new SweepFailedError(report.failedSteps, describeSweepFailure(report));
+      log.error({ msg: 'sweep failed', ...report });
+      throw error;
+    }
+    log.info({ msg: 'sweep done', ...report });
+    return report;
+  };
+}
+
+/** The real ports, the targets the profiles name and the profiles' slots, built once (cold start). */
+export const wired: { readonly ports: SweepPorts; readonly targets: readonly PolicyTarget[]; readonly slotProfiles: readonly string[] } = {
+  ports: { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), clock, log },
+  targets: sweepTargets(profiles(), protectedResources()),
+  slotProfiles: profiles().profiles.map((p) => p.name),
 };
+
+export const lambdaHandler = createSweepHandler(wired.ports, wired.targets, { slotProfiles: wired.slotProfiles });
 
 export const handler = middy<unknown, SweepReport>().handler(lambdaHandler);

@@ -7,6 +7,8 @@ export interface SandboxProcess {
   readonly api: string;
   readonly moto: string;
   readonly output: () => string;
+  /** The process's exit code, or null while it runs. */
+  readonly exitCode: () => number | null;
   stop(): Promise<void>;
 }
 
@@ -19,10 +21,15 @@ export async function startSandbox(env: Record<string, string> = {}): Promise<Sa
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  // 'close' comes after the last output of a process that exited: wait for it before quoting the output.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   // A hang guard: a starved machine may take minutes to boot moto and the handlers.
   const deadline = Date.now() + 10 * 60_000;
   while (!output.includes('sandbox ready')) {
-    if (child.exitCode !== null) throw new Error(`sandbox exited (${child.exitCode}):\n${output}`);
+    if (child.exitCode !== null) {
+      await closed;
+      throw new Error(`sandbox exited (${child.exitCode}):\n${output}`);
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`sandbox not ready in 10 minutes:\n${output}`);
@@ -33,6 +40,7 @@ export async function startSandbox(env: Record<string, string> = {}): Promise<Sa
     api: `http://127.0.0.1:${apiPort}`,
     moto: `http://127.0.0.1:${motoPort}`,
     output: () => output,
+    exitCode: () => child.exitCode ?? (child.signalCode ? -1 : null),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
-import { sweep, sweepTargets } from '../../../functions/domain/sweep.js';
+import { describeSweepFailure, sweep, sweepMetrics, sweepTargets } from '../../../functions/domain/sweep.js';
 import { ALICE, ALICE_ID, fakePorts, testProfiles } from '../../support/fakes.js';
+
+/** An error as the SDK raises it for a service error code. */
+const awsError = (name: string, message: string) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: name === 'AccessDenied' ? 403 : 400 } });
 
 const profiles = testProfiles();
 const target = { type: 'role' as const, name: 'Responder' };
@@ -85,5 +88,96 @@ describe('sweep', () => {
       { type: 'role', name: 'Medic' },
       { type: 'user', name: 'bob' },
     ]);
+  });
+});
+
+describe('sweep with a failing step', () => {
+  /** One of each kind of work: an orphan policy (1), an overdue and a schedule-less grant (2), a stuck activation (3). */
+  async function world() {
+    const ports = fakePorts();
+    await ports.access.attach(target, 'breakglass-backdoor', '{}');
+    const late = (await activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body: { ...body, durationMinutes: 5 } })).grant;
+    const lost = (await activateGrant(ports, profiles, { caller: { arn: 'arn:aws:sts::123456789012:assumed-role/Responder/bob', userId: 'AROAEXAMPLE:bob' }, body: { ...body, durationMinutes: 60 } })).grant;
+    ports.scheduler.schedules.delete(lost.scheduleName);
+    const original = ports.store.append.bind(ports.store);
+    ports.store.append = async () => {
+      throw new Error('DynamoDB unavailable');
+    };
+    await activateGrant(ports, profiles, { caller: { arn: 'arn:aws:sts::123456789012:assumed-role/Responder/carol', userId: 'AROAEXAMPLE:carol' }, body }).catch(() => undefined);
+    ports.store.append = original;
+    const stuck = [...ports.store.grants.values()].find((g) => g.status === 'PENDING')!;
+    ports.clock.advance(7 * 60_000);
+    return { ports, late, lost, stuck };
+  }
+
+  it('does every other step when listing policies is denied, and names the failed step', async () => {
+    // Prepare: IAM refuses ListRolePolicies (AccessDenied) on the one target
+    const { ports, late, lost, stuck } = await world();
+    ports.access.listPolicies = async () => {
+      throw awsError('AccessDenied', 'User: arn:aws:sts::123456789012:assumed-role/sweeper is not authorized to perform: iam:ListRolePolicies');
+    };
+
+    // Act
+    const report = await sweep(ports, [target]);
+
+    // Assess: step 1 failed and left the orphan; steps 2 and 3 did their work
+    expect(report.failedSteps).toEqual(['policies']);
+    expect(report.errors).toEqual(['policies: role/Responder: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/sweeper is not authorized to perform: iam:ListRolePolicies']);
+    expect(ports.access.policies.has('role/Responder/breakglass-backdoor')).toBe(true);
+    expect(report.expired).toEqual([late.id]);
+    expect(ports.store.grants.get(late.id)!.status).toBe('EXPIRED');
+    expect(report.schedulesRepaired).toEqual([lost.id]);
+    expect(ports.scheduler.schedules.has(lost.scheduleName)).toBe(true);
+    expect(report.closed).toEqual([stuck.id]);
+    expect(ports.store.grants.get(stuck.id)!.status).toBe('FAILED');
+    expect(sweepMetrics(report)).toEqual({ SweepSucceeded: 0, SweeperOrphansRemoved: 0, SchedulesRepaired: 1, SweeperStepFailures: 1 });
+    expect(describeSweepFailure(report)).toBe('Sweep failed in step policies (1 failure: role/Responder: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/sweeper is not authorized to perform: iam:ListRolePolicies); the other steps were done');
+  });
+
+  it('does every other step when reading the ACTIVE grants is throttled', async () => {
+    const { ports, late, lost, stuck } = await world();
+    ports.store.active = async () => {
+      throw awsError('ThrottlingException', 'Rate exceeded');
+    };
+
+    const report = await sweep(ports, [target]);
+
+    expect(report.failedSteps).toEqual(['grants']);
+    expect(report.errors).toEqual(['grants: ThrottlingException: Rate exceeded']);
+    expect(report.removed.map((r) => r.policyName)).toEqual(['breakglass-backdoor']);
+    expect(ports.access.policies.has('role/Responder/breakglass-backdoor')).toBe(false);
+    expect(ports.store.grants.get(late.id)!.status).toBe('ACTIVE');
+    expect(ports.scheduler.schedules.has(lost.scheduleName)).toBe(false);
+    expect(report.closed).toEqual([stuck.id]);
+    expect(sweepMetrics(report)).toEqual({ SweepSucceeded: 0, SweeperOrphansRemoved: 1, SchedulesRepaired: 0, SweeperStepFailures: 1 });
+  });
+
+  it('counts every failure and names every failed step, in step order', async () => {
+    const { ports, stuck } = await world();
+    ports.scheduler.exists = async () => {
+      throw awsError('AccessDeniedException', 'not authorized to perform: scheduler:GetSchedule');
+    };
+    ports.store.list = async () => {
+      throw awsError('ThrottlingException', 'Rate exceeded');
+    };
+    ports.access.detach = async () => {
+      throw awsError('AccessDenied', 'not authorized to perform: iam:DeleteRolePolicy');
+    };
+
+    const report = await sweep(ports, [target]);
+
+    // The orphan's detach, the overdue grant's expiry (its detach), the lost schedule's check, and the PENDING listing.
+    expect(report.failedSteps).toEqual(['policies', 'grants', 'activations']);
+    expect(report.errors).toHaveLength(4);
+    expect(ports.store.grants.get(stuck.id)!.status).toBe('PENDING');
+    expect(sweepMetrics(report)).toMatchObject({ SweepSucceeded: 0, SweeperStepFailures: 4 });
+    expect(describeSweepFailure(report)).toMatch(/^Sweep failed in steps policies \(1 failure: breakglass-backdoor: AccessDenied: .*\), grants \(2 failures: .*\), activations \(1 failure: ThrottlingException: Rate exceeded\); the other steps were done$/);
+  });
+
+  it('reports success when nothing failed', async () => {
+    const { ports } = await world();
+    const report = await sweep(ports, [target]);
+    expect(report.failedSteps).toEqual([]);
+    expect(sweepMetrics(report)).toEqual({ SweepSucceeded: 1, SweeperOrphansRemoved: 1, SchedulesRepaired: 1, SweeperStepFailures: 0 });
   });
 });
