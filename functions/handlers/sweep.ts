@@ -6,9 +6,9 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { sweep, sweepTargets, type SweepReport } from '../domain/sweep.js';
 import { log } from './log.js';
-import { access, clock, notifier, profiles, scheduler, store } from './wiring.js';
+import { access, clock, notifier, profileRisks, profiles, scheduler, store } from './wiring.js';
 
-const ports = { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), clock, log };
+const ports = { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), clock, profileRisks: profileRisks(), log };
 const targets = sweepTargets(profiles());
 
 export const lambdaHandler = async (_event?: unknown, _context?: Context): Promise<SweepReport> => {

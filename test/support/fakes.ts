@@ -6,6 +6,7 @@ import { ConcurrentUpdateError, IdempotencyReplayError } from '../../functions/d
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
 import type { AccessManager, AlertAdmission, AlertLimiter, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
 import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
+import { risksByProfile } from '../../functions/domain/risk.js';
 
 export class MemoryStore implements GrantStore {
   readonly grants = new Map<string, Grant>();
@@ -194,6 +195,8 @@ export function fakePorts() {
     locks: new MemoryLock(),
     alertLimiter: new MemoryAlertLimiter(),
     clock: new ManualClock(),
+    // What the test profiles acknowledge; a test about risks replaces it with its own profiles'.
+    profileRisks: risksByProfile(testProfiles().profiles),
     newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     log: { error: () => {}, warn: () => {}, info: () => {} },
   } satisfies Ports;
