@@ -19,6 +19,7 @@ export const FINDING_CODES = {
   REVIEW_OVERDUE: { severity: 'MEDIUM', title: 'Reviews overdue' },
   MISSING_TICKET: { severity: 'MEDIUM', title: 'Activations without a required ticket' },
   DENIED_ATTEMPTS: { severity: 'LOW', title: 'Denied attempts per principal' },
+  RISK_ACKNOWLEDGED: { severity: 'LOW', title: 'Activations of profiles with acknowledged escalation risks' },
 } as const satisfies Record<string, { severity: FindingSeverity; title: string }>;
 
 /** A finding code: `CHAIN_BROKEN`, `LEDGER_GAP`, … */

@@ -23,6 +23,8 @@ export interface AuditPolicy {
   readonly snapshotAt: Date;
   /** Whether a profile requires a ticket; `undefined` when the profile is unknown or no profiles were given. */
   readonly ticketRequired: (profile: string) => boolean | undefined;
+  /** The escalation risk classes a profile acknowledges (`acknowledgedRisks`); empty or absent without profiles. */
+  readonly acknowledgedRisks?: (profile: string) => readonly string[];
 }
 
 /** One grant's line in the report. */
@@ -32,6 +34,8 @@ export interface GrantRow {
   readonly sequence: number | null;
   readonly requester: string;
   readonly profile: string;
+  /** The risk classes the profile acknowledges (from the profiles given), comma-separated; empty when none. */
+  readonly risks: string;
   readonly status: string;
   readonly reason: string;
   readonly ticket: string;
@@ -248,6 +252,10 @@ export function analyseGrant(record: object, stored: readonly object[], policy: 
   if (activated && required === true && !text(grant.ticket)) {
     findings.push(finding('MISSING_TICKET', { ...subject, message: `Grant ${id} of ${who} was activated without a ticket, but profile ${profile} requires one. Ask the requester for the incident ticket and attach it to the review; if activation skipped the check, find out how.` }));
   }
+  const risks = policy.acknowledgedRisks?.(profile) ?? [];
+  if (activated && risks.length) {
+    findings.push(finding('RISK_ACKNOWLEDGED', { ...subject, message: `Grant ${id} of ${who} gave access under acknowledged escalation risks (${risks.join(', ')}). Its review should check that none was used beyond the incident: no credentials, roles, code or policies left behind.` }));
+  }
 
   // 4. row
   const row: GrantRow = {
@@ -255,6 +263,7 @@ export function analyseGrant(record: object, stored: readonly object[], policy: 
     sequence,
     requester: principal,
     profile,
+    risks: risks.join(','),
     status: text(grant.status),
     reason: text(grant.reason),
     ticket: text(grant.ticket),

@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseProfiles, type ProfileSet } from '../functions/domain/profile.js';
+import { iamRiskCheck } from '../profiles/iam-catalog.js';
 import { describeCause, SourceError, UsageError } from './errors.js';
 import { openLocation } from './export-source.js';
 import type { ObjectStore } from './object-store.js';
@@ -44,7 +45,8 @@ Options:
   --late-seconds <n>    access removed more than n seconds after expiry is a finding (default 300)
   --review-days <n>     a grant unreviewed n days after it ended is a finding (default 3)
   --as-of <time>        ISO-8601 time the review deadlines are measured at (default now)
-  --profiles <file>     profiles, for the ticket rule (default config/profiles.json)
+  --profiles <file>     profiles, for the ticket rule and acknowledged risks (default
+                        config/profiles.json; checked as synth checks it)
   --stats               print items read, grants, events, seconds and peak RSS on stderr
   -h, --help            this text
 
@@ -94,7 +96,8 @@ function loadProfiles(path: string | undefined): { profiles?: ProfileSet; source
     throw new UsageError(`cannot read the profiles file ${file}: ${describeCause(error)}`);
   }
   try {
-    return { profiles: parseProfiles(JSON.parse(text), file), source: file };
+    // The same check as synth: a profile with an unacknowledged escalation risk is not a valid file.
+    return { profiles: parseProfiles(JSON.parse(text), file, iamRiskCheck()), source: file };
   } catch (error) {
     const problems = error instanceof Error ? error.message.replace(/:?\s*\n\s*-?\s*/g, (m) => (m.startsWith(':') ? ': ' : '; ')) : String(error);
     throw new UsageError(`${file} is not a valid profiles file: ${problems}`);

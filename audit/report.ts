@@ -29,7 +29,7 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { ProfileSet } from '../functions/domain/profile.js';
+import { acknowledgedRisks, type ProfileSet } from '../functions/domain/profile.js';
 import { dataFileLines, md5Matches, resolveExport, type FileTally, type ResolvedExport } from './export-source.js';
 import { finding, FINDING_CODE_LIST, FINDING_CODES, type Finding, type FindingCode, type FindingSeverity } from './findings.js';
 import { analyseGrant, analyseOrphans, type AuditPolicy, type GrantRow } from './grant-analysis.js';
@@ -171,6 +171,10 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       // Open grants are judged at the snapshot (never later than the as-of time).
       snapshotAt: new Date(Math.min(options.asOf.getTime(), Date.parse(resolved.snapshotTime ?? '') || Infinity)),
       ticketRequired: (name) => (profiles ? profiles.profiles.find((p) => p.name === name)?.ticket.required : undefined),
+      acknowledgedRisks: (name) => {
+        const profile = profiles?.profiles.find((p) => p.name === name);
+        return profile ? acknowledgedRisks(profile).map((r) => r.riskClass) : [];
+      },
     };
     const ranges = rowRanges(spread.ledgerLast, spread.maxSequence, spread.grants, perBucket);
     const pageLimit = Math.max(0, options.htmlGrantLimit ?? HTML_GRANT_LIMIT);

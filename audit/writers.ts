@@ -23,6 +23,7 @@ export const CSV_COLUMNS: ReadonlyArray<readonly [string, (row: GrantRow) => str
   ['ledger_sequence', (r) => r.sequence],
   ['requester', (r) => r.requester],
   ['profile', (r) => r.profile],
+  ['acknowledged_risks', (r) => r.risks],
   ['status', (r) => r.status],
   ['reason', (r) => r.reason],
   ['ticket', (r) => r.ticket],
@@ -116,8 +117,8 @@ export function summaryFigures(s: ReportSummary): Array<[string, string]> {
 
 /** The header and alignment rows of the per-grant table in report.md. */
 export const MD_TABLE_HEADER =
-  '| # | grant | requester | profile | status | reason | ticket | start | planned end | actual end | late (s) | review | chain |\n' +
-  '|---:|---|---|---|---|---|---|---|---|---|---:|---|---|\n';
+  '| # | grant | requester | profile | acknowledged risks | status | reason | ticket | start | planned end | actual end | late (s) | review | chain |\n' +
+  '|---:|---|---|---|---|---|---|---|---|---|---|---:|---|---|\n';
 
 /** A grant's row in the Markdown table. */
 export function mdGrantRow(row: GrantRow): string {
@@ -126,6 +127,7 @@ export function mdGrantRow(row: GrantRow): string {
     mdText(row.id, 64),
     mdText(row.requester, 120),
     mdText(row.profile, 64),
+    mdText(row.risks.replace(/,/g, ', '), 200),
     mdText(row.status, 16),
     mdText(row.reason, 120),
     mdText(row.ticket, 40),

@@ -126,12 +126,13 @@ export class DynamoGrantStore implements GrantStore {
 
   async append(grant: Grant, event: NewAuditEvent, changes: GrantChanges = {}): Promise<Grant> {
     const sealed = sealEvent(grant, event);
-    const next: Grant = { ...grant, ...changes, version: grant.version + 1, eventCount: sealed.seq, lastHash: sealed.hash };
+    // An undefined change leaves the field as stored (it is not written): the grant returned says so too.
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as GrantChanges;
+    const next: Grant = { ...grant, ...defined, version: grant.version + 1, eventCount: sealed.seq, lastHash: sealed.hash };
     const names: Record<string, string> = { '#version': 'version', '#eventCount': 'eventCount', '#lastHash': 'lastHash' };
     const values: Record<string, unknown> = { ':expected': grant.version, ':version': next.version, ':eventCount': next.eventCount, ':lastHash': sealed.hash, ':prevHash': sealed.prevHash };
     const sets = ['#version = :version', '#eventCount = :eventCount', '#lastHash = :lastHash'];
-    for (const [key, value] of Object.entries(changes)) {
-      if (value === undefined) continue;
+    for (const [key, value] of Object.entries(defined)) {
       names[`#${key}`] = key;
       values[`:${key}`] = value;
       sets.push(`#${key} = :${key}`);

@@ -26,8 +26,9 @@ export class SnsNotifier implements Notifier {
         }),
         MessageAttributes: Object.fromEntries(
           Object.entries(alert.attributes)
-            .filter(([, value]) => value !== undefined && value !== '')
-            .map(([key, value]) => [key, { DataType: 'String', StringValue: String(value) }]),
+            .filter(([, value]) => value !== undefined && value !== '' && !(Array.isArray(value) && value.length === 0))
+            // A list goes as String.Array (a JSON array), which filter policies match element by element.
+            .map(([key, value]) => [key, Array.isArray(value) ? { DataType: 'String.Array', StringValue: JSON.stringify(value) } : { DataType: 'String', StringValue: String(value) }]),
         ),
       }),
     );

@@ -5,6 +5,7 @@
 import { severityOf, type EventType, type NewAuditEvent, type Severity } from './audit-event.js';
 import type { Grant } from './grant.js';
 import { clip } from './requests.js';
+import type { AcknowledgedRisk } from './risk.js';
 
 /** Events about the system rather than one grant (the kill switch). */
 export type ControlEventType = 'FROZEN' | 'UNFROZEN' | 'REVIEW_OVERDUE';
@@ -26,6 +27,13 @@ export interface Alert {
     readonly severity: Severity;
     readonly grantId: string;
     readonly owner?: string;
+    /**
+     * The profile's acknowledged risk classes, sent as an SNS `String.Array`, so that a filter
+     * policy such as `{"risks": ["code-execution"]}` matches any grant whose profile carries that
+     * class (SNS matches a String.Array attribute when any element matches; see
+     * https://docs.aws.amazon.com/sns/latest/dg/example-filter-policies.html). Absent when none.
+     */
+    readonly risks?: readonly string[];
   };
 }
 
@@ -85,8 +93,10 @@ const DENIAL_KEYS = new Set(['alertsSuppressed', 'suppressedSince', 'alertWindow
 /**
  * Composes the alert. Every text that varies (reason, ticket, notes, details, even ARNs) goes
  * through {@link oneLine} in every form (subject, body, chat, machine), so none can add a line.
+ * `risks` are the escalation risks the grant's profile acknowledges: the subject names their
+ * classes, the body gives one line each with its justification.
  */
-export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
+export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly AcknowledgedRisk[] = []): Alert {
   // An access judged unjustified is news for security, not a routine notice.
   const unjustified = event.type === 'REVIEWED' && event.details?.outcome === 'unjustified';
   const severity = unjustified ? 'WARNING' : severityOf(event.type);
@@ -100,8 +110,10 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
   const refused = event.type === 'EXTEND_FAILED' && details.step === 'Freeze';
   const headline = refused ? `${who(grant.principalArn)} was REFUSED an extension of ${grant.profile} (frozen)` : HEADLINE[event.type](who(grant.principalArn), grant.profile);
   const suppressed = event.type === 'DENIED' && details.alertsSuppressed ? Number(details.alertsSuppressed) : 0;
+  const riskClasses = risks.map((r) => r.riskClass);
   const subjectCore = `${tag} ${headline}` +
     (event.type === 'ACTIVATED' || event.type === 'DENIED' ? ` for ${grant.durationMinutes}m` : '') +
+    (riskClasses.length ? ` [risks: ${riskClasses.join(', ')}]` : '') +
     (suppressed ? ` (+${suppressed} more)` : '') +
     (event.type === 'REVIEWED' ? `: ${unjustified ? 'UNJUSTIFIED' : 'justified'}` : '') +
     (ticket ? `: ${ticket}` : '') +
@@ -120,6 +132,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
     `Expires:    ${grant.expiresAt}`,
     `Policy:     ${grant.policyName} on ${grant.targetType} ${line(grant.targetName, 200)}`,
     ...(grant.grants ? [`Grants:     ${line(grant.grants)}`] : []),
+    ...risks.map((r) => `Risk:       ${r.riskClass}: ${line(r.justification, 500)}`),
     `By:         ${line(event.actor, 300)}`,
     ...(grant.lastHash ? [`Chain:      ledger #${grant.sequence ?? '?'}, ${grant.eventCount} events, head ${grant.lastHash}`] : []),
   ];
@@ -140,6 +153,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
       id: grant.id, profile: grant.profile, owner: line(grant.owner, 200), principalArn: principal, status: grant.status,
       reason, ticket: ticket ?? null, createdAt: grant.createdAt, expiresAt: grant.expiresAt,
       policyName: grant.policyName, target: `${grant.targetType}/${line(grant.targetName, 200)}`, grants: grant.grants ? line(grant.grants) : null,
+      acknowledgedRisks: risks.map((r) => ({ riskClass: r.riskClass, justification: line(r.justification, 500) })),
     },
     // The chain head as this alert leaves: subscribers' copies anchor the audit trail outside the table.
     ...(grant.lastHash ? { chain: { sequence: grant.sequence ?? null, eventCount: grant.eventCount, head: grant.lastHash } } : {}),
@@ -156,6 +170,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
         `Reason: ${line(grant.reason, 500)}`,
         `Ticket: ${ticket ?? 'none'} · Expires: ${grant.expiresAt}`,
         ...(grant.grants ? [`Grants: ${line(grant.grants, 500)}`] : []),
+        ...(riskClasses.length ? [`Acknowledged risks: ${riskClasses.join(', ')}`] : []),
         ...(refused && details.why ? [`Refused: ${details.why}`] : []),
         ...denialNote.map((l) => l.replace(/^[A-Za-z]+:\s+/, '')),
       ].join('\n'),
@@ -176,6 +191,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent): Alert {
       severity,
       grantId: grant.id,
       owner: grant.owner,
+      ...(riskClasses.length ? { risks: riskClasses } : {}),
     },
   };
 }

@@ -9,7 +9,7 @@ import type { Grant } from './grant.js';
 import type { Ports } from './ports.js';
 
 /** What the shared lifecycle steps touch. */
-export type LifecyclePorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log'>;
+export type LifecyclePorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log' | 'profileRisks'>;
 
 /** `Name: message`, bounded, for audit details and logs. Never a stack trace. */
 export function describeError(error: unknown): string {
@@ -46,7 +46,7 @@ export async function appendEvent(ports: LifecyclePorts, grant: Grant, event: Ne
  */
 export async function announce(ports: LifecyclePorts, grant: Grant, event: NewAuditEvent): Promise<boolean> {
   try {
-    await ports.notifier.publish(composeAlert(grant, event));
+    await ports.notifier.publish(composeAlert(grant, event, ports.profileRisks(grant.profile)));
     return true;
   } catch (error) {
     ports.log.error({ msg: 'could not publish alert', grantId: grant.id, eventType: event.type, error: describeError(error) });

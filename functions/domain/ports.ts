@@ -5,6 +5,7 @@
 import type { AuditEvent, EventType, NewAuditEvent } from './audit-event.js';
 import type { Grant, GrantStatus } from './grant.js';
 import type { Alert } from './alert.js';
+import type { AcknowledgedRisk } from './risk.js';
 
 export interface GrantPage {
   readonly grants: readonly Grant[];
@@ -228,6 +229,11 @@ export interface Ports {
   /** Per-caller rate limit on DENIED alerts (every attempt is still recorded). */
   readonly alertLimiter: AlertLimiter;
   readonly clock: Clock;
+  /**
+   * The escalation risks a profile acknowledges (`acknowledgedRisks`), by profile name, as the
+   * deployed profile file says; empty for a profile it no longer has. Alerts name them.
+   */
+  readonly profileRisks: (profile: string) => readonly AcknowledgedRisk[];
   readonly newId: () => string;
   /** Where use cases report what they could not record anywhere else. */
   readonly log: Pick<Console, 'error' | 'warn' | 'info'>;

@@ -4,7 +4,7 @@ import { verifyChain, type ChainVerdict } from './audit-chain.js';
 import { GrantNotFoundError, ValidationError } from './errors.js';
 import { GRANT_STATUSES, type Grant, type GrantStatus } from './grant.js';
 import type { GrantPage, GrantStore } from './ports.js';
-import type { Profile, ProfileSet } from './profile.js';
+import { acknowledgedRisks, type AcknowledgedRisk, type Profile, type ProfileSet } from './profile.js';
 import { parsePrincipalArn, principalMatchesAny } from './principal.js';
 import { checkGrantId } from './requests.js';
 
@@ -44,6 +44,8 @@ export interface ProfileView {
   readonly maxDurationMinutes: number;
   readonly ticket: Profile['ticket'];
   readonly statements: Profile['statements'];
+  /** The escalation risk classes the profile acknowledges, each with its justification (empty when none). */
+  readonly acknowledgedRisks: readonly AcknowledgedRisk[];
 }
 
 export function listProfiles(profiles: ProfileSet, callerArn: string): ProfileView[] {
@@ -51,5 +53,5 @@ export function listProfiles(profiles: ProfileSet, callerArn: string): ProfileVi
   if (!principal) return [];
   return profiles.profiles
     .filter((p) => principalMatchesAny(p.eligible, principal))
-    .map(({ name, description, owner, maxDurationMinutes, ticket, statements }) => ({ name, description, owner, maxDurationMinutes, ticket, statements }));
+    .map((p) => ({ name: p.name, description: p.description, owner: p.owner, maxDurationMinutes: p.maxDurationMinutes, ticket: p.ticket, statements: p.statements, acknowledgedRisks: acknowledgedRisks(p) }));
 }

@@ -25,7 +25,7 @@ export interface ReviewInput {
   readonly requestId?: string;
 }
 
-export type ReviewPorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log'>;
+export type ReviewPorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log' | 'profileRisks'>;
 
 /**
  * A principal's bare name: the session name of an assumed role, or the user name, compared

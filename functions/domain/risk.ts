@@ -68,3 +68,9 @@ export function acknowledgedRisks(profile: { readonly acknowledgedRisks?: Partia
   const given = profile.acknowledgedRisks ?? {};
   return RISK_CLASS_NAMES.filter((riskClass) => typeof given[riskClass] === 'string').map((riskClass) => ({ riskClass, justification: given[riskClass]!.trim() }));
 }
+
+/** Each profile's acknowledged risks by name (empty for a name it does not know), for alerts. */
+export function risksByProfile(profiles: readonly { readonly name: string; readonly acknowledgedRisks?: Partial<Record<string, string>> | undefined }[]): (profile: string) => readonly AcknowledgedRisk[] {
+  const byName = new Map(profiles.map((p) => [p.name, acknowledgedRisks(p)]));
+  return (profile) => byName.get(profile) ?? [];
+}

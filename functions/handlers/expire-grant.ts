@@ -9,9 +9,9 @@ import type { Context } from 'aws-lambda';
 import { expireGrant, type ExpiryOutcome } from '../domain/expire-grant.js';
 import { checkGrantId } from '../domain/requests.js';
 import { log } from './log.js';
-import { access, clock, notifier, store } from './wiring.js';
+import { access, clock, notifier, profileRisks, store } from './wiring.js';
 
-const ports = { store: store(), access: access(), notifier: notifier(), clock, log };
+const ports = { store: store(), access: access(), notifier: notifier(), clock, profileRisks: profileRisks(), log };
 
 export interface ExpiryEvent {
   readonly grantId?: unknown;

@@ -6,9 +6,9 @@ import { reviewGrant } from '../domain/review-grant.js';
 import { callerOf, httpErrors, json, jsonBody, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
 import { log } from './log.js';
 import { grantView } from './views.js';
-import { clock, notifier, reviewerPrincipals, store } from './wiring.js';
+import { clock, notifier, profileRisks, reviewerPrincipals, store } from './wiring.js';
 
-const ports = { store: store(), notifier: notifier(), clock, log };
+const ports = { store: store(), notifier: notifier(), clock, profileRisks: profileRisks(), log };
 const reviewers = reviewerPrincipals();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {

@@ -14,7 +14,7 @@ import { SweepFailedError } from '../domain/errors.js';
 import type { PolicyTarget } from '../domain/ports.js';
 import { describeSweepFailure, sweep, sweepMetrics, sweepTargets, type SweepPorts, type SweepReport } from '../domain/sweep.js';
 import { log } from './log.js';
-import { access, clock, notifier, profiles, protectedResources, scheduler, store } from './wiring.js';
+import { access, clock, notifier, profileRisks, profiles, protectedResources, scheduler, store } from './wiring.js';
 
 export interface SweepHandlerOptions {
   /** Where the EMF line goes. @default stdout */
@@ -40,7 +40,7 @@ export function createSweepHandler(ports: SweepPorts, targets: readonly PolicyTa
 
 /** The real ports, the targets the profiles name and the profiles' slots, built once (cold start). */
 export const wired: { readonly ports: SweepPorts; readonly targets: readonly PolicyTarget[]; readonly slotProfiles: readonly string[] } = {
-  ports: { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), clock, log },
+  ports: { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), clock, profileRisks: profileRisks(), log },
   targets: sweepTargets(profiles(), protectedResources()),
   slotProfiles: profiles().profiles.map((p) => p.name),
 };

@@ -20,6 +20,7 @@ import type { ProfileSet } from '../domain/profile.js';
 import { profileRolePools } from '../domain/profile-roles.js';
 import { DEFAULT_RULES, type ActivationRules } from '../domain/activate-grant.js';
 import { ConfigurationError } from '../domain/errors.js';
+import { risksByProfile } from '../domain/risk.js';
 import type { Ports } from '../domain/ports.js';
 import { listEnv, loadProfiles, optionalEnv, requireEnv } from './config.js';
 import { log } from './log.js';
@@ -65,6 +66,8 @@ export const scheduler = once(() => {
   });
 });
 export const profiles = once((): ProfileSet => loadProfiles());
+/** The acknowledged escalation risks of each deployed profile, for alerts. */
+export const profileRisks = once(() => risksByProfile(profiles().profiles));
 /** ARN patterns of the principals who may revoke anyone's grant. */
 export const securityPrincipals = once(() => listEnv('SECURITY_PRINCIPALS'));
 /** ARN patterns of the principals who may review grants (never their own). */
@@ -127,5 +130,5 @@ export const checkedProfiles = once((): ProfileSet => {
 
 /** Every port, for the use cases that need them all (activation, revocation). */
 export function allPorts(): Ports {
-  return { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), control: control(), locks: locks(), alertLimiter: alertLimiter(), clock, newId: randomUUID, log };
+  return { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), control: control(), locks: locks(), alertLimiter: alertLimiter(), clock, profileRisks: profileRisks(), newId: randomUUID, log };
 }

@@ -2,10 +2,11 @@
 import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-event.js';
 import type { Alert } from '../../functions/domain/alert.js';
 import { sealEvent } from '../../functions/domain/audit-chain.js';
-import { ConcurrentUpdateError, IdempotencyReplayError } from '../../functions/domain/errors.js';
+import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
-import type { AccessManager, AlertAdmission, AlertLimiter, ControlStore, ExpiryScheduler, FreezeState, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
+import type { AccessManager, AlertAdmission, AlertLimiter, AuditLog, AuditQuery, ControlStore, EventPage, ExpiryScheduler, FreezeState, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
 import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
+import { risksByProfile } from '../../functions/domain/risk.js';
 
 export class MemoryStore implements GrantStore {
   readonly grants = new Map<string, Grant>();
@@ -20,13 +21,15 @@ export class MemoryStore implements GrantStore {
   private sequence = 0;
   async create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant> {
     this.trip('create');
+    // As DynamoGrantStore: the ledger number is taken before the write, so a refused write leaves a gap.
+    const sequence = ++this.sequence;
     if (this.grants.has(grant.id)) throw new ConcurrentUpdateError('exists');
     if (idempotency) {
       const prior = this.keys.get(idempotency.key);
       if (prior) throw new IdempotencyReplayError('used', prior.grantId);
       this.keys.set(idempotency.key, idempotency);
     }
-    const numbered = { ...grant, sequence: ++this.sequence, eventCount: 0 };
+    const numbered = { ...grant, sequence, eventCount: 0 };
     const first = sealEvent(numbered, event);
     const stored: Grant = { ...numbered, eventCount: 1, lastHash: first.hash };
     this.grants.set(grant.id, stored);
@@ -53,8 +56,10 @@ export class MemoryStore implements GrantStore {
     const stored = this.grants.get(grant.id);
     if (!stored || stored.version !== grant.version || stored.lastHash !== grant.lastHash) throw new ConcurrentUpdateError('version changed');
     const sealed = sealEvent(grant, event);
-    const next = { ...grant, ...changes, version: stored.version + 1, eventCount: sealed.seq, lastHash: sealed.hash };
-    this.grants.set(grant.id, next);
+    // As DynamoGrantStore: only `changes` (an undefined one leaves the field as it was) and the counters are written.
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    const next = { ...grant, ...defined, version: stored.version + 1, eventCount: sealed.seq, lastHash: sealed.hash };
+    this.grants.set(grant.id, { ...stored, ...defined, version: next.version, eventCount: next.eventCount, lastHash: next.lastHash });
     this.eventLog.get(grant.id)!.push(sealed);
     if (grant.slot !== undefined && changes.status && ['EXPIRED', 'REVOKED', 'FAILED'].includes(changes.status)) await this.releaseSlot(grant.profile, grant.slot, grant.id);
     return next;
@@ -72,9 +77,18 @@ export class MemoryStore implements GrantStore {
     return [...this.grants.values()].filter((g) => g.status === 'ACTIVE');
   }
 
-  async list(query: { status?: GrantStatus; limit: number }): Promise<GrantPage> {
-    const all = [...this.grants.values()].filter((g) => !query.status || g.status === query.status).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    return { grants: all.slice(0, query.limit) };
+  /** Newest first, paged like DynamoGrantStore: the token names the page's last grant and the query it belongs to. */
+  async list(query: { status?: GrantStatus; limit: number; nextToken?: string }): Promise<GrantPage> {
+    const all = [...this.grants.values()].filter((g) => !query.status || g.status === query.status).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? 1 : -1));
+    let from = 0;
+    if (query.nextToken !== undefined) {
+      const cursor = decodeFakeToken(query.nextToken, query.status ?? '*');
+      from = all.findIndex((g) => g.createdAt < cursor.createdAt || (g.createdAt === cursor.createdAt && g.id < cursor.id));
+      if (from < 0) from = all.length;
+    }
+    const page = all.slice(from, from + query.limit);
+    const last = page.at(-1);
+    return { grants: page, ...(last && from + query.limit < all.length ? { nextToken: encodeFakeToken({ q: query.status ?? '*', createdAt: last.createdAt, id: last.id }) } : {}) };
   }
 
   types(id: string): string[] {
@@ -87,6 +101,52 @@ export class MemoryStore implements GrantStore {
       delete this.failNext[op];
       throw error;
     }
+  }
+}
+
+const encodeFakeToken = (cursor: object): string => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+
+/** A token this fake issued for the query `q`, else ValidationError (as the adapters refuse one). */
+function decodeFakeToken(token: string, q: string): { createdAt: string; id: string } {
+  let parsed: { q?: unknown; createdAt?: unknown; id?: unknown } | null;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw new ValidationError('nextToken is not a token this API issued');
+  }
+  if (typeof parsed !== 'object' || parsed === null || parsed.q !== q || typeof parsed.createdAt !== 'string' || typeof parsed.id !== 'string') {
+    throw new ValidationError('nextToken is not a token for this query');
+  }
+  return parsed as { createdAt: string; id: string };
+}
+
+/** The audit read side over a MemoryStore, with the semantics of DynamoAuditLog. */
+export class MemoryAuditLog implements AuditLog {
+  constructor(private readonly store: MemoryStore) {}
+
+  async queryEvents(query: AuditQuery): Promise<EventPage> {
+    const q = JSON.stringify([query.requester, query.profile, query.eventType, query.from, query.to]);
+    const all = [...this.store.eventLog.values()]
+      .flat()
+      .filter((e) => (query.requester === undefined || e.requester === query.requester) && (query.profile === undefined || e.profile === query.profile) && (query.eventType === undefined || e.type === query.eventType))
+      .filter((e) => e.at >= query.from && e.at <= query.to)
+      .sort((a, b) => b.at.localeCompare(a.at) || (a.grantId < b.grantId ? 1 : a.grantId > b.grantId ? -1 : b.seq - a.seq));
+    let from = 0;
+    if (query.nextToken !== undefined) {
+      const cursor = decodeFakeToken(query.nextToken, q);
+      from = all.findIndex((e) => `${e.grantId}#${e.seq}` === cursor.id) + 1;
+      if (from === 0) throw new ValidationError('nextToken is not a token for this query');
+    }
+    const events = all.slice(from, from + query.limit);
+    const last = events.at(-1);
+    return { events, ...(last && from + query.limit < all.length ? { nextToken: encodeFakeToken({ q, createdAt: last.at, id: `${last.grantId}#${last.seq}` }) } : {}) };
+  }
+
+  async reviewsDue(endedBefore: string, limit: number): Promise<Grant[]> {
+    return [...this.store.grants.values()]
+      .filter((g) => g.reviewState === 'DUE' && g.endedAt !== undefined && g.endedAt < endedBefore)
+      .sort((a, b) => a.endedAt!.localeCompare(b.endedAt!))
+      .slice(0, limit);
   }
 }
 
@@ -151,13 +211,27 @@ export class MemoryControl implements ControlStore {
   }
 }
 
-/** One holder per name at a time, like the DynamoDB lease. */
+/**
+ * One holder per name at a time, like the DynamoDB lease: a caller waits its turn for at most
+ * `waitMs` (DynamoLeaseLock's default), then gets BusyError without running.
+ */
 export class MemoryLock implements LeaseLock {
   private readonly tails = new Map<string, Promise<unknown>>();
+  constructor(readonly waitMs = 8_000) {}
   async withLease<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(name) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    this.tails.set(name, run.catch(() => undefined));
+    let timer: NodeJS.Timeout | undefined;
+    const turn = new Promise<'turn' | 'busy'>((resolve) => {
+      timer = setTimeout(() => resolve('busy'), this.waitMs);
+      previous.then(() => resolve('turn'), () => resolve('turn'));
+    });
+    const run = turn.then((outcome) => {
+      clearTimeout(timer);
+      if (outcome === 'busy') throw new BusyError(`Too many activations at once on ${name}`);
+      return fn();
+    });
+    // The next caller's turn comes when this one has run, or has given up waiting (it then holds nothing).
+    this.tails.set(name, turn.then((outcome) => (outcome === 'busy' ? previous : run)).then(() => undefined, () => undefined));
     return run;
   }
 }
@@ -209,6 +283,8 @@ export function fakePorts() {
     locks: new MemoryLock(),
     alertLimiter: new MemoryAlertLimiter(),
     clock: new ManualClock(),
+    // What the test profiles acknowledge; a test about risks replaces it with its own profiles'.
+    profileRisks: risksByProfile(testProfiles().profiles),
     newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     log: { error: () => {}, warn: () => {}, info: () => {} },
   } satisfies Ports;

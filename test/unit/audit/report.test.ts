@@ -33,6 +33,7 @@ describe('audit report: figures per grant', () => {
         sequence: g.sequence,
         requester: g.plan.principalArn,
         profile: g.plan.profile,
+        risks: '',
         status: g.status,
         reason: g.plan.reason,
         ticket: g.plan.ticket ?? '',
