@@ -73,8 +73,8 @@ describe('sweeper with a failing step, against the emulator', () => {
       { step: 'initialize', name: 'denyListRolePolicies' },
     );
     const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-    const ports: SweepPorts = { store: wiring.store(), access: new IamPolicyAdapter({ awsSdkV3Client: deniedIam }), scheduler: wiring.scheduler(), notifier: wiring.notifier(), clock: wiring.clock, log: quiet };
-    const targets = sweepTargets(wiring.profiles());
+    const ports: SweepPorts = { store: wiring.store(), access: new IamPolicyAdapter({ awsSdkV3Client: deniedIam }), scheduler: wiring.scheduler(), notifier: wiring.notifier(), clock: wiring.clock, profileRisks: wiring.profileRisks(), log: quiet };
+    const targets = sweepTargets(wiring.profiles(), wiring.protectedResources());
     const lines: string[] = [];
     const denied = createSweepHandler(ports, targets, { writeMetrics: (l) => lines.push(l) });
 
