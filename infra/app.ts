@@ -66,6 +66,7 @@ export function buildApp(app: App = new App()): { app: App; stateful: BreakGlass
     expiryDeadLetterQueue: stateful.expiryDeadLetterQueue,
     expiryFailureQueue: stateful.expiryFailureQueue,
     auditBucket: stateful.auditBucket,
+    otherStateful: stateful.otherStateful,
     apiGatewayCloudWatchRole: ctx('apiGatewayCloudWatchRole') === 'true',
     profiles,
     securityPrincipals,

@@ -27,18 +27,21 @@ export interface PolicyTargets {
 }
 
 /**
- * The IAM roles and users some profile's eligibility can match: the resources of the
- * functions' `iam:Put*Policy` / `iam:Delete*Policy` permissions. A session pattern
+ * The IAM roles and users some `grantTo: "caller"` profile's eligibility can match: with the
+ * profile roles (`role/breakglass/profile/*`), the resources of the functions'
+ * `iam:Put*Policy` / `iam:Delete*Policy` permissions. A session pattern
  * (`sts:...:assumed-role/R/s`) becomes its role (`iam:...:role/R`).
  *
- * A wildcard in a role or user *name* would let the functions write policies on many
- * entities; it is refused unless the team opts in with `allowBroadEligibility`.
+ * Profiles that grant through profile roles are skipped: their grants are written on the
+ * profile roles only, so their eligibility (e.g. `AWSReservedSSO_OnCall_*`) widens nothing.
+ * A wildcard in a caller-mode role or user *name* would let the functions write policies on
+ * many entities; it is refused unless the team opts in with `allowBroadEligibility`.
  */
 export function policyTargets(profiles: ProfileSet, options: { allowBroadEligibility?: boolean } = {}): PolicyTargets {
   const roles = new Set<string>();
   const users = new Set<string>();
   const broad: string[] = [];
-  for (const profile of profiles.profiles) {
+  for (const profile of profiles.profiles.filter((p) => p.grantTo === 'caller')) {
     for (const pattern of profile.eligible) {
       const session = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(pattern);
       const entity = session ? { kind: 'role', arn: `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`, name: session[3]! } : undefined;

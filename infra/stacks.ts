@@ -12,7 +12,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ProfileSet } from '../functions/domain/profile.js';
 import { BreakGlassAuditQueries } from './constructs/break-glass-audit-queries.js';
-import { BreakGlassService } from './constructs/break-glass-service.js';
+import { BreakGlassService, type BreakGlassServiceProps } from './constructs/break-glass-service.js';
 import { BreakGlassState, type AuditObjectLock } from './constructs/break-glass-state.js';
 
 export interface StatefulStackProps extends StackProps {
@@ -37,6 +37,8 @@ export class BreakGlassStatefulStack extends Stack {
   public readonly expiryFailureQueue: IQueue;
   public readonly auditBucket: IBucket;
   public readonly auditQueries: BreakGlassAuditQueries;
+  /** The stateful resources the functions do not use but no grant may reach (PROTECTED_RESOURCES). */
+  public readonly otherStateful: BreakGlassServiceProps['otherStateful'];
 
   constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
     super(scope, id, props);
@@ -57,6 +59,12 @@ export class BreakGlassStatefulStack extends Stack {
       ...(props.auditDatabaseName ? { databaseName: props.auditDatabaseName } : {}),
       ...(props.auditWorkGroupName ? { workGroupName: props.auditWorkGroupName } : {}),
     });
+    this.otherStateful = {
+      keys: [state.topicKey],
+      buckets: [state.accessLogsBucket, state.athenaResultsBucket],
+      auditDatabaseName: this.auditQueries.databaseName,
+      auditWorkGroupName: this.auditQueries.workGroupName,
+    };
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'TopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'AuditBucketName', { value: this.auditBucket.bucketName });
@@ -73,6 +81,7 @@ export interface StatelessStackProps extends StackProps {
   readonly expiryDeadLetterQueue: IQueue;
   readonly expiryFailureQueue: IQueue;
   readonly auditBucket: IBucket;
+  readonly otherStateful: BreakGlassServiceProps['otherStateful'];
   readonly profiles: { readonly raw: unknown; readonly profiles: ProfileSet };
   /** @default none */
   readonly securityPrincipals?: readonly string[];
@@ -103,6 +112,7 @@ export class BreakGlassStatelessStack extends Stack {
       expiryDeadLetterQueue: props.expiryDeadLetterQueue,
       expiryFailureQueue: props.expiryFailureQueue,
       auditBucket: props.auditBucket,
+      otherStateful: props.otherStateful,
       profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
       ...(props.apiGatewayCloudWatchRole !== undefined ? { apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole } : {}),
       ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),

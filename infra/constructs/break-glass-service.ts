@@ -36,11 +36,15 @@ import type { IndexName } from '../../functions/adapters/table-schema.js';
 import { EXPORT_PREFIX } from '../../functions/domain/export-audit.js';
 import { REVIEW_OUTCOMES } from '../../functions/domain/grant.js';
 import type { ProfileSet } from '../../functions/domain/profile.js';
+import { PROFILE_ROLE_PATH } from '../../functions/domain/profile-roles.js';
 import { REASON_MAX, TICKET_MAX } from '../../functions/domain/requests.js';
 import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../../functions/domain/review-check.js';
 import { assertSameAccount, type NamedPrincipal } from '../principals.js';
 import { policyTargets } from '../profiles.js';
-import { API_FUNCTION_TIMEOUT, BreakGlassFunction, TABLE_READ, TABLE_REVIEW, TABLE_WRITE } from './breakglass-function.js';
+import { protectedResources, RESOURCE_PREFIX, SCHEDULER_ROLE_PATH, type ProtectedResource } from '../protected-resources.js';
+import { API_FUNCTION_TIMEOUT, BreakGlassFunction, TABLE_APPEND, TABLE_READ, TABLE_REVIEW, TABLE_WRITE } from './breakglass-function.js';
+import { PROFILE_ROLE_TRUST_ACTIONS, ProfileRoles } from './profile-roles.js';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 
 /** The indexes `GET /audit` reads (`DynamoAuditLog.queryEvents`). */
 export const AUDIT_EVENT_INDEXES: readonly IndexName[] = ['eventsByRequester', 'eventsByProfile', 'eventsByType', 'eventsByDay'];
@@ -90,6 +94,16 @@ export interface BreakGlassServiceProps {
   readonly expiryFailureQueue: IQueue;
   /** The audit bucket: the daily export writes under `exports/` of it. */
   readonly auditBucket: IBucket;
+  /**
+   * The other stateful resources no grant may reach (with the table, topic, queues and audit
+   * bucket above): they join `PROTECTED_RESOURCES` and the profile roles' boundaries.
+   */
+  readonly otherStateful: {
+    readonly keys: readonly IKey[];
+    readonly buckets: readonly IBucket[];
+    readonly auditDatabaseName: string;
+    readonly auditWorkGroupName: string;
+  };
   /** The profile file as read (inlined into the bundles) and as validated. */
   readonly profiles: { readonly raw: unknown; readonly set: ProfileSet };
   /** ARN patterns of the principals who may revoke any grant. @default none: only requesters revoke */
@@ -128,11 +142,14 @@ export class BreakGlassService extends Construct {
   readonly api: RestApi;
   readonly functions: Readonly<
     Record<
-      'createGrant' | 'revokeGrant' | 'extendGrant' | 'expireGrant' | 'getGrant' | 'listGrants' | 'listProfiles' | 'killSwitch' | 'sweeper' | 'reviewGrant' | 'queryAudit' | 'checkReviews' | 'exportTable',
+      'createGrant' | 'revokeGrant' | 'extendGrant' | 'expireGrant' | 'getGrant' | 'listGrants' | 'listProfiles' | 'killSwitch' | 'sweeper' | 'reviewGrant' | 'queryAudit' | 'checkReviews' | 'exportTable' | 'issueCredentials',
       BreakGlassFunction
     >
   >;
   readonly schedulerRole: Role;
+  /** `PROTECTED_RESOURCES`, as the functions get it (and as the boundaries deny it). */
+  readonly protectedResources: readonly ProtectedResource[];
+  readonly profileRoles: ProfileRoles;
 
   constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
     super(scope, id);
@@ -186,8 +203,14 @@ export class BreakGlassService extends Construct {
       .useTopic(props.topic)
       .addEnvironment('REVIEW_DEADLINE_DAYS', String(reviewDeadlineDays));
     const exportTable = make('ExportTable', 'export-table', 'break-glass: export the grants table to the audit bucket (daily)').exportTableTo(props.table, props.auditBucket, EXPORT_PREFIX);
-    this.functions = { createGrant, revokeGrant, extendGrant, expireGrant, getGrant, listGrants, listProfiles, killSwitch, sweeper, reviewGrant, queryAudit, checkReviews, exportTable };
-    const apiFunctions = [createGrant, revokeGrant, extendGrant, killSwitch, getGrant, listGrants, listProfiles, reviewGrant, queryAudit];
+    // Credentials of a profile role for a grant's requester: read the grant, append CREDENTIALS_ISSUED
+    // (GrantStore.get + append: no Query, no index); announces nothing.
+    const issueCredentials = api('IssueCredentials', 'issue-credentials', 'break-glass: POST /grants/{id}/credentials')
+      .useTable(props.table, TABLE_APPEND, [])
+      .addEnvironment('ACCOUNT_ID', stack.account)
+      .addEnvironment('AWS_PARTITION', stack.partition);
+    this.functions = { createGrant, revokeGrant, extendGrant, expireGrant, getGrant, listGrants, listProfiles, killSwitch, sweeper, reviewGrant, queryAudit, checkReviews, exportTable, issueCredentials };
+    const apiFunctions = [createGrant, revokeGrant, extendGrant, killSwitch, getGrant, listGrants, listProfiles, reviewGrant, queryAudit, issueCredentials];
     const backgroundFunctions = [expireGrant, sweeper, checkReviews, exportTable];
 
     // EventBridge Scheduler invokes the expiry function asynchronously (Lambda developer guide,
@@ -207,24 +230,33 @@ export class BreakGlassService extends Construct {
     // instead of piling up; the heartbeat alarm tells when sweeps stop succeeding.
     sweeper.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(4) });
 
-    // IAM writes: only inline policies, only on the entities some profile can match.
+    // IAM writes: only inline policies, only on the profile roles (role/breakglass/profile/*) and the
+    // entities some caller-mode profile can match.
+    const hasProfileRoles = props.profiles.set.profiles.some((p) => p.grantTo === 'profileRole');
+    const profileRolePattern = `arn:${stack.partition}:iam::${stack.account}:role${PROFILE_ROLE_PATH}*`;
+    const roleTargets = [...(hasProfileRoles ? [profileRolePattern] : []), ...targets.roles];
     const policyWriters = [createGrant, extendGrant];
     const policyRemovers = [createGrant, revokeGrant, extendGrant, expireGrant, killSwitch, sweeper];
-    const entityStatement = (actions: string[], kind: 'roles' | 'users') =>
-      targets[kind].length ? [new PolicyStatement({ actions, resources: targets[kind] })] : [];
+    const entityStatement = (actions: string[], kind: 'roles' | 'users', callerOnly = false) => {
+      const resources = kind === 'users' ? targets.users : callerOnly ? targets.roles : roleTargets;
+      return resources.length ? [new PolicyStatement({ actions, resources })] : [];
+    };
     for (const f of policyWriters) {
       for (const s of [...entityStatement(['iam:PutRolePolicy'], 'roles'), ...entityStatement(['iam:PutUserPolicy'], 'users')]) f.fn.addToRolePolicy(s);
     }
     for (const f of policyRemovers) {
       for (const s of [...entityStatement(['iam:DeleteRolePolicy'], 'roles'), ...entityStatement(['iam:DeleteUserPolicy'], 'users')]) f.fn.addToRolePolicy(s);
     }
-    // Reading the entities' inline policies: activation sizes them (IAM's aggregate limit), the sweeper lists them.
-    for (const s of [...entityStatement(['iam:ListRolePolicies', 'iam:GetRolePolicy'], 'roles'), ...entityStatement(['iam:ListUserPolicies', 'iam:GetUserPolicy'], 'users')]) createGrant.fn.addToRolePolicy(s);
+    // Reading the entities' inline policies: activation sizes the caller-mode ones (IAM's aggregate limit;
+    // a profile role's pool is sized at synth, so activation never reads it), the sweeper lists them all.
+    for (const s of [...entityStatement(['iam:ListRolePolicies', 'iam:GetRolePolicy'], 'roles', true), ...entityStatement(['iam:ListUserPolicies', 'iam:GetUserPolicy'], 'users')]) createGrant.fn.addToRolePolicy(s);
     for (const s of [...entityStatement(['iam:ListRolePolicies'], 'roles'), ...entityStatement(['iam:ListUserPolicies'], 'users')]) sweeper.fn.addToRolePolicy(s);
 
     // Scheduler: a dedicated group, and a role that may only invoke the expiry function.
     const group = new CfnScheduleGroup(this, 'ScheduleGroup', { name: groupName });
     this.schedulerRole = new Role(this, 'SchedulerRole', {
+      // Under /breakglass/: covered by PROTECTED_RESOURCES' role/breakglass/* pattern.
+      path: SCHEDULER_ROLE_PATH,
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
@@ -272,9 +304,9 @@ export class BreakGlassService extends Construct {
     // The sweeper runs every five minutes; the export daily before the working day, the review check at its start (UTC).
     // The rule's retries cover only EventBridge failing to hand the event to Lambda; with one sweep
     // at a time, a retry older than four minutes would only collide with the next sweep.
-    new Rule(this, 'SweepSchedule', { schedule: EventSchedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(sweeper.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(4) })], description: 'break-glass: reconcile IAM with the grants table' });
-    new Rule(this, 'ExportSchedule', { schedule: EventSchedule.cron({ minute: '0', hour: '2' }), targets: [new LambdaFunction(exportTable.fn, { retryAttempts: 2 })], description: 'break-glass: daily export of the grants table for auditors' });
-    new Rule(this, 'ReviewCheckSchedule', { schedule: EventSchedule.cron({ minute: '0', hour: '8' }), targets: [new LambdaFunction(checkReviews.fn, { retryAttempts: 2 })], description: 'break-glass: daily reminder of overdue post-incident reviews' });
+    new Rule(this, 'SweepSchedule', { ruleName: `${RESOURCE_PREFIX}-sweep`, schedule: EventSchedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(sweeper.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(4) })], description: 'break-glass: reconcile IAM with the grants table' });
+    new Rule(this, 'ExportSchedule', { ruleName: `${RESOURCE_PREFIX}-export`, schedule: EventSchedule.cron({ minute: '0', hour: '2' }), targets: [new LambdaFunction(exportTable.fn, { retryAttempts: 2 })], description: 'break-glass: daily export of the grants table for auditors' });
+    new Rule(this, 'ReviewCheckSchedule', { ruleName: `${RESOURCE_PREFIX}-review-check`, schedule: EventSchedule.cron({ minute: '0', hour: '8' }), targets: [new LambdaFunction(checkReviews.fn, { retryAttempts: 2 })], description: 'break-glass: daily reminder of overdue post-incident reviews' });
 
     // API: AWS_IAM on every method, validated bodies, throttled, access-logged. A good neighbour
     // in a shared account: named, REGIONAL, and no account-wide API Gateway setting unless asked.
@@ -285,7 +317,7 @@ export class BreakGlassService extends Construct {
     // VirtusLab/besom#347, where removing loggingLevel was the fix), so the level is set only with
     // the role. The access log stays on (README, Deploy: not verified without the role).
     const executionLogs = props.apiGatewayCloudWatchRole ?? false;
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { logGroupName: `/aws/apigateway/${RESOURCE_PREFIX}-access`, retention: logRetention });
     this.api = new RestApi(this, 'Api', {
       restApiName: props.apiName ?? 'breakglass',
       description: 'break-glass emergency access',
@@ -356,6 +388,8 @@ export class BreakGlassService extends Construct {
     grant.addResource('revoke').addMethod('POST', integration(revokeGrant), withBody(revokeModel));
     grant.addResource('extend').addMethod('POST', integration(extendGrant), withBody(extendModel));
     grant.addResource('review').addMethod('POST', integration(reviewGrant), withBody(reviewModel));
+    // No body: the grant id in the path and the SigV4 caller are the whole request.
+    grant.addResource('credentials').addMethod('POST', integration(issueCredentials));
     this.api.root.addResource('audit').addMethod('GET', integration(queryAudit), {
       requestValidator: bodyValidator,
       requestParameters: Object.fromEntries(AUDIT_QUERY_PARAMETERS.map((name) => [`method.request.querystring.${name}`, false])),
@@ -380,7 +414,7 @@ export class BreakGlassService extends Construct {
     // Alarms, published to the alert topic.
     const alarmAction = new SnsAction(props.topic);
     const alarm = (name: string, description: string, metric: IMetric) => {
-      const a = new Alarm(this, name, { metric, threshold: 1, evaluationPeriods: 1, comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: TreatMissingData.NOT_BREACHING, alarmDescription: description });
+      const a = new Alarm(this, name, { alarmName: `${RESOURCE_PREFIX}-${name}`, metric, threshold: 1, evaluationPeriods: 1, comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: TreatMissingData.NOT_BREACHING, alarmDescription: description });
       a.addAlarmAction(alarmAction);
       return a;
     };
@@ -399,6 +433,7 @@ export class BreakGlassService extends Construct {
     alarm('SweeperStepFailures', 'break-glass: a step of the reconciliation sweep failed (the others ran); see the sweeper\'s log for the step.', new Metric({ namespace: SWEEPER_METRICS.namespace, metricName: SWEEPER_METRICS.stepFailures, period: Duration.minutes(5), statistic: 'Sum' }));
     // The heartbeat: no successful sweep in 15 minutes (three runs), including none at all.
     const heartbeat = new Alarm(this, 'SweeperHeartbeat', {
+      alarmName: `${RESOURCE_PREFIX}-SweeperHeartbeat`,
       metric: new Metric({ namespace: SWEEPER_METRICS.namespace, metricName: SWEEPER_METRICS.succeeded, period: Duration.minutes(15), statistic: 'Sum' }),
       threshold: 1,
       evaluationPeriods: 1,
@@ -422,6 +457,31 @@ export class BreakGlassService extends Construct {
     alarm('ApiThrottles', 'break-glass: Lambda throttled an API function (account concurrency exhausted?); callers got errors.', throttles(apiFunctions));
     alarm('BackgroundThrottles', 'break-glass: Lambda throttled the expiry, sweeper, review-check or export function; expiries may be late (Lambda keeps retrying them for up to 6 h).', throttles(backgroundFunctions));
     alarm('AlertDeliveryFailures', 'break-glass: SNS failed to deliver alerts to a subscriber (endpoint down, or a KMS/permission problem); someone was not told.', props.topic.metricNumberOfNotificationsFailed({ period: Duration.minutes(5), statistic: 'Sum' }));
+
+    // What no grant may reach, once every resource it names exists (see protected-resources.ts for
+    // why names and paths, not references, for this stack's own resources).
+    this.protectedResources = protectedResources(
+      stack,
+      {
+        table: props.table,
+        topic: props.topic,
+        keys: props.otherStateful.keys,
+        queues: [props.expiryDeadLetterQueue, props.expiryFailureQueue],
+        buckets: [props.auditBucket, ...props.otherStateful.buckets],
+        auditDatabaseName: props.otherStateful.auditDatabaseName,
+        auditWorkGroupName: props.otherStateful.auditWorkGroupName,
+      },
+      { scheduleGroupName: groupName, restApiId: this.api.restApiId, apiGatewayAccount: executionLogs },
+    );
+    // Every function that builds a grant's policy, or checks the profile role pools against the list
+    // (wiring.ts: activationRules, checkedProfiles, protectedResources).
+    for (const f of [createGrant, extendGrant, killSwitch, sweeper]) f.addEnvironment('PROTECTED_RESOURCES', this.protectedResources.map((r) => r.arn).join(','));
+
+    // The profile roles, their boundaries, and the credential function's right to assume them (and nothing else).
+    this.profileRoles = new ProfileRoles(this, 'ProfileRoles', { profiles: props.profiles.set, protectedResources: this.protectedResources, credentialRole: issueCredentials.fn.role! });
+    if (this.profileRoles.roleArns.length) {
+      issueCredentials.fn.addToRolePolicy(new PolicyStatement({ actions: [...PROFILE_ROLE_TRUST_ACTIONS], resources: [...this.profileRoles.roleArns] }));
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'break-glass API endpoint (SigV4-signed requests)' });
   }

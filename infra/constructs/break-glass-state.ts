@@ -67,6 +67,8 @@ export class BreakGlassState extends Construct {
   readonly expiryFailureQueue: IQueue;
   readonly auditBucket: IBucket;
   readonly athenaResultsBucket: IBucket;
+  /** Server access logs of the audit buckets. */
+  readonly accessLogsBucket: IBucket;
 
   constructor(scope: Construct, id: string, props: BreakGlassStateProps = {}) {
     super(scope, id);
@@ -189,6 +191,7 @@ export class BreakGlassState extends Construct {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       removalPolicy,
     });
+    this.accessLogsBucket = accessLogs;
     NagSuppressions.addResourceSuppressions(accessLogs, [
       { id: 'AwsSolutions-S1', reason: 'This bucket receives the audit bucket\'s server access logs; logging it too would recurse.' },
     ]);

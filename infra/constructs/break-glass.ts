@@ -65,12 +65,24 @@ export class BreakGlass extends Construct {
       ...(props.tableAdminRoleArn ? { tableAdminRoleArn: props.tableAdminRoleArn } : {}),
       ...(props.auditObjectLock ? { auditObjectLock: props.auditObjectLock } : {}),
     });
+    this.auditQueries = new BreakGlassAuditQueries(this, 'AuditQueries', {
+      bucket: this.state.auditBucket,
+      resultsBucket: this.state.athenaResultsBucket,
+      ...(props.auditDatabaseName ? { databaseName: props.auditDatabaseName } : {}),
+      ...(props.auditWorkGroupName ? { workGroupName: props.auditWorkGroupName } : {}),
+    });
     this.service = new BreakGlassService(this, 'Service', {
       table: this.state.table,
       topic: this.state.topic,
       expiryDeadLetterQueue: this.state.expiryDeadLetterQueue,
       expiryFailureQueue: this.state.expiryFailureQueue,
       auditBucket: this.state.auditBucket,
+      otherStateful: {
+        keys: [this.state.topicKey],
+        buckets: [this.state.accessLogsBucket, this.state.athenaResultsBucket],
+        auditDatabaseName: this.auditQueries.databaseName,
+        auditWorkGroupName: this.auditQueries.workGroupName,
+      },
       ...(props.apiGatewayCloudWatchRole !== undefined ? { apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole } : {}),
       profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
       ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
@@ -80,12 +92,6 @@ export class BreakGlass extends Construct {
       ...(props.frozenProfiles ? { frozenProfiles: props.frozenProfiles } : {}),
       ...(props.maxActivePerPrincipal !== undefined ? { maxActivePerPrincipal: props.maxActivePerPrincipal } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
-    });
-    this.auditQueries = new BreakGlassAuditQueries(this, 'AuditQueries', {
-      bucket: this.state.auditBucket,
-      resultsBucket: this.state.athenaResultsBucket,
-      ...(props.auditDatabaseName ? { databaseName: props.auditDatabaseName } : {}),
-      ...(props.auditWorkGroupName ? { workGroupName: props.auditWorkGroupName } : {}),
     });
   }
 }

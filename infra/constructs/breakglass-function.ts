@@ -16,6 +16,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { GSI_BY_CREATED, GSI_BY_STATUS } from '../../functions/adapters/dynamodb-grant-store.adapter.js';
 import type { IndexName } from '../../functions/adapters/table-schema.js';
+import { RESOURCE_PREFIX } from '../protected-resources.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,6 +36,12 @@ export interface BreakGlassFunctionProps {
   readonly memorySize?: number;
   /** @default none: the account's unreserved concurrency */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * The function's name; its log group is `/aws/lambda/<name>`. Named, not generated: every
+   * policy break-glass writes denies `function:breakglass-*` (protected-resources.ts), which a
+   * generated name would escape. @default `breakglass-<handlerFile>`
+   */
+  readonly functionName?: string;
 }
 
 /**
@@ -52,11 +59,13 @@ export const API_FUNCTION_TIMEOUT = Duration.seconds(25);
 export const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
 export const TABLE_WRITE = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] as const;
 /**
- * The review: read one grant, then append to it (`GrantStore.append`: one transaction of an
+ * Read one grant, then append to it (the review, the issue of credentials) (`GrantStore.append`: one transaction of an
  * Update of the grant and a conditional Put of the event). No Query, and no ConditionCheck:
  * that transaction holds none.
  */
-export const TABLE_REVIEW = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+export const TABLE_APPEND = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+/** The review appends to one grant: {@link TABLE_APPEND}. */
+export const TABLE_REVIEW = TABLE_APPEND;
 /** What a DynamoDB export needs in the bucket it writes to (DynamoDB developer guide, "Requesting a table export"). */
 export const EXPORT_OBJECT_ACTIONS = ['s3:AbortMultipartUpload', 's3:PutObject', 's3:PutObjectAcl'] as const;
 
@@ -65,7 +74,9 @@ export class BreakGlassFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: BreakGlassFunctionProps) {
     super(scope, id);
+    const functionName = props.functionName ?? `${RESOURCE_PREFIX}-${props.handlerFile}`;
     const logGroup = new LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${functionName}`,
       retention: props.logRetention ?? RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -74,6 +85,7 @@ export class BreakGlassFunction extends Construct {
     logGroup.grantWrite(role);
     this.fn = new NodejsFunction(this, 'Function', {
       role,
+      functionName,
       entry: join(HANDLERS, `${props.handlerFile}.ts`),
       handler: 'handler',
       description: props.description,
