@@ -7,7 +7,7 @@
  * session's source identity; it sets no session tags, so no `sts:TagSession`).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
-import { ArnPrincipal, Effect, ManagedPolicy, PolicyDocument, PolicyStatement, Role, type IRole } from 'aws-cdk-lib/aws-iam';
+import { ArnPrincipal, CfnRole, Effect, ManagedPolicy, PolicyDocument, PolicyStatement, Role, type IRole } from 'aws-cdk-lib/aws-iam';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ProfileConfigError } from '../../functions/domain/errors.js';
@@ -111,8 +111,10 @@ export class ProfileRoles extends Construct {
           maxSessionDuration: PROFILE_ROLE_MAX_SESSION,
           permissionsBoundary: boundary,
         });
-        // Merged by CDK into the one trust statement: AssumeRole and SetSourceIdentity for the credential function only.
-        role.assumeRolePolicy!.addStatements(new PolicyStatement({ effect: Effect.ALLOW, actions: ['sts:SetSourceIdentity'], principals: [principal] }));
+        // One trust statement: AssumeRole and SetSourceIdentity, for the credential function's role only.
+        (role.node.defaultChild as CfnRole).assumeRolePolicyDocument = new PolicyDocument({
+          statements: [new PolicyStatement({ effect: Effect.ALLOW, actions: [...PROFILE_ROLE_TRUST_ACTIONS], principals: [principal] })],
+        });
         roles.push(role);
       }
     }

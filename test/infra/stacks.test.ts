@@ -10,7 +10,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProfileConfigError } from '../../functions/domain/errors.js';
 import { TTL_ATTRIBUTE } from '../../functions/adapters/table-schema.js';
-import { actionsOf, app, functionPolicies, resourcesOf, type Statement } from './templates.js';
+import { actionsOf, app, functionPolicies, render, resourcesOf, type Statement } from './templates.js';
 
 let stateful: Template;
 let stateless: Template;
@@ -29,9 +29,9 @@ beforeAll(() => {
 });
 
 describe('least privilege', () => {
-  it('gives each of the thirteen functions its own role', () => {
+  it('gives each of the fourteen functions its own role', () => {
     expect(Object.keys(functionPolicies(stateless)).sort()).toEqual([
-      'CheckReviews', 'CreateGrant', 'ExpireGrant', 'ExportTable', 'ExtendGrant', 'GetGrant', 'KillSwitch', 'ListGrants', 'ListProfiles', 'QueryAudit', 'ReviewGrant', 'RevokeGrant', 'Sweeper',
+      'CheckReviews', 'CreateGrant', 'ExpireGrant', 'ExportTable', 'ExtendGrant', 'GetGrant', 'IssueCredentials', 'KillSwitch', 'ListGrants', 'ListProfiles', 'QueryAudit', 'ReviewGrant', 'RevokeGrant', 'Sweeper',
     ]);
   });
 
@@ -51,24 +51,45 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets only activation and extension put policies, and only on the roles the profiles name', () => {
+  it('lets only activation and extension put policies, and only on the profile roles when every profile grants through them', () => {
+    // The sample profiles both grant through profile roles; demo is eligible to an Identity Center
+    // role, which widens nothing: policies go on role/breakglass/profile/* only, and no function reads IAM.
     const iamStatements = Object.fromEntries(
       Object.entries(functionPolicies(stateless)).map(([fn, st]) => [fn, st.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:') && a !== 'iam:PassRole'))]),
     );
-    expect(iamStatements.CreateGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:PutRolePolicy']);
+    expect(iamStatements.CreateGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
     expect(iamStatements.Sweeper!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:ListRolePolicies']);
     expect(iamStatements.ExtendGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
     for (const fn of ['ExpireGrant', 'RevokeGrant', 'KillSwitch']) expect(iamStatements[fn]!.flatMap(actionsOf)).toEqual(['iam:DeleteRolePolicy']);
-    for (const fn of ['GetGrant', 'ListGrants', 'ListProfiles', 'ReviewGrant', 'QueryAudit', 'CheckReviews', 'ExportTable']) expect(iamStatements[fn], fn).toEqual([]);
-    const roles = ['arn:aws:iam::123456789012:role/OnCallDBA', 'arn:aws:iam::123456789012:role/Responder'];
-    for (const s of Object.values(iamStatements).flat()) expect(resourcesOf(s).sort()).toEqual(roles);
+    for (const fn of ['GetGrant', 'ListGrants', 'ListProfiles', 'ReviewGrant', 'QueryAudit', 'CheckReviews', 'ExportTable', 'IssueCredentials']) expect(iamStatements[fn], fn).toEqual([]);
+    for (const s of Object.values(iamStatements).flat()) expect(resourcesOf(s).map(render)).toEqual(['arn:aws:iam::123456789012:role/breakglass/profile/*']);
+  });
+
+  it('adds the caller-mode targets to the profile roles, and lets activation read only those', () => {
+    // Prepare: demo grants to callers (Medic, user ops), prod-db-admin through profile roles.
+    const dir = mkdtempSync(join(tmpdir(), 'bg-infra-'));
+    const file = join(dir, 'profiles.json');
+    const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
+    profiles.profiles[0] = { ...profiles.profiles[0], grantTo: 'caller', eligible: ['arn:aws:sts::123456789012:assumed-role/Medic/alice', 'arn:aws:iam::123456789012:user/ops'] };
+    writeFileSync(file, JSON.stringify(profiles));
+    // Act
+    const policies = functionPolicies(Template.fromStack(app({ profiles: file }, { bundle: false }).stateless));
+    // Assess
+    const on = (fn: string, action: string) => policies[fn]!.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf).map(render).sort();
+    const roles = ['arn:aws:iam::123456789012:role/Medic', 'arn:aws:iam::123456789012:role/breakglass/profile/*'];
+    for (const fn of ['CreateGrant', 'ExtendGrant']) expect(on(fn, 'iam:PutRolePolicy'), fn).toEqual(roles);
+    for (const fn of ['CreateGrant', 'ExtendGrant', 'RevokeGrant', 'ExpireGrant', 'KillSwitch', 'Sweeper']) expect(on(fn, 'iam:DeleteRolePolicy'), fn).toEqual(roles);
+    expect(on('Sweeper', 'iam:ListRolePolicies')).toEqual(roles);
+    expect(on('CreateGrant', 'iam:GetRolePolicy')).toEqual(['arn:aws:iam::123456789012:role/Medic']);
+    expect(on('CreateGrant', 'iam:ListRolePolicies')).toEqual(['arn:aws:iam::123456789012:role/Medic']);
+    expect(on('CreateGrant', 'iam:PutUserPolicy')).toEqual(['arn:aws:iam::123456789012:user/ops']);
   });
 
   it('derives the IAM resources from the profile file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bg-infra-'));
     const file = join(dir, 'profiles.json');
     const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
-    profiles.profiles = [{ ...profiles.profiles[0], eligible: ['arn:aws:sts::123456789012:assumed-role/Medic/alice', 'arn:aws:iam::123456789012:user/ops'] }];
+    profiles.profiles = [{ ...profiles.profiles[0], grantTo: 'caller', eligible: ['arn:aws:sts::123456789012:assumed-role/Medic/alice', 'arn:aws:iam::123456789012:user/ops'] }];
     writeFileSync(file, JSON.stringify(profiles));
     const statements = functionPolicies(Template.fromStack(app({ profiles: file }, { bundle: false }).stateless)).CreateGrant!;
     const put = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
@@ -76,15 +97,25 @@ describe('least privilege', () => {
     expect(put('iam:PutUserPolicy')).toEqual(['arn:aws:iam::123456789012:user/ops']);
   });
 
-  it('refuses wildcard role names in eligibility unless the team opts in', () => {
+  it('refuses wildcard role names in caller-mode eligibility unless the team opts in', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bg-infra-'));
     const file = join(dir, 'profiles.json');
     const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
-    profiles.profiles = [{ ...profiles.profiles[0], eligible: ['arn:aws:iam::123456789012:role/*'] }];
+    profiles.profiles = [{ ...profiles.profiles[0], grantTo: 'caller', eligible: ['arn:aws:iam::123456789012:role/*'] }];
     writeFileSync(file, JSON.stringify(profiles));
     expect(() => app({ profiles: file }, { bundle: false })).toThrowError(/allowBroadEligibility=true/);
     const statements = functionPolicies(Template.fromStack(app({ profiles: file, allowBroadEligibility: 'true' }, { bundle: false }).stateless)).CreateGrant!;
     expect(statements.filter((s) => actionsOf(s).includes('iam:PutRolePolicy')).flatMap(resourcesOf)).toEqual(['arn:aws:iam::123456789012:role/*']);
+  });
+
+  it('needs no flag for wildcards in the eligibility of a profile-role profile: they widen nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-infra-'));
+    const file = join(dir, 'profiles.json');
+    const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
+    profiles.profiles = [{ ...profiles.profiles[0], grantTo: 'profileRole', eligible: ['arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_OnCall_*'] }];
+    writeFileSync(file, JSON.stringify(profiles));
+    const statements = functionPolicies(Template.fromStack(app({ profiles: file }, { bundle: false }).stateless)).CreateGrant!;
+    expect(statements.filter((s) => actionsOf(s).includes('iam:PutRolePolicy')).flatMap(resourcesOf).map(render)).toEqual(['arn:aws:iam::123456789012:role/breakglass/profile/*']);
   });
 
   it('fails synth on an invalid profile', () => {
@@ -105,7 +136,7 @@ describe('least privilege', () => {
     }
     for (const fn of ['GetGrant', 'ListGrants']) expect(dynamo(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(dynamo('ListProfiles')).toEqual([]);
-    expect(dynamo('ReviewGrant')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    for (const fn of ['ReviewGrant', 'IssueCredentials']) expect(dynamo(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     for (const fn of ['QueryAudit', 'CheckReviews']) expect(dynamo(fn)).toEqual(['dynamodb:Query']);
     expect(dynamo('ExportTable')).toEqual(['dynamodb:DescribeExport', 'dynamodb:ExportTableToPointInTime', 'dynamodb:ListExports']);
   });
@@ -118,7 +149,7 @@ describe('least privilege', () => {
     expect(scheduler('KillSwitch').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
     expect(scheduler('ExtendGrant').flatMap(actionsOf)).toEqual(['scheduler:UpdateSchedule']);
     expect(scheduler('Sweeper').flatMap(actionsOf).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:GetSchedule']);
-    for (const fn of ['ExpireGrant', 'GetGrant', 'ListGrants', 'ListProfiles', 'ReviewGrant', 'QueryAudit', 'CheckReviews', 'ExportTable']) expect(scheduler(fn)).toEqual([]);
+    for (const fn of ['ExpireGrant', 'GetGrant', 'ListGrants', 'ListProfiles', 'ReviewGrant', 'QueryAudit', 'CheckReviews', 'ExportTable', 'IssueCredentials']) expect(scheduler(fn)).toEqual([]);
     const passers = Object.entries(policies).filter(([, st]) => st.some((s) => actionsOf(s).includes('iam:PassRole'))).map(([fn]) => fn).sort();
     expect(passers).toEqual(['CreateGrant', 'ExtendGrant', 'Sweeper']);
     expect(JSON.stringify(scheduler('CreateGrant')[0]!.Resource)).toContain(':schedule/breakglass/*');
@@ -142,7 +173,7 @@ describe('least privilege', () => {
 describe('API', () => {
   it('requires AWS_IAM on every method', () => {
     const methods = Object.values(stateless.findResources('AWS::ApiGateway::Method'));
-    expect(methods.length).toBe(12);
+    expect(methods.length).toBe(13);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -158,7 +189,7 @@ describe('API', () => {
 
   it('runs every function on Node.js 22, ARM64, traced, with a retained log group', () => {
     const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(13);
+    expect(functions).toHaveLength(14);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(f.Properties.LoggingConfig.LogGroup).toBeDefined();
