@@ -64,6 +64,11 @@ export interface ServiceResources {
   readonly restApiId: string;
   /** The account-wide `AWS::ApiGateway::Account` setting exists in this deployment. */
   readonly apiGatewayAccount: boolean;
+  /**
+   * The role that setting names (CDK creates it without a path, so `role/breakglass/*` misses it;
+   * a reference is safe: it depends on no function). @default none
+   */
+  readonly apiGatewayCloudWatchRoleArn?: string;
 }
 
 /**
@@ -72,7 +77,7 @@ export interface ServiceResources {
  * table 255, SNS topic 256, SQS queue 80, S3 bucket 63 characters, KMS key ids are UUIDs (36);
  * REST API ids are 10 characters.
  */
-const BOUND = { partition: 10, region: 20, account: 12, tableName: 255, topicName: 256, queueName: 80, bucketName: 63, keyId: 36, restApiId: 10 } as const;
+const BOUND = { partition: 10, region: 20, account: 12, tableName: 255, topicName: 256, queueName: 80, bucketName: 63, keyId: 36, restApiId: 10 } as const; // IAM role names: 64 (used inline below)
 
 export function protectedResources(stack: Stack, stateful: StatefulResources, service: ServiceResources): ProtectedResource[] {
   const pick = (value: string, bound: number) => (Token.isUnresolved(value) ? 'x'.repeat(bound) : value);
@@ -115,5 +120,6 @@ export function protectedResources(stack: Stack, stateful: StatefulResources, se
     plain((v) => `arn:${v.p}:scheduler:${v.r}:${v.a}:schedule/${group}/*`),
     { arn: `arn:${real.p}:apigateway:${real.r}::/restapis/${restApi.real}*`, sizing: `arn:${size.p}:apigateway:${size.r}::/restapis/${restApi.size}*` },
     ...(service.apiGatewayAccount ? [plain((v) => `arn:${v.p}:apigateway:${v.r}::/account`)] : []),
+    ...(service.apiGatewayCloudWatchRoleArn ? [ref(service.apiGatewayCloudWatchRoleArn, (v) => `arn:${v.p}:iam::${v.a}:role/${x(64)}`)] : []),
   ];
 }

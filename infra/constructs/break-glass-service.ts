@@ -480,7 +480,12 @@ export class BreakGlassService extends Construct {
         auditDatabaseName: props.otherStateful.auditDatabaseName,
         auditWorkGroupName: props.otherStateful.auditWorkGroupName,
       },
-      { scheduleGroupName: groupName, restApiId: this.api.restApiId, apiGatewayAccount: executionLogs },
+      {
+        scheduleGroupName: groupName,
+        restApiId: this.api.restApiId,
+        apiGatewayAccount: executionLogs,
+        ...(executionLogs ? { apiGatewayCloudWatchRoleArn: (this.api.node.findChild('CloudWatchRole') as Role).roleArn } : {}),
+      },
     );
     // Every function that builds a grant's policy, or checks the profile role pools against the list
     // (wiring.ts: activationRules, checkedProfiles, protectedResources).
