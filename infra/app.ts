@@ -6,7 +6,8 @@
  * - `reviewerPrincipals`: comma-separated ARN patterns allowed to review ended grants (never their
  *   own); default `securityPrincipals`. Synth fails when both are empty.
  * - `reviewDeadlineDays`: days after a grant ends before its missing review is announced (default 3).
- * - `allowBroadEligibility`: `true` to accept wildcard role/user names in eligibility.
+ * - `allowBroadEligibility`: `true` to accept wildcard role/user names in the eligibility of `grantTo: "caller"`
+ *   profiles (profile-role profiles need no flag: their eligibility widens nothing).
  * - `frozenProfiles`: `*` or comma-separated profile names whose activations are refused.
  * - `maxActivePerPrincipal`: ACTIVE grants one person may hold (default 3).
  * - `tableAdminRoleArn`: a role that may write the grants table besides the functions (last resort).

@@ -31,6 +31,9 @@ const MEANINGS = {
   MAX_ACTIVE_PER_PRINCIPAL: 'ACTIVE grants one person may hold at once',
   AUDIT_BUCKET: 'bucket the daily export lands in (`exports/dt=<day>/`)',
   NODE_OPTIONS: 'source-mapped stack traces in the logs',
+  PROTECTED_RESOURCES: 'ARN patterns of the deployment\'s own resources, derived at synth (`infra/protected-resources.ts`): every policy break-glass writes ends with a Deny `*` on them',
+  ACCOUNT_ID: 'the deployment account, where the profile roles are',
+  AWS_PARTITION: 'the partition of the profile roles\' ARNs',
 };
 
 const template = (name) => {
@@ -47,7 +50,7 @@ const resources = { ...stateful.Resources, ...stateless.Resources };
 
 const KINDS = {
   'AWS::DynamoDB::Table': 'table', 'AWS::SNS::Topic': 'topic', 'AWS::KMS::Key': 'key', 'AWS::SQS::Queue': 'queue', 'AWS::S3::Bucket': 'bucket',
-  'AWS::Lambda::Function': 'function', 'AWS::IAM::Role': 'role', 'AWS::Logs::LogGroup': 'log group',
+  'AWS::Lambda::Function': 'function', 'AWS::IAM::Role': 'role', 'AWS::Logs::LogGroup': 'log group', 'AWS::IAM::ManagedPolicy': 'policy',
 };
 /** `ServiceCreateGrantLogs1A2B3C4D` → `CreateGrantLogs`: the construct path without the stack's prefix and CDK's hash. */
 const shortName = (id) => id.replace(/^(State|Service|AuditQueries)/, '').replace(/[0-9A-F]{8}$/, '');
@@ -92,7 +95,10 @@ const code = (s) => `\`${s}\``;
 // Roles, the functions that use them, and their statements.
 const functions = Object.entries(stateless.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
 const roleOwner = new Map(functions.map(([id, f]) => [f.Properties.Role['Fn::GetAtt'][0], shortName(id).replace(/Function$/, '')]));
-const roles = Object.entries(stateless.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
+// The profile roles hold nothing of their own: one summary row for them all (below), not one each.
+const PROFILE_ROLE_PATH = '/breakglass/profile/';
+const profileRoles = Object.values(stateless.Resources).filter((r) => r.Type === 'AWS::IAM::Role' && r.Properties.Path === PROFILE_ROLE_PATH);
+const roles = Object.entries(stateless.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.Path !== PROFILE_ROLE_PATH);
 const statementsOf = (roleId) =>
   Object.values(stateless.Resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((ref) => ref.Ref === roleId))
@@ -136,6 +142,11 @@ for (const [name, roleId] of sorted) {
   for (const arn of managedOf(roleId)) lines.push([`managed policy ${code(arn.replace(/^arn:aws:iam::aws:policy\//, ''))}`, '', 'Allow']);
   if (!lines.length) lines.push(['nothing else', '', 'Allow']);
   lines.forEach(([actions, on, effect], i) => rows.push(`| ${i === 0 ? (isFunction ? `**${name}**` : `${name} (role)`) : ''} | ${effect === 'Allow' ? '' : `${effect}: `}${actions} | ${on} |`));
+}
+if (profileRoles.length) {
+  const trusted = [...new Set(profileRoles.flatMap((r) => r.Properties.AssumeRolePolicyDocument.Statement.map((s) => show(s.Principal.AWS))))].join(', ');
+  const trustActions = [...new Set(profileRoles.flatMap((r) => r.Properties.AssumeRolePolicyDocument.Statement.flatMap((s) => list(s.Action))))].sort().map(code).join(', ');
+  rows.push(`| profile roles ${profileRoles.map((r) => code(r.Properties.RoleName)).join(', ')} (path \`${PROFILE_ROLE_PATH}\`) | nothing of their own: grants' inline policies, within the profile's boundary (its statements, Deny \`*\` on \`PROTECTED_RESOURCES\`); trusted by ${trusted} for ${trustActions} only | |`);
 }
 const functionNames = [...roleOwner.values()].sort();
 const privilege = [

@@ -116,7 +116,7 @@ export interface BreakGlassServiceProps {
   readonly reviewerPrincipals?: readonly string[];
   /** Days after a grant ends before the daily check announces its missing review (more than 0, at most 365). @default 3 */
   readonly reviewDeadlineDays?: number;
-  /** Accept wildcard role/user names in eligibility (wider IAM write scope). @default false */
+  /** Accept wildcard role/user names in the eligibility of caller-mode profiles (wider IAM write scope). @default false */
   readonly allowBroadEligibility?: boolean;
   /** Profiles whose activations are frozen by configuration (`*` for all): the kill switch without the API. @default none */
   readonly frozenProfiles?: readonly string[];
