@@ -493,6 +493,9 @@ export class BreakGlassService extends Construct {
 
     // The profile roles, their boundaries, and the credential function's right to assume them (and nothing else).
     this.profileRoles = new ProfileRoles(this, 'ProfileRoles', { profiles: props.profiles.set, protectedResources: this.protectedResources, credentialRole: issueCredentials.fn.role! });
+    // Setting a source identity needs sts:SetSourceIdentity both in the caller's identity policy and in
+    // the role's trust policy (IAM User Guide, "Monitor and control actions taken with assumed roles",
+    // permissions required to set source identity).
     if (this.profileRoles.roleArns.length) {
       issueCredentials.fn.addToRolePolicy(new PolicyStatement({ actions: [...PROFILE_ROLE_TRUST_ACTIONS], resources: [...this.profileRoles.roleArns] }));
     }

@@ -17,9 +17,10 @@ import { PROFILE_ROLE_PATH, profileRoleArn, profileRolePools, type ProfileRolePo
 import { IAM_PATH, RESOURCE_PREFIX, type ProtectedResource } from '../protected-resources.js';
 
 /**
- * IAM's limit on a managed policy document: 6,144 characters, whitespace not counted (IAM User
- * Guide, "IAM and AWS STS quotas": "Managed policy size: You cannot exceed 6,144 characters";
- * "IAM doesn't count white space when calculating the size of a policy against this limit").
+ * IAM's limit on a managed policy document (a permissions boundary is one): 6,144 characters,
+ * whitespace not counted (IAM User Guide, "IAM and AWS STS quotas", managed policy size; AWS
+ * Knowledge Center, "iam-increase-policy-size": "The maximum character limit for managed
+ * policies is 6,144"). Not adjustable; checked at synth so a deploy never fails on it.
  */
 export const MANAGED_POLICY_LIMIT = 6_144;
 
