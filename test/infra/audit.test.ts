@@ -307,7 +307,7 @@ describe('the embeddable construct', () => {
   it('refuses to build without reviewers, and otherwise brings the new functions and the query layer under the names given', () => {
     expect(() => embedded({})).toThrowError(/no reviewer principals/);
     const template = Template.fromStack(embedded({ reviewerPrincipals: ['arn:aws:iam::123456789012:role/Auditor'], auditDatabaseName: 'bg_audit_staging', auditWorkGroupName: 'bg-audit-staging' }));
-    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(13);
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(14);
     template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'bg_audit_staging' } });
     template.hasResourceProperties('AWS::Athena::WorkGroup', { Name: 'bg-audit-staging' });
     for (const q of Object.values(template.findResources('AWS::Athena::NamedQuery'))) {
