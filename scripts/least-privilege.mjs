@@ -50,7 +50,7 @@ const resources = { ...stateful.Resources, ...stateless.Resources };
 
 const KINDS = {
   'AWS::DynamoDB::Table': 'table', 'AWS::SNS::Topic': 'topic', 'AWS::KMS::Key': 'key', 'AWS::SQS::Queue': 'queue', 'AWS::S3::Bucket': 'bucket',
-  'AWS::Lambda::Function': 'function', 'AWS::IAM::Role': 'role', 'AWS::Logs::LogGroup': 'log group', 'AWS::IAM::ManagedPolicy': 'policy',
+  'AWS::Lambda::Function': 'function', 'AWS::IAM::Role': 'role', 'AWS::Logs::LogGroup': 'log group', 'AWS::IAM::ManagedPolicy': 'policy', 'AWS::ApiGateway::RestApi': 'API',
 };
 /** `ServiceCreateGrantLogs1A2B3C4D` → `CreateGrantLogs`: the construct path without the stack's prefix and CDK's hash. */
 const shortName = (id) => id.replace(/^(State|Service|AuditQueries)/, '').replace(/[0-9A-F]{8}$/, '');
