@@ -3,6 +3,8 @@
  * group and the role Scheduler uses, the daily jobs (review check, table export), and the
  * alarms. Everything here can be destroyed and redeployed without losing a record.
  */
+import { METRICS_NAMESPACE } from '../../functions/adapters/emf-metrics.js';
+import { SWEEP_METRICS } from '../../functions/domain/sweep.js';
 import { AUDIT_QUERY_PARAMETERS } from '../../functions/domain/query-audit.js';
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import {
@@ -69,7 +71,8 @@ export const API_ACCESS_LOG_FIELDS = {
 } as const;
 
 /** Custom metrics the sweeper emits each run (CloudWatch embedded metric format, no dimensions). */
-export const SWEEPER_METRICS = { namespace: 'BreakGlass', succeeded: 'SweepSucceeded', stepFailures: 'SweeperStepFailures' } as const;
+/** The sweeper's metrics as the function publishes them (one declaration: the domain's names, the adapter's namespace). */
+export const SWEEPER_METRICS = { namespace: METRICS_NAMESPACE, succeeded: SWEEP_METRICS.succeeded, stepFailures: SWEEP_METRICS.stepFailures } as const;
 
 /**
  * How long Lambda keeps trying an expiry event (throttled, or failing) before it goes to the
