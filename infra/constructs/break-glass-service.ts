@@ -23,7 +23,7 @@ import {
 import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Rule, Schedule as EventSchedule } from 'aws-cdk-lib/aws-events';
@@ -125,6 +125,34 @@ export interface BreakGlassServiceProps {
    * no such role and are always on. @default false
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+}
+
+/**
+ * The API's resource policy: a Deny for callers whose role is *named* like an Identity Center role
+ * (`AWSReservedSSO_*`) but is not under the path Identity Center creates its roles in
+ * (`/aws-reserved/sso.amazonaws.com/`). A session ARN carries no role path, so the functions recognise
+ * Identity Center users by the role name (`personOf`: the session name is the user); anyone allowed
+ * `iam:CreateRole` could otherwise create `AWSReservedSSO_x` at `/`, name a session `alice@example.com`
+ * and be Alice. `aws:PrincipalArn` is the role's ARN with its path, so it tells the two apart.
+ * For IAM-authorized callers in the same account, API Gateway allows a request that IAM allows unless a
+ * resource policy denies it: this policy only takes away, it grants nothing.
+ */
+export function identityCenterImpostorGuard(partition: string): PolicyDocument {
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        sid: 'DenyIdentityCenterImpostors',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+        conditions: {
+          ArnLike: { 'aws:PrincipalArn': `arn:${partition}:iam::*:role/*AWSReservedSSO_*` },
+          ArnNotLike: { 'aws:PrincipalArn': `arn:${partition}:iam::*:role/aws-reserved/sso.amazonaws.com/*` },
+        },
+      }),
+    ],
+  });
 }
 
 export class BreakGlassService extends Construct {
@@ -294,6 +322,7 @@ export class BreakGlassService extends Construct {
       description: 'break-glass emergency access',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      policy: identityCenterImpostorGuard(stack.partition),
       cloudWatchRole: executionLogs,
       deployOptions: {
         stageName: 'v1',
