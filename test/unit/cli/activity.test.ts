@@ -77,4 +77,15 @@ describe('activity --from-cloudtrail', () => {
     expect(outputs.api!.join('\n')).toMatch(/2026-11-24T10:40:00Z\s+ec2:StopInstances\s+W\s+OK\s+-\s+AFTER END, ALLOWED/);
     expect(outputs.api!.join('\n')).toMatch(/Summary: 2 call\(s\), 1 write\(s\), 0 denied, 1 after the end \(1 allowed\)/);
   });
+
+  it('has --help, and asks for a region rather than guessing one (event history is per Region)', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), isTTY: false, now: () => 0, sleep: async () => {}, env: { BREAKGLASS_CONFIG: '/nonexistent' } };
+    expect(await run(['activity', '--help'], io)).toBe(0);
+    expect(out.join('\n')).toMatch(/^Usage: breakglass activity/);
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ grant, events: [] }), { status: 200 }));
+    expect(await run(['activity', GRANT, '--from-cloudtrail', '--endpoint', 'http://127.0.0.1:9/', '--principal', grant.principalArn], io)).toBe(2);
+    expect(err.join('\n')).toMatch(/--from-cloudtrail needs a region/);
+  });
 });
