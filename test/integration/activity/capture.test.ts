@@ -25,11 +25,14 @@ import { captureActivity, registerGrantSession, type CaptureInput, type CaptureR
 import { ValidationError } from '../../../functions/domain/errors.js';
 import type { Grant } from '../../../functions/domain/grant.js';
 import { emulatorConfig } from '../../../sandbox/seed.js';
+import { HANG_GUARD_MS } from '../../../vitest.config.js';
 import { assumedRoleIdentity, createUserDenied, getObject, PROFILE_ROLE, profileSession, ssoSession, stopInstances, viaEventBridge } from '../../support/cloudtrail-fixtures.js';
 import { apiEvent, parse, setUpWorld, type TestWorld } from '../../support/emulator.js';
 import { MemoryNotifier } from '../../support/fakes.js';
 
 const CALLS = Number(process.env.BREAKGLASS_ACTIVITY_CALLS ?? 1_000);
+/** A hang guard that grows with the size asked for (10,000 calls outlast the suite's 15-minute guard on a busy 2-core machine). */
+const GUARD_MS = Math.max(HANG_GUARD_MS, CALLS * 360);
 const GRANTS = 50;
 const BATCH = 10; // the SQS event source's default batch size
 const WORKERS = 16;
@@ -167,7 +170,7 @@ describe('action logging against the emulator', () => {
     expect(expected.get(all[0]!.id)!.afterEndAllowed).toBeGreaterThan(0);
     expect(notifier.alerts.length).toBeGreaterThan(0);
     expect(notifier.alerts.every((a) => a.attributes.grantId === all[0]!.id && a.attributes.severity === 'CRITICAL')).toBe(true);
-  });
+  }, GUARD_MS);
 
   it('pages a grant newest first through the real adapter, and refuses a token for another grant', async () => {
     const grant = await addGrant();
