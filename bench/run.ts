@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { ListRolePoliciesCommand, IAMClient } from '@aws-sdk/client-iam';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { parseProfiles } from '../functions/domain/profile.js';
 import { startMoto } from '../sandbox/moto.js';
 import { ensureRole, emulatorConfig, seed } from '../sandbox/seed.js';
 import { ScheduleRunner } from '../sandbox/schedule-runner.js';
@@ -25,6 +26,7 @@ import { formatAuditBench, runAuditBench } from './audit-report.js';
 const ACTIVATIONS = Number(process.env.BENCH_ACTIVATIONS ?? 200);
 const EXPIRIES = Number(process.env.BENCH_EXPIRIES ?? 20);
 const SWEEP_GRANTS = Number(process.env.BENCH_SWEEP_GRANTS ?? 1000);
+const ROLE_ACTIVATIONS = Number(process.env.BENCH_ROLE_ACTIVATIONS ?? 100);
 const HANDLERS = ['create-grant', 'revoke-grant', 'extend-grant', 'expire-grant', 'get-grant', 'list-grants', 'list-profiles', 'kill-switch', 'sweep', 'review-grant', 'query-audit', 'check-reviews', 'export-table', 'issue-credentials'];
 
 const pct = (values: number[], p: number) => {
@@ -42,12 +44,19 @@ async function main(): Promise<void> {
   const proxy = await startCountingProxy(moto.endpoint);
   try {
     const roles = Array.from({ length: 50 }, (_, i) => `BenchRole${i}`);
-    const seeded = await seed(moto.endpoint, { suffix: 'bench', roles: ['Security', ...roles] });
     const profilesFile = join(mkdtempSync(join(tmpdir(), 'bench-')), 'profiles.json');
+    // `bench` grants to the caller's own role (caller mode, IAM-size check under a lease); `benchrole` grants on its
+    // profile roles (the default), where activation must read nothing from IAM and write one policy.
+    const eligible = roles.map((r) => `arn:aws:iam::123456789012:role/${r}`);
+    const statements = [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bench/*'] }];
     const profiles = {
       version: 1,
-      profiles: [{ name: 'bench', description: 'benchmark', owner: 'bench@example.com', maxDurationMinutes: 60, maxActiveGrants: 1000, eligible: roles.map((r) => `arn:aws:iam::123456789012:role/${r}`), statements: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bench/*'] }], grantTo: 'caller' }],
+      profiles: [
+        { name: 'bench', description: 'benchmark', owner: 'bench@example.com', maxDurationMinutes: 60, maxActiveGrants: 1000, eligible, statements, grantTo: 'caller' },
+        { name: 'benchrole', description: 'benchmark, profile roles', owner: 'bench@example.com', maxDurationMinutes: 60, maxActiveGrants: ROLE_ACTIVATIONS + 1, eligible, statements },
+      ],
     };
+    const seeded = await seed(moto.endpoint, { suffix: 'bench', roles: ['Security', ...roles], profiles: parseProfiles(profiles, 'bench profiles') });
     (await import('node:fs')).writeFileSync(profilesFile, JSON.stringify(profiles));
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: proxy.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing',
@@ -66,8 +75,8 @@ async function main(): Promise<void> {
     const iam = new IAMClient(emulatorConfig(moto.endpoint));
     const roleIds = new Map<string, string>();
     for (const r of roles) roleIds.set(r, await ensureRole(iam, r));
-    const event = (role: string, session: string, minutes: number) => ({
-      body: JSON.stringify({ profile: 'bench', reason: 'benchmark activation of a grant', durationMinutes: minutes }),
+    const event = (role: string, session: string, minutes: number, profile = 'bench') => ({
+      body: JSON.stringify({ profile, reason: 'benchmark activation of a grant', durationMinutes: minutes }),
       headers: {},
       requestContext: { requestId: `${role}-${session}`, identity: { userArn: `arn:aws:sts::123456789012:assumed-role/${role}/${session}`, caller: `${roleIds.get(role)}:${session}` } },
     }) as never;
@@ -87,6 +96,25 @@ async function main(): Promise<void> {
     rows.push([`activation latency p50 / p99 (${ACTIVATIONS} sequential, emulator)`, `${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))}`]);
     rows.push(['AWS calls per activation', `${calls.toFixed(1)} (${breakdown})`]);
     progress('sequential activations');
+
+    // Profile-role activations: IAM reads and writes per activation (the trust model's promise: none and one), and
+    // whether the cost grows with the number of ACTIVE grants (first half against second half).
+    proxy.reset();
+    const roleLatencies: number[] = [];
+    for (let i = 0; i < ROLE_ACTIVATIONS; i++) {
+      const t = performance.now();
+      const res = await create(event(roles[i % roles.length]!, `r${Math.floor(i / roles.length)}`, 30, 'benchrole'), {} as never);
+      roleLatencies.push(performance.now() - t);
+      if (res.statusCode !== 201) throw new Error(`profile-role activation ${i}: ${res.statusCode} ${res.body}`);
+    }
+    const per = (pred: (action: string) => boolean) => [...proxy.counts.entries()].filter(([k]) => pred(k)).reduce((n, [, v]) => n + v, 0) / ROLE_ACTIVATIONS;
+    const iamReads = per((k) => /^iam:(Get|List)/.test(k));
+    const iamWrites = per((k) => /^iam:(Put|Delete|Attach|Detach)/.test(k));
+    const half = Math.floor(ROLE_ACTIVATIONS / 2);
+    const roleBreakdown = [...proxy.counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / ROLE_ACTIVATIONS).toFixed(1)}`).join(', ');
+    rows.push([`profile-role activations (${ROLE_ACTIVATIONS} sequential, up to ${ROLE_ACTIVATIONS} ACTIVE at once)`, `IAM reads ${iamReads.toFixed(1)}, IAM writes ${iamWrites.toFixed(1)} per activation; p50 ${ms(pct(roleLatencies, 50))}; p50 of the first / second half ${ms(pct(roleLatencies.slice(0, half), 50))} / ${ms(pct(roleLatencies.slice(half), 50))}`]);
+    rows.push(['AWS calls per profile-role activation', `${(proxy.total() / ROLE_ACTIVATIONS).toFixed(1)} (${roleBreakdown})`]);
+    progress('profile-role activations');
 
     // Concurrent activations: 200 from 50 principals at once.
     const t0 = performance.now();

@@ -10,6 +10,7 @@
  *   breakglass freeze|unfreeze [--profile P] --reason "…"   breakglass revoke-all --reason "…"   (security)
  *   breakglass review <id> --outcome justified|unjustified --notes "…"                         (reviewers)
  *   breakglass audit [--requester ARN] [--profile P] [--type T] [--from T] [--to T] [--limit N]  (auditors)
+ *   breakglass activity <id> [--limit N] [--next T] [--from-cloudtrail [--regions r1,r2]]       (requester, security, reviewers)
  *
  * Exit codes: 0 ok · 2 usage · 3 not allowed (401/403/423) · 4 not found · 5 conflict or limit (409)
  * · 6 invalid request (400/413) · 7 service failure (5xx) · 8 cannot reach the API or no credentials · 1 other.
@@ -21,6 +22,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, NetworkError, request, type ApiResponse, type ClientOptions } from './client.js';
+import { activityFromCloudTrail, activityLines } from './activity.js';
 
 export const EXIT = { ok: 0, other: 1, usage: 2, denied: 3, notFound: 4, conflict: 5, invalid: 6, service: 7, unreachable: 8 } as const;
 
@@ -73,6 +75,11 @@ const COMMANDS: Record<string, { usage: string; summary: string; options: NonNul
     usage: 'breakglass audit [--requester <arn>] [--profile <name>] [--type <EVENT>] [--from <iso>] [--to <iso>] [--limit <n>] [--next <token>]',
     summary: 'Audit events across grants, newest first (without a filter: the last 7 days).',
     options: { requester: { type: 'string' }, profile: { type: 'string' }, type: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'string' }, next: { type: 'string' } },
+  },
+  activity: {
+    usage: 'breakglass activity <grant-id> [--limit <n>] [--next <token>] | breakglass activity <grant-id> --from-cloudtrail [--regions <r1,r2>]',
+    summary: 'What was done with a grant: every AWS call, newest first (--from-cloudtrail: straight from CloudTrail event history, with your AWS credentials).',
+    options: { limit: { type: 'string' }, next: { type: 'string' }, 'from-cloudtrail': { type: 'boolean' }, regions: { type: 'string' } },
   },
 };
 
@@ -411,6 +418,23 @@ async function execute(command: string, values: Record<string, unknown>, positio
         ...(b.events.length ? b.events.map((e: any) => `${e.at}  ${e.type.padEnd(18)} ${e.profile.padEnd(16)} ${String(e.requester.split('/').pop()).padEnd(12)} ${e.grantId}${e.actor !== e.requester ? `  by ${e.actor}` : ''}`) : ['No events match.']),
         ...(b.nextToken ? [`(more: breakglass audit … --next ${b.nextToken})`] : []),
       ]);
+    }
+    case 'activity': {
+      const id = idArg(positionals);
+      if (values['from-cloudtrail']) {
+        const res = await call('GET', `/grants/${encodeURIComponent(id)}`);
+        if (res.status >= 400) return finish(res, () => []);
+        const regions = typeof values.regions === 'string' ? values.regions.split(',').map((r) => r.trim()).filter(Boolean) : client.region ? [client.region] : [];
+        if (!regions.length) throw new UsageError('--from-cloudtrail needs a region: pass --regions, --region or set AWS_REGION (CloudTrail event history is per region)');
+        const answer = await activityFromCloudTrail(res.body.grant, { regions, ...(client.awsProfile ? { awsProfile: client.awsProfile } : {}), now: io.now, sleep: io.sleep, progress: (t) => io.err(t) });
+        return finish({ status: 200, body: answer }, (b) => activityLines(b.activity, b.summary, `CloudTrail event history (${regions.join(', ')}), session ${answer.session}`));
+      }
+      const params = new URLSearchParams();
+      if (typeof values.limit === 'string') params.set('limit', values.limit);
+      if (typeof values.next === 'string') params.set('nextToken', values.next);
+      const query = params.toString();
+      const res = await call('GET', `/grants/${encodeURIComponent(id)}/activity${query ? `?${query}` : ''}`);
+      return finish(res, (b) => [...activityLines(b.activity, b.summary, 'break-glass activity log'), ...(b.nextToken ? [`(more: breakglass activity ${id} --next ${b.nextToken})`] : [])]);
     }
     default:
       throw new UsageError(`Unknown command ${command}`);

@@ -12,8 +12,13 @@
  * | lease           | `LOCK#<name>`     | `LEASE`       |                                                         |
  * | alert limit     | `ALERTLIMIT#<h>`  | `STATE`       | (expires: `ttl`)                                        |
  * | profile slot    | `SLOT#<profile>`  | `SLOT#<nnnn>` |                                                         |
+ * | activity call   | `ACTIVITY#<id>`   | `CALL#<eventTime>#<eventID>` | (none: read by grant, newest first)        |
+ * | activity summary| `ACTIVITY#<id>`   | `SUMMARY`     |                                                         |
+ * | session → grant | `SESSION#<userid>`| `GRANT#<createdAt>#<id>` | (caller mode: attributes calls by `aws:userid`) |
  *
- * Every index projects ALL attributes; all keys are strings.
+ * Every index projects ALL attributes; all keys are strings. Activity items (`activity.ts`) live in
+ * their own partitions, so CloudTrail deliveries never contend with a grant's lifecycle writes, and
+ * carry none of the index key attributes (tested), so they never enter an index.
  */
 import type { AuditEvent } from '../domain/audit-event.js';
 import type { Grant } from '../domain/grant.js';
@@ -50,3 +55,12 @@ export function toEvent(item: Record<string, unknown>): AuditEvent {
   const { pk: _pk, sk: _sk, ...event } = item;
   return event as unknown as AuditEvent;
 }
+
+/** Keys of the action-logging items (`activity.ts`). */
+export const activityKeys = {
+  partition: (grantId: string) => `ACTIVITY#${grantId}`,
+  call: (grantId: string, sortKey: string) => ({ pk: `ACTIVITY#${grantId}`, sk: sortKey }),
+  summary: (grantId: string) => ({ pk: `ACTIVITY#${grantId}`, sk: 'SUMMARY' }),
+  sessionPartition: (sessionKey: string) => `SESSION#${sessionKey}`,
+  session: (sessionKey: string, createdAt: string, grantId: string) => ({ pk: `SESSION#${sessionKey}`, sk: `GRANT#${createdAt}#${grantId}` }),
+} as const;

@@ -6,6 +6,7 @@ import type { AuditEvent, EventType, NewAuditEvent } from './audit-event.js';
 import type { Grant, GrantStatus } from './grant.js';
 import type { Alert } from './alert.js';
 import type { AcknowledgedRisk } from './risk.js';
+import type { ActivityRecord, ActivitySummary } from './activity.js';
 
 export interface GrantPage {
   readonly grants: readonly Grant[];
@@ -237,4 +238,43 @@ export interface Ports {
   readonly newId: () => string;
   /** Where use cases report what they could not record anywhere else. */
   readonly log: Pick<Console, 'error' | 'warn' | 'info'>;
+}
+
+/** A page of a grant's activity, newest call first. */
+export interface ActivityPage {
+  readonly activity: readonly ActivityRecord[];
+  /** Opaque cursor for the next page; absent on the last page. */
+  readonly nextToken?: string;
+}
+
+/**
+ * Caller mode: which grants a session (`aws:userid`, or an IAM user's ARN) held, so a call it made
+ * can be tied to the grant whose window contains it. Written once per grant by activation
+ * ({@link ActivityStore.registerSession}); the window is re-read from the grant itself, so an
+ * extension needs no update here.
+ */
+export interface SessionGrant {
+  /** `sessionUserId` of the grant (`AROA…:<session>`), or its `principalArn` when it has none (IAM users). */
+  readonly sessionKey: string;
+  readonly grantId: string;
+  readonly createdAt: string;
+}
+
+/** Action logging (`activity.ts`): append-only, one record per CloudTrail event per grant. */
+export interface ActivityStore {
+  /**
+   * Stores the record unless one with its `eventId` is already stored for the grant, and counts it
+   * in the grant's summary in the same transaction: `duplicate` changes nothing.
+   */
+  record(record: ActivityRecord): Promise<'stored' | 'duplicate'>;
+  /** The grant's summary (zeros when it has no activity). */
+  summary(grantId: string): Promise<ActivitySummary>;
+  /** Newest first. @throws ValidationError on a token not issued for this grant. */
+  page(grantId: string, query: { limit: number; nextToken?: string }): Promise<ActivityPage>;
+  /** Every record of a grant (for verification and sealing), oldest first. */
+  all(grantId: string): Promise<ActivityRecord[]>;
+  /** Caller mode: remembers that `sessionKey` held `grantId` from `createdAt` (idempotent). */
+  registerSession(entry: SessionGrant): Promise<void>;
+  /** Caller mode: grants the session held that started at or before `at`, newest first, at most `limit`. */
+  sessionGrants(sessionKey: string, at: string, limit: number): Promise<SessionGrant[]>;
 }

@@ -9,6 +9,7 @@ import { clientDefaults } from '../adapters/client-defaults.js';
 import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../adapters/dynamodb-grant-store.adapter.js';
 import { DynamoAuditLog } from '../adapters/dynamodb-audit-log.adapter.js';
 import { DEFAULT_ALERT_WINDOW_SECONDS, DynamoAlertLimiter } from '../adapters/dynamodb-alert-limiter.adapter.js';
+import { DynamoActivityStore } from '../adapters/dynamodb-activity.adapter.js';
 import { DynamoTableExporter } from '../adapters/dynamodb-export.adapter.js';
 import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
 import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../domain/review-check.js';
@@ -76,6 +77,10 @@ export const reviewerPrincipals = once(() => {
   if (!reviewers.length) throw new ConfigurationError('Environment variable REVIEWER_PRINCIPALS is required');
   return reviewers;
 });
+/** Action logging: CloudTrail calls per grant (`activity.ts`). */
+export const activityStore = once(() => new DynamoActivityStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
+/** Who may read any grant's activity besides its requester: `SECURITY_PRINCIPALS` and `REVIEWER_PRINCIPALS` (either may be empty). */
+export const activityReaders = once(() => ({ security: listEnv('SECURITY_PRINCIPALS'), reviewers: listEnv('REVIEWER_PRINCIPALS') }));
 export const auditLog = once(() => new DynamoAuditLog({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
 export const exporter = once(() => new DynamoTableExporter({ tableArn: requireEnv('TABLE_ARN'), bucket: requireEnv('AUDIT_BUCKET'), ...(optionalEnv('AUDIT_BUCKET_OWNER') ? { bucketOwner: optionalEnv('AUDIT_BUCKET_OWNER')! } : {}) }));
 /** Days after a grant ends before its missing review is announced (`REVIEW_DEADLINE_DAYS`, default 3). */

@@ -3,6 +3,8 @@
  * group and the role Scheduler uses, the daily jobs (review check, table export), and the
  * alarms. Everything here can be destroyed and redeployed without losing a record.
  */
+import { METRICS_NAMESPACE } from '../../functions/adapters/emf-metrics.js';
+import { SWEEP_METRICS } from '../../functions/domain/sweep.js';
 import { AUDIT_QUERY_PARAMETERS } from '../../functions/domain/query-audit.js';
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import {
@@ -21,7 +23,7 @@ import {
 import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Rule, Schedule as EventSchedule } from 'aws-cdk-lib/aws-events';
@@ -73,7 +75,8 @@ export const API_ACCESS_LOG_FIELDS = {
 } as const;
 
 /** Custom metrics the sweeper emits each run (CloudWatch embedded metric format, no dimensions). */
-export const SWEEPER_METRICS = { namespace: 'BreakGlass', succeeded: 'SweepSucceeded', stepFailures: 'SweeperStepFailures' } as const;
+/** The sweeper's metrics as the function publishes them (one declaration: the domain's names, the adapter's namespace). */
+export const SWEEPER_METRICS = { namespace: METRICS_NAMESPACE, succeeded: SWEEP_METRICS.succeeded, stepFailures: SWEEP_METRICS.stepFailures } as const;
 
 /**
  * How long Lambda keeps trying an expiry event (throttled, or failing) before it goes to the
@@ -136,6 +139,34 @@ export interface BreakGlassServiceProps {
    * no such role and are always on. @default false
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+}
+
+/**
+ * The API's resource policy: a Deny for callers whose role is *named* like an Identity Center role
+ * (`AWSReservedSSO_*`) but is not under the path Identity Center creates its roles in
+ * (`/aws-reserved/sso.amazonaws.com/`). A session ARN carries no role path, so the functions recognise
+ * Identity Center users by the role name (`personOf`: the session name is the user); anyone allowed
+ * `iam:CreateRole` could otherwise create `AWSReservedSSO_x` at `/`, name a session `alice@example.com`
+ * and be Alice. `aws:PrincipalArn` is the role's ARN with its path, so it tells the two apart.
+ * For IAM-authorized callers in the same account, API Gateway allows a request that IAM allows unless a
+ * resource policy denies it: this policy only takes away, it grants nothing.
+ */
+export function identityCenterImpostorGuard(partition: string): PolicyDocument {
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        sid: 'DenyIdentityCenterImpostors',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+        conditions: {
+          ArnLike: { 'aws:PrincipalArn': `arn:${partition}:iam::*:role/*AWSReservedSSO_*` },
+          ArnNotLike: { 'aws:PrincipalArn': `arn:${partition}:iam::*:role/aws-reserved/sso.amazonaws.com/*` },
+        },
+      }),
+    ],
+  });
 }
 
 export class BreakGlassService extends Construct {
@@ -332,6 +363,7 @@ export class BreakGlassService extends Construct {
       description: 'break-glass emergency access',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      policy: identityCenterImpostorGuard(stack.partition),
       cloudWatchRole: executionLogs,
       deployOptions: {
         stageName: 'v1',

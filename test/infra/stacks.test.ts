@@ -177,6 +177,17 @@ describe('API', () => {
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
+  it('denies callers whose role is named like an Identity Center role outside Identity Center\'s path, and grants nothing', () => {
+    const [api] = Object.values(stateless.findResources('AWS::ApiGateway::RestApi'));
+    const statements = api!.Properties.Policy.Statement as Array<{ Effect: string; Action: string; Condition: Record<string, Record<string, string>> }>;
+    expect(statements.map((s) => s.Effect)).toEqual(['Deny']);
+    expect(statements[0]!.Action).toBe('execute-api:Invoke');
+    const like = JSON.stringify(statements[0]!.Condition.ArnLike!['aws:PrincipalArn']);
+    const notLike = JSON.stringify(statements[0]!.Condition.ArnNotLike!['aws:PrincipalArn']);
+    expect(like).toContain(':iam::*:role/*AWSReservedSSO_*');
+    expect(notLike).toContain(':iam::*:role/aws-reserved/sso.amazonaws.com/*');
+  });
+
   it('validates bodies, throttles the stage, logs access and traces', () => {
     stateless.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
     stateless.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RequestModels: { 'application/json': Match.anyValue() }, RequestValidatorId: Match.anyValue() });

@@ -4,7 +4,8 @@ import type { Alert } from '../../functions/domain/alert.js';
 import { sealEvent } from '../../functions/domain/audit-chain.js';
 import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
-import type { AccessManager, AlertAdmission, AlertLimiter, AuditLog, AuditQuery, ControlStore, EventPage, ExpiryScheduler, FreezeState, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports } from '../../functions/domain/ports.js';
+import { activitySortKey, emptySummary, summaryIncrements, type ActivityRecord, type ActivitySummary } from '../../functions/domain/activity.js';
+import type { AccessManager, ActivityPage, ActivityStore, AlertAdmission, AlertLimiter, AuditLog, AuditQuery, ControlStore, EventPage, ExpiryScheduler, FreezeState, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports, SessionGrant } from '../../functions/domain/ports.js';
 import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
 import { risksByProfile } from '../../functions/domain/risk.js';
 
@@ -325,4 +326,76 @@ export function testProfiles(overrides: Record<string, unknown> = {}): ProfileSe
       },
     ],
   });
+}
+
+/** Action logging in memory: the adapter's dedupe, counters and newest-first pages with grant-bound tokens. */
+export class MemoryActivityStore implements ActivityStore {
+  /** grantId → sort key → record. */
+  readonly records = new Map<string, Map<string, ActivityRecord>>();
+  readonly summaries = new Map<string, ActivitySummary>();
+  readonly sessions: SessionGrant[] = [];
+  failRecord?: Error;
+
+  async record(record: ActivityRecord): Promise<'stored' | 'duplicate'> {
+    if (this.failRecord) throw this.failRecord;
+    const byKey = this.records.get(record.grantId) ?? new Map<string, ActivityRecord>();
+    this.records.set(record.grantId, byKey);
+    const key = activitySortKey(record);
+    const duplicate = byKey.has(key);
+    if (!duplicate) {
+      byKey.set(key, record);
+      const s = this.summaries.get(record.grantId) ?? emptySummary(record.grantId);
+      const inc = summaryIncrements(record);
+      this.summaries.set(record.grantId, { ...s, calls: s.calls + inc.calls, writes: s.writes + inc.writes, denied: s.denied + inc.denied, afterEnd: s.afterEnd + inc.afterEnd, afterEndAllowed: s.afterEndAllowed + inc.afterEndAllowed });
+    }
+    const s = this.summaries.get(record.grantId)!;
+    this.summaries.set(record.grantId, {
+      ...s,
+      firstCallAt: !s.firstCallAt || record.eventTime < s.firstCallAt ? record.eventTime : s.firstCallAt,
+      lastCallAt: !s.lastCallAt || record.eventTime > s.lastCallAt ? record.eventTime : s.lastCallAt,
+    });
+    return duplicate ? 'duplicate' : 'stored';
+  }
+
+  async summary(grantId: string): Promise<ActivitySummary> {
+    return this.summaries.get(grantId) ?? emptySummary(grantId);
+  }
+
+  async page(grantId: string, query: { limit: number; nextToken?: string }): Promise<ActivityPage> {
+    const keys = [...(this.records.get(grantId)?.keys() ?? [])].sort().reverse();
+    let start = 0;
+    if (query.nextToken) {
+      let after: unknown;
+      try {
+        after = JSON.parse(Buffer.from(query.nextToken, 'base64url').toString('utf8'));
+      } catch {
+        throw new ValidationError('nextToken is not a token this API issued');
+      }
+      const t = after as { grantId?: unknown; sk?: unknown } | null;
+      if (!t || t.grantId !== grantId || typeof t.sk !== 'string') throw new ValidationError("nextToken is not a token for this grant's activity");
+      start = keys.findIndex((k) => k < (t.sk as string));
+      if (start < 0) start = keys.length;
+    }
+    const slice = keys.slice(start, start + query.limit);
+    const more = start + query.limit < keys.length;
+    return {
+      activity: slice.map((k) => this.records.get(grantId)!.get(k)!),
+      ...(more ? { nextToken: Buffer.from(JSON.stringify({ grantId, sk: slice[slice.length - 1] })).toString('base64url') } : {}),
+    };
+  }
+
+  async all(grantId: string): Promise<ActivityRecord[]> {
+    return [...(this.records.get(grantId)?.entries() ?? [])].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
+  }
+
+  async registerSession(entry: SessionGrant): Promise<void> {
+    if (!this.sessions.some((s) => s.sessionKey === entry.sessionKey && s.grantId === entry.grantId)) this.sessions.push(entry);
+  }
+
+  async sessionGrants(sessionKey: string, at: string, limit: number): Promise<SessionGrant[]> {
+    return this.sessions
+      .filter((s) => s.sessionKey === sessionKey && s.createdAt.slice(0, 19) <= at.slice(0, 19))
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))
+      .slice(0, limit);
+  }
 }
