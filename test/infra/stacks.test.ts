@@ -17,7 +17,7 @@ let stateless: Template;
 let nagErrors: string[];
 
 beforeAll(() => {
-  // Without esbuild: synth is synchronous, and thirteen bundles in a row on a starved machine block this worker's
+  // Without esbuild: synth is synchronous, and fourteen bundles in a row on a starved machine block this worker's
   // event loop past vitest's 60-second RPC limit (seen: "Timeout calling onTaskUpdate" with two CPU hogs running).
   // The bundles are built by `npm run synth` (cdk.out) earlier in `npm test`; nothing asserted here reads them.
   const built = app({}, { bundle: false });
