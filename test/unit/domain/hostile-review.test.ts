@@ -178,3 +178,24 @@ describe('checked and holding: slot and role reuse', () => {
     for (const s of JSON.parse(ports.access.policies.get(onRole[0]!)!).Statement) expect(s.Condition.StringLike['aws:userid']).toBe(`*:bg-${b.id}`);
   });
 });
+
+describe('checked and holding: revoke racing a credentials request', () => {
+  it('credentials assumed while the grant is being revoked are withheld, and the grant ends REVOKED', async () => {
+    const ports = fakePorts();
+    const { grant } = await activateGrant(ports, roleProfiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason } }, rules);
+    // The revoke lands between the credential function's read of the grant and its record.
+    const vendor = {
+      calls: 0,
+      async assume() {
+        this.calls++;
+        await revokeGrant(ports, [], { grantId: grant.id, caller: { arn: SSO_ALICE }, body: { reason: 'done with it' } });
+        return { accessKeyId: 'ASIARACE', secretAccessKey: 'S', sessionToken: 'T', expiration: '2026-11-24T11:00:00Z' };
+      },
+    };
+    await expect(issueCredentials({ ...ports, vendor }, settings, { grantId: grant.id, caller: { arn: SSO_ALICE } })).rejects.toThrowError(/became REVOKED/);
+    expect(vendor.calls).toBe(1);
+    expect((await ports.store.get(grant.id))!.status).toBe('REVOKED');
+    expect(ports.store.eventLog.get(grant.id)!.map((e) => e.type)).not.toContain('CREDENTIALS_ISSUED');
+    expect([...ports.access.policies.keys()].filter((k) => k.includes(grant.policyName))).toEqual([]);
+  });
+});
