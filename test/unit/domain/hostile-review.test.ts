@@ -199,3 +199,24 @@ describe('checked and holding: revoke racing a credentials request', () => {
     expect([...ports.access.policies.keys()].filter((k) => k.includes(grant.policyName))).toEqual([]);
   });
 });
+
+describe('DEFECT (LOW): the holder can make a security revoke fail by taking credentials at the same moment', () => {
+  it.fails('a security revoke that loses the version race to CREDENTIALS_ISSUED still ends the grant', async () => {
+    const ports = fakePorts();
+    const { grant } = await activateGrant(ports, roleProfiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason } }, rules);
+    const security = `arn:aws:sts::${ACCOUNT}:assumed-role/Security/sam`;
+    // Revoke detaches first; the holder's credentials request lands between its detach and its record.
+    const detach = ports.access.detach.bind(ports.access);
+    let raced = false;
+    ports.access.detach = async (...args: Parameters<typeof detach>) => {
+      await detach(...args);
+      if (!raced) {
+        raced = true;
+        await issueCredentials({ ...ports, vendor: new FakeVendor() }, settings, { grantId: grant.id, caller: { arn: SSO_ALICE } });
+      }
+    };
+    const outcome = await revokeGrant(ports, [`arn:aws:iam::${ACCOUNT}:role/Security`], { grantId: grant.id, caller: { arn: security }, body: { reason: 'suspected abuse' } }).then(() => 'revoked', (e: Error) => e.name);
+    // Today: ConcurrentUpdateError, and the grant is still ACTIVE (policy detached), so the holder may extend it, which re-attaches.
+    expect({ outcome, status: (await ports.store.get(grant.id))!.status }).toEqual({ outcome: 'revoked', status: 'REVOKED' });
+  });
+});
