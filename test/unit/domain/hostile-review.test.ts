@@ -209,11 +209,12 @@ describe('DEFECT (LOW): the holder can make a security revoke fail by taking cre
     const detach = ports.access.detach.bind(ports.access);
     let raced = false;
     ports.access.detach = async (...args: Parameters<typeof detach>) => {
-      await detach(...args);
+      const result = await detach(...args);
       if (!raced) {
         raced = true;
         await issueCredentials({ ...ports, vendor: new FakeVendor() }, settings, { grantId: grant.id, caller: { arn: SSO_ALICE } });
       }
+      return result;
     };
     const outcome = await revokeGrant(ports, [`arn:aws:iam::${ACCOUNT}:role/Security`], { grantId: grant.id, caller: { arn: security }, body: { reason: 'suspected abuse' } }).then(() => 'revoked', (e: Error) => e.name);
     // Today: ConcurrentUpdateError, and the grant is still ACTIVE (policy detached), so the holder may extend it, which re-attaches.
