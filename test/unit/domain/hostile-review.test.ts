@@ -115,7 +115,7 @@ describe('DEFECT (MEDIUM): the DENIED alert rate limit is keyed by caller ARN on
   });
 });
 
-describe('DEFECT (HIGH): escalation sets the risk classifier does not classify (each passes with no acknowledgement)', () => {
+describe('fixed (HIGH): escalation sets the risk classifier used to leave unclassified (each is refused without an acknowledgement)', () => {
   const risks = iamRiskCheck();
   const load = (actions: string[], resources: string[] = ['*']) =>
     parseProfiles({
@@ -137,26 +137,26 @@ describe('DEFECT (HIGH): escalation sets the risk classifier does not classify (
     ['IAM tags: ABAC escalation (aws:PrincipalTag / aws:ResourceTag conditions)', ['iam:TagRole', 'iam:TagUser']],
     ['Reading stored credentials that outlive the grant', ['secretsmanager:GetSecretValue', 'ssm:GetParameter']],
   ])('%s', (_name, actions) => {
-    expect(() => load(actions)).not.toThrow(); // documents today's behaviour: accepted silently
+    expect(() => load(actions)).toThrowError(ProfileConfigError);
   });
 
-  it.fails('sts:AssumeRole on one NAMED admin role is classified (its chained session survives revoke and expiry by up to an hour)', () => {
+  it('sts:AssumeRole on one NAMED admin role is classified (its chained session survives revoke and expiry by up to an hour)', () => {
     expect(() => load(['sts:AssumeRole'], [`arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole`])).toThrowError(ProfileConfigError);
   });
 
-  it.fails('scheduler:CreateSchedule + PassRole of a named role is classified (universal targets call any API as that role, after the grant ends)', () => {
+  it('scheduler:CreateSchedule + PassRole of a named role is classified (universal targets call any API as that role, after the grant ends)', () => {
     expect(() => load(['scheduler:CreateSchedule', 'iam:PassRole'], [`arn:aws:scheduler:us-east-1:${ACCOUNT}:schedule/default/x`, `arn:aws:iam::${ACCOUNT}:role/AdminTasks`])).toThrowError(ProfileConfigError);
   });
 
-  it.fails('codedeploy:CreateDeployment on "*" is classified as code-execution', () => {
+  it('codedeploy:CreateDeployment on "*" is classified as code-execution', () => {
     expect(() => load(['codedeploy:CreateDeployment'])).toThrowError(ProfileConfigError);
   });
 
-  it.fails('cloudformation:DeleteStack on "*" is classified', () => {
+  it('cloudformation:DeleteStack on "*" is classified', () => {
     expect(() => load(['cloudformation:DeleteStack'])).toThrowError(ProfileConfigError);
   });
 
-  it.fails('apigateway:PATCH on "*" is classified (it can rewrite break-glass\'s own API)', () => {
+  it('apigateway:PATCH on "*" is classified (it can rewrite break-glass\'s own API)', () => {
     expect(() => load(['apigateway:PATCH'])).toThrowError(ProfileConfigError);
   });
 });
