@@ -196,13 +196,13 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
   };
 }
 
-/** What a DENIED alert says about the per-caller rate limit: the count it summarises, and what happens next. */
+/** What a DENIED alert says about the per-caller, per-profile rate limit: the count it summarises, and what happens next. */
 function denialLines(principal: string, details: Record<string, string>, suppressed: number): string[] {
   const window = Number(details.alertWindowSeconds);
   if (!Number.isFinite(window) || window <= 0) return [];
   const minutes = window % 60 === 0 ? `${window / 60} min` : `${window} s`;
   return [
-    ...(suppressed ? [`Suppressed: ${suppressed} more denied attempt(s) by this caller since ${details.suppressedSince ?? '?'}, recorded but not announced one by one`] : []),
-    `Limit:      one DENIED alert per caller per ${minutes}; further attempts are recorded and counted in the next alert. All of them: GET /audit?eventType=DENIED&requester=${encodeURIComponent(principal)}`,
+    ...(suppressed ? [`Suppressed: ${suppressed} more denied attempt(s) by this caller on this profile since ${details.suppressedSince ?? '?'}, recorded but not announced one by one`] : []),
+    `Limit:      one DENIED alert per caller and profile per ${minutes}; further attempts are recorded and counted in the next alert. All of them: GET /audit?eventType=DENIED&requester=${encodeURIComponent(principal)}`,
   ];
 }

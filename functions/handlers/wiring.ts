@@ -45,7 +45,7 @@ export const locks = once(() => {
   return new DynamoLeaseLock({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo(), ...(waitMs ? { waitMs, leaseMs: Math.max(10_000, waitMs) } : {}) });
 });
 /**
- * Rate limit on DENIED alerts, per caller: one alert, then at most one per window counting the rest
+ * Rate limit on DENIED alerts, per caller and profile: one alert, then at most one per window counting the rest
  * (`DENIAL_ALERT_WINDOW_SECONDS`, default 300; 0 announces every attempt).
  */
 export const alertLimiter = once(() => {

@@ -101,8 +101,8 @@ describe('DEFECT (MEDIUM): the credentials path leaves no trace of refusals, and
   });
 });
 
-describe('DEFECT (MEDIUM): the DENIED alert rate limit is keyed by caller ARN only, not by profile', () => {
-  it.fails('a decoy denial on a harmless profile must not silence a denial on a sensitive one', async () => {
+describe('fixed (MEDIUM): the DENIED alert rate limit was keyed by caller ARN only, not by profile', () => {
+  it('a decoy denial on a harmless profile must not silence a denial on a sensitive one', async () => {
     const ports = fakePorts();
     const profiles = testProfiles({ grantTo: 'profileRole' });
     const intruder = { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Intruder/mallory` };
