@@ -99,12 +99,15 @@ export const credentialSettings = once((): CredentialSettings => {
   return { accountId, partition: optionalEnv('AWS_PARTITION') ?? 'aws' };
 });
 
+/** `FROZEN_PROFILES`: `*` or profile names frozen by configuration (activations, extensions, credentials). */
+export const frozenProfiles = once((): string[] => listEnv('FROZEN_PROFILES'));
+
 /** Activation rules from configuration: `FROZEN_PROFILES` (`*` or names), `MAX_ACTIVE_PER_PRINCIPAL` (default 3). */
 export const activationRules = once((): ActivationRules => {
   const raw = optionalEnv('MAX_ACTIVE_PER_PRINCIPAL');
   const max = raw === undefined ? DEFAULT_RULES.maxActivePerPrincipal : Number(raw);
   if (!Number.isInteger(max) || max < 1) throw new ConfigurationError('Environment variable MAX_ACTIVE_PER_PRINCIPAL must be a whole number of at least 1');
-  return { frozenByConfig: listEnv('FROZEN_PROFILES'), maxActivePerPrincipal: max, protectedResources: protectedResources() };
+  return { frozenByConfig: frozenProfiles(), maxActivePerPrincipal: max, protectedResources: protectedResources() };
 });
 
 /**

@@ -181,8 +181,9 @@ describe('credentials', () => {
     const ports = fakePorts();
     const { grant } = await activateGrant(ports, roleProfiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason, durationMinutes: 30 } }, rules);
     const vendor = new FakeVendor();
-    // The same person through another permission set
-    const issued = await issueCredentials({ ...ports, vendor }, settings, { grantId: grant.id, caller: { arn: SSO_ALICE_ADMIN } });
+    // The same person through another permission set (eligible too: eligibility is re-checked on the caller)
+    const both = roleProfiles({ eligible: [`arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_OnCall_*`, `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*`] });
+    const issued = await issueCredentials({ ...ports, vendor }, both, settings, { grantId: grant.id, caller: { arn: SSO_ALICE_ADMIN } });
     expect(vendor.calls).toEqual([{ roleArn: `arn:aws:iam::${ACCOUNT}:role/breakglass/profile/${grant.targetName}`, sessionName: `bg-${grant.id}`, sourceIdentity: 'alice@example.com', durationSeconds: 1800 }]);
     expect(issued.credentials.secretAccessKey).toBe('SECRET-never-recorded');
     expect(issued.grant.credentialsIssued).toBe(1);
@@ -197,11 +198,11 @@ describe('credentials', () => {
     const ports = fakePorts();
     const { grant } = await activateGrant(ports, roleProfiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason } }, rules);
     const vendor = new FakeVendor();
-    await expect(issueCredentials({ ...ports, vendor }, settings, { grantId: grant.id, caller: { arn: SSO_BOB } })).rejects.toThrowError(ForbiddenError);
+    await expect(issueCredentials({ ...ports, vendor }, roleProfiles(), settings, { grantId: grant.id, caller: { arn: SSO_BOB } })).rejects.toThrowError(ForbiddenError);
     // A shared role session *named* like her is not her Identity Center identity.
-    await expect(issueCredentials({ ...ports, vendor }, settings, { grantId: grant.id, caller: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice@example.com` } })).rejects.toThrowError(ForbiddenError);
+    await expect(issueCredentials({ ...ports, vendor }, roleProfiles(), settings, { grantId: grant.id, caller: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice@example.com` } })).rejects.toThrowError(ForbiddenError);
     await revokeGrant(ports, [], { grantId: grant.id, caller: { arn: SSO_ALICE }, body: { reason: 'done with it now' } });
-    await expect(issueCredentials({ ...ports, vendor }, settings, { grantId: grant.id, caller: { arn: SSO_ALICE } })).rejects.toThrowError(InvalidTransitionError);
+    await expect(issueCredentials({ ...ports, vendor }, roleProfiles(), settings, { grantId: grant.id, caller: { arn: SSO_ALICE } })).rejects.toThrowError(InvalidTransitionError);
     expect(vendor.calls).toEqual([]);
   });
 
