@@ -204,8 +204,8 @@ describe('checked and holding: revoke racing a credentials request', () => {
   });
 });
 
-describe('DEFECT (LOW): the holder can make a security revoke fail by taking credentials at the same moment', () => {
-  it.fails('a security revoke that loses the version race to CREDENTIALS_ISSUED still ends the grant', async () => {
+describe('fixed (LOW): the holder could make a security revoke fail by taking credentials at the same moment', () => {
+  it('a security revoke that loses the version race to CREDENTIALS_ISSUED still ends the grant', async () => {
     const ports = fakePorts();
     const { grant } = await activateGrant(ports, roleProfiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason } }, rules);
     const security = `arn:aws:sts::${ACCOUNT}:assumed-role/Security/sam`;
