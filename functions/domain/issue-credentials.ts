@@ -64,7 +64,8 @@ export interface IssuedCredentials {
  * a name too long keeps its end (the session or user name is the most telling part).
  */
 export function sourceIdentityFor(person: string): string {
-  const name = person.startsWith('sso:') ? person.slice(4) : (person.split('/').pop() ?? person);
+  // `sso:<account>:<name>` (or the older `sso:<name>`): the name; an ARN: its last segment.
+  const name = person.startsWith('sso:') ? person.slice(person.lastIndexOf(':') + 1) : (person.split('/').pop() ?? person);
   const clean = name.replace(/[^\w+=,.@-]/g, '_');
   const bounded = clean.length > 64 ? clean.slice(-64) : clean;
   return bounded.length >= 2 ? bounded : `${bounded}__`.slice(0, 2);

@@ -49,7 +49,7 @@ describe('DEFECT (HIGH): Identity Center is recognised by role *name* alone (pri
     const ports = fakePorts();
     const { grant } = await activateGrant(ports, roleProfiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason, durationMinutes: 60 } }, rules);
     const vendor = new FakeVendor();
-    // Today: personOf(FAKE_SSO_ALICE) === 'sso:alice@example.com' === grant.person, so this resolves
+    // personOf(FAKE_SSO_ALICE) === grant.person still (role name alone, see principal.ts); without eligibility this would resolve
     // with Alice's profile-role credentials in session bg-<id> (the session her policy is bound to).
     await expect(issueCredentials({ ...ports, vendor }, roleProfiles(), settings, { grantId: grant.id, caller: { arn: FAKE_SSO_ALICE } })).rejects.toThrowError(ForbiddenError);
   });

@@ -8,6 +8,7 @@ import { activateGrant, DEFAULT_RULES, type ActivationRules } from '../../../fun
 import { ConcurrentUpdateError, ForbiddenError, InvalidTransitionError, LimitExceededError, ProfileConfigError, ProtectedRoleError } from '../../../functions/domain/errors.js';
 import { extendGrant } from '../../../functions/domain/extend-grant.js';
 import { credentialDuration, issueCredentials, sourceIdentityFor } from '../../../functions/domain/issue-credentials.js';
+import { grantPerson } from '../../../functions/domain/grant.js';
 import { SELF_PROTECTION_SID } from '../../../functions/domain/policy-builder.js';
 import { parsePrincipalArn, personOf, principalMatchesAny } from '../../../functions/domain/principal.js';
 import { MAX_PROFILE_ROLES, profileRoleName, profileRolePool, PROFILE_ROLE_PATH } from '../../../functions/domain/profile-roles.js';
@@ -45,13 +46,20 @@ class FakeVendor {
 
 describe('the person (personOf)', () => {
   it.each([
-    ['an Identity Center session is its user, whatever permission set', SSO_ALICE, 'sso:alice@example.com'],
-    ['the same Identity Center user through another permission set', SSO_ALICE_ADMIN, 'sso:alice@example.com'],
+    ['an Identity Center session is its user in its account, whatever permission set', SSO_ALICE, `sso:${ACCOUNT}:alice@example.com`],
+    ['the same Identity Center user through another permission set', SSO_ALICE_ADMIN, `sso:${ACCOUNT}:alice@example.com`],
+    ['the same session name in another account is another person', 'arn:aws:sts::999999999999:assumed-role/AWSReservedSSO_OnCall_abc/alice@example.com', 'sso:999999999999:alice@example.com'],
     ['an IAM user is the user', `arn:aws:iam::${ACCOUNT}:user/ops/bob`, `arn:aws:iam::${ACCOUNT}:user/ops/bob`],
     ['any other role session is that session', ALICE, ALICE],
     ['the same session name on another role is another person', `arn:aws:sts::${ACCOUNT}:assumed-role/Security/alice`, `arn:aws:sts::${ACCOUNT}:assumed-role/Security/alice`],
   ])('%s', (_why, arn, person) => {
     expect(personOf(parsePrincipalArn(arn)!)).toBe(person);
+  });
+
+  it('reads a grant recorded before the account was part of the person (sso:<name>) as today\'s form', () => {
+    expect(grantPerson({ person: 'sso:alice@example.com', principalArn: SSO_ALICE })).toBe(`sso:${ACCOUNT}:alice@example.com`);
+    expect(grantPerson({ person: `sso:${ACCOUNT}:alice@example.com`, principalArn: SSO_ALICE })).toBe(`sso:${ACCOUNT}:alice@example.com`);
+    expect(grantPerson({ person: ALICE, principalArn: ALICE })).toBe(ALICE);
   });
 
   it('matches a role pattern with an IAM path (as IAM shows Identity Center roles) against a session of that role', () => {
@@ -90,7 +98,7 @@ describe('profile roles', () => {
     ports.access.inlinePolicyUsage = async (...args) => (reads++, usage(...args));
     const { grant } = await activateGrant(ports, roleProfiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason } }, rules);
     expect(reads).toBe(0);
-    expect(grant).toMatchObject({ status: 'ACTIVE', grantTo: 'profileRole', targetType: 'role', person: 'sso:alice@example.com', sessionName: `bg-${grant.id}`, sessionUserId: `*:bg-${grant.id}` });
+    expect(grant).toMatchObject({ status: 'ACTIVE', grantTo: 'profileRole', targetType: 'role', person: `sso:${ACCOUNT}:alice@example.com`, sessionName: `bg-${grant.id}`, sessionUserId: `*:bg-${grant.id}` });
     expect(grant.targetName).toMatch(/^breakglass-demo-\d+$/);
     const attached = ports.access.policies.get(`role/${grant.targetName}/${grant.policyName}`)!;
     expect(attached).toBe(grant.policyDocument);
@@ -214,6 +222,7 @@ describe('credentials', () => {
   });
 
   it('sanitises the SourceIdentity to STS\'s charset and 2-64 length', () => {
+    expect(sourceIdentityFor(`sso:${ACCOUNT}:alice@example.com`)).toBe('alice@example.com');
     expect(sourceIdentityFor('sso:alice@example.com')).toBe('alice@example.com');
     expect(sourceIdentityFor(`arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice`)).toBe('alice');
     expect(sourceIdentityFor('sso:al ice#1')).toBe('al_ice_1');
