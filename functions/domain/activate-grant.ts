@@ -320,7 +320,7 @@ async function recordDenial(ports: Ports, profile: Profile, input: ActivationInp
   const durationMinutes = typeof body.durationMinutes === 'number' && Number.isInteger(body.durationMinutes) && body.durationMinutes > 0 ? Math.min(body.durationMinutes, 100_000) : 0;
   const rawTicket = typeof body.ticket === 'string' ? body.ticket.trim() : '';
   const ticketDropped = rawTicket ? ticketProblem(profile, rawTicket) : undefined;
-  const alert = await admitDenialAlert(ports, input.caller.arn, now);
+  const alert = await admitDenialAlert(ports, input.caller.arn, profile.name, now);
   const grant: Grant = {
     id,
     profile: profile.name,

@@ -55,7 +55,11 @@ const HEADLINE: Record<EventType, (who: string, profile: string) => string> = {
   ALERT_FAILED: (w, p) => `an alert about ${p} of ${w} was not delivered`,
   REVIEWED: (w, p) => `review of ${p} of ${w}`,
   CREDENTIALS_ISSUED: (w, p) => `${w} took credentials for ${p}`,
+  CREDENTIALS_DENIED: (w, p) => `${w} was REFUSED credentials for ${p}`,
 };
+
+/** Events whose subject names the actor (who took or was refused the session), not the requester. */
+const ACTOR_HEADLINE = new Set<EventType>(['CREDENTIALS_ISSUED', 'CREDENTIALS_DENIED']);
 
 /**
  * Characters that break or disguise a line: C0/C1 controls (CR, LF, NEL, VT, FF, escape
@@ -108,7 +112,12 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
   const principal = line(grant.principalArn, 300);
   // An extension refused by a freeze is a refusal, not a failure of AWS.
   const refused = event.type === 'EXTEND_FAILED' && details.step === 'Freeze';
-  const headline = refused ? `${who(grant.principalArn)} was REFUSED an extension of ${grant.profile} (frozen)` : HEADLINE[event.type](who(grant.principalArn), grant.profile);
+  const actorHeadline = ACTOR_HEADLINE.has(event.type) && event.actor !== grant.principalArn;
+  const headline = refused
+    ? `${who(grant.principalArn)} was REFUSED an extension of ${grant.profile} (frozen)`
+    : actorHeadline
+      ? HEADLINE[event.type](who(event.actor), `${grant.profile} of ${who(grant.principalArn)}`)
+      : HEADLINE[event.type](who(grant.principalArn), grant.profile);
   const suppressed = event.type === 'DENIED' && details.alertsSuppressed ? Number(details.alertsSuppressed) : 0;
   const riskClasses = risks.map((r) => r.riskClass);
   const subjectCore = `${tag} ${headline}` +
@@ -196,13 +205,13 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
   };
 }
 
-/** What a DENIED alert says about the per-caller rate limit: the count it summarises, and what happens next. */
+/** What a DENIED alert says about the per-caller, per-profile rate limit: the count it summarises, and what happens next. */
 function denialLines(principal: string, details: Record<string, string>, suppressed: number): string[] {
   const window = Number(details.alertWindowSeconds);
   if (!Number.isFinite(window) || window <= 0) return [];
   const minutes = window % 60 === 0 ? `${window / 60} min` : `${window} s`;
   return [
-    ...(suppressed ? [`Suppressed: ${suppressed} more denied attempt(s) by this caller since ${details.suppressedSince ?? '?'}, recorded but not announced one by one`] : []),
-    `Limit:      one DENIED alert per caller per ${minutes}; further attempts are recorded and counted in the next alert. All of them: GET /audit?eventType=DENIED&requester=${encodeURIComponent(principal)}`,
+    ...(suppressed ? [`Suppressed: ${suppressed} more denied attempt(s) by this caller on this profile since ${details.suppressedSince ?? '?'}, recorded but not announced one by one`] : []),
+    `Limit:      one DENIED alert per caller and profile per ${minutes}; further attempts are recorded and counted in the next alert. All of them: GET /audit?eventType=DENIED&requester=${encodeURIComponent(principal)}`,
   ];
 }

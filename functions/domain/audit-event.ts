@@ -19,6 +19,7 @@ export const EVENT_TYPES = [
   'ALERT_FAILED',
   'REVIEWED',
   'CREDENTIALS_ISSUED',
+  'CREDENTIALS_DENIED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -59,6 +60,7 @@ export function severityOf(type: EventType): Severity {
       return 'CRITICAL';
     case 'EXTENDED':
     case 'EXTEND_FAILED':
+    case 'CREDENTIALS_DENIED':
     case 'SCHEDULE_REPAIRED':
       return 'WARNING';
     case 'SWEPT':

@@ -10,6 +10,7 @@
  * ```
  */
 import { InvalidTransitionError } from './errors.js';
+import { personOfArn } from './principal.js';
 
 export const GRANT_STATUSES = ['PENDING', 'ACTIVE', 'EXPIRED', 'REVOKED', 'FAILED', 'DENIED'] as const;
 export type GrantStatus = (typeof GRANT_STATUSES)[number];
@@ -101,9 +102,14 @@ export function assertTransition(grant: Pick<Grant, 'id' | 'status'>, to: GrantS
   }
 }
 
-/** The person who requested a grant (see `personOf` in principal.ts). */
+/**
+ * The person who requested a grant (see `personOf` in principal.ts). A grant recorded before the
+ * account was part of an Identity Center person (`sso:<name>`) is read as today's form, from its
+ * principal ARN: otherwise its requester could not end it, and could review it as someone else.
+ */
 export function grantPerson(grant: Pick<Grant, 'person' | 'principalArn'>): string {
-  return grant.person ?? grant.principalArn;
+  if (!grant.person) return grant.principalArn;
+  return /^sso:[^:]*$/.test(grant.person) ? personOfArn(grant.principalArn) : grant.person;
 }
 
 /** The inline policy name for a grant; also the prefix the sweeper recognises. */

@@ -3,21 +3,28 @@
  * grant's profile role, in the one session the grant's policy is bound to.
  *
  * 1. validate — grant id, the grant exists, the caller is the requesting *person* (`personOf`),
- *    the grant is ACTIVE, grants through a profile role, and has time left;
+ *    the grant is ACTIVE, grants through a profile role, has time left, the caller is still
+ *    eligible for the profile (403) and the profile is not frozen (423). A refusal of someone
+ *    else, of someone no longer eligible, or by a freeze is recorded on the grant as
+ *    CREDENTIALS_DENIED and announced (someone else's under the DENIED rate limit, per caller
+ *    and profile: a flood cannot drown the table's alerts);
  * 2. assume — STS AssumeRole into the profile role, session `bg-<grantId>`, SourceIdentity the
- *    person (sanitised), for as long as the grant has left within STS's bounds;
+ *    *caller's* person (sanitised: CloudTrail then names who actually holds the session), for as
+ *    long as the grant has left within STS's bounds;
  * 3. record — CREDENTIALS_ISSUED with the access key id and expiration only (never the secret
- *    or the token), counted on the grant as use for the reviewer. If it cannot be recorded, the
- *    credentials are not handed out (they stay bounded by the policy's expiry condition).
+ *    or the token), the caller's and the grant's person, counted on the grant as use for the
+ *    reviewer, and announced (INFO). If it cannot be recorded, the credentials are not handed
+ *    out (they stay bounded by the policy's expiry condition).
  */
 import type { NewAuditEvent } from './audit-event.js';
-import type { Caller } from './activate-grant.js';
-import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError, StepFailedError } from './errors.js';
+import { DEFAULT_RULES, frozenReason, type ActivationRules, type Caller } from './activate-grant.js';
+import { ConcurrentUpdateError, ForbiddenError, FrozenError, GrantNotFoundError, InvalidTransitionError, StepFailedError } from './errors.js';
 import { grantPerson, type Grant } from './grant.js';
-import { describeError } from './lifecycle.js';
+import { admitDenialAlert, announce, appendEvent, describeError } from './lifecycle.js';
 import type { CredentialVendor, Ports, VendedCredentials } from './ports.js';
+import { findProfile, type ProfileSet } from './profile.js';
 import { profileRoleArn } from './profile-roles.js';
-import { parsePrincipalArn, personOf } from './principal.js';
+import { parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import { checkGrantId } from './requests.js';
 
 /**
@@ -42,7 +49,7 @@ export interface CredentialSettings {
   readonly accountId: string;
 }
 
-export type CredentialPorts = Pick<Ports, 'store' | 'clock' | 'log'> & { readonly vendor: CredentialVendor };
+export type CredentialPorts = Pick<Ports, 'store' | 'clock' | 'log' | 'notifier' | 'control' | 'alertLimiter' | 'profileRisks'> & { readonly vendor: CredentialVendor };
 
 export interface IssuedCredentials {
   readonly credentials: VendedCredentials;
@@ -57,7 +64,8 @@ export interface IssuedCredentials {
  * a name too long keeps its end (the session or user name is the most telling part).
  */
 export function sourceIdentityFor(person: string): string {
-  const name = person.startsWith('sso:') ? person.slice(4) : (person.split('/').pop() ?? person);
+  // `sso:<account>:<name>` (or the older `sso:<name>`): the name; an ARN: its last segment.
+  const name = person.startsWith('sso:') ? person.slice(person.lastIndexOf(':') + 1) : (person.split('/').pop() ?? person);
   const clean = name.replace(/[^\w+=,.@-]/g, '_');
   const bounded = clean.length > 64 ? clean.slice(-64) : clean;
   return bounded.length >= 2 ? bounded : `${bounded}__`.slice(0, 2);
@@ -71,23 +79,59 @@ export function credentialDuration(now: Date, expiresAt: string): number {
   return Math.min(Math.max(left, STS_MIN_DURATION_SECONDS), STS_ROLE_CHAINING_MAX_SECONDS);
 }
 
-export async function issueCredentials(ports: CredentialPorts, settings: CredentialSettings, input: CredentialInput): Promise<IssuedCredentials> {
+/**
+ * Records a refused credentials request on the grant as CREDENTIALS_DENIED and announces it;
+ * `limited` puts the alert under the DENIED rate limit (per caller and profile). Never throws.
+ */
+async function recordRefusal(ports: CredentialPorts, grant: Grant, input: CredentialInput, now: Date, step: string, why: string, limited: boolean): Promise<void> {
+  const alert = limited ? await admitDenialAlert(ports, input.caller.arn, grant.profile, now) : { announce: true, details: {} };
+  const event: NewAuditEvent = {
+    type: 'CREDENTIALS_DENIED',
+    at: now.toISOString(),
+    actor: input.caller.arn,
+    outcome: 'FAILURE',
+    ...(input.requestId ? { requestId: input.requestId } : {}),
+    details: { step, why, ...alert.details },
+  };
+  const written = await appendEvent(ports, grant, event);
+  if (alert.announce) await announce(ports, written ?? grant, event);
+}
+
+export async function issueCredentials(ports: CredentialPorts, profiles: ProfileSet, settings: CredentialSettings, input: CredentialInput, rules: Pick<ActivationRules, 'frozenByConfig'> = DEFAULT_RULES): Promise<IssuedCredentials> {
   // 1. validate
   const grantId = checkGrantId(input.grantId);
   const grant = await ports.store.get(grantId);
   if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);
+  const now = ports.clock.now();
   const caller = parsePrincipalArn(input.caller.arn);
-  if (!caller || personOf(caller) !== grantPerson(grant)) throw new ForbiddenError(`Only the requester (${grant.principalArn}) may take credentials for grant ${grantId}`);
+  const person = caller ? personOf(caller) : undefined;
+  if (!caller || person !== grantPerson(grant)) {
+    // Someone else reaching for the grant's session is a security event, not only an access-log line.
+    await recordRefusal(ports, grant, input, now, 'Requester', 'not the requesting person', true);
+    throw new ForbiddenError(`Only the requester (${grant.principalArn}) may take credentials for grant ${grantId}. This attempt was recorded.`);
+  }
   if (grant.status !== 'ACTIVE') throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; credentials are issued for ACTIVE grants only`);
   if (grant.grantTo !== 'profileRole' || !grant.sessionName) {
     throw new InvalidTransitionError(`Grant ${grantId} was granted to your own ${grant.targetType} ${grant.targetName}: use your usual credentials, no new ones are needed`);
   }
-  const now = ports.clock.now();
   if (Date.parse(grant.expiresAt) <= now.getTime()) throw new InvalidTransitionError(`Grant ${grantId} expired at ${grant.expiresAt}`);
+  // Eligibility as the profile file says now: someone removed from a profile gets no new session.
+  const profile = findProfile(profiles, grant.profile);
+  if (!profile || !principalMatchesAny(profile.eligible, caller)) {
+    const why = profile ? `no longer eligible for profile "${profile.name}"` : `profile "${grant.profile}" no longer exists`;
+    await recordRefusal(ports, grant, input, now, 'Eligibility', why, false);
+    throw new ForbiddenError(`${input.caller.arn} is ${why}; no credentials are issued for grant ${grantId}. This attempt was recorded and announced.`);
+  }
+  const frozen = frozenReason(profile.name, await ports.control.freezeState(), rules.frozenByConfig);
+  if (frozen) {
+    await recordRefusal(ports, grant, input, now, 'Freeze', `credentials are ${frozen}`, false);
+    throw new FrozenError(`Credentials for "${profile.name}" are ${frozen}. Sessions already issued end with the grant. This attempt was recorded and announced.`, grant.id);
+  }
 
   // 2. assume
   const durationSeconds = credentialDuration(now, grant.expiresAt);
-  const sourceIdentity = sourceIdentityFor(grantPerson(grant));
+  // The caller's person, not the grant's: the session then names who actually took it.
+  const sourceIdentity = sourceIdentityFor(person);
   let credentials: VendedCredentials;
   try {
     credentials = await ports.vendor.assume({ roleArn: profileRoleArn(settings.partition, settings.accountId, grant.targetName), sessionName: grant.sessionName, sourceIdentity, durationSeconds });
@@ -103,12 +147,16 @@ export async function issueCredentials(ports: CredentialPorts, settings: Credent
     actor: input.caller.arn,
     outcome: 'SUCCESS',
     ...(input.requestId ? { requestId: input.requestId } : {}),
-    details: { accessKeyId: credentials.accessKeyId, expiration: credentials.expiration, durationSeconds: String(durationSeconds), sourceIdentity, session: grant.sessionName },
+    details: {
+      accessKeyId: credentials.accessKeyId, expiration: credentials.expiration, durationSeconds: String(durationSeconds), sourceIdentity, session: grant.sessionName,
+      person, grantPerson: grantPerson(grant),
+    },
   };
   let current = grant;
   for (let attempt = 0; ; attempt++) {
     try {
       const written = await ports.store.append(current, event, { credentialsIssued: (current.credentialsIssued ?? 0) + 1 });
+      await announce(ports, written, event);
       return { credentials, grant: written };
     } catch (error) {
       const fresh = error instanceof ConcurrentUpdateError && attempt < 2 ? await ports.store.get(grantId).catch(() => undefined) : undefined;

@@ -64,21 +64,31 @@ export async function announce(ports: LifecyclePorts, grant: Grant, event: NewAu
 }
 
 /**
- * Whether a DENIED attempt by `callerArn` is announced now, under the per-caller rate limit
- * (every attempt is recorded regardless), and the event details that say what was decided.
- * The key is the authenticated ARN only, so one caller's flood never silences another's alerts.
- * Fails open: if the limiter cannot answer, the alert goes out (noise beats silence).
+ * The rate-limit key of a refused attempt: the authenticated ARN and the (configured) profile it
+ * was on, nothing else from the request. With the profile in it, a decoy denial on a harmless
+ * profile cannot silence the alert about one on a sensitive profile; profile names are the
+ * deployed ones (no `/`), so a caller cannot mint keys.
  */
-export async function admitDenialAlert(ports: Pick<Ports, 'alertLimiter' | 'log'>, callerArn: string, at: Date): Promise<{ announce: boolean; details: Record<string, string> }> {
+export function denialAlertKey(callerArn: string, profile: string): string {
+  return `denied/${callerArn}/${profile}`;
+}
+
+/**
+ * Whether a refused attempt by `callerArn` on `profile` is announced now, under the per-caller,
+ * per-profile rate limit (every attempt is recorded regardless), and the event details that say
+ * what was decided. One caller's flood never silences another's alerts, nor the same caller's on
+ * another profile. Fails open: if the limiter cannot answer, the alert goes out (noise beats silence).
+ */
+export async function admitDenialAlert(ports: Pick<Ports, 'alertLimiter' | 'log'>, callerArn: string, profile: string, at: Date): Promise<{ announce: boolean; details: Record<string, string> }> {
   let admission;
   try {
-    admission = await ports.alertLimiter.admit(`denied/${callerArn}`, at);
+    admission = await ports.alertLimiter.admit(denialAlertKey(callerArn, profile), at);
   } catch (error) {
     ports.log.error({ msg: 'could not check the denial alert rate limit; announcing', error: describeError(error) });
     return { announce: true, details: {} };
   }
   const window = String(admission.windowSeconds);
-  if (!admission.announce) return { announce: false, details: { alert: `not announced: rate limit of one DENIED alert per caller per ${window} s (counted in the next one)` } };
+  if (!admission.announce) return { announce: false, details: { alert: `not announced: rate limit of one alert per caller and profile per ${window} s (counted in the next one)` } };
   return {
     announce: true,
     details: {

@@ -102,9 +102,19 @@ export function isProtectedRole(roleName: string): boolean {
  * The person behind a principal: the one notion of "who" for per-person limits, "already holds
  * this profile", the requester checks (revoke, extend, credentials) and the two-person review.
  *
- * - an Identity Center session (`assumed-role/AWSReservedSSO_…/<session>`): `sso:<session>`.
+ * - an Identity Center session (`assumed-role/AWSReservedSSO_…/<session>`): `sso:<account>:<session>`.
  *   Identity Center names the session after the signed-in user and nobody else can choose it,
- *   so the same user through any permission set (or account) is the same person;
+ *   so the same user through any permission set of the account is the same person. The account
+ *   is part of it: a same-named session in another account (whose owner controls its roles) is
+ *   someone else.
+ *
+ *   Recognising Identity Center by the role *name* alone is only safe with the API's resource
+ *   policy the stack sets: a session ARN carries no role path, and anyone with iam:CreateRole can
+ *   make a role named `AWSReservedSSO_x` at path `/` and name its session `alice@example.com`.
+ *   The resource policy denies `execute-api:Invoke` to `aws:PrincipalArn` `…:role/AWSReservedSSO_*`
+ *   outside `…:role/aws-reserved/sso.amazonaws.com/` (the principal ARN in the request context
+ *   carries the path), so such a session never reaches this code. Without that policy, this
+ *   function must not be trusted for Identity Center callers;
  * - an IAM user: the user's ARN;
  * - any other role session: the session ARN (`…:assumed-role/<role>/<session>`).
  *
@@ -116,7 +126,7 @@ export function isProtectedRole(roleName: string): boolean {
  */
 export function personOf(principal: Principal): string {
   if (principal.kind === 'user') return principal.entityArn;
-  if (IDENTITY_CENTER_ROLE.test(principal.entityName)) return `sso:${principal.sessionName}`;
+  if (IDENTITY_CENTER_ROLE.test(principal.entityName)) return `sso:${principal.accountId}:${principal.sessionName}`;
   return principal.arn;
 }
 

@@ -3,7 +3,9 @@
  *
  * 1. authorize — the requesting person (`personOf`), or a configured security principal;
  * 2. detach — the access goes first: that is the point of revoking;
- * 3. record — REVOKED with its event, conditional on the version read;
+ * 3. record — REVOKED with its event, conditional on the version read; if someone wrote in between
+ *    (the holder taking credentials, or extending, which re-attaches) and the grant is still ACTIVE,
+ *    re-read, detach again and retry (bounded), so the holder cannot make a revoke fail;
  * 4. cancel the schedule — best effort: if it survives, its expiry finds a REVOKED grant and does nothing;
  * 5. announce.
  */
@@ -44,26 +46,35 @@ export async function revokeGrant(ports: Ports, securityPrincipals: readonly str
 
   const base = { actor: input.caller.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
   // 2. detach
-  try {
-    await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
-  } catch (error) {
-    const failed = { ...failureEvent('REVOKE_FAILED', ports.clock.now().toISOString(), 'DetachPolicy', error, base), reason };
-    const written = await appendEvent(ports, grant, failed);
-    await announce(ports, written ?? grant, failed);
-    throw new StepFailedError('DetachPolicy', `Could not detach the policy; grant ${grantId} is still ACTIVE until ${grant.expiresAt}. Retry, or ask security to remove ${grant.policyName} from ${grant.targetType} ${grant.targetName}.`, { cause: error });
-  }
+  const detach = async (current: Grant) => {
+    try {
+      await ports.access.detach({ type: current.targetType, name: current.targetName }, current.policyName);
+    } catch (error) {
+      const failed = { ...failureEvent('REVOKE_FAILED', ports.clock.now().toISOString(), 'DetachPolicy', error, base), reason };
+      const written = await appendEvent(ports, current, failed);
+      await announce(ports, written ?? current, failed);
+      throw new StepFailedError('DetachPolicy', `Could not detach the policy; grant ${grantId} is still ACTIVE until ${current.expiresAt}. Retry, or ask security to remove ${current.policyName} from ${current.targetType} ${current.targetName}.`, { cause: error });
+    }
+  };
+  await detach(grant);
 
   // 3. record
   const now = ports.clock.now().toISOString();
   const event: NewAuditEvent = { ...base, type: 'REVOKED', at: now, reason, outcome: 'SUCCESS', details: { by: isRequester ? 'requester' : 'security', policyName: grant.policyName } };
-  try {
-    grant = await ports.store.append(grant, event, { status: 'REVOKED', endedAt: now, endedBy: input.caller.arn, endReason: reason, reviewState: 'DUE' });
-  } catch (error) {
-    if (error instanceof ConcurrentUpdateError) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      grant = await ports.store.append(grant, event, { status: 'REVOKED', endedAt: now, endedBy: input.caller.arn, endReason: reason, reviewState: 'DUE' });
+      break;
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
       const fresh = await ports.store.get(grantId);
       if (fresh && isTerminal(fresh.status)) throw new InvalidTransitionError(`Grant ${grantId} became ${fresh.status} while it was being revoked; its policy is detached`);
+      if (!fresh || attempt >= 2) throw error;
+      // Someone wrote in between (a CREDENTIALS_ISSUED, or an extension, which re-attaches before it
+      // records): detach again, so the REVOKED record never stands beside a policy that still works.
+      grant = fresh;
+      await detach(grant);
     }
-    throw error;
   }
 
   // 4. cancel the schedule

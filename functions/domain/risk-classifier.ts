@@ -8,7 +8,7 @@
  *
  * Each action falls in at most one class: the first rule below that matches it, in this order:
  * credential-creation, role-passing, organization-identity, audit-tampering, code-execution,
- * resource-policy-write, permissions-management. So `s3:PutBucketPolicy` is resource-policy-write,
+ * resource-policy-write, permissions-management, credential-read. So `s3:PutBucketPolicy` is resource-policy-write,
  * not also permissions-management, and one acknowledgement covers it.
  *
  * How resources count: the class of most actions does not depend on the resource (updating one
@@ -16,9 +16,11 @@
  * statement's resources are *broad* — a wildcard reaches an entity name the profile does not
  * spell (`*`, `arn:aws:iam::123456789012:role/*`, `arn:aws:s3:::logs-*`), or a resource names
  * break-glass's own (its name contains `breakglass`, as CloudFormation's generated names do):
- * passing or assuming roles (a named role is a deliberate, reviewable choice), invoking
- * functions (a forged event to break-glass's own functions), and the writes that can disable
- * break-glass on its table, functions and buckets. A wildcard below a named entity
+ * passing roles (a named role is a deliberate, reviewable choice), invoking functions (a forged
+ * event to break-glass's own functions), the writes that can disable break-glass on its table,
+ * functions, buckets, stack and API, and reading stored secrets. Assuming a role
+ * (`sts:AssumeRole*`) is role-passing even on a named role: the chained session is STS's, not
+ * the grant's, so it outlives revoke and expiry. A wildcard below a named entity
  * (`arn:aws:s3:::logs/*`, `…:table/orders/index/*`) is not broad.
  *
  * Conditions never lower a class: they are too varied to judge, and the author can acknowledge.
@@ -101,11 +103,13 @@ export const RISK_RULES: readonly Rule[] = [
       'redshift:GetClusterCredentials', 'redshift:GetClusterCredentialsWithIAM',
     ],
   },
+  // A chained session survives revoke and expiry (up to its own duration), whichever role it is of.
+  { riskClass: 'role-passing', actions: ['sts:AssumeRole*'] },
   {
     riskClass: 'role-passing',
     broadOnly: true,
     actions: [
-      'iam:PassRole', 'sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRoleWithWebIdentity', 'sts:AssumeRoot',
+      'iam:PassRole', 'sts:AssumeRoot',
       'iam:AddRoleToInstanceProfile', 'ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation',
     ],
   },
@@ -137,6 +141,9 @@ export const RISK_RULES: readonly Rule[] = [
       'lambda:DeleteFunction', 'lambda:PutFunctionConcurrency', 'lambda:DeleteFunctionConcurrency', 'lambda:PutFunctionEventInvokeConfig',
       's3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteBucket', 's3:PutBucketVersioning', 's3:PutLifecycleConfiguration',
       's3:PutBucketObjectLockConfiguration', 's3:BypassGovernanceRetention', 'sqs:PurgeQueue', 'sqs:DeleteQueue',
+      // break-glass's own stack (deleting it ends expiry and the record) and its REST API (authorizer, stage, resource policy).
+      'cloudformation:DeleteStack', 'cloudformation:UpdateTerminationProtection',
+      'apigateway:PATCH', 'apigateway:PUT', 'apigateway:DELETE', 'apigateway:POST',
     ],
   },
   {
@@ -159,6 +166,11 @@ export const RISK_RULES: readonly Rule[] = [
       'batch:SubmitJob', 'batch:RegisterJobDefinition', 'elasticmapreduce:RunJobFlow', 'elasticmapreduce:AddJobFlowSteps',
       'apprunner:CreateService', 'apprunner:UpdateService', 'states:CreateStateMachine', 'states:UpdateStateMachine',
       'cloudshell:CreateSession', 'bedrock-agentcore:CreateCodeInterpreter',
+      // Deploys and runbooks run by a service role or on instances (scheduler:UpdateSchedule is audit-tampering, above).
+      'codedeploy:CreateDeployment', 'ssm:UpdateDocument', 'ssm:UpdateDocumentDefaultVersion', 'ssm:StartChangeRequestExecution',
+      'codepipeline:UpdatePipeline', 'codepipeline:CreatePipeline', 'elasticbeanstalk:CreateApplicationVersion', 'elasticbeanstalk:UpdateEnvironment',
+      'emr-serverless:StartJobRun', 'emr-containers:StartJobRun', 'sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:CreateEndpoint',
+      'scheduler:CreateSchedule',
     ],
   },
   // Invoking a function runs it with its role and an event of the caller's making.
@@ -167,14 +179,19 @@ export const RISK_RULES: readonly Rule[] = [
     riskClass: 'resource-policy-write',
     actions: [
       'ec2:ModifyImageAttribute', 'rds:ModifyDBSnapshotAttribute', 'rds:ModifyDBClusterSnapshotAttribute', 'iam:UpdateAssumeRolePolicy',
+      // A function URL with AuthType NONE opens the function to anyone.
+      'lambda:CreateFunctionUrlConfig', 'lambda:UpdateFunctionUrlConfig',
     ],
     permissionsManagement: { namePattern: /policy|permission|grant|acl|attribute|share|access/i, exceptServices: ['iam'] },
   },
   {
     riskClass: 'permissions-management',
-    actions: ['iam:CreateRole', 'iam:UpdateRole', 'iam:CreateInstanceProfile'],
+    // Tags on principals decide ABAC conditions (aws:PrincipalTag, aws:ResourceTag).
+    actions: ['iam:CreateRole', 'iam:UpdateRole', 'iam:CreateInstanceProfile', 'iam:TagRole', 'iam:TagUser', 'iam:UntagRole', 'iam:UntagUser'],
     permissionsManagement: {},
   },
+  // A stored secret read during the grant stays known after it ends.
+  { riskClass: 'credential-read', broadOnly: true, actions: ['secretsmanager:GetSecretValue', 'ssm:GetParameter*', 'kms:Decrypt'] },
 ];
 
 /** Compiles an IAM wildcard (`*` any run, `?` one character) to a case-insensitive RegExp. */

@@ -14,11 +14,12 @@ import { z } from 'zod';
 export const RISK_CLASSES = {
   'credential-creation': 'makes or revives credentials that outlive the grant (keys, service credentials, SSH keys, MFA, federation trust)',
   'permissions-management': 'changes who may do what (IAM access level "Permissions management"), e.g. permissions boundaries, new roles',
-  'role-passing': 'takes on or hands out another role (iam:PassRole, sts:AssumeRole*, instance profiles) on roles the profile does not name',
+  'role-passing': 'takes on or hands out another role (sts:AssumeRole* on any role: the chained session survives revoke; iam:PassRole and instance profiles on roles the profile does not name)',
   'resource-policy-write': "rewrites a resource's own policy or ACL (bucket and key policies, KMS grants, Lambda permissions), which can open it to anyone, for good",
   'code-execution': 'runs code as another identity (new or changed functions, instances, tasks, jobs, stacks, SSM commands and sessions)',
   'organization-identity': 'changes the organization or its workforce identity (organizations, IAM Identity Center, identity store)',
-  'audit-tampering': 'silences the record or break-glass itself (CloudTrail, EventBridge rules and schedules, logs, GuardDuty, Config, Security Hub, alert subscriptions, the grants table)',
+  'audit-tampering': 'silences the record or break-glass itself (CloudTrail, EventBridge rules and schedules, logs, GuardDuty, Config, Security Hub, alert subscriptions, the grants table, its stack and API)',
+  'credential-read': 'reads stored secrets (Secrets Manager values, SSM parameters, KMS decryption) on resources the profile does not name; what was read outlives the grant',
 } as const satisfies Record<string, string>;
 
 export type RiskClass = keyof typeof RISK_CLASSES;

@@ -46,7 +46,7 @@ export const locks = once(() => {
   return new DynamoLeaseLock({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo(), ...(waitMs ? { waitMs, leaseMs: Math.max(10_000, waitMs) } : {}) });
 });
 /**
- * Rate limit on DENIED alerts, per caller: one alert, then at most one per window counting the rest
+ * Rate limit on DENIED alerts, per caller and profile: one alert, then at most one per window counting the rest
  * (`DENIAL_ALERT_WINDOW_SECONDS`, default 300; 0 announces every attempt).
  */
 export const alertLimiter = once(() => {
@@ -104,12 +104,15 @@ export const credentialSettings = once((): CredentialSettings => {
   return { accountId, partition: optionalEnv('AWS_PARTITION') ?? 'aws' };
 });
 
+/** `FROZEN_PROFILES`: `*` or profile names frozen by configuration (activations, extensions, credentials). */
+export const frozenProfiles = once((): string[] => listEnv('FROZEN_PROFILES'));
+
 /** Activation rules from configuration: `FROZEN_PROFILES` (`*` or names), `MAX_ACTIVE_PER_PRINCIPAL` (default 3). */
 export const activationRules = once((): ActivationRules => {
   const raw = optionalEnv('MAX_ACTIVE_PER_PRINCIPAL');
   const max = raw === undefined ? DEFAULT_RULES.maxActivePerPrincipal : Number(raw);
   if (!Number.isInteger(max) || max < 1) throw new ConfigurationError('Environment variable MAX_ACTIVE_PER_PRINCIPAL must be a whole number of at least 1');
-  return { frozenByConfig: listEnv('FROZEN_PROFILES'), maxActivePerPrincipal: max, protectedResources: protectedResources() };
+  return { frozenByConfig: frozenProfiles(), maxActivePerPrincipal: max, protectedResources: protectedResources() };
 });
 
 /**

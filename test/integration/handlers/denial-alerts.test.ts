@@ -59,8 +59,8 @@ describe('DENIED alerts against the emulator', () => {
     expect(eveAlerts).toHaveLength(1);
     expect(eveAlerts[0]!.subject).toMatch(/eve was DENIED db/);
     // The limiter's item: keyed by a hash of the authenticated ARN, counting the held-back alerts, with a TTL.
-    const item = (await limiterItem(`denied/${mallory.userArn}`))!;
-    expect(item).toMatchObject({ limitKey: `denied/${mallory.userArn}`, suppressed: n - 1 });
+    const item = (await limiterItem(`denied/${mallory.userArn}/demo`))!;
+    expect(item).toMatchObject({ limitKey: `denied/${mallory.userArn}/demo`, suppressed: n - 1 });
     expect(item.pk).toMatch(/^ALERTLIMIT#[0-9a-f]{64}$/);
     expect(item[TTL_ATTRIBUTE]).toBeGreaterThan(Math.floor(item.lastAlertAt / 1000) + 300);
   });
@@ -89,7 +89,7 @@ describe('DENIED alerts against the emulator', () => {
     // The window is measured by the Lambda's clock; here the stored item is aged as a window's passing would.
     const oscar = await sessionOf(world, `Intern-${world.suffix}`, 'oscar');
     for (let i = 0; i < 3; i++) expect((await create(apiEvent({ identity: oscar, body: { profile: 'demo', reason } }), ctx)).statusCode).toBe(403);
-    const item = (await limiterItem(`denied/${oscar.userArn}`))!;
+    const item = (await limiterItem(`denied/${oscar.userArn}/demo`))!;
     expect(item.suppressed).toBe(2);
     await world.ddb.send(
       new UpdateItemCommand({
@@ -105,7 +105,7 @@ describe('DENIED alerts against the emulator', () => {
     const alerts = await deniedAlertsOf(oscar.userArn);
     expect(alerts).toHaveLength(2);
     expect(alerts[1]!.subject).toMatch(/oscar was DENIED demo for \d+m \(\+2 more\)/);
-    expect(alerts[1]!.message).toMatch(/^Suppressed: 2 more denied attempt\(s\) by this caller since /m);
+    expect(alerts[1]!.message).toMatch(/^Suppressed: 2 more denied attempt\(s\) by this caller on this profile since /m);
     expect(JSON.parse(alerts[1]!.forms.sqs!).details).toMatchObject({ alertsSuppressed: '2' });
     expect(await deniedEventsOf(oscar.userArn)).toHaveLength(4);
   });

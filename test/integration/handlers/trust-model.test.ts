@@ -75,7 +75,7 @@ describe('profile roles and vended credentials (emulator)', () => {
     const created = await create(apiEvent({ identity: alice, body: { profile: profileName(), reason, durationMinutes: 30 } }), {} as Context);
     expect(created.statusCode).toBe(201);
     const grant = parse(created).grant;
-    expect(grant).toMatchObject({ status: 'ACTIVE', grantTo: 'profileRole', person: 'sso:alice@example.com', sessionName: `bg-${grant.id}`, targetType: 'role' });
+    expect(grant).toMatchObject({ status: 'ACTIVE', grantTo: 'profileRole', person: `sso:${ACCOUNT}:alice@example.com`, sessionName: `bg-${grant.id}`, targetType: 'role' });
     const policies = await inlinePolicies(world, { role: grant.targetName });
     const policy = policies[grant.policyName]!;
     const boundTo = policy.Statement[0]!.Condition.StringLike['aws:userid'];

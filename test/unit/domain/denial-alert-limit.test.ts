@@ -32,7 +32,7 @@ describe('rate limit on DENIED alerts', () => {
     // Assess: all 20 recorded, 1 announced, the other 19 marked as not announced
     expect(ids.map((id) => ports.store.grants.get(id)!.status)).toEqual(Array(20).fill('DENIED'));
     expect(denials(ports)).toHaveLength(1);
-    expect(denials(ports)[0]!.body).toMatch(/^Limit: {6}one DENIED alert per caller per 5 min/m);
+    expect(denials(ports)[0]!.body).toMatch(/^Limit: {6}one DENIED alert per caller and profile per 5 min/m);
     expect(ports.store.eventLog.get(ids[0]!)![0]!.details).toEqual({ why: expect.any(String), alertWindowSeconds: '300' });
     for (const id of ids.slice(1)) expect(ports.store.eventLog.get(id)![0]!.details!.alert).toMatch(/^not announced: rate limit/);
 
@@ -43,7 +43,7 @@ describe('rate limit on DENIED alerts', () => {
     expect(denials(ports)).toHaveLength(2);
     const summary = denials(ports)[1]!;
     expect(summary.subject).toMatch(/was DENIED demo for 30m \(\+19 more\)/);
-    expect(summary.body).toContain('Suppressed: 19 more denied attempt(s) by this caller since 2026-11-24T10:00:00.000Z');
+    expect(summary.body).toContain('Suppressed: 19 more denied attempt(s) by this caller on this profile since 2026-11-24T10:00:00.000Z');
     expect(ports.store.eventLog.get(next)![0]!.details).toMatchObject({ alertsSuppressed: '19', suppressedSince: '2026-11-24T10:00:00.000Z' });
     expect((summary.machine as { details: Record<string, string> }).details.alertsSuppressed).toBe('19');
 
@@ -62,13 +62,18 @@ describe('rate limit on DENIED alerts', () => {
     expect(ports.notifier.alerts.filter((a) => a.attributes.eventType === 'ACTIVATED').map((a) => a.attributes.grantId)).toEqual([grant.id]);
   });
 
-  it('keys on the authenticated ARN only, not on anything in the body', async () => {
+  it('keys on the authenticated ARN and the deployed profile only, not on anything else in the body', async () => {
     const ports = fakePorts();
     await deny(ports, mallory);
-    // Varying the profile, reason or duration does not earn a fresh alert.
-    await activateGrant(ports, profiles, { caller: mallory, body: { profile: 'db', reason: 'something else entirely', ticket: 'INC-9' } }).catch(() => undefined);
+    // Varying the reason, ticket or duration does not earn a fresh alert.
+    await activateGrant(ports, profiles, { caller: mallory, body: { profile: 'demo', reason: 'something else entirely', ticket: 'INC-9', durationMinutes: 5 } }).catch(() => undefined);
     expect(denials(ports)).toHaveLength(1);
-    expect([...ports.alertLimiter.state.keys()]).toEqual([`denied/${MALLORY}`]);
+    // Another profile does (a decoy on one profile must not silence a denial on another).
+    await activateGrant(ports, profiles, { caller: mallory, body: { profile: 'db', reason: 'something else entirely', ticket: 'INC-9' } }).catch(() => undefined);
+    expect(denials(ports).map((a) => a.attributes.profile)).toEqual(['demo', 'db']);
+    // A profile that is not deployed is refused before any denial is recorded, so it mints no key.
+    await activateGrant(ports, profiles, { caller: mallory, body: { profile: 'no-such-profile', reason } }).catch(() => undefined);
+    expect([...ports.alertLimiter.state.keys()].sort()).toEqual([`denied/${MALLORY}/db`, `denied/${MALLORY}/demo`]);
   });
 
   it('announces every attempt if the limiter cannot answer (fails open)', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
-import { ForbiddenError, GrantNotFoundError, InvalidTransitionError, StepFailedError, ValidationError } from '../../../functions/domain/errors.js';
+import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError, StepFailedError, ValidationError } from '../../../functions/domain/errors.js';
 import { expireGrant } from '../../../functions/domain/expire-grant.js';
 import { extendGrant } from '../../../functions/domain/extend-grant.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
@@ -86,6 +86,45 @@ describe('expireGrant', () => {
 });
 
 describe('revokeGrant', () => {
+  it('wins a race with an extension that re-attaches between its detach and its record: detaches again, REVOKED, no policy left', async () => {
+    const { ports, grant } = await activeGrant();
+    const append = ports.store.append.bind(ports.store);
+    let raced = false;
+    ports.store.append = async (g, event, changes) => {
+      if (event.type === 'REVOKED' && !raced) {
+        raced = true;
+        await extendGrant(ports, profiles, { grantId: grant.id, caller: { arn: ALICE }, body: { minutes: 10, reason: 'replica still catching up' } });
+      }
+      return append(g, event, changes);
+    };
+    const revoked = await revokeGrant(ports, security, { grantId: grant.id, caller: { arn: SECURITY }, body: { reason: 'suspected abuse' } });
+    expect(revoked.status).toBe('REVOKED');
+    expect(ports.store.types(grant.id)).toEqual(['REQUESTED', 'ACTIVATED', 'EXTENDED', 'REVOKED']);
+    expect(ports.access.policies.size).toBe(0);
+  });
+
+  it('gives up after a bounded number of lost races, with the policy detached', async () => {
+    const { ports, grant } = await activeGrant();
+    const append = ports.store.append.bind(ports.store);
+    const detach = ports.access.detach.bind(ports.access);
+    let races = 0;
+    let detaches = 0;
+    ports.store.append = async (g, event, changes) => {
+      if (event.type === 'REVOKED') {
+        races++;
+        throw new ConcurrentUpdateError('someone wrote in between');
+      }
+      return append(g, event, changes);
+    };
+    ports.access.detach = async (...args: Parameters<typeof detach>) => {
+      detaches++;
+      return detach(...args);
+    };
+    await expect(revokeGrant(ports, security, { grantId: grant.id, caller: { arn: SECURITY }, body: { reason: 'suspected abuse' } })).rejects.toThrowError(ConcurrentUpdateError);
+    expect({ races, detaches }).toEqual({ races: 3, detaches: 3 });
+    expect(ports.access.policies.size).toBe(0);
+  });
+
   it('lets the requester end the grant: detach, REVOKED, schedule deleted, announced', async () => {
     const { ports, grant } = await activeGrant();
     const revoked = await revokeGrant(ports, security, { grantId: grant.id, caller: { arn: ALICE }, body: { reason: 'done, service restored' } });

@@ -46,6 +46,7 @@ const perClass: Record<RiskClass, { statement: Statement; names: string[] }> = {
   'code-execution': { statement: { actions: ['ssm:SendCommand'], resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-0abc'] }, names: ['ssm:SendCommand'] },
   'organization-identity': { statement: { actions: ['sso:CreateAccountAssignment'], resources: ['*'] }, names: ['sso:CreateAccountAssignment'] },
   'audit-tampering': { statement: { actions: ['cloudtrail:StopLogging'], resources: ['arn:aws:cloudtrail:us-east-1:123456789012:trail/main'] }, names: ['cloudtrail:StopLogging'] },
+  'credential-read': { statement: { actions: ['secretsmanager:GetSecretValue', 'ssm:GetParameter*', 'kms:Decrypt'], resources: ['*'] }, names: ['secretsmanager:GetSecretValue', 'ssm:GetParametersByPath', 'kms:Decrypt'] },
 };
 
 describe('profile risk classes', () => {
@@ -188,9 +189,15 @@ describe('how resources count', () => {
     }
   });
 
-  it('lets a profile pass or assume a role it names, but not any role', () => {
-    expect(problems(file([{ actions: ['iam:PassRole', 'sts:AssumeRole'], resources: ['arn:aws:iam::123456789012:role/Deploy'] }]))).toBeUndefined();
+  it('lets a profile pass a role it names, but not any role; assuming even a named role is role-passing (the chained session survives revoke)', () => {
+    expect(problems(file([{ actions: ['iam:PassRole'], resources: ['arn:aws:iam::123456789012:role/Deploy'] }]))).toBeUndefined();
+    expect(problems(file([{ actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::123456789012:role/Deploy'] }]))).toMatch(/"role-passing".*sts:AssumeRole/);
     expect(problems(file([{ actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::123456789012:role/Deploy*'] }]))).toMatch(/"role-passing"/);
+  });
+
+  it('reads stored secrets only on broad resources as credential-read (a named secret is a reviewable choice)', () => {
+    expect(problems(file([{ actions: ['secretsmanager:GetSecretValue'], resources: ['arn:aws:secretsmanager:us-east-1:123456789012:secret:orders-db-AbCdEf'] }]))).toBeUndefined();
+    expect(problems(file([{ actions: ['secretsmanager:GetSecretValue'], resources: ['arn:aws:secretsmanager:us-east-1:123456789012:secret:*'] }]))).toMatch(/"credential-read"/);
   });
 
   it('classes DynamoDB writes on any table (the grants table among them) as audit tampering, but not on a named table', () => {

@@ -8,6 +8,7 @@ import { activateGrant, DEFAULT_RULES, type ActivationRules } from '../../../fun
 import { ConcurrentUpdateError, ForbiddenError, InvalidTransitionError, LimitExceededError, ProfileConfigError, ProtectedRoleError } from '../../../functions/domain/errors.js';
 import { extendGrant } from '../../../functions/domain/extend-grant.js';
 import { credentialDuration, issueCredentials, sourceIdentityFor } from '../../../functions/domain/issue-credentials.js';
+import { grantPerson } from '../../../functions/domain/grant.js';
 import { SELF_PROTECTION_SID } from '../../../functions/domain/policy-builder.js';
 import { parsePrincipalArn, personOf, principalMatchesAny } from '../../../functions/domain/principal.js';
 import { MAX_PROFILE_ROLES, profileRoleName, profileRolePool, PROFILE_ROLE_PATH } from '../../../functions/domain/profile-roles.js';
@@ -45,13 +46,20 @@ class FakeVendor {
 
 describe('the person (personOf)', () => {
   it.each([
-    ['an Identity Center session is its user, whatever permission set', SSO_ALICE, 'sso:alice@example.com'],
-    ['the same Identity Center user through another permission set', SSO_ALICE_ADMIN, 'sso:alice@example.com'],
+    ['an Identity Center session is its user in its account, whatever permission set', SSO_ALICE, `sso:${ACCOUNT}:alice@example.com`],
+    ['the same Identity Center user through another permission set', SSO_ALICE_ADMIN, `sso:${ACCOUNT}:alice@example.com`],
+    ['the same session name in another account is another person', 'arn:aws:sts::999999999999:assumed-role/AWSReservedSSO_OnCall_abc/alice@example.com', 'sso:999999999999:alice@example.com'],
     ['an IAM user is the user', `arn:aws:iam::${ACCOUNT}:user/ops/bob`, `arn:aws:iam::${ACCOUNT}:user/ops/bob`],
     ['any other role session is that session', ALICE, ALICE],
     ['the same session name on another role is another person', `arn:aws:sts::${ACCOUNT}:assumed-role/Security/alice`, `arn:aws:sts::${ACCOUNT}:assumed-role/Security/alice`],
   ])('%s', (_why, arn, person) => {
     expect(personOf(parsePrincipalArn(arn)!)).toBe(person);
+  });
+
+  it('reads a grant recorded before the account was part of the person (sso:<name>) as today\'s form', () => {
+    expect(grantPerson({ person: 'sso:alice@example.com', principalArn: SSO_ALICE })).toBe(`sso:${ACCOUNT}:alice@example.com`);
+    expect(grantPerson({ person: `sso:${ACCOUNT}:alice@example.com`, principalArn: SSO_ALICE })).toBe(`sso:${ACCOUNT}:alice@example.com`);
+    expect(grantPerson({ person: ALICE, principalArn: ALICE })).toBe(ALICE);
   });
 
   it('matches a role pattern with an IAM path (as IAM shows Identity Center roles) against a session of that role', () => {
@@ -90,7 +98,7 @@ describe('profile roles', () => {
     ports.access.inlinePolicyUsage = async (...args) => (reads++, usage(...args));
     const { grant } = await activateGrant(ports, roleProfiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason } }, rules);
     expect(reads).toBe(0);
-    expect(grant).toMatchObject({ status: 'ACTIVE', grantTo: 'profileRole', targetType: 'role', person: 'sso:alice@example.com', sessionName: `bg-${grant.id}`, sessionUserId: `*:bg-${grant.id}` });
+    expect(grant).toMatchObject({ status: 'ACTIVE', grantTo: 'profileRole', targetType: 'role', person: `sso:${ACCOUNT}:alice@example.com`, sessionName: `bg-${grant.id}`, sessionUserId: `*:bg-${grant.id}` });
     expect(grant.targetName).toMatch(/^breakglass-demo-\d+$/);
     const attached = ports.access.policies.get(`role/${grant.targetName}/${grant.policyName}`)!;
     expect(attached).toBe(grant.policyDocument);
@@ -181,8 +189,9 @@ describe('credentials', () => {
     const ports = fakePorts();
     const { grant } = await activateGrant(ports, roleProfiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason, durationMinutes: 30 } }, rules);
     const vendor = new FakeVendor();
-    // The same person through another permission set
-    const issued = await issueCredentials({ ...ports, vendor }, settings, { grantId: grant.id, caller: { arn: SSO_ALICE_ADMIN } });
+    // The same person through another permission set (eligible too: eligibility is re-checked on the caller)
+    const both = roleProfiles({ eligible: [`arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_OnCall_*`, `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*`] });
+    const issued = await issueCredentials({ ...ports, vendor }, both, settings, { grantId: grant.id, caller: { arn: SSO_ALICE_ADMIN } });
     expect(vendor.calls).toEqual([{ roleArn: `arn:aws:iam::${ACCOUNT}:role/breakglass/profile/${grant.targetName}`, sessionName: `bg-${grant.id}`, sourceIdentity: 'alice@example.com', durationSeconds: 1800 }]);
     expect(issued.credentials.secretAccessKey).toBe('SECRET-never-recorded');
     expect(issued.grant.credentialsIssued).toBe(1);
@@ -197,11 +206,11 @@ describe('credentials', () => {
     const ports = fakePorts();
     const { grant } = await activateGrant(ports, roleProfiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason } }, rules);
     const vendor = new FakeVendor();
-    await expect(issueCredentials({ ...ports, vendor }, settings, { grantId: grant.id, caller: { arn: SSO_BOB } })).rejects.toThrowError(ForbiddenError);
+    await expect(issueCredentials({ ...ports, vendor }, roleProfiles(), settings, { grantId: grant.id, caller: { arn: SSO_BOB } })).rejects.toThrowError(ForbiddenError);
     // A shared role session *named* like her is not her Identity Center identity.
-    await expect(issueCredentials({ ...ports, vendor }, settings, { grantId: grant.id, caller: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice@example.com` } })).rejects.toThrowError(ForbiddenError);
+    await expect(issueCredentials({ ...ports, vendor }, roleProfiles(), settings, { grantId: grant.id, caller: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice@example.com` } })).rejects.toThrowError(ForbiddenError);
     await revokeGrant(ports, [], { grantId: grant.id, caller: { arn: SSO_ALICE }, body: { reason: 'done with it now' } });
-    await expect(issueCredentials({ ...ports, vendor }, settings, { grantId: grant.id, caller: { arn: SSO_ALICE } })).rejects.toThrowError(InvalidTransitionError);
+    await expect(issueCredentials({ ...ports, vendor }, roleProfiles(), settings, { grantId: grant.id, caller: { arn: SSO_ALICE } })).rejects.toThrowError(InvalidTransitionError);
     expect(vendor.calls).toEqual([]);
   });
 
@@ -213,6 +222,7 @@ describe('credentials', () => {
   });
 
   it('sanitises the SourceIdentity to STS\'s charset and 2-64 length', () => {
+    expect(sourceIdentityFor(`sso:${ACCOUNT}:alice@example.com`)).toBe('alice@example.com');
     expect(sourceIdentityFor('sso:alice@example.com')).toBe('alice@example.com');
     expect(sourceIdentityFor(`arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice`)).toBe('alice');
     expect(sourceIdentityFor('sso:al ice#1')).toBe('al_ice_1');
