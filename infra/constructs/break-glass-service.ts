@@ -234,10 +234,11 @@ export class BreakGlassService extends Construct {
       .useTopic(props.topic)
       .addEnvironment('REVIEW_DEADLINE_DAYS', String(reviewDeadlineDays));
     const exportTable = make('ExportTable', 'export-table', 'break-glass: export the grants table to the audit bucket (daily)').exportTableTo(props.table, props.auditBucket, EXPORT_PREFIX);
-    // Credentials of a profile role for a grant's requester: read the grant, append CREDENTIALS_ISSUED
-    // (GrantStore.get + append: no Query, no index); announces nothing.
+    // Credentials of a profile role for a grant's requester: read the grant and the freeze, append CREDENTIALS_ISSUED
+    // or CREDENTIALS_DENIED (GrantStore.get + append, the alert limiter's item: no Query, no index), and announce it.
     const issueCredentials = api('IssueCredentials', 'issue-credentials', 'break-glass: POST /grants/{id}/credentials')
       .useTable(props.table, TABLE_APPEND, [])
+      .useTopic(props.topic)
       .addEnvironment('ACCOUNT_ID', stack.account)
       .addEnvironment('AWS_PARTITION', stack.partition);
     this.functions = { createGrant, revokeGrant, extendGrant, expireGrant, getGrant, listGrants, listProfiles, killSwitch, sweeper, reviewGrant, queryAudit, checkReviews, exportTable, issueCredentials };
@@ -340,6 +341,8 @@ export class BreakGlassService extends Construct {
       f.addEnvironment('FROZEN_PROFILES', (props.frozenProfiles ?? []).join(','));
       f.addEnvironment('MAX_ACTIVE_PER_PRINCIPAL', String(props.maxActivePerPrincipal ?? 3));
     }
+    // A freeze refuses credentials too (423, recorded).
+    issueCredentials.addEnvironment('FROZEN_PROFILES', (props.frozenProfiles ?? []).join(','));
 
     // The sweeper runs every five minutes; the export daily before the working day, the review check at its start (UTC).
     // The rule's retries cover only EventBridge failing to hand the event to Lambda; with one sweep
