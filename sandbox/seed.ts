@@ -3,7 +3,7 @@
  * indexes), the alert topic, the schedule group, the expiry function's on-failure queue, and
  * the IAM principals of the demo.
  */
-import { CreateTableCommand, DynamoDBClient, UpdateContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, UpdateContinuousBackupsCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, CreateUserCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -82,6 +82,24 @@ export async function ensureRole(iam: IAMClient, roleName: string, trust = TRUST
   }
 }
 
+/** The grants table as the stack defines it (`table-schema.ts`): keys, every index, on-demand. */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: KEY_ATTRIBUTES.map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: Object.entries(GSI).map(([name, index]) => ({
+      IndexName: name,
+      KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }, { AttributeName: index.sortKey, KeyType: 'RANGE' as const }],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
+  };
+}
+
 export async function seed(endpoint: string, names: { suffix?: string; roles?: string[]; users?: string[]; profiles?: ProfileSet } = {}): Promise<Seeded> {
   const config = emulatorConfig(endpoint);
   const suffix = names.suffix ?? 'sandbox';
@@ -89,20 +107,7 @@ export async function seed(endpoint: string, names: { suffix?: string; roles?: s
   const scheduleGroup = `breakglass-${suffix}`;
   const ddb = new DynamoDBClient(config);
   await ddb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: KEY_ATTRIBUTES.map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: Object.entries(GSI).map(([name, index]) => ({
-        IndexName: name,
-        KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }, { AttributeName: index.sortKey, KeyType: 'RANGE' as const }],
-        Projection: { ProjectionType: 'ALL' as const },
-      })),
-    }),
+    new CreateTableCommand(tableDefinition(tableName)),
   );
   // Point-in-time recovery, as the stack has it: exports need it.
   await ddb.send(new UpdateContinuousBackupsCommand({ TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));

@@ -10,13 +10,12 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoAlertLimiter } from '../../../functions/adapters/dynamodb-alert-limiter.adapter.js';
 import { DynamoAuditLog } from '../../../functions/adapters/dynamodb-audit-log.adapter.js';
 import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../../../functions/adapters/dynamodb-grant-store.adapter.js';
-import { GSI, KEY_ATTRIBUTES } from '../../../functions/adapters/table-schema.js';
 import { verifyChain } from '../../../functions/domain/audit-chain.js';
 import type { EventType, NewAuditEvent } from '../../../functions/domain/audit-event.js';
 import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../../functions/domain/grant.js';
 import type { AlertLimiter, AuditLog, AuditQuery, ControlStore, GrantStore, LeaseLock } from '../../../functions/domain/ports.js';
-import { emulatorConfig } from '../../../sandbox/seed.js';
+import { emulatorConfig, tableDefinition } from '../../../sandbox/seed.js';
 import { ALICE, BOB, MALLORY, MemoryAlertLimiter, MemoryAuditLog, MemoryControl, MemoryLock, MemoryStore } from '../../support/fakes.js';
 
 /** One implementation of every port under contract, over one fresh store. */
@@ -39,20 +38,7 @@ async function dynamo(): Promise<Implementation> {
   const client = new DynamoDBClient(emulatorConfig(inject('motoEndpoint')));
   const tableName = `contract-${randomBytes(4).toString('hex')}`;
   await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: KEY_ATTRIBUTES.map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: Object.entries(GSI).map(([name, index]) => ({
-        IndexName: name,
-        KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }, { AttributeName: index.sortKey, KeyType: 'RANGE' as const }],
-        Projection: { ProjectionType: 'ALL' as const },
-      })),
-    }),
+    new CreateTableCommand(tableDefinition(tableName)),
   );
   const options = { tableName, awsSdkV3Client: client };
   return {
