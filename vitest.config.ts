@@ -22,7 +22,7 @@ export default defineConfig({
     env: { BREAKGLASS_AWS_TIMEOUT_MS: '60000', BREAKGLASS_LEASE_WAIT_MS: '60000' },
     // Two cores: the long e2e file runs beside the rest instead of after them.
     // Handlers log one JSON line per event; keep the test report readable.
-    onConsoleLog: (log) => process.env.SHOW_LOGS === "1" || !log.startsWith('{"level"'),
+    onConsoleLog: (log) => process.env.SHOW_LOGS === '1' || !log.startsWith('{"level"'),
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
   },

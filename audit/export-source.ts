@@ -33,10 +33,10 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { describeCause, SourceError } from './errors.js';
-import { finding, type Finding } from './findings.js';
+import { type Finding, finding } from './findings.js';
 import { localLocation, type ObjectStore, type StoredObject } from './object-store.js';
 import { parseS3Uri, S3ObjectStore } from './s3-object-store.js';
 
@@ -88,7 +88,10 @@ const MOTO_FOLDER = new RegExp(`^${UUID4}$`);
 const MOTO_DATA_FILE = new RegExp(`^data/${UUID4}\\.gz$`);
 
 /** The store and base key an argument names: `s3://bucket/prefix` or a local path. */
-export async function openLocation(location: string, s3Store: (bucket: string) => ObjectStore = (bucket) => new S3ObjectStore({ bucket })): Promise<{ store: ObjectStore; base: string }> {
+export async function openLocation(
+  location: string,
+  s3Store: (bucket: string) => ObjectStore = (bucket) => new S3ObjectStore({ bucket }),
+): Promise<{ store: ObjectStore; base: string }> {
   if (/^s3:\/\//i.test(location)) {
     const { bucket, key } = parseS3Uri(location);
     return { store: s3Store(bucket), base: key };
@@ -142,10 +145,14 @@ async function readSummary(store: ObjectStore, key: string): Promise<Summary> {
     parsed = JSON.parse(body) as Record<string, unknown>;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
   } catch (error) {
-    throw new SourceError(`${store.describe(key)} is not a manifest summary (${describeCause(error)})`, { cause: error });
+    throw new SourceError(`${store.describe(key)} is not a manifest summary (${describeCause(error)})`, {
+      cause: error,
+    });
   }
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  const exportType = str(parsed.exportType) ?? (parsed.exportFromTime !== undefined || parsed.exportToTime !== undefined ? 'INCREMENTAL_EXPORT' : 'FULL_EXPORT');
+  const exportType =
+    str(parsed.exportType) ??
+    (parsed.exportFromTime !== undefined || parsed.exportToTime !== undefined ? 'INCREMENTAL_EXPORT' : 'FULL_EXPORT');
   return {
     key,
     body,
@@ -182,7 +189,12 @@ function exportFolderOf(key: string): string | undefined {
 /** The last segment of a folder's name (the export id), also for the root of a local store. */
 function folderName(store: ObjectStore, folder: string): string {
   const named = folder ? folder.slice(0, -1) : store.describe('');
-  return named.split(/[\\/]+/).filter(Boolean).pop() ?? '';
+  return (
+    named
+      .split(/[\\/]+/)
+      .filter(Boolean)
+      .pop() ?? ''
+  );
 }
 
 /** One export folder under the location, and what it is. */
@@ -197,7 +209,8 @@ interface Candidate {
 type Finished = Candidate & { readonly summary: Summary };
 const finished = (c: Candidate): c is Finished => c.summary !== undefined;
 
-const list = (items: readonly string[], max = 3) => items.slice(0, max).join(', ') + (items.length > max ? ` and ${items.length - max} more` : '');
+const list = (items: readonly string[], max = 3) =>
+  items.slice(0, max).join(', ') + (items.length > max ? ` and ${items.length - max} more` : '');
 
 /** Step 1: every export folder under the location, classified. */
 async function classify(store: ObjectStore, base: string): Promise<Candidate[]> {
@@ -216,7 +229,12 @@ async function classify(store: ObjectStore, base: string): Promise<Candidate[]> 
     const names = objects.map((o) => o.key.slice(folder.length));
     if (names.includes(SUMMARY)) {
       const summary = await readSummary(store, folder + SUMMARY);
-      candidates.push({ kind: summary.exportType === 'FULL_EXPORT' ? 'full' : 'incremental', folder, objects, summary });
+      candidates.push({
+        kind: summary.exportType === 'FULL_EXPORT' ? 'full' : 'incremental',
+        folder,
+        objects,
+        summary,
+      });
     } else if (folderName(store, folder) === SHARED_FOLDER_NAME) {
       candidates.push({ kind: 'shared-data', folder, objects });
     } else if (MOTO_FOLDER.test(folderName(store, folder)) && names.length === 1 && MOTO_DATA_FILE.test(names[0]!)) {
@@ -241,7 +259,11 @@ function refusal(store: ObjectStore, candidate: Candidate): string {
   }
   const names = candidate.objects.map((o) => o.key.slice(candidate.folder.length));
   const data = names.filter((n) => n.startsWith('data/')).length;
-  const has = [...(names.includes('_started') ? ['_started'] : []), ...(data ? [`${data} data file(s)`] : []), ...names.filter((n) => n.startsWith('manifest-'))];
+  const has = [
+    ...(names.includes('_started') ? ['_started'] : []),
+    ...(data ? [`${data} data file(s)`] : []),
+    ...names.filter((n) => n.startsWith('manifest-')),
+  ];
   return `the export at ${store.describe(candidate.folder)} is unfinished or failed: it has ${list(has, 4)} but no ${SUMMARY}, which DynamoDB writes last, when the export completes (and it is not the local emulator's layout). Check it with "aws dynamodb describe-export" and report on a completed export`;
 }
 
@@ -253,30 +275,53 @@ export async function resolveExport(store: ObjectStore, base: string): Promise<R
 
   // 2. choose
   const time = (c: Candidate) => Date.parse(c.summary?.exportTime ?? '');
-  const full = of('full').sort((a, b) => (Number.isFinite(time(b)) ? time(b) : -Infinity) - (Number.isFinite(time(a)) ? time(a) : -Infinity) || (a.folder < b.folder ? 1 : -1));
+  const full = of('full').sort(
+    (a, b) =>
+      (Number.isFinite(time(b)) ? time(b) : -Infinity) - (Number.isFinite(time(a)) ? time(a) : -Infinity) ||
+      (a.folder < b.folder ? 1 : -1),
+  );
   const skipped = (kinds: readonly Candidate['kind'][]): string[] => {
     const out: string[] = [];
     const incremental = candidates.filter((c) => c.kind === 'incremental' && kinds.includes('incremental'));
-    if (incremental.length) out.push(`${incremental.length} incremental export(s) under ${store.describe(base)} were not read (${list(incremental.map((c) => c.summary?.exportArn ?? store.describe(c.folder)))}): only full exports are read.`);
+    if (incremental.length)
+      out.push(
+        `${incremental.length} incremental export(s) under ${store.describe(base)} were not read (${list(incremental.map((c) => c.summary?.exportArn ?? store.describe(c.folder)))}): only full exports are read.`,
+      );
     const unfinished = candidates.filter((c) => c.kind === 'unfinished' && kinds.includes('unfinished'));
-    if (unfinished.length) out.push(`${unfinished.length} export folder(s) under ${store.describe(base)} have no ${SUMMARY} (still running, or failed) and were not read: ${list(unfinished.map((c) => store.describe(c.folder)))}.`);
+    if (unfinished.length)
+      out.push(
+        `${unfinished.length} export folder(s) under ${store.describe(base)} have no ${SUMMARY} (still running, or failed) and were not read: ${list(unfinished.map((c) => store.describe(c.folder)))}.`,
+      );
     const emulator = candidates.filter((c) => c.kind === 'emulator' && kinds.includes('emulator'));
-    if (emulator.length) out.push(`${emulator.length} export folder(s) in the local emulator's layout under ${store.describe(base)} were not read: ${list(emulator.map((c) => store.describe(c.folder)))}.`);
+    if (emulator.length)
+      out.push(
+        `${emulator.length} export folder(s) in the local emulator's layout under ${store.describe(base)} were not read: ${list(emulator.map((c) => store.describe(c.folder)))}.`,
+      );
     return out;
   };
   if (full.length) {
     const chosen = full[0]! as Finished;
     const warnings: string[] = [];
     if (full.length > 1) {
-      warnings.push(`${full.length} exports found under ${store.describe(base)}; reporting on the newest, ${chosen.summary.exportArn ?? store.describe(chosen.folder)} (exported ${chosen.summary.exportTime ?? 'at an unknown time'}).`);
+      warnings.push(
+        `${full.length} exports found under ${store.describe(base)}; reporting on the newest, ${chosen.summary.exportArn ?? store.describe(chosen.folder)} (exported ${chosen.summary.exportTime ?? 'at an unknown time'}).`,
+      );
     }
     warnings.push(...skipped(['incremental', 'unfinished', 'emulator']));
     return readManifestExport(store, chosen, warnings);
   }
   // The shared data folder is named on its own only when no incremental manifest explains it.
-  const refused = [...of('unfinished'), ...of('incremental'), ...(of('emulator').length || of('incremental').length ? [] : of('shared-data'))];
+  const refused = [
+    ...of('unfinished'),
+    ...of('incremental'),
+    ...(of('emulator').length || of('incremental').length ? [] : of('shared-data')),
+  ];
   if (refused.length) {
-    throw new SourceError(refused.length === 1 ? refusal(store, refused[0]!) : `no completed full export under ${store.describe(base)}: ${refused.map((c) => refusal(store, c)).join('; ')}`);
+    throw new SourceError(
+      refused.length === 1
+        ? refusal(store, refused[0]!)
+        : `no completed full export under ${store.describe(base)}: ${refused.map((c) => refusal(store, c)).join('; ')}`,
+    );
   }
   const emulator = of('emulator');
   if (emulator.length === 0) {
@@ -287,9 +332,14 @@ export async function resolveExport(store: ObjectStore, base: string): Promise<R
   const modified = (c: Candidate) => Math.max(...c.objects.map((o) => o.modified.getTime()));
   const chosen = emulator.sort((a, b) => modified(b) - modified(a) || (a.folder < b.folder ? 1 : -1))[0]!;
   const warnings: string[] = [];
-  if (emulator.length > 1) warnings.push(`${emulator.length} exports found under ${store.describe(base)}; reporting on the most recently written, ${store.describe(chosen.folder)}.`);
+  if (emulator.length > 1)
+    warnings.push(
+      `${emulator.length} exports found under ${store.describe(base)}; reporting on the most recently written, ${store.describe(chosen.folder)}.`,
+    );
   warnings.push(...skipped(['incremental']));
-  warnings.push(`The export at ${store.describe(chosen.folder)} is in the local emulator's layout and has no manifest: item counts and checksums cannot be cross-checked, a deleted data file would go unnoticed, and grants still open are judged at the time the data file was written.`);
+  warnings.push(
+    `The export at ${store.describe(chosen.folder)} is in the local emulator's layout and has no manifest: item counts and checksums cannot be cross-checked, a deleted data file would go unnoticed, and grants still open are judged at the time the data file was written.`,
+  );
   return {
     source: store.describe(chosen.folder),
     ...(modified(chosen) > 0 ? { snapshotTime: new Date(modified(chosen)).toISOString() } : {}),
@@ -301,19 +351,35 @@ export async function resolveExport(store: ObjectStore, base: string): Promise<R
 }
 
 /** Checks a manifest against its checksum file (`<name>.md5` as exports have it, or `<name>.checksum` as the guide names it). */
-async function checkManifest(store: ObjectStore, key: string, body: string, present: ReadonlySet<string>, findings: Finding[], warnings: string[]): Promise<void> {
+async function checkManifest(
+  store: ObjectStore,
+  key: string,
+  body: string,
+  present: ReadonlySet<string>,
+  findings: Finding[],
+  warnings: string[],
+): Promise<void> {
   const stem = key.replace(/\.json$/, '');
   const checksumKey = [`${stem}.md5`, `${stem}.checksum`].find((k) => present.has(k));
   if (!checksumKey) {
-    warnings.push(`${store.describe(key)} has no checksum file beside it (${stem.slice(stem.lastIndexOf('/') + 1)}.md5 or .checksum): it was not verified against one.`);
+    warnings.push(
+      `${store.describe(key)} has no checksum file beside it (${stem.slice(stem.lastIndexOf('/') + 1)}.md5 or .checksum): it was not verified against one.`,
+    );
     return;
   }
   const expected = (await store.readText(checksumKey)) ?? '';
   const matches = md5Matches(expected, createHash('md5').update(body, 'utf8').digest());
   if (matches === undefined) {
-    warnings.push(`${store.describe(checksumKey)} does not hold an MD5 digest (hex or base64): ${store.describe(key)} was not verified against it.`);
+    warnings.push(
+      `${store.describe(checksumKey)} does not hold an MD5 digest (hex or base64): ${store.describe(key)} was not verified against it.`,
+    );
   } else if (!matches) {
-    findings.push(finding('MANIFEST_MISMATCH', { file: store.describe(key), message: `${store.describe(key)} does not match its checksum in ${store.describe(checksumKey)}: the manifest was altered after the export. Compare both with their copies in the versioned bucket.` }));
+    findings.push(
+      finding('MANIFEST_MISMATCH', {
+        file: store.describe(key),
+        message: `${store.describe(key)} does not match its checksum in ${store.describe(checksumKey)}: the manifest was altered after the export. Compare both with their copies in the versioned bucket.`,
+      }),
+    );
   }
 }
 
@@ -322,7 +388,9 @@ async function readManifestExport(store: ObjectStore, chosen: Finished, warnings
   const { summary, folder } = chosen;
   const findings: Finding[] = [];
   if (summary.outputFormat && summary.outputFormat !== 'DYNAMODB_JSON') {
-    throw new SourceError(`${store.describe(summary.key)} describes an ${summary.outputFormat} export; only DYNAMODB_JSON exports can be read`);
+    throw new SourceError(
+      `${store.describe(summary.key)} describes an ${summary.outputFormat} export; only DYNAMODB_JSON exports can be read`,
+    );
   }
   const present = new Set(chosen.objects.map((o) => o.key));
   await checkManifest(store, summary.key, summary.body, present, findings, warnings);
@@ -332,7 +400,12 @@ async function readManifestExport(store: ObjectStore, chosen: Finished, warnings
   const filesBody = await store.readText(filesKey);
   const dataFiles: DataFile[] = [];
   if (filesBody === undefined) {
-    findings.push(finding('MANIFEST_MISMATCH', { file: store.describe(filesKey), message: `The export's file list ${store.describe(filesKey)} is missing, so no data file can be checked against it. Every data file in the folder was read; compare the export with its copy in the versioned bucket.` }));
+    findings.push(
+      finding('MANIFEST_MISMATCH', {
+        file: store.describe(filesKey),
+        message: `The export's file list ${store.describe(filesKey)} is missing, so no data file can be checked against it. Every data file in the folder was read; compare the export with its copy in the versioned bucket.`,
+      }),
+    );
     for (const key of [...stored.keys()].sort()) dataFiles.push({ key });
   } else {
     await checkManifest(store, filesKey, filesBody, present, findings, warnings);
@@ -345,7 +418,12 @@ async function readManifestExport(store: ObjectStore, chosen: Finished, warnings
       try {
         entry = JSON.parse(line) as typeof entry;
       } catch {
-        findings.push(finding('MANIFEST_MISMATCH', { file: store.describe(filesKey), message: `Line ${index + 1} of ${store.describe(filesKey)} is not valid JSON: the file list was altered. Compare it with its copy in the versioned bucket.` }));
+        findings.push(
+          finding('MANIFEST_MISMATCH', {
+            file: store.describe(filesKey),
+            message: `Line ${index + 1} of ${store.describe(filesKey)} is not valid JSON: the file list was altered. Compare it with its copy in the versioned bucket.`,
+          }),
+        );
         return;
       }
       if (typeof entry.dataFileS3Key !== 'string') return;
@@ -356,20 +434,44 @@ async function readManifestExport(store: ObjectStore, chosen: Finished, warnings
       promised += expectedItems ?? 0;
       listed.add(key);
       if (!stored.has(key)) {
-        findings.push(finding('MANIFEST_MISMATCH', { file: store.describe(key), ...(expectedItems !== undefined ? { count: expectedItems } : {}), message: `Data file ${store.describe(key)} is listed in the manifest (${expectedItems ?? '?'} items) but missing: its items are not in this report. Restore it from the versioned bucket and find who deleted it.` }));
+        findings.push(
+          finding('MANIFEST_MISMATCH', {
+            file: store.describe(key),
+            ...(expectedItems !== undefined ? { count: expectedItems } : {}),
+            message: `Data file ${store.describe(key)} is listed in the manifest (${expectedItems ?? '?'} items) but missing: its items are not in this report. Restore it from the versioned bucket and find who deleted it.`,
+          }),
+        );
         return;
       }
-      dataFiles.push({ key, ...(expectedItems !== undefined ? { expectedItems } : {}), ...(md5Checksum !== undefined ? { md5Checksum } : {}) });
+      dataFiles.push({
+        key,
+        ...(expectedItems !== undefined ? { expectedItems } : {}),
+        ...(md5Checksum !== undefined ? { md5Checksum } : {}),
+      });
     });
     for (const key of stored.keys()) {
       if (!listed.has(key)) {
-        findings.push(finding('MANIFEST_MISMATCH', { file: store.describe(key), message: `Data file ${store.describe(key)} is not in the manifest: it was added after the export and was not read. Find out who wrote it.` }));
+        findings.push(
+          finding('MANIFEST_MISMATCH', {
+            file: store.describe(key),
+            message: `Data file ${store.describe(key)} is not in the manifest: it was added after the export and was not read. Find out who wrote it.`,
+          }),
+        );
       }
     }
     if (summary.itemCount !== undefined && promised !== summary.itemCount) {
-      findings.push(finding('MANIFEST_MISMATCH', { file: store.describe(filesKey), count: promised, message: `The file list promises ${promised} items but the summary ${summary.itemCount}: one of the manifests was altered. Compare both with their copies in the versioned bucket.` }));
+      findings.push(
+        finding('MANIFEST_MISMATCH', {
+          file: store.describe(filesKey),
+          count: promised,
+          message: `The file list promises ${promised} items but the summary ${summary.itemCount}: one of the manifests was altered. Compare both with their copies in the versioned bucket.`,
+        }),
+      );
     }
-    if (withoutChecksum) warnings.push(`${withoutChecksum} data file(s) have no md5Checksum in ${store.describe(filesKey)}: their bytes were not verified.`);
+    if (withoutChecksum)
+      warnings.push(
+        `${withoutChecksum} data file(s) have no md5Checksum in ${store.describe(filesKey)}: their bytes were not verified.`,
+      );
   }
   return {
     source: store.describe(folder),
@@ -396,7 +498,11 @@ export interface FileTally {
  * writes "an empty file" for an empty partition, and the manifest's item count and MD5 say
  * whether that is what it should be.
  */
-export async function* dataFileLines(store: ObjectStore, key: string, tally: FileTally = { bytes: 0 }): AsyncIterable<string> {
+export async function* dataFileLines(
+  store: ObjectStore,
+  key: string,
+  tally: FileTally = { bytes: 0 },
+): AsyncIterable<string> {
   const source: Readable = await store.open(key);
   const hash: Hash = createHash('md5');
   tally.bytes = 0;
@@ -415,7 +521,8 @@ export async function* dataFileLines(store: ObjectStore, key: string, tally: Fil
     for await (const line of lines) yield line;
   } catch (error) {
     // gunzip fails on no input at all ("unexpected end of file"): that is an empty file, not a broken one.
-    if (!(tally.bytes === 0 && source.readableEnded)) throw new SourceError(`cannot read ${store.describe(key)}: ${describeCause(error)}`, { cause: error });
+    if (!(tally.bytes === 0 && source.readableEnded))
+      throw new SourceError(`cannot read ${store.describe(key)}: ${describeCause(error)}`, { cause: error });
   } finally {
     lines.close();
     source.destroy();

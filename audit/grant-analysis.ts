@@ -8,8 +8,8 @@
  * 3. measure — lateness against expiry, review deadline, ticket rule;
  * 4. row — the figures a person reads, one line per grant.
  */
-import { verifyChain, type ChainedEvent, type ChainedGrant } from '../functions/domain/audit-chain.js';
-import { finding, type Finding } from './findings.js';
+import { type ChainedEvent, type ChainedGrant, verifyChain } from '../functions/domain/audit-chain.js';
+import { type Finding, finding } from './findings.js';
 
 /** The policy a grant is measured against. */
 export interface AuditPolicy {
@@ -66,7 +66,8 @@ export interface GrantAnalysis {
 
 type Item = Readonly<Record<string, unknown>>;
 
-const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
+const text = (value: unknown): string =>
+  typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
 const time = (value: unknown): number | undefined => {
   if (typeof value !== 'string') return undefined;
   const ms = Date.parse(value);
@@ -169,10 +170,12 @@ export function recordMismatches(record: object, facts: ReplayedFacts): string[]
   const out: string[] = [];
   for (const field of ['status', 'endedAt', 'expiresAt'] as const) {
     const expected = facts[field];
-    if (expected !== undefined && grant[field] !== expected) out.push(`${field} is ${show(grant[field])} but the events say ${show(expected)}`);
+    if (expected !== undefined && grant[field] !== expected)
+      out.push(`${field} is ${show(grant[field])} but the events say ${show(expected)}`);
   }
   for (const field of REVIEW_FACTS) {
-    if (grant[field] !== facts[field]) out.push(`${field} is ${show(grant[field])} but the events say ${show(facts[field])}`);
+    if (grant[field] !== facts[field])
+      out.push(`${field} is ${show(grant[field])} but the events say ${show(facts[field])}`);
   }
   return out;
 }
@@ -209,7 +212,10 @@ export function analyseGrant(record: object, stored: readonly object[], policy: 
   const grant = record as Item;
   const events = stored as readonly Item[];
   const id = text(grant.id) || text(grant.pk).replace(/^GRANT#/, '');
-  const sequence = typeof grant.sequence === 'number' && Number.isInteger(grant.sequence) && grant.sequence > 0 ? grant.sequence : null;
+  const sequence =
+    typeof grant.sequence === 'number' && Number.isInteger(grant.sequence) && grant.sequence > 0
+      ? grant.sequence
+      : null;
   const principal = text(grant.principalArn);
   const profile = text(grant.profile);
   const who = `${principal || '(unknown requester)'} (${profile || 'no profile'})`;
@@ -219,42 +225,82 @@ export function analyseGrant(record: object, stored: readonly object[], policy: 
   // 1. verify
   const verdict = verifyChain(grant as ChainedGrant, events as readonly ChainedEvent[]);
   if (!verdict.ok) {
-    findings.push(finding('CHAIN_BROKEN', { ...subject, seq: verdict.seq, message: `Grant ${id} of ${who}: ${verdict.problem} (first break at ${verdict.seq === 0 ? 'the grant record' : `event ${verdict.seq}`}). Treat the grant's trail as tampered with: compare it with the alerts sent for it and with an earlier export, and find who wrote to the table.` }));
+    findings.push(
+      finding('CHAIN_BROKEN', {
+        ...subject,
+        seq: verdict.seq,
+        message: `Grant ${id} of ${who}: ${verdict.problem} (first break at ${verdict.seq === 0 ? 'the grant record' : `event ${verdict.seq}`}). Treat the grant's trail as tampered with: compare it with the alerts sent for it and with an earlier export, and find who wrote to the table.`,
+      }),
+    );
   }
 
   // 2. replay (only meaningful over a verified chain: a broken one is already a finding)
   if (verdict.ok) {
     const mismatches = recordMismatches(grant, replayEvents(events));
     if (mismatches.length) {
-      findings.push(finding('RECORD_MISMATCH', { ...subject, message: `Grant ${id} of ${who}: the record disagrees with its verified events (${mismatches.join('; ')}). The record was edited outside break-glass: trust the events, restore the record from an earlier export and find who wrote it.` }));
+      findings.push(
+        finding('RECORD_MISMATCH', {
+          ...subject,
+          message: `Grant ${id} of ${who}: the record disagrees with its verified events (${mismatches.join('; ')}). The record was edited outside break-glass: trust the events, restore the record from an earlier export and find who wrote it.`,
+        }),
+      );
     }
   }
 
   // 3. measure
   const lateSeconds = lateSecondsOf(grant);
   if (lateSeconds !== null && lateSeconds > policy.lateSeconds) {
-    findings.push(finding('LATE_REVOCATION', { ...subject, message: `Grant ${id} of ${who} kept access ${lateSeconds} s past its expiry (${text(grant.expiresAt)}; ${text(grant.status).toLowerCase()} at ${text(grant.endedAt)}), over the ${policy.lateSeconds} s allowed. Find out why removal was late (EXPIRY_FAILED events, the expiry dead-letter queue) and review what the principal did after ${text(grant.expiresAt)}.` }));
+    findings.push(
+      finding('LATE_REVOCATION', {
+        ...subject,
+        message: `Grant ${id} of ${who} kept access ${lateSeconds} s past its expiry (${text(grant.expiresAt)}; ${text(grant.status).toLowerCase()} at ${text(grant.endedAt)}), over the ${policy.lateSeconds} s allowed. Find out why removal was late (EXPIRY_FAILED events, the expiry dead-letter queue) and review what the principal did after ${text(grant.expiresAt)}.`,
+      }),
+    );
   }
   if (grant.status === 'ACTIVE' || grant.status === 'PENDING') {
     const planned = time(grant.expiresAt);
     const overBy = planned === undefined ? undefined : Math.round((policy.snapshotAt.getTime() - planned) / 1000);
     if (overBy !== undefined && overBy > policy.lateSeconds) {
-      findings.push(finding('LATE_REVOCATION', { ...subject, message: `Grant ${id} of ${who} was still ${text(grant.status)} in the export (taken at ${policy.snapshotAt.toISOString()}), ${overBy} s after its expiry (${text(grant.expiresAt)}). Its expiry did not run: check the expiry dead-letter queue and revoke the grant now if it is still ACTIVE.` }));
+      findings.push(
+        finding('LATE_REVOCATION', {
+          ...subject,
+          message: `Grant ${id} of ${who} was still ${text(grant.status)} in the export (taken at ${policy.snapshotAt.toISOString()}), ${overBy} s after its expiry (${text(grant.expiresAt)}). Its expiry did not run: check the expiry dead-letter queue and revoke the grant now if it is still ACTIVE.`,
+        }),
+      );
     }
   }
   const ended = time(grant.endedAt);
-  if (grant.reviewState === 'DUE' && ended !== undefined && ended < policy.asOf.getTime() - policy.reviewDays * 86_400_000) {
+  if (
+    grant.reviewState === 'DUE' &&
+    ended !== undefined &&
+    ended < policy.asOf.getTime() - policy.reviewDays * 86_400_000
+  ) {
     const days = Math.floor((policy.asOf.getTime() - ended) / 86_400_000);
-    findings.push(finding('REVIEW_OVERDUE', { ...subject, message: `Grant ${id} of ${who} ended ${days} days before ${policy.asOf.toISOString()} (at ${text(grant.endedAt)}) and is still unreviewed; the deadline is ${policy.reviewDays} days. Ask a reviewer of profile ${profile || '(none)'} other than the requester to review it.` }));
+    findings.push(
+      finding('REVIEW_OVERDUE', {
+        ...subject,
+        message: `Grant ${id} of ${who} ended ${days} days before ${policy.asOf.toISOString()} (at ${text(grant.endedAt)}) and is still unreviewed; the deadline is ${policy.reviewDays} days. Ask a reviewer of profile ${profile || '(none)'} other than the requester to review it.`,
+      }),
+    );
   }
   const required = policy.ticketRequired(profile);
   const activated = events.some((e) => e.type === 'ACTIVATED');
   if (activated && required === true && !text(grant.ticket)) {
-    findings.push(finding('MISSING_TICKET', { ...subject, message: `Grant ${id} of ${who} was activated without a ticket, but profile ${profile} requires one. Ask the requester for the incident ticket and attach it to the review; if activation skipped the check, find out how.` }));
+    findings.push(
+      finding('MISSING_TICKET', {
+        ...subject,
+        message: `Grant ${id} of ${who} was activated without a ticket, but profile ${profile} requires one. Ask the requester for the incident ticket and attach it to the review; if activation skipped the check, find out how.`,
+      }),
+    );
   }
   const risks = policy.acknowledgedRisks?.(profile) ?? [];
   if (activated && risks.length) {
-    findings.push(finding('RISK_ACKNOWLEDGED', { ...subject, message: `Grant ${id} of ${who} gave access under acknowledged escalation risks (${risks.join(', ')}). Its review should check that none was used beyond the incident: no credentials, roles, code or policies left behind.` }));
+    findings.push(
+      finding('RISK_ACKNOWLEDGED', {
+        ...subject,
+        message: `Grant ${id} of ${who} gave access under acknowledged escalation risks (${risks.join(', ')}). Its review should check that none was used beyond the incident: no credentials, roles, code or policies left behind.`,
+      }),
+    );
   }
 
   // 4. row

@@ -83,7 +83,14 @@ export type ActivitySource = (grant: ActivityWindow) => Promise<readonly Activit
 type Item = Readonly<Record<string, unknown>>;
 
 const cut = (value: unknown, max: number): string => {
-  const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    typeof value === 'string'
+      ? value
+      : value === undefined || value === null
+        ? ''
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 };
 
@@ -92,7 +99,10 @@ export function timelineOf(stored: readonly object[]): GrantTimeline {
   const events = [...(stored as readonly Item[])].sort((a, b) => Number(a.seq) - Number(b.seq));
   const activated = events.find((e) => e.type === 'ACTIVATED' && typeof e.at === 'string');
   const line = (e: Item): EventLine => {
-    const details = typeof e.details === 'object' && e.details !== null ? Object.entries(e.details as Item).map(([k, v]) => `${k}=${cut(v, 200)}`) : [];
+    const details =
+      typeof e.details === 'object' && e.details !== null
+        ? Object.entries(e.details as Item).map(([k, v]) => `${k}=${cut(v, 200)}`)
+        : [];
     return {
       seq: typeof e.seq === 'number' ? e.seq : null,
       type: cut(e.type, 40),
@@ -104,7 +114,11 @@ export function timelineOf(stored: readonly object[]): GrantTimeline {
   };
   const many = events.length > HTML_EVENTS_HEAD + HTML_EVENTS_TAIL;
   const shown = many ? [...events.slice(0, HTML_EVENTS_HEAD), ...events.slice(-HTML_EVENTS_TAIL)] : events;
-  return { activatedAt: activated ? (activated.at as string) : null, events: shown.map(line), omitted: many ? events.length - shown.length : 0 };
+  return {
+    activatedAt: activated ? (activated.at as string) : null,
+    events: shown.map(line),
+    omitted: many ? events.length - shown.length : 0,
+  };
 }
 
 /** Where a row stands in ledger order (the order of report.csv): by ledger number, rows without one last; then by id. */
@@ -218,21 +232,38 @@ function markOf(page: PageGrant, n: number, snapshotAt: number): Mark | undefine
   const planned = ms(row.plannedEnd);
   const open = row.status === 'ACTIVE' || row.status === 'PENDING';
   const activated = ms(timeline.activatedAt);
-  const gaveAccess = activated !== undefined || row.status === 'ACTIVE' || row.status === 'EXPIRED' || row.status === 'REVOKED';
+  const gaveAccess =
+    activated !== undefined || row.status === 'ACTIVE' || row.status === 'EXPIRED' || row.status === 'REVOKED';
   const who = cut(row.requester || '(unknown requester)', 200);
   const base = { n, grantId: row.id, requester: who, profile: row.profile, planned };
-  const late = row.lateSeconds !== null ? `; ended ${row.lateSeconds} s ${row.lateSeconds < 0 ? 'before' : 'after'} its planned end` : '';
+  const late =
+    row.lateSeconds !== null
+      ? `; ended ${row.lateSeconds} s ${row.lateSeconds < 0 ? 'before' : 'after'} its planned end`
+      : '';
   if (gaveAccess) {
     const from = activated ?? start;
     if (from === undefined) return undefined;
     const to = Math.max(from, ended ?? (open ? snapshotAt : (planned ?? from)));
-    const classes = ['bar', statusClass(row.status), ...(open ? ['open'] : []), ...(activated === undefined ? ['no-activation'] : []), ...warningClasses(page)].join(' ');
+    const classes = [
+      'bar',
+      statusClass(row.status),
+      ...(open ? ['open'] : []),
+      ...(activated === undefined ? ['no-activation'] : []),
+      ...warningClasses(page),
+    ].join(' ');
     const title =
       `#${row.sequence ?? '?'} ${who}: ${row.status}; activated ${timeline.activatedAt ?? '(no ACTIVATED event)'}; planned end ${row.plannedEnd || '?'}; ` +
       `${open ? `still ${row.status} at the export` : `ended ${row.actualEnd || '?'}`}${late}; review ${row.review}${row.chain !== 'ok' ? '; CHAIN BROKEN' : ''}`;
     return { ...base, kind: 'bar', from, to, classes, title };
   }
-  const kind = row.status === 'DENIED' ? 'denied' : row.status === 'FAILED' ? 'failed' : row.status === 'PENDING' ? 'pending' : 'other';
+  const kind =
+    row.status === 'DENIED'
+      ? 'denied'
+      : row.status === 'FAILED'
+        ? 'failed'
+        : row.status === 'PENDING'
+          ? 'pending'
+          : 'other';
   const at = kind === 'failed' ? (ended ?? start) : start;
   if (at === undefined) return undefined;
   const classes = ['tick', kind, ...warningClasses(page)].join(' ');
@@ -250,7 +281,25 @@ const AXIS = 26;
 const MIN_BAR = 2;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-const STEPS = [MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, 60 * MINUTE, 2 * 60 * MINUTE, 3 * 60 * MINUTE, 6 * 60 * MINUTE, 12 * 60 * MINUTE, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 365 * DAY];
+const STEPS = [
+  MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  60 * MINUTE,
+  2 * 60 * MINUTE,
+  3 * 60 * MINUTE,
+  6 * 60 * MINUTE,
+  12 * 60 * MINUTE,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+  14 * DAY,
+  30 * DAY,
+  91 * DAY,
+  365 * DAY,
+];
 
 interface Axis {
   readonly t0: number;
@@ -280,7 +329,13 @@ function axisOf(t0: number, t1: number): Axis {
 const f1 = (n: number) => (Math.round(n * 10) / 10).toString();
 
 /** One profile's timeline: attempts row, bars on lanes, axis. Written mark by mark. */
-async function writeTimeline(out: TextSink, profile: string, marks: readonly Mark[], axis: Axis, activity: ActivitySource | undefined): Promise<void> {
+async function writeTimeline(
+  out: TextSink,
+  profile: string,
+  marks: readonly Mark[],
+  axis: Axis,
+  activity: ActivitySource | undefined,
+): Promise<void> {
   const bars = marks.filter((m) => m.kind === 'bar').sort((a, b) => a.from - b.from || a.n - b.n);
   const ticks = marks.filter((m) => m.kind !== 'bar');
   // Greedy lanes: each bar on the first lane free at its start (concurrent grants stack).
@@ -295,13 +350,19 @@ async function writeTimeline(out: TextSink, profile: string, marks: readonly Mar
   });
   const top = ticks.length ? TICK_ROW : 4;
   const height = top + Math.max(1, laneEnds.length) * LANE + AXIS;
-  await out.write(`<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="Timeline of profile ${htmlText(profile, 200)}" data-profile="${htmlText(profile, 200)}">\n`);
-  await out.write(`<g class="grid">${axis.ticks.map((t) => `<line x1="${f1(t.x)}" x2="${f1(t.x)}" y1="0" y2="${height - AXIS + 4}"/>`).join('')}</g>\n`);
+  await out.write(
+    `<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="Timeline of profile ${htmlText(profile, 200)}" data-profile="${htmlText(profile, 200)}">\n`,
+  );
+  await out.write(
+    `<g class="grid">${axis.ticks.map((t) => `<line x1="${f1(t.x)}" x2="${f1(t.x)}" y1="0" y2="${height - AXIS + 4}"/>`).join('')}</g>\n`,
+  );
   if (ticks.length) {
     await out.write(`<text class="row-label" x="${PAD}" y="12">attempts</text>\n<g class="attempts">`);
     for (const m of ticks) {
       const x = f1(axis.x(m.from));
-      await out.write(`<a href="#grant-${m.n}"><title>${htmlText(m.title, 600)}</title><line class="${m.classes}" data-grant="${htmlText(m.grantId, 200)}" x1="${x}" x2="${x}" y1="4" y2="${TICK_ROW - 4}"/></a>`);
+      await out.write(
+        `<a href="#grant-${m.n}"><title>${htmlText(m.title, 600)}</title><line class="${m.classes}" data-grant="${htmlText(m.grantId, 200)}" x1="${x}" x2="${x}" y1="4" y2="${TICK_ROW - 4}"/></a>`,
+      );
     }
     await out.write('</g>\n');
   }
@@ -315,11 +376,18 @@ async function writeTimeline(out: TextSink, profile: string, marks: readonly Mar
     svg += `<rect class="${m.classes}" data-grant="${htmlText(m.grantId, 200)}" x="${f1(x0)}" y="${y}" width="${f1(x1 - x0)}" height="${BAR}" rx="2"/>`;
     if (m.planned !== undefined) {
       const xp = axis.x(m.planned);
-      if (m.to > m.planned && x1 - xp >= 0.5) svg += `<rect class="overrun" x="${f1(xp)}" y="${y}" width="${f1(x1 - xp)}" height="${BAR}"/>`;
+      if (m.to > m.planned && x1 - xp >= 0.5)
+        svg += `<rect class="overrun" x="${f1(xp)}" y="${y}" width="${f1(x1 - xp)}" height="${BAR}"/>`;
       svg += `<line class="planned" x1="${f1(xp)}" x2="${f1(xp)}" y1="${y - 2}" y2="${y + BAR + 2}"/>`;
     }
     if (activity) {
-      const window: ActivityWindow = { grantId: m.grantId, requester: m.requester, profile: m.profile, from: new Date(m.from).toISOString(), to: new Date(m.to).toISOString() };
+      const window: ActivityWindow = {
+        grantId: m.grantId,
+        requester: m.requester,
+        profile: m.profile,
+        from: new Date(m.from).toISOString(),
+        to: new Date(m.to).toISOString(),
+      };
       for (const tick of (await activity(window)).slice(0, HTML_ACTIVITY_LIMIT)) {
         const at = ms(tick.at);
         if (at === undefined) continue;
@@ -340,7 +408,8 @@ async function writeTimeline(out: TextSink, profile: string, marks: readonly Mar
 async function* pageGrants(path: string): AsyncIterable<PageGrant> {
   const input = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) if (line) yield JSON.parse(line) as PageGrant;
+    for await (const line of createInterface({ input, crlfDelay: Infinity }))
+      if (line) yield JSON.parse(line) as PageGrant;
   } finally {
     input.destroy();
   }
@@ -398,10 +467,16 @@ const LEGEND = [
 
 function legend(withActivity: boolean): string {
   const items = LEGEND.map(([, label, shape, classes]) => {
-    const glyph = shape === 'rect' ? `<rect class="${classes}" x="1" y="2" width="22" height="10" rx="2"/>` : `<line class="${classes}" x1="12" x2="12" y1="0" y2="14"/>`;
+    const glyph =
+      shape === 'rect'
+        ? `<rect class="${classes}" x="1" y="2" width="22" height="10" rx="2"/>`
+        : `<line class="${classes}" x1="12" x2="12" y1="0" y2="14"/>`;
     return `<span><svg width="24" height="14" aria-hidden="true">${glyph}</svg>${label}</span>`;
   });
-  if (withActivity) items.push('<span><svg width="24" height="14" aria-hidden="true"><rect class="bar s-expired" x="1" y="2" width="22" height="10"/><line class="tick activity" x1="12" x2="12" y1="3" y2="11"/></svg>activity</span>');
+  if (withActivity)
+    items.push(
+      '<span><svg width="24" height="14" aria-hidden="true"><rect class="bar s-expired" x="1" y="2" width="22" height="10"/><line class="tick activity" x1="12" x2="12" y1="3" y2="11"/></svg>activity</span>',
+    );
   return `<div class="legend">${items.join('')}</div>\n`;
 }
 
@@ -443,18 +518,28 @@ export async function writeHtmlReport(path: string, input: HtmlReportInput): Pro
         '<h1>Break-glass compliance report</h1>\n' +
         `<p class="meta"><span>Source: <code>${htmlText(input.source, 400)}</code></span><span>Export: <code>${htmlText(s.exportArn ?? '(no manifest)', 300)}</code>${s.exportTime ? `, exported ${htmlText(s.exportTime, 40)}` : ''}</span></p>\n` +
         `<p class="meta"><span>As of ${htmlText(input.asOf)}</span><span>generated ${htmlText(input.generatedAt)}</span><span>Policy: revocation late beyond ${s.policy.lateSeconds} s; review due ${s.policy.reviewDays} days after a grant ends; profiles ${htmlText(s.policy.profiles ?? '(none)', 300)}</span></p>\n` +
-        (high > 0 ? `<p class="verdict high">${count(high)} HIGH finding(s): see Findings.</p>\n` : '<p class="verdict clean">No HIGH findings.</p>\n') +
-        (s.warnings.length ? `<h2>Warnings</h2>\n<ul class="warnings">${s.warnings.map((w) => `<li>${htmlText(w)}</li>`).join('')}</ul>\n` : '') +
+        (high > 0
+          ? `<p class="verdict high">${count(high)} HIGH finding(s): see Findings.</p>\n`
+          : '<p class="verdict clean">No HIGH findings.</p>\n') +
+        (s.warnings.length
+          ? `<h2>Warnings</h2>\n<ul class="warnings">${s.warnings.map((w) => `<li>${htmlText(w)}</li>`).join('')}</ul>\n`
+          : '') +
         '<h2>Summary</h2>\n<dl class="figures">\n' +
-        summaryFigures(s).map(([label, value]) => `<div><dt>${htmlText(label)}</dt><dd>${htmlText(value)}</dd></div>`).join('\n') +
+        summaryFigures(s)
+          .map(([label, value]) => `<div><dt>${htmlText(label)}</dt><dd>${htmlText(value)}</dd></div>`)
+          .join('\n') +
         '\n</dl>\n',
     );
 
     await out.write(`<h2 id="timelines">Timelines</h2>\n`);
     if (input.grants > drawn) {
-      await out.write(`<p class="notice cap">This page draws the newest ${count(drawn)} of ${count(input.grants)} grants, in ledger order; report.csv and report.json have them all.</p>\n`);
+      await out.write(
+        `<p class="notice cap">This page draws the newest ${count(drawn)} of ${count(input.grants)} grants, in ledger order; report.csv and report.json have them all.</p>\n`,
+      );
     }
-    await out.write(`<p class="meta">One timeline per profile, times in UTC. A bar runs from activation to the actual end (to the export for grants still open); the black mark is the planned expiry. Hover for details, click for the grant.${undrawable ? ` ${count(undrawable)} drawn grant(s) have no valid time and appear only below.` : ''}</p>\n`);
+    await out.write(
+      `<p class="meta">One timeline per profile, times in UTC. A bar runs from activation to the actual end (to the export for grants still open); the black mark is the planned expiry. Hover for details, click for the grant.${undrawable ? ` ${count(undrawable)} drawn grant(s) have no valid time and appear only below.` : ''}</p>\n`,
+    );
     await out.write(legend(input.activity !== undefined));
     if (!marks.size) await out.write('<p>No grants to draw.</p>\n');
     const axis = marks.size ? axisOf(t0, t1) : undefined;
@@ -476,24 +561,40 @@ export async function writeHtmlReport(path: string, input: HtmlReportInput): Pro
     await out.write(`<h2 id="findings">Findings (${count(s.findings.total)})</h2>\n`);
     if (s.findings.total === 0) await out.write('<p>None.</p>\n');
     else {
-      await out.write('<table class="findings"><thead><tr><th>severity</th><th>code</th><th>grant</th><th>finding</th></tr></thead><tbody>\n');
+      await out.write(
+        '<table class="findings"><thead><tr><th>severity</th><th>code</th><th>grant</th><th>finding</th></tr></thead><tbody>\n',
+      );
       for (const code of FINDING_CODE_LIST) {
         const n = s.findings.byCode[code];
         if (!n) continue;
-        await out.write(`<tr class="code" data-code="${code}"><th colspan="4">${code} (${FINDING_CODES[code].severity}): ${htmlText(FINDING_CODES[code].title)}, ${count(n)}</th></tr>\n`);
+        await out.write(
+          `<tr class="code" data-code="${code}"><th colspan="4">${code} (${FINDING_CODES[code].severity}): ${htmlText(FINDING_CODES[code].title)}, ${count(n)}</th></tr>\n`,
+        );
         let listed = 0;
         for await (const item of input.findingsOf(code)) {
           if (listed++ >= HTML_FINDING_LIMIT) break;
           const at = item.grantId !== undefined ? drawnIds.get(item.grantId) : undefined;
-          const grant = at !== undefined ? `<a href="#grant-${at}">#${item.sequence ?? htmlText(item.grantId, 40)}</a>` : item.sequence !== undefined ? `#${item.sequence}` : '';
-          await out.write(`<tr class="finding sev-${item.severity}" data-code="${item.code}"><td class="sev">${item.severity}</td><td><code>${item.code}</code></td><td class="grant">${grant}</td><td>${htmlText(item.message, 3000)}</td></tr>\n`);
+          const grant =
+            at !== undefined
+              ? `<a href="#grant-${at}">#${item.sequence ?? htmlText(item.grantId, 40)}</a>`
+              : item.sequence !== undefined
+                ? `#${item.sequence}`
+                : '';
+          await out.write(
+            `<tr class="finding sev-${item.severity}" data-code="${item.code}"><td class="sev">${item.severity}</td><td><code>${item.code}</code></td><td class="grant">${grant}</td><td>${htmlText(item.message, 3000)}</td></tr>\n`,
+          );
         }
-        if (n > HTML_FINDING_LIMIT) await out.write(`<tr class="more"><td colspan="4">… and ${count(n - HTML_FINDING_LIMIT)} more: all are in report.json.</td></tr>\n`);
+        if (n > HTML_FINDING_LIMIT)
+          await out.write(
+            `<tr class="more"><td colspan="4">… and ${count(n - HTML_FINDING_LIMIT)} more: all are in report.json.</td></tr>\n`,
+          );
       }
       await out.write('</tbody></table>\n');
     }
 
-    await out.write(`<h2 id="grants">Grants (${count(drawn)}${input.grants > drawn ? ` of ${count(input.grants)}` : ''})</h2>\n`);
+    await out.write(
+      `<h2 id="grants">Grants (${count(drawn)}${input.grants > drawn ? ` of ${count(input.grants)}` : ''})</h2>\n`,
+    );
     let n = 0;
     for await (const page of pageGrants(input.grantsFile)) await out.write(grantDetail(page, n++));
     await out.write('</main>\n</body>\n</html>\n');
@@ -522,10 +623,16 @@ function grantDetail(page: PageGrant, n: number): string {
     ['late', row.lateSeconds === null ? '—' : `${row.lateSeconds} s${row.lateSeconds < 0 ? ' (ended early)' : ''}`],
     ['review', `${htmlText(row.review)}${row.reviewedBy ? ` by ${htmlText(row.reviewedBy)}` : ''}`],
     ['chain', htmlText(row.chain)],
-    ['findings', codes.length ? [...new Set(codes)].map((c) => `<span class="badge warn">${c}</span>`).join('') : 'none'],
+    [
+      'findings',
+      codes.length ? [...new Set(codes)].map((c) => `<span class="badge warn">${c}</span>`).join('') : 'none',
+    ],
   ];
   const events = timeline.events.map((e, i) => {
-    const gap = timeline.omitted && i === HTML_EVENTS_HEAD ? `<tr class="omitted"><td colspan="6">… ${count(timeline.omitted)} more event(s), not listed here</td></tr>` : '';
+    const gap =
+      timeline.omitted && i === HTML_EVENTS_HEAD
+        ? `<tr class="omitted"><td colspan="6">… ${count(timeline.omitted)} more event(s), not listed here</td></tr>`
+        : '';
     return `${gap}<tr><td>${e.seq ?? ''}</td><td>${htmlText(e.type)}</td><td>${htmlText(e.at)}</td><td>${htmlText(e.actor)}</td><td>${htmlText(e.outcome)}</td><td>${htmlText(e.note)}</td></tr>`;
   });
   return (

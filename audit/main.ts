@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseProfiles, type ProfileSet } from '../functions/domain/profile.js';
+import { type ProfileSet, parseProfiles } from '../functions/domain/profile.js';
 import { iamRiskCheck } from '../profiles/iam-catalog.js';
 import { describeCause, SourceError, UsageError } from './errors.js';
 import { openLocation } from './export-source.js';
+import { type ActivitySource, HTML_GRANT_LIMIT } from './html-report.js';
 import type { ObjectStore } from './object-store.js';
-import { HTML_GRANT_LIMIT, type ActivitySource } from './html-report.js';
 import { runReport } from './report.js';
 
 /** Exit status: no HIGH finding. */
@@ -82,7 +82,8 @@ export interface RunOptions {
 function number(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number of at least 0, not "${value}"`);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(parsed))
+    throw new UsageError(`--${name} must be a number of at least 0, not "${value}"`);
   return parsed;
 }
 
@@ -99,7 +100,10 @@ function loadProfiles(path: string | undefined): { profiles?: ProfileSet; source
     // The same check as synth: a profile with an unacknowledged escalation risk is not a valid file.
     return { profiles: parseProfiles(JSON.parse(text), file, iamRiskCheck()), source: file };
   } catch (error) {
-    const problems = error instanceof Error ? error.message.replace(/:?\s*\n\s*-?\s*/g, (m) => (m.startsWith(':') ? ': ' : '; ')) : String(error);
+    const problems =
+      error instanceof Error
+        ? error.message.replace(/:?\s*\n\s*-?\s*/g, (m) => (m.startsWith(':') ? ': ' : '; '))
+        : String(error);
     throw new UsageError(`${file} is not a valid profiles file: ${problems}`);
   }
 }
@@ -136,11 +140,17 @@ export async function run(argv: readonly string[], io: Io = processIo, options: 
       return EXIT_OK;
     }
     const [command, location, ...rest] = positionals;
-    if (command !== 'report') throw new UsageError(command ? `unknown command "${command}"; the command is "report"` : 'missing command: report <export>');
+    if (command !== 'report')
+      throw new UsageError(
+        command ? `unknown command "${command}"; the command is "report"` : 'missing command: report <export>',
+      );
     if (!location) throw new UsageError('missing the export to report on: a local directory or s3://bucket/prefix');
     if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
     const asOf = values['as-of'] === undefined ? (options.clock ?? (() => new Date()))() : new Date(values['as-of']);
-    if (Number.isNaN(asOf.getTime()) || (values['as-of'] !== undefined && !/^\d{4}-\d{2}-\d{2}/.test(values['as-of']))) {
+    if (
+      Number.isNaN(asOf.getTime()) ||
+      (values['as-of'] !== undefined && !/^\d{4}-\d{2}-\d{2}/.test(values['as-of']))
+    ) {
       throw new UsageError(`--as-of must be an ISO-8601 time such as 2026-11-24T10:00:00Z, not "${values['as-of']}"`);
     }
     const lateSeconds = number('late-seconds', values['late-seconds'], 300);
@@ -176,7 +186,9 @@ export async function run(argv: readonly string[], io: Io = processIo, options: 
     );
     if (values.stats) {
       const peak = process.resourceUsage().maxRSS / 1024; // KiB → MiB
-      io.err(`audit stats: items=${result.stats.itemsRead} grants=${result.stats.grants} events=${result.stats.events} seconds=${result.stats.seconds.toFixed(2)} peakRssMiB=${peak.toFixed(1)} buckets=${result.stats.buckets}\n`);
+      io.err(
+        `audit stats: items=${result.stats.itemsRead} grants=${result.stats.grants} events=${result.stats.events} seconds=${result.stats.seconds.toFixed(2)} peakRssMiB=${peak.toFixed(1)} buckets=${result.stats.buckets}\n`,
+      );
     }
     return f.HIGH > 0 ? EXIT_HIGH_FINDINGS : EXIT_OK;
   } catch (error) {

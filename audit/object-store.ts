@@ -50,7 +50,14 @@ export class LocalObjectStore implements ObjectStore {
         if (entry.isDirectory()) pending.push(path);
         else if (entry.isFile()) {
           const info = await stat(path);
-          yield { key: path.slice(this.root.length + 1).split(sep).join('/'), size: info.size, modified: info.mtime };
+          yield {
+            key: path
+              .slice(this.root.length + 1)
+              .split(sep)
+              .join('/'),
+            size: info.size,
+            modified: info.mtime,
+          };
         }
       }
     }
@@ -62,7 +69,9 @@ export class LocalObjectStore implements ObjectStore {
     const stream = createReadStream(path, { highWaterMark: 1 << 20 });
     await new Promise<void>((ok, fail) => {
       stream.once('open', () => ok());
-      stream.once('error', (error) => fail(new SourceError(`cannot read ${path}: ${describeCause(error)}`, { cause: error })));
+      stream.once('error', (error) =>
+        fail(new SourceError(`cannot read ${path}: ${describeCause(error)}`, { cause: error })),
+      );
     });
     return stream;
   }
@@ -92,7 +101,10 @@ export async function localLocation(path: string): Promise<{ store: LocalObjectS
   try {
     info = await stat(absolute);
   } catch (error) {
-    throw new SourceError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : describeCause(error)}`, { cause: error });
+    throw new SourceError(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : describeCause(error)}`,
+      { cause: error },
+    );
   }
   if (info.isDirectory()) return { store: new LocalObjectStore(absolute), base: '' };
   return { store: new LocalObjectStore(dirname(absolute)), base: basename(absolute) };

@@ -3,8 +3,9 @@
  * an export bigger than memory. Writes are buffered per file and appended in chunks, so no file
  * stays open (K may exceed the open-file limit) and the buffers together stay under a budget.
  */
-import { appendFile } from 'node:fs/promises';
+
 import { createReadStream, existsSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 

@@ -22,21 +22,46 @@
  * writes the page facts of the grants that may be among the newest beside their rows
  * ({@link NewestCandidates}), and step 4 keeps those of the newest only.
  */
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { acknowledgedRisks, type ProfileSet } from '../functions/domain/profile.js';
-import { dataFileLines, md5Matches, resolveExport, type FileTally, type ResolvedExport } from './export-source.js';
-import { finding, FINDING_CODE_LIST, FINDING_CODES, type Finding, type FindingCode, type FindingSeverity } from './findings.js';
-import { analyseGrant, analyseOrphans, type AuditPolicy, type GrantRow } from './grant-analysis.js';
+import { dataFileLines, type FileTally, md5Matches, type ResolvedExport, resolveExport } from './export-source.js';
+import {
+  FINDING_CODE_LIST,
+  FINDING_CODES,
+  type Finding,
+  type FindingCode,
+  type FindingSeverity,
+  finding,
+} from './findings.js';
+import { type AuditPolicy, analyseGrant, analyseOrphans, type GrantRow } from './grant-analysis.js';
+import {
+  type ActivitySource,
+  compareLedger,
+  type GrantTimeline,
+  HTML_GRANT_LIMIT,
+  NewestCandidates,
+  type PageGrant,
+  timelineOf,
+  writeHtmlReport,
+} from './html-report.js';
 import type { ObjectStore } from './object-store.js';
-import { compareLedger, HTML_GRANT_LIMIT, NewestCandidates, timelineOf, writeHtmlReport, type ActivitySource, type GrantTimeline, type PageGrant } from './html-report.js';
 import { hashString, PartitionedFile } from './partitioned-file.js';
-import { CSV_HEADER, csvGrantRecord, MD_TABLE_HEADER, mdGrantRow, mdText, summaryFigures, TextSink } from './writers.js';
+import {
+  CSV_HEADER,
+  csvGrantRecord,
+  MD_TABLE_HEADER,
+  mdGrantRow,
+  mdText,
+  summaryFigures,
+  TextSink,
+} from './writers.js';
 
 /** Items per temporary file in step 2 (the memory bound). */
 export const ITEMS_PER_BUCKET = 20_000;
@@ -88,15 +113,31 @@ export interface ReportSummary {
   readonly events: number;
   readonly byStatus: Record<string, number>;
   readonly chains: { readonly ok: number; readonly broken: number };
-  readonly reviews: { readonly justified: number; readonly unjustified: number; readonly unreviewed: number; readonly overdue: number };
+  readonly reviews: {
+    readonly justified: number;
+    readonly unjustified: number;
+    readonly unreviewed: number;
+    readonly overdue: number;
+  };
   readonly lateRevocations: number;
-  readonly ledger: { readonly counter: number | null; readonly missingNumbers: number; readonly ahead: number; readonly duplicates: number; readonly unnumbered: number; /** Numbers whose first write failed, as the store recorded (`LEDGER`/`VOID#<n>`). */ readonly voided: number };
+  readonly ledger: {
+    readonly counter: number | null;
+    readonly missingNumbers: number;
+    readonly ahead: number;
+    readonly duplicates: number;
+    readonly unnumbered: number /** Numbers whose first write failed, as the store recorded (`LEDGER`/`VOID#<n>`). */;
+    readonly voided: number;
+  };
   readonly deniedAttempts: number;
   readonly deniedPrincipals: number;
   readonly orphanEvents: number;
   /** Grants whose profile is not in the profiles given (their ticket rule was not checked); null without profiles. */
   readonly grantsOfUnknownProfiles: number | null;
-  readonly findings: { readonly total: number; readonly bySeverity: Record<FindingSeverity, number>; readonly byCode: Partial<Record<FindingCode, number>> };
+  readonly findings: {
+    readonly total: number;
+    readonly bySeverity: Record<FindingSeverity, number>;
+    readonly byCode: Partial<Record<FindingCode, number>>;
+  };
   readonly policy: { readonly lateSeconds: number; readonly reviewDays: number; readonly profiles: string | null };
   readonly warnings: readonly string[];
 }
@@ -105,7 +146,13 @@ export interface ReportSummary {
 export interface ReportResult {
   readonly summary: ReportSummary;
   readonly files: { readonly markdown: string; readonly csv: string; readonly json: string; readonly html?: string };
-  readonly stats: { readonly itemsRead: number; readonly grants: number; readonly events: number; readonly seconds: number; readonly buckets: number };
+  readonly stats: {
+    readonly itemsRead: number;
+    readonly grants: number;
+    readonly events: number;
+    readonly seconds: number;
+    readonly buckets: number;
+  };
 }
 
 type Item = Record<string, unknown>;
@@ -170,7 +217,8 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       asOf: options.asOf,
       // Open grants are judged at the snapshot (never later than the as-of time).
       snapshotAt: new Date(Math.min(options.asOf.getTime(), Date.parse(resolved.snapshotTime ?? '') || Infinity)),
-      ticketRequired: (name) => (profiles ? profiles.profiles.find((p) => p.name === name)?.ticket.required : undefined),
+      ticketRequired: (name) =>
+        profiles ? profiles.profiles.find((p) => p.name === name)?.ticket.required : undefined,
       acknowledgedRisks: (name) => {
         const profile = profiles?.profiles.find((p) => p.name === name);
         return profile ? acknowledgedRisks(profile).map((r) => r.riskClass) : [];
@@ -178,14 +226,43 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     };
     const ranges = rowRanges(spread.ledgerLast, spread.maxSequence, spread.grants, perBucket);
     const pageLimit = Math.max(0, options.htmlGrantLimit ?? HTML_GRANT_LIMIT);
-    const judged = await judgeGrants(spread.buckets, ranges, tmp, policy, findings, options.html ? pageLimit : undefined);
+    const judged = await judgeGrants(
+      spread.buckets,
+      ranges,
+      tmp,
+      policy,
+      findings,
+      options.html ? pageLimit : undefined,
+    );
 
     // 4. order
-    const files = { markdown: join(options.outDir, 'report.md'), csv: join(options.outDir, 'report.csv'), json: join(options.outDir, 'report.json'), ...(options.html ? { html: join(options.outDir, 'report.html') } : {}) };
-    const partial = { markdown: `${files.markdown}.partial`, csv: `${files.csv}.partial`, json: `${files.json}.partial`, html: `${join(options.outDir, 'report.html')}.partial` };
+    const files = {
+      markdown: join(options.outDir, 'report.md'),
+      csv: join(options.outDir, 'report.csv'),
+      json: join(options.outDir, 'report.json'),
+      ...(options.html ? { html: join(options.outDir, 'report.html') } : {}),
+    };
+    const partial = {
+      markdown: `${files.markdown}.partial`,
+      csv: `${files.csv}.partial`,
+      json: `${files.json}.partial`,
+      html: `${join(options.outDir, 'report.html')}.partial`,
+    };
     const page = judged.pages ? { facts: judged.pages, skip: Math.max(0, judged.rowCount - pageLimit) } : undefined;
-    const ordered = await orderRows(judged.rows, ranges, spread.ledgerLast, spread.voided, spread.grants, tmp, partial.csv, findings, page);
-    for (const [principal, denied] of [...judged.denials.entries()].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))) {
+    const ordered = await orderRows(
+      judged.rows,
+      ranges,
+      spread.ledgerLast,
+      spread.voided,
+      spread.grants,
+      tmp,
+      partial.csv,
+      findings,
+      page,
+    );
+    for (const [principal, denied] of [...judged.denials.entries()].sort(
+      (a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1),
+    )) {
       await findings.add(
         finding('DENIED_ATTEMPTS', {
           principal,
@@ -220,15 +297,36 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       orphanEvents: judged.orphanEvents,
       grantsOfUnknownProfiles: profiles ? judged.unknownProfiles : null,
       findings: { total: findings.total, bySeverity: { ...findings.bySeverity }, byCode },
-      policy: { lateSeconds: options.lateSeconds, reviewDays: options.reviewDays, profiles: options.profilesSource ?? null },
+      policy: {
+        lateSeconds: options.lateSeconds,
+        reviewDays: options.reviewDays,
+        profiles: options.profilesSource ?? null,
+      },
       warnings: [
         ...resolved.warnings,
-        ...(!profiles ? ['No profiles were given: MISSING_TICKET was not checked.'] : judged.unknownProfiles ? [`${judged.unknownProfiles} grant(s) belong to profiles not in ${options.profilesSource ?? 'the profiles given'}: their ticket rule was not checked.`] : []),
+        ...(!profiles
+          ? ['No profiles were given: MISSING_TICKET was not checked.']
+          : judged.unknownProfiles
+            ? [
+                `${judged.unknownProfiles} grant(s) belong to profiles not in ${options.profilesSource ?? 'the profiles given'}: their ticket rule was not checked.`,
+              ]
+            : []),
       ],
     };
     const generatedAt = clock().toISOString();
-    await writeJson(partial.json, { generatedAt, asOf: options.asOf.toISOString(), source: resolved.source, summary }, findings, ordered.grantsJson);
-    await writeMarkdown(partial.markdown, { generatedAt, asOf: options.asOf.toISOString(), source: resolved.source, summary }, findings, ordered.markdownRows, ordered.rows);
+    await writeJson(
+      partial.json,
+      { generatedAt, asOf: options.asOf.toISOString(), source: resolved.source, summary },
+      findings,
+      ordered.grantsJson,
+    );
+    await writeMarkdown(
+      partial.markdown,
+      { generatedAt, asOf: options.asOf.toISOString(), source: resolved.source, summary },
+      findings,
+      ordered.markdownRows,
+      ordered.rows,
+    );
     if (files.html) {
       await writeHtmlReport(partial.html, {
         generatedAt,
@@ -247,10 +345,20 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     return {
       summary,
       files,
-      stats: { itemsRead: spread.itemsRead, grants: ordered.rows, events: spread.events, seconds: (performance.now() - started) / 1000, buckets: spread.buckets.partitions },
+      stats: {
+        itemsRead: spread.itemsRead,
+        grants: ordered.rows,
+        events: spread.events,
+        seconds: (performance.now() - started) / 1000,
+        buckets: spread.buckets.partitions,
+      },
     };
   } catch (error) {
-    await Promise.all(['report.md', 'report.csv', 'report.json', 'report.html'].map((name) => rm(join(options.outDir, `${name}.partial`), { force: true })));
+    await Promise.all(
+      ['report.md', 'report.csv', 'report.json', 'report.html'].map((name) =>
+        rm(join(options.outDir, `${name}.partial`), { force: true }),
+      ),
+    );
     throw error;
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -269,8 +377,17 @@ interface Spread {
 }
 
 /** Step 2: every data file once, each grant's items to the bucket of its grant id. */
-async function spreadItems(store: ObjectStore, resolved: ResolvedExport, tmp: string, findings: FindingLog, perBucket: number): Promise<Spread> {
-  const k = resolved.hasManifest && resolved.expectedItems !== undefined ? Math.min(MAX_BUCKETS, Math.max(1, Math.ceil(resolved.expectedItems / perBucket))) : BUCKETS_WITHOUT_MANIFEST;
+async function spreadItems(
+  store: ObjectStore,
+  resolved: ResolvedExport,
+  tmp: string,
+  findings: FindingLog,
+  perBucket: number,
+): Promise<Spread> {
+  const k =
+    resolved.hasManifest && resolved.expectedItems !== undefined
+      ? Math.min(MAX_BUCKETS, Math.max(1, Math.ceil(resolved.expectedItems / perBucket)))
+      : BUCKETS_WITHOUT_MANIFEST;
   const buckets = new PartitionedFile(tmp, 'items', k);
   let itemsRead = 0;
   let grants = 0;
@@ -322,17 +439,39 @@ async function spreadItems(store: ObjectStore, resolved: ResolvedExport, tmp: st
     itemsRead += count;
     const where = store.describe(file.key);
     if (file.expectedItems !== undefined && count !== file.expectedItems) {
-      await findings.add(finding('MANIFEST_MISMATCH', { file: where, count, message: `Data file ${where} holds ${count} items but the manifest says ${file.expectedItems}: the file was altered after the export. Compare it with its copy in the versioned bucket.` }));
+      await findings.add(
+        finding('MANIFEST_MISMATCH', {
+          file: where,
+          count,
+          message: `Data file ${where} holds ${count} items but the manifest says ${file.expectedItems}: the file was altered after the export. Compare it with its copy in the versioned bucket.`,
+        }),
+      );
     }
     if (file.md5Checksum !== undefined && tally.md5 && md5Matches(file.md5Checksum, tally.md5) !== true) {
-      await findings.add(finding('MANIFEST_MISMATCH', { file: where, message: `Data file ${where} does not match the MD5 its manifest gives (md5Checksum ${file.md5Checksum}; the file's is ${tally.md5.toString('base64')}, ${tally.bytes} bytes): its bytes were changed after the export. Compare it with its copy in the versioned bucket.` }));
+      await findings.add(
+        finding('MANIFEST_MISMATCH', {
+          file: where,
+          message: `Data file ${where} does not match the MD5 its manifest gives (md5Checksum ${file.md5Checksum}; the file's is ${tally.md5.toString('base64')}, ${tally.bytes} bytes): its bytes were changed after the export. Compare it with its copy in the versioned bucket.`,
+        }),
+      );
     }
     if (malformed) {
-      await findings.add(finding('MANIFEST_MISMATCH', { file: where, count: malformed, message: `${malformed} line(s) of ${where} are not DynamoDB JSON items with a key (the first is line ${firstMalformed}): the file was altered or damaged. Compare it with its copy in the versioned bucket.` }));
+      await findings.add(
+        finding('MANIFEST_MISMATCH', {
+          file: where,
+          count: malformed,
+          message: `${malformed} line(s) of ${where} are not DynamoDB JSON items with a key (the first is line ${firstMalformed}): the file was altered or damaged. Compare it with its copy in the versioned bucket.`,
+        }),
+      );
     }
   }
   if (ledgerItems > 1) {
-    await findings.add(finding('MANIFEST_MISMATCH', { count: ledgerItems, message: `The export holds the ledger counter (LEDGER/SEQUENCE) ${ledgerItems} times; a table holds one: data files were added or altered. The highest value was used.` }));
+    await findings.add(
+      finding('MANIFEST_MISMATCH', {
+        count: ledgerItems,
+        message: `The export holds the ledger counter (LEDGER/SEQUENCE) ${ledgerItems} times; a table holds one: data files were added or altered. The highest value was used.`,
+      }),
+    );
   }
   await buckets.flush();
   return { buckets, itemsRead, grants, events, ignored, ledgerLast, maxSequence, voided };
@@ -354,7 +493,8 @@ function rowRanges(ledgerLast: number | undefined, maxSequence: number, grants: 
   return { limit, size, count: (limit > 0 ? Math.ceil(limit / size) : 0) + 1 };
 }
 
-const rangeOf = (ranges: RowRanges, sequence: number | null): number => (sequence !== null && sequence <= ranges.limit ? Math.floor((sequence - 1) / ranges.size) : ranges.count - 1);
+const rangeOf = (ranges: RowRanges, sequence: number | null): number =>
+  sequence !== null && sequence <= ranges.limit ? Math.floor((sequence - 1) / ranges.size) : ranges.count - 1;
 
 /** A grant's row and its findings, as step 3 leaves them for step 4. */
 interface RowEntry {
@@ -378,7 +518,14 @@ interface Judged {
 }
 
 /** Step 3: one bucket at a time, grouped by grant. */
-async function judgeGrants(buckets: PartitionedFile, ranges: RowRanges, tmp: string, policy: AuditPolicy, findings: FindingLog, pageLimit: number | undefined): Promise<Judged> {
+async function judgeGrants(
+  buckets: PartitionedFile,
+  ranges: RowRanges,
+  tmp: string,
+  policy: AuditPolicy,
+  findings: FindingLog,
+  pageLimit: number | undefined,
+): Promise<Judged> {
   const rows = new PartitionedFile(tmp, 'rows', ranges.count);
   const pages = pageLimit !== undefined ? new PartitionedFile(tmp, 'pages', ranges.count) : undefined;
   const candidates = new NewestCandidates(pageLimit ?? 0);
@@ -399,7 +546,12 @@ async function judgeGrants(buckets: PartitionedFile, ranges: RowRanges, tmp: str
       try {
         item = unmarshall(raw);
       } catch (error) {
-        await findings.add(finding('MANIFEST_MISMATCH', { grantId: String(raw.pk?.S ?? '').slice(6), message: `An item of ${String(raw.pk?.S)} / ${String(raw.sk?.S)} cannot be decoded (${error instanceof Error ? error.message : String(error)}): the data file was altered. Compare it with its copy in the versioned bucket.` }));
+        await findings.add(
+          finding('MANIFEST_MISMATCH', {
+            grantId: String(raw.pk?.S ?? '').slice(6),
+            message: `An item of ${String(raw.pk?.S)} / ${String(raw.sk?.S)} cannot be decoded (${error instanceof Error ? error.message : String(error)}): the data file was altered. Compare it with its copy in the versioned bucket.`,
+          }),
+        );
         continue;
       }
       const pk = item.pk as string;
@@ -416,14 +568,20 @@ async function judgeGrants(buckets: PartitionedFile, ranges: RowRanges, tmp: str
         continue;
       }
       if (group.records.length > 1) {
-        await findings.add(finding('MANIFEST_MISMATCH', { grantId, message: `The export holds the record of grant ${grantId} ${group.records.length} times; a table holds one: data files were added or altered. The first copy was used.` }));
+        await findings.add(
+          finding('MANIFEST_MISMATCH', {
+            grantId,
+            message: `The export holds the record of grant ${grantId} ${group.records.length} times; a table holds one: data files were added or altered. The first copy was used.`,
+          }),
+        );
       }
       const analysis = analyseGrant(record, group.events, policy);
       const row: GrantRow = analysis.row;
       byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + 1);
       if (analysis.chainOk) chainsOk++;
       else chainsBroken++;
-      if (row.review === 'justified' || row.review === 'unjustified' || row.review === 'unreviewed') reviews[row.review]++;
+      if (row.review === 'justified' || row.review === 'unjustified' || row.review === 'unreviewed')
+        reviews[row.review]++;
       if (!analysis.profileKnown) unknownProfiles++;
       if (row.status === 'DENIED') {
         const principal = row.requester || '(unknown principal)';
@@ -438,7 +596,8 @@ async function judgeGrants(buckets: PartitionedFile, ranges: RowRanges, tmp: str
       const range = rangeOf(ranges, row.sequence);
       const line = linesPerRange[range]!++;
       await rows.add(range, JSON.stringify(entry));
-      if (pages && candidates.offer({ sequence: row.sequence, id: row.id })) await pages.add(range, JSON.stringify({ line, timeline: timelineOf(group.events) }));
+      if (pages && candidates.offer({ sequence: row.sequence, id: row.id }))
+        await pages.add(range, JSON.stringify({ line, timeline: timelineOf(group.events) }));
       rowCount++;
     }
     await unlink(buckets.path(b)).catch(() => undefined); // disk back as we go
@@ -467,7 +626,17 @@ interface PageSelection {
 }
 
 /** Step 4: rows in ledger order; the ledger checked on the way; CSV written. */
-async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: number | undefined, voided: ReadonlySet<number>, grants: number, tmp: string, csvPath: string, findings: FindingLog, page?: PageSelection): Promise<Ordered> {
+async function orderRows(
+  rows: PartitionedFile,
+  ranges: RowRanges,
+  ledgerLast: number | undefined,
+  voided: ReadonlySet<number>,
+  grants: number,
+  tmp: string,
+  csvPath: string,
+  findings: FindingLog,
+  page?: PageSelection,
+): Promise<Ordered> {
   const csv = new TextSink(csvPath);
   const json = new TextSink(join(tmp, 'grants.jsonl'));
   const markdown = new TextSink(join(tmp, 'grants.md'));
@@ -477,7 +646,12 @@ async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: n
   try {
     await csv.write(CSV_HEADER);
     if (ledgerLast === undefined && grants > 0) {
-      await findings.add(finding('LEDGER_GAP', { message: 'The ledger counter (LEDGER/SEQUENCE) is missing from the export, so deleting the newest grants would leave no trace. Restore the counter from an earlier export and find who deleted it.' }));
+      await findings.add(
+        finding('LEDGER_GAP', {
+          message:
+            'The ledger counter (LEDGER/SEQUENCE) is missing from the export, so deleting the newest grants would leave no trace. Restore the counter from an earlier export and find who deleted it.',
+        }),
+      );
     }
     // A range of missing numbers, less the voided ones (few), reported as runs.
     const gap = async (from: number, to: number) => {
@@ -490,8 +664,15 @@ async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: n
     };
     const run = async (from: number, to: number) => {
       ledger.missingNumbers += to - from + 1;
-      const numbers = from === to ? `Ledger number ${from} has` : `Ledger numbers ${from}–${to} (${to - from + 1}) have`;
-      await findings.add(finding('LEDGER_GAP', { sequence: from, count: to - from + 1, message: `${numbers} no grant record: grants were deleted, or an activation failed at its first write (its caller got an error). Check the alerts sent for ${from === to ? 'this number' : 'these numbers'} and CloudTrail for DeleteItem on the table.` }));
+      const numbers =
+        from === to ? `Ledger number ${from} has` : `Ledger numbers ${from}–${to} (${to - from + 1}) have`;
+      await findings.add(
+        finding('LEDGER_GAP', {
+          sequence: from,
+          count: to - from + 1,
+          message: `${numbers} no grant record: grants were deleted, or an activation failed at its first write (its caller got an error). Check the alerts sent for ${from === to ? 'this number' : 'these numbers'} and CloudTrail for DeleteItem on the table.`,
+        }),
+      );
     };
     let expected = 1;
     let previous: number | undefined;
@@ -516,14 +697,28 @@ async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: n
         else if (s === previous) {
           ledger.duplicates++;
           codes.push('LEDGER_DUPLICATE');
-          await findings.add(finding('LEDGER_DUPLICATE', { grantId: row.id, principal: row.requester, sequence: s, message: `Grant ${row.id} has ledger number ${s}, which another grant also holds: the counter hands out each number once, so one of the records was written outside break-glass. Compare both with an earlier export.` }));
+          await findings.add(
+            finding('LEDGER_DUPLICATE', {
+              grantId: row.id,
+              principal: row.requester,
+              sequence: s,
+              message: `Grant ${row.id} has ledger number ${s}, which another grant also holds: the counter hands out each number once, so one of the records was written outside break-glass. Compare both with an earlier export.`,
+            }),
+          );
         } else {
           const upTo = Math.min(s - 1, ledgerLast ?? Infinity);
           if (upTo >= expected) await gap(expected, upTo);
           if (ledgerLast !== undefined && s > ledgerLast) {
             ledger.ahead++;
             codes.push('LEDGER_AHEAD');
-            await findings.add(finding('LEDGER_AHEAD', { grantId: row.id, principal: row.requester, sequence: s, message: `Grant ${row.id} has ledger number ${s}, beyond the counter's ${ledgerLast}: the counter was reset or the record was written outside break-glass. Find who changed the LEDGER item or the grant.` }));
+            await findings.add(
+              finding('LEDGER_AHEAD', {
+                grantId: row.id,
+                principal: row.requester,
+                sequence: s,
+                message: `Grant ${row.id} has ledger number ${s}, beyond the counter's ${ledgerLast}: the counter was reset or the record was written outside break-glass. Find who changed the LEDGER item or the grant.`,
+              }),
+            );
           }
           expected = Math.max(expected, s + 1);
           previous = s;
@@ -546,7 +741,13 @@ async function orderRows(rows: PartitionedFile, ranges: RowRanges, ledgerLast: n
     pageGrants.destroy();
     throw error;
   }
-  return { ledger, rows: written, grantsJson: join(tmp, 'grants.jsonl'), markdownRows: join(tmp, 'grants.md'), pageGrants: join(tmp, 'page-grants.jsonl') };
+  return {
+    ledger,
+    rows: written,
+    grantsJson: join(tmp, 'grants.jsonl'),
+    markdownRows: join(tmp, 'grants.md'),
+    pageGrants: join(tmp, 'page-grants.jsonl'),
+  };
 }
 
 interface Heading {
@@ -593,7 +794,13 @@ async function writeJson(path: string, heading: Heading, findings: FindingLog, g
 }
 
 /** report.md: the figures, the findings by code, and the first rows of the per-grant table. */
-async function writeMarkdown(path: string, heading: Heading, findings: FindingLog, markdownRows: string, grants: number): Promise<void> {
+async function writeMarkdown(
+  path: string,
+  heading: Heading,
+  findings: FindingLog,
+  markdownRows: string,
+  grants: number,
+): Promise<void> {
   const out = new TextSink(path);
   const s = heading.summary;
   const count = (n: number) => n.toLocaleString('en-US');
@@ -631,11 +838,15 @@ async function writeMarkdown(path: string, heading: Heading, findings: FindingLo
         if (listed++ >= MARKDOWN_FINDING_LIMIT) break;
         await out.write(`- ${mdText(item.message, 2000)}\n`);
       }
-      if (n > MARKDOWN_FINDING_LIMIT) await out.write(`- … and ${count(n - MARKDOWN_FINDING_LIMIT)} more: all are in report.json.\n`);
+      if (n > MARKDOWN_FINDING_LIMIT)
+        await out.write(`- … and ${count(n - MARKDOWN_FINDING_LIMIT)} more: all are in report.json.\n`);
       await out.write('\n');
     }
     await out.write(`## Grants (${count(grants)})\n\n`);
-    if (grants > MARKDOWN_ROW_LIMIT) await out.write(`Showing the first ${count(MARKDOWN_ROW_LIMIT)} of ${count(grants)} grants, in ledger order; report.csv has them all.\n\n`);
+    if (grants > MARKDOWN_ROW_LIMIT)
+      await out.write(
+        `Showing the first ${count(MARKDOWN_ROW_LIMIT)} of ${count(grants)} grants, in ledger order; report.csv has them all.\n\n`,
+      );
     await out.write(MD_TABLE_HEADER);
     for await (const line of fileLines(markdownRows)) await out.write(`${line}\n`);
     await out.close();

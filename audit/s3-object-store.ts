@@ -4,8 +4,9 @@
  * `AWS_ENDPOINT_URL`); against an endpoint override (the local emulator) it addresses the
  * bucket by path, since an emulator has no per-bucket DNS names.
  */
-import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+
 import { Readable } from 'node:stream';
+import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { describeCause, SourceError } from './errors.js';
 import type { ObjectStore, StoredObject } from './object-store.js';
 
@@ -37,7 +38,10 @@ export class S3ObjectStore implements ObjectStore {
 
   async *list(prefix: string): AsyncIterable<StoredObject> {
     try {
-      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, ...(prefix ? { Prefix: prefix } : {}) })) {
+      for await (const page of paginateListObjectsV2(
+        { client: this.client },
+        { Bucket: this.bucket, ...(prefix ? { Prefix: prefix } : {}) },
+      )) {
         for (const object of page.Contents ?? []) {
           if (!object.Key || object.Key.endsWith('/')) continue; // folder markers
           yield { key: object.Key, size: object.Size ?? 0, modified: object.LastModified ?? new Date(0) };

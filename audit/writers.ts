@@ -103,15 +103,24 @@ export function summaryFigures(s: ReportSummary): Array<[string, string]> {
     ...Object.entries(s.byStatus).map(([status, n]): [string, string] => [`grants ${status}`, count(n)]),
     ['events', count(s.events)],
     ['chains ok / broken', `${count(s.chains.ok)} / ${count(s.chains.broken)}`],
-    ['reviews justified / unjustified / unreviewed', `${count(s.reviews.justified)} / ${count(s.reviews.unjustified)} / ${count(s.reviews.unreviewed)}`],
+    [
+      'reviews justified / unjustified / unreviewed',
+      `${count(s.reviews.justified)} / ${count(s.reviews.unjustified)} / ${count(s.reviews.unreviewed)}`,
+    ],
     ['reviews overdue', count(s.reviews.overdue)],
     ['late revocations', count(s.lateRevocations)],
     ['ledger counter', s.ledger.counter === null ? 'missing' : String(s.ledger.counter)],
     ['ledger numbers with no grant', count(s.ledger.missingNumbers)],
-    ['grants beyond the counter / sharing a number / unnumbered', `${count(s.ledger.ahead)} / ${count(s.ledger.duplicates)} / ${count(s.ledger.unnumbered)}`],
+    [
+      'grants beyond the counter / sharing a number / unnumbered',
+      `${count(s.ledger.ahead)} / ${count(s.ledger.duplicates)} / ${count(s.ledger.unnumbered)}`,
+    ],
     ['denied attempts (principals)', `${count(s.deniedAttempts)} (${count(s.deniedPrincipals)})`],
     ['events without a grant record', count(s.orphanEvents)],
-    ['findings HIGH / MEDIUM / LOW', `${count(s.findings.bySeverity.HIGH)} / ${count(s.findings.bySeverity.MEDIUM)} / ${count(s.findings.bySeverity.LOW)}`],
+    [
+      'findings HIGH / MEDIUM / LOW',
+      `${count(s.findings.bySeverity.HIGH)} / ${count(s.findings.bySeverity.MEDIUM)} / ${count(s.findings.bySeverity.LOW)}`,
+    ],
   ];
 }
 

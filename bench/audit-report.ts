@@ -35,27 +35,50 @@ export interface AuditBenchResult {
 }
 
 /** Generates an export of about `events` events and times the report over it. */
-export async function runAuditBench(events = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000)): Promise<AuditBenchResult> {
-  if (!Number.isInteger(events) || events < EVENTS_PER_GRANT) throw new Error(`BENCH_AUDIT_EVENTS must be an integer of at least ${EVENTS_PER_GRANT}`);
+export async function runAuditBench(
+  events = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000),
+): Promise<AuditBenchResult> {
+  if (!Number.isInteger(events) || events < EVENTS_PER_GRANT)
+    throw new Error(`BENCH_AUDIT_EVENTS must be an integer of at least ${EVENTS_PER_GRANT}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-audit-'));
   try {
     // 1. generate
     const grants = Math.ceil(events / EVENTS_PER_GRANT);
     let started = performance.now();
-    const fixture = await writeExportFixture({ dir: join(dir, 'bucket'), grants, eventsPerGrant: EVENTS_PER_GRANT, collect: false });
+    const fixture = await writeExportFixture({
+      dir: join(dir, 'bucket'),
+      grants,
+      eventsPerGrant: EVENTS_PER_GRANT,
+      collect: false,
+    });
     const generationSeconds = (performance.now() - started) / 1000;
     const exportBytes = fixture.dataFiles.reduce((n, file) => n + statSync(file).size, 0);
 
     // 2. report
     started = performance.now();
-    const args = ['--import', 'tsx', 'audit/main.ts', 'report', fixture.prefixDir, '--out', join(dir, 'report'), '--as-of', fixture.exportTime, '--stats'];
+    const args = [
+      '--import',
+      'tsx',
+      'audit/main.ts',
+      'report',
+      fixture.prefixDir,
+      '--out',
+      join(dir, 'report'),
+      '--as-of',
+      fixture.exportTime,
+      '--stats',
+    ];
     const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, args, { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => resolve({ code: error ? Number((error as { code?: unknown }).code ?? 2) : 0, stderr }));
+      execFile(process.execPath, args, { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: unknown }).code ?? 2) : 0, stderr }),
+      );
     });
     const reportSeconds = (performance.now() - started) / 1000;
     // Exit 1 is expected: the generated grants include late revocations.
     if (code !== 0 && code !== 1) throw new Error(`the report failed (exit ${code}): ${stderr.trim()}`);
-    const stats = /audit stats: items=(\d+) grants=(\d+) events=(\d+) seconds=([\d.]+) peakRssMiB=([\d.]+)/.exec(stderr);
+    const stats = /audit stats: items=(\d+) grants=(\d+) events=(\d+) seconds=([\d.]+) peakRssMiB=([\d.]+)/.exec(
+      stderr,
+    );
     if (!stats) throw new Error(`the report printed no stats: ${stderr.trim()}`);
 
     // 3. print (the caller formats)

@@ -30,10 +30,13 @@ export async function startCountingProxy(target: string): Promise<CallCounter> {
       const action = actionOf(req.headers, req.url ?? '', body.toString('utf8'));
       const key = action.includes(':/') ? action.replace(':/', `:${req.method} /`) : action;
       counts.set(key, (counts.get(key) ?? 0) + 1);
-      const forward = httpRequest({ hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
+      const forward = httpRequest(
+        { hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       forward.on('error', () => {
         res.writeHead(502);
         res.end();

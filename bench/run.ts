@@ -13,21 +13,36 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { ListRolePoliciesCommand, IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { build } from 'esbuild';
 import { parseProfiles } from '../functions/domain/profile.js';
 import { startMoto } from '../sandbox/moto.js';
-import { ensureRole, emulatorConfig, seed } from '../sandbox/seed.js';
 import { ScheduleRunner } from '../sandbox/schedule-runner.js';
-import { startCountingProxy } from './counting-proxy.js';
+import { emulatorConfig, ensureRole, seed } from '../sandbox/seed.js';
 import { formatAuditBench, runAuditBench } from './audit-report.js';
+import { startCountingProxy } from './counting-proxy.js';
 
 const ACTIVATIONS = Number(process.env.BENCH_ACTIVATIONS ?? 200);
 const EXPIRIES = Number(process.env.BENCH_EXPIRIES ?? 20);
 const SWEEP_GRANTS = Number(process.env.BENCH_SWEEP_GRANTS ?? 1000);
 const ROLE_ACTIVATIONS = Number(process.env.BENCH_ROLE_ACTIVATIONS ?? 100);
-const HANDLERS = ['create-grant', 'revoke-grant', 'extend-grant', 'expire-grant', 'get-grant', 'list-grants', 'list-profiles', 'kill-switch', 'sweep', 'review-grant', 'query-audit', 'check-reviews', 'export-table', 'issue-credentials'];
+const HANDLERS = [
+  'create-grant',
+  'revoke-grant',
+  'extend-grant',
+  'expire-grant',
+  'get-grant',
+  'list-grants',
+  'list-profiles',
+  'kill-switch',
+  'sweep',
+  'review-grant',
+  'query-audit',
+  'check-reviews',
+  'export-table',
+  'issue-credentials',
+];
 
 const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -37,7 +52,8 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 const rows: Array<[string, string]> = [];
 const started = Date.now();
 /** Progress on stderr: the table comes at the end. */
-const progress = (step: string) => process.stderr.write(`[bench] ${step} done after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+const progress = (step: string) =>
+  process.stderr.write(`[bench] ${step} done after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 
 async function main(): Promise<void> {
   const moto = await startMoto();
@@ -52,21 +68,54 @@ async function main(): Promise<void> {
     const profiles = {
       version: 1,
       profiles: [
-        { name: 'bench', description: 'benchmark', owner: 'bench@example.com', maxDurationMinutes: 60, maxActiveGrants: 1000, eligible, statements, grantTo: 'caller' },
-        { name: 'benchrole', description: 'benchmark, profile roles', owner: 'bench@example.com', maxDurationMinutes: 60, maxActiveGrants: ROLE_ACTIVATIONS + 1, eligible, statements },
+        {
+          name: 'bench',
+          description: 'benchmark',
+          owner: 'bench@example.com',
+          maxDurationMinutes: 60,
+          maxActiveGrants: 1000,
+          eligible,
+          statements,
+          grantTo: 'caller',
+        },
+        {
+          name: 'benchrole',
+          description: 'benchmark, profile roles',
+          owner: 'bench@example.com',
+          maxDurationMinutes: 60,
+          maxActiveGrants: ROLE_ACTIVATIONS + 1,
+          eligible,
+          statements,
+        },
       ],
     };
-    const seeded = await seed(moto.endpoint, { suffix: 'bench', roles: ['Security', ...roles], profiles: parseProfiles(profiles, 'bench profiles') });
+    const seeded = await seed(moto.endpoint, {
+      suffix: 'bench',
+      roles: ['Security', ...roles],
+      profiles: parseProfiles(profiles, 'bench profiles'),
+    });
     (await import('node:fs')).writeFileSync(profilesFile, JSON.stringify(profiles));
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL: proxy.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing',
-      TABLE_NAME: seeded.tableName, TOPIC_ARN: seeded.topicArn, SCHEDULE_GROUP: seeded.scheduleGroup, EXPIRY_FUNCTION_ARN: seeded.expiryFunctionArn,
-      SCHEDULER_ROLE_ARN: seeded.schedulerRoleArn, PROFILES_FILE: profilesFile, MAX_ACTIVE_PER_PRINCIPAL: '5',
-      REVIEWER_PRINCIPALS: 'arn:aws:iam::123456789012:role/Security', TABLE_ARN: seeded.tableArn, AUDIT_BUCKET: seeded.auditBucket,
-      PROTECTED_RESOURCES: seeded.protectedResources.join(','), ACCOUNT_ID: '123456789012',
+      AWS_ENDPOINT_URL: proxy.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      TABLE_NAME: seeded.tableName,
+      TOPIC_ARN: seeded.topicArn,
+      SCHEDULE_GROUP: seeded.scheduleGroup,
+      EXPIRY_FUNCTION_ARN: seeded.expiryFunctionArn,
+      SCHEDULER_ROLE_ARN: seeded.schedulerRoleArn,
+      PROFILES_FILE: profilesFile,
+      MAX_ACTIVE_PER_PRINCIPAL: '5',
+      REVIEWER_PRINCIPALS: 'arn:aws:iam::123456789012:role/Security',
+      TABLE_ARN: seeded.tableArn,
+      AUDIT_BUCKET: seeded.auditBucket,
+      PROTECTED_RESOURCES: seeded.protectedResources.join(','),
+      ACCOUNT_ID: '123456789012',
       // Hundreds of simulated Lambdas share this process's connection pool (one each in AWS), and moto on two cores
       // is the bottleneck: give queued requests and the per-role lease the time they need, as the load test does.
-      BREAKGLASS_AWS_TIMEOUT_MS: '30000', BREAKGLASS_LEASE_WAIT_MS: '45000',
+      BREAKGLASS_AWS_TIMEOUT_MS: '30000',
+      BREAKGLASS_LEASE_WAIT_MS: '45000',
     });
     console.log = () => {}; // the handlers' JSON logs
     const create = (await import('../functions/handlers/create-grant.js')).handler;
@@ -75,11 +124,18 @@ async function main(): Promise<void> {
     const iam = new IAMClient(emulatorConfig(moto.endpoint));
     const roleIds = new Map<string, string>();
     for (const r of roles) roleIds.set(r, await ensureRole(iam, r));
-    const event = (role: string, session: string, minutes: number, profile = 'bench') => ({
-      body: JSON.stringify({ profile, reason: 'benchmark activation of a grant', durationMinutes: minutes }),
-      headers: {},
-      requestContext: { requestId: `${role}-${session}`, identity: { userArn: `arn:aws:sts::123456789012:assumed-role/${role}/${session}`, caller: `${roleIds.get(role)}:${session}` } },
-    }) as never;
+    const event = (role: string, session: string, minutes: number, profile = 'bench') =>
+      ({
+        body: JSON.stringify({ profile, reason: 'benchmark activation of a grant', durationMinutes: minutes }),
+        headers: {},
+        requestContext: {
+          requestId: `${role}-${session}`,
+          identity: {
+            userArn: `arn:aws:sts::123456789012:assumed-role/${role}/${session}`,
+            caller: `${roleIds.get(role)}:${session}`,
+          },
+        },
+      }) as never;
 
     // Activation latency and AWS calls, one at a time (50 principals × 4 sessions).
     await create(event(roles[0]!, 'warmup', 30), {} as never);
@@ -92,8 +148,14 @@ async function main(): Promise<void> {
       if (res.statusCode !== 201) throw new Error(`activation ${i}: ${res.statusCode} ${res.body}`);
     }
     const calls = proxy.total() / ACTIVATIONS;
-    const breakdown = [...proxy.counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / ACTIVATIONS).toFixed(1)}`).join(', ');
-    rows.push([`activation latency p50 / p99 (${ACTIVATIONS} sequential, emulator)`, `${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))}`]);
+    const breakdown = [...proxy.counts.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${(v / ACTIVATIONS).toFixed(1)}`)
+      .join(', ');
+    rows.push([
+      `activation latency p50 / p99 (${ACTIVATIONS} sequential, emulator)`,
+      `${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))}`,
+    ]);
     rows.push(['AWS calls per activation', `${calls.toFixed(1)} (${breakdown})`]);
     progress('sequential activations');
 
@@ -103,29 +165,49 @@ async function main(): Promise<void> {
     const roleLatencies: number[] = [];
     for (let i = 0; i < ROLE_ACTIVATIONS; i++) {
       const t = performance.now();
-      const res = await create(event(roles[i % roles.length]!, `r${Math.floor(i / roles.length)}`, 30, 'benchrole'), {} as never);
+      const res = await create(
+        event(roles[i % roles.length]!, `r${Math.floor(i / roles.length)}`, 30, 'benchrole'),
+        {} as never,
+      );
       roleLatencies.push(performance.now() - t);
       if (res.statusCode !== 201) throw new Error(`profile-role activation ${i}: ${res.statusCode} ${res.body}`);
     }
-    const per = (pred: (action: string) => boolean) => [...proxy.counts.entries()].filter(([k]) => pred(k)).reduce((n, [, v]) => n + v, 0) / ROLE_ACTIVATIONS;
+    const per = (pred: (action: string) => boolean) =>
+      [...proxy.counts.entries()].filter(([k]) => pred(k)).reduce((n, [, v]) => n + v, 0) / ROLE_ACTIVATIONS;
     const iamReads = per((k) => /^iam:(Get|List)/.test(k));
     const iamWrites = per((k) => /^iam:(Put|Delete|Attach|Detach)/.test(k));
     const half = Math.floor(ROLE_ACTIVATIONS / 2);
-    const roleBreakdown = [...proxy.counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / ROLE_ACTIVATIONS).toFixed(1)}`).join(', ');
-    rows.push([`profile-role activations (${ROLE_ACTIVATIONS} sequential, up to ${ROLE_ACTIVATIONS} ACTIVE at once)`, `IAM reads ${iamReads.toFixed(1)}, IAM writes ${iamWrites.toFixed(1)} per activation; p50 ${ms(pct(roleLatencies, 50))}; p50 of the first / second half ${ms(pct(roleLatencies.slice(0, half), 50))} / ${ms(pct(roleLatencies.slice(half), 50))}`]);
-    rows.push(['AWS calls per profile-role activation', `${(proxy.total() / ROLE_ACTIVATIONS).toFixed(1)} (${roleBreakdown})`]);
+    const roleBreakdown = [...proxy.counts.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${(v / ROLE_ACTIVATIONS).toFixed(1)}`)
+      .join(', ');
+    rows.push([
+      `profile-role activations (${ROLE_ACTIVATIONS} sequential, up to ${ROLE_ACTIVATIONS} ACTIVE at once)`,
+      `IAM reads ${iamReads.toFixed(1)}, IAM writes ${iamWrites.toFixed(1)} per activation; p50 ${ms(pct(roleLatencies, 50))}; p50 of the first / second half ${ms(pct(roleLatencies.slice(0, half), 50))} / ${ms(pct(roleLatencies.slice(half), 50))}`,
+    ]);
+    rows.push([
+      'AWS calls per profile-role activation',
+      `${(proxy.total() / ROLE_ACTIVATIONS).toFixed(1)} (${roleBreakdown})`,
+    ]);
     progress('profile-role activations');
 
     // Concurrent activations: 200 from 50 principals at once.
     const t0 = performance.now();
-    const concurrent = await Promise.all(Array.from({ length: ACTIVATIONS }, (_, i) => create(event(roles[i % roles.length]!, `c${Math.floor(i / roles.length)}`, 30), {} as never)));
+    const concurrent = await Promise.all(
+      Array.from({ length: ACTIVATIONS }, (_, i) =>
+        create(event(roles[i % roles.length]!, `c${Math.floor(i / roles.length)}`, 30), {} as never),
+      ),
+    );
     const ok = concurrent.filter((r) => r.statusCode === 201).length;
     const refusals = new Map<string, number>();
     for (const r of concurrent.filter((r) => r.statusCode !== 201)) {
       const code = `${r.statusCode} ${JSON.parse(r.body).error?.code ?? ''}`;
       refusals.set(code, (refusals.get(code) ?? 0) + 1);
     }
-    rows.push([`${ACTIVATIONS} concurrent activations from ${roles.length} roles`, `${ok} granted, ${ACTIVATIONS - ok} refused${refusals.size ? ` (${[...refusals].map(([c, n]) => `${n}× ${c}`).join(', ')})` : ''}, ${ms(performance.now() - t0)} wall`]);
+    rows.push([
+      `${ACTIVATIONS} concurrent activations from ${roles.length} roles`,
+      `${ok} granted, ${ACTIVATIONS - ok} refused${refusals.size ? ` (${[...refusals].map(([c, n]) => `${n}× ${c}`).join(', ')})` : ''}, ${ms(performance.now() - t0)} wall`,
+    ]);
     progress('concurrent activations');
 
     // Sweeper time per 1,000 grants. The grants beyond those above are seeded directly (record, policy,
@@ -137,21 +219,65 @@ async function main(): Promise<void> {
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient(emulatorConfig(moto.endpoint)));
     const schedulerClient = new SchedulerClient(emulatorConfig(moto.endpoint));
     const seeded0 = ACTIVATIONS + ok + 1;
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bench/*' }] });
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bench/*' }],
+    });
     const expiresAt = new Date(Date.now() + 30 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     // Leave room under the profile's limit (1,000 ACTIVE) for the one-minute grants below.
     for (let i = seeded0; i < SWEEP_GRANTS - EXPIRIES; i++) {
       const id = randomUUID();
       const role = roles[i % roles.length]!;
-      await doc.send(new PutCommand({ TableName: seeded.tableName, Item: { pk: `GRANT#${id}`, sk: 'GRANT', entity: 'grant', id, profile: 'bench', owner: 'bench@example.com', principalArn: `arn:aws:sts::123456789012:assumed-role/${role}/seed${i}`, targetType: 'role', targetName: role, status: 'ACTIVE', reason: 'seeded for the sweeper benchmark', durationMinutes: 30, createdAt: new Date().toISOString(), expiresAt, policyName: `breakglass-${id}`, scheduleName: id, version: 1, eventCount: 2 } }));
-      await iam.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: `breakglass-${id}`, PolicyDocument: policy }));
-      await schedulerClient.send(new CreateScheduleCommand({ Name: id, GroupName: seeded.scheduleGroup, ScheduleExpression: `at(${expiresAt.replace('Z', '')})`, FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: seeded.expiryFunctionArn, RoleArn: seeded.schedulerRoleArn, Input: JSON.stringify({ grantId: id }) } }));
+      await doc.send(
+        new PutCommand({
+          TableName: seeded.tableName,
+          Item: {
+            pk: `GRANT#${id}`,
+            sk: 'GRANT',
+            entity: 'grant',
+            id,
+            profile: 'bench',
+            owner: 'bench@example.com',
+            principalArn: `arn:aws:sts::123456789012:assumed-role/${role}/seed${i}`,
+            targetType: 'role',
+            targetName: role,
+            status: 'ACTIVE',
+            reason: 'seeded for the sweeper benchmark',
+            durationMinutes: 30,
+            createdAt: new Date().toISOString(),
+            expiresAt,
+            policyName: `breakglass-${id}`,
+            scheduleName: id,
+            version: 1,
+            eventCount: 2,
+          },
+        }),
+      );
+      await iam.send(
+        new PutRolePolicyCommand({ RoleName: role, PolicyName: `breakglass-${id}`, PolicyDocument: policy }),
+      );
+      await schedulerClient.send(
+        new CreateScheduleCommand({
+          Name: id,
+          GroupName: seeded.scheduleGroup,
+          ScheduleExpression: `at(${expiresAt.replace('Z', '')})`,
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: {
+            Arn: seeded.expiryFunctionArn,
+            RoleArn: seeded.schedulerRoleArn,
+            Input: JSON.stringify({ grantId: id }),
+          },
+        }),
+      );
     }
     progress('sweeper grants seeded');
     const ts = performance.now();
     const report = await sweep();
     const sweepMs = performance.now() - ts;
-    rows.push([`sweeper, ${report.policies} policies on ${report.targets} roles`, `${ms(sweepMs)} (${ms((sweepMs / Math.max(report.policies, 1)) * 1000)} per 1,000 grants)`]);
+    rows.push([
+      `sweeper, ${report.policies} policies on ${report.targets} roles`,
+      `${ms(sweepMs)} (${ms((sweepMs / Math.max(report.policies, 1)) * 1000)} per 1,000 grants)`,
+    ]);
     progress('sweeper');
 
     // Expiry lag: 1-minute grants fired by the sandbox's schedule runner, due → policy gone.
@@ -191,19 +317,40 @@ async function main(): Promise<void> {
     }
     await runner.stop();
     progress('expiry lag');
-    rows.push([`expiry lag, due → policy gone (${EXPIRIES} one-minute grants, runner polls every 250 ms)`, `p50 ${ms(pct(lags, 50))}, max ${ms(Math.max(...lags))}${pending.size ? `, ${pending.size} NOT removed within 30 s` : ''}`]);
+    rows.push([
+      `expiry lag, due → policy gone (${EXPIRIES} one-minute grants, runner polls every 250 ms)`,
+      `p50 ${ms(pct(lags, 50))}, max ${ms(Math.max(...lags))}${pending.size ? `, ${pending.size} NOT removed within 30 s` : ''}`,
+    ]);
 
     // Bundles: as the stacks build them.
     const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
     for (const h of HANDLERS) {
       const file = join(out, `${h}.cjs`);
-      await build({ entryPoints: [`functions/handlers/${h}.ts`], outfile: file, bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', external: ['@aws-sdk/*'], define: { __BREAKGLASS_PROFILES__: readFileSync('config/profiles.json', 'utf8') }, logLevel: 'error' });
+      await build({
+        entryPoints: [`functions/handlers/${h}.ts`],
+        outfile: file,
+        bundle: true,
+        minify: true,
+        platform: 'node',
+        target: 'node22',
+        format: 'cjs',
+        external: ['@aws-sdk/*'],
+        define: { __BREAKGLASS_PROFILES__: readFileSync('config/profiles.json', 'utf8') },
+        logLevel: 'error',
+      });
       const size = statSync(file).size;
       // Cold start: a fresh process loads the bundle (module initialisation: config, profiles, clients).
-      const init = execFileSync(process.execPath, ['-e', `const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t))`], {
-        env: { ...process.env, NODE_PATH: join(process.cwd(), 'node_modules'), NODE_NO_WARNINGS: '1' },
-        cwd: out,
-      }).toString();
+      const init = execFileSync(
+        process.execPath,
+        [
+          '-e',
+          `const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t))`,
+        ],
+        {
+          env: { ...process.env, NODE_PATH: join(process.cwd(), 'node_modules'), NODE_NO_WARNINGS: '1' },
+          cwd: out,
+        },
+      ).toString();
       rows.push([`bundle ${h}`, `${(size / 1024).toFixed(0)} KiB, init ${ms(Number(init))}`]);
     }
   } finally {
@@ -213,7 +360,9 @@ async function main(): Promise<void> {
   process.stdout.write(`\n| measure | value |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`);
   // The auditors' report over a generated export of BENCH_AUDIT_EVENTS (default 1,000,000) events: time and peak RSS.
   process.stdout.write(`\n${formatAuditBench(await runAuditBench())}\n`);
-  process.stdout.write(`\nnode ${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString()}\n`);
+  process.stdout.write(
+    `\nnode ${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString()}\n`,
+  );
 }
 
 main().catch((error) => {

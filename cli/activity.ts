@@ -16,7 +16,18 @@
  */
 import { CloudTrailClient, LookupEventsCommand, type LookupEventsCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { composeActivity, emptySummary, endSecondOf, grantOfSession, MalformedRecordError, parseCall, sessionNameFor, summaryIncrements, type ActivityRecord, type ActivitySummary } from '../functions/domain/activity.js';
+import {
+  type ActivityRecord,
+  type ActivitySummary,
+  composeActivity,
+  emptySummary,
+  endSecondOf,
+  grantOfSession,
+  MalformedRecordError,
+  parseCall,
+  sessionNameFor,
+  summaryIncrements,
+} from '../functions/domain/activity.js';
 
 /** Milliseconds between two LookupEvents requests: two per second at most. */
 export const LOOKUP_SPACING_MS = 500;
@@ -41,7 +52,9 @@ export interface GrantFacts {
  * policy went on the requester's own role or user) the requester's session or user name.
  */
 export function sessionOfGrant(grant: GrantFacts): { session: string; mode: 'session' | 'userid' } {
-  const arn = /^arn:[\w-]+:(?:sts::\d{12}:assumed-role\/([^/]+)\/(.+)|iam::\d{12}:user\/(?:.*\/)?(.+))$/.exec(grant.principalArn);
+  const arn = /^arn:[\w-]+:(?:sts::\d{12}:assumed-role\/([^/]+)\/(.+)|iam::\d{12}:user\/(?:.*\/)?(.+))$/.exec(
+    grant.principalArn,
+  );
   const ownRole = arn?.[1] !== undefined && grant.targetType === 'role' && arn[1] === grant.targetName;
   const ownUser = arn?.[3] !== undefined && grant.targetType === 'user' && arn[3] === grant.targetName;
   if (ownRole) return { session: arn[2]!, mode: 'userid' };
@@ -59,7 +72,10 @@ export interface LookupOptions {
   readonly clientFor?: (region: string) => CloudTrailClient;
 }
 
-export async function activityFromCloudTrail(grant: GrantFacts, options: LookupOptions): Promise<{ activity: ActivityRecord[]; summary: ActivitySummary; session: string }> {
+export async function activityFromCloudTrail(
+  grant: GrantFacts,
+  options: LookupOptions,
+): Promise<{ activity: ActivityRecord[]; summary: ActivitySummary; session: string }> {
   const { session, mode } = sessionOfGrant(grant);
   const endSecond = endSecondOf(grant);
   const start = new Date(Math.floor(Date.parse(grant.createdAt) / 1000) * 1000);
@@ -68,7 +84,12 @@ export async function activityFromCloudTrail(grant: GrantFacts, options: LookupO
   const byId = new Map<string, ActivityRecord>();
   let lastRequest = -Infinity;
   for (const region of options.regions) {
-    const client = options.clientFor?.(region) ?? new CloudTrailClient({ region, credentials: defaultProvider(options.awsProfile ? { profile: options.awsProfile } : {}) });
+    const client =
+      options.clientFor?.(region) ??
+      new CloudTrailClient({
+        region,
+        credentials: defaultProvider(options.awsProfile ? { profile: options.awsProfile } : {}),
+      });
     let nextToken: string | undefined;
     do {
       let page: LookupEventsCommandOutput | undefined;
@@ -77,7 +98,15 @@ export async function activityFromCloudTrail(grant: GrantFacts, options: LookupO
         if (wait > 0) await options.sleep(wait);
         lastRequest = options.now();
         try {
-          page = await client.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: session }], StartTime: start, EndTime: end, MaxResults: 50, ...(nextToken ? { NextToken: nextToken } : {}) }));
+          page = await client.send(
+            new LookupEventsCommand({
+              LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: session }],
+              StartTime: start,
+              EndTime: end,
+              MaxResults: 50,
+              ...(nextToken ? { NextToken: nextToken } : {}),
+            }),
+          );
         } catch (error) {
           const name = (error as Error).name;
           if (!/Throttl/.test(name) || attempt >= THROTTLE_RETRIES) throw error;
@@ -101,9 +130,12 @@ export async function activityFromCloudTrail(grant: GrantFacts, options: LookupO
         }
         // The same session name on another role or user is someone else.
         const named = grantOfSession(call);
-        const ours = mode === 'session'
-          ? named?.grantId === grant.id && (named.roleName === undefined || named.roleName === grant.targetName)
-          : grant.sessionUserId ? call.principalId === grant.sessionUserId : call.identityArn === grant.principalArn;
+        const ours =
+          mode === 'session'
+            ? named?.grantId === grant.id && (named.roleName === undefined || named.roleName === grant.targetName)
+            : grant.sessionUserId
+              ? call.principalId === grant.sessionUserId
+              : call.identityArn === grant.principalArn;
         if (!ours) continue;
         // Caller mode: the session's own calls before the grant are not break-glass activity.
         if (mode === 'userid' && call.eventTime < start.toISOString().replace(/\.\d{3}Z$/, 'Z')) continue;
@@ -112,7 +144,9 @@ export async function activityFromCloudTrail(grant: GrantFacts, options: LookupO
       nextToken = page.NextToken;
     } while (nextToken);
   }
-  const activity = [...byId.values()].sort((a, b) => (a.eventTime === b.eventTime ? (a.eventId < b.eventId ? 1 : -1) : a.eventTime < b.eventTime ? 1 : -1));
+  const activity = [...byId.values()].sort((a, b) =>
+    a.eventTime === b.eventTime ? (a.eventId < b.eventId ? 1 : -1) : a.eventTime < b.eventTime ? 1 : -1,
+  );
   return { activity, summary: summarize(grant.id, activity), session };
 }
 
@@ -122,7 +156,12 @@ export function summarize(grantId: string, records: readonly ActivityRecord[]): 
   for (const r of records) {
     const inc = summaryIncrements(r);
     s = {
-      ...s, calls: s.calls + inc.calls, writes: s.writes + inc.writes, denied: s.denied + inc.denied, afterEnd: s.afterEnd + inc.afterEnd, afterEndAllowed: s.afterEndAllowed + inc.afterEndAllowed,
+      ...s,
+      calls: s.calls + inc.calls,
+      writes: s.writes + inc.writes,
+      denied: s.denied + inc.denied,
+      afterEnd: s.afterEnd + inc.afterEnd,
+      afterEndAllowed: s.afterEndAllowed + inc.afterEndAllowed,
       firstCallAt: !s.firstCallAt || r.eventTime < s.firstCallAt ? r.eventTime : s.firstCallAt,
       lastCallAt: !s.lastCallAt || r.eventTime > s.lastCallAt ? r.eventTime : s.lastCallAt,
     };
@@ -143,8 +182,17 @@ export function activityLines(records: readonly ActivityRecord[], summary: Activ
   ]);
   const head = ['TIME (UTC)', 'CALL', 'R/W', 'RESULT', 'RESOURCE', ''];
   const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((row) => row[i]!.length))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [`Activity of grant ${summary.grantId} (${source}), newest first:`, line(head), ...rows.map(line), `Summary: ${summaryLine(summary)}`];
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [
+    `Activity of grant ${summary.grantId} (${source}), newest first:`,
+    line(head),
+    ...rows.map(line),
+    `Summary: ${summaryLine(summary)}`,
+  ];
 }
 
 function summaryLine(s: ActivitySummary): string {

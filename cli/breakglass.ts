@@ -20,11 +20,21 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, NetworkError, request, type ApiResponse, type ClientOptions } from './client.js';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { activityFromCloudTrail, activityLines } from './activity.js';
+import { type ApiResponse, type ClientOptions, ConfigError, NetworkError, request } from './client.js';
 
-export const EXIT = { ok: 0, other: 1, usage: 2, denied: 3, notFound: 4, conflict: 5, invalid: 6, service: 7, unreachable: 8 } as const;
+export const EXIT = {
+  ok: 0,
+  other: 1,
+  usage: 2,
+  denied: 3,
+  notFound: 4,
+  conflict: 5,
+  invalid: 6,
+  service: 7,
+  unreachable: 8,
+} as const;
 
 class UsageError extends Error {}
 
@@ -40,18 +50,28 @@ const GLOBAL: NonNullable<ParseArgsConfig['options']> = {
 
 const COMMANDS: Record<string, { usage: string; summary: string; options: NonNullable<ParseArgsConfig['options']> }> = {
   activate: {
-    usage: 'breakglass activate --profile <name> --reason "<why>" [--ticket <id>] [--minutes <n>] [--idempotency-key <key>] [-- <command> [args…]]',
-    summary: 'Get the access a profile grants, for a bounded time (with "-- <command>": run it with the grant\'s credentials). The reason is recorded and sent to security.',
-    options: { profile: { type: 'string' }, reason: { type: 'string' }, ticket: { type: 'string' }, minutes: { type: 'string' }, 'idempotency-key': { type: 'string' } },
+    usage:
+      'breakglass activate --profile <name> --reason "<why>" [--ticket <id>] [--minutes <n>] [--idempotency-key <key>] [-- <command> [args…]]',
+    summary:
+      'Get the access a profile grants, for a bounded time (with "-- <command>": run it with the grant\'s credentials). The reason is recorded and sent to security.',
+    options: {
+      profile: { type: 'string' },
+      reason: { type: 'string' },
+      ticket: { type: 'string' },
+      minutes: { type: 'string' },
+      'idempotency-key': { type: 'string' },
+    },
   },
   credentials: {
     usage: 'breakglass credentials <grant-id>',
-    summary: 'Temporary credentials of your grant\'s profile role, as AWS CLI credential_process JSON (credential_process = breakglass credentials <id>).',
+    summary:
+      "Temporary credentials of your grant's profile role, as AWS CLI credential_process JSON (credential_process = breakglass credentials <id>).",
     options: {},
   },
   console: {
     usage: 'breakglass console <grant-id> [--destination <console url>]',
-    summary: 'An AWS console sign-in URL for your grant\'s session (federation endpoint: BREAKGLASS_FEDERATION_ENDPOINT).',
+    summary:
+      "An AWS console sign-in URL for your grant's session (federation endpoint: BREAKGLASS_FEDERATION_ENDPOINT).",
     options: { destination: { type: 'string' } },
   },
   status: {
@@ -59,27 +79,71 @@ const COMMANDS: Record<string, { usage: string; summary: string; options: NonNul
     summary: 'One grant with its audit trail (or all ACTIVE grants); --watch shows a live countdown until it ends.',
     options: { watch: { type: 'boolean' } },
   },
-  list: { usage: 'breakglass list [--active] [--status <S>] [--limit <n>]', summary: 'Grants, newest first.', options: { active: { type: 'boolean' }, status: { type: 'string' }, limit: { type: 'string' } } },
-  extend: { usage: 'breakglass extend <grant-id> --minutes <n> --reason "<why>"', summary: 'More time on your ACTIVE grant, within the profile\'s limits.', options: { minutes: { type: 'string' }, reason: { type: 'string' } } },
-  revoke: { usage: 'breakglass revoke <grant-id> [--reason "<why>"]', summary: 'End a grant now (yours, or anyone\'s if you are security).', options: { reason: { type: 'string' } } },
-  profiles: { usage: 'breakglass profiles', summary: 'The profiles you may activate, and exactly what each grants.', options: {} },
-  freeze: { usage: 'breakglass freeze [--profile <name>] --reason "<why>"', summary: 'Security: refuse all activations (or one profile\'s) until unfrozen.', options: { profile: { type: 'string' }, reason: { type: 'string' } } },
-  unfreeze: { usage: 'breakglass unfreeze [--profile <name>] --reason "<why>"', summary: 'Security: allow activations again.', options: { profile: { type: 'string' }, reason: { type: 'string' } } },
-  'revoke-all': { usage: 'breakglass revoke-all [--profile <name>] --reason "<why>"', summary: 'Security: revoke every ACTIVE grant and report each result.', options: { profile: { type: 'string' }, reason: { type: 'string' } } },
+  list: {
+    usage: 'breakglass list [--active] [--status <S>] [--limit <n>]',
+    summary: 'Grants, newest first.',
+    options: { active: { type: 'boolean' }, status: { type: 'string' }, limit: { type: 'string' } },
+  },
+  extend: {
+    usage: 'breakglass extend <grant-id> --minutes <n> --reason "<why>"',
+    summary: "More time on your ACTIVE grant, within the profile's limits.",
+    options: { minutes: { type: 'string' }, reason: { type: 'string' } },
+  },
+  revoke: {
+    usage: 'breakglass revoke <grant-id> [--reason "<why>"]',
+    summary: "End a grant now (yours, or anyone's if you are security).",
+    options: { reason: { type: 'string' } },
+  },
+  profiles: {
+    usage: 'breakglass profiles',
+    summary: 'The profiles you may activate, and exactly what each grants.',
+    options: {},
+  },
+  freeze: {
+    usage: 'breakglass freeze [--profile <name>] --reason "<why>"',
+    summary: "Security: refuse all activations (or one profile's) until unfrozen.",
+    options: { profile: { type: 'string' }, reason: { type: 'string' } },
+  },
+  unfreeze: {
+    usage: 'breakglass unfreeze [--profile <name>] --reason "<why>"',
+    summary: 'Security: allow activations again.',
+    options: { profile: { type: 'string' }, reason: { type: 'string' } },
+  },
+  'revoke-all': {
+    usage: 'breakglass revoke-all [--profile <name>] --reason "<why>"',
+    summary: 'Security: revoke every ACTIVE grant and report each result.',
+    options: { profile: { type: 'string' }, reason: { type: 'string' } },
+  },
   review: {
     usage: 'breakglass review <grant-id> --outcome justified|unjustified --notes "<what you checked>"',
     summary: 'Reviewers: judge an ended grant (never your own). Recorded and announced.',
     options: { outcome: { type: 'string' }, notes: { type: 'string' } },
   },
   audit: {
-    usage: 'breakglass audit [--requester <arn>] [--profile <name>] [--type <EVENT>] [--from <iso>] [--to <iso>] [--limit <n>] [--next <token>]',
+    usage:
+      'breakglass audit [--requester <arn>] [--profile <name>] [--type <EVENT>] [--from <iso>] [--to <iso>] [--limit <n>] [--next <token>]',
     summary: 'Audit events across grants, newest first (without a filter: the last 7 days).',
-    options: { requester: { type: 'string' }, profile: { type: 'string' }, type: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'string' }, next: { type: 'string' } },
+    options: {
+      requester: { type: 'string' },
+      profile: { type: 'string' },
+      type: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      limit: { type: 'string' },
+      next: { type: 'string' },
+    },
   },
   activity: {
-    usage: 'breakglass activity <grant-id> [--limit <n>] [--next <token>] | breakglass activity <grant-id> --from-cloudtrail [--regions <r1,r2>]',
-    summary: 'What was done with a grant: every AWS call, newest first (--from-cloudtrail: straight from CloudTrail event history, with your AWS credentials).',
-    options: { limit: { type: 'string' }, next: { type: 'string' }, 'from-cloudtrail': { type: 'boolean' }, regions: { type: 'string' } },
+    usage:
+      'breakglass activity <grant-id> [--limit <n>] [--next <token>] | breakglass activity <grant-id> --from-cloudtrail [--regions <r1,r2>]',
+    summary:
+      'What was done with a grant: every AWS call, newest first (--from-cloudtrail: straight from CloudTrail event history, with your AWS credentials).',
+    options: {
+      limit: { type: 'string' },
+      next: { type: 'string' },
+      'from-cloudtrail': { type: 'boolean' },
+      regions: { type: 'string' },
+    },
   },
 };
 
@@ -161,7 +225,12 @@ function grantLines(g: any, now: number): string[] {
 
 function nextSteps(g: any): string[] {
   const steps: Array<[string, string]> = [
-    ...(g.grantTo === 'profileRole' ? ([[`breakglass credentials ${g.id}`, 'credentials of your grant (credential_process)'], [`breakglass console ${g.id}`, 'console sign-in URL']] as Array<[string, string]>) : []),
+    ...(g.grantTo === 'profileRole'
+      ? ([
+          [`breakglass credentials ${g.id}`, 'credentials of your grant (credential_process)'],
+          [`breakglass console ${g.id}`, 'console sign-in URL'],
+        ] as Array<[string, string]>)
+      : []),
     [`breakglass status ${g.id} --watch`, 'live countdown'],
     [`breakglass extend ${g.id} --minutes 15 --reason "…"`, 'more time'],
     [`breakglass revoke ${g.id} --reason "done"`, 'when you are finished'],
@@ -174,7 +243,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     const topic = command === 'help' ? rest[0] : undefined;
-    io.out(topic && COMMANDS[topic] ? `${COMMANDS[topic]!.usage}\n\n${COMMANDS[topic]!.summary}\n\n${GLOBAL_HELP}` : mainHelp());
+    io.out(
+      topic && COMMANDS[topic]
+        ? `${COMMANDS[topic]!.usage}\n\n${COMMANDS[topic]!.summary}\n\n${GLOBAL_HELP}`
+        : mainHelp(),
+    );
     return command ? EXIT.ok : EXIT.usage;
   }
   const spec = COMMANDS[command];
@@ -193,7 +266,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return EXIT.usage;
   }
   try {
-    ({ values, positionals } = parseArgs({ args, options: { ...GLOBAL, ...spec.options }, allowPositionals: true, strict: true }) as { values: Record<string, string | boolean | undefined>; positionals: string[] });
+    ({ values, positionals } = parseArgs({
+      args,
+      options: { ...GLOBAL, ...spec.options },
+      allowPositionals: true,
+      strict: true,
+    }) as { values: Record<string, string | boolean | undefined>; positionals: string[] });
   } catch (error) {
     io.err(`${(error as Error).message}\n\nUsage: ${spec.usage}`);
     return EXIT.usage;
@@ -206,7 +284,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   try {
     const file = loadConfigFile(io.env);
     const endpoint = (values.endpoint as string | undefined) ?? io.env.BREAKGLASS_ENDPOINT ?? file.endpoint;
-    if (!endpoint) throw new ConfigError('No API endpoint: pass --endpoint, set BREAKGLASS_ENDPOINT, or put {"endpoint": "…"} in ~/.config/breakglass/config.json');
+    if (!endpoint)
+      throw new ConfigError(
+        'No API endpoint: pass --endpoint, set BREAKGLASS_ENDPOINT, or put {"endpoint": "…"} in ~/.config/breakglass/config.json',
+      );
     const region = (values.region as string | undefined) ?? io.env.AWS_REGION ?? file.region;
     const principal = (values.principal as string | undefined) ?? io.env.BREAKGLASS_LOCAL_PRINCIPAL ?? file.principal;
     const client: ClientOptions = {
@@ -243,7 +324,8 @@ function minutes(values: Record<string, unknown>, name: string, needed: boolean)
     if (needed) throw new UsageError(`--${name} is required`);
     return undefined;
   }
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number of minutes`);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw))
+    throw new UsageError(`--${name} must be a whole number of minutes`);
   return Number(raw);
 }
 
@@ -253,16 +335,29 @@ function idArg(positionals: string[]): string {
   return id;
 }
 
-async function execute(command: string, values: Record<string, unknown>, positionals: string[], client: ClientOptions, io: Io, commandLine?: string[]): Promise<number> {
-  const call = (method: string, path: string, body?: unknown, extra: Partial<ClientOptions> = {}) => request({ ...client, ...extra }, method, path, body);
+async function execute(
+  command: string,
+  values: Record<string, unknown>,
+  positionals: string[],
+  client: ClientOptions,
+  io: Io,
+  commandLine?: string[],
+): Promise<number> {
+  const call = (method: string, path: string, body?: unknown, extra: Partial<ClientOptions> = {}) =>
+    request({ ...client, ...extra }, method, path, body);
   const finish = (res: ApiResponse, human: (body: any) => string[]): number => {
     if (values.json) {
       io.out(JSON.stringify(res.body, null, 2));
       return exitFor(res.status);
     }
     if (res.status >= 400) {
-      const error = res.body?.error ?? { code: `HTTP${res.status}`, message: res.body?.message ?? res.body?.Message ?? 'request failed' };
-      io.err(`✖ ${error.message} (${error.code}, HTTP ${res.status}${error.requestId ? `, request ${error.requestId}` : ''})`);
+      const error = res.body?.error ?? {
+        code: `HTTP${res.status}`,
+        message: res.body?.message ?? res.body?.Message ?? 'request failed',
+      };
+      io.err(
+        `✖ ${error.message} (${error.code}, HTTP ${res.status}${error.requestId ? `, request ${error.requestId}` : ''})`,
+      );
       const hint = HINT[res.status];
       if (hint) io.err(`  ${hint}`);
       return exitFor(res.status);
@@ -291,7 +386,9 @@ async function execute(command: string, values: Record<string, unknown>, positio
         // The command owns stdout: the activation reports on stderr.
         if (res.status >= 400) return finish(res, () => []);
         const g = res.body.grant;
-        io.err(`${res.body.existing ? '● You already hold' : '✔ Granted'} ${g.profile} until ${localTime(g.expiresAt)} (grant ${g.id}).`);
+        io.err(
+          `${res.body.existing ? '● You already hold' : '✔ Granted'} ${g.profile} until ${localTime(g.expiresAt)} (grant ${g.id}).`,
+        );
         let env: NodeJS.ProcessEnv = io.env;
         if (g.grantTo === 'profileRole') {
           const issued = await call('POST', `/grants/${encodeURIComponent(g.id)}/credentials`);
@@ -303,7 +400,9 @@ async function execute(command: string, values: Record<string, unknown>, positio
       }
       return finish(res, (b) => {
         const g = b.grant;
-        const head = b.existing ? `● You already hold ${g.profile}; nothing new was granted.` : `✔ Granted ${g.profile} until ${localTime(g.expiresAt)} (${relative(Date.parse(g.expiresAt) - io.now())}).`;
+        const head = b.existing
+          ? `● You already hold ${g.profile}; nothing new was granted.`
+          : `✔ Granted ${g.profile} until ${localTime(g.expiresAt)} (${relative(Date.parse(g.expiresAt) - io.now())}).`;
         return [head, ...grantLines(g, io.now()), ...(b.warnings ?? []).map((w: string) => `⚠ ${w}`), ...nextSteps(g)];
       });
     }
@@ -327,19 +426,41 @@ async function execute(command: string, values: Record<string, unknown>, positio
     case 'status': {
       if (!positionals[0]) {
         const res = await call('GET', '/grants?status=ACTIVE&limit=100');
-        return finish(res, (b) => (b.grants.length ? ['ACTIVE grants:', ...b.grants.map((g: any) => `  ${g.id}  ${g.profile.padEnd(16)} ${g.principalArn.split('/').pop()!.padEnd(12)} expires ${localTime(g.expiresAt)} (${relative(Date.parse(g.expiresAt) - io.now())})`)] : ['No ACTIVE grants.']));
+        return finish(res, (b) =>
+          b.grants.length
+            ? [
+                'ACTIVE grants:',
+                ...b.grants.map(
+                  (g: any) =>
+                    `  ${g.id}  ${g.profile.padEnd(16)} ${g.principalArn.split('/').pop()!.padEnd(12)} expires ${localTime(g.expiresAt)} (${relative(Date.parse(g.expiresAt) - io.now())})`,
+                ),
+              ]
+            : ['No ACTIVE grants.'],
+        );
       }
       const id = idArg(positionals);
       const res = await call('GET', `/grants/${encodeURIComponent(id)}`);
       if (!values.watch || res.status >= 400 || values.json) {
-        return finish(res, (b) => [...grantLines(b.grant, io.now()), '', 'Audit trail:', ...b.events.map((e: any) => `  ${String(e.seq).padStart(3)}  ${e.at}  ${e.type.padEnd(18)} ${e.actor}${e.reason && e.type !== 'REQUESTED' && e.type !== 'ACTIVATED' ? `  "${e.reason}"` : ''}`), ...(b.grant.status === 'ACTIVE' ? nextSteps(b.grant) : [])]);
+        return finish(res, (b) => [
+          ...grantLines(b.grant, io.now()),
+          '',
+          'Audit trail:',
+          ...b.events.map(
+            (e: any) =>
+              `  ${String(e.seq).padStart(3)}  ${e.at}  ${e.type.padEnd(18)} ${e.actor}${e.reason && e.type !== 'REQUESTED' && e.type !== 'ACTIVATED' ? `  "${e.reason}"` : ''}`,
+          ),
+          ...(b.grant.status === 'ACTIVE' ? nextSteps(b.grant) : []),
+        ]);
       }
       // --watch: a live countdown until the grant ends.
       let grant = res.body.grant;
       let lastFetch = io.now();
       for (;;) {
         const left = Date.parse(grant.expiresAt) - io.now();
-        const line = grant.status === 'ACTIVE' ? `${grant.profile} ACTIVE, expires ${localTime(grant.expiresAt)}: ${left > 0 ? relative(left).replace(/^in /, '') + ' left' : 'expiring…'}` : `${grant.profile} ${grant.status}${grant.endedAt ? ` at ${localTime(grant.endedAt)}` : ''}`;
+        const line =
+          grant.status === 'ACTIVE'
+            ? `${grant.profile} ACTIVE, expires ${localTime(grant.expiresAt)}: ${left > 0 ? relative(left).replace(/^in /, '') + ' left' : 'expiring…'}`
+            : `${grant.profile} ${grant.status}${grant.endedAt ? ` at ${localTime(grant.endedAt)}` : ''}`;
         if (io.isTTY) io.out(`\r\x1b[2K${line}`);
         else io.out(line);
         if (grant.status !== 'ACTIVE' && grant.status !== 'PENDING') {
@@ -362,20 +483,32 @@ async function execute(command: string, values: Record<string, unknown>, positio
       const res = await call('GET', `/grants${query ? `?${query}` : ''}`);
       return finish(res, (b) => [
         `${'GRANT'.padEnd(36)}  ${'STATUS'.padEnd(8)}  ${'PROFILE'.padEnd(16)}  ${'WHO'.padEnd(14)}  EXPIRES`,
-        ...b.grants.map((g: any) => `${g.id}  ${g.status.padEnd(8)}  ${g.profile.padEnd(16)}  ${String(g.principalArn.split('/').pop()).padEnd(14)}  ${g.expiresAt}`),
+        ...b.grants.map(
+          (g: any) =>
+            `${g.id}  ${g.status.padEnd(8)}  ${g.profile.padEnd(16)}  ${String(g.principalArn.split('/').pop()).padEnd(14)}  ${g.expiresAt}`,
+        ),
         ...(b.nextToken ? ['(more: use --json and nextToken)'] : []),
       ]);
     }
     case 'extend': {
       const id = idArg(positionals);
-      const res = await call('POST', `/grants/${encodeURIComponent(id)}/extend`, { minutes: minutes(values, 'minutes', true), reason: required(values, 'reason') });
-      return finish(res, (b) => [`✔ Extended ${b.grant.profile} until ${localTime(b.grant.expiresAt)} (${relative(Date.parse(b.grant.expiresAt) - io.now())}).`, ...grantLines(b.grant, io.now())]);
+      const res = await call('POST', `/grants/${encodeURIComponent(id)}/extend`, {
+        minutes: minutes(values, 'minutes', true),
+        reason: required(values, 'reason'),
+      });
+      return finish(res, (b) => [
+        `✔ Extended ${b.grant.profile} until ${localTime(b.grant.expiresAt)} (${relative(Date.parse(b.grant.expiresAt) - io.now())}).`,
+        ...grantLines(b.grant, io.now()),
+      ]);
     }
     case 'revoke': {
       const id = idArg(positionals);
       const reason = (values.reason as string | undefined) ?? 'Revoked from the CLI: done';
       const res = await call('POST', `/grants/${encodeURIComponent(id)}/revoke`, { reason });
-      return finish(res, (b) => [`✔ Revoked ${b.grant.profile}; the policy is detached.`, ...grantLines(b.grant, io.now())]);
+      return finish(res, (b) => [
+        `✔ Revoked ${b.grant.profile}; the policy is detached.`,
+        ...grantLines(b.grant, io.now()),
+      ]);
     }
     case 'profiles': {
       const res = await call('GET', '/profiles');
@@ -393,29 +526,62 @@ async function execute(command: string, values: Record<string, unknown>, positio
     }
     case 'freeze':
     case 'unfreeze': {
-      const res = await call('POST', `/${command}`, { ...(values.profile ? { profile: values.profile } : {}), reason: required(values, 'reason') });
-      return finish(res, (b) => [`✔ ${command === 'freeze' ? 'Frozen' : 'Unfrozen'}. Now frozen: ${b.freeze.all ? 'ALL profiles' : b.freeze.profiles.length ? b.freeze.profiles.join(', ') : 'nothing'}.`]);
+      const res = await call('POST', `/${command}`, {
+        ...(values.profile ? { profile: values.profile } : {}),
+        reason: required(values, 'reason'),
+      });
+      return finish(res, (b) => [
+        `✔ ${command === 'freeze' ? 'Frozen' : 'Unfrozen'}. Now frozen: ${b.freeze.all ? 'ALL profiles' : b.freeze.profiles.length ? b.freeze.profiles.join(', ') : 'nothing'}.`,
+      ]);
     }
     case 'revoke-all': {
-      const res = await call('POST', '/revoke-all', { ...(values.profile ? { profile: values.profile } : {}), reason: required(values, 'reason') });
-      const code = finish(res, (b) => [`Revoked ${b.revoked}, failed ${b.failed}.`, ...b.results.map((r: any) => `  ${r.outcome === 'revoked' ? '✔' : '✖'} ${r.id}  ${r.profile}  ${r.principalArn}${r.error ? `  ${r.error}` : ''}`)]);
+      const res = await call('POST', '/revoke-all', {
+        ...(values.profile ? { profile: values.profile } : {}),
+        reason: required(values, 'reason'),
+      });
+      const code = finish(res, (b) => [
+        `Revoked ${b.revoked}, failed ${b.failed}.`,
+        ...b.results.map(
+          (r: any) =>
+            `  ${r.outcome === 'revoked' ? '✔' : '✖'} ${r.id}  ${r.profile}  ${r.principalArn}${r.error ? `  ${r.error}` : ''}`,
+        ),
+      ]);
       return res.status === 207 ? EXIT.service : code;
     }
     case 'review': {
       const id = idArg(positionals);
       const outcome = required(values, 'outcome');
-      if (outcome !== 'justified' && outcome !== 'unjustified') throw new UsageError('--outcome must be justified or unjustified');
-      const res = await call('POST', `/grants/${encodeURIComponent(id)}/review`, { outcome, notes: required(values, 'notes') });
-      return finish(res, (b) => [`✔ Reviewed ${b.grant.profile} of ${b.grant.principalArn}: ${b.grant.reviewOutcome}. Recorded and announced.`]);
+      if (outcome !== 'justified' && outcome !== 'unjustified')
+        throw new UsageError('--outcome must be justified or unjustified');
+      const res = await call('POST', `/grants/${encodeURIComponent(id)}/review`, {
+        outcome,
+        notes: required(values, 'notes'),
+      });
+      return finish(res, (b) => [
+        `✔ Reviewed ${b.grant.profile} of ${b.grant.principalArn}: ${b.grant.reviewOutcome}. Recorded and announced.`,
+      ]);
     }
     case 'audit': {
-      const pick: Array<[string, string]> = [['requester', 'requester'], ['profile', 'profile'], ['type', 'eventType'], ['from', 'from'], ['to', 'to'], ['limit', 'limit'], ['next', 'nextToken']];
+      const pick: Array<[string, string]> = [
+        ['requester', 'requester'],
+        ['profile', 'profile'],
+        ['type', 'eventType'],
+        ['from', 'from'],
+        ['to', 'to'],
+        ['limit', 'limit'],
+        ['next', 'nextToken'],
+      ];
       const params = new URLSearchParams();
       for (const [flag, param] of pick) if (typeof values[flag] === 'string') params.set(param, values[flag] as string);
       const query = params.toString();
       const res = await call('GET', `/audit${query ? `?${query}` : ''}`);
       return finish(res, (b) => [
-        ...(b.events.length ? b.events.map((e: any) => `${e.at}  ${e.type.padEnd(18)} ${e.profile.padEnd(16)} ${String(e.requester.split('/').pop()).padEnd(12)} ${e.grantId}${e.actor !== e.requester ? `  by ${e.actor}` : ''}`) : ['No events match.']),
+        ...(b.events.length
+          ? b.events.map(
+              (e: any) =>
+                `${e.at}  ${e.type.padEnd(18)} ${e.profile.padEnd(16)} ${String(e.requester.split('/').pop()).padEnd(12)} ${e.grantId}${e.actor !== e.requester ? `  by ${e.actor}` : ''}`,
+            )
+          : ['No events match.']),
         ...(b.nextToken ? [`(more: breakglass audit … --next ${b.nextToken})`] : []),
       ]);
     }
@@ -424,17 +590,43 @@ async function execute(command: string, values: Record<string, unknown>, positio
       if (values['from-cloudtrail']) {
         const res = await call('GET', `/grants/${encodeURIComponent(id)}`);
         if (res.status >= 400) return finish(res, () => []);
-        const regions = typeof values.regions === 'string' ? values.regions.split(',').map((r) => r.trim()).filter(Boolean) : client.region ? [client.region] : [];
-        if (!regions.length) throw new UsageError('--from-cloudtrail needs a region: pass --regions, --region or set AWS_REGION (CloudTrail event history is per region)');
-        const answer = await activityFromCloudTrail(res.body.grant, { regions, ...(client.awsProfile ? { awsProfile: client.awsProfile } : {}), now: io.now, sleep: io.sleep, progress: (t) => io.err(t) });
-        return finish({ status: 200, body: answer }, (b) => activityLines(b.activity, b.summary, `CloudTrail event history (${regions.join(', ')}), session ${answer.session}`));
+        const regions =
+          typeof values.regions === 'string'
+            ? values.regions
+                .split(',')
+                .map((r) => r.trim())
+                .filter(Boolean)
+            : client.region
+              ? [client.region]
+              : [];
+        if (!regions.length)
+          throw new UsageError(
+            '--from-cloudtrail needs a region: pass --regions, --region or set AWS_REGION (CloudTrail event history is per region)',
+          );
+        const answer = await activityFromCloudTrail(res.body.grant, {
+          regions,
+          ...(client.awsProfile ? { awsProfile: client.awsProfile } : {}),
+          now: io.now,
+          sleep: io.sleep,
+          progress: (t) => io.err(t),
+        });
+        return finish({ status: 200, body: answer }, (b) =>
+          activityLines(
+            b.activity,
+            b.summary,
+            `CloudTrail event history (${regions.join(', ')}), session ${answer.session}`,
+          ),
+        );
       }
       const params = new URLSearchParams();
       if (typeof values.limit === 'string') params.set('limit', values.limit);
       if (typeof values.next === 'string') params.set('nextToken', values.next);
       const query = params.toString();
       const res = await call('GET', `/grants/${encodeURIComponent(id)}/activity${query ? `?${query}` : ''}`);
-      return finish(res, (b) => [...activityLines(b.activity, b.summary, 'break-glass activity log'), ...(b.nextToken ? [`(more: breakglass activity ${id} --next ${b.nextToken})`] : [])]);
+      return finish(res, (b) => [
+        ...activityLines(b.activity, b.summary, 'break-glass activity log'),
+        ...(b.nextToken ? [`(more: breakglass activity ${id} --next ${b.nextToken})`] : []),
+      ]);
     }
     default:
       throw new UsageError(`Unknown command ${command}`);
@@ -454,14 +646,32 @@ interface Credentials {
  * `SessionToken`, `Expiration` (ISO 8601) — "Sourcing credentials with an external process",
  * AWS CLI User Guide.
  */
-export function credentialProcess(c: Credentials): { Version: 1; AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string } {
-  return { Version: 1, AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: c.expiration };
+export function credentialProcess(c: Credentials): {
+  Version: 1;
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  SessionToken: string;
+  Expiration: string;
+} {
+  return {
+    Version: 1,
+    AccessKeyId: c.accessKeyId,
+    SecretAccessKey: c.secretAccessKey,
+    SessionToken: c.sessionToken,
+    Expiration: c.expiration,
+  };
 }
 
 /** The environment a command runs with: the grant's credentials, and no profile that could override them. */
 export function credentialEnv(env: NodeJS.ProcessEnv, c: Credentials): NodeJS.ProcessEnv {
   const { AWS_PROFILE: _p, AWS_DEFAULT_PROFILE: _d, ...rest } = env;
-  return { ...rest, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_SESSION_TOKEN: c.sessionToken, AWS_CREDENTIAL_EXPIRATION: c.expiration };
+  return {
+    ...rest,
+    AWS_ACCESS_KEY_ID: c.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+    AWS_SESSION_TOKEN: c.sessionToken,
+    AWS_CREDENTIAL_EXPIRATION: c.expiration,
+  };
 }
 
 /** The documented federation endpoint (IAM User Guide, "Enable custom identity broker access to the AWS console"). */
@@ -474,17 +684,27 @@ export const FEDERATION_ENDPOINT = 'https://signin.aws.amazon.com/federation';
  * 2. `<federation>?Action=login&Issuer=<issuer>&Destination=<console URL>&SigninToken=<token>` signs in.
  * No `SessionDuration` is sent: the console session is then bounded by the credentials themselves.
  */
-export async function consoleUrl(c: Credentials, options: { federation: string; destination: string; issuer: string }): Promise<string> {
-  const session = JSON.stringify({ sessionId: c.accessKeyId, sessionKey: c.secretAccessKey, sessionToken: c.sessionToken });
+export async function consoleUrl(
+  c: Credentials,
+  options: { federation: string; destination: string; issuer: string },
+): Promise<string> {
+  const session = JSON.stringify({
+    sessionId: c.accessKeyId,
+    sessionKey: c.secretAccessKey,
+    sessionToken: c.sessionToken,
+  });
   const tokenUrl = `${options.federation}?Action=getSigninToken&Session=${encodeURIComponent(session)}`;
   let res: Response;
   try {
     res = await fetch(tokenUrl, { signal: AbortSignal.timeout(30_000) });
   } catch (error) {
-    throw new NetworkError(`Cannot reach the federation endpoint ${new URL(options.federation).origin}: ${(error as Error).message}`);
+    throw new NetworkError(
+      `Cannot reach the federation endpoint ${new URL(options.federation).origin}: ${(error as Error).message}`,
+    );
   }
   const body = (await res.json().catch(() => ({}))) as { SigninToken?: unknown };
-  if (!res.ok || typeof body.SigninToken !== 'string') throw new NetworkError(`The federation endpoint gave no sign-in token (HTTP ${res.status})`);
+  if (!res.ok || typeof body.SigninToken !== 'string')
+    throw new NetworkError(`The federation endpoint gave no sign-in token (HTTP ${res.status})`);
   return `${options.federation}?Action=login&Issuer=${encodeURIComponent(options.issuer)}&Destination=${encodeURIComponent(options.destination)}&SigninToken=${encodeURIComponent(body.SigninToken)}`;
 }
 

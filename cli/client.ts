@@ -41,22 +41,36 @@ export function regionFromHost(host: string): string | undefined {
   return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(host)?.[1];
 }
 
-export async function request(options: ClientOptions, method: string, path: string, body?: unknown): Promise<ApiResponse> {
+export async function request(
+  options: ClientOptions,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiResponse> {
   let base: URL;
   try {
     base = new URL(options.endpoint.endsWith('/') ? options.endpoint : `${options.endpoint}/`);
   } catch {
-    throw new ConfigError(`The endpoint "${options.endpoint}" is not a URL (e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/v1)`);
+    throw new ConfigError(
+      `The endpoint "${options.endpoint}" is not a URL (e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/v1)`,
+    );
   }
   const url = new URL(path.replace(/^\//, ''), base);
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = { host: url.host, accept: 'application/json', 'user-agent': 'breakglass-cli/0.1' };
+  const headers: Record<string, string> = {
+    host: url.host,
+    accept: 'application/json',
+    'user-agent': 'breakglass-cli/0.1',
+  };
   if (payload !== undefined) headers['content-type'] = 'application/json';
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
 
   const local = isLoopback(url) && !options.forceSign;
   if (local) {
-    if (!options.localPrincipal) throw new ConfigError('The local sandbox needs an identity: pass --principal <ARN> or set BREAKGLASS_LOCAL_PRINCIPAL');
+    if (!options.localPrincipal)
+      throw new ConfigError(
+        'The local sandbox needs an identity: pass --principal <ARN> or set BREAKGLASS_LOCAL_PRINCIPAL',
+      );
     headers['x-local-principal'] = options.localPrincipal;
   } else {
     const region = options.region ?? regionFromHost(url.hostname);
@@ -71,9 +85,20 @@ export async function request(options: ClientOptions, method: string, path: stri
     url.searchParams.forEach((v, k) => (query[k] = v));
     let signed;
     try {
-      signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, ...(url.port ? { port: Number(url.port) } : {}), path: url.pathname, query, headers, ...(payload !== undefined ? { body: payload } : {}) });
+      signed = await signer.sign({
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path: url.pathname,
+        query,
+        headers,
+        ...(payload !== undefined ? { body: payload } : {}),
+      });
     } catch (error) {
-      throw new ConfigError(`No AWS credentials to sign with (${(error as Error).name}). Sign in (aws sso login, or set AWS_PROFILE) and retry.`);
+      throw new ConfigError(
+        `No AWS credentials to sign with (${(error as Error).name}). Sign in (aws sso login, or set AWS_PROFILE) and retry.`,
+      );
     }
     Object.assign(headers, signed.headers);
   }
@@ -81,9 +106,16 @@ export async function request(options: ClientOptions, method: string, path: stri
 
   let res: Response;
   try {
-    res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}), signal: AbortSignal.timeout(30_000) });
+    res = await fetch(url, {
+      method,
+      headers,
+      ...(payload !== undefined ? { body: payload } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
   } catch (error) {
-    throw new NetworkError(`Cannot reach ${url.origin}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`);
+    throw new NetworkError(
+      `Cannot reach ${url.origin}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`,
+    );
   }
   const text = await res.text();
   let parsed: unknown = text;

@@ -23,10 +23,15 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadProfileFile } from './profiles.js';
 import { BreakGlassStatefulStack, BreakGlassStatelessStack } from './stacks.js';
 
-export function buildApp(app: App = new App()): { app: App; stateful: BreakGlassStatefulStack; stateless: BreakGlassStatelessStack } {
+export function buildApp(app: App = new App()): {
+  app: App;
+  stateful: BreakGlassStatefulStack;
+  stateless: BreakGlassStatelessStack;
+} {
   // S3 server access logs are let in by a bucket policy on the log bucket, not by its legacy
   // LogDeliveryWrite ACL (cfn-lint W3045; S3 user guide, "Enabling Amazon S3 server access logging").
-  if (app.node.tryGetContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy') === undefined) app.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+  if (app.node.tryGetContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy') === undefined)
+    app.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
   const ctx = (key: string): string | undefined => {
     const value = app.node.tryGetContext(key);
     return value === undefined || value === '' ? undefined : String(value);
@@ -37,19 +42,28 @@ export function buildApp(app: App = new App()): { app: App; stateful: BreakGlass
   const env = account || region ? { ...(account ? { account } : {}), ...(region ? { region } : {}) } : undefined;
   const alertEmail = ctx('alertEmail');
   const maxActive = ctx('maxActivePerPrincipal');
-  if (maxActive !== undefined && !/^[1-9]\d*$/.test(maxActive)) throw new Error(`-c maxActivePerPrincipal must be a whole number of at least 1, got "${maxActive}"`);
-  const list = (key: string) => (ctx(key) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (maxActive !== undefined && !/^[1-9]\d*$/.test(maxActive))
+    throw new Error(`-c maxActivePerPrincipal must be a whole number of at least 1, got "${maxActive}"`);
+  const list = (key: string) =>
+    (ctx(key) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const securityPrincipals = list('securityPrincipals');
   const reviewerPrincipals = list('reviewerPrincipals');
   const reviewDeadline = ctx('reviewDeadlineDays');
-  if (reviewDeadline !== undefined && !/^\d+(\.\d+)?$/.test(reviewDeadline)) throw new Error(`-c reviewDeadlineDays must be a number of days, got "${reviewDeadline}"`);
+  if (reviewDeadline !== undefined && !/^\d+(\.\d+)?$/.test(reviewDeadline))
+    throw new Error(`-c reviewDeadlineDays must be a number of days, got "${reviewDeadline}"`);
 
   const lockMode = (ctx('auditObjectLockMode') ?? 'GOVERNANCE').toUpperCase();
-  if (lockMode !== 'GOVERNANCE' && lockMode !== 'COMPLIANCE') throw new Error(`-c auditObjectLockMode must be GOVERNANCE or COMPLIANCE, got "${lockMode}"`);
+  if (lockMode !== 'GOVERNANCE' && lockMode !== 'COMPLIANCE')
+    throw new Error(`-c auditObjectLockMode must be GOVERNANCE or COMPLIANCE, got "${lockMode}"`);
   const lockDays = ctx('auditObjectLockDays') ?? '400';
-  if (!/^[1-9]\d*$/.test(lockDays)) throw new Error(`-c auditObjectLockDays must be a whole number of days, got "${lockDays}"`);
+  if (!/^[1-9]\d*$/.test(lockDays))
+    throw new Error(`-c auditObjectLockDays must be a whole number of days, got "${lockDays}"`);
   const tableAdminRoleArn = ctx('tableAdminRoleArn');
-  if (tableAdminRoleArn !== undefined && !/^arn:[\w-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(tableAdminRoleArn)) throw new Error(`-c tableAdminRoleArn must be an IAM role ARN, got "${tableAdminRoleArn}"`);
+  if (tableAdminRoleArn !== undefined && !/^arn:[\w-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(tableAdminRoleArn))
+    throw new Error(`-c tableAdminRoleArn must be an IAM role ARN, got "${tableAdminRoleArn}"`);
 
   const stateful = new BreakGlassStatefulStack(app, 'BreakGlassStateful', {
     ...(env ? { env } : {}),

@@ -27,16 +27,59 @@ export const LATE_EXPIRY_SECONDS = 300;
  */
 export const STRING_ATTRIBUTES = [
   // keys and index attributes
-  'pk', 'sk', 'entity', 'day',
+  'pk',
+  'sk',
+  'entity',
+  'day',
   // grant
-  'id', 'profile', 'owner', 'principalarn', 'targettype', 'targetname', 'status', 'reason', 'ticket',
-  'createdat', 'expiresat', 'endedat', 'policyname', 'schedulename', 'sessionuserid', 'grants', 'endedby', 'endreason',
-  'lasthash', 'reviewstate', 'reviewoutcome', 'reviewedby', 'reviewedat', 'requestid',
-  'person', 'grantto', 'sessionname', 'policydocument',
+  'id',
+  'profile',
+  'owner',
+  'principalarn',
+  'targettype',
+  'targetname',
+  'status',
+  'reason',
+  'ticket',
+  'createdat',
+  'expiresat',
+  'endedat',
+  'policyname',
+  'schedulename',
+  'sessionuserid',
+  'grants',
+  'endedby',
+  'endreason',
+  'lasthash',
+  'reviewstate',
+  'reviewoutcome',
+  'reviewedby',
+  'reviewedat',
+  'requestid',
+  'person',
+  'grantto',
+  'sessionname',
+  'policydocument',
   // event
-  'grantid', 'type', 'at', 'actor', 'outcome', 'requester', 'prevhash', 'hash',
+  'grantid',
+  'type',
+  'at',
+  'actor',
+  'outcome',
+  'requester',
+  'prevhash',
+  'hash',
 ] as const;
-export const NUMBER_ATTRIBUTES = ['durationminutes', 'extensions', 'version', 'eventcount', 'sequence', 'seq', 'slot', 'credentialsissued'] as const;
+export const NUMBER_ATTRIBUTES = [
+  'durationminutes',
+  'extensions',
+  'version',
+  'eventcount',
+  'sequence',
+  'seq',
+  'slot',
+  'credentialsissued',
+] as const;
 
 /** The one column, `item`: each attribute is DynamoDB JSON (`{"S": …}`, `{"N": …}`); `details` is a map of strings. */
 export const ITEM_COLUMN_TYPE = `struct<${[
@@ -104,21 +147,24 @@ export function auditQueries(database: string = AUDIT_DATABASE, table: string = 
     {
       id: 'GrantsInPeriod',
       name: 'breakglass: grants in a period',
-      description: 'Every grant (denied and failed attempts included) created from the first parameter (inclusive) to the second (exclusive), e.g. \'2026-01-01\' and \'2026-02-01\'.',
+      description:
+        "Every grant (denied and failed attempts included) created from the first parameter (inclusive) to the second (exclusive), e.g. '2026-01-01' and '2026-02-01'.",
       parameters: ['from', 'to'],
       sql: `${grants}\nSELECT ${GRANT_COLUMNS}\nFROM grants\nWHERE item.createdat.s >= ? AND item.createdat.s < ?\nORDER BY item.createdat.s, item.id.s`,
     },
     {
       id: 'GrantsByPerson',
       name: 'breakglass: grants of one person',
-      description: 'Every grant requested by one person: the parameter is the full principal ARN, or the role session name or user name (the last part of the ARN), e.g. \'alice\'.',
+      description:
+        "Every grant requested by one person: the parameter is the full principal ARN, or the role session name or user name (the last part of the ARN), e.g. 'alice'.",
       parameters: ['person'],
       sql: `${grants}\nSELECT ${GRANT_COLUMNS}\nFROM grants\nWHERE ? IN (item.principalarn.s, element_at(split(item.principalarn.s, '/'), -1))\nORDER BY item.createdat.s, item.id.s`,
     },
     {
       id: 'UnreviewedGrants',
       name: 'breakglass: ended grants still unreviewed',
-      description: 'Grants that gave access and have ended (expired or revoked) whose post-incident review is still due, oldest first.',
+      description:
+        'Grants that gave access and have ended (expired or revoked) whose post-incident review is still due, oldest first.',
       parameters: [],
       sql: `${grants}\nSELECT ${GRANT_COLUMNS},\n       date_diff('day', from_iso8601_timestamp(item.endedat.s), current_timestamp) AS days_since_end\nFROM grants\nWHERE item.reviewstate.s = 'DUE'\nORDER BY item.endedat.s`,
     },
@@ -144,7 +190,8 @@ export function auditQueries(database: string = AUDIT_DATABASE, table: string = 
     {
       id: 'ReasonsContaining',
       name: 'breakglass: reasons containing a term',
-      description: 'Events (requests, denials, extensions, revocations) whose reason contains the parameter, case-insensitively, e.g. \'prod-db\'.',
+      description:
+        "Events (requests, denials, extensions, revocations) whose reason contains the parameter, case-insensitively, e.g. 'prod-db'.",
       parameters: ['term'],
       sql: `${events}\nSELECT item.grantid.s AS grant_id, item.type.s AS event_type, item.at.s AS event_at, item.actor.s AS actor,\n       item.requester.s AS requester, item.profile.s AS profile, item.reason.s AS reason\nFROM events\nWHERE strpos(lower(item.reason.s), lower(?)) > 0\nORDER BY item.at.s`,
     },

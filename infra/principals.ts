@@ -45,7 +45,9 @@ export function assertSameAccount(principals: readonly NamedPrincipal[], account
   if (!Token.isUnresolved(account)) {
     const foreign = principals.filter((p) => accountOf(p) !== account);
     if (foreign.length) {
-      throw new Error(`break-glass: these principals are not in the deployment's account ${account}, where break-glass can grant and check access:\n  - ${foreign.map(name).join('\n  - ')}\nName principals of account ${account} only (one deployment per account).`);
+      throw new Error(
+        `break-glass: these principals are not in the deployment's account ${account}, where break-glass can grant and check access:\n  - ${foreign.map(name).join('\n  - ')}\nName principals of account ${account} only (one deployment per account).`,
+      );
     }
     return;
   }
@@ -53,6 +55,8 @@ export function assertSameAccount(principals: readonly NamedPrincipal[], account
   const accounts = [...new Set(principals.map(accountOf).filter(literal))].sort();
   if (unbound.length || accounts.length > 1) {
     const listed = [...unbound, ...(accounts.length > 1 ? principals.filter((p) => literal(accountOf(p))) : [])];
-    throw new Error(`break-glass: the principals must all name one account, the deployment's (synth without -c account cannot tell which; found ${accounts.join(', ') || 'none'}):\n  - ${listed.map(name).join('\n  - ')}`);
+    throw new Error(
+      `break-glass: the principals must all name one account, the deployment's (synth without -c account cannot tell which; found ${accounts.join(', ') || 'none'}):\n  - ${listed.map(name).join('\n  - ')}`,
+    );
   }
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ProfileConfigError } from '../functions/domain/errors.js';
-import { parseProfiles, type ProfileSet } from '../functions/domain/profile.js';
+import { type ProfileSet, parseProfiles } from '../functions/domain/profile.js';
 import { iamRiskCheck } from '../profiles/iam-catalog.js';
 
 export function loadProfileFile(path: string): { raw: unknown; profiles: ProfileSet } {
@@ -44,7 +44,9 @@ export function policyTargets(profiles: ProfileSet, options: { allowBroadEligibi
   for (const profile of profiles.profiles.filter((p) => p.grantTo === 'caller')) {
     for (const pattern of profile.eligible) {
       const session = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(pattern);
-      const entity = session ? { kind: 'role', arn: `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`, name: session[3]! } : undefined;
+      const entity = session
+        ? { kind: 'role', arn: `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`, name: session[3]! }
+        : undefined;
       const direct = /^arn:[\w-]+:iam::\d{12}:(role|user)\/(.+)$/.exec(pattern);
       const target = entity ?? (direct ? { kind: direct[1]!, arn: pattern, name: direct[2]! } : undefined);
       if (!target) continue;

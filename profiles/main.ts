@@ -49,7 +49,9 @@ export function run(argv: readonly string[], io: Io = processIo): number {
   }
   const [command, file, ...rest] = argv;
   if (command !== 'check' || !file || rest.length > 0) {
-    io.err(`${command === undefined ? 'a command is required' : command !== 'check' ? `unknown command "${command}"` : !file ? 'check needs a file' : `unexpected arguments: ${rest.join(' ')}`}\n\n${USAGE}`);
+    io.err(
+      `${command === undefined ? 'a command is required' : command !== 'check' ? `unknown command "${command}"` : !file ? 'check needs a file' : `unexpected arguments: ${rest.join(' ')}`}\n\n${USAGE}`,
+    );
     return EXIT_USAGE;
   }
   // 1. read
@@ -67,7 +69,9 @@ export function run(argv: readonly string[], io: Io = processIo): number {
     io.out(`${file}: ${set.profiles.length} profile${set.profiles.length === 1 ? '' : 's'} valid\n`);
     for (const profile of set.profiles) {
       const risks = acknowledgedRisks(profile);
-      io.out(`  ${profile.name}: ${risks.length ? `acknowledges ${risks.map((r) => `${r.riskClass} ("${r.justification}")`).join(', ')}` : 'no escalation risk'}\n`);
+      io.out(
+        `  ${profile.name}: ${risks.length ? `acknowledges ${risks.map((r) => `${r.riskClass} ("${r.justification}")`).join(', ')}` : 'no escalation risk'}\n`,
+      );
     }
     return EXIT_OK;
   } catch (error) {

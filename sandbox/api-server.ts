@@ -27,7 +27,11 @@ function compile(resource: string): RegExp {
   return new RegExp(`^${resource.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}/?$`);
 }
 
-export function createApiServer(routes: readonly Route[], iam: IAMClient, log: (line: string) => void = () => {}): Server {
+export function createApiServer(
+  routes: readonly Route[],
+  iam: IAMClient,
+  log: (line: string) => void = () => {},
+): Server {
   const compiled = routes.map((r) => ({ ...r, pattern: compile(r.resource) }));
   const server = createServer(async (req, res) => {
     const started = Date.now();
@@ -38,12 +42,22 @@ export function createApiServer(routes: readonly Route[], iam: IAMClient, log: (
       const route = matching.find((r) => r.method === req.method);
       if (!route) {
         status = matching.length ? 405 : 404;
-        return send(res, status, { error: { code: status === 405 ? 'MethodNotAllowed' : 'NotFound', message: status === 405 ? `${req.method} is not allowed on ${url.pathname}` : `No route ${req.method} ${url.pathname}. Routes: ${routes.map((r) => `${r.method} ${r.resource}`).join(', ')}` } });
+        return send(res, status, {
+          error: {
+            code: status === 405 ? 'MethodNotAllowed' : 'NotFound',
+            message:
+              status === 405
+                ? `${req.method} is not allowed on ${url.pathname}`
+                : `No route ${req.method} ${url.pathname}. Routes: ${routes.map((r) => `${r.method} ${r.resource}`).join(', ')}`,
+          },
+        });
       }
       const body = await readBody(req);
       if (body === undefined) {
         status = 413;
-        return send(res, 413, { error: { code: 'PayloadTooLarge', message: `The request body must be at most ${MAX_READ_BYTES} bytes` } });
+        return send(res, 413, {
+          error: { code: 'PayloadTooLarge', message: `The request body must be at most ${MAX_READ_BYTES} bytes` },
+        });
       }
       const event = await toEvent(req, url, route.resource, route.pattern, body, iam);
       const result = await route.handler(event, { awsRequestId: event.requestContext.requestId } as Context);
@@ -54,7 +68,8 @@ export function createApiServer(routes: readonly Route[], iam: IAMClient, log: (
       // The handlers map their own errors; reaching here is a sandbox bug (or the client went away).
       log(`[api] sandbox error: ${(error as Error).stack ?? String(error)}`);
       status = 500;
-      if (!res.headersSent) send(res, 500, { error: { code: 'InternalError', message: 'Internal error in the local sandbox' } });
+      if (!res.headersSent)
+        send(res, 500, { error: { code: 'InternalError', message: 'Internal error in the local sandbox' } });
       else res.destroy();
     } finally {
       log(`[api] ${req.method} ${url.pathname} ${status} ${Date.now() - started}ms`);
@@ -85,7 +100,10 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
 }
 
 /** What API Gateway's AWS_IAM authorization would put in `requestContext.identity`. */
-async function identityFor(header: string | undefined, iam: IAMClient): Promise<{ userArn: string | null; caller: string | null }> {
+async function identityFor(
+  header: string | undefined,
+  iam: IAMClient,
+): Promise<{ userArn: string | null; caller: string | null }> {
   if (!header) return { userArn: null, caller: null };
   const principal = parsePrincipalArn(header.trim());
   if (!principal) return { userArn: header.trim(), caller: null };
@@ -102,7 +120,14 @@ async function identityFor(header: string | undefined, iam: IAMClient): Promise<
   }
 }
 
-async function toEvent(req: IncomingMessage, url: URL, resource: string, pattern: RegExp, body: string, iam: IAMClient): Promise<APIGatewayProxyEvent> {
+async function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  resource: string,
+  pattern: RegExp,
+  body: string,
+  iam: IAMClient,
+): Promise<APIGatewayProxyEvent> {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(req.headers)) {
     if (typeof value === 'string' && key !== PRINCIPAL_HEADER) headers[key] = value;

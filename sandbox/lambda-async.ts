@@ -27,10 +27,23 @@ import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk
 export interface DestinationRecord {
   readonly version: '1.0';
   readonly timestamp: string;
-  readonly requestContext: { readonly requestId: string; readonly functionArn: string; readonly condition: 'RetriesExhausted'; readonly approximateInvokeCount: number };
+  readonly requestContext: {
+    readonly requestId: string;
+    readonly functionArn: string;
+    readonly condition: 'RetriesExhausted';
+    readonly approximateInvokeCount: number;
+  };
   readonly requestPayload: unknown;
-  readonly responseContext: { readonly statusCode: 200; readonly executedVersion: '$LATEST'; readonly functionError: 'Unhandled' };
-  readonly responsePayload: { readonly errorMessage: string; readonly errorType: string; readonly stackTrace: string[] };
+  readonly responseContext: {
+    readonly statusCode: 200;
+    readonly executedVersion: '$LATEST';
+    readonly functionError: 'Unhandled';
+  };
+  readonly responsePayload: {
+    readonly errorMessage: string;
+    readonly errorType: string;
+    readonly stackTrace: string[];
+  };
 }
 
 /** What the handler gets as its second argument (the part of Lambda's context our handlers read). */
@@ -51,7 +64,9 @@ export function parseRetryDelays(raw: string | undefined): number[] {
   if (raw.trim() === 'none') return [];
   const delays = raw.split(',').map((part) => Number(part.trim()));
   if (delays.length > 2 || delays.some((d) => !Number.isInteger(d) || d < 0 || d > 3_600_000)) {
-    throw new Error(`SANDBOX_LAMBDA_RETRY_DELAYS_MS must be "none" or one or two whole numbers of milliseconds (0-3600000) separated by a comma, got "${raw}"`);
+    throw new Error(
+      `SANDBOX_LAMBDA_RETRY_DELAYS_MS must be "none" or one or two whole numbers of milliseconds (0-3600000) separated by a comma, got "${raw}"`,
+    );
   }
   return delays;
 }
@@ -88,7 +103,10 @@ export class LambdaAsync {
 
   /** A function and, optionally, the ARN of its on-failure destination (an SQS queue). */
   register(functionArn: string, handler: AsyncHandler, options: { onFailureArn?: string } = {}): void {
-    this.functions.set(functionArn, { handler, ...(options.onFailureArn ? { onFailureArn: options.onFailureArn } : {}) });
+    this.functions.set(functionArn, {
+      handler,
+      ...(options.onFailureArn ? { onFailureArn: options.onFailureArn } : {}),
+    });
   }
 
   /** `Invoke` with `InvocationType: Event`: queues the event and returns its request id (Lambda's 202). */
@@ -117,17 +135,32 @@ export class LambdaAsync {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private attempt(functionArn: string, fn: Registered, payload: unknown, requestId: string, attempt: number, delayMs: number): void {
+  private attempt(
+    functionArn: string,
+    fn: Registered,
+    payload: unknown,
+    requestId: string,
+    attempt: number,
+    delayMs: number,
+  ): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      const run = this.run(functionArn, fn, payload, requestId, attempt).catch((error: unknown) => this.log(`[lambda] internal error in the sandbox's Lambda stand-in: ${describe(error)}`));
+      const run = this.run(functionArn, fn, payload, requestId, attempt).catch((error: unknown) =>
+        this.log(`[lambda] internal error in the sandbox's Lambda stand-in: ${describe(error)}`),
+      );
       this.inFlight.add(run);
       void run.finally(() => this.inFlight.delete(run));
     }, delayMs);
     this.timers.add(timer);
   }
 
-  private async run(functionArn: string, fn: Registered, payload: unknown, requestId: string, attempt: number): Promise<void> {
+  private async run(
+    functionArn: string,
+    fn: Registered,
+    payload: unknown,
+    requestId: string,
+    attempt: number,
+  ): Promise<void> {
     const functionName = functionArn.split(':').pop() ?? functionArn;
     try {
       await fn.handler(payload, { awsRequestId: requestId, functionName, invokedFunctionArn: functionArn });
@@ -135,47 +168,80 @@ export class LambdaAsync {
       return;
     } catch (error) {
       if (this.stopped) {
-        this.log(`[lambda] ${functionName} ${requestId} attempt ${attempt} failed while the sandbox stops: ${describe(error)}`);
+        this.log(
+          `[lambda] ${functionName} ${requestId} attempt ${attempt} failed while the sandbox stops: ${describe(error)}`,
+        );
         return;
       }
       const retryIn = this.retryDelaysMs[attempt - 1];
       if (retryIn !== undefined) {
-        this.log(`[lambda] ${functionName} ${requestId} attempt ${attempt} failed: ${describe(error)}; Lambda retries in ${retryIn} ms`);
+        this.log(
+          `[lambda] ${functionName} ${requestId} attempt ${attempt} failed: ${describe(error)}; Lambda retries in ${retryIn} ms`,
+        );
         this.attempt(functionArn, fn, payload, requestId, attempt + 1, retryIn);
         return;
       }
-      this.log(`[lambda] ${functionName} ${requestId} attempt ${attempt} failed: ${describe(error)}; retries exhausted`);
+      this.log(
+        `[lambda] ${functionName} ${requestId} attempt ${attempt} failed: ${describe(error)}; retries exhausted`,
+      );
       await this.toDestination(fn, destinationRecord(functionArn, requestId, attempt, payload, error), functionName);
     }
   }
 
   private async toDestination(fn: Registered, record: DestinationRecord, functionName: string): Promise<void> {
     if (!fn.onFailureArn) {
-      this.log(`[lambda] ${functionName} ${record.requestContext.requestId} has no on-failure destination: the event is dropped`);
+      this.log(
+        `[lambda] ${functionName} ${record.requestContext.requestId} has no on-failure destination: the event is dropped`,
+      );
       return;
     }
     try {
       const [, , , region, account, queueName] = fn.onFailureArn.split(':');
       if (!queueName || !account || !region) throw new Error(`not an SQS queue ARN: ${fn.onFailureArn}`);
-      const { QueueUrl } = await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName, QueueOwnerAWSAccountId: account }));
+      const { QueueUrl } = await this.options.sqs.send(
+        new GetQueueUrlCommand({ QueueName: queueName, QueueOwnerAWSAccountId: account }),
+      );
       await this.options.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(record) }));
-      this.log(`[lambda] ${functionName} ${record.requestContext.requestId} invocation record sent to ${fn.onFailureArn}`);
+      this.log(
+        `[lambda] ${functionName} ${record.requestContext.requestId} invocation record sent to ${fn.onFailureArn}`,
+      );
     } catch (error) {
-      this.log(`[lambda] DestinationDeliveryFailures: ${functionName} ${record.requestContext.requestId} could not reach ${fn.onFailureArn}: ${describe(error)}`);
+      this.log(
+        `[lambda] DestinationDeliveryFailures: ${functionName} ${record.requestContext.requestId} could not reach ${fn.onFailureArn}: ${describe(error)}`,
+      );
     }
   }
 }
 
 /** The on-failure invocation record, as Lambda documents it. */
-export function destinationRecord(functionArn: string, requestId: string, attempts: number, payload: unknown, error: unknown, now = new Date()): DestinationRecord {
+export function destinationRecord(
+  functionArn: string,
+  requestId: string,
+  attempts: number,
+  payload: unknown,
+  error: unknown,
+  now = new Date(),
+): DestinationRecord {
   const err = error instanceof Error ? error : new Error(String(error));
   return {
     version: '1.0',
     timestamp: now.toISOString(),
-    requestContext: { requestId, functionArn: `${functionArn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attempts },
+    requestContext: {
+      requestId,
+      functionArn: `${functionArn}:$LATEST`,
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: attempts,
+    },
     requestPayload: payload,
     responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-    responsePayload: { errorMessage: err.message, errorType: err.name, stackTrace: (err.stack ?? '').split('\n').slice(1).map((l) => l.trim()) },
+    responsePayload: {
+      errorMessage: err.message,
+      errorType: err.name,
+      stackTrace: (err.stack ?? '')
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim()),
+    },
   };
 }
 

@@ -15,16 +15,16 @@
  * still exits non-zero.
  */
 import { readFileSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
-import { parseProfiles } from '../functions/domain/profile.js';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createApiServer, type ApiHandler } from './api-server.js';
+import { parseProfiles } from '../functions/domain/profile.js';
+import { type ApiHandler, createApiServer } from './api-server.js';
 import { LambdaAsync, parseRetryDelays } from './lambda-async.js';
+import { type Moto, startMoto } from './moto.js';
 import { installProcessGuard } from './process-guard.js';
-import { startMoto, type Moto } from './moto.js';
 import { ScheduleRunner } from './schedule-runner.js';
 import { ACCOUNT, emulatorConfig, REGION, seed } from './seed.js';
 
@@ -41,7 +41,8 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
-const describe = (error: unknown) => (error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error));
+const describe = (error: unknown) =>
+  error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
 
 async function main(): Promise<void> {
   const motoPort = port('MOTO_PORT', 5000);
@@ -57,7 +58,9 @@ async function main(): Promise<void> {
   // How often the schedule runner polls the group (Scheduler fires to the second: 1 s is close enough).
   const pollMs = Number(process.env.SANDBOX_SCHEDULER_POLL_MS ?? 1000);
   if (!Number.isInteger(pollMs) || pollMs < 10 || pollMs > 60_000) {
-    console.error(`SANDBOX_SCHEDULER_POLL_MS must be a whole number of milliseconds between 10 and 60000, got "${process.env.SANDBOX_SCHEDULER_POLL_MS}"`);
+    console.error(
+      `SANDBOX_SCHEDULER_POLL_MS must be a whole number of milliseconds between 10 and 60000, got "${process.env.SANDBOX_SCHEDULER_POLL_MS}"`,
+    );
     process.exit(2);
   }
 
@@ -88,7 +91,9 @@ async function main(): Promise<void> {
 
   try {
     moto = await startMoto({ port: motoPort });
-    const seeded = await seed(moto.endpoint, { profiles: parseProfiles(JSON.parse(readFileSync(profilesFile, 'utf8')), profilesFile) });
+    const seeded = await seed(moto.endpoint, {
+      profiles: parseProfiles(JSON.parse(readFileSync(profilesFile, 'utf8')), profilesFile),
+    });
     // The handlers read their configuration from the environment, exactly as in Lambda.
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: moto.endpoint,
@@ -101,28 +106,36 @@ async function main(): Promise<void> {
       EXPIRY_FUNCTION_ARN: seeded.expiryFunctionArn,
       SCHEDULER_ROLE_ARN: seeded.schedulerRoleArn,
       SECURITY_PRINCIPALS: process.env.SECURITY_PRINCIPALS ?? `arn:aws:iam::${ACCOUNT}:role/Security`,
-      REVIEWER_PRINCIPALS: process.env.REVIEWER_PRINCIPALS ?? process.env.SECURITY_PRINCIPALS ?? `arn:aws:iam::${ACCOUNT}:role/Security`,
+      REVIEWER_PRINCIPALS:
+        process.env.REVIEWER_PRINCIPALS ?? process.env.SECURITY_PRINCIPALS ?? `arn:aws:iam::${ACCOUNT}:role/Security`,
       PROFILES_FILE: profilesFile,
       TABLE_ARN: seeded.tableArn,
       AUDIT_BUCKET: seeded.auditBucket,
       PROTECTED_RESOURCES: seeded.protectedResources.join(','),
       ACCOUNT_ID: ACCOUNT,
     });
-    const load = async (name: string) => ((await import(`../functions/handlers/${name}.js`)) as { handler: ApiHandler }).handler;
+    const load = async (name: string) =>
+      ((await import(`../functions/handlers/${name}.js`)) as { handler: ApiHandler }).handler;
     const expiry = (await import('../functions/handlers/expire-grant.js')).handler;
 
     const config = emulatorConfig(moto.endpoint);
     // Scheduler invokes the expiry function asynchronously: Lambda retries a throwing handler, then
     // sends its record to the on-failure queue (the stack's destination queue; here in moto).
     lambda = new LambdaAsync({ sqs: new SQSClient(config), retryDelaysMs, log: (line) => console.log(line) });
-    lambda.register(seeded.expiryFunctionArn, (event, context) => expiry(event as { grantId?: unknown }, context as never), { onFailureArn: seeded.expiryFailureQueueArn });
+    lambda.register(
+      seeded.expiryFunctionArn,
+      (event, context) => expiry(event as { grantId?: unknown }, context as never),
+      { onFailureArn: seeded.expiryFailureQueueArn },
+    );
     runner = new ScheduleRunner({
       client: new SchedulerClient(config),
       groupName: seeded.scheduleGroup,
       intervalMs: pollMs,
       deliver: (targetArn, input) => lambda!.invoke(targetArn, input),
       onFired: (f) =>
-        console.log(`[scheduler] ${f.ok ? 'fired' : 'FAILED to invoke'} ${f.name} due ${f.dueAt.toISOString()} lag ${f.firedAt.getTime() - f.dueAt.getTime()}ms attempt ${f.attempt}${f.error ? ` ${f.error}` : ''}`),
+        console.log(
+          `[scheduler] ${f.ok ? 'fired' : 'FAILED to invoke'} ${f.name} due ${f.dueAt.toISOString()} lag ${f.firedAt.getTime() - f.dueAt.getTime()}ms attempt ${f.attempt}${f.error ? ` ${f.error}` : ''}`,
+        ),
       onError: (message) => console.log(`[scheduler] ${message}`),
       onVanished: (name) => console.log(`[scheduler] ${name} was deleted before it fired (revoked); not fired`),
     });
@@ -134,7 +147,10 @@ async function main(): Promise<void> {
     const sweep = sweepModule.createSweepHandler(sweepModule.wired.ports, sweepModule.wired.targets, {
       writeMetrics: (line) => {
         const m = JSON.parse(line) as Record<string, number>;
-        if (!m.SweepSucceeded || m.SweeperOrphansRemoved || m.SchedulesRepaired) console.log(`[sweeper] metrics SweepSucceeded=${m.SweepSucceeded} SweeperOrphansRemoved=${m.SweeperOrphansRemoved} SchedulesRepaired=${m.SchedulesRepaired} SweeperStepFailures=${m.SweeperStepFailures}`);
+        if (!m.SweepSucceeded || m.SweeperOrphansRemoved || m.SchedulesRepaired)
+          console.log(
+            `[sweeper] metrics SweepSucceeded=${m.SweepSucceeded} SweeperOrphansRemoved=${m.SweeperOrphansRemoved} SchedulesRepaired=${m.SchedulesRepaired} SweeperStepFailures=${m.SweeperStepFailures}`,
+          );
       },
     });
     const sweepEvery = Number(process.env.SWEEP_INTERVAL_SECONDS ?? 60) * 1000;
@@ -144,7 +160,11 @@ async function main(): Promise<void> {
       sweeping = true;
       void sweep()
         .then(
-          (r) => (r.removed.length || r.expired.length || r.schedulesRepaired.length || r.closed.length) && console.log(`[sweeper] removed ${r.removed.length} policies, expired ${r.expired.length} grants, repaired ${r.schedulesRepaired.length} schedules, closed ${r.closed.length} activations`),
+          (r) =>
+            (r.removed.length || r.expired.length || r.schedulesRepaired.length || r.closed.length) &&
+            console.log(
+              `[sweeper] removed ${r.removed.length} policies, expired ${r.expired.length} grants, repaired ${r.schedulesRepaired.length} schedules, closed ${r.closed.length} activations`,
+            ),
           (e: unknown) => console.log(`[sweeper] run failed: ${e instanceof Error ? e.message : String(e)}`),
         )
         .finally(() => (sweeping = false));
@@ -161,20 +181,34 @@ async function main(): Promise<void> {
         .then(() => exportTable())
         .catch((e: unknown) => console.log(`[export] failed: ${describe(e)}`));
     }, 86_400_000);
-    const job = (run: () => Promise<unknown>): ApiHandler => async () => {
-      try {
-        return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await run()) };
-      } catch (error) {
-        return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'JobFailed', message: (error as Error).message } }) };
-      }
-    };
+    const job =
+      (run: () => Promise<unknown>): ApiHandler =>
+      async () => {
+        try {
+          return {
+            statusCode: 200,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(await run()),
+          };
+        } catch (error) {
+          return {
+            statusCode: 500,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ error: { code: 'JobFailed', message: (error as Error).message } }),
+          };
+        }
+      };
 
     server = createApiServer(
       [
         { method: 'POST', resource: '/grants/{id}/review', handler: await load('review-grant') },
         { method: 'GET', resource: '/audit', handler: await load('query-audit') },
         { method: 'POST', resource: '/_local/check-reviews', handler: job(() => checkReviews()) },
-        { method: 'POST', resource: '/_local/export', handler: job(async () => ({ ...(await exportTable()), bucket: seeded.auditBucket })) },
+        {
+          method: 'POST',
+          resource: '/_local/export',
+          handler: job(async () => ({ ...(await exportTable()), bucket: seeded.auditBucket })),
+        },
         { method: 'POST', resource: '/grants', handler: await load('create-grant') },
         { method: 'GET', resource: '/grants', handler: await load('list-grants') },
         { method: 'GET', resource: '/grants/{id}', handler: await load('get-grant') },
@@ -191,7 +225,11 @@ async function main(): Promise<void> {
       (line) => console.log(line),
     );
     await new Promise<void>((ok, fail) => {
-      server!.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRINUSE' ? new Error(`Port ${apiPort} on 127.0.0.1 is in use; set PORT to another port`) : e));
+      server!.once('error', (e: NodeJS.ErrnoException) =>
+        fail(
+          e.code === 'EADDRINUSE' ? new Error(`Port ${apiPort} on 127.0.0.1 is in use; set PORT to another port`) : e,
+        ),
+      );
       server!.listen(apiPort, '127.0.0.1', ok);
     });
     const address = server.address();

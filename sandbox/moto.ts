@@ -2,9 +2,8 @@
  * Starts and stops a moto server (the AWS API emulator) from ./.venv, for the sandbox and
  * the integration tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +27,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -42,7 +43,8 @@ async function portInUse(port: number): Promise<boolean> {
 }
 
 export async function startMoto(options: { port?: number; quiet?: boolean } = {}): Promise<Moto> {
-  if (!existsSync(MOTO_SERVER)) throw new Error(`moto is not installed at ${MOTO_SERVER}; run: node scripts/ensure-moto.mjs`);
+  if (!existsSync(MOTO_SERVER))
+    throw new Error(`moto is not installed at ${MOTO_SERVER}; run: node scripts/ensure-moto.mjs`);
   const port = options.port ?? (await freePort());
   if (await portInUse(port)) throw new Error(`Port ${port} on 127.0.0.1 is in use; set MOTO_PORT to another port`);
   const child: ChildProcess = spawn(PYTHON, [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {

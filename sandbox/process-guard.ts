@@ -12,7 +12,8 @@ export interface ProcessGuardOptions {
   readonly log: (line: string) => void;
 }
 
-const describe = (error: unknown) => (error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error));
+const describe = (error: unknown) =>
+  error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
 
 /** Installs the handlers on `target` (the process); returns a function that removes them. */
 export function installProcessGuard(options: ProcessGuardOptions, target: NodeJS.Process = process): () => void {

@@ -15,7 +15,14 @@
  * unreachable, a bad schedule) escapes the runner: it is reported through `onError` and the next
  * pass runs as usual.
  */
-import { DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, ResourceNotFoundException, type GetScheduleCommandOutput, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  type GetScheduleCommandOutput,
+  ListSchedulesCommand,
+  ResourceNotFoundException,
+  type SchedulerClient,
+} from '@aws-sdk/client-scheduler';
 
 export interface FiredSchedule {
   readonly name: string;
@@ -75,7 +82,9 @@ export class ScheduleRunner {
     const interval = this.options.intervalMs ?? 1000;
     this.timer = setInterval(() => {
       this.running ??= this.tick()
-        .catch((error: unknown) => this.report(`schedule runner pass failed (next pass in ${interval} ms): ${describe(error)}`))
+        .catch((error: unknown) =>
+          this.report(`schedule runner pass failed (next pass in ${interval} ms): ${describe(error)}`),
+        )
         .finally(() => (this.running = undefined));
     }, interval);
   }
@@ -143,7 +152,14 @@ export class ScheduleRunner {
       await this.options.deliver(schedule.targetArn, schedule.input);
     } catch (error) {
       // The invoke itself failed: this is what the schedule's retry policy covers.
-      this.options.onFired?.({ name, dueAt: schedule.dueAt, firedAt: current, ok: false, attempt: schedule.attempts, error: describe(error) });
+      this.options.onFired?.({
+        name,
+        dueAt: schedule.dueAt,
+        firedAt: current,
+        ok: false,
+        attempt: schedule.attempts,
+        error: describe(error),
+      });
       const tooOld = current.getTime() - schedule.dueAt.getTime() > schedule.maxAgeMs;
       if (schedule.attempts > schedule.maxAttempts || tooOld) {
         // Retries exhausted: real Scheduler sends the event to the schedule's dead-letter queue.
@@ -157,7 +173,8 @@ export class ScheduleRunner {
     this.tracked.delete(name);
     if (schedule.deleteAfter) {
       await client.send(new DeleteScheduleCommand({ GroupName: groupName, Name: name })).catch((error: unknown) => {
-        if (!(error instanceof ResourceNotFoundException)) this.report(`could not delete completed schedule ${name}: ${describe(error)}`);
+        if (!(error instanceof ResourceNotFoundException))
+          this.report(`could not delete completed schedule ${name}: ${describe(error)}`);
       });
     }
   }
@@ -179,7 +196,9 @@ export class ScheduleRunner {
   }
 
   private track(detail: GetScheduleCommandOutput, modified: number): Tracked | undefined {
-    const dueAt = detail.ScheduleExpression ? parseAt(detail.ScheduleExpression, detail.ScheduleExpressionTimezone ?? 'UTC') : undefined;
+    const dueAt = detail.ScheduleExpression
+      ? parseAt(detail.ScheduleExpression, detail.ScheduleExpressionTimezone ?? 'UTC')
+      : undefined;
     if (!dueAt || !detail.Target?.Arn) return undefined;
     let input: unknown = detail.Target.Input;
     try {

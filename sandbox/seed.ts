@@ -3,9 +3,14 @@
  * indexes), the alert topic, the schedule group, the expiry function's on-failure queue, and
  * the IAM principals of the demo.
  */
-import { CreateTableCommand, DynamoDBClient, UpdateContinuousBackupsCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  UpdateContinuousBackupsCommand,
+} from '@aws-sdk/client-dynamodb';
 import { CreateRoleCommand, CreateUserCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -49,7 +54,14 @@ export const SSO_ROLE_PATH = '/aws-reserved/sso.amazonaws.com/';
  * What the sandbox protects, as the stacks build `PROTECTED_RESOURCES`: its table (and indexes),
  * topic, bucket, schedule group, functions, and the roles under `/breakglass/` plus the scheduler's.
  */
-export function protectedResourcesFor(names: { tableArn: string; topicArn: string; auditBucket: string; scheduleGroup: string; schedulerRoleArn: string; queueArns?: readonly string[] }): string[] {
+export function protectedResourcesFor(names: {
+  tableArn: string;
+  topicArn: string;
+  auditBucket: string;
+  scheduleGroup: string;
+  schedulerRoleArn: string;
+  queueArns?: readonly string[];
+}): string[] {
   return [
     names.tableArn,
     `${names.tableArn}/*`,
@@ -73,7 +85,9 @@ const TRUST = JSON.stringify({
 /** Creates a role unless it exists; returns its RoleId (the `AROA…` part of `aws:userid`). */
 export async function ensureRole(iam: IAMClient, roleName: string, trust = TRUST, path?: string): Promise<string> {
   try {
-    const { Role } = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust, ...(path ? { Path: path } : {}) }));
+    const { Role } = await iam.send(
+      new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust, ...(path ? { Path: path } : {}) }),
+    );
     return Role!.RoleId!;
   } catch (error) {
     if ((error as Error).name !== 'EntityAlreadyExistsException') throw error;
@@ -94,50 +108,91 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     ],
     GlobalSecondaryIndexes: Object.entries(GSI).map(([name, index]) => ({
       IndexName: name,
-      KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }, { AttributeName: index.sortKey, KeyType: 'RANGE' as const }],
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+      ],
       Projection: { ProjectionType: 'ALL' as const },
     })),
   };
 }
 
-export async function seed(endpoint: string, names: { suffix?: string; roles?: string[]; users?: string[]; profiles?: ProfileSet } = {}): Promise<Seeded> {
+export async function seed(
+  endpoint: string,
+  names: { suffix?: string; roles?: string[]; users?: string[]; profiles?: ProfileSet } = {},
+): Promise<Seeded> {
   const config = emulatorConfig(endpoint);
   const suffix = names.suffix ?? 'sandbox';
   const tableName = `breakglass-${suffix}`;
   const scheduleGroup = `breakglass-${suffix}`;
   const ddb = new DynamoDBClient(config);
-  await ddb.send(
-    new CreateTableCommand(tableDefinition(tableName)),
-  );
+  await ddb.send(new CreateTableCommand(tableDefinition(tableName)));
   // Point-in-time recovery, as the stack has it: exports need it.
-  await ddb.send(new UpdateContinuousBackupsCommand({ TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
+  await ddb.send(
+    new UpdateContinuousBackupsCommand({
+      TableName: tableName,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    }),
+  );
   const auditBucket = `breakglass-audit-${suffix}`.toLowerCase();
   const s3 = new S3Client({ ...config, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: auditBucket })).catch((e: Error) => {
     if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
   });
-  await s3.send(new PutBucketVersioningCommand({ Bucket: auditBucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  const { TopicArn } = await new SNSClient(config).send(new CreateTopicCommand({ Name: `breakglass-alerts-${suffix}` }));
+  await s3.send(
+    new PutBucketVersioningCommand({ Bucket: auditBucket, VersioningConfiguration: { Status: 'Enabled' } }),
+  );
+  const { TopicArn } = await new SNSClient(config).send(
+    new CreateTopicCommand({ Name: `breakglass-alerts-${suffix}` }),
+  );
   await new SchedulerClient(config).send(new CreateScheduleGroupCommand({ Name: scheduleGroup }));
   const expiryFailureQueue = `breakglass-expiry-failures-${suffix}`;
   // A standard queue: Lambda's on-failure destinations do not support FIFO queues.
   const { QueueUrl } = await new SQSClient(config).send(new CreateQueueCommand({ QueueName: expiryFailureQueue }));
   const iam = new IAMClient(config);
   const schedulerRole = `breakglass-scheduler-${suffix}`;
-  await ensureRole(iam, schedulerRole, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole' }] }));
+  await ensureRole(
+    iam,
+    schedulerRole,
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    }),
+  );
   for (const role of names.roles ?? ['Responder', 'Security']) await ensureRole(iam, role);
   await ensureRole(iam, SSO_ROLE, TRUST, SSO_ROLE_PATH);
   const tableArn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableName}`;
   const schedulerRoleArn = `arn:aws:iam::${ACCOUNT}:role/${schedulerRole}`;
   const expiryFailureQueueArn = `arn:aws:sqs:${REGION}:${ACCOUNT}:${expiryFailureQueue}`;
-  const protectedResources = protectedResourcesFor({ tableArn, topicArn: TopicArn!, auditBucket, scheduleGroup, schedulerRoleArn, queueArns: [expiryFailureQueueArn] });
+  const protectedResources = protectedResourcesFor({
+    tableArn,
+    topicArn: TopicArn!,
+    auditBucket,
+    scheduleGroup,
+    schedulerRoleArn,
+    queueArns: [expiryFailureQueueArn],
+  });
   // The profile roles, from the same pure function the stack uses: no permissions of their own,
   // trusting only the credential function (with sts:SetSourceIdentity).
   const credentialRole = `breakglass-credentials-${suffix}`.slice(0, 64);
   const credentialRoleArn = `arn:aws:iam::${ACCOUNT}:role/${credentialRole}`;
-  await ensureRole(iam, credentialRole, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }));
-  const profileRoleTrust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: credentialRoleArn }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'] }] });
-  const profileRoles = names.profiles ? profileRolePools(names.profiles, protectedResources).flatMap((p) => p.roleNames) : [];
+  await ensureRole(
+    iam,
+    credentialRole,
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    }),
+  );
+  const profileRoleTrust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: { AWS: credentialRoleArn }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'] },
+    ],
+  });
+  const profileRoles = names.profiles
+    ? profileRolePools(names.profiles, protectedResources).flatMap((p) => p.roleNames)
+    : [];
   for (const role of profileRoles) await ensureRole(iam, role, profileRoleTrust, PROFILE_ROLE_PATH);
   for (const user of names.users ?? []) {
     await iam.send(new CreateUserCommand({ UserName: user })).catch((e: Error) => {

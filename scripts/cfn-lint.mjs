@@ -9,10 +9,16 @@ import { join } from 'node:path';
 const outDir = process.argv[2] ?? 'cdk.out';
 const cfnLint = join('.venv', 'bin', 'cfn-lint');
 if (!existsSync(cfnLint)) {
-  console.error(`cfn-lint: ${cfnLint} is missing; run \`node scripts/ensure-moto.mjs\` (it installs cfn-lint into .venv)`);
+  console.error(
+    `cfn-lint: ${cfnLint} is missing; run \`node scripts/ensure-moto.mjs\` (it installs cfn-lint into .venv)`,
+  );
   process.exit(2);
 }
-const templates = existsSync(outDir) ? readdirSync(outDir).filter((f) => f.endsWith('.template.json')).map((f) => join(outDir, f)) : [];
+const templates = existsSync(outDir)
+  ? readdirSync(outDir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => join(outDir, f))
+  : [];
 if (!templates.length) {
   console.error(`cfn-lint: no templates in ${outDir}; run \`npm run synth\` first`);
   process.exit(2);
@@ -20,7 +26,9 @@ if (!templates.length) {
 // Exit status is a bit mask: 2 errors, 4 warnings, 8 informational; anything but 0 fails.
 const { status } = spawnSync(cfnLint, ['--', ...templates], { stdio: 'inherit' });
 if (status !== 0) {
-  console.error(`cfn-lint: findings in ${templates.join(', ')} (exit ${status}); fix them, or suppress with a reason in .cfnlintrc.yaml`);
+  console.error(
+    `cfn-lint: findings in ${templates.join(', ')} (exit ${status}); fix them, or suppress with a reason in .cfnlintrc.yaml`,
+  );
   process.exit(1);
 }
 console.log(`cfn-lint: ${templates.length} templates, no findings`);

@@ -15,7 +15,8 @@ const skip = (why) => {
   console.error(`[setup] ${CHROMIUM} is missing and ${why}: the audit report's browser test will be skipped.`);
   process.exit(0);
 };
-if (typeof process.getuid !== 'function' || process.getuid() !== 0) skip('this is not running as root (install it with: apt-get install chromium)');
+if (typeof process.getuid !== 'function' || process.getuid() !== 0)
+  skip('this is not running as root (install it with: apt-get install chromium)');
 if (!existsSync(APT)) skip(`there is no ${APT} to install it with`);
 
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

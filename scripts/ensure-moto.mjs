@@ -18,8 +18,12 @@ const lint = join(venv, 'bin', 'cfn-lint');
 const installed = (file, m, version) => existsSync(file) && existsSync(m) && readFileSync(m, 'utf8').trim() === version;
 
 const wanted = [
-  ...(installed(server, marker, MOTO_VERSION) ? [] : [{ spec: `moto[server]==${MOTO_VERSION}`, marker, version: MOTO_VERSION }]),
-  ...(installed(lint, lintMarker, CFN_LINT_VERSION) ? [] : [{ spec: `cfn-lint==${CFN_LINT_VERSION}`, marker: lintMarker, version: CFN_LINT_VERSION }]),
+  ...(installed(server, marker, MOTO_VERSION)
+    ? []
+    : [{ spec: `moto[server]==${MOTO_VERSION}`, marker, version: MOTO_VERSION }]),
+  ...(installed(lint, lintMarker, CFN_LINT_VERSION)
+    ? []
+    : [{ spec: `cfn-lint==${CFN_LINT_VERSION}`, marker: lintMarker, version: CFN_LINT_VERSION }]),
 ];
 if (!wanted.length) process.exit(0);
 
@@ -27,9 +31,15 @@ const python = process.env.PYTHON ?? 'python3';
 console.error(`[setup] installing ${wanted.map((w) => w.spec).join(', ')} into ${venv} (once)`);
 try {
   if (!existsSync(join(venv, 'bin', 'pip'))) execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
-  execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...wanted.map((w) => w.spec)], { stdio: 'inherit' });
+  execFileSync(
+    join(venv, 'bin', 'pip'),
+    ['install', '--quiet', '--disable-pip-version-check', ...wanted.map((w) => w.spec)],
+    { stdio: 'inherit' },
+  );
 } catch (error) {
-  console.error(`[setup] could not install ${wanted.map((w) => w.spec).join(', ')}: ${error.message}\n[setup] needs ${python} (3.9+) with the venv module and access to PyPI.`);
+  console.error(
+    `[setup] could not install ${wanted.map((w) => w.spec).join(', ')}: ${error.message}\n[setup] needs ${python} (3.9+) with the venv module and access to PyPI.`,
+  );
   process.exit(1);
 }
 for (const w of wanted) writeFileSync(w.marker, `${w.version}\n`);

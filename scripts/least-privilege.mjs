@@ -23,7 +23,7 @@ const MEANINGS = {
   SCHEDULE_GROUP: 'schedule group of the expiry schedules',
   EXPIRY_FUNCTION_ARN: 'target of the expiry schedules',
   SCHEDULER_ROLE_ARN: 'role Scheduler uses to invoke it',
-  EXPIRY_DLQ_ARN: 'Scheduler\'s dead-letter queue for expiries it could not invoke',
+  EXPIRY_DLQ_ARN: "Scheduler's dead-letter queue for expiries it could not invoke",
   SECURITY_PRINCIPALS: 'ARN patterns that may revoke any grant and use the kill switch (empty: only requesters revoke)',
   REVIEWER_PRINCIPALS: 'ARN patterns that may review ended grants (never their own)',
   REVIEW_DEADLINE_DAYS: 'days after a grant ends before its missing review is announced',
@@ -31,9 +31,10 @@ const MEANINGS = {
   MAX_ACTIVE_PER_PRINCIPAL: 'ACTIVE grants one person may hold at once',
   AUDIT_BUCKET: 'bucket the daily export lands in (`exports/dt=<day>/`)',
   NODE_OPTIONS: 'source-mapped stack traces in the logs',
-  PROTECTED_RESOURCES: 'ARN patterns of the deployment\'s own resources, derived at synth (`infra/protected-resources.ts`): every policy break-glass writes ends with a Deny `*` on them',
+  PROTECTED_RESOURCES:
+    "ARN patterns of the deployment's own resources, derived at synth (`infra/protected-resources.ts`): every policy break-glass writes ends with a Deny `*` on them",
   ACCOUNT_ID: 'the deployment account, where the profile roles are',
-  AWS_PARTITION: 'the partition of the profile roles\' ARNs',
+  AWS_PARTITION: "the partition of the profile roles' ARNs",
 };
 
 const template = (name) => {
@@ -49,8 +50,16 @@ const stateful = template('BreakGlassStateful');
 const resources = { ...stateful.Resources, ...stateless.Resources };
 
 const KINDS = {
-  'AWS::DynamoDB::Table': 'table', 'AWS::SNS::Topic': 'topic', 'AWS::KMS::Key': 'key', 'AWS::SQS::Queue': 'queue', 'AWS::S3::Bucket': 'bucket',
-  'AWS::Lambda::Function': 'function', 'AWS::IAM::Role': 'role', 'AWS::Logs::LogGroup': 'log group', 'AWS::IAM::ManagedPolicy': 'policy', 'AWS::ApiGateway::RestApi': 'API',
+  'AWS::DynamoDB::Table': 'table',
+  'AWS::SNS::Topic': 'topic',
+  'AWS::KMS::Key': 'key',
+  'AWS::SQS::Queue': 'queue',
+  'AWS::S3::Bucket': 'bucket',
+  'AWS::Lambda::Function': 'function',
+  'AWS::IAM::Role': 'role',
+  'AWS::Logs::LogGroup': 'log group',
+  'AWS::IAM::ManagedPolicy': 'policy',
+  'AWS::ApiGateway::RestApi': 'API',
 };
 /** `ServiceCreateGrantLogs1A2B3C4D` → `CreateGrantLogs`: the construct path without the stack's prefix and CDK's hash. */
 const shortName = (id) => id.replace(/^(State|Service|AuditQueries)/, '').replace(/[0-9A-F]{8}$/, '');
@@ -64,10 +73,21 @@ function render(value) {
   if (Array.isArray(value)) return value.map(render).join(', ');
   if (value && typeof value === 'object') {
     const [fn, arg] = Object.entries(value)[0];
-    if (fn === 'Ref') return { 'AWS::Partition': 'aws', 'AWS::Region': '<region>', 'AWS::AccountId': '<account>', 'AWS::URLSuffix': 'amazonaws.com' }[arg] ?? label(arg);
+    if (fn === 'Ref')
+      return (
+        {
+          'AWS::Partition': 'aws',
+          'AWS::Region': '<region>',
+          'AWS::AccountId': '<account>',
+          'AWS::URLSuffix': 'amazonaws.com',
+        }[arg] ?? label(arg)
+      );
     if (fn === 'Fn::GetAtt') return arg[1] === 'Arn' ? label(arg[0]) : `${label(arg[0])}.${arg[1]}`;
     if (fn === 'Fn::Join') return arg[1].map(render).join(arg[0]);
-    if (fn === 'Fn::Sub') return (typeof arg === 'string' ? arg : arg[0]).replace(/\$\{AWS::(\w+)\}/g, (_, p) => render({ Ref: `AWS::${p}` }));
+    if (fn === 'Fn::Sub')
+      return (typeof arg === 'string' ? arg : arg[0]).replace(/\$\{AWS::(\w+)\}/g, (_, p) =>
+        render({ Ref: `AWS::${p}` }),
+      );
     if (fn === 'Fn::ImportValue') {
       // `BreakGlassStateful:ExportsOutputFnGetAttStateGrants6DAE5B2AArn2ADF1BE8` → the stateful resource.
       const m = /ExportsOutput(?:Ref|FnGetAtt)(\w+?[0-9A-F]{8})(\w*?)[0-9A-F]{8}$/.exec(render(arg));
@@ -81,7 +101,8 @@ function render(value) {
 // shown as <region>/<account>, so the README does not depend on the machine. Synth admits principals of the
 // deployment's account only, so every literal account in these ARNs is that account.
 const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8'));
-const [, envAccount, envRegion] = /^aws:\/\/([^/]+)\/([^/]+)$/.exec(manifest.artifacts?.BreakGlassStateless?.environment ?? '') ?? [];
+const [, envAccount, envRegion] =
+  /^aws:\/\/([^/]+)\/([^/]+)$/.exec(manifest.artifacts?.BreakGlassStateless?.environment ?? '') ?? [];
 const normalize = (text) => {
   let out = text.replace(/:\d{12}:/g, ':<account>:');
   if (envRegion && envRegion !== 'unknown-region') out = out.split(`:${envRegion}:`).join(':<region>:');
@@ -94,11 +115,17 @@ const code = (s) => `\`${s}\``;
 
 // Roles, the functions that use them, and their statements.
 const functions = Object.entries(stateless.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-const roleOwner = new Map(functions.map(([id, f]) => [f.Properties.Role['Fn::GetAtt'][0], shortName(id).replace(/Function$/, '')]));
+const roleOwner = new Map(
+  functions.map(([id, f]) => [f.Properties.Role['Fn::GetAtt'][0], shortName(id).replace(/Function$/, '')]),
+);
 // The profile roles hold nothing of their own: one summary row for them all (below), not one each.
 const PROFILE_ROLE_PATH = '/breakglass/profile/';
-const profileRoles = Object.values(stateless.Resources).filter((r) => r.Type === 'AWS::IAM::Role' && r.Properties.Path === PROFILE_ROLE_PATH);
-const roles = Object.entries(stateless.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.Path !== PROFILE_ROLE_PATH);
+const profileRoles = Object.values(stateless.Resources).filter(
+  (r) => r.Type === 'AWS::IAM::Role' && r.Properties.Path === PROFILE_ROLE_PATH,
+);
+const roles = Object.entries(stateless.Resources).filter(
+  ([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.Path !== PROFILE_ROLE_PATH,
+);
 const statementsOf = (roleId) =>
   Object.values(stateless.Resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((ref) => ref.Ref === roleId))
@@ -108,8 +135,13 @@ const managedOf = (roleId) => list(stateless.Resources[roleId].Properties.Manage
 // Every function role may write its own log group and send traces; said once above the table.
 const isBaseline = (action, resource, roleId) => {
   if (action === 'xray:PutTraceSegments' || action === 'xray:PutTelemetryRecords') return render(resource) === '*';
-  const ownLogs = functions.find(([, f]) => f.Properties.Role['Fn::GetAtt'][0] === roleId)?.[1].Properties.LoggingConfig?.LogGroup;
-  return (action === 'logs:CreateLogStream' || action === 'logs:PutLogEvents') && ownLogs !== undefined && render(resource) === render(ownLogs);
+  const ownLogs = functions.find(([, f]) => f.Properties.Role['Fn::GetAtt'][0] === roleId)?.[1].Properties.LoggingConfig
+    ?.LogGroup;
+  return (
+    (action === 'logs:CreateLogStream' || action === 'logs:PutLogEvents') &&
+    ownLogs !== undefined &&
+    render(resource) === render(ownLogs)
+  );
 };
 
 // Canonical form, whatever way CDK grouped the statements (minimizePolicies or not): for each action the
@@ -120,7 +152,16 @@ for (const [name, roleId] of sorted) {
   const isFunction = roleOwner.has(roleId);
   const perAction = new Map();
   for (const s of statementsOf(roleId)) {
-    const condition = s.Condition ? ` (if ${Object.entries(s.Condition).map(([op, kv]) => `${op} ${Object.entries(kv).map(([k, v]) => `${k}=${show(v)}`).join(', ')}`).join('; ')})` : '';
+    const condition = s.Condition
+      ? ` (if ${Object.entries(s.Condition)
+          .map(
+            ([op, kv]) =>
+              `${op} ${Object.entries(kv)
+                .map(([k, v]) => `${k}=${show(v)}`)
+                .join(', ')}`,
+          )
+          .join('; ')})`
+      : '';
     for (const action of list(s.Action)) {
       for (const resource of list(s.Resource)) {
         if (isFunction && isBaseline(action, resource, roleId)) continue;
@@ -137,16 +178,37 @@ for (const [name, roleId] of sorted) {
     groups.set(gkey, [...(groups.get(gkey) ?? []), action]);
   }
   const lines = [...groups.entries()]
-    .map(([gkey, actions]) => { const [effect, on] = gkey.split('\u0000'); return [actions.sort().map(code).join(', '), on, effect]; })
+    .map(([gkey, actions]) => {
+      const [effect, on] = gkey.split('\u0000');
+      return [actions.sort().map(code).join(', '), on, effect];
+    })
     .sort(([a], [b]) => a.localeCompare(b));
-  for (const arn of managedOf(roleId)) lines.push([`managed policy ${code(arn.replace(/^arn:aws:iam::aws:policy\//, ''))}`, '', 'Allow']);
+  for (const arn of managedOf(roleId))
+    lines.push([`managed policy ${code(arn.replace(/^arn:aws:iam::aws:policy\//, ''))}`, '', 'Allow']);
   if (!lines.length) lines.push(['nothing else', '', 'Allow']);
-  lines.forEach(([actions, on, effect], i) => rows.push(`| ${i === 0 ? (isFunction ? `**${name}**` : `${name} (role)`) : ''} | ${effect === 'Allow' ? '' : `${effect}: `}${actions} | ${on} |`));
+  lines.forEach(([actions, on, effect], i) =>
+    rows.push(
+      `| ${i === 0 ? (isFunction ? `**${name}**` : `${name} (role)`) : ''} | ${effect === 'Allow' ? '' : `${effect}: `}${actions} | ${on} |`,
+    ),
+  );
 }
 if (profileRoles.length) {
-  const trusted = [...new Set(profileRoles.flatMap((r) => r.Properties.AssumeRolePolicyDocument.Statement.map((s) => show(s.Principal.AWS))))].join(', ');
-  const trustActions = [...new Set(profileRoles.flatMap((r) => r.Properties.AssumeRolePolicyDocument.Statement.flatMap((s) => list(s.Action))))].sort().map(code).join(', ');
-  rows.push(`| profile roles ${profileRoles.map((r) => code(r.Properties.RoleName)).join(', ')} (path \`${PROFILE_ROLE_PATH}\`) | nothing of their own: grants' inline policies, within the profile's boundary (its statements, Deny \`*\` on \`PROTECTED_RESOURCES\`); trusted by ${trusted} for ${trustActions} only | |`);
+  const trusted = [
+    ...new Set(
+      profileRoles.flatMap((r) => r.Properties.AssumeRolePolicyDocument.Statement.map((s) => show(s.Principal.AWS))),
+    ),
+  ].join(', ');
+  const trustActions = [
+    ...new Set(
+      profileRoles.flatMap((r) => r.Properties.AssumeRolePolicyDocument.Statement.flatMap((s) => list(s.Action))),
+    ),
+  ]
+    .sort()
+    .map(code)
+    .join(', ');
+  rows.push(
+    `| profile roles ${profileRoles.map((r) => code(r.Properties.RoleName)).join(', ')} (path \`${PROFILE_ROLE_PATH}\`) | nothing of their own: grants' inline policies, within the profile's boundary (its statements, Deny \`*\` on \`PROTECTED_RESOURCES\`); trusted by ${trusted} for ${trustActions} only | |`,
+  );
 }
 const functionNames = [...roleOwner.values()].sort();
 const privilege = [
@@ -172,14 +234,20 @@ for (const [id, f] of functions) {
   }
 }
 const problems = [
-  ...[...env.keys()].filter((k) => !(k in MEANINGS)).map((k) => `the templates set ${k}, which MEANINGS in scripts/least-privilege.mjs does not explain`),
-  ...Object.keys(MEANINGS).filter((k) => !env.has(k)).map((k) => `MEANINGS explains ${k}, which no template sets`),
+  ...[...env.keys()]
+    .filter((k) => !(k in MEANINGS))
+    .map((k) => `the templates set ${k}, which MEANINGS in scripts/least-privilege.mjs does not explain`),
+  ...Object.keys(MEANINGS)
+    .filter((k) => !env.has(k))
+    .map((k) => `MEANINGS explains ${k}, which no template sets`),
 ];
-const envRows = [...env.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, { functions: fns, values }]) => {
-  const who = fns.length === functionNames.length ? 'all' : fns.sort().join(', ');
-  const shown = [...values].map((v) => code(v || '(empty)')).join(' or ');
-  return `| \`${key}\` | ${who} | ${MEANINGS[key] ?? '?'} | ${shown} |`;
-});
+const envRows = [...env.entries()]
+  .sort(([a], [b]) => a.localeCompare(b))
+  .map(([key, { functions: fns, values }]) => {
+    const who = fns.length === functionNames.length ? 'all' : fns.sort().join(', ');
+    const shown = [...values].map((v) => code(v || '(empty)')).join(' or ');
+    return `| \`${key}\` | ${who} | ${MEANINGS[key] ?? '?'} | ${shown} |`;
+  });
 const configuration = [
   'Generated from the synthesized templates by `node scripts/least-privilege.mjs` (checked in `npm test`), as `npm run synth` sets them:',
   '',
@@ -207,7 +275,9 @@ if (problems.length) {
 }
 if (check) {
   if (updated !== readme) {
-    console.error(`least-privilege: ${readmePath} disagrees with the synthesized templates; run \`npm run synth && node scripts/least-privilege.mjs\` and commit the result`);
+    console.error(
+      `least-privilege: ${readmePath} disagrees with the synthesized templates; run \`npm run synth && node scripts/least-privilege.mjs\` and commit the result`,
+    );
     process.exit(1);
   }
   console.log(`least-privilege: ${readmePath} matches the templates (${roles.length} roles, ${env.size} variables)`);

@@ -6,6 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
 rmSync('.vitest', { recursive: true, force: true });
-const main = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=.vitest/results.json'], { stdio: 'inherit' }).status;
-const summary = spawnSync(process.execPath, ['scripts/test-summary.mjs', '.vitest/results.json'], { stdio: 'inherit' }).status;
+const main = spawnSync(
+  'npx',
+  ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=.vitest/results.json'],
+  { stdio: 'inherit' },
+).status;
+const summary = spawnSync(process.execPath, ['scripts/test-summary.mjs', '.vitest/results.json'], {
+  stdio: 'inherit',
+}).status;
 process.exit(main === 0 && summary === 0 ? 0 : 1);

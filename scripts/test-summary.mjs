@@ -4,7 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 
 const files = process.argv.slice(2).length ? process.argv.slice(2) : ['.vitest/results.json'];
-let passed = 0, failed = 0, skipped = 0, total = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0,
+  total = 0;
 for (const file of files) {
   if (!existsSync(file)) {
     console.error(`no test report at ${file}: that run did not finish`);

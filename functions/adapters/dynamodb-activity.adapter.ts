@@ -14,9 +14,27 @@
  *   outward, run after the transaction and again for duplicates, so a crash between the two is
  *   repaired by the redelivery. Records are never updated or deleted.
  */
-import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { activitySortKey, emptySummary, summaryIncrements, type ActivityRecord, type ActivitySummary } from '../domain/activity.js';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type ActivityRecord,
+  type ActivitySummary,
+  activitySortKey,
+  emptySummary,
+  summaryIncrements,
+} from '../domain/activity.js';
 import { ValidationError } from '../domain/errors.js';
 import type { ActivityPage, ActivityStore, SessionGrant } from '../domain/ports.js';
 import { clientDefaults } from './client-defaults.js';
@@ -52,20 +70,44 @@ export class DynamoActivityStore implements ActivityStore {
     return outcome;
   }
 
-  private async putOnce(record: ActivityRecord, inc: ReturnType<typeof summaryIncrements>): Promise<'stored' | 'duplicate'> {
+  private async putOnce(
+    record: ActivityRecord,
+    inc: ReturnType<typeof summaryIncrements>,
+  ): Promise<'stored' | 'duplicate'> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.doc.send(
           new TransactWriteCommand({
             TransactItems: [
-              { Put: { TableName: this.table, Item: { ...activityKeys.call(record.grantId, activitySortKey(record)), ...record }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: { ...activityKeys.call(record.grantId, activitySortKey(record)), ...record },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
               {
                 Update: {
                   TableName: this.table,
                   Key: activityKeys.summary(record.grantId),
-                  UpdateExpression: 'SET #grantId = :grantId ADD #calls :calls, #writes :writes, #denied :denied, #afterEnd :afterEnd, #afterEndAllowed :afterEndAllowed',
-                  ExpressionAttributeNames: { '#grantId': 'grantId', '#calls': 'calls', '#writes': 'writes', '#denied': 'denied', '#afterEnd': 'afterEnd', '#afterEndAllowed': 'afterEndAllowed' },
-                  ExpressionAttributeValues: { ':grantId': record.grantId, ':calls': inc.calls, ':writes': inc.writes, ':denied': inc.denied, ':afterEnd': inc.afterEnd, ':afterEndAllowed': inc.afterEndAllowed },
+                  UpdateExpression:
+                    'SET #grantId = :grantId ADD #calls :calls, #writes :writes, #denied :denied, #afterEnd :afterEnd, #afterEndAllowed :afterEndAllowed',
+                  ExpressionAttributeNames: {
+                    '#grantId': 'grantId',
+                    '#calls': 'calls',
+                    '#writes': 'writes',
+                    '#denied': 'denied',
+                    '#afterEnd': 'afterEnd',
+                    '#afterEndAllowed': 'afterEndAllowed',
+                  },
+                  ExpressionAttributeValues: {
+                    ':grantId': record.grantId,
+                    ':calls': inc.calls,
+                    ':writes': inc.writes,
+                    ':denied': inc.denied,
+                    ':afterEnd': inc.afterEnd,
+                    ':afterEndAllowed': inc.afterEndAllowed,
+                  },
                 },
               },
             ],
@@ -85,7 +127,10 @@ export class DynamoActivityStore implements ActivityStore {
 
   /** Moves firstCallAt down and lastCallAt up to `at` when it lies outside them (idempotent). */
   private async widen(grantId: string, at: string): Promise<void> {
-    for (const [name, op] of [['firstCallAt', '>'], ['lastCallAt', '<']] as const) {
+    for (const [name, op] of [
+      ['firstCallAt', '>'],
+      ['lastCallAt', '<'],
+    ] as const) {
       try {
         await this.doc.send(
           new UpdateCommand({
@@ -104,7 +149,9 @@ export class DynamoActivityStore implements ActivityStore {
   }
 
   async summary(grantId: string): Promise<ActivitySummary> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: activityKeys.summary(grantId), ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: activityKeys.summary(grantId), ConsistentRead: true }),
+    );
     if (!Item) return emptySummary(grantId);
     const n = (v: unknown) => (typeof v === 'number' ? v : 0);
     return {
@@ -132,7 +179,13 @@ export class DynamoActivityStore implements ActivityStore {
     );
     return {
       activity: (page.Items ?? []).map(toRecord),
-      ...(page.LastEvaluatedKey ? { nextToken: Buffer.from(JSON.stringify({ pk: page.LastEvaluatedKey.pk, sk: page.LastEvaluatedKey.sk })).toString('base64url') } : {}),
+      ...(page.LastEvaluatedKey
+        ? {
+            nextToken: Buffer.from(
+              JSON.stringify({ pk: page.LastEvaluatedKey.pk, sk: page.LastEvaluatedKey.sk }),
+            ).toString('base64url'),
+          }
+        : {}),
     };
   }
 
@@ -157,7 +210,17 @@ export class DynamoActivityStore implements ActivityStore {
 
   async registerSession(entry: SessionGrant): Promise<void> {
     // Same key, same content: a repeated registration rewrites nothing that matters.
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...activityKeys.session(entry.sessionKey, entry.createdAt, entry.grantId), sessionKey: entry.sessionKey, grantId: entry.grantId, grantCreatedAt: entry.createdAt } }));
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...activityKeys.session(entry.sessionKey, entry.createdAt, entry.grantId),
+          sessionKey: entry.sessionKey,
+          grantId: entry.grantId,
+          grantCreatedAt: entry.createdAt,
+        },
+      }),
+    );
   }
 
   async sessionGrants(sessionKey: string, at: string, limit: number): Promise<SessionGrant[]> {
@@ -166,12 +229,20 @@ export class DynamoActivityStore implements ActivityStore {
         TableName: this.table,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
         // Grants created up to the call's second (a grant's createdAt has milliseconds; `~` sorts after them).
-        ExpressionAttributeValues: { ':pk': activityKeys.sessionPartition(sessionKey), ':lo': 'GRANT#', ':hi': `GRANT#${at.slice(0, 19)}~` },
+        ExpressionAttributeValues: {
+          ':pk': activityKeys.sessionPartition(sessionKey),
+          ':lo': 'GRANT#',
+          ':hi': `GRANT#${at.slice(0, 19)}~`,
+        },
         ScanIndexForward: false,
         Limit: limit,
       }),
     );
-    return (Items ?? []).map((i) => ({ sessionKey: i.sessionKey as string, grantId: i.grantId as string, createdAt: i.grantCreatedAt as string }));
+    return (Items ?? []).map((i) => ({
+      sessionKey: i.sessionKey as string,
+      grantId: i.grantId as string,
+      createdAt: i.grantCreatedAt as string,
+    }));
   }
 }
 
@@ -190,12 +261,15 @@ function decodeToken(token: string, grantId: string): Record<string, string> {
   }
   const p = parsed as Record<string, unknown> | null;
   if (
-    typeof p !== 'object' || p === null || Array.isArray(p) ||
+    typeof p !== 'object' ||
+    p === null ||
+    Array.isArray(p) ||
     Object.keys(p).sort().join(',') !== 'pk,sk' ||
     p.pk !== activityKeys.partition(grantId) ||
-    typeof p.sk !== 'string' || !/^CALL#[\x21-\x7e]{1,300}$/.test(p.sk)
+    typeof p.sk !== 'string' ||
+    !/^CALL#[\x21-\x7e]{1,300}$/.test(p.sk)
   ) {
-    throw new ValidationError('nextToken is not a token for this grant\'s activity');
+    throw new ValidationError("nextToken is not a token for this grant's activity");
   }
   return p as Record<string, string>;
 }

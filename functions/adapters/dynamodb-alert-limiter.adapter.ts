@@ -10,10 +10,10 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { clientDefaults } from './client-defaults.js';
-import { TTL_ATTRIBUTE } from './table-schema.js';
 import type { AlertAdmission, AlertLimiter } from '../domain/ports.js';
+import { clientDefaults } from './client-defaults.js';
 import type { DynamoGrantStoreOptions } from './dynamodb-grant-store.adapter.js';
+import { TTL_ATTRIBUTE } from './table-schema.js';
 
 /** Default window: one alert per key per 5 minutes. */
 export const DEFAULT_ALERT_WINDOW_SECONDS = 300;
@@ -27,7 +27,10 @@ export const DEFAULT_ALERT_WINDOW_SECONDS = 300;
  */
 const KEEP_SECONDS = 24 * 3600;
 
-export const alertLimitKey = (key: string) => ({ pk: `ALERTLIMIT#${createHash('sha256').update(key).digest('hex')}`, sk: 'STATE' });
+export const alertLimitKey = (key: string) => ({
+  pk: `ALERTLIMIT#${createHash('sha256').update(key).digest('hex')}`,
+  sk: 'STATE',
+});
 
 export class DynamoAlertLimiter implements AlertLimiter {
   private readonly doc: DynamoDBDocumentClient;
@@ -53,12 +56,19 @@ export class DynamoAlertLimiter implements AlertLimiter {
           UpdateExpression: 'SET #last = :now, #suppressed = :zero, #key = :key, #ttl = :ttl',
           ConditionExpression: 'attribute_not_exists(#last) OR #last <= :cutoff',
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':now': now, ':zero': 0, ':key': key, ':ttl': ttl, ':cutoff': now - this.windowSeconds * 1000 },
+          ExpressionAttributeValues: {
+            ':now': now,
+            ':zero': 0,
+            ':key': key,
+            ':ttl': ttl,
+            ':cutoff': now - this.windowSeconds * 1000,
+          },
           ReturnValues: 'ALL_OLD',
         }),
       );
       const suppressed = Number(Attributes?.suppressed ?? 0);
-      const since = typeof Attributes?.lastAlertAt === 'number' ? new Date(Attributes.lastAlertAt).toISOString() : undefined;
+      const since =
+        typeof Attributes?.lastAlertAt === 'number' ? new Date(Attributes.lastAlertAt).toISOString() : undefined;
       return { announce: true, suppressed, ...(since ? { since } : {}), windowSeconds: this.windowSeconds };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;

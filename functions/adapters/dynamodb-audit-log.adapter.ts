@@ -12,7 +12,7 @@ import { ValidationError } from '../domain/errors.js';
 import type { Grant } from '../domain/grant.js';
 import type { AuditLog, AuditQuery, EventPage } from '../domain/ports.js';
 import { clientDefaults } from './client-defaults.js';
-import { GSI, toEvent, toGrant, type IndexName } from './table-schema.js';
+import { GSI, type IndexName, toEvent, toGrant } from './table-schema.js';
 
 /** Queries per request at most: a filter that matches little cannot make one request run long. */
 const MAX_QUERIES = 20;
@@ -30,19 +30,26 @@ export class DynamoAuditLog implements AuditLog {
 
   constructor(options: { tableName: string; awsSdkV3Client?: DynamoDBClient; clientConfig?: DynamoDBClientConfig }) {
     this.table = options.tableName;
-    this.doc = DynamoDBDocumentClient.from(options.awsSdkV3Client ?? new DynamoDBClient({ ...clientDefaults(), ...options.clientConfig }));
+    this.doc = DynamoDBDocumentClient.from(
+      options.awsSdkV3Client ?? new DynamoDBClient({ ...clientDefaults(), ...options.clientConfig }),
+    );
   }
 
   async queryEvents(query: AuditQuery): Promise<EventPage> {
-    const [index, value] = query.requester !== undefined ? (['eventsByRequester', query.requester] as const)
-      : query.profile !== undefined ? (['eventsByProfile', query.profile] as const)
-      : query.eventType !== undefined ? (['eventsByType', query.eventType] as const)
-      : (['eventsByDay', undefined] as const);
+    const [index, value] =
+      query.requester !== undefined
+        ? (['eventsByRequester', query.requester] as const)
+        : query.profile !== undefined
+          ? (['eventsByProfile', query.profile] as const)
+          : query.eventType !== undefined
+            ? (['eventsByType', query.eventType] as const)
+            : (['eventsByDay', undefined] as const);
     const cursor = query.nextToken ? decodeCursor(query.nextToken, index, query, value) : undefined;
     // Filters not served by the chosen index.
     const filters: Array<[string, string]> = [];
     if (index === 'eventsByRequester' && query.profile !== undefined) filters.push(['profile', query.profile]);
-    if ((index === 'eventsByRequester' || index === 'eventsByProfile') && query.eventType !== undefined) filters.push(['type', query.eventType]);
+    if ((index === 'eventsByRequester' || index === 'eventsByProfile') && query.eventType !== undefined)
+      filters.push(['type', query.eventType]);
 
     const events: AuditEvent[] = [];
     let day = index === 'eventsByDay' ? (cursor?.day ?? query.to.slice(0, 10)) : undefined;
@@ -54,8 +61,17 @@ export class DynamoAuditLog implements AuditLog {
         TableName: this.table,
         IndexName: index,
         KeyConditionExpression: '#pk = :pk AND #at BETWEEN :from AND :to',
-        ExpressionAttributeNames: { '#pk': keyAttr, '#at': 'at', ...Object.fromEntries(filters.map(([a], i) => [`#f${i}`, a])) },
-        ExpressionAttributeValues: { ':pk': partition, ':from': query.from, ':to': query.to, ...Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, v])) },
+        ExpressionAttributeNames: {
+          '#pk': keyAttr,
+          '#at': 'at',
+          ...Object.fromEntries(filters.map(([a], i) => [`#f${i}`, a])),
+        },
+        ExpressionAttributeValues: {
+          ':pk': partition,
+          ':from': query.from,
+          ':to': query.to,
+          ...Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, v])),
+        },
         ...(filters.length ? { FilterExpression: filters.map((_, i) => `#f${i} = :f${i}`).join(' AND ') } : {}),
         ScanIndexForward: false,
         Limit: query.limit - events.length,
@@ -118,17 +134,30 @@ function decodeCursor(token: string, index: IndexName, query: AuditQuery, value:
   const c = parsed as Partial<Cursor> | null;
   const { partitionKey, sortKey } = GSI[index];
   const keyNames = ['pk', 'sk', partitionKey, sortKey].sort().join(',');
-  const isDay = (d: unknown): d is string => typeof d === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(`${d}T00:00:00.000Z`)) && new Date(`${d}T00:00:00.000Z`).toISOString().startsWith(d);
+  const isDay = (d: unknown): d is string =>
+    typeof d === 'string' &&
+    /^\d{4}-\d{2}-\d{2}$/.test(d) &&
+    !Number.isNaN(Date.parse(`${d}T00:00:00.000Z`)) &&
+    new Date(`${d}T00:00:00.000Z`).toISOString().startsWith(d);
   const shapeOk =
-    typeof c === 'object' && c !== null && !Array.isArray(c) && c.index === index &&
+    typeof c === 'object' &&
+    c !== null &&
+    !Array.isArray(c) &&
+    c.index === index &&
     Object.keys(c).every((k) => k === 'index' || k === 'day' || k === 'key') &&
     (index === 'eventsByDay' ? isDay(c.day) : c.day === undefined && c.key !== undefined) &&
-    (c.key === undefined || (typeof c.key === 'object' && c.key !== null && Object.keys(c.key).sort().join(',') === keyNames && Object.values(c.key).every((v) => typeof v === 'string' && v.length < 2100)));
+    (c.key === undefined ||
+      (typeof c.key === 'object' &&
+        c.key !== null &&
+        Object.keys(c.key).sort().join(',') === keyNames &&
+        Object.values(c.key).every((v) => typeof v === 'string' && v.length < 2100)));
   const partition = index === 'eventsByDay' ? c?.day : value;
   const inQuery =
     shapeOk &&
     (index !== 'eventsByDay' || (c!.day! >= query.from.slice(0, 10) && c!.day! <= query.to.slice(0, 10))) &&
-    (c!.key === undefined || (c!.key[partitionKey] === partition && c!.key[sortKey]! >= query.from && c!.key[sortKey]! <= query.to));
-  if (!inQuery) throw new ValidationError('nextToken is not a token for this query (was it issued for other filters or times?)');
+    (c!.key === undefined ||
+      (c!.key[partitionKey] === partition && c!.key[sortKey]! >= query.from && c!.key[sortKey]! <= query.to));
+  if (!inQuery)
+    throw new ValidationError('nextToken is not a token for this query (was it issued for other filters or times?)');
   return c as Cursor;
 }

@@ -5,18 +5,40 @@
  * version) and the new event (conditional on not existing) succeed or fail together. Events
  * are only ever Put with `attribute_not_exists`, never updated or deleted.
  */
-import { clientDefaults } from './client-defaults.js';
-import { toEvent, toGrant, type IndexName } from './table-schema.js';
-import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
+
+import { randomUUID } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { sealEvent } from '../domain/audit-chain.js';
+import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
 import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../domain/errors.js';
 import type { Grant, GrantStatus } from '../domain/grant.js';
-import type { ControlStore, FreezeState, GrantChanges, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock } from '../domain/ports.js';
-import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type {
+  ControlStore,
+  FreezeState,
+  GrantChanges,
+  GrantPage,
+  GrantStore,
+  HeldSlot,
+  IdempotencyRecord,
+  LeaseLock,
+} from '../domain/ports.js';
+import { clientDefaults } from './client-defaults.js';
+import { type IndexName, toEvent, toGrant } from './table-schema.js';
 
 export const GSI_BY_STATUS: IndexName = 'byStatus';
 export const GSI_BY_CREATED: IndexName = 'byCreated';
@@ -25,7 +47,10 @@ const LEDGER_KEY = { pk: 'LEDGER', sk: 'SEQUENCE' };
 const grantKey = (id: string) => ({ pk: `GRANT#${id}`, sk: 'GRANT' });
 const eventKey = (id: string, seq: number) => ({ pk: `GRANT#${id}`, sk: `EVENT#${String(seq).padStart(6, '0')}` });
 /** A profile's slots share one partition, so one strongly consistent query lists them all. */
-export const slotKey = (profile: string, slot: number) => ({ pk: `SLOT#${profile}`, sk: `SLOT#${String(slot).padStart(4, '0')}` });
+export const slotKey = (profile: string, slot: number) => ({
+  pk: `SLOT#${profile}`,
+  sk: `SLOT#${String(slot).padStart(4, '0')}`,
+});
 const ENDING: readonly string[] = ['EXPIRED', 'REVOKED', 'FAILED'];
 
 export interface DynamoGrantStoreOptions {
@@ -51,10 +76,35 @@ export class DynamoGrantStore implements GrantStore {
     try {
       await this.transact({
         TransactItems: [
-          { Put: { TableName: this.table, Item: { ...grantKey(grant.id), entity: 'grant', ...stored }, ConditionExpression: 'attribute_not_exists(pk)' } },
-          { Put: { TableName: this.table, Item: { ...eventKey(grant.id, 1), ...first }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Put: {
+              TableName: this.table,
+              Item: { ...grantKey(grant.id), entity: 'grant', ...stored },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: this.table,
+              Item: { ...eventKey(grant.id, 1), ...first },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
           ...(idempotency
-            ? [{ Put: { TableName: this.table, Item: { pk: `IDEMPOTENCY#${idempotency.key}`, sk: 'KEY', ...idempotency, createdAt: grant.createdAt }, ConditionExpression: 'attribute_not_exists(pk)' } }]
+            ? [
+                {
+                  Put: {
+                    TableName: this.table,
+                    Item: {
+                      pk: `IDEMPOTENCY#${idempotency.key}`,
+                      sk: 'KEY',
+                      ...idempotency,
+                      createdAt: grant.createdAt,
+                    },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
+                },
+              ]
             : []),
         ],
       });
@@ -76,14 +126,34 @@ export class DynamoGrantStore implements GrantStore {
   private async voidSequence(sequence: number, grantId: string, error: unknown): Promise<void> {
     const why = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : String(error).slice(0, 300);
     await this.doc
-      .send(new PutCommand({ TableName: this.table, Item: { ...LEDGER_KEY, sk: `VOID#${String(sequence).padStart(12, '0')}`, sequence, grantId, at: new Date().toISOString(), error: why }, ConditionExpression: 'attribute_not_exists(pk)' }))
+      .send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...LEDGER_KEY,
+            sk: `VOID#${String(sequence).padStart(12, '0')}`,
+            sequence,
+            grantId,
+            at: new Date().toISOString(),
+            error: why,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
       .catch(() => undefined); // DynamoDB failing here too: the report shows a gap, as documented
   }
 
   /** The next ledger number: one atomic counter across all grants (`LEDGER` / `SEQUENCE`). */
   private async nextSequence(): Promise<number> {
     const { Attributes } = await this.doc.send(
-      new UpdateCommand({ TableName: this.table, Key: LEDGER_KEY, UpdateExpression: 'ADD #last :one', ExpressionAttributeNames: { '#last': 'last' }, ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW' }),
+      new UpdateCommand({
+        TableName: this.table,
+        Key: LEDGER_KEY,
+        UpdateExpression: 'ADD #last :one',
+        ExpressionAttributeNames: { '#last': 'last' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
     );
     return Number(Attributes!.last);
   }
@@ -93,9 +163,16 @@ export class DynamoGrantStore implements GrantStore {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
-        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `SLOT#${profile}` }, ConsistentRead: true, ExclusiveStartKey: start }),
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `SLOT#${profile}` },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
       );
-      for (const item of page.Items ?? []) slots.push({ slot: Number(item.slot), grantId: String(item.grantId), at: String(item.at) });
+      for (const item of page.Items ?? [])
+        slots.push({ slot: Number(item.slot), grantId: String(item.grantId), at: String(item.at) });
       start = page.LastEvaluatedKey;
     } while (start);
     return slots;
@@ -103,7 +180,13 @@ export class DynamoGrantStore implements GrantStore {
 
   async claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean> {
     try {
-      await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...slotKey(profile, slot), slot, grantId, at }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...slotKey(profile, slot), slot, grantId, at },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -113,24 +196,51 @@ export class DynamoGrantStore implements GrantStore {
 
   async releaseSlot(profile: string, slot: number, grantId: string): Promise<void> {
     try {
-      await this.doc.send(new DeleteCommand({ TableName: this.table, Key: slotKey(profile, slot), ConditionExpression: 'grantId = :g', ExpressionAttributeValues: { ':g': grantId } }));
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: slotKey(profile, slot),
+          ConditionExpression: 'grantId = :g',
+          ExpressionAttributeValues: { ':g': grantId },
+        }),
+      );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error; // gone, or another grant's now
     }
   }
 
   async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `IDEMPOTENCY#${key}`, sk: 'KEY' }, ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `IDEMPOTENCY#${key}`, sk: 'KEY' }, ConsistentRead: true }),
+    );
     return Item ? { key: Item.key, grantId: Item.grantId, fingerprint: Item.fingerprint } : undefined;
   }
 
   async append(grant: Grant, event: NewAuditEvent, changes: GrantChanges = {}): Promise<Grant> {
     const sealed = sealEvent(grant, event);
     // An undefined change leaves the field as stored (it is not written): the grant returned says so too.
-    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as GrantChanges;
-    const next: Grant = { ...grant, ...defined, version: grant.version + 1, eventCount: sealed.seq, lastHash: sealed.hash };
-    const names: Record<string, string> = { '#version': 'version', '#eventCount': 'eventCount', '#lastHash': 'lastHash' };
-    const values: Record<string, unknown> = { ':expected': grant.version, ':version': next.version, ':eventCount': next.eventCount, ':lastHash': sealed.hash, ':prevHash': sealed.prevHash };
+    const defined = Object.fromEntries(
+      Object.entries(changes).filter(([, value]) => value !== undefined),
+    ) as GrantChanges;
+    const next: Grant = {
+      ...grant,
+      ...defined,
+      version: grant.version + 1,
+      eventCount: sealed.seq,
+      lastHash: sealed.hash,
+    };
+    const names: Record<string, string> = {
+      '#version': 'version',
+      '#eventCount': 'eventCount',
+      '#lastHash': 'lastHash',
+    };
+    const values: Record<string, unknown> = {
+      ':expected': grant.version,
+      ':version': next.version,
+      ':eventCount': next.eventCount,
+      ':lastHash': sealed.hash,
+      ':prevHash': sealed.prevHash,
+    };
     const sets = ['#version = :version', '#eventCount = :eventCount', '#lastHash = :lastHash'];
     for (const [key, value] of Object.entries(defined)) {
       names[`#${key}`] = key;
@@ -150,7 +260,13 @@ export class DynamoGrantStore implements GrantStore {
             ExpressionAttributeValues: values,
           },
         },
-        { Put: { TableName: this.table, Item: { ...eventKey(grant.id, sealed.seq), ...sealed }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: this.table,
+            Item: { ...eventKey(grant.id, sealed.seq), ...sealed },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
       ],
     });
     // A grant that ends frees its slot right after the write that ends it. Best effort: a slot
@@ -162,7 +278,9 @@ export class DynamoGrantStore implements GrantStore {
   }
 
   async get(id: string): Promise<Grant | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: grantKey(id), ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: grantKey(id), ConsistentRead: true }),
+    );
     return Item ? toGrant(Item) : undefined;
   }
 
@@ -221,7 +339,9 @@ export class DynamoGrantStore implements GrantStore {
     );
     return {
       grants: (page.Items ?? []).map(toGrant),
-      ...(page.LastEvaluatedKey ? { nextToken: Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString('base64url') } : {}),
+      ...(page.LastEvaluatedKey
+        ? { nextToken: Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString('base64url') }
+        : {}),
     };
   }
 
@@ -230,8 +350,13 @@ export class DynamoGrantStore implements GrantStore {
       await this.doc.send(new TransactWriteCommand(input));
     } catch (error) {
       // A failed condition, or another transaction on the same items at the same moment: either way someone else wrote first.
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
-        throw new ConcurrentUpdateError('The grant changed while this request was writing it; read it again', { cause: error });
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')
+      ) {
+        throw new ConcurrentUpdateError('The grant changed while this request was writing it; read it again', {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -248,7 +373,9 @@ function decodeToken(token: string, indexKey: 'status' | 'entity'): Record<strin
   }
   const expected = ['pk', 'sk', indexKey, 'createdAt'].sort().join(',');
   if (
-    typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) ||
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    Array.isArray(parsed) ||
     Object.keys(parsed).sort().join(',') !== expected ||
     !Object.values(parsed).every((v) => typeof v === 'string' && v.length < 200)
   ) {
@@ -274,7 +401,9 @@ export class DynamoControlStore implements ControlStore {
   }
 
   async freezeState(): Promise<FreezeState> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: FREEZE_KEY, ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: FREEZE_KEY, ConsistentRead: true }),
+    );
     if (!Item) return { all: false, profiles: [], version: 0 };
     const { pk: _pk, sk: _sk, ...state } = Item;
     return state as FreezeState;
@@ -291,13 +420,23 @@ export class DynamoControlStore implements ControlStore {
                 TableName: this.table,
                 Item: { ...FREEZE_KEY, ...state },
                 ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#version = :expected',
-                ...(expectedVersion === 0 ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': expectedVersion } }),
+                ...(expectedVersion === 0
+                  ? {}
+                  : {
+                      ExpressionAttributeNames: { '#version': 'version' },
+                      ExpressionAttributeValues: { ':expected': expectedVersion },
+                    }),
               },
             },
             {
               Put: {
                 TableName: this.table,
-                Item: { pk: FREEZE_KEY.pk, sk: `EVENT#${String(state.version).padStart(6, '0')}`, type: 'FREEZE_CHANGED', ...state },
+                Item: {
+                  pk: FREEZE_KEY.pk,
+                  sk: `EVENT#${String(state.version).padStart(6, '0')}`,
+                  type: 'FREEZE_CHANGED',
+                  ...state,
+                },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -306,7 +445,10 @@ export class DynamoControlStore implements ControlStore {
       );
     } catch (error) {
       // A failed condition, or another transaction on the same items at the same moment: either way someone else wrote first.
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')
+      ) {
         throw new ConcurrentUpdateError('The freeze state changed meanwhile; read it again', { cause: error });
       }
       throw error;
@@ -360,7 +502,16 @@ export class DynamoLeaseLock implements LeaseLock {
       return await fn();
     } finally {
       await this.doc
-        .send(new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: 'SET leaseUntil = :zero', ConditionExpression: '#owner = :owner', ExpressionAttributeNames: { '#owner': 'owner' }, ExpressionAttributeValues: { ':zero': 0, ':owner': owner } }))
+        .send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: 'SET leaseUntil = :zero',
+            ConditionExpression: '#owner = :owner',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':zero': 0, ':owner': owner },
+          }),
+        )
         .catch(() => undefined); // lost the lease already (expired): nothing to release
     }
   }

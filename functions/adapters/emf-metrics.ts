@@ -30,25 +30,40 @@ export interface EmfOptions {
 }
 
 /** One EMF document holding `metrics` (name → value), without dimensions. */
-export function emfDocument(metrics: Readonly<Record<string, number>>, options: EmfOptions = {}): Record<string, unknown> {
+export function emfDocument(
+  metrics: Readonly<Record<string, number>>,
+  options: EmfOptions = {},
+): Record<string, unknown> {
   const names = Object.keys(metrics);
-  if (names.length === 0 || names.length > 100) throw new RangeError(`An EMF document holds 1 to 100 metrics, got ${names.length}`);
+  if (names.length === 0 || names.length > 100)
+    throw new RangeError(`An EMF document holds 1 to 100 metrics, got ${names.length}`);
   for (const name of names) {
-    if (name === '_aws' || options.context?.[name] !== undefined) throw new RangeError(`Metric name ${name} collides with another member`);
-    if (!Number.isFinite(metrics[name])) throw new RangeError(`Metric ${name} must be a finite number, got ${metrics[name]}`);
+    if (name === '_aws' || options.context?.[name] !== undefined)
+      throw new RangeError(`Metric name ${name} collides with another member`);
+    if (!Number.isFinite(metrics[name]))
+      throw new RangeError(`Metric ${name} must be a finite number, got ${metrics[name]}`);
   }
   return {
     ...options.context,
     _aws: {
       Timestamp: Math.trunc(options.timestamp ?? Date.now()),
-      CloudWatchMetrics: [{ Namespace: options.namespace ?? METRICS_NAMESPACE, Dimensions: [[]], Metrics: names.map((Name) => ({ Name, Unit: options.unit ?? 'Count' })) }],
+      CloudWatchMetrics: [
+        {
+          Namespace: options.namespace ?? METRICS_NAMESPACE,
+          Dimensions: [[]],
+          Metrics: names.map((Name) => ({ Name, Unit: options.unit ?? 'Count' })),
+        },
+      ],
     },
     ...metrics,
   };
 }
 
 /** Writes one EMF line. `write` defaults to stdout (see the module comment for why not `console.log`). */
-export function publishMetrics(metrics: Readonly<Record<string, number>>, options: EmfOptions & { write?: (line: string) => void } = {}): void {
+export function publishMetrics(
+  metrics: Readonly<Record<string, number>>,
+  options: EmfOptions & { write?: (line: string) => void } = {},
+): void {
   const line = JSON.stringify(emfDocument(metrics, options));
   (options.write ?? ((l: string) => process.stdout.write(`${l}\n`)))(line);
 }

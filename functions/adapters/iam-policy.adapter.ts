@@ -1,22 +1,23 @@
 /** AccessManager over IAM inline policies (PutRolePolicy / PutUserPolicy and their Delete). */
-import { clientDefaults } from './client-defaults.js';
+
 import {
+  DeleteRolePolicyCommand,
+  DeleteUserPolicyCommand,
   GetRolePolicyCommand,
   GetUserPolicyCommand,
+  IAMClient,
+  type IAMClientConfig,
   LimitExceededException,
   ListRolePoliciesCommand,
   ListUserPoliciesCommand,
-  DeleteRolePolicyCommand,
-  DeleteUserPolicyCommand,
-  IAMClient,
   NoSuchEntityException,
   PutRolePolicyCommand,
   PutUserPolicyCommand,
-  type IAMClientConfig,
 } from '@aws-sdk/client-iam';
 import { PolicySizeLimitError } from '../domain/errors.js';
 import { iamPolicySize } from '../domain/policy-builder.js';
 import type { AccessManager, PolicyTarget } from '../domain/ports.js';
+import { clientDefaults } from './client-defaults.js';
 
 /**
  * IAM's control plane has low, unpublished rate limits; a throttled call is retried with
@@ -28,7 +29,9 @@ export class IamPolicyAdapter implements AccessManager {
   private readonly iam: IAMClient;
 
   constructor(options: { awsSdkV3Client?: IAMClient; clientConfig?: IAMClientConfig } = {}) {
-    this.iam = options.awsSdkV3Client ?? new IAMClient({ ...clientDefaults(), maxAttempts: IAM_MAX_ATTEMPTS, ...options.clientConfig });
+    this.iam =
+      options.awsSdkV3Client ??
+      new IAMClient({ ...clientDefaults(), maxAttempts: IAM_MAX_ATTEMPTS, ...options.clientConfig });
   }
 
   async listPolicies(target: PolicyTarget, prefix: string): Promise<string[]> {
@@ -74,13 +77,21 @@ export class IamPolicyAdapter implements AccessManager {
   async attach(target: PolicyTarget, policyName: string, document: string): Promise<void> {
     try {
       if (target.type === 'role') {
-        await this.iam.send(new PutRolePolicyCommand({ RoleName: target.name, PolicyName: policyName, PolicyDocument: document }));
+        await this.iam.send(
+          new PutRolePolicyCommand({ RoleName: target.name, PolicyName: policyName, PolicyDocument: document }),
+        );
       } else {
-        await this.iam.send(new PutUserPolicyCommand({ UserName: target.name, PolicyName: policyName, PolicyDocument: document }));
+        await this.iam.send(
+          new PutUserPolicyCommand({ UserName: target.name, PolicyName: policyName, PolicyDocument: document }),
+        );
       }
     } catch (error) {
       // A concurrent grant filled the entity between our size check and this put.
-      if (error instanceof LimitExceededException) throw new PolicySizeLimitError(`IAM refused the policy: the inline policies of ${target.type} ${target.name} would exceed IAM's size limit`, { cause: error });
+      if (error instanceof LimitExceededException)
+        throw new PolicySizeLimitError(
+          `IAM refused the policy: the inline policies of ${target.type} ${target.name} would exceed IAM's size limit`,
+          { cause: error },
+        );
       throw error;
     }
   }

@@ -1,17 +1,18 @@
 /** ExpiryScheduler over EventBridge Scheduler one-time `at()` schedules. */
-import { clientDefaults } from './client-defaults.js';
+
 import {
   ActionAfterCompletion,
   CreateScheduleCommand,
   DeleteScheduleCommand,
-  GetScheduleCommand,
   FlexibleTimeWindowMode,
+  GetScheduleCommand,
   ResourceNotFoundException,
   SchedulerClient,
-  UpdateScheduleCommand,
   type SchedulerClientConfig,
+  UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import type { ExpiryScheduler } from '../domain/ports.js';
+import { clientDefaults } from './client-defaults.js';
 
 export interface SchedulerAdapterOptions {
   readonly groupName: string;
@@ -36,7 +37,9 @@ export class SchedulerAdapter implements ExpiryScheduler {
   }
 
   async schedule(name: string, expiresAt: string, grantId: string): Promise<void> {
-    await this.client.send(new CreateScheduleCommand({ ...this.definition(name, expiresAt, grantId), ClientToken: grantId }));
+    await this.client.send(
+      new CreateScheduleCommand({ ...this.definition(name, expiresAt, grantId), ClientToken: grantId }),
+    );
   }
 
   async exists(name: string): Promise<boolean> {
@@ -56,21 +59,21 @@ export class SchedulerAdapter implements ExpiryScheduler {
 
   private definition(name: string, expiresAt: string, grantId: string) {
     return {
-        Name: name,
-        GroupName: this.options.groupName,
-        // at() takes local date-time without zone; the zone is given separately.
-        ScheduleExpression: `at(${expiresAt.replace(/Z$/, '')})`,
-        ScheduleExpressionTimezone: 'UTC',
-        FlexibleTimeWindow: { Mode: FlexibleTimeWindowMode.OFF },
-        ActionAfterCompletion: ActionAfterCompletion.DELETE,
-        Description: `break-glass expiry of grant ${grantId}`,
-        Target: {
-          Arn: this.options.targetArn,
-          RoleArn: this.options.roleArn,
-          Input: JSON.stringify({ grantId }),
-          RetryPolicy: EXPIRY_RETRY_POLICY,
-          ...(this.options.deadLetterArn ? { DeadLetterConfig: { Arn: this.options.deadLetterArn } } : {}),
-        },
+      Name: name,
+      GroupName: this.options.groupName,
+      // at() takes local date-time without zone; the zone is given separately.
+      ScheduleExpression: `at(${expiresAt.replace(/Z$/, '')})`,
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: FlexibleTimeWindowMode.OFF },
+      ActionAfterCompletion: ActionAfterCompletion.DELETE,
+      Description: `break-glass expiry of grant ${grantId}`,
+      Target: {
+        Arn: this.options.targetArn,
+        RoleArn: this.options.roleArn,
+        Input: JSON.stringify({ grantId }),
+        RetryPolicy: EXPIRY_RETRY_POLICY,
+        ...(this.options.deadLetterArn ? { DeadLetterConfig: { Arn: this.options.deadLetterArn } } : {}),
+      },
     };
   }
 

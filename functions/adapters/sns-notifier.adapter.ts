@@ -1,13 +1,16 @@
 /** Notifier over one SNS topic: subject + body for e-mail, message attributes for filter policies. */
-import { clientDefaults } from './client-defaults.js';
+
 import { PublishCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
 import type { Alert } from '../domain/alert.js';
 import type { Notifier } from '../domain/ports.js';
+import { clientDefaults } from './client-defaults.js';
 
 export class SnsNotifier implements Notifier {
   private readonly sns: SNSClient;
 
-  constructor(private readonly options: { topicArn: string; awsSdkV3Client?: SNSClient; clientConfig?: SNSClientConfig }) {
+  constructor(
+    private readonly options: { topicArn: string; awsSdkV3Client?: SNSClient; clientConfig?: SNSClientConfig },
+  ) {
     this.sns = options.awsSdkV3Client ?? new SNSClient({ ...clientDefaults(), ...options.clientConfig });
   }
 
@@ -22,13 +25,24 @@ export class SnsNotifier implements Notifier {
           default: alert.body,
           email: alert.body,
           ...(alert.chat ? { https: JSON.stringify(alert.chat) } : {}),
-          ...(alert.machine ? { sqs: JSON.stringify(alert.machine), lambda: JSON.stringify(alert.machine), 'email-json': JSON.stringify(alert.machine) } : {}),
+          ...(alert.machine
+            ? {
+                sqs: JSON.stringify(alert.machine),
+                lambda: JSON.stringify(alert.machine),
+                'email-json': JSON.stringify(alert.machine),
+              }
+            : {}),
         }),
         MessageAttributes: Object.fromEntries(
           Object.entries(alert.attributes)
             .filter(([, value]) => value !== undefined && value !== '' && !(Array.isArray(value) && value.length === 0))
             // A list goes as String.Array (a JSON array), which filter policies match element by element.
-            .map(([key, value]) => [key, Array.isArray(value) ? { DataType: 'String.Array', StringValue: JSON.stringify(value) } : { DataType: 'String', StringValue: String(value) }]),
+            .map(([key, value]) => [
+              key,
+              Array.isArray(value)
+                ? { DataType: 'String.Array', StringValue: JSON.stringify(value) }
+                : { DataType: 'String', StringValue: String(value) },
+            ]),
         ),
       }),
     );

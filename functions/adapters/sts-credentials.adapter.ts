@@ -1,7 +1,8 @@
 /** CredentialVendor over STS AssumeRole: a profile role session for one grant. */
-import { clientDefaults } from './client-defaults.js';
+
 import { AssumeRoleCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import type { CredentialRequest, CredentialVendor, VendedCredentials } from '../domain/ports.js';
+import { clientDefaults } from './client-defaults.js';
 
 export class StsCredentialVendor implements CredentialVendor {
   private readonly sts: STSClient;
@@ -21,7 +22,12 @@ export class StsCredentialVendor implements CredentialVendor {
         DurationSeconds: request.durationSeconds,
       }),
     );
-    if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey || !Credentials.SessionToken || !Credentials.Expiration) {
+    if (
+      !Credentials?.AccessKeyId ||
+      !Credentials.SecretAccessKey ||
+      !Credentials.SessionToken ||
+      !Credentials.Expiration
+    ) {
       throw new Error('STS AssumeRole answered without credentials');
     }
     return {

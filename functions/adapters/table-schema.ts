@@ -42,7 +42,13 @@ export type IndexName = keyof typeof GSI;
 export const INDEX_NAMES = Object.keys(GSI) as IndexName[];
 
 /** Every attribute that keys the table or an index. */
-export const KEY_ATTRIBUTES: readonly string[] = [...new Set([TABLE_KEY.partitionKey, TABLE_KEY.sortKey, ...Object.values(GSI).flatMap((i) => [i.partitionKey, i.sortKey])])];
+export const KEY_ATTRIBUTES: readonly string[] = [
+  ...new Set([
+    TABLE_KEY.partitionKey,
+    TABLE_KEY.sortKey,
+    ...Object.values(GSI).flatMap((i) => [i.partitionKey, i.sortKey]),
+  ]),
+];
 
 /** A stored grant item as the domain sees it: without the table's keys. */
 export function toGrant(item: Record<string, unknown>): Grant {
@@ -62,5 +68,8 @@ export const activityKeys = {
   call: (grantId: string, sortKey: string) => ({ pk: `ACTIVITY#${grantId}`, sk: sortKey }),
   summary: (grantId: string) => ({ pk: `ACTIVITY#${grantId}`, sk: 'SUMMARY' }),
   sessionPartition: (sessionKey: string) => `SESSION#${sessionKey}`,
-  session: (sessionKey: string, createdAt: string, grantId: string) => ({ pk: `SESSION#${sessionKey}`, sk: `GRANT#${createdAt}#${grantId}` }),
+  session: (sessionKey: string, createdAt: string, grantId: string) => ({
+    pk: `SESSION#${sessionKey}`,
+    sk: `GRANT#${createdAt}#${grantId}`,
+  }),
 } as const;

@@ -16,17 +16,47 @@
  * Any failure after step 2 is rolled back (schedule deleted, policy detached), recorded
  * as FAILED with the step that failed, announced, and answered with a 503.
  */
+
+import { createHash } from 'node:crypto';
 import type { NewAuditEvent } from './audit-event.js';
-import { BusyError, ConcurrentUpdateError, FrozenError, IdempotencyReplayError, LimitExceededError, NotEligibleError, PolicySizeLimitError, ProfileNotFoundError, ProtectedRoleError, StepFailedError, UnauthenticatedError, ValidationError } from './errors.js';
-import { expiryFrom, grantPerson, isoSeconds, policyNameFor, type Grant } from './grant.js';
-import { buildGrantPolicy, guardsFor, iamPolicySize, INLINE_POLICY_LIMITS, policyHash, serializePolicy, summarizeGrants } from './policy-builder.js';
+import {
+  BusyError,
+  ConcurrentUpdateError,
+  FrozenError,
+  IdempotencyReplayError,
+  LimitExceededError,
+  NotEligibleError,
+  PolicySizeLimitError,
+  ProfileNotFoundError,
+  ProtectedRoleError,
+  StepFailedError,
+  UnauthenticatedError,
+  ValidationError,
+} from './errors.js';
+import { expiryFrom, type Grant, grantPerson, isoSeconds, policyNameFor } from './grant.js';
+import { admitDenialAlert, announce, describeError, recordFailure } from './lifecycle.js';
+import {
+  buildGrantPolicy,
+  guardsFor,
+  INLINE_POLICY_LIMITS,
+  iamPolicySize,
+  policyHash,
+  serializePolicy,
+  summarizeGrants,
+} from './policy-builder.js';
+import type { FreezeState, IdempotencyRecord, PolicyTarget, Ports } from './ports.js';
+import { isProtectedRole, type Principal, parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import { findProfile, type Profile, type ProfileSet } from './profile.js';
 import { grantSessionName, grantSessionUserId, profileRolePool, roleForSlot } from './profile-roles.js';
-import { isProtectedRole, parsePrincipalArn, personOf, principalMatchesAny, type Principal } from './principal.js';
-import type { FreezeState, IdempotencyRecord, PolicyTarget, Ports } from './ports.js';
-import { createHash } from 'node:crypto';
-import { activationRequestSchema, checkReason, clip, parseRequest, REASON_MAX, TICKET_MAX, type ActivationRequest } from './requests.js';
-import { admitDenialAlert, announce, describeError, recordFailure } from './lifecycle.js';
+import {
+  type ActivationRequest,
+  activationRequestSchema,
+  checkReason,
+  clip,
+  parseRequest,
+  REASON_MAX,
+  TICKET_MAX,
+} from './requests.js';
 
 /** The authenticated caller, as API Gateway reports it. */
 export interface Caller {
@@ -68,33 +98,62 @@ export interface ActivationResult {
 export const DEFAULT_DURATION_MINUTES = 60;
 
 /** Why activations of this profile are frozen, or undefined. */
-export function frozenReason(profile: string, state: FreezeState, frozenByConfig: readonly string[]): string | undefined {
-  if (frozenByConfig.includes('*') || frozenByConfig.includes(profile)) return 'frozen by configuration (FROZEN_PROFILES)';
-  if (state.all || state.profiles.includes(profile)) return `frozen by ${state.by ?? 'security'}${state.reason ? `: ${state.reason}` : ''}`;
+export function frozenReason(
+  profile: string,
+  state: FreezeState,
+  frozenByConfig: readonly string[],
+): string | undefined {
+  if (frozenByConfig.includes('*') || frozenByConfig.includes(profile))
+    return 'frozen by configuration (FROZEN_PROFILES)';
+  if (state.all || state.profiles.includes(profile))
+    return `frozen by ${state.by ?? 'security'}${state.reason ? `: ${state.reason}` : ''}`;
   return undefined;
 }
 
-export async function activateGrant(ports: Ports, profiles: ProfileSet, input: ActivationInput, rules: ActivationRules = DEFAULT_RULES): Promise<ActivationResult> {
+export async function activateGrant(
+  ports: Ports,
+  profiles: ProfileSet,
+  input: ActivationInput,
+  rules: ActivationRules = DEFAULT_RULES,
+): Promise<ActivationResult> {
   // 1. validate
   const request = parseRequest(activationRequestSchema, input.body);
   const profile = findProfile(profiles, request.profile);
-  if (!profile) throw new ProfileNotFoundError(`No profile named "${request.profile.slice(0, 64)}". GET /profiles lists the ones you may activate.`);
+  if (!profile)
+    throw new ProfileNotFoundError(
+      `No profile named "${request.profile.slice(0, 64)}". GET /profiles lists the ones you may activate.`,
+    );
 
   const principal = parsePrincipalArn(input.caller.arn);
   const now = ports.clock.now();
   if (!principal || !principalMatchesAny(profile.eligible, principal)) {
-    const grantId = await recordDenial(ports, profile, input, now, principal, principal ? 'not in the profile\'s eligible principals' : 'the caller is not an IAM role session or user');
-    throw new NotEligibleError(`${input.caller.arn} is not eligible for profile "${profile.name}". This attempt was recorded and announced.`, grantId);
+    const grantId = await recordDenial(
+      ports,
+      profile,
+      input,
+      now,
+      principal,
+      principal ? "not in the profile's eligible principals" : 'the caller is not an IAM role session or user',
+    );
+    throw new NotEligibleError(
+      `${input.caller.arn} is not eligible for profile "${profile.name}". This attempt was recorded and announced.`,
+      grantId,
+    );
   }
   const frozen = frozenReason(profile.name, await ports.control.freezeState(), rules.frozenByConfig);
   if (frozen) {
     const grantId = await recordDenial(ports, profile, input, now, principal, `activations are ${frozen}`);
-    throw new FrozenError(`Activations of "${profile.name}" are ${frozen}. Ask security to unfreeze. This attempt was recorded and announced.`, grantId);
+    throw new FrozenError(
+      `Activations of "${profile.name}" are ${frozen}. Ask security to unfreeze. This attempt was recorded and announced.`,
+      grantId,
+    );
   }
   const toCaller = profile.grantTo === 'caller';
   if (toCaller && principal.kind === 'assumed-role' && isProtectedRole(principal.entityName)) {
     // IAM answers PutRolePolicy on these roles with UnmodifiableEntity: refuse before touching anything.
-    throw new ProtectedRoleError(`Profile "${profile.name}" grants to the caller's own role, and IAM does not allow changing ${principal.entityName} (an Identity Center or service-linked role). Ask the profile owner to use its profile role ("grantTo": "profileRole"), then fetch credentials with \`breakglass credentials <id>\`.`);
+    throw new ProtectedRoleError(
+      `Profile "${profile.name}" grants to the caller's own role, and IAM does not allow changing ${principal.entityName} (an Identity Center or service-linked role). Ask the profile owner to use its profile role ("grantTo": "profileRole"), then fetch credentials with \`breakglass credentials <id>\`.`,
+    );
   }
   const userId = toCaller ? sessionUserId(principal, input.caller.userId) : undefined;
   const pool = toCaller ? undefined : profileRolePool(profile, rules.protectedResources);
@@ -103,7 +162,9 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
   const ticket = checkTicket(profile, request.ticket);
   const durationMinutes = request.durationMinutes ?? Math.min(DEFAULT_DURATION_MINUTES, profile.maxDurationMinutes);
   if (durationMinutes < 1 || durationMinutes > profile.maxDurationMinutes) {
-    throw new ValidationError(`durationMinutes must be between 1 and ${profile.maxDurationMinutes} for profile "${profile.name}"`);
+    throw new ValidationError(
+      `durationMinutes must be between 1 and ${profile.maxDurationMinutes} for profile "${profile.name}"`,
+    );
   }
 
   const idempotency = idempotencyRecord(principal.arn, input.idempotencyKey, request);
@@ -117,9 +178,18 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
     const active = await ports.store.active();
     const mine = active.filter((g) => grantPerson(g) === person);
     const same = mine.find((g) => g.profile === profile.name);
-    if (same) return { grant: same, existing: true, warnings: [`You already hold an ACTIVE "${profile.name}" grant until ${same.expiresAt}; it is returned instead of a second one. To get more time: POST /grants/${same.id}/extend.`] };
+    if (same)
+      return {
+        grant: same,
+        existing: true,
+        warnings: [
+          `You already hold an ACTIVE "${profile.name}" grant until ${same.expiresAt}; it is returned instead of a second one. To get more time: POST /grants/${same.id}/extend.`,
+        ],
+      };
     if (mine.length >= rules.maxActivePerPrincipal) {
-      throw new LimitExceededError(`You already hold ${mine.length} ACTIVE grants (the limit is ${rules.maxActivePerPrincipal}); revoke one you no longer need first`);
+      throw new LimitExceededError(
+        `You already hold ${mine.length} ACTIVE grants (the limit is ${rules.maxActivePerPrincipal}); revoke one you no longer need first`,
+      );
     }
 
     // 2. record — first a free slot of the profile (a conditional write on the slot's item: taken, pick
@@ -127,21 +197,34 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
     const id = ports.newId();
     const expiresAt = isoSeconds(expiryFrom(now, durationMinutes));
     const boundTo = toCaller ? userId : grantSessionUserId(id);
-    const policy = serializePolicy(buildGrantPolicy(profile, { expiresAt, ...(boundTo ? { userId: boundTo } : {}), ...guardsFor(profile), protectedResources: rules.protectedResources }));
+    const policy = serializePolicy(
+      buildGrantPolicy(profile, {
+        expiresAt,
+        ...(boundTo ? { userId: boundTo } : {}),
+        ...guardsFor(profile),
+        protectedResources: rules.protectedResources,
+      }),
+    );
     const base = { actor: principal.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
     let slot: number | undefined;
     for (let attempt = 0; slot === undefined; attempt++) {
       const held = new Set((await ports.store.heldSlots(profile.name)).map((s) => s.slot));
       const free = Array.from({ length: profile.maxActiveGrants }, (_, n) => n).filter((n) => !held.has(n));
-      if (free.length === 0) throw new LimitExceededError(`Profile "${profile.name}" already has ${profile.maxActiveGrants} ACTIVE grants (its limit)`);
-      if (attempt >= SLOT_ATTEMPTS) throw new BusyError(`Too many activations of "${profile.name}" at once; retry in a moment`);
+      if (free.length === 0)
+        throw new LimitExceededError(
+          `Profile "${profile.name}" already has ${profile.maxActiveGrants} ACTIVE grants (its limit)`,
+        );
+      if (attempt >= SLOT_ATTEMPTS)
+        throw new BusyError(`Too many activations of "${profile.name}" at once; retry in a moment`);
       // A random free slot, so that concurrent activations rarely pick the same one.
       const candidate = free[Math.floor(Math.random() * free.length)]!;
       if (await ports.store.claimSlot(profile.name, candidate, id, now.toISOString())) slot = candidate;
     }
     let grant: Grant | undefined;
     {
-      const target: PolicyTarget = pool ? { type: 'role', name: roleForSlot(pool, slot) } : { type: principal.kind === 'user' ? 'user' : 'role', name: principal.entityName };
+      const target: PolicyTarget = pool
+        ? { type: 'role', name: roleForSlot(pool, slot) }
+        : { type: principal.kind === 'user' ? 'user' : 'role', name: principal.entityName };
       const pending: Grant = {
         id,
         profile: profile.name,
@@ -170,16 +253,29 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
         ...(input.requestId ? { requestId: input.requestId } : {}),
       };
       try {
-        grant = await ports.store.create(pending, { ...base, type: 'REQUESTED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { expiresAt, durationMinutes: String(durationMinutes) } }, idempotency ? { ...idempotency, grantId: id } : undefined);
+        grant = await ports.store.create(
+          pending,
+          {
+            ...base,
+            type: 'REQUESTED',
+            at: now.toISOString(),
+            reason,
+            outcome: 'SUCCESS',
+            details: { expiresAt, durationMinutes: String(durationMinutes) },
+          },
+          idempotency ? { ...idempotency, grantId: id } : undefined,
+        );
       } catch (error) {
         // A timed-out attempt the SDK retried may have landed: then the grant is ours.
-        const landed = error instanceof ConcurrentUpdateError ? await ports.store.get(id).catch(() => undefined) : undefined;
+        const landed =
+          error instanceof ConcurrentUpdateError ? await ports.store.get(id).catch(() => undefined) : undefined;
         if (landed?.status === 'PENDING' && landed.person === person) {
           grant = landed;
         } else {
           // No grant: the slot goes back (if even that fails, the sweeper reclaims it: its grant never existed).
           await ports.store.releaseSlot(profile.name, slot, id).catch(() => undefined);
-          const replay = error instanceof IdempotencyReplayError && idempotency ? await replayed(ports, idempotency) : undefined;
+          const replay =
+            error instanceof IdempotencyReplayError && idempotency ? await replayed(ports, idempotency) : undefined;
           if (replay) return replay;
           throw error;
         }
@@ -200,7 +296,9 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
           const used = await ports.access.inlinePolicyUsage(target, grant!.policyName);
           const limit = INLINE_POLICY_LIMITS[target.type];
           if (used + iamPolicySize(policy) > limit) {
-            throw new PolicySizeLimitError(`The policy (${iamPolicySize(policy)} characters) does not fit on ${target.type} ${target.name}: its inline policies already use ${used} of IAM's ${limit}. Revoke a grant on it, or ask the profile owner to narrow the profile.`);
+            throw new PolicySizeLimitError(
+              `The policy (${iamPolicySize(policy)} characters) does not fit on ${target.type} ${target.name}: its inline policies already use ${used} of IAM's ${limit}. Revoke a grant on it, or ask the profile owner to narrow the profile.`,
+            );
           }
           await ports.access.attach(target, grant!.policyName, policy);
         });
@@ -209,21 +307,37 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
       if (error instanceof PolicySizeLimitError || error instanceof BusyError) {
         // Nothing was attached; refuse clearly and keep the record complete.
         await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack: true, base });
-        throw error instanceof BusyError ? new BusyError(`${error.message} Grant ${id} is recorded as FAILED; retry.`) : new PolicySizeLimitError(`${error.message} Grant ${id} is recorded as FAILED.`);
+        throw error instanceof BusyError
+          ? new BusyError(`${error.message} Grant ${id} is recorded as FAILED; retry.`)
+          : new PolicySizeLimitError(`${error.message} Grant ${id} is recorded as FAILED.`);
       }
       // A timed-out call may still have landed: detach anyway so no policy outlives the FAILED record.
-      const rolledBack = await ports.access.detach(target, grant.policyName).then(() => true, () => false);
+      const rolledBack = await ports.access.detach(target, grant.policyName).then(
+        () => true,
+        () => false,
+      );
       await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack, base });
-      throw new StepFailedError('AttachPolicy', `Could not attach the break-glass policy to ${target.type} ${target.name}; no access was granted. Grant ${id} is recorded as FAILED. Retry in a moment.`, { cause: error });
+      throw new StepFailedError(
+        'AttachPolicy',
+        `Could not attach the break-glass policy to ${target.type} ${target.name}; no access was granted. Grant ${id} is recorded as FAILED. Retry in a moment.`,
+        { cause: error },
+      );
     }
 
     // 4. schedule
     try {
       await ports.scheduler.schedule(grant.scheduleName, expiresAt, id);
     } catch (error) {
-      const rolledBack = await ports.access.detach(target, grant.policyName).then(() => true, () => false);
+      const rolledBack = await ports.access.detach(target, grant.policyName).then(
+        () => true,
+        () => false,
+      );
       await recordFailure(ports, grant, 'ScheduleExpiry', error, { rolledBack, base });
-      throw new StepFailedError('ScheduleExpiry', `Could not schedule the automatic expiry, so the access was withdrawn${rolledBack ? '' : ' (detach failed; the policy stops working at its expiry time regardless)'}. Grant ${id} is recorded as FAILED. Retry in a moment.`, { cause: error });
+      throw new StepFailedError(
+        'ScheduleExpiry',
+        `Could not schedule the automatic expiry, so the access was withdrawn${rolledBack ? '' : ' (detach failed; the policy stops working at its expiry time regardless)'}. Grant ${id} is recorded as FAILED. Retry in a moment.`,
+        { cause: error },
+      );
     }
 
     // 5. announce
@@ -233,19 +347,37 @@ export async function activateGrant(ports: Ports, profiles: ProfileSet, input: A
       at: ports.clock.now().toISOString(),
       reason,
       outcome: 'SUCCESS',
-      details: { expiresAt, policyName: grant.policyName, target: `${target.type}/${target.name}`, policySha256: policyHash(policy), ...(boundTo ? { boundTo } : {}) },
+      details: {
+        expiresAt,
+        policyName: grant.policyName,
+        target: `${target.type}/${target.name}`,
+        policySha256: policyHash(policy),
+        ...(boundTo ? { boundTo } : {}),
+      },
     };
     try {
       grant = await ports.store.append(grant, activated, { status: 'ACTIVE' });
     } catch (error) {
-      const cancelled = await ports.scheduler.cancel(grant.scheduleName).then(() => true, () => false);
-      const rolledBack = (await ports.access.detach(target, grant.policyName).then(() => true, () => false)) && cancelled;
+      const cancelled = await ports.scheduler.cancel(grant.scheduleName).then(
+        () => true,
+        () => false,
+      );
+      const rolledBack =
+        (await ports.access.detach(target, grant.policyName).then(
+          () => true,
+          () => false,
+        )) && cancelled;
       await recordFailure(ports, grant, 'RecordActivation', error, { rolledBack, base });
-      throw new StepFailedError('RecordActivation', `Could not record the activation, so the access was withdrawn. Grant ${id}. Retry in a moment.`, { cause: error });
+      throw new StepFailedError(
+        'RecordActivation',
+        `Could not record the activation, so the access was withdrawn. Grant ${id}. Retry in a moment.`,
+        { cause: error },
+      );
     }
     const warnings: string[] = [];
     const alerted = await announce(ports, grant, activated);
-    if (!alerted) warnings.push('The activation alert could not be published; security has not been notified. Tell them directly.');
+    if (!alerted)
+      warnings.push('The activation alert could not be published; security has not been notified. Tell them directly.');
     return { grant, warnings };
   });
 }
@@ -256,33 +388,53 @@ export const SLOT_ATTEMPTS = 12;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 /** The Idempotency-Key, scoped to the caller, and a fingerprint of what it asks for. */
-function idempotencyRecord(principalArn: string, key: string | undefined, request: ActivationRequest): Omit<IdempotencyRecord, 'grantId'> | undefined {
+function idempotencyRecord(
+  principalArn: string,
+  key: string | undefined,
+  request: ActivationRequest,
+): Omit<IdempotencyRecord, 'grantId'> | undefined {
   if (key === undefined) return undefined;
-  if (!IDEMPOTENCY_KEY.test(key)) throw new ValidationError('Idempotency-Key must be 8-128 characters of letters, digits, "_", ".", ":" or "-" (a UUID is ideal)');
+  if (!IDEMPOTENCY_KEY.test(key))
+    throw new ValidationError(
+      'Idempotency-Key must be 8-128 characters of letters, digits, "_", ".", ":" or "-" (a UUID is ideal)',
+    );
   const hash = (text: string) => createHash('sha256').update(text).digest('hex');
   return {
     key: hash(`${principalArn}\n${key}`),
-    fingerprint: hash(JSON.stringify([request.profile, request.reason, request.durationMinutes ?? null, request.ticket ?? null])),
+    fingerprint: hash(
+      JSON.stringify([request.profile, request.reason, request.durationMinutes ?? null, request.ticket ?? null]),
+    ),
   };
 }
 
 /** The grant a used Idempotency-Key produced, as it stands now; a different request under the same key is refused. */
-async function replayed(ports: Ports, record: Omit<IdempotencyRecord, 'grantId'>): Promise<ActivationResult | undefined> {
+async function replayed(
+  ports: Ports,
+  record: Omit<IdempotencyRecord, 'grantId'>,
+): Promise<ActivationResult | undefined> {
   const prior = await ports.store.idempotency(record.key);
   if (!prior) return undefined;
   if (prior.fingerprint !== record.fingerprint) {
-    throw new IdempotencyReplayError('This Idempotency-Key was already used for a different request; use a new key for a new request', prior.grantId);
+    throw new IdempotencyReplayError(
+      'This Idempotency-Key was already used for a different request; use a new key for a new request',
+      prior.grantId,
+    );
   }
   const grant = await ports.store.get(prior.grantId);
   if (!grant) return undefined;
-  return { grant, existing: true, warnings: ['A retried request (same Idempotency-Key): this is the grant the first one produced.'] };
+  return {
+    grant,
+    existing: true,
+    warnings: ['A retried request (same Idempotency-Key): this is the grant the first one produced.'],
+  };
 }
 
 /** A ticket is checked against the profile's pattern whenever one is given, and required when the profile says so. */
 function checkTicket(profile: Profile, raw: string | undefined): string | undefined {
   const ticket = raw?.trim();
   if (!ticket) {
-    if (profile.ticket.required) throw new ValidationError(`profile "${profile.name}" requires a ticket matching ${profile.ticket.pattern}`);
+    if (profile.ticket.required)
+      throw new ValidationError(`profile "${profile.name}" requires a ticket matching ${profile.ticket.pattern}`);
     return undefined;
   }
   const problem = ticketProblem(profile, ticket);
@@ -293,7 +445,8 @@ function checkTicket(profile: Profile, raw: string | undefined): string | undefi
 /** Why a (trimmed, non-empty) ticket is not acceptable for the profile, or undefined. Control characters never pass the schema. */
 function ticketProblem(profile: Profile, ticket: string): string | undefined {
   if (ticket.length > TICKET_MAX) return `ticket must be at most ${TICKET_MAX} characters`;
-  if (profile.ticket.pattern && !new RegExp(profile.ticket.pattern).test(ticket)) return `ticket must match ${profile.ticket.pattern} for profile "${profile.name}"`;
+  if (profile.ticket.pattern && !new RegExp(profile.ticket.pattern).test(ticket))
+    return `ticket must match ${profile.ticket.pattern} for profile "${profile.name}"`;
   return undefined;
 }
 
@@ -303,8 +456,14 @@ function ticketProblem(profile: Profile, ticket: string): string | undefined {
  */
 function sessionUserId(principal: Principal, userId: string | undefined): string | undefined {
   if (principal.kind !== 'assumed-role') return undefined;
-  if (!userId || !/^AROA[A-Z0-9]{4,124}:/.test(userId) || userId.slice(userId.indexOf(':') + 1) !== principal.sessionName) {
-    throw new UnauthenticatedError('The caller identity is incomplete: the role session id is missing, so access cannot be limited to your session');
+  if (
+    !userId ||
+    !/^AROA[A-Z0-9]{4,124}:/.test(userId) ||
+    userId.slice(userId.indexOf(':') + 1) !== principal.sessionName
+  ) {
+    throw new UnauthenticatedError(
+      'The caller identity is incomplete: the role session id is missing, so access cannot be limited to your session',
+    );
   }
   return userId;
 }
@@ -314,10 +473,20 @@ function sessionUserId(principal: Principal, userId: string | undefined): string
  * announced under the per-caller rate limit. Its text is the caller's, unvalidated: the ticket is
  * kept only if the profile would accept it (else dropped, and the event says so).
  */
-async function recordDenial(ports: Ports, profile: Profile, input: ActivationInput, now: Date, principal: Principal | undefined, why: string): Promise<string> {
+async function recordDenial(
+  ports: Ports,
+  profile: Profile,
+  input: ActivationInput,
+  now: Date,
+  principal: Principal | undefined,
+  why: string,
+): Promise<string> {
   const id = ports.newId();
   const body = input.body as { reason?: unknown; ticket?: unknown; durationMinutes?: unknown };
-  const durationMinutes = typeof body.durationMinutes === 'number' && Number.isInteger(body.durationMinutes) && body.durationMinutes > 0 ? Math.min(body.durationMinutes, 100_000) : 0;
+  const durationMinutes =
+    typeof body.durationMinutes === 'number' && Number.isInteger(body.durationMinutes) && body.durationMinutes > 0
+      ? Math.min(body.durationMinutes, 100_000)
+      : 0;
   const rawTicket = typeof body.ticket === 'string' ? body.ticket.trim() : '';
   const ticketDropped = rawTicket ? ticketProblem(profile, rawTicket) : undefined;
   const alert = await admitDenialAlert(ports, input.caller.arn, profile.name, now);
@@ -349,7 +518,11 @@ async function recordDenial(ports: Ports, profile: Profile, input: ActivationInp
     reason: grant.reason,
     outcome: 'FAILURE',
     ...(input.requestId ? { requestId: input.requestId } : {}),
-    details: { why, ...(ticketDropped ? { ticketDropped: `the ticket given was not kept: ${ticketDropped}` } : {}), ...alert.details },
+    details: {
+      why,
+      ...(ticketDropped ? { ticketDropped: `the ticket given was not kept: ${ticketDropped}` } : {}),
+      ...alert.details,
+    },
   };
   let written: Grant | undefined;
   try {

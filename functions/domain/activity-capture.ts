@@ -20,8 +20,18 @@
  *    never flagged: only `eventTime` counts. The alert goes out for redelivered copies too (at least
  *    once); if it cannot be published, the events are reported *failed* so the queue redelivers them.
  */
-import { oneLine, type Alert, type ControlEventType } from './alert.js';
-import { CLOUDTRAIL_DETAIL_TYPE, composeActivity, endSecondOf, grantOfSession, MalformedRecordError, parseCall, type ActivityRecord, type ParsedCall } from './activity.js';
+
+import {
+  type ActivityRecord,
+  CLOUDTRAIL_DETAIL_TYPE,
+  composeActivity,
+  endSecondOf,
+  grantOfSession,
+  MalformedRecordError,
+  type ParsedCall,
+  parseCall,
+} from './activity.js';
+import { type Alert, type ControlEventType, oneLine } from './alert.js';
 import type { Grant } from './grant.js';
 import type { ActivityStore, Clock, GrantStore, Notifier, SessionGrant } from './ports.js';
 
@@ -96,7 +106,12 @@ export async function captureActivity(ports: CapturePorts, inputs: readonly Capt
       // 3. record
       let stored = false;
       for (const { grant, attribution } of attributed.grants) {
-        const record = composeActivity(call, { grantId: grant.id, attribution, endSecond: endSecondOf(grant), capturedAt });
+        const record = composeActivity(call, {
+          grantId: grant.id,
+          attribution,
+          endSecond: endSecondOf(grant),
+          capturedAt,
+        });
         if ((await ports.activity.record(record)) === 'stored') stored = true;
         if (record.afterEnd && !record.errorCode) {
           const entry = late.get(grant.id) ?? { grant, records: [], inputs: new Set<string>() };
@@ -105,9 +120,18 @@ export async function captureActivity(ports: CapturePorts, inputs: readonly Capt
           late.set(grant.id, entry);
         }
       }
-      results.push({ id: input.id, outcome: stored ? 'stored' : 'duplicate', grantIds: attributed.grants.map((g) => g.grant.id) });
+      results.push({
+        id: input.id,
+        outcome: stored ? 'stored' : 'duplicate',
+        grantIds: attributed.grants.map((g) => g.grant.id),
+      });
     } catch (error) {
-      ports.log.error({ msg: 'activity: could not record a call', id: input.id, eventId: call.eventId, error: describe(error) });
+      ports.log.error({
+        msg: 'activity: could not record a call',
+        id: input.id,
+        eventId: call.eventId,
+        error: describe(error),
+      });
       results.push({ id: input.id, outcome: 'failed', grantIds: [], reason: describe(error) });
     }
   }
@@ -121,43 +145,70 @@ export async function captureActivity(ports: CapturePorts, inputs: readonly Capt
       await ports.notifier.publish(alert);
       alerts.push(alert);
     } catch (error) {
-      ports.log.error({ msg: 'activity: CRITICAL alert not delivered; the calls will be redelivered', grantId: grant.id, error: describe(error) });
+      ports.log.error({
+        msg: 'activity: CRITICAL alert not delivered; the calls will be redelivered',
+        grantId: grant.id,
+        error: describe(error),
+      });
       for (const id of carriers) unannounced.add(id);
     }
   }
   return {
-    results: results.map((r) => (unannounced.has(r.id) ? { ...r, outcome: 'failed' as const, reason: 'the CRITICAL alert about a call after the grant ended could not be published' } : r)),
+    results: results.map((r) =>
+      unannounced.has(r.id)
+        ? {
+            ...r,
+            outcome: 'failed' as const,
+            reason: 'the CRITICAL alert about a call after the grant ended could not be published',
+          }
+        : r,
+    ),
     alerts,
   };
 }
 
 function parseEnvelope(event: unknown): ParsedCall {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new MalformedRecordError('the delivery is not an EventBridge event');
+  if (typeof event !== 'object' || event === null || Array.isArray(event))
+    throw new MalformedRecordError('the delivery is not an EventBridge event');
   const e = event as Record<string, unknown>;
-  if (e['detail-type'] !== CLOUDTRAIL_DETAIL_TYPE) throw new MalformedRecordError(`detail-type is not "${CLOUDTRAIL_DETAIL_TYPE}"`);
+  if (e['detail-type'] !== CLOUDTRAIL_DETAIL_TYPE)
+    throw new MalformedRecordError(`detail-type is not "${CLOUDTRAIL_DETAIL_TYPE}"`);
   return parseCall(e.detail);
 }
 
 type Attribution = { grants: Array<{ grant: Grant; attribution: 'session' | 'userid' }> } | { ignored: string };
 
-async function attribute(call: ParsedCall, grantOf: (id: string) => Promise<Grant | undefined>, activity: ActivityStore): Promise<Attribution> {
+async function attribute(
+  call: ParsedCall,
+  grantOf: (id: string) => Promise<Grant | undefined>,
+  activity: ActivityStore,
+): Promise<Attribution> {
   const named = grantOfSession(call);
   if (named) {
     const grant = await grantOf(named.grantId);
     if (!grant) return { ignored: `session names grant ${named.grantId}, which does not exist` };
     if (grant.targetType !== 'role' || (named.roleName !== undefined && named.roleName !== grant.targetName)) {
-      return { ignored: `session names grant ${grant.id} but is a session of role ${named.roleName ?? '?'}, not of the grant's role ${grant.targetName}` };
+      return {
+        ignored: `session names grant ${grant.id} but is a session of role ${named.roleName ?? '?'}, not of the grant's role ${grant.targetName}`,
+      };
     }
     return { grants: [{ grant, attribution: 'session' }] };
   }
   const held = await grantsOfCaller(activity, call, grantOf);
-  if (!held.length) return { ignored: 'no grant of this session (bg-<grantId>) or of this caller covers the call\'s time' };
+  if (!held.length)
+    return { ignored: "no grant of this session (bg-<grantId>) or of this caller covers the call's time" };
   return { grants: held.map((grant) => ({ grant, attribution: 'userid' as const })) };
 }
 
 /** Caller mode: the grants a session held whose window contains the call. */
-export async function grantsOfCaller(activity: ActivityStore, call: ParsedCall, grantOf: (id: string) => Promise<Grant | undefined>): Promise<Grant[]> {
-  const keys = [...new Set([call.principalId, call.identityArn].filter((k): k is string => typeof k === 'string' && k.length > 0))];
+export async function grantsOfCaller(
+  activity: ActivityStore,
+  call: ParsedCall,
+  grantOf: (id: string) => Promise<Grant | undefined>,
+): Promise<Grant[]> {
+  const keys = [
+    ...new Set([call.principalId, call.identityArn].filter((k): k is string => typeof k === 'string' && k.length > 0)),
+  ];
   const found: Grant[] = [];
   for (const key of keys) {
     for (const candidate of await activity.sessionGrants(key, call.eventTime, SESSION_CANDIDATES)) {
@@ -184,7 +235,12 @@ const ascii = (text: string) => text.replace(/[^\x20-\x7e]/g, '?');
 export function afterEndAlert(grant: Grant, records: readonly ActivityRecord[]): Alert {
   const sorted = [...records].sort((a, b) => (a.eventTime < b.eventTime ? -1 : 1));
   const end = endSecondOf(grant);
-  const subject = ascii(oneLine(`[break-glass CRITICAL] ${sorted.length} call(s) ALLOWED after ${grant.profile} of ${who(grant.principalArn)} ended`, 100));
+  const subject = ascii(
+    oneLine(
+      `[break-glass CRITICAL] ${sorted.length} call(s) ALLOWED after ${grant.profile} of ${who(grant.principalArn)} ended`,
+      100,
+    ),
+  );
   const shown = sorted.slice(0, 20);
   const body = [
     `Event:      ${ACTIVITY_AFTER_END} (CRITICAL)`,
@@ -197,8 +253,13 @@ export function afterEndAlert(grant: Grant, records: readonly ActivityRecord[]):
     '',
     'AWS allowed these calls after the grant ended (CloudTrail eventTime, no errorCode). Access outlived',
     'the grant: check that the policy is gone and that no session or credentials remain.',
-    ...shown.map((r) => `  ${r.eventTime}  ${r.service.replace(/\.amazonaws\.com$/, '')}:${r.action}  ${oneLine(r.resources.join(', ') || '-', 300)}  from ${r.sourceIp ?? '?'}  [${r.eventId}]`),
-    ...(sorted.length > shown.length ? [`  … and ${sorted.length - shown.length} more (GET /grants/${grant.id}/activity)`] : []),
+    ...shown.map(
+      (r) =>
+        `  ${r.eventTime}  ${r.service.replace(/\.amazonaws\.com$/, '')}:${r.action}  ${oneLine(r.resources.join(', ') || '-', 300)}  from ${r.sourceIp ?? '?'}  [${r.eventId}]`,
+    ),
+    ...(sorted.length > shown.length
+      ? [`  … and ${sorted.length - shown.length} more (GET /grants/${grant.id}/activity)`]
+      : []),
   ].join('\n');
   return {
     subject,
@@ -207,8 +268,26 @@ export function afterEndAlert(grant: Grant, records: readonly ActivityRecord[]):
       version: 1,
       eventType: ACTIVITY_AFTER_END,
       severity: 'CRITICAL',
-      grant: { id: grant.id, profile: grant.profile, owner: grant.owner, principalArn: grant.principalArn, status: grant.status, expiresAt: grant.expiresAt, endedAt: grant.endedAt ?? null, endSecond: end },
-      calls: shown.map((r) => ({ eventId: r.eventId, eventTime: r.eventTime, service: r.service, action: r.action, resources: r.resources, sourceIp: r.sourceIp ?? null, identity: r.identity, hash: r.hash })),
+      grant: {
+        id: grant.id,
+        profile: grant.profile,
+        owner: grant.owner,
+        principalArn: grant.principalArn,
+        status: grant.status,
+        expiresAt: grant.expiresAt,
+        endedAt: grant.endedAt ?? null,
+        endSecond: end,
+      },
+      calls: shown.map((r) => ({
+        eventId: r.eventId,
+        eventTime: r.eventTime,
+        service: r.service,
+        action: r.action,
+        resources: r.resources,
+        sourceIp: r.sourceIp ?? null,
+        identity: r.identity,
+        hash: r.hash,
+      })),
       total: sorted.length,
     },
     attributes: {
@@ -224,7 +303,9 @@ export function afterEndAlert(grant: Grant, records: readonly ActivityRecord[]):
 }
 
 /** Caller mode: the mapping item for a grant — keyed by its `aws:userid`, or its ARN for an IAM user. */
-export function sessionGrantOf(grant: Pick<Grant, 'id' | 'createdAt' | 'sessionUserId' | 'principalArn'>): SessionGrant {
+export function sessionGrantOf(
+  grant: Pick<Grant, 'id' | 'createdAt' | 'sessionUserId' | 'principalArn'>,
+): SessionGrant {
   return { sessionKey: grant.sessionUserId ?? grant.principalArn, grantId: grant.id, createdAt: grant.createdAt };
 }
 
@@ -233,6 +314,9 @@ export function sessionGrantOf(grant: Pick<Grant, 'id' | 'createdAt' | 'sessionU
  * grants, so their calls can be attributed. Idempotent. Profile-role grants need nothing: their session
  * name (`bg-<grantId>`) names them.
  */
-export async function registerGrantSession(activity: Pick<ActivityStore, 'registerSession'>, grant: Pick<Grant, 'id' | 'createdAt' | 'sessionUserId' | 'principalArn'>): Promise<void> {
+export async function registerGrantSession(
+  activity: Pick<ActivityStore, 'registerSession'>,
+  grant: Pick<Grant, 'id' | 'createdAt' | 'sessionUserId' | 'principalArn'>,
+): Promise<void> {
   await activity.registerSession(sessionGrantOf(grant));
 }

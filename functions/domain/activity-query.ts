@@ -37,19 +37,31 @@ export interface ActivityAnswer {
   readonly nextToken?: string;
 }
 
-export function parseActivityQuery(query: Readonly<Record<string, string | undefined>>): { limit: number; nextToken?: string } {
+export function parseActivityQuery(query: Readonly<Record<string, string | undefined>>): {
+  limit: number;
+  nextToken?: string;
+} {
   const unknown = Object.keys(query).filter((k) => !KNOWN.has(k));
-  if (unknown.length) throw new ValidationError(`unknown query parameter(s): ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; known: ${[...KNOWN].join(', ')}`);
+  if (unknown.length)
+    throw new ValidationError(
+      `unknown query parameter(s): ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; known: ${[...KNOWN].join(', ')}`,
+    );
   let limit = DEFAULT_PAGE_SIZE;
   if (query.limit !== undefined) {
     limit = Number(query.limit);
-    if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw new ValidationError(`limit must be a whole number between 1 and ${MAX_PAGE_SIZE}`);
+    if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_PAGE_SIZE)
+      throw new ValidationError(`limit must be a whole number between 1 and ${MAX_PAGE_SIZE}`);
   }
-  if (query.nextToken !== undefined && !/^[A-Za-z0-9_-]{1,2048}$/.test(query.nextToken)) throw new ValidationError('nextToken is not a token this API issued');
+  if (query.nextToken !== undefined && !/^[A-Za-z0-9_-]{1,2048}$/.test(query.nextToken))
+    throw new ValidationError('nextToken is not a token this API issued');
   return { limit, ...(query.nextToken !== undefined ? { nextToken: query.nextToken } : {}) };
 }
 
-export async function getActivity(ports: { store: Pick<GrantStore, 'get'>; activity: ActivityStore }, readers: ActivityReaders, input: ActivityQueryInput): Promise<ActivityAnswer> {
+export async function getActivity(
+  ports: { store: Pick<GrantStore, 'get'>; activity: ActivityStore },
+  readers: ActivityReaders,
+  input: ActivityQueryInput,
+): Promise<ActivityAnswer> {
   // 1. validate
   const grantId = checkGrantId(input.grantId);
   const query = parseActivityQuery(input.query);
@@ -57,8 +69,14 @@ export async function getActivity(ports: { store: Pick<GrantStore, 'get'>; activ
   const grant = await ports.store.get(grantId);
   if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);
   const caller = parsePrincipalArn(input.caller.arn);
-  const allowed = input.caller.arn === grant.principalArn || (caller !== undefined && (principalMatchesAny(readers.security, caller) || principalMatchesAny(readers.reviewers, caller)));
-  if (!allowed) throw new ForbiddenError(`Only the requester (${grant.principalArn}), a security principal or a reviewer may read the activity of grant ${grantId}`);
+  const allowed =
+    input.caller.arn === grant.principalArn ||
+    (caller !== undefined &&
+      (principalMatchesAny(readers.security, caller) || principalMatchesAny(readers.reviewers, caller)));
+  if (!allowed)
+    throw new ForbiddenError(
+      `Only the requester (${grant.principalArn}), a security principal or a reviewer may read the activity of grant ${grantId}`,
+    );
   // 3. read
   const [page, summary] = await Promise.all([ports.activity.page(grantId, query), ports.activity.summary(grantId)]);
   return { activity: page.activity, summary, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };

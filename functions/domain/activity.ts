@@ -40,7 +40,20 @@ export function sessionNameFor(grantId: string): string {
  * `keymaterial` covers KMS `ImportKeyMaterial`, `privatekey` ACM/IoT imports, `token` session and
  * auth tokens, `plaintext` KMS, `userdata` EC2 user data (often holds bootstrap secrets).
  */
-export const SECRET_MARKERS = ['password', 'passwd', 'passphrase', 'secret', 'token', 'credential', 'privatekey', 'keymaterial', 'plaintext', 'apikey', 'authorization', 'userdata'] as const;
+export const SECRET_MARKERS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'token',
+  'credential',
+  'privatekey',
+  'keymaterial',
+  'plaintext',
+  'apikey',
+  'authorization',
+  'userdata',
+] as const;
 
 /** Largest serialized `requestParameters` kept, in UTF-8 bytes. */
 export const MAX_REQUEST_BYTES = 2048;
@@ -108,7 +121,13 @@ export function emptySummary(grantId: string): ActivitySummary {
 }
 
 /** How a call changes the summary's counters. */
-export function summaryIncrements(record: Pick<ActivityRecord, 'readOnly' | 'errorCode' | 'afterEnd'>): { calls: number; writes: number; denied: number; afterEnd: number; afterEndAllowed: number } {
+export function summaryIncrements(record: Pick<ActivityRecord, 'readOnly' | 'errorCode' | 'afterEnd'>): {
+  calls: number;
+  writes: number;
+  denied: number;
+  afterEnd: number;
+  afterEndAllowed: number;
+} {
   return {
     calls: 1,
     writes: record.readOnly === true ? 0 : 1,
@@ -120,7 +139,10 @@ export function summaryIncrements(record: Pick<ActivityRecord, 'readOnly' | 'err
 
 /** CloudTrail error codes that mean "not allowed" (IAM, EC2's dry-run style, S3, KMS). */
 export function isDenied(errorCode: string | undefined): boolean {
-  return errorCode !== undefined && /(AccessDenied|UnauthorizedOperation|Unauthorized|Forbidden|NotAuthorized|AuthorizationError)/i.test(errorCode);
+  return (
+    errorCode !== undefined &&
+    /(AccessDenied|UnauthorizedOperation|Unauthorized|Forbidden|NotAuthorized|AuthorizationError)/i.test(errorCode)
+  );
 }
 
 /** The CloudTrail record as it arrives in an EventBridge event's `detail` (only what is read). */
@@ -139,11 +161,18 @@ export interface CloudTrailRecord {
   readonly managementEvent?: unknown;
   readonly requestParameters?: unknown;
   readonly resources?: unknown;
-  readonly userIdentity?: { readonly type?: unknown; readonly arn?: unknown; readonly principalId?: unknown; readonly accountId?: unknown };
+  readonly userIdentity?: {
+    readonly type?: unknown;
+    readonly arn?: unknown;
+    readonly principalId?: unknown;
+    readonly accountId?: unknown;
+  };
 }
 
-const str = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v.length > 0 ? (v.length > max ? `${v.slice(0, max - 1)}…` : v) : undefined);
-const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : undefined);
+const str = (v: unknown, max: number): string | undefined =>
+  typeof v === 'string' && v.length > 0 ? (v.length > max ? `${v.slice(0, max - 1)}…` : v) : undefined;
+const bool = (v: unknown): boolean | undefined =>
+  typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : undefined;
 
 /** A record that cannot be an API call CloudTrail reported: it is rejected, never stored. */
 export class MalformedRecordError extends Error {
@@ -168,11 +197,13 @@ export interface ParsedCall {
 
 /** Checks the fields every API-call record has. @throws MalformedRecordError */
 export function parseCall(record: unknown): ParsedCall {
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new MalformedRecordError('the CloudTrail record is not an object');
+  if (typeof record !== 'object' || record === null || Array.isArray(record))
+    throw new MalformedRecordError('the CloudTrail record is not an object');
   const r = record as CloudTrailRecord;
   const eventId = typeof r.eventID === 'string' && /^[\w-]{1,128}$/.test(r.eventID) ? r.eventID : undefined;
   if (!eventId) throw new MalformedRecordError('eventID is missing or malformed');
-  if (typeof r.eventSource !== 'string' || typeof r.eventName !== 'string') throw new MalformedRecordError('eventSource or eventName is missing');
+  if (typeof r.eventSource !== 'string' || typeof r.eventName !== 'string')
+    throw new MalformedRecordError('eventSource or eventName is missing');
   const eventTime = normalizeEventTime(r.eventTime);
   const identityArn = typeof r.userIdentity?.arn === 'string' ? r.userIdentity.arn : '';
   const principalId = typeof r.userIdentity?.principalId === 'string' ? r.userIdentity.principalId : undefined;
@@ -185,9 +216,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * The grant a profile-role session names: `arn:…:assumed-role/<role>/bg-<grantId>` or principal id
  * `AROA…:bg-<grantId>`. Returns the grant id and the role name (when the ARN shows it).
  */
-export function grantOfSession(call: Pick<ParsedCall, 'identityArn' | 'principalId'>): { grantId: string; roleName?: string } | undefined {
+export function grantOfSession(
+  call: Pick<ParsedCall, 'identityArn' | 'principalId'>,
+): { grantId: string; roleName?: string } | undefined {
   const arn = /^arn:[\w-]+:sts::\d{12}:assumed-role\/([\w+=,.@-]{1,64})\/([\w+=,.@-]{2,64})$/.exec(call.identityArn);
-  const session = arn?.[2] ?? (call.principalId?.includes(':') ? call.principalId.slice(call.principalId.indexOf(':') + 1) : undefined);
+  const session =
+    arn?.[2] ??
+    (call.principalId?.includes(':') ? call.principalId.slice(call.principalId.indexOf(':') + 1) : undefined);
   if (!session?.startsWith(SESSION_PREFIX)) return undefined;
   const grantId = session.slice(SESSION_PREFIX.length);
   if (!UUID.test(grantId)) return undefined;
@@ -221,7 +256,10 @@ export function isSecretName(name: string): boolean {
 
 function shrink(value: unknown): unknown {
   if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING - 1)}…` : value;
-  if (Array.isArray(value)) return (value.length > MAX_ARRAY ? [...value.slice(0, MAX_ARRAY), `…${value.length - MAX_ARRAY} more`] : value).map(shrink);
+  if (Array.isArray(value))
+    return (value.length > MAX_ARRAY ? [...value.slice(0, MAX_ARRAY), `…${value.length - MAX_ARRAY} more`] : value).map(
+      shrink,
+    );
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, shrink(v)]));
 }
@@ -236,7 +274,11 @@ function cutBytes(text: string, max: number): string {
 }
 
 /** Redacted, bounded request parameters: what a record keeps. */
-export function boundedRequest(parameters: unknown): { requestParameters?: string; requestTruncated?: boolean; redactedFields?: string[] } {
+export function boundedRequest(parameters: unknown): {
+  requestParameters?: string;
+  requestTruncated?: boolean;
+  redactedFields?: string[];
+} {
   if (parameters === undefined || parameters === null) return {};
   const { value, redacted } = redact(parameters);
   const kept = redacted.length ? { redactedFields: redacted.slice(0, MAX_REDACTED) } : {};
@@ -250,27 +292,42 @@ export function boundedRequest(parameters: unknown): { requestParameters?: strin
 /** ARNs the call touched: CloudTrail's `resources[]`, else what the request names (S3 bucket/key, `arn:` values). */
 export function resourcesOf(record: CloudTrailRecord): string[] {
   const listed = Array.isArray(record.resources)
-    ? record.resources.map((r) => (typeof r === 'object' && r !== null ? ((r as Record<string, unknown>).ARN ?? (r as Record<string, unknown>).arn) : undefined)).filter((a): a is string => typeof a === 'string' && a.length > 0)
+    ? record.resources
+        .map((r) =>
+          typeof r === 'object' && r !== null
+            ? ((r as Record<string, unknown>).ARN ?? (r as Record<string, unknown>).arn)
+            : undefined,
+        )
+        .filter((a): a is string => typeof a === 'string' && a.length > 0)
     : [];
   const derived: string[] = [];
   const params = record.requestParameters;
   if (!listed.length && typeof params === 'object' && params !== null && !Array.isArray(params)) {
     const p = params as Record<string, unknown>;
-    if (typeof p.bucketName === 'string') derived.push(`arn:aws:s3:::${p.bucketName}${typeof p.key === 'string' ? `/${p.key}` : ''}`);
-    for (const [key, v] of Object.entries(p)) if (!isSecretName(key) && typeof v === 'string' && v.startsWith('arn:')) derived.push(v);
+    if (typeof p.bucketName === 'string')
+      derived.push(`arn:aws:s3:::${p.bucketName}${typeof p.key === 'string' ? `/${p.key}` : ''}`);
+    for (const [key, v] of Object.entries(p))
+      if (!isSecretName(key) && typeof v === 'string' && v.startsWith('arn:')) derived.push(v);
   }
-  return [...new Set([...listed, ...derived])].slice(0, MAX_RESOURCES).map((a) => (a.length > 1024 ? `${a.slice(0, 1023)}…` : a));
+  return [...new Set([...listed, ...derived])]
+    .slice(0, MAX_RESOURCES)
+    .map((a) => (a.length > 1024 ? `${a.slice(0, 1023)}…` : a));
 }
 
 /** The last second a grant was usable: its expiry, or its end if it ended earlier (revoked). */
 export function endSecondOf(grant: { expiresAt: string; endedAt?: string }): string {
-  const ends = [Date.parse(grant.expiresAt), ...(grant.endedAt ? [Date.parse(grant.endedAt)] : [])].filter((n) => !Number.isNaN(n));
+  const ends = [Date.parse(grant.expiresAt), ...(grant.endedAt ? [Date.parse(grant.endedAt)] : [])].filter(
+    (n) => !Number.isNaN(n),
+  );
   const ms = Math.min(...ends);
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The record kept for a call attributed to a grant. */
-export function composeActivity(call: ParsedCall, context: { grantId: string; attribution: 'session' | 'userid'; endSecond: string; capturedAt: string }): ActivityRecord {
+export function composeActivity(
+  call: ParsedCall,
+  context: { grantId: string; attribution: 'session' | 'userid'; endSecond: string; capturedAt: string },
+): ActivityRecord {
   const r = call.record;
   const content = {
     grantId: context.grantId,
@@ -316,29 +373,43 @@ export function activitySortKey(record: Pick<ActivityRecord, 'eventTime' | 'even
  * records gives the same root whatever order CloudTrail delivered them in. Leaves are the records'
  * stored hashes; an odd node is carried up unchanged.
  */
-export function activityDigest(grantId: string, records: readonly Pick<ActivityRecord, 'eventTime' | 'eventId' | 'hash'>[]): { calls: number; root: string } {
-  let level = [...records].sort((a, b) => (activitySortKey(a) < activitySortKey(b) ? -1 : 1)).map((r) => sha256Hex(`leaf:${r.hash}`));
+export function activityDigest(
+  grantId: string,
+  records: readonly Pick<ActivityRecord, 'eventTime' | 'eventId' | 'hash'>[],
+): { calls: number; root: string } {
+  let level = [...records]
+    .sort((a, b) => (activitySortKey(a) < activitySortKey(b) ? -1 : 1))
+    .map((r) => sha256Hex(`leaf:${r.hash}`));
   if (!level.length) return { calls: 0, root: sha256Hex(`breakglass/activity/v1:${grantId}:empty`) };
   while (level.length > 1) {
     const next: string[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? sha256Hex(`node:${level[i]}${level[i + 1]}`) : level[i]!);
+    for (let i = 0; i < level.length; i += 2)
+      next.push(i + 1 < level.length ? sha256Hex(`node:${level[i]}${level[i + 1]}`) : level[i]!);
     level = next;
   }
   return { calls: records.length, root: sha256Hex(`breakglass/activity/v1:${grantId}:${level[0]}`) };
 }
 
-export type ActivityVerdict = { readonly ok: true; readonly calls: number; readonly root: string } | { readonly ok: false; readonly problem: string };
+export type ActivityVerdict =
+  | { readonly ok: true; readonly calls: number; readonly root: string }
+  | { readonly ok: false; readonly problem: string };
 
 /**
  * Checks a grant's records against themselves and its summary: every record's content matches its
  * hash, and the summary counts as many calls as exist (a deleted record shows).
  */
-export function verifyActivity(summary: Pick<ActivitySummary, 'grantId' | 'calls'>, records: readonly ActivityRecord[]): ActivityVerdict {
+export function verifyActivity(
+  summary: Pick<ActivitySummary, 'grantId' | 'calls'>,
+  records: readonly ActivityRecord[],
+): ActivityVerdict {
   for (const record of records) {
-    if (record.hash !== activityHash(record)) return { ok: false, problem: `the record of call ${record.eventId} was changed after it was written` };
+    if (record.hash !== activityHash(record))
+      return { ok: false, problem: `the record of call ${record.eventId} was changed after it was written` };
   }
-  if (summary.calls !== records.length) return { ok: false, problem: `the summary counts ${summary.calls} calls but ${records.length} records exist` };
-  if (records.some((r) => r.grantId !== summary.grantId)) return { ok: false, problem: `a record of another grant is stored under grant ${summary.grantId}` };
+  if (summary.calls !== records.length)
+    return { ok: false, problem: `the summary counts ${summary.calls} calls but ${records.length} records exist` };
+  if (records.some((r) => r.grantId !== summary.grantId))
+    return { ok: false, problem: `a record of another grant is stored under grant ${summary.grantId}` };
   const { calls, root } = activityDigest(summary.grantId, records);
   return { ok: true, calls, root };
 }

@@ -2,7 +2,7 @@
  * Turns an audit event into an alert people can read in a mailbox and machines can filter:
  * a one-line subject, a plain-text body, and message attributes for SNS filter policies.
  */
-import { severityOf, type EventType, type NewAuditEvent, type Severity } from './audit-event.js';
+import { type EventType, type NewAuditEvent, type Severity, severityOf } from './audit-event.js';
 import type { Grant } from './grant.js';
 import { clip } from './requests.js';
 import type { AcknowledgedRisk } from './risk.js';
@@ -108,7 +108,9 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
   const line = (text: string | undefined, max = 1000) => oneLine(text ?? '', max);
   const reason = line(grant.reason);
   const ticket = grant.ticket ? line(grant.ticket, 200) : undefined;
-  const details = Object.fromEntries(Object.entries(event.details ?? {}).map(([key, value]) => [key, line(value, 500)]));
+  const details = Object.fromEntries(
+    Object.entries(event.details ?? {}).map(([key, value]) => [key, line(value, 500)]),
+  );
   const principal = line(grant.principalArn, 300);
   // An extension refused by a freeze is a refusal, not a failure of AWS.
   const refused = event.type === 'EXTEND_FAILED' && details.step === 'Freeze';
@@ -120,13 +122,16 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
       : HEADLINE[event.type](who(grant.principalArn), grant.profile);
   const suppressed = event.type === 'DENIED' && details.alertsSuppressed ? Number(details.alertsSuppressed) : 0;
   const riskClasses = risks.map((r) => r.riskClass);
-  const subjectCore = `${tag} ${headline}` +
+  const subjectCore =
+    `${tag} ${headline}` +
     (event.type === 'ACTIVATED' || event.type === 'DENIED' ? ` for ${grant.durationMinutes}m` : '') +
     (riskClasses.length ? ` [risks: ${riskClasses.join(', ')}]` : '') +
     (suppressed ? ` (+${suppressed} more)` : '') +
     (event.type === 'REVIEWED' ? `: ${unjustified ? 'UNJUSTIFIED' : 'justified'}` : '') +
     (ticket ? `: ${ticket}` : '') +
-    (event.type === 'ACTIVATED' || event.type === 'DENIED' ? `${ticket ? ' ' : ': '}${oneLine(grant.reason, 100)}` : '');
+    (event.type === 'ACTIVATED' || event.type === 'DENIED'
+      ? `${ticket ? ' ' : ': '}${oneLine(grant.reason, 100)}`
+      : '');
   const subject = ascii(oneLine(subjectCore, 100));
 
   const lines = [
@@ -143,13 +148,19 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
     ...(grant.grants ? [`Grants:     ${line(grant.grants)}`] : []),
     ...risks.map((r) => `Risk:       ${r.riskClass}: ${line(r.justification, 500)}`),
     `By:         ${line(event.actor, 300)}`,
-    ...(grant.lastHash ? [`Chain:      ledger #${grant.sequence ?? '?'}, ${grant.eventCount} events, head ${grant.lastHash}`] : []),
+    ...(grant.lastHash
+      ? [`Chain:      ledger #${grant.sequence ?? '?'}, ${grant.eventCount} events, head ${grant.lastHash}`]
+      : []),
   ];
   if (event.reason && event.reason !== grant.reason) lines.push(`Note:       ${line(event.reason)}`);
-  for (const [key, value] of Object.entries(details)) if (!(event.type === 'DENIED' && DENIAL_KEYS.has(key))) lines.push(`${`${key}:`.padEnd(12)}${value}`);
+  for (const [key, value] of Object.entries(details))
+    if (!(event.type === 'DENIED' && DENIAL_KEYS.has(key))) lines.push(`${`${key}:`.padEnd(12)}${value}`);
   const denialNote = event.type === 'DENIED' ? denialLines(principal, details, suppressed) : [];
   lines.push(...denialNote);
-  const revoke = grant.status === 'ACTIVE' ? `breakglass revoke ${grant.id} --reason "..."   (or POST /grants/${grant.id}/revoke)` : undefined;
+  const revoke =
+    grant.status === 'ACTIVE'
+      ? `breakglass revoke ${grant.id} --reason "..."   (or POST /grants/${grant.id}/revoke)`
+      : undefined;
   if (revoke) lines.push('', `To revoke now: ${revoke}`);
   const machine = {
     version: 1,
@@ -159,13 +170,24 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
     actor: line(event.actor, 300),
     ...(event.details ? { details } : {}),
     grant: {
-      id: grant.id, profile: grant.profile, owner: line(grant.owner, 200), principalArn: principal, status: grant.status,
-      reason, ticket: ticket ?? null, createdAt: grant.createdAt, expiresAt: grant.expiresAt,
-      policyName: grant.policyName, target: `${grant.targetType}/${line(grant.targetName, 200)}`, grants: grant.grants ? line(grant.grants) : null,
+      id: grant.id,
+      profile: grant.profile,
+      owner: line(grant.owner, 200),
+      principalArn: principal,
+      status: grant.status,
+      reason,
+      ticket: ticket ?? null,
+      createdAt: grant.createdAt,
+      expiresAt: grant.expiresAt,
+      policyName: grant.policyName,
+      target: `${grant.targetType}/${line(grant.targetName, 200)}`,
+      grants: grant.grants ? line(grant.grants) : null,
       acknowledgedRisks: risks.map((r) => ({ riskClass: r.riskClass, justification: line(r.justification, 500) })),
     },
     // The chain head as this alert leaves: subscribers' copies anchor the audit trail outside the table.
-    ...(grant.lastHash ? { chain: { sequence: grant.sequence ?? null, eventCount: grant.eventCount, head: grant.lastHash } } : {}),
+    ...(grant.lastHash
+      ? { chain: { sequence: grant.sequence ?? null, eventCount: grant.eventCount, head: grant.lastHash } }
+      : {}),
   };
   const chat = {
     version: '1.0',
@@ -211,7 +233,11 @@ function denialLines(principal: string, details: Record<string, string>, suppres
   if (!Number.isFinite(window) || window <= 0) return [];
   const minutes = window % 60 === 0 ? `${window / 60} min` : `${window} s`;
   return [
-    ...(suppressed ? [`Suppressed: ${suppressed} more denied attempt(s) by this caller on this profile since ${details.suppressedSince ?? '?'}, recorded but not announced one by one`] : []),
+    ...(suppressed
+      ? [
+          `Suppressed: ${suppressed} more denied attempt(s) by this caller on this profile since ${details.suppressedSince ?? '?'}, recorded but not announced one by one`,
+        ]
+      : []),
     `Limit:      one DENIED alert per caller and profile per ${minutes}; further attempts are recorded and counted in the next alert. All of them: GET /audit?eventType=DENIED&requester=${encodeURIComponent(principal)}`,
   ];
 }

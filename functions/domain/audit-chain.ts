@@ -39,7 +39,22 @@ export function sha256Hex(text: string): string {
 }
 
 /** The grant facts that never change after creation; the anchor of its chain. */
-export const ANCHOR_FIELDS = ['id', 'sequence', 'profile', 'owner', 'principalArn', 'targetType', 'targetName', 'sessionUserId', 'reason', 'ticket', 'createdAt', 'policyName', 'scheduleName', 'grants'] as const;
+export const ANCHOR_FIELDS = [
+  'id',
+  'sequence',
+  'profile',
+  'owner',
+  'principalArn',
+  'targetType',
+  'targetName',
+  'sessionUserId',
+  'reason',
+  'ticket',
+  'createdAt',
+  'policyName',
+  'scheduleName',
+  'grants',
+] as const;
 export type AnchorFacts = { readonly [K in (typeof ANCHOR_FIELDS)[number]]?: unknown };
 
 /** `prevHash` of a grant's first event. */
@@ -66,7 +81,9 @@ export interface ChainBreak {
   readonly problem: string;
 }
 
-export type ChainVerdict = { readonly ok: true; readonly events: number; readonly head: string } | ({ readonly ok: false } & ChainBreak);
+export type ChainVerdict =
+  | { readonly ok: true; readonly events: number; readonly head: string }
+  | ({ readonly ok: false } & ChainBreak);
 
 /** What the verifier reads of a grant record. */
 export type ChainedGrant = AnchorFacts & { readonly eventCount?: unknown; readonly lastHash?: unknown };
@@ -86,23 +103,49 @@ export function verifyChain(grant: ChainedGrant, events: readonly ChainedEvent[]
     const event = sorted[i]!;
     const expectedSeq = i + 1;
     if (event.seq !== expectedSeq) {
-      return { ok: false, seq: expectedSeq, problem: Number(event.seq) > expectedSeq ? `event ${expectedSeq} is missing` : `event ${String(event.seq)} appears twice` };
+      return {
+        ok: false,
+        seq: expectedSeq,
+        problem:
+          Number(event.seq) > expectedSeq
+            ? `event ${expectedSeq} is missing`
+            : `event ${String(event.seq)} appears twice`,
+      };
     }
     if (event.prevHash !== previous) {
-      return { ok: false, seq: expectedSeq, problem: i === 0 ? 'the first event does not link to the grant record: the grant\'s facts (reason, requester, profile, times) were changed' : `event ${expectedSeq} does not link to event ${i}` };
+      return {
+        ok: false,
+        seq: expectedSeq,
+        problem:
+          i === 0
+            ? "the first event does not link to the grant record: the grant's facts (reason, requester, profile, times) were changed"
+            : `event ${expectedSeq} does not link to event ${i}`,
+      };
     }
-    if (event.hash !== eventHash(event)) return { ok: false, seq: expectedSeq, problem: `event ${expectedSeq} was changed after it was written` };
+    if (event.hash !== eventHash(event))
+      return { ok: false, seq: expectedSeq, problem: `event ${expectedSeq} was changed after it was written` };
     previous = event.hash as string;
   }
   if (grant.eventCount !== sorted.length) {
-    return { ok: false, seq: 0, problem: `the grant record counts ${String(grant.eventCount)} events but ${sorted.length} exist` };
+    return {
+      ok: false,
+      seq: 0,
+      problem: `the grant record counts ${String(grant.eventCount)} events but ${sorted.length} exist`,
+    };
   }
-  if (grant.lastHash !== previous) return { ok: false, seq: 0, problem: 'the grant record\'s head hash does not match its last event' };
+  if (grant.lastHash !== previous)
+    return { ok: false, seq: 0, problem: "the grant record's head hash does not match its last event" };
   return { ok: true, events: sorted.length, head: previous };
 }
 
 /** What {@link sealEvent} needs of the grant an event is appended to. */
-export type SealableGrant = AnchorFacts & { readonly id: string; readonly principalArn: string; readonly profile: string; readonly eventCount: number; readonly lastHash?: string };
+export type SealableGrant = AnchorFacts & {
+  readonly id: string;
+  readonly principalArn: string;
+  readonly profile: string;
+  readonly eventCount: number;
+  readonly lastHash?: string;
+};
 
 /**
  * The event as stored: the composed event, its place in the grant's log, the facts the audit
@@ -112,6 +155,14 @@ export function sealEvent(grant: SealableGrant, event: NewAuditEvent): AuditEven
   const seq = grant.eventCount + 1;
   const prevHash = seq === 1 ? anchorHash(grant) : grant.lastHash;
   if (!prevHash) throw new TypeError(`grant ${grant.id} has ${grant.eventCount} events but no head hash`);
-  const record = { ...event, grantId: grant.id, seq, requester: grant.principalArn, profile: grant.profile, day: event.at.slice(0, 10), prevHash };
+  const record = {
+    ...event,
+    grantId: grant.id,
+    seq,
+    requester: grant.principalArn,
+    profile: grant.profile,
+    day: event.at.slice(0, 10),
+    prevHash,
+  };
   return { ...record, hash: eventHash(record) };
 }

@@ -12,7 +12,7 @@
  */
 import type { NewAuditEvent } from './audit-event.js';
 import { ConcurrentUpdateError } from './errors.js';
-import { isTerminal, type Grant } from './grant.js';
+import { type Grant, isTerminal } from './grant.js';
 import { announce, appendEvent, failureEvent } from './lifecycle.js';
 import type { Ports } from './ports.js';
 
@@ -25,7 +25,11 @@ export const EXPIRY_ACTOR = 'system:expiry';
 /** Expiry needs no scheduler: the schedule deletes itself after it fires. */
 export type ExpiryPorts = Omit<Ports, 'scheduler' | 'newId' | 'control' | 'locks' | 'alertLimiter'>;
 
-export async function expireGrant(ports: ExpiryPorts, grantId: string, actor: string = EXPIRY_ACTOR): Promise<{ outcome: ExpiryOutcome; grant?: Grant }> {
+export async function expireGrant(
+  ports: ExpiryPorts,
+  grantId: string,
+  actor: string = EXPIRY_ACTOR,
+): Promise<{ outcome: ExpiryOutcome; grant?: Grant }> {
   // 1. load
   let grant = await ports.store.get(grantId);
   if (!grant) {
@@ -44,16 +48,33 @@ export async function expireGrant(ports: ExpiryPorts, grantId: string, actor: st
     await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
   } catch (error) {
     const failed = failureEvent('EXPIRY_FAILED', now.toISOString(), 'DetachPolicy', error, { actor });
-    const written = await appendEvent(ports, grant, { ...failed, details: { ...failed.details, note: `the policy stops working at ${grant.expiresAt} regardless` } });
+    const written = await appendEvent(ports, grant, {
+      ...failed,
+      details: { ...failed.details, note: `the policy stops working at ${grant.expiresAt} regardless` },
+    });
     await announce(ports, written ?? grant, failed);
     throw error;
   }
 
   // 3. record
-  const event: NewAuditEvent = { type: 'EXPIRED', at: now.toISOString(), actor, outcome: 'SUCCESS', details: { policyName: grant.policyName, expiresAt: grant.expiresAt, lateBySeconds: String(Math.max(0, Math.round((now.getTime() - Date.parse(grant.expiresAt)) / 1000))) } };
+  const event: NewAuditEvent = {
+    type: 'EXPIRED',
+    at: now.toISOString(),
+    actor,
+    outcome: 'SUCCESS',
+    details: {
+      policyName: grant.policyName,
+      expiresAt: grant.expiresAt,
+      lateBySeconds: String(Math.max(0, Math.round((now.getTime() - Date.parse(grant.expiresAt)) / 1000))),
+    },
+  };
   for (let attempt = 0; ; attempt++) {
     try {
-      grant = await ports.store.append(grant, event, { status: 'EXPIRED', endedAt: now.toISOString(), reviewState: 'DUE' });
+      grant = await ports.store.append(grant, event, {
+        status: 'EXPIRED',
+        endedAt: now.toISOString(),
+        reviewState: 'DUE',
+      });
       break;
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError) || attempt >= 2) throw error;

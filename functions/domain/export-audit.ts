@@ -10,14 +10,18 @@
 import { ExportFailedError } from './errors.js';
 import type { Clock, ExportStatus, Ports, TableExporter } from './ports.js';
 
-export { ExportFailedError };
 export type { ExportStatus, TableExporter } from './ports.js';
+export { ExportFailedError };
 
 export const EXPORT_PREFIX = 'exports';
 
 export const exportPrefixFor = (day: Date) => `${EXPORT_PREFIX}/dt=${day.toISOString().slice(0, 10)}`;
 
-export async function exportAuditTrail(ports: { exporter: TableExporter; clock: Clock; log: Ports['log'] }): Promise<{ exportArn: string; prefix: string; previous?: ExportStatus }> {
+export async function exportAuditTrail(ports: {
+  exporter: TableExporter;
+  clock: Clock;
+  log: Ports['log'];
+}): Promise<{ exportArn: string; prefix: string; previous?: ExportStatus }> {
   // 1. start
   const now = ports.clock.now();
   const prefix = exportPrefixFor(now);
@@ -30,12 +34,21 @@ export async function exportAuditTrail(ports: { exporter: TableExporter; clock: 
   const previous = recent.filter((e) => e.prefix === yesterday);
   const older = recent.some((e) => e.prefix < yesterday && e.prefix.startsWith(`${EXPORT_PREFIX}/dt=`));
   if (!previous.length && older) {
-    throw new ExportFailedError(`No export of ${yesterday} exists although earlier days have one: yesterday's run did not happen or did not start. Today's export ${exportArn} was started; re-run yesterday's by hand if the gap matters.`);
+    throw new ExportFailedError(
+      `No export of ${yesterday} exists although earlier days have one: yesterday's run did not happen or did not start. Today's export ${exportArn} was started; re-run yesterday's by hand if the gap matters.`,
+    );
   }
   if (previous.length && previous.every((e) => e.status === 'FAILED')) {
     const failed = previous[0]!;
-    throw new ExportFailedError(`The export of ${yesterday} (${failed.exportArn}) FAILED: ${failed.failure ?? 'no reason given'}. Today's export ${exportArn} was started; re-run yesterday's by hand if the gap matters.`);
+    throw new ExportFailedError(
+      `The export of ${yesterday} (${failed.exportArn}) FAILED: ${failed.failure ?? 'no reason given'}. Today's export ${exportArn} was started; re-run yesterday's by hand if the gap matters.`,
+    );
   }
-  if (previous.length && !previous.some((e) => e.status === 'COMPLETED')) ports.log.warn({ msg: 'yesterday\'s export is still running', prefix: yesterday, exports: previous.map((e) => e.exportArn) });
+  if (previous.length && !previous.some((e) => e.status === 'COMPLETED'))
+    ports.log.warn({
+      msg: "yesterday's export is still running",
+      prefix: yesterday,
+      exports: previous.map((e) => e.exportArn),
+    });
   return { exportArn, prefix, ...(previous[0] ? { previous: previous[0] } : {}) };
 }

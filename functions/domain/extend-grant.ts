@@ -14,24 +14,37 @@
  * the record. A failure undoes steps 2–3 (old policy, old schedule) and answers 503; if the
  * grant ended meanwhile, its policy and schedule are removed.
  */
+
+import { z } from 'zod';
+import { type ActivationRules, type Caller, DEFAULT_RULES, frozenReason } from './activate-grant.js';
 import type { NewAuditEvent } from './audit-event.js';
-import { DEFAULT_RULES, frozenReason, type ActivationRules, type Caller } from './activate-grant.js';
-import { ConcurrentUpdateError, ForbiddenError, FrozenError, GrantNotFoundError, InvalidTransitionError, LimitExceededError, StepFailedError, ValidationError } from './errors.js';
-import { grantPerson, isoSeconds, type Grant } from './grant.js';
+import {
+  ConcurrentUpdateError,
+  ForbiddenError,
+  FrozenError,
+  GrantNotFoundError,
+  InvalidTransitionError,
+  LimitExceededError,
+  StepFailedError,
+  ValidationError,
+} from './errors.js';
+import { type Grant, grantPerson, isoSeconds } from './grant.js';
 import { announce, appendEvent, describeError, failureEvent } from './lifecycle.js';
 import { policyHash, withExpiry } from './policy-builder.js';
-import { parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import type { Ports } from './ports.js';
+import { parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import { findProfile, maxTotalMinutes, type Profile, type ProfileSet } from './profile.js';
 import { checkGrantId, checkReason, parseRequest } from './requests.js';
-import { z } from 'zod';
 
 /** Extensions are refused this close to expiry: activate a new grant instead. */
 export const EXTEND_CUTOFF_MS = 15_000;
 
 const extendRequestSchema = z
   .object({
-    minutes: z.number({ error: 'minutes is required and must be a number' }).int('minutes must be a whole number').min(1, 'minutes must be at least 1'),
+    minutes: z
+      .number({ error: 'minutes is required and must be a number' })
+      .int('minutes must be a whole number')
+      .min(1, 'minutes must be at least 1'),
     reason: z.string({ error: 'reason is required and must be a string' }),
   })
   .strict();
@@ -43,7 +56,12 @@ export interface ExtendInput {
   readonly requestId?: string;
 }
 
-export async function extendGrant(ports: Ports, profiles: ProfileSet, input: ExtendInput, rules: Pick<ActivationRules, 'frozenByConfig'> = DEFAULT_RULES): Promise<Grant> {
+export async function extendGrant(
+  ports: Ports,
+  profiles: ProfileSet,
+  input: ExtendInput,
+  rules: Pick<ActivationRules, 'frozenByConfig'> = DEFAULT_RULES,
+): Promise<Grant> {
   // 1. validate
   const grantId = checkGrantId(input.grantId);
   const request = parseRequest(extendRequestSchema, input.body);
@@ -51,33 +69,60 @@ export async function extendGrant(ports: Ports, profiles: ProfileSet, input: Ext
   let grant = await ports.store.get(grantId);
   if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);
   const caller = parsePrincipalArn(input.caller.arn);
-  if (!caller || personOf(caller) !== grantPerson(grant)) throw new ForbiddenError(`Only the requester (${grant.principalArn}) may extend grant ${grantId}`);
-  if (grant.status !== 'ACTIVE') throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; only an ACTIVE grant can be extended`);
+  if (!caller || personOf(caller) !== grantPerson(grant))
+    throw new ForbiddenError(`Only the requester (${grant.principalArn}) may extend grant ${grantId}`);
+  if (grant.status !== 'ACTIVE')
+    throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; only an ACTIVE grant can be extended`);
   const profile = findProfile(profiles, grant.profile);
-  if (!profile) throw new InvalidTransitionError(`Profile "${grant.profile}" no longer exists; the grant cannot be extended`);
+  if (!profile)
+    throw new InvalidTransitionError(`Profile "${grant.profile}" no longer exists; the grant cannot be extended`);
   // Eligibility as the profile file says now: someone removed from a profile gets no more time.
-  if (!principalMatchesAny(profile.eligible, caller)) throw new ForbiddenError(`${input.caller.arn} is no longer eligible for profile "${profile.name}"; grant ${grantId} cannot be extended`);
+  if (!principalMatchesAny(profile.eligible, caller))
+    throw new ForbiddenError(
+      `${input.caller.arn} is no longer eligible for profile "${profile.name}"; grant ${grantId} cannot be extended`,
+    );
   const recorded = grant.policyDocument;
-  if (!recorded) throw new InvalidTransitionError(`Grant ${grantId} was recorded without its policy document (before this version); activate a new grant instead`);
+  if (!recorded)
+    throw new InvalidTransitionError(
+      `Grant ${grantId} was recorded without its policy document (before this version); activate a new grant instead`,
+    );
   const now = ports.clock.now();
   const frozen = frozenReason(profile.name, await ports.control.freezeState(), rules.frozenByConfig);
   if (frozen) {
-    const refused: NewAuditEvent = { actor: input.caller.arn, ...(input.requestId ? { requestId: input.requestId } : {}), type: 'EXTEND_FAILED', at: now.toISOString(), reason, outcome: 'FAILURE', details: { step: 'Freeze', why: `extensions are ${frozen}`, minutes: String(request.minutes) } };
+    const refused: NewAuditEvent = {
+      actor: input.caller.arn,
+      ...(input.requestId ? { requestId: input.requestId } : {}),
+      type: 'EXTEND_FAILED',
+      at: now.toISOString(),
+      reason,
+      outcome: 'FAILURE',
+      details: { step: 'Freeze', why: `extensions are ${frozen}`, minutes: String(request.minutes) },
+    };
     const written = await appendEvent(ports, grant, refused);
     await announce(ports, written ?? grant, refused);
-    throw new FrozenError(`Extensions of "${profile.name}" are ${frozen}. The grant still expires at ${grant.expiresAt}. This attempt was recorded and announced.`, grant.id);
+    throw new FrozenError(
+      `Extensions of "${profile.name}" are ${frozen}. The grant still expires at ${grant.expiresAt}. This attempt was recorded and announced.`,
+      grant.id,
+    );
   }
   const oldExpiry = Date.parse(grant.expiresAt);
   if (now.getTime() > oldExpiry - EXTEND_CUTOFF_MS) {
-    throw new InvalidTransitionError(`Grant ${grantId} expires at ${grant.expiresAt}, too soon to extend safely; activate a new grant`);
+    throw new InvalidTransitionError(
+      `Grant ${grantId} expires at ${grant.expiresAt}, too soon to extend safely; activate a new grant`,
+    );
   }
   const used = grant.extensions ?? 0;
-  if (used >= profile.maxExtensions) throw new LimitExceededError(`Grant ${grantId} has been extended ${used} time(s); profile "${profile.name}" allows ${profile.maxExtensions}`);
+  if (used >= profile.maxExtensions)
+    throw new LimitExceededError(
+      `Grant ${grantId} has been extended ${used} time(s); profile "${profile.name}" allows ${profile.maxExtensions}`,
+    );
   const limit = Date.parse(grant.createdAt) + maxTotalMinutes(profile) * 60_000;
   const newExpiry = oldExpiry + request.minutes * 60_000;
   if (newExpiry > limit) {
     const room = Math.floor((limit - oldExpiry) / 60_000);
-    throw new ValidationError(`Profile "${profile.name}" allows ${maxTotalMinutes(profile)} minutes in total; this grant can be extended by at most ${Math.max(room, 0)} more minute(s)`);
+    throw new ValidationError(
+      `Profile "${profile.name}" allows ${maxTotalMinutes(profile)} minutes in total; this grant can be extended by at most ${Math.max(room, 0)} more minute(s)`,
+    );
   }
   const expiresAt = isoSeconds(new Date(newExpiry));
   const target = { type: grant.targetType, name: grant.targetName };
@@ -95,13 +140,34 @@ export async function extendGrant(ports: Ports, profiles: ProfileSet, input: Ext
   } catch (error) {
     await undo(ports, grant, profile, policyAt(grant.expiresAt), step === 'Reschedule');
     await recordExtendFailure(ports, grant, step, error, base);
-    throw new StepFailedError(step, `Could not extend grant ${grantId}; it still expires at ${grant.expiresAt}. Retry in a moment.`, { cause: error });
+    throw new StepFailedError(
+      step,
+      `Could not extend grant ${grantId}; it still expires at ${grant.expiresAt}. Retry in a moment.`,
+      { cause: error },
+    );
   }
 
   // 4. record
-  const event: NewAuditEvent = { ...base, type: 'EXTENDED', at: now.toISOString(), reason, outcome: 'SUCCESS', details: { from: grant.expiresAt, to: expiresAt, minutes: String(request.minutes), policySha256: policyHash(policyAt(expiresAt)) } };
+  const event: NewAuditEvent = {
+    ...base,
+    type: 'EXTENDED',
+    at: now.toISOString(),
+    reason,
+    outcome: 'SUCCESS',
+    details: {
+      from: grant.expiresAt,
+      to: expiresAt,
+      minutes: String(request.minutes),
+      policySha256: policyHash(policyAt(expiresAt)),
+    },
+  };
   try {
-    grant = await ports.store.append(grant, event, { expiresAt, extensions: used + 1, durationMinutes: grant.durationMinutes + request.minutes, policyDocument: policyAt(expiresAt) });
+    grant = await ports.store.append(grant, event, {
+      expiresAt,
+      extensions: used + 1,
+      durationMinutes: grant.durationMinutes + request.minutes,
+      policyDocument: policyAt(expiresAt),
+    });
   } catch (error) {
     const fresh = await ports.store.get(grantId).catch(() => undefined);
     if (fresh && fresh.status !== 'ACTIVE') {
@@ -113,7 +179,11 @@ export async function extendGrant(ports: Ports, profiles: ProfileSet, input: Ext
     await undo(ports, grant, profile, policyAt(grant.expiresAt), true);
     await recordExtendFailure(ports, fresh ?? grant, 'RecordExtension', error, base);
     if (error instanceof ConcurrentUpdateError) throw error;
-    throw new StepFailedError('RecordExtension', `Could not record the extension of grant ${grantId}; it still expires at ${grant.expiresAt}. Retry in a moment.`, { cause: error });
+    throw new StepFailedError(
+      'RecordExtension',
+      `Could not record the extension of grant ${grantId}; it still expires at ${grant.expiresAt}. Retry in a moment.`,
+      { cause: error },
+    );
   }
 
   // 5. announce
@@ -122,19 +192,41 @@ export async function extendGrant(ports: Ports, profiles: ProfileSet, input: Ext
 }
 
 /** Puts back the old policy and, if it was moved, the old schedule. Best effort: logged on failure. */
-async function undo(ports: Ports, grant: Grant, _profile: Profile, oldPolicy: string, scheduleMoved: boolean): Promise<void> {
-  await ports.access.attach({ type: grant.targetType, name: grant.targetName }, grant.policyName, oldPolicy).catch((error: unknown) => {
-    // The policy keeps the later expiry; the schedule still fires at the recorded one and detaches it.
-    ports.log.error({ msg: 'could not restore the policy after a failed extension', grantId: grant.id, error: describeError(error) });
-  });
+async function undo(
+  ports: Ports,
+  grant: Grant,
+  _profile: Profile,
+  oldPolicy: string,
+  scheduleMoved: boolean,
+): Promise<void> {
+  await ports.access
+    .attach({ type: grant.targetType, name: grant.targetName }, grant.policyName, oldPolicy)
+    .catch((error: unknown) => {
+      // The policy keeps the later expiry; the schedule still fires at the recorded one and detaches it.
+      ports.log.error({
+        msg: 'could not restore the policy after a failed extension',
+        grantId: grant.id,
+        error: describeError(error),
+      });
+    });
   if (scheduleMoved) {
     await ports.scheduler.reschedule(grant.scheduleName, grant.expiresAt, grant.id).catch((error: unknown) => {
-      ports.log.error({ msg: 'could not restore the schedule after a failed extension', grantId: grant.id, error: describeError(error) });
+      ports.log.error({
+        msg: 'could not restore the schedule after a failed extension',
+        grantId: grant.id,
+        error: describeError(error),
+      });
     });
   }
 }
 
-async function recordExtendFailure(ports: Ports, grant: Grant, step: string, error: unknown, base: Pick<NewAuditEvent, 'actor' | 'requestId'>): Promise<void> {
+async function recordExtendFailure(
+  ports: Ports,
+  grant: Grant,
+  step: string,
+  error: unknown,
+  base: Pick<NewAuditEvent, 'actor' | 'requestId'>,
+): Promise<void> {
   ports.log.error({ msg: 'extension step failed', grantId: grant.id, step, error: describeError(error) });
   const failed = failureEvent('EXTEND_FAILED', ports.clock.now().toISOString(), step, error, base);
   const written = await appendEvent(ports, grant, failed);

@@ -16,15 +16,23 @@
  *    reviewer, and announced (INFO). If it cannot be recorded, the credentials are not handed
  *    out (they stay bounded by the policy's expiry condition).
  */
+
+import { type ActivationRules, type Caller, DEFAULT_RULES, frozenReason } from './activate-grant.js';
 import type { NewAuditEvent } from './audit-event.js';
-import { DEFAULT_RULES, frozenReason, type ActivationRules, type Caller } from './activate-grant.js';
-import { ConcurrentUpdateError, ForbiddenError, FrozenError, GrantNotFoundError, InvalidTransitionError, StepFailedError } from './errors.js';
-import { grantPerson, type Grant } from './grant.js';
+import {
+  ConcurrentUpdateError,
+  ForbiddenError,
+  FrozenError,
+  GrantNotFoundError,
+  InvalidTransitionError,
+  StepFailedError,
+} from './errors.js';
+import { type Grant, grantPerson } from './grant.js';
 import { admitDenialAlert, announce, appendEvent, describeError } from './lifecycle.js';
 import type { CredentialVendor, Ports, VendedCredentials } from './ports.js';
+import { parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import { findProfile, type ProfileSet } from './profile.js';
 import { profileRoleArn } from './profile-roles.js';
-import { parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import { checkGrantId } from './requests.js';
 
 /**
@@ -49,7 +57,10 @@ export interface CredentialSettings {
   readonly accountId: string;
 }
 
-export type CredentialPorts = Pick<Ports, 'store' | 'clock' | 'log' | 'notifier' | 'control' | 'alertLimiter' | 'profileRisks'> & { readonly vendor: CredentialVendor };
+export type CredentialPorts = Pick<
+  Ports,
+  'store' | 'clock' | 'log' | 'notifier' | 'control' | 'alertLimiter' | 'profileRisks'
+> & { readonly vendor: CredentialVendor };
 
 export interface IssuedCredentials {
   readonly credentials: VendedCredentials;
@@ -65,7 +76,9 @@ export interface IssuedCredentials {
  */
 export function sourceIdentityFor(person: string): string {
   // `sso:<account>:<name>` (or the older `sso:<name>`): the name; an ARN: its last segment.
-  const name = person.startsWith('sso:') ? person.slice(person.lastIndexOf(':') + 1) : (person.split('/').pop() ?? person);
+  const name = person.startsWith('sso:')
+    ? person.slice(person.lastIndexOf(':') + 1)
+    : (person.split('/').pop() ?? person);
   const clean = name.replace(/[^\w+=,.@-]/g, '_');
   const bounded = clean.length > 64 ? clean.slice(-64) : clean;
   return bounded.length >= 2 ? bounded : `${bounded}__`.slice(0, 2);
@@ -83,8 +96,18 @@ export function credentialDuration(now: Date, expiresAt: string): number {
  * Records a refused credentials request on the grant as CREDENTIALS_DENIED and announces it;
  * `limited` puts the alert under the DENIED rate limit (per caller and profile). Never throws.
  */
-async function recordRefusal(ports: CredentialPorts, grant: Grant, input: CredentialInput, now: Date, step: string, why: string, limited: boolean): Promise<void> {
-  const alert = limited ? await admitDenialAlert(ports, input.caller.arn, grant.profile, now) : { announce: true, details: {} };
+async function recordRefusal(
+  ports: CredentialPorts,
+  grant: Grant,
+  input: CredentialInput,
+  now: Date,
+  step: string,
+  why: string,
+  limited: boolean,
+): Promise<void> {
+  const alert = limited
+    ? await admitDenialAlert(ports, input.caller.arn, grant.profile, now)
+    : { announce: true, details: {} };
   const event: NewAuditEvent = {
     type: 'CREDENTIALS_DENIED',
     at: now.toISOString(),
@@ -97,7 +120,13 @@ async function recordRefusal(ports: CredentialPorts, grant: Grant, input: Creden
   if (alert.announce) await announce(ports, written ?? grant, event);
 }
 
-export async function issueCredentials(ports: CredentialPorts, profiles: ProfileSet, settings: CredentialSettings, input: CredentialInput, rules: Pick<ActivationRules, 'frozenByConfig'> = DEFAULT_RULES): Promise<IssuedCredentials> {
+export async function issueCredentials(
+  ports: CredentialPorts,
+  profiles: ProfileSet,
+  settings: CredentialSettings,
+  input: CredentialInput,
+  rules: Pick<ActivationRules, 'frozenByConfig'> = DEFAULT_RULES,
+): Promise<IssuedCredentials> {
   // 1. validate
   const grantId = checkGrantId(input.grantId);
   const grant = await ports.store.get(grantId);
@@ -108,24 +137,39 @@ export async function issueCredentials(ports: CredentialPorts, profiles: Profile
   if (!caller || person !== grantPerson(grant)) {
     // Someone else reaching for the grant's session is a security event, not only an access-log line.
     await recordRefusal(ports, grant, input, now, 'Requester', 'not the requesting person', true);
-    throw new ForbiddenError(`Only the requester (${grant.principalArn}) may take credentials for grant ${grantId}. This attempt was recorded.`);
+    throw new ForbiddenError(
+      `Only the requester (${grant.principalArn}) may take credentials for grant ${grantId}. This attempt was recorded.`,
+    );
   }
-  if (grant.status !== 'ACTIVE') throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; credentials are issued for ACTIVE grants only`);
+  if (grant.status !== 'ACTIVE')
+    throw new InvalidTransitionError(
+      `Grant ${grantId} is ${grant.status}; credentials are issued for ACTIVE grants only`,
+    );
   if (grant.grantTo !== 'profileRole' || !grant.sessionName) {
-    throw new InvalidTransitionError(`Grant ${grantId} was granted to your own ${grant.targetType} ${grant.targetName}: use your usual credentials, no new ones are needed`);
+    throw new InvalidTransitionError(
+      `Grant ${grantId} was granted to your own ${grant.targetType} ${grant.targetName}: use your usual credentials, no new ones are needed`,
+    );
   }
-  if (Date.parse(grant.expiresAt) <= now.getTime()) throw new InvalidTransitionError(`Grant ${grantId} expired at ${grant.expiresAt}`);
+  if (Date.parse(grant.expiresAt) <= now.getTime())
+    throw new InvalidTransitionError(`Grant ${grantId} expired at ${grant.expiresAt}`);
   // Eligibility as the profile file says now: someone removed from a profile gets no new session.
   const profile = findProfile(profiles, grant.profile);
   if (!profile || !principalMatchesAny(profile.eligible, caller)) {
-    const why = profile ? `no longer eligible for profile "${profile.name}"` : `profile "${grant.profile}" no longer exists`;
+    const why = profile
+      ? `no longer eligible for profile "${profile.name}"`
+      : `profile "${grant.profile}" no longer exists`;
     await recordRefusal(ports, grant, input, now, 'Eligibility', why, false);
-    throw new ForbiddenError(`${input.caller.arn} is ${why}; no credentials are issued for grant ${grantId}. This attempt was recorded and announced.`);
+    throw new ForbiddenError(
+      `${input.caller.arn} is ${why}; no credentials are issued for grant ${grantId}. This attempt was recorded and announced.`,
+    );
   }
   const frozen = frozenReason(profile.name, await ports.control.freezeState(), rules.frozenByConfig);
   if (frozen) {
     await recordRefusal(ports, grant, input, now, 'Freeze', `credentials are ${frozen}`, false);
-    throw new FrozenError(`Credentials for "${profile.name}" are ${frozen}. Sessions already issued end with the grant. This attempt was recorded and announced.`, grant.id);
+    throw new FrozenError(
+      `Credentials for "${profile.name}" are ${frozen}. Sessions already issued end with the grant. This attempt was recorded and announced.`,
+      grant.id,
+    );
   }
 
   // 2. assume
@@ -134,10 +178,24 @@ export async function issueCredentials(ports: CredentialPorts, profiles: Profile
   const sourceIdentity = sourceIdentityFor(person);
   let credentials: VendedCredentials;
   try {
-    credentials = await ports.vendor.assume({ roleArn: profileRoleArn(settings.partition, settings.accountId, grant.targetName), sessionName: grant.sessionName, sourceIdentity, durationSeconds });
+    credentials = await ports.vendor.assume({
+      roleArn: profileRoleArn(settings.partition, settings.accountId, grant.targetName),
+      sessionName: grant.sessionName,
+      sourceIdentity,
+      durationSeconds,
+    });
   } catch (error) {
-    ports.log.error({ msg: 'could not assume the profile role', grantId, role: grant.targetName, error: describeError(error) });
-    throw new StepFailedError('AssumeRole', `Could not open the session on ${grant.targetName} for grant ${grantId}; the grant is unchanged. Retry in a moment.`, { cause: error });
+    ports.log.error({
+      msg: 'could not assume the profile role',
+      grantId,
+      role: grant.targetName,
+      error: describeError(error),
+    });
+    throw new StepFailedError(
+      'AssumeRole',
+      `Could not open the session on ${grant.targetName} for grant ${grantId}; the grant is unchanged. Retry in a moment.`,
+      { cause: error },
+    );
   }
 
   // 3. record (access key id and expiration only)
@@ -148,25 +206,47 @@ export async function issueCredentials(ports: CredentialPorts, profiles: Profile
     outcome: 'SUCCESS',
     ...(input.requestId ? { requestId: input.requestId } : {}),
     details: {
-      accessKeyId: credentials.accessKeyId, expiration: credentials.expiration, durationSeconds: String(durationSeconds), sourceIdentity, session: grant.sessionName,
-      person, grantPerson: grantPerson(grant),
+      accessKeyId: credentials.accessKeyId,
+      expiration: credentials.expiration,
+      durationSeconds: String(durationSeconds),
+      sourceIdentity,
+      session: grant.sessionName,
+      person,
+      grantPerson: grantPerson(grant),
     },
   };
   let current = grant;
   for (let attempt = 0; ; attempt++) {
     try {
-      const written = await ports.store.append(current, event, { credentialsIssued: (current.credentialsIssued ?? 0) + 1 });
+      const written = await ports.store.append(current, event, {
+        credentialsIssued: (current.credentialsIssued ?? 0) + 1,
+      });
       await announce(ports, written, event);
       return { credentials, grant: written };
     } catch (error) {
-      const fresh = error instanceof ConcurrentUpdateError && attempt < 2 ? await ports.store.get(grantId).catch(() => undefined) : undefined;
+      const fresh =
+        error instanceof ConcurrentUpdateError && attempt < 2
+          ? await ports.store.get(grantId).catch(() => undefined)
+          : undefined;
       if (fresh?.status === 'ACTIVE') {
         current = fresh;
         continue;
       }
-      ports.log.error({ msg: 'credentials issued but not recorded; withheld', grantId, accessKeyId: credentials.accessKeyId, error: describeError(error) });
-      if (fresh) throw new InvalidTransitionError(`Grant ${grantId} became ${fresh.status} meanwhile; no credentials are issued`);
-      throw new StepFailedError('RecordCredentials', `Could not record the issue of credentials for grant ${grantId}, so none are handed out. Retry in a moment.`, { cause: error });
+      ports.log.error({
+        msg: 'credentials issued but not recorded; withheld',
+        grantId,
+        accessKeyId: credentials.accessKeyId,
+        error: describeError(error),
+      });
+      if (fresh)
+        throw new InvalidTransitionError(
+          `Grant ${grantId} became ${fresh.status} meanwhile; no credentials are issued`,
+        );
+      throw new StepFailedError(
+        'RecordCredentials',
+        `Could not record the issue of credentials for grant ${grantId}, so none are handed out. Retry in a moment.`,
+        { cause: error },
+      );
     }
   }
 }

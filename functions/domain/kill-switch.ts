@@ -4,16 +4,17 @@
  * - revoke every ACTIVE grant (optionally of one profile), reporting each result.
  * Existing grants are untouched by a freeze; only `revokeAll` ends them.
  */
+
+import { z } from 'zod';
 import type { Caller } from './activate-grant.js';
 import type { Alert } from './alert.js';
 import { oneLine } from './alert.js';
 import { ConcurrentUpdateError, ForbiddenError, ProfileNotFoundError, ValidationError } from './errors.js';
 import type { FreezeState, Ports } from './ports.js';
-import { findProfile, type ProfileSet } from './profile.js';
 import { parsePrincipalArn, principalMatchesAny } from './principal.js';
+import { findProfile, type ProfileSet } from './profile.js';
 import { parseRequest, REASON_MAX } from './requests.js';
 import { revokeGrant } from './revoke-grant.js';
-import { z } from 'zod';
 
 const changeSchema = z
   .object({
@@ -42,17 +43,31 @@ export interface FreezeInput {
 }
 
 /** Freezes (`frozen: true`) or unfreezes activations, of one profile or of all. */
-export async function setFreeze(ports: Ports, profiles: ProfileSet, securityPrincipals: readonly string[], input: FreezeInput, frozen: boolean): Promise<FreezeState> {
+export async function setFreeze(
+  ports: Ports,
+  profiles: ProfileSet,
+  securityPrincipals: readonly string[],
+  input: FreezeInput,
+  frozen: boolean,
+): Promise<FreezeState> {
   authorize(securityPrincipals, input.caller, frozen ? 'freeze activations' : 'unfreeze activations');
   const request = parseRequest(changeSchema, input.body);
   const reason = reasonOf(request.reason);
-  if (request.profile !== undefined && !findProfile(profiles, request.profile)) throw new ProfileNotFoundError(`No profile named "${request.profile.slice(0, 64)}"`);
+  if (request.profile !== undefined && !findProfile(profiles, request.profile))
+    throw new ProfileNotFoundError(`No profile named "${request.profile.slice(0, 64)}"`);
   for (let attempt = 0; ; attempt++) {
     const current = await ports.control.freezeState();
     const others = current.profiles.filter((p) => p !== request.profile);
     const next = {
       all: request.profile === undefined ? frozen : current.all,
-      profiles: request.profile === undefined ? (frozen ? current.profiles : []) : frozen ? [...others, request.profile] : others,
+      profiles:
+        request.profile === undefined
+          ? frozen
+            ? current.profiles
+            : []
+          : frozen
+            ? [...others, request.profile]
+            : others,
       reason,
       by: input.caller.arn,
       at: ports.clock.now().toISOString(),
@@ -73,7 +88,10 @@ function freezeAlert(state: FreezeState, frozen: boolean, profile: string | unde
   const scope = profile ? `profile ${profile}` : 'ALL profiles';
   const who = state.by?.split('/').pop() ?? 'security';
   return {
-    subject: oneLine(`[break-glass CRITICAL] ${who} ${frozen ? 'FROZE' : 'unfroze'} activations of ${scope}`, 100).replace(/[^\x20-\x7e]/g, '?'),
+    subject: oneLine(
+      `[break-glass CRITICAL] ${who} ${frozen ? 'FROZE' : 'unfroze'} activations of ${scope}`,
+      100,
+    ).replace(/[^\x20-\x7e]/g, '?'),
     body: [
       `Event:      ${frozen ? 'FROZEN' : 'UNFROZEN'} (CRITICAL)`,
       `Scope:      ${scope}`,
@@ -84,8 +102,20 @@ function freezeAlert(state: FreezeState, frozen: boolean, profile: string | unde
       '',
       'Existing grants keep their access until they expire, without extensions; POST /revoke-all ends them now.',
     ].join('\n'),
-    machine: { version: 1, eventType: frozen ? 'FROZEN' : 'UNFROZEN', severity: 'CRITICAL', scope: profile ?? '*', state },
-    attributes: { eventType: frozen ? 'FROZEN' : 'UNFROZEN', profile: profile ?? '*', principal: state.by ?? '-', severity: 'CRITICAL', grantId: '-' },
+    machine: {
+      version: 1,
+      eventType: frozen ? 'FROZEN' : 'UNFROZEN',
+      severity: 'CRITICAL',
+      scope: profile ?? '*',
+      state,
+    },
+    attributes: {
+      eventType: frozen ? 'FROZEN' : 'UNFROZEN',
+      profile: profile ?? '*',
+      principal: state.by ?? '-',
+      severity: 'CRITICAL',
+      grantId: '-',
+    },
   };
 }
 
@@ -98,18 +128,35 @@ export interface RevokeAllResult {
 }
 
 /** Revokes every ACTIVE grant (of one profile, if given), one by one, and reports each result. */
-export async function revokeAll(ports: Ports, securityPrincipals: readonly string[], input: FreezeInput & { requestId?: string }): Promise<RevokeAllResult[]> {
+export async function revokeAll(
+  ports: Ports,
+  securityPrincipals: readonly string[],
+  input: FreezeInput & { requestId?: string },
+): Promise<RevokeAllResult[]> {
   authorize(securityPrincipals, input.caller, 'revoke all grants');
   const request = parseRequest(changeSchema, input.body);
   const reason = reasonOf(request.reason);
-  const active = (await ports.store.active()).filter((g) => request.profile === undefined || g.profile === request.profile);
+  const active = (await ports.store.active()).filter(
+    (g) => request.profile === undefined || g.profile === request.profile,
+  );
   const results: RevokeAllResult[] = [];
   for (const grant of active) {
     try {
-      await revokeGrant(ports, securityPrincipals, { grantId: grant.id, caller: input.caller, body: { reason: `revoke-all: ${reason}` }, ...(input.requestId ? { requestId: input.requestId } : {}) });
+      await revokeGrant(ports, securityPrincipals, {
+        grantId: grant.id,
+        caller: input.caller,
+        body: { reason: `revoke-all: ${reason}` },
+        ...(input.requestId ? { requestId: input.requestId } : {}),
+      });
       results.push({ id: grant.id, profile: grant.profile, principalArn: grant.principalArn, outcome: 'revoked' });
     } catch (error) {
-      results.push({ id: grant.id, profile: grant.profile, principalArn: grant.principalArn, outcome: 'failed', error: error instanceof Error ? error.message : String(error) });
+      results.push({
+        id: grant.id,
+        profile: grant.profile,
+        principalArn: grant.principalArn,
+        outcome: 'failed',
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   return results;

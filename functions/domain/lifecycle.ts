@@ -2,8 +2,9 @@
  * Steps every use case shares: announcing an event, and recording a failed step so that a
  * failure is never silent. Neither throws: they run on paths that are already failing.
  */
-import type { EventType, NewAuditEvent } from './audit-event.js';
+
 import { composeAlert } from './alert.js';
+import type { EventType, NewAuditEvent } from './audit-event.js';
 import { ConcurrentUpdateError } from './errors.js';
 import type { Grant } from './grant.js';
 import type { Ports } from './ports.js';
@@ -21,7 +22,12 @@ export function describeError(error: unknown): string {
  * Appends an event, re-reading the grant once if someone else wrote in between. Used for
  * events that change no state (failures, alert failures), which must not be lost to a race.
  */
-export async function appendEvent(ports: LifecyclePorts, grant: Grant, event: NewAuditEvent, changes?: Parameters<Ports['store']['append']>[2]): Promise<Grant | undefined> {
+export async function appendEvent(
+  ports: LifecyclePorts,
+  grant: Grant,
+  event: NewAuditEvent,
+  changes?: Parameters<Ports['store']['append']>[2],
+): Promise<Grant | undefined> {
   try {
     return await ports.store.append(grant, event, changes);
   } catch (error) {
@@ -35,7 +41,12 @@ export async function appendEvent(ports: LifecyclePorts, grant: Grant, event: Ne
         }
       }
     }
-    ports.log.error({ msg: 'could not record an audit event', grantId: grant.id, eventType: event.type, error: describeError(error) });
+    ports.log.error({
+      msg: 'could not record an audit event',
+      grantId: grant.id,
+      eventType: event.type,
+      error: describeError(error),
+    });
     return undefined;
   }
 }
@@ -49,7 +60,12 @@ export async function announce(ports: LifecyclePorts, grant: Grant, event: NewAu
     await ports.notifier.publish(composeAlert(grant, event, ports.profileRisks(grant.profile)));
     return true;
   } catch (error) {
-    ports.log.error({ msg: 'could not publish alert', grantId: grant.id, eventType: event.type, error: describeError(error) });
+    ports.log.error({
+      msg: 'could not publish alert',
+      grantId: grant.id,
+      eventType: event.type,
+      error: describeError(error),
+    });
     if (grant.eventCount > 0) {
       await appendEvent(ports, grant, {
         type: 'ALERT_FAILED',
@@ -79,7 +95,12 @@ export function denialAlertKey(callerArn: string, profile: string): string {
  * what was decided. One caller's flood never silences another's alerts, nor the same caller's on
  * another profile. Fails open: if the limiter cannot answer, the alert goes out (noise beats silence).
  */
-export async function admitDenialAlert(ports: Pick<Ports, 'alertLimiter' | 'log'>, callerArn: string, profile: string, at: Date): Promise<{ announce: boolean; details: Record<string, string> }> {
+export async function admitDenialAlert(
+  ports: Pick<Ports, 'alertLimiter' | 'log'>,
+  callerArn: string,
+  profile: string,
+  at: Date,
+): Promise<{ announce: boolean; details: Record<string, string> }> {
   let admission;
   try {
     admission = await ports.alertLimiter.admit(denialAlertKey(callerArn, profile), at);
@@ -88,12 +109,20 @@ export async function admitDenialAlert(ports: Pick<Ports, 'alertLimiter' | 'log'
     return { announce: true, details: {} };
   }
   const window = String(admission.windowSeconds);
-  if (!admission.announce) return { announce: false, details: { alert: `not announced: rate limit of one alert per caller and profile per ${window} s (counted in the next one)` } };
+  if (!admission.announce)
+    return {
+      announce: false,
+      details: {
+        alert: `not announced: rate limit of one alert per caller and profile per ${window} s (counted in the next one)`,
+      },
+    };
   return {
     announce: true,
     details: {
       ...(admission.windowSeconds > 0 ? { alertWindowSeconds: window } : {}),
-      ...(admission.suppressed > 0 ? { alertsSuppressed: String(admission.suppressed), suppressedSince: admission.since ?? '?' } : {}),
+      ...(admission.suppressed > 0
+        ? { alertsSuppressed: String(admission.suppressed), suppressedSince: admission.since ?? '?' }
+        : {}),
     },
   };
 }
@@ -109,7 +138,13 @@ export async function recordFailure(
   error: unknown,
   options: { rolledBack: boolean; base: Pick<NewAuditEvent, 'actor' | 'requestId'> },
 ): Promise<void> {
-  ports.log.error({ msg: 'activation step failed', grantId: grant.id, step, rolledBack: options.rolledBack, error: describeError(error) });
+  ports.log.error({
+    msg: 'activation step failed',
+    grantId: grant.id,
+    step,
+    rolledBack: options.rolledBack,
+    error: describeError(error),
+  });
   const now = ports.clock.now().toISOString();
   const failed = failureEvent('ACTIVATION_FAILED', now, step, error, options.base);
   const written = await appendEvent(ports, grant, failed, { status: 'FAILED', endedAt: now });
@@ -118,7 +153,11 @@ export async function recordFailure(
   if (!options.rolledBack) {
     const rollback: NewAuditEvent = {
       ...failureEvent('ROLLBACK_FAILED', now, step, error, options.base),
-      details: { step, policyName: grant.policyName, note: `policy may remain on ${grant.targetType} ${grant.targetName}; it stops working at ${grant.expiresAt}` },
+      details: {
+        step,
+        policyName: grant.policyName,
+        note: `policy may remain on ${grant.targetType} ${grant.targetName}; it stops working at ${grant.expiresAt}`,
+      },
     };
     // The policy may have stayed usable until its expiry: a reviewer must look at this one too.
     const afterRollback = written ? await appendEvent(ports, written, rollback, { reviewState: 'DUE' }) : undefined;
@@ -126,7 +165,13 @@ export async function recordFailure(
   }
 }
 
-export function failureEvent(type: EventType, at: string, step: string, error: unknown, base: Pick<NewAuditEvent, 'actor' | 'requestId'>): NewAuditEvent {
+export function failureEvent(
+  type: EventType,
+  at: string,
+  step: string,
+  error: unknown,
+  base: Pick<NewAuditEvent, 'actor' | 'requestId'>,
+): NewAuditEvent {
   return {
     actor: base.actor,
     ...(base.requestId ? { requestId: base.requestId } : {}),

@@ -54,27 +54,33 @@ export function iamPolicySize(document: string): number {
 export function buildGrantPolicy(profile: Pick<Profile, 'statements'>, guards: PolicyGuards): PolicyDocument {
   return {
     Version: '2012-10-17',
-    Statement: [...profile.statements.map((s) => {
-      const condition: Record<string, Record<string, unknown>> = {};
-      for (const [operator, entries] of Object.entries(s.conditions ?? {})) condition[operator] = { ...entries };
-      condition.DateLessThan = { ...condition.DateLessThan, 'aws:CurrentTime': guards.expiresAt };
-      if (guards.userId !== undefined) {
-        condition.StringLike = { ...condition.StringLike, 'aws:userid': guards.userId };
-      }
-      if (guards.mfa) {
-        condition.Bool = { ...condition.Bool, 'aws:MultiFactorAuthPresent': 'true' };
-        if (guards.mfa.maxAgeSeconds !== undefined) {
-          condition.NumericLessThan = { ...condition.NumericLessThan, 'aws:MultiFactorAuthAge': String(guards.mfa.maxAgeSeconds) };
+    Statement: [
+      ...profile.statements.map((s) => {
+        const condition: Record<string, Record<string, unknown>> = {};
+        for (const [operator, entries] of Object.entries(s.conditions ?? {})) condition[operator] = { ...entries };
+        condition.DateLessThan = { ...condition.DateLessThan, 'aws:CurrentTime': guards.expiresAt };
+        if (guards.userId !== undefined) {
+          condition.StringLike = { ...condition.StringLike, 'aws:userid': guards.userId };
         }
-      }
-      return {
-        ...(s.sid ? { Sid: s.sid } : {}),
-        Effect: s.effect,
-        Action: [...s.actions],
-        Resource: [...s.resources],
-        Condition: condition,
-      };
-    }), ...selfProtection(guards)],
+        if (guards.mfa) {
+          condition.Bool = { ...condition.Bool, 'aws:MultiFactorAuthPresent': 'true' };
+          if (guards.mfa.maxAgeSeconds !== undefined) {
+            condition.NumericLessThan = {
+              ...condition.NumericLessThan,
+              'aws:MultiFactorAuthAge': String(guards.mfa.maxAgeSeconds),
+            };
+          }
+        }
+        return {
+          ...(s.sid ? { Sid: s.sid } : {}),
+          Effect: s.effect,
+          Action: [...s.actions],
+          Resource: [...s.resources],
+          Condition: condition,
+        };
+      }),
+      ...selfProtection(guards),
+    ],
   };
 }
 
@@ -85,13 +91,15 @@ export function buildGrantPolicy(profile: Pick<Profile, 'statements'>, guards: P
  */
 function selfProtection(guards: PolicyGuards): PolicyStatement[] {
   if (guards.protectedResources.length === 0) return [];
-  return [{
-    Sid: SELF_PROTECTION_SID,
-    Effect: 'Deny',
-    Action: ['*'],
-    Resource: [...guards.protectedResources],
-    ...(guards.userId !== undefined ? { Condition: { StringLike: { 'aws:userid': guards.userId } } } : {}),
-  }];
+  return [
+    {
+      Sid: SELF_PROTECTION_SID,
+      Effect: 'Deny',
+      Action: ['*'],
+      Resource: [...guards.protectedResources],
+      ...(guards.userId !== undefined ? { Condition: { StringLike: { 'aws:userid': guards.userId } } } : {}),
+    },
+  ];
 }
 
 /**
@@ -104,7 +112,12 @@ export function withExpiry(document: string, expiresAt: string): string {
   return serializePolicy({
     ...policy,
     Statement: policy.Statement.map((s) =>
-      s.Condition?.DateLessThan?.['aws:CurrentTime'] !== undefined ? { ...s, Condition: { ...s.Condition, DateLessThan: { ...s.Condition.DateLessThan, 'aws:CurrentTime': expiresAt } } } : s,
+      s.Condition?.DateLessThan?.['aws:CurrentTime'] !== undefined
+        ? {
+            ...s,
+            Condition: { ...s.Condition, DateLessThan: { ...s.Condition.DateLessThan, 'aws:CurrentTime': expiresAt } },
+          }
+        : s,
     ),
   });
 }
@@ -125,16 +138,29 @@ export function serializePolicy(policy: PolicyDocument): string {
  * never be attached; profile roles are sized with `profileRolePool` (profile-roles.ts).
  */
 export function worstCasePolicySize(profile: Profile, protectedResources: readonly string[] = []): number {
-  return iamPolicySize(serializePolicy(buildGrantPolicy(profile, { expiresAt: '2099-12-31T23:59:59Z', userId: `${'A'.repeat(128)}:${'s'.repeat(64)}`, ...guardsFor(profile), protectedResources })));
+  return iamPolicySize(
+    serializePolicy(
+      buildGrantPolicy(profile, {
+        expiresAt: '2099-12-31T23:59:59Z',
+        userId: `${'A'.repeat(128)}:${'s'.repeat(64)}`,
+        ...guardsFor(profile),
+        protectedResources,
+      }),
+    ),
+  );
 }
 
 /** The guards a profile itself asks for (MFA); the use case adds expiry and session. */
 export function guardsFor(profile: Profile): Pick<PolicyGuards, 'mfa'> {
-  return profile.mfa.required ? { mfa: profile.mfa.maxAgeSeconds !== undefined ? { maxAgeSeconds: profile.mfa.maxAgeSeconds } : {} } : {};
+  return profile.mfa.required
+    ? { mfa: profile.mfa.maxAgeSeconds !== undefined ? { maxAgeSeconds: profile.mfa.maxAgeSeconds } : {} }
+    : {};
 }
 
 /** One line saying what a profile grants: "Allow s3:GetObject, s3:ListBucket on arn:…; …" (bounded). */
 export function summarizeGrants(profile: Profile): string {
-  const text = profile.statements.map((s) => `${s.effect} ${s.actions.join(', ')} on ${s.resources.join(', ')}`).join('; ');
+  const text = profile.statements
+    .map((s) => `${s.effect} ${s.actions.join(', ')} on ${s.resources.join(', ')}`)
+    .join('; ');
   return text.length > 1000 ? `${text.slice(0, 999)}…` : text;
 }

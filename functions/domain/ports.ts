@@ -2,11 +2,12 @@
  * The ports the use cases need. Adapters in `functions/adapters/` implement them over AWS;
  * unit tests implement them in memory.
  */
+
+import type { ActivityRecord, ActivitySummary } from './activity.js';
+import type { Alert } from './alert.js';
 import type { AuditEvent, EventType, NewAuditEvent } from './audit-event.js';
 import type { Grant, GrantStatus } from './grant.js';
-import type { Alert } from './alert.js';
 import type { AcknowledgedRisk } from './risk.js';
-import type { ActivityRecord, ActivitySummary } from './activity.js';
 
 export interface GrantPage {
   readonly grants: readonly Grant[];
@@ -24,7 +25,24 @@ export interface IdempotencyRecord {
 }
 
 /** The fields a lifecycle step may change on a grant. */
-export type GrantChanges = Partial<Pick<Grant, 'status' | 'endedAt' | 'endedBy' | 'endReason' | 'expiresAt' | 'extensions' | 'durationMinutes' | 'reviewState' | 'reviewOutcome' | 'reviewedBy' | 'reviewedAt' | 'credentialsIssued' | 'policyDocument'>>;
+export type GrantChanges = Partial<
+  Pick<
+    Grant,
+    | 'status'
+    | 'endedAt'
+    | 'endedBy'
+    | 'endReason'
+    | 'expiresAt'
+    | 'extensions'
+    | 'durationMinutes'
+    | 'reviewState'
+    | 'reviewOutcome'
+    | 'reviewedBy'
+    | 'reviewedAt'
+    | 'credentialsIssued'
+    | 'policyDocument'
+  >
+>;
 
 export interface GrantStore {
   /**

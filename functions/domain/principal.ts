@@ -75,7 +75,12 @@ export function arnMatches(pattern: string, arn: string): boolean {
  * account whatever their path.
  */
 export function principalMatchesAny(patterns: readonly string[], principal: Principal): boolean {
-  return patterns.some((p) => arnMatches(p, principal.arn) || (principal.kind === 'assumed-role' && (arnMatches(p, principal.entityArn) || arnMatches(withoutRolePath(p), principal.entityArn))));
+  return patterns.some(
+    (p) =>
+      arnMatches(p, principal.arn) ||
+      (principal.kind === 'assumed-role' &&
+        (arnMatches(p, principal.entityArn) || arnMatches(withoutRolePath(p), principal.entityArn))),
+  );
 }
 
 /** `arn:…:role/a/b/Name*` → `arn:…:role/Name*`; other patterns unchanged. */

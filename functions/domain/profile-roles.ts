@@ -19,7 +19,7 @@
  * function, so the two cannot disagree.
  */
 import { ProfileConfigError } from './errors.js';
-import { buildGrantPolicy, guardsFor, iamPolicySize, INLINE_POLICY_LIMITS, serializePolicy } from './policy-builder.js';
+import { buildGrantPolicy, guardsFor, INLINE_POLICY_LIMITS, iamPolicySize, serializePolicy } from './policy-builder.js';
 import type { Profile, ProfileSet } from './profile.js';
 
 /** IAM path of every profile role; the functions may write policies only on `role/breakglass/profile/*`. */
@@ -63,7 +63,8 @@ export function grantSessionUserId(grantId: string): string {
 
 export function profileRoleName(profile: Pick<Profile, 'name'> | string, index: number): string {
   const name = `${PROFILE_ROLE_PREFIX}${typeof profile === 'string' ? profile : profile.name}-${index}`;
-  if (name.length > ROLE_NAME_MAX) throw new ProfileConfigError(`Role name ${name} is longer than IAM's ${ROLE_NAME_MAX} characters`);
+  if (name.length > ROLE_NAME_MAX)
+    throw new ProfileConfigError(`Role name ${name} is longer than IAM's ${ROLE_NAME_MAX} characters`);
   return name;
 }
 
@@ -90,11 +91,15 @@ export function profileRolePool(profile: Profile, protectedResources: readonly s
   const worst = profileRoleWorstCase(profile, protectedResources);
   const grantsPerRole = Math.floor(INLINE_POLICY_LIMITS.role / worst);
   if (grantsPerRole < 1) {
-    throw new ProfileConfigError(`profile "${profile.name}": one grant's policy can reach ${worst} characters (self-protection included), over IAM's ${INLINE_POLICY_LIMITS.role}-character inline limit`);
+    throw new ProfileConfigError(
+      `profile "${profile.name}": one grant's policy can reach ${worst} characters (self-protection included), over IAM's ${INLINE_POLICY_LIMITS.role}-character inline limit`,
+    );
   }
   const roles = Math.ceil(profile.maxActiveGrants / grantsPerRole);
   if (roles > MAX_PROFILE_ROLES) {
-    throw new ProfileConfigError(`profile "${profile.name}": ${profile.maxActiveGrants} concurrent grants of ${worst} characters need ${roles} roles (${grantsPerRole} per role); at most ${MAX_PROFILE_ROLES} are allowed. Lower maxActiveGrants or narrow the statements.`);
+    throw new ProfileConfigError(
+      `profile "${profile.name}": ${profile.maxActiveGrants} concurrent grants of ${worst} characters need ${roles} roles (${grantsPerRole} per role); at most ${MAX_PROFILE_ROLES} are allowed. Lower maxActiveGrants or narrow the statements.`,
+    );
   }
   return {
     profile: profile.name,

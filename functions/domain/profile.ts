@@ -5,14 +5,19 @@
  */
 import { z } from 'zod';
 import { ProfileConfigError } from './errors.js';
-import { arnMatches } from './principal.js';
 import { INLINE_POLICY_LIMIT, worstCasePolicySize } from './policy-builder.js';
+import { arnMatches } from './principal.js';
 import { acknowledgedRisksSchema, type RiskCheck } from './risk.js';
 
-export { acknowledgedRisks, RISK_CLASSES, type AcknowledgedRisk, type RiskCheck, type RiskClass } from './risk.js';
+export { type AcknowledgedRisk, acknowledgedRisks, RISK_CLASSES, type RiskCheck, type RiskClass } from './risk.js';
 
 /** Condition keys the policy builder owns; a profile may not set them. */
-export const RESERVED_CONDITION_KEYS = ['aws:currenttime', 'aws:userid', 'aws:multifactorauthpresent', 'aws:multifactorauthage'] as const;
+export const RESERVED_CONDITION_KEYS = [
+  'aws:currenttime',
+  'aws:userid',
+  'aws:multifactorauthpresent',
+  'aws:multifactorauthage',
+] as const;
 
 /**
  * IAM actions that would let access outlive the grant (new credentials, new policies,
@@ -44,7 +49,10 @@ const conditionValue = z.union([z.string(), z.boolean(), z.number(), z.array(z.s
 
 const statementSchema = z
   .object({
-    sid: z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'sid must be alphanumeric').optional(),
+    sid: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,64}$/, 'sid must be alphanumeric')
+      .optional(),
     effect: z.enum(['Allow', 'Deny']).default('Allow'),
     actions: z.array(z.string().regex(ACTION, 'an action is "service:Action" (wildcards * and ? allowed)')).min(1),
     resources: z.array(z.string().min(1)).min(1),
@@ -73,7 +81,14 @@ const profileSchema = z
       .strict()
       .default({ required: false }),
     eligible: z
-      .array(z.string().regex(ELIGIBLE, 'an eligible principal is an IAM role/user ARN or an STS assumed-role ARN with a 12-digit account'))
+      .array(
+        z
+          .string()
+          .regex(
+            ELIGIBLE,
+            'an eligible principal is an IAM role/user ARN or an STS assumed-role ARN with a 12-digit account',
+          ),
+      )
       .min(1),
     ticket: z
       .object({
@@ -156,7 +171,9 @@ export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskC
     if (seen.has(profile.name)) problems.push(`profile "${profile.name}": duplicate name`);
     seen.add(profile.name);
     if (profile.maxTotalMinutes !== undefined && profile.maxTotalMinutes < profile.maxDurationMinutes) {
-      problems.push(`profile "${profile.name}": maxTotalMinutes (${profile.maxTotalMinutes}) is below maxDurationMinutes (${profile.maxDurationMinutes})`);
+      problems.push(
+        `profile "${profile.name}": maxTotalMinutes (${profile.maxTotalMinutes}) is below maxDurationMinutes (${profile.maxDurationMinutes})`,
+      );
     }
     if (profile.ticket.required && !profile.ticket.pattern) {
       problems.push(`profile "${profile.name}": ticket.required needs ticket.pattern (e.g. "^INC-[0-9]+$")`);
@@ -171,16 +188,22 @@ export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskC
     if (profile.grantTo === 'profileRole' && profile.mfa.required) {
       // The profile role's session is opened by break-glass's credential function: it carries no MFA,
       // so an aws:MultiFactorAuthPresent condition would make the grant useless.
-      problems.push(`profile "${profile.name}": mfa.required needs "grantTo": "caller" (a profile role session carries no MFA); require MFA on the roles people use to reach break-glass instead`);
+      problems.push(
+        `profile "${profile.name}": mfa.required needs "grantTo": "caller" (a profile role session carries no MFA); require MFA on the roles people use to reach break-glass instead`,
+      );
     }
     if (profile.grantTo === 'caller') {
       for (const pattern of profile.eligible.filter(onlyProtectedRoles)) {
-        problems.push(`profile "${profile.name}": eligible ${pattern} can only match Identity Center or service-linked roles, whose policies IAM refuses to change; use "grantTo": "profileRole"`);
+        problems.push(
+          `profile "${profile.name}": eligible ${pattern} can only match Identity Center or service-linked roles, whose policies IAM refuses to change; use "grantTo": "profileRole"`,
+        );
       }
     }
     const size = worstCasePolicySize(profile);
     if (size > INLINE_POLICY_LIMIT) {
-      problems.push(`profile "${profile.name}": its policy can reach ${size} characters, over IAM's ${INLINE_POLICY_LIMIT}-character inline limit`);
+      problems.push(
+        `profile "${profile.name}": its policy can reach ${size} characters, over IAM's ${INLINE_POLICY_LIMIT}-character inline limit`,
+      );
     }
     profile.statements.forEach((statement, index) => {
       const why = overBroad(statement);
@@ -188,7 +211,9 @@ export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskC
       for (const [operator, entries] of Object.entries(statement.conditions ?? {})) {
         for (const key of Object.keys(entries)) {
           if ((RESERVED_CONDITION_KEYS as readonly string[]).includes(key.toLowerCase())) {
-            problems.push(`profile "${profile.name}" statement ${index}: condition ${operator}.${key} is set by break-glass itself`);
+            problems.push(
+              `profile "${profile.name}" statement ${index}: condition ${operator}.${key} is set by break-glass itself`,
+            );
           }
         }
       }
@@ -203,7 +228,9 @@ export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskC
 
 /** An eligible pattern whose role name can only be an Identity Center or service-linked role's. */
 function onlyProtectedRoles(pattern: string): boolean {
-  const role = /^arn:[^:]+:iam::\d{12}:role\/(.*)$/.exec(pattern)?.[1] ?? /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\//.exec(pattern)?.[1];
+  const role =
+    /^arn:[^:]+:iam::\d{12}:role\/(.*)$/.exec(pattern)?.[1] ??
+    /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\//.exec(pattern)?.[1];
   if (role === undefined) return false;
   if (/^(aws-reserved\/sso\.amazonaws\.com|aws-service-role)\//.test(role)) return true;
   const name = role.split('/').pop()!;

@@ -1,18 +1,22 @@
 /** Read-side use cases: grants, their audit trail, and the profiles a caller may activate. */
+
+import { type ChainVerdict, verifyChain } from './audit-chain.js';
 import type { AuditEvent } from './audit-event.js';
-import { verifyChain, type ChainVerdict } from './audit-chain.js';
 import { GrantNotFoundError, ValidationError } from './errors.js';
 import { GRANT_STATUSES, type Grant, type GrantStatus } from './grant.js';
 import type { GrantPage, GrantStore } from './ports.js';
-import { acknowledgedRisks, type AcknowledgedRisk, type Profile, type ProfileSet } from './profile.js';
 import { parsePrincipalArn, principalMatchesAny } from './principal.js';
+import { type AcknowledgedRisk, acknowledgedRisks, type Profile, type ProfileSet } from './profile.js';
 import { checkGrantId } from './requests.js';
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
 
 /** A grant, its events (oldest first) and whether its hash chain still holds (`audit-chain.ts`). */
-export async function getGrant(store: GrantStore, rawId: string | undefined): Promise<{ grant: Grant; events: AuditEvent[]; integrity: ChainVerdict }> {
+export async function getGrant(
+  store: GrantStore,
+  rawId: string | undefined,
+): Promise<{ grant: Grant; events: AuditEvent[]; integrity: ChainVerdict }> {
   const id = checkGrantId(rawId);
   const grant = await store.get(id);
   if (!grant) throw new GrantNotFoundError(`No grant ${id}`);
@@ -20,20 +24,30 @@ export async function getGrant(store: GrantStore, rawId: string | undefined): Pr
   return { grant, events, integrity: verifyChain(grant, events) };
 }
 
-export async function listGrants(store: GrantStore, query: { status?: string; limit?: string; nextToken?: string }): Promise<GrantPage> {
+export async function listGrants(
+  store: GrantStore,
+  query: { status?: string; limit?: string; nextToken?: string },
+): Promise<GrantPage> {
   let status: GrantStatus | undefined;
   if (query.status !== undefined) {
     const upper = query.status.toUpperCase();
-    if (!(GRANT_STATUSES as readonly string[]).includes(upper)) throw new ValidationError(`status must be one of ${GRANT_STATUSES.join(', ')}`);
+    if (!(GRANT_STATUSES as readonly string[]).includes(upper))
+      throw new ValidationError(`status must be one of ${GRANT_STATUSES.join(', ')}`);
     status = upper as GrantStatus;
   }
   let limit = DEFAULT_PAGE_SIZE;
   if (query.limit !== undefined) {
     limit = Number(query.limit);
-    if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw new ValidationError(`limit must be a whole number between 1 and ${MAX_PAGE_SIZE}`);
+    if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_PAGE_SIZE)
+      throw new ValidationError(`limit must be a whole number between 1 and ${MAX_PAGE_SIZE}`);
   }
-  if (query.nextToken !== undefined && !/^[A-Za-z0-9_-]{1,2048}$/.test(query.nextToken)) throw new ValidationError('nextToken is not a token this API issued');
-  return store.list({ ...(status ? { status } : {}), limit, ...(query.nextToken ? { nextToken: query.nextToken } : {}) });
+  if (query.nextToken !== undefined && !/^[A-Za-z0-9_-]{1,2048}$/.test(query.nextToken))
+    throw new ValidationError('nextToken is not a token this API issued');
+  return store.list({
+    ...(status ? { status } : {}),
+    limit,
+    ...(query.nextToken ? { nextToken: query.nextToken } : {}),
+  });
 }
 
 /** What a caller sees of a profile: enough to choose one, including exactly what it grants. */
@@ -53,5 +67,13 @@ export function listProfiles(profiles: ProfileSet, callerArn: string): ProfileVi
   if (!principal) return [];
   return profiles.profiles
     .filter((p) => principalMatchesAny(p.eligible, principal))
-    .map((p) => ({ name: p.name, description: p.description, owner: p.owner, maxDurationMinutes: p.maxDurationMinutes, ticket: p.ticket, statements: p.statements, acknowledgedRisks: acknowledgedRisks(p) }));
+    .map((p) => ({
+      name: p.name,
+      description: p.description,
+      owner: p.owner,
+      maxDurationMinutes: p.maxDurationMinutes,
+      ticket: p.ticket,
+      statements: p.statements,
+      acknowledgedRisks: acknowledgedRisks(p),
+    }));
 }

@@ -19,7 +19,10 @@ export const TICKET_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 export const activationRequestSchema = z
   .object({
-    profile: z.string({ error: 'profile is required and must be a string' }).min(1, 'profile is required').max(64, 'profile is at most 64 characters'),
+    profile: z
+      .string({ error: 'profile is required and must be a string' })
+      .min(1, 'profile is required')
+      .max(64, 'profile is at most 64 characters'),
     reason: z.string({ error: 'reason is required and must be a string' }),
     durationMinutes: z
       .number({ error: 'durationMinutes must be a number' })
@@ -27,7 +30,10 @@ export const activationRequestSchema = z
       .optional(),
     ticket: z
       .string({ error: 'ticket must be a string' })
-      .refine((t) => !TICKET_FORBIDDEN.test(t), 'ticket must be one line of printable text: no control characters, line breaks or bidi overrides')
+      .refine(
+        (t) => !TICKET_FORBIDDEN.test(t),
+        'ticket must be one line of printable text: no control characters, line breaks or bidi overrides',
+      )
       .optional(),
   })
   .strict();
@@ -60,7 +66,9 @@ export function parseRequest<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);
   if (!result.success) {
     const messages = result.error.issues.map((i) =>
-      i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}` : i.message,
+      i.code === 'unrecognized_keys'
+        ? `unknown field(s): ${i.keys.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`
+        : i.message,
     );
     throw new ValidationError(messages.join('; '));
   }
@@ -80,12 +88,18 @@ export function checkWellFormed(body: unknown): void {
   while (pending.length) {
     const { value, path } = pending.pop()!;
     if (typeof value === 'string') {
-      if (!wellFormed(value)) throw new ValidationError(`${clip(path, 120)} is not well-formed Unicode (it holds a lone UTF-16 surrogate such as \\ud800); send valid text`);
+      if (!wellFormed(value))
+        throw new ValidationError(
+          `${clip(path, 120)} is not well-formed Unicode (it holds a lone UTF-16 surrogate such as \\ud800); send valid text`,
+        );
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => pending.push({ value: item, path: `${path}[${i}]` }));
     } else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) {
-        if (!wellFormed(key)) throw new ValidationError(`a field name in ${clip(path, 120)} is not well-formed Unicode (it holds a lone UTF-16 surrogate); send valid text`);
+        if (!wellFormed(key))
+          throw new ValidationError(
+            `a field name in ${clip(path, 120)} is not well-formed Unicode (it holds a lone UTF-16 surrogate); send valid text`,
+          );
         pending.push({ value: item, path: `${path}.${clip(key, 40)}` });
       }
     }
@@ -111,7 +125,9 @@ export function clip(text: string, max: number): string {
 export function checkReason(raw: string, field = 'reason'): string {
   const reason = raw.trim();
   if (reason.length < REASON_MIN) {
-    throw new ValidationError(`${field} must be at least ${REASON_MIN} characters: say what is broken and why you need this access`);
+    throw new ValidationError(
+      `${field} must be at least ${REASON_MIN} characters: say what is broken and why you need this access`,
+    );
   }
   if (reason.length > REASON_MAX) throw new ValidationError(`${field} must be at most ${REASON_MAX} characters`);
   if (new Set(reason.replace(/\s/g, '').toLowerCase()).size < 4) {
@@ -123,6 +139,7 @@ export function checkReason(raw: string, field = 'reason'): string {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Grant ids are UUIDs; anything else (paths, ARNs, traversal) is refused before any lookup. */
 export function checkGrantId(id: string | undefined): string {
-  if (!id || !UUID.test(id)) throw new ValidationError('grant id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e');
+  if (!id || !UUID.test(id))
+    throw new ValidationError('grant id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e');
   return id;
 }

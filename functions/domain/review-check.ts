@@ -5,10 +5,10 @@
  * 1. find — the grants whose review is due and that ended before now − N days (an index query);
  * 2. announce — per profile, the list (oldest first) with how to review each.
  */
-import { oneLine, type Alert } from './alert.js';
+import { type Alert, oneLine } from './alert.js';
 import type { Grant } from './grant.js';
-import type { AuditLog, Clock, Notifier, Ports } from './ports.js';
 import { describeError } from './lifecycle.js';
+import type { AuditLog, Clock, Notifier, Ports } from './ports.js';
 
 export const DEFAULT_REVIEW_DEADLINE_DAYS = 3;
 /** Overdue grants read per check (the count in the alerts stops there: "1000 or more"). */
@@ -28,7 +28,10 @@ export interface ReviewCheckReport {
   readonly profiles: readonly string[];
 }
 
-export async function checkOverdueReviews(ports: ReviewCheckPorts, deadlineDays: number = DEFAULT_REVIEW_DEADLINE_DAYS): Promise<ReviewCheckReport> {
+export async function checkOverdueReviews(
+  ports: ReviewCheckPorts,
+  deadlineDays: number = DEFAULT_REVIEW_DEADLINE_DAYS,
+): Promise<ReviewCheckReport> {
   // 1. find
   const now = ports.clock.now();
   const cutoff = new Date(now.getTime() - deadlineDays * 86_400_000).toISOString();
@@ -51,26 +54,51 @@ export async function checkOverdueReviews(ports: ReviewCheckPorts, deadlineDays:
   return { overdue: due.length, profiles: [...byProfile.keys()] };
 }
 
-function overdueAlert(profile: string, grants: readonly Grant[], deadlineDays: number, now: Date, capped: boolean): Alert {
+function overdueAlert(
+  profile: string,
+  grants: readonly Grant[],
+  deadlineDays: number,
+  now: Date,
+  capped: boolean,
+): Alert {
   const owner = grants[0]!.owner;
   const count = `${grants.length}${capped ? '+' : ''}`;
   const listed = grants.slice(0, LISTED_PER_ALERT);
-  const subject = oneLine(`[break-glass WARNING] ${count} ${profile} grant(s) unreviewed past ${deadlineDays} days`, 100).replace(/[^\x20-\x7e]/g, '?');
+  const subject = oneLine(
+    `[break-glass WARNING] ${count} ${profile} grant(s) unreviewed past ${deadlineDays} days`,
+    100,
+  ).replace(/[^\x20-\x7e]/g, '?');
   const lines = [
     `Event:      REVIEW_OVERDUE (WARNING)`,
     `Profile:    ${profile} (owner: ${owner})`,
     `Deadline:   ${deadlineDays} days after a grant ends`,
     `As of:      ${now.toISOString()}`,
     '',
-    ...listed.map((g) => `- ${g.id}  ${g.principalArn}  ended ${g.endedAt} (${g.status})  reason: ${oneLine(g.reason, 120)}`),
-    ...(grants.length > listed.length ? [`… and ${grants.length - listed.length}${capped ? ' or more' : ''} more, oldest listed first (breakglass audit, or the "ended grants still unreviewed" Athena query, lists them all).`] : []),
+    ...listed.map(
+      (g) => `- ${g.id}  ${g.principalArn}  ended ${g.endedAt} (${g.status})  reason: ${oneLine(g.reason, 120)}`,
+    ),
+    ...(grants.length > listed.length
+      ? [
+          `… and ${grants.length - listed.length}${capped ? ' or more' : ''} more, oldest listed first (breakglass audit, or the "ended grants still unreviewed" Athena query, lists them all).`,
+        ]
+      : []),
     '',
     'Review each: POST /grants/<id>/review {"outcome":"justified"|"unjustified","notes":"..."} (a reviewer who is not the requester).',
   ];
   return {
     subject,
     body: lines.join('\n'),
-    machine: { version: 1, eventType: 'REVIEW_OVERDUE', severity: 'WARNING', profile, owner, deadlineDays, overdue: grants.length, capped, grants: listed.map((g) => ({ id: g.id, principalArn: g.principalArn, endedAt: g.endedAt, status: g.status })) },
+    machine: {
+      version: 1,
+      eventType: 'REVIEW_OVERDUE',
+      severity: 'WARNING',
+      profile,
+      owner,
+      deadlineDays,
+      overdue: grants.length,
+      capped,
+      grants: listed.map((g) => ({ id: g.id, principalArn: g.principalArn, endedAt: g.endedAt, status: g.status })),
+    },
     attributes: { eventType: 'REVIEW_OVERDUE', profile, principal: '-', severity: 'WARNING', grantId: '-', owner },
   };
 }

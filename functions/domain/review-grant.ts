@@ -12,10 +12,10 @@
 import type { Caller } from './activate-grant.js';
 import type { NewAuditEvent } from './audit-event.js';
 import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError } from './errors.js';
-import { grantPerson, type Grant } from './grant.js';
+import { type Grant, grantPerson } from './grant.js';
 import { announce } from './lifecycle.js';
 import type { Ports } from './ports.js';
-import { parsePrincipalArn, personOf, principalMatchesAny, type Principal } from './principal.js';
+import { type Principal, parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import { checkGrantId, checkReason, parseRequest, reviewRequestSchema } from './requests.js';
 
 export interface ReviewInput {
@@ -36,11 +36,19 @@ export type ReviewPorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log' | '
  * reviewer roles' trust policies (or use Identity Center).
  */
 function bareName(principal: Principal | undefined, arn: string): string {
-  const name = !principal ? arn : principal.kind === 'assumed-role' ? (principal.sessionName ?? arn) : principal.entityName;
+  const name = !principal
+    ? arn
+    : principal.kind === 'assumed-role'
+      ? (principal.sessionName ?? arn)
+      : principal.entityName;
   return name.toLowerCase().split('@')[0]!;
 }
 
-export async function reviewGrant(ports: ReviewPorts, reviewers: readonly string[], input: ReviewInput): Promise<Grant> {
+export async function reviewGrant(
+  ports: ReviewPorts,
+  reviewers: readonly string[],
+  input: ReviewInput,
+): Promise<Grant> {
   // 1. validate
   const grantId = checkGrantId(input.grantId);
   const request = parseRequest(reviewRequestSchema, input.body);
@@ -54,16 +62,25 @@ export async function reviewGrant(ports: ReviewPorts, reviewers: readonly string
   const grant = await ports.store.get(grantId);
   if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);
   const requester = parsePrincipalArn(grant.principalArn);
-  if (personOf(caller) === grantPerson(grant) || bareName(caller, input.caller.arn) === bareName(requester, grant.principalArn)) {
-    throw new ForbiddenError(`Two-person rule: ${input.caller.arn} requested grant ${grantId} (or is the same person); another reviewer must review it`);
+  if (
+    personOf(caller) === grantPerson(grant) ||
+    bareName(caller, input.caller.arn) === bareName(requester, grant.principalArn)
+  ) {
+    throw new ForbiddenError(
+      `Two-person rule: ${input.caller.arn} requested grant ${grantId} (or is the same person); another reviewer must review it`,
+    );
   }
 
   // 3. check
   if (grant.reviewState === 'DONE') {
-    throw new InvalidTransitionError(`Grant ${grantId} was already reviewed (${grant.reviewOutcome}) by ${grant.reviewedBy} at ${grant.reviewedAt}`);
+    throw new InvalidTransitionError(
+      `Grant ${grantId} was already reviewed (${grant.reviewOutcome}) by ${grant.reviewedBy} at ${grant.reviewedAt}`,
+    );
   }
   if (grant.reviewState !== 'DUE') {
-    throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; only grants that gave access and have ended (EXPIRED, REVOKED, or FAILED with a policy left behind) are reviewed`);
+    throw new InvalidTransitionError(
+      `Grant ${grantId} is ${grant.status}; only grants that gave access and have ended (EXPIRED, REVOKED, or FAILED with a policy left behind) are reviewed`,
+    );
   }
 
   // 4. record
@@ -78,11 +95,19 @@ export async function reviewGrant(ports: ReviewPorts, reviewers: readonly string
   };
   let written: Grant;
   try {
-    written = await ports.store.append(grant, event, { reviewState: 'DONE', reviewOutcome: request.outcome, reviewedBy: input.caller.arn, reviewedAt: at });
+    written = await ports.store.append(grant, event, {
+      reviewState: 'DONE',
+      reviewOutcome: request.outcome,
+      reviewedBy: input.caller.arn,
+      reviewedAt: at,
+    });
   } catch (error) {
     if (error instanceof ConcurrentUpdateError) {
       const fresh = await ports.store.get(grantId);
-      if (fresh?.reviewState === 'DONE') throw new InvalidTransitionError(`Grant ${grantId} was reviewed by ${fresh.reviewedBy} while this review was being written`);
+      if (fresh?.reviewState === 'DONE')
+        throw new InvalidTransitionError(
+          `Grant ${grantId} was reviewed by ${fresh.reviewedBy} while this review was being written`,
+        );
     }
     throw error;
   }

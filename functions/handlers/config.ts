@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from '../domain/errors.js';
-import { parseProfiles, type ProfileSet } from '../domain/profile.js';
+import { type ProfileSet, parseProfiles } from '../domain/profile.js';
 
 /**
  * The profile file, inlined by the bundler at synth time (esbuild `define`), so the deployed
@@ -25,12 +25,16 @@ export function optionalEnv(name: string, env: NodeJS.ProcessEnv = process.env):
 
 /** A comma-separated list; empty when unset. */
 export function listEnv(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** The validated profiles: the bundled copy, or the file named by `PROFILES_FILE`. */
 export function loadProfiles(env: NodeJS.ProcessEnv = process.env): ProfileSet {
-  if (typeof __BREAKGLASS_PROFILES__ !== 'undefined') return parseProfiles(__BREAKGLASS_PROFILES__, 'the bundled profile file');
+  if (typeof __BREAKGLASS_PROFILES__ !== 'undefined')
+    return parseProfiles(__BREAKGLASS_PROFILES__, 'the bundled profile file');
   const file = requireEnv('PROFILES_FILE', env);
   let raw: unknown;
   try {

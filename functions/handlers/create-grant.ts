@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { activateGrant } from '../domain/activate-grant.js';
-import { callerOf, httpErrors, json, jsonBody, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
+import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody, requestIdOf } from './http.js';
 import { grantView } from './views.js';
 import { activationRules, allPorts, checkedProfiles } from './wiring.js';
 
@@ -17,13 +17,25 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
   const { grant, warnings, existing } = await activateGrant(
     ports,
     profileSet,
-    { caller: callerOf(event), body: jsonBody(event), ...optional(requestIdOf(event)), ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) },
+    {
+      caller: callerOf(event),
+      body: jsonBody(event),
+      ...optional(requestIdOf(event)),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    },
     rules,
   );
   // An existing ACTIVE grant of the same profile is returned with 200, a new one with 201.
-  return json(existing ? 200 : 201, { grant: grantView(grant), ...(existing ? { existing } : {}), ...(warnings.length ? { warnings } : {}) });
+  return json(existing ? 200 : 201, {
+    grant: grantView(grant),
+    ...(existing ? { existing } : {}),
+    ...(warnings.length ? { warnings } : {}),
+  });
 };
 
 const optional = (requestId: string | undefined) => (requestId ? { requestId } : {});
 
-export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(httpHeaderNormalizer())
+  .use(httpErrors())
+  .handler(lambdaHandler);

@@ -6,7 +6,7 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { expireGrant, type ExpiryOutcome } from '../domain/expire-grant.js';
+import { type ExpiryOutcome, expireGrant } from '../domain/expire-grant.js';
 import { checkGrantId } from '../domain/requests.js';
 import { log } from './log.js';
 import { access, clock, notifier, profileRisks, store } from './wiring.js';
@@ -17,7 +17,10 @@ export interface ExpiryEvent {
   readonly grantId?: unknown;
 }
 
-export const lambdaHandler = async (event: ExpiryEvent, _context?: Context): Promise<{ grantId: string; outcome: ExpiryOutcome }> => {
+export const lambdaHandler = async (
+  event: ExpiryEvent,
+  _context?: Context,
+): Promise<{ grantId: string; outcome: ExpiryOutcome }> => {
   // A malformed event can never succeed; say so in the log and let it reach the on-failure queue.
   const grantId = checkGrantId(typeof event?.grantId === 'string' ? event.grantId : undefined);
   const { outcome } = await expireGrant(ports, grantId);

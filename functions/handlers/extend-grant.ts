@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { extendGrant } from '../domain/extend-grant.js';
-import { callerOf, httpErrors, json, jsonBody, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
+import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody, requestIdOf } from './http.js';
 import { grantView } from './views.js';
 import { activationRules, allPorts, profiles } from './wiring.js';
 
@@ -13,8 +13,21 @@ const rules = activationRules();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
   const requestId = requestIdOf(event);
-  const grant = await extendGrant(ports, profileSet, { grantId: event.pathParameters?.id, caller: callerOf(event), body: jsonBody(event), ...(requestId ? { requestId } : {}) }, rules);
+  const grant = await extendGrant(
+    ports,
+    profileSet,
+    {
+      grantId: event.pathParameters?.id,
+      caller: callerOf(event),
+      body: jsonBody(event),
+      ...(requestId ? { requestId } : {}),
+    },
+    rules,
+  );
   return json(200, { grant: grantView(grant) });
 };
 
-export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(httpHeaderNormalizer())
+  .use(httpErrors())
+  .handler(lambdaHandler);

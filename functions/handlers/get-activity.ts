@@ -3,15 +3,22 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { getActivity } from '../domain/activity-query.js';
-import { callerOf, httpErrors, json, type ApiEvent, type ApiResult } from './http.js';
+import { type ApiEvent, type ApiResult, callerOf, httpErrors, json } from './http.js';
 import { activityReaders, activityStore, store } from './wiring.js';
 
 const ports = { store: store(), activity: activityStore() };
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
   const caller = callerOf(event);
-  const answer = await getActivity(ports, activityReaders(), { grantId: event.pathParameters?.id, caller, query: event.queryStringParameters ?? {} });
+  const answer = await getActivity(ports, activityReaders(), {
+    grantId: event.pathParameters?.id,
+    caller,
+    query: event.queryStringParameters ?? {},
+  });
   return json(200, answer);
 };
 
-export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(httpHeaderNormalizer())
+  .use(httpErrors())
+  .handler(lambdaHandler);

@@ -5,8 +5,15 @@
 import type { MiddlewareObj } from '@middy/core';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { BreakGlassError, BusyError, PayloadTooLargeError, StepFailedError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
 import type { Caller } from '../domain/activate-grant.js';
+import {
+  BreakGlassError,
+  BusyError,
+  PayloadTooLargeError,
+  StepFailedError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../domain/errors.js';
 import { log } from './log.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
@@ -35,19 +42,42 @@ export function httpErrors(): MiddlewareObj<ApiEvent, ApiResult> {
     onError: async (request) => {
       const error = request.error;
       const requestId = request.context?.awsRequestId ?? request.event?.requestContext?.requestId;
-      if (error instanceof BreakGlassError && (error.statusCode < 500 || error instanceof StepFailedError || error instanceof BusyError)) {
-        if (error.statusCode >= 500) log.error({ msg: error.message, code: error.code, requestId, cause: describe(error.cause) });
-        request.response = json(error.statusCode, { error: { code: error.code, message: error.message, ...(requestId ? { requestId } : {}) } });
+      if (
+        error instanceof BreakGlassError &&
+        (error.statusCode < 500 || error instanceof StepFailedError || error instanceof BusyError)
+      ) {
+        if (error.statusCode >= 500)
+          log.error({ msg: error.message, code: error.code, requestId, cause: describe(error.cause) });
+        request.response = json(error.statusCode, {
+          error: { code: error.code, message: error.message, ...(requestId ? { requestId } : {}) },
+        });
         return;
       }
       if (isTransientAwsError(error)) {
         // Throttled, timed out or a 5xx from AWS, before any step this request could record: say so, and that a retry is the fix.
         log.error({ msg: 'AWS unavailable', requestId, error: describe(error) });
-        request.response = json(503, { error: { code: 'ServiceUnavailable', message: `An AWS service behind break-glass is throttling or not answering right now (${(error as Error).name}); retry in a moment.`, ...(requestId ? { requestId } : {}) } });
+        request.response = json(503, {
+          error: {
+            code: 'ServiceUnavailable',
+            message: `An AWS service behind break-glass is throttling or not answering right now (${(error as Error).name}); retry in a moment.`,
+            ...(requestId ? { requestId } : {}),
+          },
+        });
         return;
       }
-      log.error({ msg: 'unhandled error', requestId, error: describe(error), stack: error instanceof Error ? error.stack : undefined });
-      request.response = json(500, { error: { code: 'InternalError', message: 'Internal error. Nothing in this response explains it; the request id finds it in the logs.', ...(requestId ? { requestId } : {}) } });
+      log.error({
+        msg: 'unhandled error',
+        requestId,
+        error: describe(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      });
+      request.response = json(500, {
+        error: {
+          code: 'InternalError',
+          message: 'Internal error. Nothing in this response explains it; the request id finds it in the logs.',
+          ...(requestId ? { requestId } : {}),
+        },
+      });
     },
   };
 }
@@ -70,15 +100,20 @@ function describe(error: unknown): string | undefined {
 export function callerOf(event: ApiEvent): Caller {
   const identity = event.requestContext?.identity;
   const arn = identity?.userArn;
-  if (!arn) throw new UnauthenticatedError('No authenticated IAM principal: sign the request with SigV4 (AWS_IAM authorization)');
+  if (!arn)
+    throw new UnauthenticatedError(
+      'No authenticated IAM principal: sign the request with SigV4 (AWS_IAM authorization)',
+    );
   return { arn, ...(identity.caller ? { userId: identity.caller } : {}) };
 }
 
 /** Parses a JSON body of bounded size. Malformed JSON is a 400 naming the problem, never a 500. */
 export function jsonBody(event: ApiEvent): unknown {
-  if (event.body === null || event.body === undefined || event.body === '') throw new ValidationError('A JSON body is required');
+  if (event.body === null || event.body === undefined || event.body === '')
+    throw new ValidationError('A JSON body is required');
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(`The request body must be at most ${MAX_BODY_BYTES} bytes`);
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES)
+    throw new PayloadTooLargeError(`The request body must be at most ${MAX_BODY_BYTES} bytes`);
   try {
     return JSON.parse(text);
   } catch {

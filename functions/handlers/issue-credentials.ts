@@ -7,23 +7,52 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { issueCredentials } from '../domain/issue-credentials.js';
-import { callerOf, httpErrors, json, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
-import { grantView } from './views.js';
-import { alertLimiter, clock, control, credentialSettings, frozenProfiles, notifier, profileRisks, profiles, store, vendor } from './wiring.js';
+import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, requestIdOf } from './http.js';
 import { log } from './log.js';
+import { grantView } from './views.js';
+import {
+  alertLimiter,
+  clock,
+  control,
+  credentialSettings,
+  frozenProfiles,
+  notifier,
+  profileRisks,
+  profiles,
+  store,
+  vendor,
+} from './wiring.js';
 
-const ports = { store: store(), vendor: vendor(), notifier: notifier(), control: control(), alertLimiter: alertLimiter(), profileRisks: profileRisks(), clock, log };
+const ports = {
+  store: store(),
+  vendor: vendor(),
+  notifier: notifier(),
+  control: control(),
+  alertLimiter: alertLimiter(),
+  profileRisks: profileRisks(),
+  clock,
+  log,
+};
 const settings = credentialSettings();
 const rules = { frozenByConfig: frozenProfiles() };
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
   const requestId = requestIdOf(event);
-  const { credentials, grant } = await issueCredentials(ports, profiles(), settings, {
-    grantId: event.pathParameters?.id,
-    caller: callerOf(event),
-    ...(requestId ? { requestId } : {}),
-  }, rules);
+  const { credentials, grant } = await issueCredentials(
+    ports,
+    profiles(),
+    settings,
+    {
+      grantId: event.pathParameters?.id,
+      caller: callerOf(event),
+      ...(requestId ? { requestId } : {}),
+    },
+    rules,
+  );
   return json(200, { credentials, grant: grantView(grant) });
 };
 
-export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(httpHeaderNormalizer())
+  .use(httpErrors())
+  .handler(lambdaHandler);

@@ -5,9 +5,9 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
-import { NotFoundRouteError } from './routes.js';
 import { revokeAll, setFreeze } from '../domain/kill-switch.js';
-import { callerOf, httpErrors, json, jsonBody, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
+import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody, requestIdOf } from './http.js';
+import { NotFoundRouteError } from './routes.js';
 import { activationRules, allPorts, profiles, securityPrincipals } from './wiring.js';
 
 const ports = allPorts();
@@ -25,12 +25,22 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
     }
     case 'POST /freeze':
     case 'POST /unfreeze': {
-      const state = await setFreeze(ports, profileSet, security, { caller, body: jsonBody(event) }, route === 'POST /freeze');
+      const state = await setFreeze(
+        ports,
+        profileSet,
+        security,
+        { caller, body: jsonBody(event) },
+        route === 'POST /freeze',
+      );
       return json(200, { freeze: state, frozenByConfig: rules.frozenByConfig });
     }
     case 'POST /revoke-all': {
       const requestId = requestIdOf(event);
-      const results = await revokeAll(ports, security, { caller, body: jsonBody(event), ...(requestId ? { requestId } : {}) });
+      const results = await revokeAll(ports, security, {
+        caller,
+        body: jsonBody(event),
+        ...(requestId ? { requestId } : {}),
+      });
       const failed = results.filter((r) => r.outcome === 'failed').length;
       return json(failed ? 207 : 200, { revoked: results.length - failed, failed, results });
     }
@@ -39,4 +49,7 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
   }
 };
 
-export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(httpHeaderNormalizer())
+  .use(httpErrors())
+  .handler(lambdaHandler);

@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { listProfiles } from '../domain/query-grants.js';
-import { callerOf, httpErrors, json, type ApiEvent, type ApiResult } from './http.js';
+import { type ApiEvent, type ApiResult, callerOf, httpErrors, json } from './http.js';
 import { profiles } from './wiring.js';
 
 const profileSet = profiles();
@@ -11,4 +11,7 @@ const profileSet = profiles();
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> =>
   json(200, { profiles: listProfiles(profileSet, callerOf(event).arn) });
 
-export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(httpHeaderNormalizer())
+  .use(httpErrors())
+  .handler(lambdaHandler);

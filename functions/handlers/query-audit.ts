@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { queryAudit } from '../domain/query-audit.js';
-import { callerOf, httpErrors, json, type ApiEvent, type ApiResult } from './http.js';
+import { type ApiEvent, type ApiResult, callerOf, httpErrors, json } from './http.js';
 import { auditLog, clock } from './wiring.js';
 
 const audit = auditLog();
@@ -14,4 +14,7 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
   return json(200, page);
 };
 
-export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(httpHeaderNormalizer())
+  .use(httpErrors())
+  .handler(lambdaHandler);

@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { revokeGrant } from '../domain/revoke-grant.js';
-import { callerOf, httpErrors, json, jsonBody, requestIdOf, type ApiEvent, type ApiResult } from './http.js';
+import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody, requestIdOf } from './http.js';
 import { grantView } from './views.js';
 import { allPorts, securityPrincipals } from './wiring.js';
 
@@ -21,4 +21,7 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
   return json(200, { grant: grantView(grant) });
 };
 
-export const handler = middy<ApiEvent, ApiResult>().use(httpHeaderNormalizer()).use(httpErrors()).handler(lambdaHandler);
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(httpHeaderNormalizer())
+  .use(httpErrors())
+  .handler(lambdaHandler);

@@ -12,7 +12,14 @@ import type { Context } from 'aws-lambda';
 import { publishMetrics } from '../adapters/emf-metrics.js';
 import { SweepFailedError } from '../domain/errors.js';
 import type { PolicyTarget } from '../domain/ports.js';
-import { describeSweepFailure, sweep, sweepMetrics, sweepTargets, type SweepPorts, type SweepReport } from '../domain/sweep.js';
+import {
+  describeSweepFailure,
+  type SweepPorts,
+  type SweepReport,
+  sweep,
+  sweepMetrics,
+  sweepTargets,
+} from '../domain/sweep.js';
 import { log } from './log.js';
 import { access, clock, notifier, profileRisks, profiles, protectedResources, scheduler, store } from './wiring.js';
 
@@ -24,10 +31,17 @@ export interface SweepHandlerOptions {
 }
 
 /** The handler over given ports (tests pass failing ones); `lambdaHandler` is this over the real ones. */
-export function createSweepHandler(ports: SweepPorts, targets: readonly PolicyTarget[], options: SweepHandlerOptions = {}) {
+export function createSweepHandler(
+  ports: SweepPorts,
+  targets: readonly PolicyTarget[],
+  options: SweepHandlerOptions = {},
+) {
   return async (_event?: unknown, _context?: Context): Promise<SweepReport> => {
     const report = await sweep(ports, targets, options.slotProfiles ?? []);
-    publishMetrics(sweepMetrics(report), { ...(options.writeMetrics ? { write: options.writeMetrics } : {}), context: { msg: 'sweep metrics' } });
+    publishMetrics(sweepMetrics(report), {
+      ...(options.writeMetrics ? { write: options.writeMetrics } : {}),
+      context: { msg: 'sweep metrics' },
+    });
     if (report.failedSteps.length) {
       const error = new SweepFailedError(report.failedSteps, describeSweepFailure(report));
       log.error({ msg: 'sweep failed', ...report });
@@ -39,8 +53,20 @@ export function createSweepHandler(ports: SweepPorts, targets: readonly PolicyTa
 }
 
 /** The real ports, the targets the profiles name and the profiles' slots, built once (cold start). */
-export const wired: { readonly ports: SweepPorts; readonly targets: readonly PolicyTarget[]; readonly slotProfiles: readonly string[] } = {
-  ports: { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), clock, profileRisks: profileRisks(), log },
+export const wired: {
+  readonly ports: SweepPorts;
+  readonly targets: readonly PolicyTarget[];
+  readonly slotProfiles: readonly string[];
+} = {
+  ports: {
+    store: store(),
+    access: access(),
+    scheduler: scheduler(),
+    notifier: notifier(),
+    clock,
+    profileRisks: profileRisks(),
+    log,
+  },
   targets: sweepTargets(profiles(), protectedResources()),
   slotProfiles: profiles().profiles.map((p) => p.name),
 };

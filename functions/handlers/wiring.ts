@@ -6,23 +6,23 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { clientDefaults } from '../adapters/client-defaults.js';
-import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../adapters/dynamodb-grant-store.adapter.js';
-import { DynamoAuditLog } from '../adapters/dynamodb-audit-log.adapter.js';
-import { DEFAULT_ALERT_WINDOW_SECONDS, DynamoAlertLimiter } from '../adapters/dynamodb-alert-limiter.adapter.js';
 import { DynamoActivityStore } from '../adapters/dynamodb-activity.adapter.js';
+import { DEFAULT_ALERT_WINDOW_SECONDS, DynamoAlertLimiter } from '../adapters/dynamodb-alert-limiter.adapter.js';
+import { DynamoAuditLog } from '../adapters/dynamodb-audit-log.adapter.js';
 import { DynamoTableExporter } from '../adapters/dynamodb-export.adapter.js';
+import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../adapters/dynamodb-grant-store.adapter.js';
 import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
-import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../domain/review-check.js';
 import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
 import { SnsNotifier } from '../adapters/sns-notifier.adapter.js';
 import { StsCredentialVendor } from '../adapters/sts-credentials.adapter.js';
+import { type ActivationRules, DEFAULT_RULES } from '../domain/activate-grant.js';
+import { ConfigurationError } from '../domain/errors.js';
 import type { CredentialSettings } from '../domain/issue-credentials.js';
+import type { Ports } from '../domain/ports.js';
 import type { ProfileSet } from '../domain/profile.js';
 import { profileRolePools } from '../domain/profile-roles.js';
-import { DEFAULT_RULES, type ActivationRules } from '../domain/activate-grant.js';
-import { ConfigurationError } from '../domain/errors.js';
+import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../domain/review-check.js';
 import { risksByProfile } from '../domain/risk.js';
-import type { Ports } from '../domain/ports.js';
 import { listEnv, loadProfiles, optionalEnv, requireEnv } from './config.js';
 import { log } from './log.js';
 
@@ -33,8 +33,12 @@ function once<T>(build: () => T): () => T {
 
 /** One DynamoDB client (one connection pool) for the grant store, the kill switch and the leases. */
 const dynamo = once(() => new DynamoDBClient(clientDefaults()));
-export const store = once(() => new DynamoGrantStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
-export const control = once(() => new DynamoControlStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
+export const store = once(
+  () => new DynamoGrantStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }),
+);
+export const control = once(
+  () => new DynamoControlStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }),
+);
 /**
  * How long an activation waits for another one on the same role or user (`BREAKGLASS_LEASE_WAIT_MS`,
  * default 8,000: well inside API Gateway's 29-second limit); then it answers 503 Busy.
@@ -42,8 +46,15 @@ export const control = once(() => new DynamoControlStore({ tableName: requireEnv
 export const locks = once(() => {
   const raw = optionalEnv('BREAKGLASS_LEASE_WAIT_MS');
   const waitMs = raw === undefined ? undefined : Number(raw);
-  if (waitMs !== undefined && (!Number.isInteger(waitMs) || waitMs < 100 || waitMs > 60_000)) throw new ConfigurationError('Environment variable BREAKGLASS_LEASE_WAIT_MS must be a whole number of milliseconds between 100 and 60000');
-  return new DynamoLeaseLock({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo(), ...(waitMs ? { waitMs, leaseMs: Math.max(10_000, waitMs) } : {}) });
+  if (waitMs !== undefined && (!Number.isInteger(waitMs) || waitMs < 100 || waitMs > 60_000))
+    throw new ConfigurationError(
+      'Environment variable BREAKGLASS_LEASE_WAIT_MS must be a whole number of milliseconds between 100 and 60000',
+    );
+  return new DynamoLeaseLock({
+    tableName: requireEnv('TABLE_NAME'),
+    awsSdkV3Client: dynamo(),
+    ...(waitMs ? { waitMs, leaseMs: Math.max(10_000, waitMs) } : {}),
+  });
 });
 /**
  * Rate limit on DENIED alerts, per caller and profile: one alert, then at most one per window counting the rest
@@ -52,7 +63,10 @@ export const locks = once(() => {
 export const alertLimiter = once(() => {
   const raw = optionalEnv('DENIAL_ALERT_WINDOW_SECONDS');
   const windowSeconds = raw === undefined ? DEFAULT_ALERT_WINDOW_SECONDS : Number(raw);
-  if (!Number.isInteger(windowSeconds) || windowSeconds < 0 || windowSeconds > 86_400) throw new ConfigurationError('Environment variable DENIAL_ALERT_WINDOW_SECONDS must be a whole number of seconds between 0 and 86400');
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 0 || windowSeconds > 86_400)
+    throw new ConfigurationError(
+      'Environment variable DENIAL_ALERT_WINDOW_SECONDS must be a whole number of seconds between 0 and 86400',
+    );
   return new DynamoAlertLimiter({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo(), windowSeconds });
 });
 export const access = once(() => new IamPolicyAdapter());
@@ -78,16 +92,33 @@ export const reviewerPrincipals = once(() => {
   return reviewers;
 });
 /** Action logging: CloudTrail calls per grant (`activity.ts`). */
-export const activityStore = once(() => new DynamoActivityStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
+export const activityStore = once(
+  () => new DynamoActivityStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }),
+);
 /** Who may read any grant's activity besides its requester: `SECURITY_PRINCIPALS` and `REVIEWER_PRINCIPALS` (either may be empty). */
-export const activityReaders = once(() => ({ security: listEnv('SECURITY_PRINCIPALS'), reviewers: listEnv('REVIEWER_PRINCIPALS') }));
-export const auditLog = once(() => new DynamoAuditLog({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }));
-export const exporter = once(() => new DynamoTableExporter({ tableArn: requireEnv('TABLE_ARN'), bucket: requireEnv('AUDIT_BUCKET'), ...(optionalEnv('AUDIT_BUCKET_OWNER') ? { bucketOwner: optionalEnv('AUDIT_BUCKET_OWNER')! } : {}) }));
+export const activityReaders = once(() => ({
+  security: listEnv('SECURITY_PRINCIPALS'),
+  reviewers: listEnv('REVIEWER_PRINCIPALS'),
+}));
+export const auditLog = once(
+  () => new DynamoAuditLog({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }),
+);
+export const exporter = once(
+  () =>
+    new DynamoTableExporter({
+      tableArn: requireEnv('TABLE_ARN'),
+      bucket: requireEnv('AUDIT_BUCKET'),
+      ...(optionalEnv('AUDIT_BUCKET_OWNER') ? { bucketOwner: optionalEnv('AUDIT_BUCKET_OWNER')! } : {}),
+    }),
+);
 /** Days after a grant ends before its missing review is announced (`REVIEW_DEADLINE_DAYS`, default 3). */
 export const reviewDeadlineDays = once(() => {
   const raw = optionalEnv('REVIEW_DEADLINE_DAYS');
   const days = raw === undefined ? DEFAULT_REVIEW_DEADLINE_DAYS : Number(raw);
-  if (!Number.isFinite(days) || days <= 0 || days > 365) throw new ConfigurationError('Environment variable REVIEW_DEADLINE_DAYS must be a number of days greater than 0 and at most 365');
+  if (!Number.isFinite(days) || days <= 0 || days > 365)
+    throw new ConfigurationError(
+      'Environment variable REVIEW_DEADLINE_DAYS must be a number of days greater than 0 and at most 365',
+    );
   return days;
 });
 
@@ -100,7 +131,8 @@ export const vendor = once(() => new StsCredentialVendor());
  */
 export const credentialSettings = once((): CredentialSettings => {
   const accountId = requireEnv('ACCOUNT_ID');
-  if (!/^\d{12}$/.test(accountId)) throw new ConfigurationError('Environment variable ACCOUNT_ID must be a 12-digit AWS account id');
+  if (!/^\d{12}$/.test(accountId))
+    throw new ConfigurationError('Environment variable ACCOUNT_ID must be a 12-digit AWS account id');
   return { accountId, partition: optionalEnv('AWS_PARTITION') ?? 'aws' };
 });
 
@@ -111,7 +143,8 @@ export const frozenProfiles = once((): string[] => listEnv('FROZEN_PROFILES'));
 export const activationRules = once((): ActivationRules => {
   const raw = optionalEnv('MAX_ACTIVE_PER_PRINCIPAL');
   const max = raw === undefined ? DEFAULT_RULES.maxActivePerPrincipal : Number(raw);
-  if (!Number.isInteger(max) || max < 1) throw new ConfigurationError('Environment variable MAX_ACTIVE_PER_PRINCIPAL must be a whole number of at least 1');
+  if (!Number.isInteger(max) || max < 1)
+    throw new ConfigurationError('Environment variable MAX_ACTIVE_PER_PRINCIPAL must be a whole number of at least 1');
   return { frozenByConfig: frozenProfiles(), maxActivePerPrincipal: max, protectedResources: protectedResources() };
 });
 
@@ -125,7 +158,10 @@ export const protectedResources = once((): string[] => {
   const list = listEnv('PROTECTED_RESOURCES');
   if (!list.length) throw new ConfigurationError('Environment variable PROTECTED_RESOURCES is required');
   const bad = list.find((p) => !/^arn:[\w-]+:[\w-]+:[\w-]*:(\d{12}|\*)?:.+$/.test(p));
-  if (bad) throw new ConfigurationError(`Environment variable PROTECTED_RESOURCES must list ARN patterns; "${bad.slice(0, 100)}" is not one`);
+  if (bad)
+    throw new ConfigurationError(
+      `Environment variable PROTECTED_RESOURCES must list ARN patterns; "${bad.slice(0, 100)}" is not one`,
+    );
   return list;
 });
 
@@ -138,5 +174,17 @@ export const checkedProfiles = once((): ProfileSet => {
 
 /** Every port, for the use cases that need them all (activation, revocation). */
 export function allPorts(): Ports {
-  return { store: store(), access: access(), scheduler: scheduler(), notifier: notifier(), control: control(), locks: locks(), alertLimiter: alertLimiter(), clock, profileRisks: profileRisks(), newId: randomUUID, log };
+  return {
+    store: store(),
+    access: access(),
+    scheduler: scheduler(),
+    notifier: notifier(),
+    control: control(),
+    locks: locks(),
+    alertLimiter: alertLimiter(),
+    clock,
+    profileRisks: profileRisks(),
+    newId: randomUUID,
+    log,
+  };
 }

@@ -15,7 +15,14 @@ import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { EXPORT_PREFIX } from '../../functions/domain/export-audit.js';
-import { ATHENA_RESULTS_PREFIX, AUDIT_DATABASE, AUDIT_TABLE, AUDIT_WORKGROUP, ITEM_COLUMN_TYPE, auditQueries } from '../athena-queries.js';
+import {
+  ATHENA_RESULTS_PREFIX,
+  AUDIT_DATABASE,
+  AUDIT_TABLE,
+  AUDIT_WORKGROUP,
+  auditQueries,
+  ITEM_COLUMN_TYPE,
+} from '../athena-queries.js';
 
 export interface BreakGlassAuditQueriesProps {
   /** The audit bucket the daily exports land in (`exports/dt=<day>/`). */
@@ -43,12 +50,16 @@ export class BreakGlassAuditQueries extends Construct {
     this.databaseName = props.databaseName ?? AUDIT_DATABASE;
     this.workGroupName = props.workGroupName ?? AUDIT_WORKGROUP;
     const firstDay = props.firstExportDay ?? '2024-01-01';
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(firstDay)) throw new Error(`firstExportDay must be a day as yyyy-MM-dd, got "${firstDay}"`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(firstDay))
+      throw new Error(`firstExportDay must be a day as yyyy-MM-dd, got "${firstDay}"`);
     const exportsRoot = `s3://${props.bucket.bucketName}/${EXPORT_PREFIX}/`;
 
     const database = new CfnDatabase(this, 'Database', {
       catalogId: stack.account,
-      databaseInput: { name: this.databaseName, description: 'break-glass: daily exports of the grants table, for auditors' },
+      databaseInput: {
+        name: this.databaseName,
+        description: 'break-glass: daily exports of the grants table, for auditors',
+      },
     });
     const table = new CfnTable(this, 'Exports', {
       catalogId: stack.account,
@@ -79,7 +90,13 @@ export class BreakGlassAuditQueries extends Construct {
             // The export's manifest and checksum files sit beside the data: they read as empty rows.
             parameters: { 'ignore.malformed.json': 'true' },
           },
-          columns: [{ name: 'item', type: ITEM_COLUMN_TYPE, comment: 'the DynamoDB item: every attribute as {s} or {n}; details as {m}' }],
+          columns: [
+            {
+              name: 'item',
+              type: ITEM_COLUMN_TYPE,
+              comment: 'the DynamoDB item: every attribute as {s} or {n}; details as {m}',
+            },
+          ],
         },
       },
     });
@@ -87,7 +104,7 @@ export class BreakGlassAuditQueries extends Construct {
     const key = props.resultsBucket.encryptionKey;
     this.workGroup = new CfnWorkGroup(this, 'WorkGroup', {
       name: this.workGroupName,
-      description: 'break-glass: auditors\' queries over the daily table exports',
+      description: "break-glass: auditors' queries over the daily table exports",
       state: 'ENABLED',
       workGroupConfiguration: {
         // Nobody can send this workgroup's results elsewhere or unencrypted.
@@ -97,13 +114,21 @@ export class BreakGlassAuditQueries extends Construct {
         resultConfiguration: {
           outputLocation: `s3://${props.resultsBucket.bucketName}/${ATHENA_RESULTS_PREFIX}/`,
           expectedBucketOwner: stack.account,
-          encryptionConfiguration: key ? { encryptionOption: 'SSE_KMS', kmsKey: key.keyArn } : { encryptionOption: 'SSE_S3' },
+          encryptionConfiguration: key
+            ? { encryptionOption: 'SSE_KMS', kmsKey: key.keyArn }
+            : { encryptionOption: 'SSE_S3' },
         },
       },
     });
 
     this.namedQueries = auditQueries(this.databaseName, this.tableName).map((query) => {
-      const named = new CfnNamedQuery(this, query.id, { name: query.name, description: query.description, database: this.databaseName, workGroup: this.workGroup.ref, queryString: query.sql });
+      const named = new CfnNamedQuery(this, query.id, {
+        name: query.name,
+        description: query.description,
+        database: this.databaseName,
+        workGroup: this.workGroup.ref,
+        queryString: query.sql,
+      });
       named.addResourceDependency(table);
       return named;
     });

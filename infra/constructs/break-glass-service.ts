@@ -3,53 +3,78 @@
  * group and the role Scheduler uses, the daily jobs (review check, table export), and the
  * alarms. Everything here can be destroyed and redeployed without losing a record.
  */
-import { METRICS_NAMESPACE } from '../../functions/adapters/emf-metrics.js';
-import { SWEEP_METRICS } from '../../functions/domain/sweep.js';
-import { AUDIT_QUERY_PARAMETERS } from '../../functions/domain/query-audit.js';
+
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
   AuthorizationType,
   EndpointType,
+  type IModel,
   JsonSchemaType,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   RequestValidator,
   RestApi,
-  type IModel,
 } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
-import { Rule, Schedule as EventSchedule } from 'aws-cdk-lib/aws-events';
+import { Schedule as EventSchedule, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../functions/adapters/emf-metrics.js';
 import type { IndexName } from '../../functions/adapters/table-schema.js';
 import { EXPORT_PREFIX } from '../../functions/domain/export-audit.js';
 import { REVIEW_OUTCOMES } from '../../functions/domain/grant.js';
 import type { ProfileSet } from '../../functions/domain/profile.js';
 import { PROFILE_ROLE_PATH } from '../../functions/domain/profile-roles.js';
+import { AUDIT_QUERY_PARAMETERS } from '../../functions/domain/query-audit.js';
 import { REASON_MAX, TICKET_MAX } from '../../functions/domain/requests.js';
 import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../../functions/domain/review-check.js';
+import { SWEEP_METRICS } from '../../functions/domain/sweep.js';
 import { assertSameAccount, type NamedPrincipal } from '../principals.js';
 import { policyTargets } from '../profiles.js';
-import { protectedResources, RESOURCE_PREFIX, SCHEDULER_ROLE_PATH, type ProtectedResource } from '../protected-resources.js';
-import { API_FUNCTION_TIMEOUT, BreakGlassFunction, TABLE_APPEND, TABLE_READ, TABLE_REVIEW, TABLE_WRITE } from './breakglass-function.js';
+import {
+  type ProtectedResource,
+  protectedResources,
+  RESOURCE_PREFIX,
+  SCHEDULER_ROLE_PATH,
+} from '../protected-resources.js';
+import {
+  API_FUNCTION_TIMEOUT,
+  BreakGlassFunction,
+  TABLE_APPEND,
+  TABLE_READ,
+  TABLE_REVIEW,
+  TABLE_WRITE,
+} from './breakglass-function.js';
 import { PROFILE_ROLE_TRUST_ACTIONS, ProfileRoles } from './profile-roles.js';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
 
 /** The indexes `GET /audit` reads (`DynamoAuditLog.queryEvents`). */
-export const AUDIT_EVENT_INDEXES: readonly IndexName[] = ['eventsByRequester', 'eventsByProfile', 'eventsByType', 'eventsByDay'];
+export const AUDIT_EVENT_INDEXES: readonly IndexName[] = [
+  'eventsByRequester',
+  'eventsByProfile',
+  'eventsByType',
+  'eventsByDay',
+];
 /** The index the daily review check reads (`DynamoAuditLog.reviewsDue`). */
 export const REVIEW_DUE_INDEXES: readonly IndexName[] = ['byReviewDue'];
 
@@ -76,7 +101,11 @@ export const API_ACCESS_LOG_FIELDS = {
 
 /** Custom metrics the sweeper emits each run (CloudWatch embedded metric format, no dimensions). */
 /** The sweeper's metrics as the function publishes them (one declaration: the domain's names, the adapter's namespace). */
-export const SWEEPER_METRICS = { namespace: METRICS_NAMESPACE, succeeded: SWEEP_METRICS.succeeded, stepFailures: SWEEP_METRICS.stepFailures } as const;
+export const SWEEPER_METRICS = {
+  namespace: METRICS_NAMESPACE,
+  succeeded: SWEEP_METRICS.succeeded,
+  stepFailures: SWEEP_METRICS.stepFailures,
+} as const;
 
 /**
  * How long Lambda keeps trying an expiry event (throttled, or failing) before it goes to the
@@ -173,7 +202,20 @@ export class BreakGlassService extends Construct {
   readonly api: RestApi;
   readonly functions: Readonly<
     Record<
-      'createGrant' | 'revokeGrant' | 'extendGrant' | 'expireGrant' | 'getGrant' | 'listGrants' | 'listProfiles' | 'killSwitch' | 'sweeper' | 'reviewGrant' | 'queryAudit' | 'checkReviews' | 'exportTable' | 'issueCredentials',
+      | 'createGrant'
+      | 'revokeGrant'
+      | 'extendGrant'
+      | 'expireGrant'
+      | 'getGrant'
+      | 'listGrants'
+      | 'listProfiles'
+      | 'killSwitch'
+      | 'sweeper'
+      | 'reviewGrant'
+      | 'queryAudit'
+      | 'checkReviews'
+      | 'exportTable'
+      | 'issueCredentials',
       BreakGlassFunction
     >
   >;
@@ -188,15 +230,21 @@ export class BreakGlassService extends Construct {
     // Configuration mistakes fail synth, before anything is built.
     const reviewers = [...(props.reviewerPrincipals ?? props.securityPrincipals ?? [])];
     if (!reviewers.length) {
-      throw new Error('break-glass: no reviewer principals. Set reviewerPrincipals (-c reviewerPrincipals=<ARN patterns, comma-separated>) or securityPrincipals, which it defaults to; without one, every post-incident review would be refused.');
+      throw new Error(
+        'break-glass: no reviewer principals. Set reviewerPrincipals (-c reviewerPrincipals=<ARN patterns, comma-separated>) or securityPrincipals, which it defaults to; without one, every post-incident review would be refused.',
+      );
     }
     const reviewDeadlineDays = props.reviewDeadlineDays ?? DEFAULT_REVIEW_DEADLINE_DAYS;
     if (!(Number.isFinite(reviewDeadlineDays) && reviewDeadlineDays > 0 && reviewDeadlineDays <= 365)) {
-      throw new Error(`break-glass: reviewDeadlineDays must be a number of days greater than 0 and at most 365, got ${reviewDeadlineDays}`);
+      throw new Error(
+        `break-glass: reviewDeadlineDays must be a number of days greater than 0 and at most 365, got ${reviewDeadlineDays}`,
+      );
     }
     // Break-glass grants and checks access in its own account only (a later issue brings others in).
     const named: NamedPrincipal[] = [
-      ...props.profiles.set.profiles.flatMap((p) => p.eligible.map((pattern) => ({ source: `eligible of profile "${p.name}"`, pattern }))),
+      ...props.profiles.set.profiles.flatMap((p) =>
+        p.eligible.map((pattern) => ({ source: `eligible of profile "${p.name}"`, pattern })),
+      ),
       ...(props.securityPrincipals ?? []).map((pattern) => ({ source: 'securityPrincipals', pattern })),
       ...(props.reviewerPrincipals ?? []).map((pattern) => ({ source: 'reviewerPrincipals', pattern })),
     ];
@@ -204,23 +252,55 @@ export class BreakGlassService extends Construct {
     const targets = policyTargets(props.profiles.set, { allowBroadEligibility: props.allowBroadEligibility ?? false });
     const groupName = props.scheduleGroupName ?? 'breakglass';
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
-    const make = (name: string, handlerFile: string, description: string, timeout?: Duration, reservedConcurrentExecutions?: number) =>
+    const make = (
+      name: string,
+      handlerFile: string,
+      description: string,
+      timeout?: Duration,
+      reservedConcurrentExecutions?: number,
+    ) =>
       new BreakGlassFunction(this, name, {
-        handlerFile, description, profiles: props.profiles.raw, logRetention, ...(timeout ? { timeout } : {}), ...(reservedConcurrentExecutions ? { reservedConcurrentExecutions } : {}),
+        handlerFile,
+        description,
+        profiles: props.profiles.raw,
+        logRetention,
+        ...(timeout ? { timeout } : {}),
+        ...(reservedConcurrentExecutions ? { reservedConcurrentExecutions } : {}),
       });
     // Behind API Gateway: done before its 29-second integration timeout.
-    const api = (name: string, handlerFile: string, description: string) => make(name, handlerFile, description, API_FUNCTION_TIMEOUT);
+    const api = (name: string, handlerFile: string, description: string) =>
+      make(name, handlerFile, description, API_FUNCTION_TIMEOUT);
 
     // Functions
-    const expireGrant = make('ExpireGrant', 'expire-grant', 'break-glass: expire a grant (EventBridge Scheduler target)')
+    const expireGrant = make(
+      'ExpireGrant',
+      'expire-grant',
+      'break-glass: expire a grant (EventBridge Scheduler target)',
+    )
       .useTable(props.table, TABLE_WRITE)
       .useTopic(props.topic);
-    const createGrant = api('CreateGrant', 'create-grant', 'break-glass: POST /grants').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
-    const revokeGrant = api('RevokeGrant', 'revoke-grant', 'break-glass: POST /grants/{id}/revoke').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
-    const extendGrant = api('ExtendGrant', 'extend-grant', 'break-glass: POST /grants/{id}/extend').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
-    const killSwitch = api('KillSwitch', 'kill-switch', 'break-glass: freeze, unfreeze, revoke-all (security)').useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const createGrant = api('CreateGrant', 'create-grant', 'break-glass: POST /grants')
+      .useTable(props.table, TABLE_WRITE)
+      .useTopic(props.topic);
+    const revokeGrant = api('RevokeGrant', 'revoke-grant', 'break-glass: POST /grants/{id}/revoke')
+      .useTable(props.table, TABLE_WRITE)
+      .useTopic(props.topic);
+    const extendGrant = api('ExtendGrant', 'extend-grant', 'break-glass: POST /grants/{id}/extend')
+      .useTable(props.table, TABLE_WRITE)
+      .useTopic(props.topic);
+    const killSwitch = api('KillSwitch', 'kill-switch', 'break-glass: freeze, unfreeze, revoke-all (security)')
+      .useTable(props.table, TABLE_WRITE)
+      .useTopic(props.topic);
     // One sweep at a time (reserved concurrency 1): two would race each other's repairs.
-    const sweeper = make('Sweeper', 'sweep', 'break-glass: reconcile IAM with the grants table (scheduled)', Duration.minutes(4), 1).useTable(props.table, TABLE_WRITE).useTopic(props.topic);
+    const sweeper = make(
+      'Sweeper',
+      'sweep',
+      'break-glass: reconcile IAM with the grants table (scheduled)',
+      Duration.minutes(4),
+      1,
+    )
+      .useTable(props.table, TABLE_WRITE)
+      .useTopic(props.topic);
     const getGrant = api('GetGrant', 'get-grant', 'break-glass: GET /grants/{id}').useTable(props.table, TABLE_READ);
     const listGrants = api('ListGrants', 'list-grants', 'break-glass: GET /grants').useTable(props.table, TABLE_READ);
     const listProfiles = api('ListProfiles', 'list-profiles', 'break-glass: GET /profiles');
@@ -228,12 +308,24 @@ export class BreakGlassService extends Construct {
       .useTable(props.table, TABLE_REVIEW, [])
       .useTopic(props.topic)
       .addEnvironment('REVIEWER_PRINCIPALS', reviewers.join(','));
-    const queryAudit = api('QueryAudit', 'query-audit', 'break-glass: GET /audit').queryIndexes(props.table, AUDIT_EVENT_INDEXES);
-    const checkReviews = make('CheckReviews', 'check-reviews', 'break-glass: announce overdue post-incident reviews (daily)', Duration.minutes(2))
+    const queryAudit = api('QueryAudit', 'query-audit', 'break-glass: GET /audit').queryIndexes(
+      props.table,
+      AUDIT_EVENT_INDEXES,
+    );
+    const checkReviews = make(
+      'CheckReviews',
+      'check-reviews',
+      'break-glass: announce overdue post-incident reviews (daily)',
+      Duration.minutes(2),
+    )
       .queryIndexes(props.table, REVIEW_DUE_INDEXES)
       .useTopic(props.topic)
       .addEnvironment('REVIEW_DEADLINE_DAYS', String(reviewDeadlineDays));
-    const exportTable = make('ExportTable', 'export-table', 'break-glass: export the grants table to the audit bucket (daily)').exportTableTo(props.table, props.auditBucket, EXPORT_PREFIX);
+    const exportTable = make(
+      'ExportTable',
+      'export-table',
+      'break-glass: export the grants table to the audit bucket (daily)',
+    ).exportTableTo(props.table, props.auditBucket, EXPORT_PREFIX);
     // Credentials of a profile role for a grant's requester: read the grant and the freeze, append CREDENTIALS_ISSUED
     // or CREDENTIALS_DENIED (GrantStore.get + append, the alert limiter's item: no Query, no index), and announce it.
     const issueCredentials = api('IssueCredentials', 'issue-credentials', 'break-glass: POST /grants/{id}/credentials')
@@ -241,8 +333,34 @@ export class BreakGlassService extends Construct {
       .useTopic(props.topic)
       .addEnvironment('ACCOUNT_ID', stack.account)
       .addEnvironment('AWS_PARTITION', stack.partition);
-    this.functions = { createGrant, revokeGrant, extendGrant, expireGrant, getGrant, listGrants, listProfiles, killSwitch, sweeper, reviewGrant, queryAudit, checkReviews, exportTable, issueCredentials };
-    const apiFunctions = [createGrant, revokeGrant, extendGrant, killSwitch, getGrant, listGrants, listProfiles, reviewGrant, queryAudit, issueCredentials];
+    this.functions = {
+      createGrant,
+      revokeGrant,
+      extendGrant,
+      expireGrant,
+      getGrant,
+      listGrants,
+      listProfiles,
+      killSwitch,
+      sweeper,
+      reviewGrant,
+      queryAudit,
+      checkReviews,
+      exportTable,
+      issueCredentials,
+    };
+    const apiFunctions = [
+      createGrant,
+      revokeGrant,
+      extendGrant,
+      killSwitch,
+      getGrant,
+      listGrants,
+      listProfiles,
+      reviewGrant,
+      queryAudit,
+      issueCredentials,
+    ];
     const backgroundFunctions = [expireGrant, sweeper, checkReviews, exportTable];
 
     // EventBridge Scheduler invokes the expiry function asynchronously (Lambda developer guide,
@@ -274,20 +392,42 @@ export class BreakGlassService extends Construct {
       return resources.length ? [new PolicyStatement({ actions, resources })] : [];
     };
     for (const f of policyWriters) {
-      for (const s of [...entityStatement(['iam:PutRolePolicy'], 'roles'), ...entityStatement(['iam:PutUserPolicy'], 'users')]) f.fn.addToRolePolicy(s);
+      for (const s of [
+        ...entityStatement(['iam:PutRolePolicy'], 'roles'),
+        ...entityStatement(['iam:PutUserPolicy'], 'users'),
+      ])
+        f.fn.addToRolePolicy(s);
     }
     for (const f of policyRemovers) {
-      for (const s of [...entityStatement(['iam:DeleteRolePolicy'], 'roles'), ...entityStatement(['iam:DeleteUserPolicy'], 'users')]) f.fn.addToRolePolicy(s);
+      for (const s of [
+        ...entityStatement(['iam:DeleteRolePolicy'], 'roles'),
+        ...entityStatement(['iam:DeleteUserPolicy'], 'users'),
+      ])
+        f.fn.addToRolePolicy(s);
     }
     // Reading the entities' inline policies: activation sizes the caller-mode ones (IAM's aggregate limit;
     // a profile role's pool is sized at synth, so activation never reads it), the sweeper lists them all.
-    for (const s of [...entityStatement(['iam:ListRolePolicies', 'iam:GetRolePolicy'], 'roles', true), ...entityStatement(['iam:ListUserPolicies', 'iam:GetUserPolicy'], 'users')]) createGrant.fn.addToRolePolicy(s);
-    for (const s of [...entityStatement(['iam:ListRolePolicies'], 'roles'), ...entityStatement(['iam:ListUserPolicies'], 'users')]) sweeper.fn.addToRolePolicy(s);
+    for (const s of [
+      ...entityStatement(['iam:ListRolePolicies', 'iam:GetRolePolicy'], 'roles', true),
+      ...entityStatement(['iam:ListUserPolicies', 'iam:GetUserPolicy'], 'users'),
+    ])
+      createGrant.fn.addToRolePolicy(s);
+    for (const s of [
+      ...entityStatement(['iam:ListRolePolicies'], 'roles'),
+      ...entityStatement(['iam:ListUserPolicies'], 'users'),
+    ])
+      sweeper.fn.addToRolePolicy(s);
     if (hasProfileRoles) {
       for (const f of policyRemovers) {
         NagSuppressions.addResourceSuppressions(
           f.fn.role!,
-          [{ id: 'AwsSolutions-IAM5', reason: `Grants are written on the profile roles, whose names the pools derive from the profiles (breakglass-<profile>-<i>); the IAM actions are limited to inline policies of roles under ${PROFILE_ROLE_PATH}, which only this stack creates.`, appliesTo: [{ regex: `/^Resource::arn:<AWS::Partition>:iam::.+:role\\/breakglass\\/profile\\/\\*$/` }] }],
+          [
+            {
+              id: 'AwsSolutions-IAM5',
+              reason: `Grants are written on the profile roles, whose names the pools derive from the profiles (breakglass-<profile>-<i>); the IAM actions are limited to inline policies of roles under ${PROFILE_ROLE_PATH}, which only this stack creates.`,
+              appliesTo: [{ regex: `/^Resource::arn:<AWS::Partition>:iam::.+:role\\/breakglass\\/profile\\/\\*$/` }],
+            },
+          ],
           true,
         );
       }
@@ -303,9 +443,15 @@ export class BreakGlassService extends Construct {
       }),
       description: 'EventBridge Scheduler: invoke the break-glass expiry function, dead-letter failures',
     });
-    this.schedulerRole.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [expireGrant.fn.functionArn] }));
+    this.schedulerRole.addToPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [expireGrant.fn.functionArn] }),
+    );
     props.expiryDeadLetterQueue.grantSendMessages(this.schedulerRole);
-    const scheduleArns = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*` });
+    const scheduleArns = stack.formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${groupName}/*`,
+    });
     const schedulerActions: Array<[BreakGlassFunction, string[]]> = [
       [createGrant, ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']],
       [extendGrant, ['scheduler:UpdateSchedule']],
@@ -323,14 +469,25 @@ export class BreakGlassService extends Construct {
     // Creating or updating a schedule passes Scheduler its role.
     for (const f of [createGrant, extendGrant, sweeper]) {
       f.fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['iam:PassRole'], resources: [this.schedulerRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }),
+        new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [this.schedulerRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        }),
       );
     }
     createGrant.fn.node.addDependency(group);
     for (const [f] of schedulerActions) {
       NagSuppressions.addResourceSuppressions(
         f.fn.role!,
-        [{ id: 'AwsSolutions-IAM5', reason: 'Schedules are named by grant id at activation time; the permission is limited to the dedicated break-glass schedule group.', appliesTo: [{ regex: `/^Resource::arn:<AWS::Partition>:scheduler:.+:schedule\\/${groupName}\\/\\*$/` }] }],
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              'Schedules are named by grant id at activation time; the permission is limited to the dedicated break-glass schedule group.',
+            appliesTo: [{ regex: `/^Resource::arn:<AWS::Partition>:scheduler:.+:schedule\\/${groupName}\\/\\*$/` }],
+          },
+        ],
         true,
       );
     }
@@ -347,9 +504,24 @@ export class BreakGlassService extends Construct {
     // The sweeper runs every five minutes; the export daily before the working day, the review check at its start (UTC).
     // The rule's retries cover only EventBridge failing to hand the event to Lambda; with one sweep
     // at a time, a retry older than four minutes would only collide with the next sweep.
-    new Rule(this, 'SweepSchedule', { ruleName: `${RESOURCE_PREFIX}-sweep`, schedule: EventSchedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(sweeper.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(4) })], description: 'break-glass: reconcile IAM with the grants table' });
-    new Rule(this, 'ExportSchedule', { ruleName: `${RESOURCE_PREFIX}-export`, schedule: EventSchedule.cron({ minute: '0', hour: '2' }), targets: [new LambdaFunction(exportTable.fn, { retryAttempts: 2 })], description: 'break-glass: daily export of the grants table for auditors' });
-    new Rule(this, 'ReviewCheckSchedule', { ruleName: `${RESOURCE_PREFIX}-review-check`, schedule: EventSchedule.cron({ minute: '0', hour: '8' }), targets: [new LambdaFunction(checkReviews.fn, { retryAttempts: 2 })], description: 'break-glass: daily reminder of overdue post-incident reviews' });
+    new Rule(this, 'SweepSchedule', {
+      ruleName: `${RESOURCE_PREFIX}-sweep`,
+      schedule: EventSchedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(sweeper.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(4) })],
+      description: 'break-glass: reconcile IAM with the grants table',
+    });
+    new Rule(this, 'ExportSchedule', {
+      ruleName: `${RESOURCE_PREFIX}-export`,
+      schedule: EventSchedule.cron({ minute: '0', hour: '2' }),
+      targets: [new LambdaFunction(exportTable.fn, { retryAttempts: 2 })],
+      description: 'break-glass: daily export of the grants table for auditors',
+    });
+    new Rule(this, 'ReviewCheckSchedule', {
+      ruleName: `${RESOURCE_PREFIX}-review-check`,
+      schedule: EventSchedule.cron({ minute: '0', hour: '8' }),
+      targets: [new LambdaFunction(checkReviews.fn, { retryAttempts: 2 })],
+      description: 'break-glass: daily reminder of overdue post-incident reviews',
+    });
 
     // API: AWS_IAM on every method, validated bodies, throttled, access-logged. A good neighbour
     // in a shared account: named, REGIONAL, and no account-wide API Gateway setting unless asked.
@@ -360,7 +532,10 @@ export class BreakGlassService extends Construct {
     // VirtusLab/besom#347, where removing loggingLevel was the fix), so the level is set only with
     // the role. The access log stays on (README, Deploy: not verified without the role).
     const executionLogs = props.apiGatewayCloudWatchRole ?? false;
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { logGroupName: `/aws/apigateway/${RESOURCE_PREFIX}-access`, retention: logRetention });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      logGroupName: `/aws/apigateway/${RESOURCE_PREFIX}-access`,
+      retention: logRetention,
+    });
     this.api = new RestApi(this, 'Api', {
       restApiName: props.apiName ?? 'breakglass',
       description: 'break-glass emergency access',
@@ -380,12 +555,19 @@ export class BreakGlassService extends Construct {
       },
     });
     if (!executionLogs) {
-      NagSuppressions.addResourceSuppressions(
-        this.api.deploymentStage,
-        [{ id: 'AwsSolutions-APIG6', reason: 'Execution logs need the account-wide API Gateway CloudWatch role, which this stack does not take over by default (-c apiGatewayCloudWatchRole=true turns both on); every request is in the access log, with the caller ARN and the error message.' }],
-      );
+      NagSuppressions.addResourceSuppressions(this.api.deploymentStage, [
+        {
+          id: 'AwsSolutions-APIG6',
+          reason:
+            'Execution logs need the account-wide API Gateway CloudWatch role, which this stack does not take over by default (-c apiGatewayCloudWatchRole=true turns both on); every request is in the access log, with the caller ARN and the error message.',
+        },
+      ]);
     }
-    const bodyValidator = new RequestValidator(this, 'BodyValidator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
+    const bodyValidator = new RequestValidator(this, 'BodyValidator', {
+      restApi: this.api,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
     const activationModel = this.api.addModel('Activation', {
       contentType: 'application/json',
       schema: {
@@ -402,15 +584,36 @@ export class BreakGlassService extends Construct {
     });
     const revokeModel = this.api.addModel('Revocation', {
       contentType: 'application/json',
-      schema: { type: JsonSchemaType.OBJECT, required: ['reason'], additionalProperties: false, properties: { reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 } } },
+      schema: {
+        type: JsonSchemaType.OBJECT,
+        required: ['reason'],
+        additionalProperties: false,
+        properties: { reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 } },
+      },
     });
     const extendModel = this.api.addModel('Extension', {
       contentType: 'application/json',
-      schema: { type: JsonSchemaType.OBJECT, required: ['minutes', 'reason'], additionalProperties: false, properties: { minutes: { type: JsonSchemaType.INTEGER, minimum: 1 }, reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 } } },
+      schema: {
+        type: JsonSchemaType.OBJECT,
+        required: ['minutes', 'reason'],
+        additionalProperties: false,
+        properties: {
+          minutes: { type: JsonSchemaType.INTEGER, minimum: 1 },
+          reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 },
+        },
+      },
     });
     const controlModel = this.api.addModel('Control', {
       contentType: 'application/json',
-      schema: { type: JsonSchemaType.OBJECT, required: ['reason'], additionalProperties: false, properties: { profile: { type: JsonSchemaType.STRING, maxLength: 64 }, reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 } } },
+      schema: {
+        type: JsonSchemaType.OBJECT,
+        required: ['reason'],
+        additionalProperties: false,
+        properties: {
+          profile: { type: JsonSchemaType.STRING, maxLength: 64 },
+          reason: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 },
+        },
+      },
     });
     const reviewModel = this.api.addModel('Review', {
       contentType: 'application/json',
@@ -418,10 +621,16 @@ export class BreakGlassService extends Construct {
         type: JsonSchemaType.OBJECT,
         required: ['outcome', 'notes'],
         additionalProperties: false,
-        properties: { outcome: { type: JsonSchemaType.STRING, enum: [...REVIEW_OUTCOMES] }, notes: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 } },
+        properties: {
+          outcome: { type: JsonSchemaType.STRING, enum: [...REVIEW_OUTCOMES] },
+          notes: { type: JsonSchemaType.STRING, maxLength: REASON_MAX + 200 },
+        },
       },
     });
-    const withBody = (model: IModel) => ({ requestValidator: bodyValidator, requestModels: { 'application/json': model } });
+    const withBody = (model: IModel) => ({
+      requestValidator: bodyValidator,
+      requestModels: { 'application/json': model },
+    });
     const integration = (f: BreakGlassFunction) => new LambdaIntegration(f.fn);
 
     const grants = this.api.root.addResource('grants');
@@ -436,7 +645,9 @@ export class BreakGlassService extends Construct {
     grant.addResource('credentials').addMethod('POST', integration(issueCredentials));
     this.api.root.addResource('audit').addMethod('GET', integration(queryAudit), {
       requestValidator: bodyValidator,
-      requestParameters: Object.fromEntries(AUDIT_QUERY_PARAMETERS.map((name) => [`method.request.querystring.${name}`, false])),
+      requestParameters: Object.fromEntries(
+        AUDIT_QUERY_PARAMETERS.map((name) => [`method.request.querystring.${name}`, false]),
+      ),
     });
     this.api.root.addResource('profiles').addMethod('GET', integration(listProfiles));
     const freeze = this.api.root.addResource('freeze');
@@ -448,9 +659,22 @@ export class BreakGlassService extends Construct {
     NagSuppressions.addResourceSuppressions(
       this.api,
       [
-        { id: 'AwsSolutions-COG4', reason: 'Callers are IAM principals (AWS_IAM/SigV4 on every method); break-glass must not depend on a Cognito user pool during an outage.' },
-        { id: 'AwsSolutions-APIG3', reason: 'Every method requires SigV4 and stage throttling limits abuse; a WAF web ACL can be attached by the deploying team (README, Deploy).' },
-        { id: 'AwsSolutions-IAM4', reason: 'The API Gateway CloudWatch role uses the AWS-managed AmazonAPIGatewayPushToCloudWatchLogs policy, the documented way to enable execution logs.', appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'] },
+        {
+          id: 'AwsSolutions-COG4',
+          reason:
+            'Callers are IAM principals (AWS_IAM/SigV4 on every method); break-glass must not depend on a Cognito user pool during an outage.',
+        },
+        {
+          id: 'AwsSolutions-APIG3',
+          reason:
+            'Every method requires SigV4 and stage throttling limits abuse; a WAF web ACL can be attached by the deploying team (README, Deploy).',
+        },
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            'The API Gateway CloudWatch role uses the AWS-managed AmazonAPIGatewayPushToCloudWatchLogs policy, the documented way to enable execution logs.',
+          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'],
+        },
       ],
       true,
     );
@@ -458,38 +682,101 @@ export class BreakGlassService extends Construct {
     // Alarms, published to the alert topic.
     const alarmAction = new SnsAction(props.topic);
     const alarm = (name: string, description: string, metric: IMetric) => {
-      const a = new Alarm(this, name, { alarmName: `${RESOURCE_PREFIX}-${name}`, metric, threshold: 1, evaluationPeriods: 1, comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: TreatMissingData.NOT_BREACHING, alarmDescription: description });
+      const a = new Alarm(this, name, {
+        alarmName: `${RESOURCE_PREFIX}-${name}`,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
       a.addAlarmAction(alarmAction);
       return a;
     };
     const minute = { period: Duration.minutes(1), statistic: 'Sum' };
-    alarm('ExpiryErrors', 'break-glass: the expiry function failed; Lambda retries it twice, then records it in the expiry-failures queue. The grant\'s policy condition already denies use.', expireGrant.fn.metricErrors(minute));
+    alarm(
+      'ExpiryErrors',
+      "break-glass: the expiry function failed; Lambda retries it twice, then records it in the expiry-failures queue. The grant's policy condition already denies use.",
+      expireGrant.fn.metricErrors(minute),
+    );
     // A new message each time, not "a message is visible": a second failure alarms again.
-    alarm('ExpiryDeadLetters', 'break-glass: Scheduler could not invoke the expiry function and dead-lettered the schedule; replay it (README, Operations).', props.expiryDeadLetterQueue.metricNumberOfMessagesSent(minute));
-    alarm('ExpiryFailures', 'break-glass: an expiry failed after Lambda\'s retries and was recorded in the expiry-failures queue; replay it (README, Operations).', props.expiryFailureQueue.metricNumberOfMessagesSent(minute));
+    alarm(
+      'ExpiryDeadLetters',
+      'break-glass: Scheduler could not invoke the expiry function and dead-lettered the schedule; replay it (README, Operations).',
+      props.expiryDeadLetterQueue.metricNumberOfMessagesSent(minute),
+    );
+    alarm(
+      'ExpiryFailures',
+      "break-glass: an expiry failed after Lambda's retries and was recorded in the expiry-failures queue; replay it (README, Operations).",
+      props.expiryFailureQueue.metricNumberOfMessagesSent(minute),
+    );
     // Events Lambda dropped without a successful run (Lambda developer guide, "Types of metrics for
     // Lambda functions", asynchronous invocation metrics); with the destination above each should
     // also land there, so this one alone points at the destination itself (README, Operations).
-    alarm('ExpiryEventsDropped', 'break-glass: Lambda dropped an expiry event (retries or event age exhausted); check the expiry-failures queue, then the function\'s logs.', expireGrant.fn.metric('AsyncEventsDropped', minute));
+    alarm(
+      'ExpiryEventsDropped',
+      "break-glass: Lambda dropped an expiry event (retries or event age exhausted); check the expiry-failures queue, then the function's logs.",
+      expireGrant.fn.metric('AsyncEventsDropped', minute),
+    );
     alarm('Api5xx', 'break-glass: the API answered 5xx.', this.api.metricServerError({ period: Duration.minutes(1) }));
-    alarm('ActivationErrors', 'break-glass: the activation function crashed.', createGrant.fn.metricErrors({ period: Duration.minutes(1) }));
-    alarm('SweeperErrors', 'break-glass: the reconciliation sweep failed; orphaned access may remain until it succeeds.', sweeper.fn.metricErrors({ period: Duration.minutes(5) }));
-    alarm('SweeperStepFailures', 'break-glass: a step of the reconciliation sweep failed (the others ran); see the sweeper\'s log for the step.', new Metric({ namespace: SWEEPER_METRICS.namespace, metricName: SWEEPER_METRICS.stepFailures, period: Duration.minutes(5), statistic: 'Sum' }));
+    alarm(
+      'ActivationErrors',
+      'break-glass: the activation function crashed.',
+      createGrant.fn.metricErrors({ period: Duration.minutes(1) }),
+    );
+    alarm(
+      'SweeperErrors',
+      'break-glass: the reconciliation sweep failed; orphaned access may remain until it succeeds.',
+      sweeper.fn.metricErrors({ period: Duration.minutes(5) }),
+    );
+    alarm(
+      'SweeperStepFailures',
+      "break-glass: a step of the reconciliation sweep failed (the others ran); see the sweeper's log for the step.",
+      new Metric({
+        namespace: SWEEPER_METRICS.namespace,
+        metricName: SWEEPER_METRICS.stepFailures,
+        period: Duration.minutes(5),
+        statistic: 'Sum',
+      }),
+    );
     // The heartbeat: no successful sweep in 15 minutes (three runs), including none at all.
     const heartbeat = new Alarm(this, 'SweeperHeartbeat', {
       alarmName: `${RESOURCE_PREFIX}-SweeperHeartbeat`,
-      metric: new Metric({ namespace: SWEEPER_METRICS.namespace, metricName: SWEEPER_METRICS.succeeded, period: Duration.minutes(15), statistic: 'Sum' }),
+      metric: new Metric({
+        namespace: SWEEPER_METRICS.namespace,
+        metricName: SWEEPER_METRICS.succeeded,
+        period: Duration.minutes(15),
+        statistic: 'Sum',
+      }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: TreatMissingData.BREACHING,
-      alarmDescription: 'break-glass: no sweep succeeded in 15 minutes (or none ran); orphaned policies and missing schedules are not being repaired.',
+      alarmDescription:
+        'break-glass: no sweep succeeded in 15 minutes (or none ran); orphaned policies and missing schedules are not being repaired.',
     });
     heartbeat.addAlarmAction(alarmAction);
-    alarm('ReviewErrors', 'break-glass: the review function crashed; a post-incident review may not have been recorded.', reviewGrant.fn.metricErrors({ period: Duration.minutes(1) }));
-    alarm('AuditQueryErrors', 'break-glass: the audit query function crashed.', queryAudit.fn.metricErrors({ period: Duration.minutes(1) }));
-    alarm('ReviewCheckErrors', 'break-glass: the daily overdue-review check failed; overdue reviews were not announced (invoke the CheckReviews function again once fixed).', checkReviews.fn.metricErrors({ period: Duration.minutes(5) }));
-    alarm('ExportErrors', 'break-glass: the daily table export could not be started; today\'s copy for auditors is missing (invoke the ExportTable function again once fixed: it is idempotent per day).', exportTable.fn.metricErrors({ period: Duration.minutes(5) }));
+    alarm(
+      'ReviewErrors',
+      'break-glass: the review function crashed; a post-incident review may not have been recorded.',
+      reviewGrant.fn.metricErrors({ period: Duration.minutes(1) }),
+    );
+    alarm(
+      'AuditQueryErrors',
+      'break-glass: the audit query function crashed.',
+      queryAudit.fn.metricErrors({ period: Duration.minutes(1) }),
+    );
+    alarm(
+      'ReviewCheckErrors',
+      'break-glass: the daily overdue-review check failed; overdue reviews were not announced (invoke the CheckReviews function again once fixed).',
+      checkReviews.fn.metricErrors({ period: Duration.minutes(5) }),
+    );
+    alarm(
+      'ExportErrors',
+      "break-glass: the daily table export could not be started; today's copy for auditors is missing (invoke the ExportTable function again once fixed: it is idempotent per day).",
+      exportTable.fn.metricErrors({ period: Duration.minutes(5) }),
+    );
     // Throttles of these functions only (not the account's), in two groups: an alarm's metric math holds at most 10 metrics.
     const throttles = (fns: readonly BreakGlassFunction[]) =>
       new MathExpression({
@@ -498,9 +785,21 @@ export class BreakGlassService extends Construct {
         period: Duration.minutes(1),
         label: 'Throttles',
       });
-    alarm('ApiThrottles', 'break-glass: Lambda throttled an API function (account concurrency exhausted?); callers got errors.', throttles(apiFunctions));
-    alarm('BackgroundThrottles', 'break-glass: Lambda throttled the expiry, sweeper, review-check or export function; expiries may be late (Lambda keeps retrying them for up to 6 h).', throttles(backgroundFunctions));
-    alarm('AlertDeliveryFailures', 'break-glass: SNS failed to deliver alerts to a subscriber (endpoint down, or a KMS/permission problem); someone was not told.', props.topic.metricNumberOfNotificationsFailed({ period: Duration.minutes(5), statistic: 'Sum' }));
+    alarm(
+      'ApiThrottles',
+      'break-glass: Lambda throttled an API function (account concurrency exhausted?); callers got errors.',
+      throttles(apiFunctions),
+    );
+    alarm(
+      'BackgroundThrottles',
+      'break-glass: Lambda throttled the expiry, sweeper, review-check or export function; expiries may be late (Lambda keeps retrying them for up to 6 h).',
+      throttles(backgroundFunctions),
+    );
+    alarm(
+      'AlertDeliveryFailures',
+      'break-glass: SNS failed to deliver alerts to a subscriber (endpoint down, or a KMS/permission problem); someone was not told.',
+      props.topic.metricNumberOfNotificationsFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+    );
 
     // What no grant may reach, once every resource it names exists (see protected-resources.ts for
     // why names and paths, not references, for this stack's own resources).
@@ -519,22 +818,34 @@ export class BreakGlassService extends Construct {
         scheduleGroupName: groupName,
         restApiId: this.api.restApiId,
         apiGatewayAccount: executionLogs,
-        ...(executionLogs ? { apiGatewayCloudWatchRoleArn: (this.api.node.findChild('CloudWatchRole') as Role).roleArn } : {}),
+        ...(executionLogs
+          ? { apiGatewayCloudWatchRoleArn: (this.api.node.findChild('CloudWatchRole') as Role).roleArn }
+          : {}),
       },
     );
     // Every function that builds a grant's policy, or checks the profile role pools against the list
     // (wiring.ts: activationRules, checkedProfiles, protectedResources).
-    for (const f of [createGrant, extendGrant, killSwitch, sweeper]) f.addEnvironment('PROTECTED_RESOURCES', this.protectedResources.map((r) => r.arn).join(','));
+    for (const f of [createGrant, extendGrant, killSwitch, sweeper])
+      f.addEnvironment('PROTECTED_RESOURCES', this.protectedResources.map((r) => r.arn).join(','));
 
     // The profile roles, their boundaries, and the credential function's right to assume them (and nothing else).
-    this.profileRoles = new ProfileRoles(this, 'ProfileRoles', { profiles: props.profiles.set, protectedResources: this.protectedResources, credentialRole: issueCredentials.fn.role! });
+    this.profileRoles = new ProfileRoles(this, 'ProfileRoles', {
+      profiles: props.profiles.set,
+      protectedResources: this.protectedResources,
+      credentialRole: issueCredentials.fn.role!,
+    });
     // Setting a source identity needs sts:SetSourceIdentity both in the caller's identity policy and in
     // the role's trust policy (IAM User Guide, "Monitor and control actions taken with assumed roles",
     // permissions required to set source identity).
     if (this.profileRoles.roleArns.length) {
-      issueCredentials.fn.addToRolePolicy(new PolicyStatement({ actions: [...PROFILE_ROLE_TRUST_ACTIONS], resources: [...this.profileRoles.roleArns] }));
+      issueCredentials.fn.addToRolePolicy(
+        new PolicyStatement({ actions: [...PROFILE_ROLE_TRUST_ACTIONS], resources: [...this.profileRoles.roleArns] }),
+      );
     }
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'break-glass API endpoint (SigV4-signed requests)' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.url,
+      description: 'break-glass API endpoint (SigV4-signed requests)',
+    });
   }
 }

@@ -6,20 +6,26 @@
  * records), the audit bucket for DynamoDB exports (Object Lock), and the auditors' Athena
  * results bucket (expired after 30 days).
  */
-import { DefaultStackSynthesizer, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { DefaultStackSynthesizer, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
-import { Subscription, SubscriptionProtocol, Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type IBucket,
+  ObjectLockRetention,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
+import { type ITopic, Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { GSI, TTL_ATTRIBUTE } from '../../functions/adapters/table-schema.js';
 import { ATHENA_RESULTS_PREFIX } from '../athena-queries.js';
-import { FUNCTION_ROLE_PATH } from './breakglass-function.js';
-import { Stack } from 'aws-cdk-lib';
 import { assertSameAccount, principalArnPatterns } from '../principals.js';
+import { FUNCTION_ROLE_PATH } from './breakglass-function.js';
 
 /**
  * DynamoDB actions that change items. A transaction (`TransactWriteItems`) is authorized as
@@ -28,8 +34,13 @@ import { assertSameAccount, principalArnPatterns } from '../principals.js';
  * security policies with PartiQL for DynamoDB").
  */
 export const TABLE_DATA_WRITE_ACTIONS = [
-  'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem',
-  'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
 ] as const;
 
 /** Object Lock of the audit exports: mode and default retention of every new object version. */
@@ -80,7 +91,8 @@ export class BreakGlassState extends Construct {
     // roles of the stateless stack here would make the stacks depend on each other both ways)
     // and an optional admin role may change items. An IAM administrator can still change this
     // policy (dynamodb:PutResourcePolicy): CloudFormation needs that to deploy it (README).
-    if (props.tableAdminRoleArn) assertSameAccount([{ source: 'tableAdminRoleArn', pattern: props.tableAdminRoleArn }], stack.account);
+    if (props.tableAdminRoleArn)
+      assertSameAccount([{ source: 'tableAdminRoleArn', pattern: props.tableAdminRoleArn }], stack.account);
     const writers = [functionRoles, ...(props.tableAdminRoleArn ? [props.tableAdminRoleArn] : [])];
     this.table = new Table(this, 'Grants', {
       resourcePolicy: new PolicyDocument({
@@ -108,11 +120,19 @@ export class BreakGlassState extends Construct {
     });
     const table = this.table as Table;
     for (const [indexName, index] of Object.entries(GSI)) {
-      table.addGlobalSecondaryIndex({ indexName, partitionKey: { name: index.partitionKey, type: AttributeType.STRING }, sortKey: { name: index.sortKey, type: AttributeType.STRING } });
+      table.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+      });
     }
 
     // A customer-managed key: CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key.
-    const key = new Key(this, 'AlertKey', { enableKeyRotation: true, description: 'break-glass alert topic', removalPolicy });
+    const key = new Key(this, 'AlertKey', {
+      enableKeyRotation: true,
+      description: 'break-glass alert topic',
+      removalPolicy,
+    });
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topicKey = key;
     const topic = new Topic(this, 'Alerts', { displayName: 'break-glass alerts', masterKey: key, enforceSSL: true });
@@ -157,7 +177,8 @@ export class BreakGlassState extends Construct {
         conditions: { ArnNotLike: { 'aws:PrincipalArn': subscribers } },
       }),
     );
-    if (props.alertEmail) new Subscription(this, 'AlertEmail', { topic, protocol: SubscriptionProtocol.EMAIL, endpoint: props.alertEmail });
+    if (props.alertEmail)
+      new Subscription(this, 'AlertEmail', { topic, protocol: SubscriptionProtocol.EMAIL, endpoint: props.alertEmail });
 
     const dlq = new Queue(this, 'ExpiryDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -167,7 +188,10 @@ export class BreakGlassState extends Construct {
     });
     this.expiryDeadLetterQueue = dlq;
     NagSuppressions.addResourceSuppressions(dlq, [
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the expiry schedules; its messages raise an alarm.' },
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the dead-letter queue of the expiry schedules; its messages raise an alarm.',
+      },
     ]);
     // EventBridge Scheduler invokes Lambda asynchronously: once Lambda has accepted the event,
     // Scheduler's retries and dead-letter queue are done with it. What the expiry function
@@ -180,7 +204,11 @@ export class BreakGlassState extends Construct {
     });
     this.expiryFailureQueue = failures;
     NagSuppressions.addResourceSuppressions(failures, [
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter destination (the expiry function\'s on-failure destination); its messages raise an alarm.' },
+      {
+        id: 'AwsSolutions-SQS3',
+        reason:
+          "This queue is itself a dead-letter destination (the expiry function's on-failure destination); its messages raise an alarm.",
+      },
     ]);
 
     const accessLogs = new Bucket(this, 'AuditAccessLogs', {
@@ -193,21 +221,30 @@ export class BreakGlassState extends Construct {
     });
     this.accessLogsBucket = accessLogs;
     NagSuppressions.addResourceSuppressions(accessLogs, [
-      { id: 'AwsSolutions-S1', reason: 'This bucket receives the audit bucket\'s server access logs; logging it too would recurse.' },
+      {
+        id: 'AwsSolutions-S1',
+        reason: "This bucket receives the audit bucket's server access logs; logging it too would recurse.",
+      },
     ]);
     // Object Lock: no role can delete or overwrite an export version before its retention ends
     // (GOVERNANCE: except one allowed s3:BypassGovernanceRetention; COMPLIANCE: nobody). It
     // needs versioning. On a bucket created before Object Lock was enabled, only versions
     // written afterwards carry the default retention (README, Deploy).
     const lock = props.auditObjectLock ?? { mode: 'GOVERNANCE', days: 400 };
-    if (!(Number.isInteger(lock.days) && lock.days >= 1 && lock.days <= 36500)) throw new Error(`break-glass: auditObjectLockDays must be a whole number of days from 1 to 36500, got ${lock.days}`);
+    if (!(Number.isInteger(lock.days) && lock.days >= 1 && lock.days <= 36500))
+      throw new Error(
+        `break-glass: auditObjectLockDays must be a whole number of days from 1 to 36500, got ${lock.days}`,
+      );
     this.auditBucket = new Bucket(this, 'AuditExports', {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       versioned: true,
       objectLockEnabled: true,
-      objectLockDefaultRetention: lock.mode === 'COMPLIANCE' ? ObjectLockRetention.compliance(Duration.days(lock.days)) : ObjectLockRetention.governance(Duration.days(lock.days)),
+      objectLockDefaultRetention:
+        lock.mode === 'COMPLIANCE'
+          ? ObjectLockRetention.compliance(Duration.days(lock.days))
+          : ObjectLockRetention.governance(Duration.days(lock.days)),
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'audit-exports/',
       removalPolicy,
@@ -220,7 +257,9 @@ export class BreakGlassState extends Construct {
       enforceSSL: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'athena-results/',
-      lifecycleRules: [{ id: 'ExpireAthenaResults', prefix: `${ATHENA_RESULTS_PREFIX}/`, expiration: Duration.days(30) }],
+      lifecycleRules: [
+        { id: 'ExpireAthenaResults', prefix: `${ATHENA_RESULTS_PREFIX}/`, expiration: Duration.days(30) },
+      ],
       removalPolicy,
     });
   }

@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import type { ProfileSet } from '../../functions/domain/profile.js';
 import { BreakGlassAuditQueries } from './break-glass-audit-queries.js';
 import { BreakGlassService } from './break-glass-service.js';
-import { BreakGlassState, type AuditObjectLock } from './break-glass-state.js';
+import { type AuditObjectLock, BreakGlassState } from './break-glass-state.js';
 
 export interface BreakGlassProps {
   /** The profile file as read and as validated (see `loadProfileFile`). */
@@ -83,7 +83,9 @@ export class BreakGlass extends Construct {
         auditDatabaseName: this.auditQueries.databaseName,
         auditWorkGroupName: this.auditQueries.workGroupName,
       },
-      ...(props.apiGatewayCloudWatchRole !== undefined ? { apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole } : {}),
+      ...(props.apiGatewayCloudWatchRole !== undefined
+        ? { apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole }
+        : {}),
       profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
       ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
       ...(props.reviewerPrincipals ? { reviewerPrincipals: props.reviewerPrincipals } : {}),

@@ -4,6 +4,9 @@
  * resource and the environment variable naming it are given in one call (`use*`), so they
  * cannot drift apart.
  */
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -17,8 +20,6 @@ import { Construct } from 'constructs';
 import { GSI_BY_CREATED, GSI_BY_STATUS } from '../../functions/adapters/dynamodb-grant-store.adapter.js';
 import type { IndexName } from '../../functions/adapters/table-schema.js';
 import { RESOURCE_PREFIX } from '../protected-resources.js';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 const HANDLERS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'functions', 'handlers');
 
@@ -57,7 +58,13 @@ export const API_FUNCTION_TIMEOUT = Duration.seconds(25);
 
 /** DynamoDB actions by use: no function may delete an item; events are written with conditions. */
 export const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
-export const TABLE_WRITE = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] as const;
+export const TABLE_WRITE = [
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
 /**
  * Read one grant, then append to it (the review, the issue of credentials) (`GrantStore.append`: one transaction of an
  * Update of the grant and a conditional Put of the event). No Query, and no ConditionCheck:
@@ -81,7 +88,11 @@ export class BreakGlassFunction extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // Its own role, without the AWS-managed basic execution policy: it writes to its own log group only.
-    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: props.description, path: FUNCTION_ROLE_PATH });
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+      path: FUNCTION_ROLE_PATH,
+    });
     logGroup.grantWrite(role);
     this.fn = new NodejsFunction(this, 'Function', {
       role,
@@ -93,7 +104,9 @@ export class BreakGlassFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
-      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       tracing: Tracing.ACTIVE,
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps' },
@@ -110,13 +123,26 @@ export class BreakGlassFunction extends Construct {
     NagSuppressions.addResourceSuppressions(
       role,
       [
-        { id: 'AwsSolutions-IAM5', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.', appliesTo: ['Resource::*'] },
-        { id: 'AwsSolutions-IAM5', reason: 'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on that one key (granted by Topic.grantPublish).', appliesTo: ['Action::kms:GenerateDataKey*'] },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+          appliesTo: ['Resource::*'],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on that one key (granted by Topic.grantPublish).',
+          appliesTo: ['Action::kms:GenerateDataKey*'],
+        },
       ],
       true,
     );
     NagSuppressions.addResourceSuppressions(this.fn, [
-      { id: 'AwsSolutions-L1', reason: 'Node.js 22 is the runtime this code is built and tested for (esbuild target node22); moving to a newer runtime is a deliberate, tested change.' },
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'Node.js 22 is the runtime this code is built and tested for (esbuild target node22); moving to a newer runtime is a deliberate, tested change.',
+      },
     ]);
   }
 
@@ -124,9 +150,18 @@ export class BreakGlassFunction extends Construct {
    * Read (or read/write) the grants table, and know its name.
    * @param indexes the indexes the actions also apply to (only `Query` uses them). @default byStatus and byCreated
    */
-  useTable(table: ITable, actions: readonly string[], indexes: readonly IndexName[] = [GSI_BY_STATUS, GSI_BY_CREATED]): this {
+  useTable(
+    table: ITable,
+    actions: readonly string[],
+    indexes: readonly IndexName[] = [GSI_BY_STATUS, GSI_BY_CREATED],
+  ): this {
     this.fn.addEnvironment('TABLE_NAME', table.tableName);
-    this.fn.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: [table.tableArn, ...indexes.map((name) => indexArn(table, name))] }));
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...actions],
+        resources: [table.tableArn, ...indexes.map((name) => indexArn(table, name))],
+      }),
+    );
     return this;
   }
 
@@ -134,7 +169,9 @@ export class BreakGlassFunction extends Construct {
   queryIndexes(table: ITable, indexes: readonly IndexName[]): this {
     if (!indexes.length) throw new Error('queryIndexes needs at least one index');
     this.fn.addEnvironment('TABLE_NAME', table.tableName);
-    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexes.map((name) => indexArn(table, name)) }));
+    this.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexes.map((name) => indexArn(table, name)) }),
+    );
     return this;
   }
 
@@ -145,18 +182,33 @@ export class BreakGlassFunction extends Construct {
    */
   exportTableTo(table: ITable, bucket: IBucket, prefix: string): this {
     this.fn.addEnvironment('TABLE_ARN', table.tableArn).addEnvironment('AUDIT_BUCKET', bucket.bucketName);
-    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:ExportTableToPointInTime'], resources: [table.tableArn] }));
+    this.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:ExportTableToPointInTime'], resources: [table.tableArn] }),
+    );
     // To see whether yesterday's export finished: DescribeExport on this table's exports; ListExports has no resource type.
-    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:DescribeExport'], resources: [`${table.tableArn}/export/*`] }));
+    this.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:DescribeExport'], resources: [`${table.tableArn}/export/*`] }),
+    );
     this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:ListExports'], resources: ['*'] }));
-    this.fn.addToRolePolicy(new PolicyStatement({ actions: [...EXPORT_OBJECT_ACTIONS], resources: [bucket.arnForObjects(`${prefix}/*`)] }));
+    this.fn.addToRolePolicy(
+      new PolicyStatement({ actions: [...EXPORT_OBJECT_ACTIONS], resources: [bucket.arnForObjects(`${prefix}/*`)] }),
+    );
     // A KMS-encrypted bucket: uploads (multipart ones too) need a data key, and reading it back to complete the parts.
     bucket.encryptionKey?.grant(this.fn, 'kms:GenerateDataKey', 'kms:Decrypt');
     NagSuppressions.addResourceSuppressions(
       this.fn.role!,
       [
-        { id: 'AwsSolutions-IAM5', reason: `DynamoDB names the export's objects itself (AWSDynamoDB/<export id>/...); the function may only write objects under ${prefix}/ of the audit bucket.`, appliesTo: [{ regex: `/^Resource::.*\\/${prefix}\\/\\*$/` }] },
-        { id: 'AwsSolutions-IAM5', reason: 'Export ids are generated by DynamoDB: DescribeExport is limited to this table\'s exports (<table>/export/*); dynamodb:ListExports supports no resource type, so its resource is "*" (read-only, names and statuses of exports).', appliesTo: [{ regex: '/^Resource::.*\\/export\\/\\*$/' }, 'Resource::*'] },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: `DynamoDB names the export's objects itself (AWSDynamoDB/<export id>/...); the function may only write objects under ${prefix}/ of the audit bucket.`,
+          appliesTo: [{ regex: `/^Resource::.*\\/${prefix}\\/\\*$/` }],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Export ids are generated by DynamoDB: DescribeExport is limited to this table\'s exports (<table>/export/*); dynamodb:ListExports supports no resource type, so its resource is "*" (read-only, names and statuses of exports).',
+          appliesTo: [{ regex: '/^Resource::.*\\/export\\/\\*$/' }, 'Resource::*'],
+        },
       ],
       true,
     );

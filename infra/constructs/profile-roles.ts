@@ -7,14 +7,33 @@
  * session's source identity; it sets no session tags, so no `sts:TagSession`).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
-import { ArnPrincipal, CfnRole, Effect, ManagedPolicy, PolicyDocument, PolicyStatement, Role, type IRole } from 'aws-cdk-lib/aws-iam';
+import {
+  ArnPrincipal,
+  type CfnRole,
+  Effect,
+  type IRole,
+  ManagedPolicy,
+  PolicyDocument,
+  PolicyStatement,
+  Role,
+} from 'aws-cdk-lib/aws-iam';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ProfileConfigError } from '../../functions/domain/errors.js';
-import { iamPolicySize, SELF_PROTECTION_SID, serializePolicy, type PolicyDocument as GrantPolicyDocument } from '../../functions/domain/policy-builder.js';
+import {
+  type PolicyDocument as GrantPolicyDocument,
+  iamPolicySize,
+  SELF_PROTECTION_SID,
+  serializePolicy,
+} from '../../functions/domain/policy-builder.js';
 import type { Profile, ProfileSet } from '../../functions/domain/profile.js';
-import { PROFILE_ROLE_PATH, profileRoleArn, profileRolePools, type ProfileRolePool } from '../../functions/domain/profile-roles.js';
-import { IAM_PATH, RESOURCE_PREFIX, type ProtectedResource } from '../protected-resources.js';
+import {
+  PROFILE_ROLE_PATH,
+  type ProfileRolePool,
+  profileRoleArn,
+  profileRolePools,
+} from '../../functions/domain/profile-roles.js';
+import { IAM_PATH, type ProtectedResource, RESOURCE_PREFIX } from '../protected-resources.js';
 
 /**
  * IAM's limit on a managed policy document (a permissions boundary is one): 6,144 characters,
@@ -41,7 +60,10 @@ export function boundaryName(profile: string): string {
  * deployment's resources. It changes only with a deploy, so an inline policy broader than the
  * profile (written by a compromised function) gains nothing.
  */
-export function boundaryDocument(profile: Pick<Profile, 'statements'>, protectedArns: readonly string[]): GrantPolicyDocument {
+export function boundaryDocument(
+  profile: Pick<Profile, 'statements'>,
+  protectedArns: readonly string[],
+): GrantPolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -50,7 +72,9 @@ export function boundaryDocument(profile: Pick<Profile, 'statements'>, protected
         Effect: s.effect,
         Action: [...s.actions],
         Resource: [...s.resources],
-        ...(s.conditions ? { Condition: structuredClone(s.conditions) as Record<string, Record<string, unknown>> } : {}),
+        ...(s.conditions
+          ? { Condition: structuredClone(s.conditions) as Record<string, Record<string, unknown>> }
+          : {}),
       })),
       { Sid: SELF_PROTECTION_SID, Effect: 'Deny', Action: ['*'], Resource: [...protectedArns] },
     ],
@@ -101,7 +125,11 @@ export class ProfileRoles extends Construct {
       });
       boundaries[profile.name] = boundary;
       NagSuppressions.addResourceSuppressions(boundary, [
-        { id: 'AwsSolutions-IAM5', reason: 'A permissions boundary grants nothing: it caps the profile roles at the profile\'s own statements (wildcards as the profile file has them, reviewed with it) and denies "*" on break-glass\'s own resources.' },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'A permissions boundary grants nothing: it caps the profile roles at the profile\'s own statements (wildcards as the profile file has them, reviewed with it) and denies "*" on break-glass\'s own resources.',
+        },
       ]);
       for (const name of pool.roleNames) {
         const role = new Role(this, name, {
@@ -114,13 +142,21 @@ export class ProfileRoles extends Construct {
         });
         // One trust statement: AssumeRole and SetSourceIdentity, for the credential function's role only.
         (role.node.defaultChild as CfnRole).assumeRolePolicyDocument = new PolicyDocument({
-          statements: [new PolicyStatement({ effect: Effect.ALLOW, actions: [...PROFILE_ROLE_TRUST_ACTIONS], principals: [principal] })],
+          statements: [
+            new PolicyStatement({
+              effect: Effect.ALLOW,
+              actions: [...PROFILE_ROLE_TRUST_ACTIONS],
+              principals: [principal],
+            }),
+          ],
         });
         roles.push(role);
       }
     }
     this.boundaries = boundaries;
     this.roles = roles;
-    this.roleArns = this.pools.flatMap((pool) => pool.roleNames.map((name) => profileRoleArn(stack.partition, stack.account, name)));
+    this.roleArns = this.pools.flatMap((pool) =>
+      pool.roleNames.map((name) => profileRoleArn(stack.partition, stack.account, name)),
+    );
   }
 }

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type SandboxProcess } from '../support/sandbox-process.js';
+import { type SandboxProcess, startSandbox } from '../support/sandbox-process.js';
 
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/Responder/alice';
 const SECURITY = 'arn:aws:sts::123456789012:assumed-role/Security/sam';
@@ -13,11 +13,28 @@ beforeAll(async () => {
 });
 afterAll(async () => sandbox?.stop());
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/breakglass.mjs', ...args], { env: { PATH: process.env.PATH, HOME: '/nonexistent', BREAKGLASS_ENDPOINT: sandbox?.api ?? '', BREAKGLASS_LOCAL_PRINCIPAL: ALICE, ...env }, timeout: 10 * 60_000 /* hang guard */ }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['bin/breakglass.mjs', ...args],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: '/nonexistent',
+          BREAKGLASS_ENDPOINT: sandbox?.api ?? '',
+          BREAKGLASS_LOCAL_PRINCIPAL: ALICE,
+          ...env,
+        },
+        timeout: 10 * 60_000 /* hang guard */,
+      },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -28,7 +45,16 @@ describe('breakglass CLI against the sandbox', () => {
     expect(profiles.stdout).toContain('demo  (max 120m');
     expect(profiles.stdout).toContain('Allow s3:GetObject, s3:ListBucket on arn:aws:s3:::demo-incident-logs');
 
-    const activated = await cli(['activate', '--profile', 'demo', '--reason', 'CLI test: orders API down', '--minutes', '20', '--json']);
+    const activated = await cli([
+      'activate',
+      '--profile',
+      'demo',
+      '--reason',
+      'CLI test: orders API down',
+      '--minutes',
+      '20',
+      '--json',
+    ]);
     expect(activated.code).toBe(0);
     const grant = JSON.parse(activated.stdout).grant;
     expect(grant.status).toBe('ACTIVE');
@@ -62,17 +88,30 @@ describe('breakglass CLI against the sandbox', () => {
     const own = await cli(['review', grant.id, '--outcome', 'justified', '--notes', 'I reviewed myself, trust me']);
     expect(own.code).toBe(3);
     expect(own.stderr).toMatch(/Two-person rule|reviewer/);
-    const reviewed = await cli(['review', grant.id, '--outcome', 'justified', '--notes', 'matches the incident timeline'], { BREAKGLASS_LOCAL_PRINCIPAL: SECURITY });
+    const reviewed = await cli(
+      ['review', grant.id, '--outcome', 'justified', '--notes', 'matches the incident timeline'],
+      { BREAKGLASS_LOCAL_PRINCIPAL: SECURITY },
+    );
     expect(reviewed.code).toBe(0);
     expect(reviewed.stdout).toContain('justified. Recorded and announced.');
-    expect((await cli(['review', grant.id, '--outcome', 'fine', '--notes', 'matches the incident timeline'], { BREAKGLASS_LOCAL_PRINCIPAL: SECURITY })).code).toBe(2);
-    const trail = await cli(['audit', '--requester', ALICE, '--type', 'REVIEWED'], { BREAKGLASS_LOCAL_PRINCIPAL: SECURITY });
+    expect(
+      (
+        await cli(['review', grant.id, '--outcome', 'fine', '--notes', 'matches the incident timeline'], {
+          BREAKGLASS_LOCAL_PRINCIPAL: SECURITY,
+        })
+      ).code,
+    ).toBe(2);
+    const trail = await cli(['audit', '--requester', ALICE, '--type', 'REVIEWED'], {
+      BREAKGLASS_LOCAL_PRINCIPAL: SECURITY,
+    });
     expect(trail.code).toBe(0);
     expect(trail.stdout).toMatch(new RegExp(`REVIEWED\\s+demo\\s+alice\\s+${grant.id}  by ${SECURITY}`));
   });
 
   it('explains each refusal with a message, a hint and a meaningful exit code', async () => {
-    const denied = await cli(['activate', '--profile', 'demo', '--reason', 'I would like to look around'], { BREAKGLASS_LOCAL_PRINCIPAL: 'arn:aws:sts::123456789012:assumed-role/Intern/eve' });
+    const denied = await cli(['activate', '--profile', 'demo', '--reason', 'I would like to look around'], {
+      BREAKGLASS_LOCAL_PRINCIPAL: 'arn:aws:sts::123456789012:assumed-role/Intern/eve',
+    });
     expect(denied.code).toBe(3);
     expect(denied.stderr).toMatch(/not eligible for profile "demo".*NotEligible, HTTP 403/);
     expect(denied.stderr).toContain('breakglass profiles');
@@ -97,7 +136,19 @@ describe('breakglass CLI against the sandbox', () => {
   });
 
   it('has --help for every command', async () => {
-    for (const command of ['activate', 'status', 'list', 'extend', 'revoke', 'profiles', 'freeze', 'unfreeze', 'revoke-all', 'review', 'audit']) {
+    for (const command of [
+      'activate',
+      'status',
+      'list',
+      'extend',
+      'revoke',
+      'profiles',
+      'freeze',
+      'unfreeze',
+      'revoke-all',
+      'review',
+      'audit',
+    ]) {
       const help = await cli([command, '--help']);
       expect(help.code, command).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: breakglass ${command}`));
@@ -105,11 +156,21 @@ describe('breakglass CLI against the sandbox', () => {
   });
 
   it('lets security freeze, which refuses activations with exit 3, and unfreeze', async () => {
-    expect((await cli(['freeze', '--profile', 'demo', '--reason', 'suspected misuse'], { BREAKGLASS_LOCAL_PRINCIPAL: SECURITY })).code).toBe(0);
-    const frozen = await cli(['activate', '--profile', 'demo', '--reason', 'CLI test: orders API down'], { BREAKGLASS_LOCAL_PRINCIPAL: 'arn:aws:sts::123456789012:assumed-role/Responder/bob' });
+    expect(
+      (
+        await cli(['freeze', '--profile', 'demo', '--reason', 'suspected misuse'], {
+          BREAKGLASS_LOCAL_PRINCIPAL: SECURITY,
+        })
+      ).code,
+    ).toBe(0);
+    const frozen = await cli(['activate', '--profile', 'demo', '--reason', 'CLI test: orders API down'], {
+      BREAKGLASS_LOCAL_PRINCIPAL: 'arn:aws:sts::123456789012:assumed-role/Responder/bob',
+    });
     expect(frozen.code).toBe(3);
     expect(frozen.stderr).toMatch(/frozen/);
-    const unfrozen = await cli(['unfreeze', '--profile', 'demo', '--reason', 'review done'], { BREAKGLASS_LOCAL_PRINCIPAL: SECURITY });
+    const unfrozen = await cli(['unfreeze', '--profile', 'demo', '--reason', 'review done'], {
+      BREAKGLASS_LOCAL_PRINCIPAL: SECURITY,
+    });
     expect(unfrozen.stdout).toContain('Now frozen: nothing');
   });
 });
@@ -133,7 +194,9 @@ describe('breakglass CLI signing', () => {
       BREAKGLASS_LOCAL_PRINCIPAL: '',
     });
     server.close();
-    expect(seen?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=\S*host\S*, Signature=[0-9a-f]{64}$/);
+    expect(seen?.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=\S*host\S*, Signature=[0-9a-f]{64}$/,
+    );
     expect(seen?.['x-amz-security-token']).toBe('session-token-example');
     expect(seen?.['x-local-principal']).toBeUndefined();
     expect(res.code).toBe(3);

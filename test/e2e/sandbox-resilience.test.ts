@@ -9,11 +9,11 @@
  * No timing is asserted; the hang guard is generous because the machine may be slow.
  */
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorConfig } from '../../sandbox/seed.js';
-import { startSandbox, type SandboxProcess } from '../support/sandbox-process.js';
+import { type SandboxProcess, startSandbox } from '../support/sandbox-process.js';
 
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/Responder/alice';
 const CYCLES = 200;
@@ -36,7 +36,9 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 }
 
 describe('sandbox resilience (npm start)', () => {
-  it(`stays up through ${CYCLES} activate/revoke cycles, every one answered, no policy left`, { timeout: 15 * 60_000 }, async () => {
+  it(`stays up through ${CYCLES} activate/revoke cycles, every one answered, no policy left`, {
+    timeout: 15 * 60_000,
+  }, async () => {
     // Prepare: schedules that live for one request, beside the loop (never due: 2099)
     const scheduler = new SchedulerClient(emulatorConfig(sandbox.moto));
     let churning = true;
@@ -44,8 +46,21 @@ describe('sandbox resilience (npm start)', () => {
     const churn = (async () => {
       while (churning) {
         const Name = `churn-${churned++}`;
-        const target = { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:breakglass-expiry-sandbox', RoleArn: 'arn:aws:iam::123456789012:role/breakglass-scheduler-sandbox', Input: '{"grantId":"churn"}' };
-        await scheduler.send(new CreateScheduleCommand({ Name, GroupName: 'breakglass-sandbox', ScheduleExpression: 'at(2099-01-01T00:00:00)', ScheduleExpressionTimezone: 'UTC', FlexibleTimeWindow: { Mode: 'OFF' }, Target: target }));
+        const target = {
+          Arn: 'arn:aws:lambda:us-east-1:123456789012:function:breakglass-expiry-sandbox',
+          RoleArn: 'arn:aws:iam::123456789012:role/breakglass-scheduler-sandbox',
+          Input: '{"grantId":"churn"}',
+        };
+        await scheduler.send(
+          new CreateScheduleCommand({
+            Name,
+            GroupName: 'breakglass-sandbox',
+            ScheduleExpression: 'at(2099-01-01T00:00:00)',
+            ScheduleExpressionTimezone: 'UTC',
+            FlexibleTimeWindow: { Mode: 'OFF' },
+            Target: target,
+          }),
+        );
         await scheduler.send(new DeleteScheduleCommand({ Name, GroupName: 'breakglass-sandbox' }));
       }
     })();
@@ -57,13 +72,20 @@ describe('sandbox resilience (npm start)', () => {
         failures.push(`cycle ${i}: the sandbox exited (${sandbox.exitCode()})`);
         break;
       }
-      const created = await call('POST', '/grants', { profile: 'demo', reason: `resilience loop, cycle ${i}`, durationMinutes: 5 }).catch((e: Error) => ({ status: 0, body: { error: { message: e.message } } }));
+      const created = await call('POST', '/grants', {
+        profile: 'demo',
+        reason: `resilience loop, cycle ${i}`,
+        durationMinutes: 5,
+      }).catch((e: Error) => ({ status: 0, body: { error: { message: e.message } } }));
       if (created.status !== 201) {
         failures.push(`cycle ${i}: activation answered ${created.status} ${JSON.stringify(created.body)}`);
         continue;
       }
-      const revoked = await call('POST', `/grants/${created.body.grant.id}/revoke`, { reason: 'done, loop continues' }).catch((e: Error) => ({ status: 0, body: { error: { message: e.message } } }));
-      if (revoked.status !== 200 || revoked.body.grant?.status !== 'REVOKED') failures.push(`cycle ${i}: revocation answered ${revoked.status} ${JSON.stringify(revoked.body)}`);
+      const revoked = await call('POST', `/grants/${created.body.grant.id}/revoke`, {
+        reason: 'done, loop continues',
+      }).catch((e: Error) => ({ status: 0, body: { error: { message: e.message } } }));
+      if (revoked.status !== 200 || revoked.body.grant?.status !== 'REVOKED')
+        failures.push(`cycle ${i}: revocation answered ${revoked.status} ${JSON.stringify(revoked.body)}`);
     }
 
     churning = false;
@@ -75,7 +97,9 @@ describe('sandbox resilience (npm start)', () => {
     const profiles = await call('GET', '/profiles');
     expect(profiles.status).toBe(200);
     expect(profiles.body.profiles.map((p: { name: string }) => p.name)).toContain('demo');
-    expect(sandbox.output()).not.toMatch(/unhandled rejection|uncaught exception|\[api\] sandbox error|schedule runner pass failed/);
+    expect(sandbox.output()).not.toMatch(
+      /unhandled rejection|uncaught exception|\[api\] sandbox error|schedule runner pass failed/,
+    );
     const iam = new IAMClient(emulatorConfig(sandbox.moto));
     const { PolicyNames } = await iam.send(new ListRolePoliciesCommand({ RoleName: 'Responder' }));
     expect((PolicyNames ?? []).filter((n) => n.startsWith('breakglass-'))).toEqual([]);
@@ -83,18 +107,24 @@ describe('sandbox resilience (npm start)', () => {
     expect(active.status).toBe(200);
     expect(active.body.grants).toEqual([]);
     // How often the race this test is about actually happened (informative; not asserted, it depends on timing).
-    console.info(`resilience: ${(sandbox.output().match(/was deleted before it fired/g) ?? []).length} schedules vanished between the runner's listing and its read (${churned} short-lived schedules beside the loop)`);
+    console.info(
+      `resilience: ${(sandbox.output().match(/was deleted before it fired/g) ?? []).length} schedules vanished between the runner's listing and its read (${churned} short-lived schedules beside the loop)`,
+    );
   });
 
   it('still fails to start with a non-zero exit and a clear message', { timeout: 5 * 60_000 }, async () => {
     // A bad setting: refused before anything starts.
-    await expect(startSandbox({ SANDBOX_LAMBDA_RETRY_DELAYS_MS: 'soon' })).rejects.toThrow(/sandbox exited \(2\):[\s\S]*SANDBOX_LAMBDA_RETRY_DELAYS_MS must be/);
+    await expect(startSandbox({ SANDBOX_LAMBDA_RETRY_DELAYS_MS: 'soon' })).rejects.toThrow(
+      /sandbox exited \(2\):[\s\S]*SANDBOX_LAMBDA_RETRY_DELAYS_MS must be/,
+    );
     // The API port is taken: the emulator starts, then the sandbox stops it and exits 1.
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     try {
       const taken = String((blocker.address() as { port: number }).port);
-      await expect(startSandbox({ PORT: taken })).rejects.toThrow(new RegExp(`sandbox exited \\(1\\):[\\s\\S]*Port ${taken} on 127.0.0.1 is in use`));
+      await expect(startSandbox({ PORT: taken })).rejects.toThrow(
+        new RegExp(`sandbox exited \\(1\\):[\\s\\S]*Port ${taken} on 127.0.0.1 is in use`),
+      );
     } finally {
       blocker.close();
     }

@@ -12,13 +12,15 @@ import { buildApp } from '../../infra/app.js';
 import { SECURITY } from './templates.js';
 
 let outDir: string;
-const script = (...args: string[]) => spawnSync(process.execPath, ['scripts/least-privilege.mjs', '--out', outDir, ...args], { encoding: 'utf8' });
+const script = (...args: string[]) =>
+  spawnSync(process.execPath, ['scripts/least-privilege.mjs', '--out', outDir, ...args], { encoding: 'utf8' });
 const readmeWith = (text: string) => {
   const file = join(mkdtempSync(join(tmpdir(), 'bg-lp-')), 'README.md');
   writeFileSync(file, text);
   return file;
 };
-const MARKERS = '# t\n<!-- least-privilege:start -->\n<!-- least-privilege:end -->\ntext between\n<!-- configuration:start -->\nstale\n<!-- configuration:end -->\n';
+const MARKERS =
+  '# t\n<!-- least-privilege:start -->\n<!-- least-privilege:end -->\ntext between\n<!-- configuration:start -->\nstale\n<!-- configuration:end -->\n';
 
 beforeAll(() => {
   // Synthesized as `npm run synth` does (environment-agnostic, the sample security principal), without bundling.
@@ -26,14 +28,16 @@ beforeAll(() => {
   const saved = process.env.CDK_DEFAULT_ACCOUNT;
   delete process.env.CDK_DEFAULT_ACCOUNT;
   try {
-    buildApp(new App({ outdir: outDir, context: { 'aws:cdk:bundling-stacks': [], securityPrincipals: SECURITY } })).app.synth();
+    buildApp(
+      new App({ outdir: outDir, context: { 'aws:cdk:bundling-stacks': [], securityPrincipals: SECURITY } }),
+    ).app.synth();
   } finally {
     if (saved !== undefined) process.env.CDK_DEFAULT_ACCOUNT = saved;
   }
 });
 
 describe('least-privilege tables', () => {
-  it('writes each role\'s actions and resources and each variable into the marked sections, and keeps the text around them', () => {
+  it("writes each role's actions and resources and each variable into the marked sections, and keeps the text around them", () => {
     // Prepare
     const readme = readmeWith(MARKERS);
     // Act
@@ -43,10 +47,16 @@ describe('least-privilege tables', () => {
     const text = readFileSync(readme, 'utf8');
     expect(text).toContain('text between');
     expect(text).not.toContain('stale');
-    expect(text).toMatch(/\| \*\*ReviewGrant\*\* \| `dynamodb:GetItem`, `dynamodb:PutItem`, `dynamodb:UpdateItem` \| `\{table Grants\}` \|/);
+    expect(text).toMatch(
+      /\| \*\*ReviewGrant\*\* \| `dynamodb:GetItem`, `dynamodb:PutItem`, `dynamodb:UpdateItem` \| `\{table Grants\}` \|/,
+    );
     expect(text).toMatch(/\| \*\*QueryAudit\*\* \| `dynamodb:Query` \| `\{table Grants\}\/index\/eventsByDay`/);
-    expect(text).toMatch(/\| \*\*ExpireGrant\*\* [^\n]*\n(\|  \|[^\n]*\n)*\|  \| `sqs:GetQueueAttributes`, `sqs:GetQueueUrl`, `sqs:SendMessage` \| `\{queue ExpiryFailures\}` \|/);
-    expect(text).toMatch(/\| SchedulerRole \(role\) \| `lambda:InvokeFunction` \| `\{function ExpireGrantFunction\}` \|/);
+    expect(text).toMatch(
+      /\| \*\*ExpireGrant\*\* [^\n]*\n(\| {2}\|[^\n]*\n)*\| {2}\| `sqs:GetQueueAttributes`, `sqs:GetQueueUrl`, `sqs:SendMessage` \| `\{queue ExpiryFailures\}` \|/,
+    );
+    expect(text).toMatch(
+      /\| SchedulerRole \(role\) \| `lambda:InvokeFunction` \| `\{function ExpireGrantFunction\}` \|/,
+    );
     expect(text).toContain('| `REVIEWER_PRINCIPALS` | ReviewGrant |');
     expect(text).toContain('`arn:aws:iam::<account>:role/Security`');
     expect(text).not.toMatch(/\d{12}/);
@@ -58,12 +68,20 @@ describe('least-privilege tables', () => {
     script('--readme', readme);
     // Act
     const clean = script('--readme', readme, '--check');
-    writeFileSync(readme, readFileSync(readme, 'utf8').replace('`dynamodb:Query` | `{table Grants}/index/byReviewDue`', '`dynamodb:Query`, `dynamodb:Scan` | `*`'));
+    writeFileSync(
+      readme,
+      readFileSync(readme, 'utf8').replace(
+        '`dynamodb:Query` | `{table Grants}/index/byReviewDue`',
+        '`dynamodb:Query`, `dynamodb:Scan` | `*`',
+      ),
+    );
     const edited = script('--readme', readme, '--check');
     // Assess
     expect(clean.status, clean.stderr).toBe(0);
     expect(edited.status).toBe(1);
-    expect(edited.stderr).toMatch(/disagrees with the synthesized templates; run `npm run synth && node scripts\/least-privilege.mjs`/);
+    expect(edited.stderr).toMatch(
+      /disagrees with the synthesized templates; run `npm run synth && node scripts\/least-privilege.mjs`/,
+    );
   });
 
   it('fails when the README lacks a marked section', () => {

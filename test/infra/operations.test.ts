@@ -24,10 +24,10 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
+import { EXPIRY_MAX_EVENT_AGE, SWEEPER_METRICS } from '../../infra/constructs/break-glass-service.js';
 import { TABLE_DATA_WRITE_ACTIONS } from '../../infra/constructs/break-glass-state.js';
 import { API_FUNCTION_TIMEOUT, FUNCTION_ROLE_PATH } from '../../infra/constructs/breakglass-function.js';
-import { EXPIRY_MAX_EVENT_AGE, SWEEPER_METRICS } from '../../infra/constructs/break-glass-service.js';
-import { SECURITY, actionsOf, app, functionPolicies, logicalId, resourcesOf, type Statement } from './templates.js';
+import { actionsOf, app, functionPolicies, logicalId, resourcesOf, SECURITY, type Statement } from './templates.js';
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
 let stateful: Template;
@@ -42,7 +42,13 @@ const alarmOn = (metricName: string) => {
 const fnId = (prefix: string) => logicalId(stateless, 'AWS::Lambda::Function', `Service${prefix}Function`);
 /** Each `ServiceXFunction` that an API method integrates with. */
 const apiFunctionIds = (template: Template) =>
-  [...new Set(Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => /"Fn::GetAtt":\["(Service\w+Function\w+)","Arn"\]/.exec(json(m.Properties.Integration?.Uri))?.[1]).filter(Boolean))] as string[];
+  [
+    ...new Set(
+      Object.values(template.findResources('AWS::ApiGateway::Method'))
+        .map((m) => /"Fn::GetAtt":\["(Service\w+Function\w+)","Arn"\]/.exec(json(m.Properties.Integration?.Uri))?.[1])
+        .filter(Boolean),
+    ),
+  ] as string[];
 const profileFile = (eligible: string[]) => {
   const file = join(mkdtempSync(join(tmpdir(), 'bg-ops-')), 'profiles.json');
   const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
@@ -58,8 +64,12 @@ beforeAll(() => {
 });
 
 describe('expiry failures land somewhere', () => {
-  it('sends the expiry function\'s failed asynchronous invocations to the expiry-failures queue, after 2 retries and at most 6 hours', () => {
-    const configs = Object.values(stateless.findResources('AWS::Lambda::EventInvokeConfig', { Properties: { FunctionName: { Ref: fnId('ExpireGrant') } } }));
+  it("sends the expiry function's failed asynchronous invocations to the expiry-failures queue, after 2 retries and at most 6 hours", () => {
+    const configs = Object.values(
+      stateless.findResources('AWS::Lambda::EventInvokeConfig', {
+        Properties: { FunctionName: { Ref: fnId('ExpireGrant') } },
+      }),
+    );
     expect(configs).toHaveLength(1);
     const config = configs[0]!.Properties;
     expect(config).toMatchObject({ Qualifier: '$LATEST', MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 6 * 3600 });
@@ -71,19 +81,27 @@ describe('expiry failures land somewhere', () => {
     expect(json(send.flatMap(resourcesOf))).toContain(queueId);
   });
 
-  it('keeps the failures queue encrypted, TLS-only and for 14 days, beside Scheduler\'s own dead-letter queue', () => {
+  it("keeps the failures queue encrypted, TLS-only and for 14 days, beside Scheduler's own dead-letter queue", () => {
     const queues = stateful.findResources('AWS::SQS::Queue') as Record<string, Resource>;
     for (const prefix of ['StateExpiryFailures', 'StateExpiryDeadLetters']) {
       const id = logicalId(stateful, 'AWS::SQS::Queue', prefix);
-      expect(queues[id]!.Properties, prefix).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+      expect(queues[id]!.Properties, prefix).toMatchObject({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 24 * 3600,
+      });
       stateful.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: id }],
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
       });
     }
     // Schedules still name Scheduler's dead-letter queue (failures to invoke).
     for (const fn of ['CreateGrant', 'ExtendGrant', 'Sweeper']) {
-      const env = (stateless.findResources('AWS::Lambda::Function')[fnId(fn)] as Resource).Properties.Environment.Variables;
+      const env = (stateless.findResources('AWS::Lambda::Function')[fnId(fn)] as Resource).Properties.Environment
+        .Variables;
       expect(json(env.EXPIRY_DLQ_ARN), fn).toContain(logicalId(stateful, 'AWS::SQS::Queue', 'StateExpiryDeadLetters'));
     }
   });
@@ -94,35 +112,70 @@ describe('expiry failures land somewhere', () => {
     expect(queues).toHaveLength(2);
     expect(queues.some((q) => q.includes('StateExpiryFailures'))).toBe(true);
     expect(queues.some((q) => q.includes('StateExpiryDeadLetters'))).toBe(true);
-    for (const a of sent) expect(a.Properties).toMatchObject({ Namespace: 'AWS/SQS', Statistic: 'Sum', Period: 60, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    for (const a of sent)
+      expect(a.Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        Statistic: 'Sum',
+        Period: 60,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
     expect(alarms(stateless).some((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')).toBe(false);
     const dropped = alarmOn('AsyncEventsDropped');
-    expect(dropped).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('ExpireGrant') } }] });
+    expect(dropped).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('ExpireGrant') } }],
+    });
   });
 });
 
 describe('a sweeper that is watched', () => {
   it('has a heartbeat: fewer than one successful sweep in 15 minutes alarms, and so does no data at all', () => {
     expect(alarmOn(SWEEPER_METRICS.succeeded)).toMatchObject({
-      Namespace: 'BreakGlass', Statistic: 'Sum', Period: 900, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching',
+      Namespace: 'BreakGlass',
+      Statistic: 'Sum',
+      Period: 900,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
     });
     expect(alarmOn(SWEEPER_METRICS.succeeded).Dimensions).toBeUndefined();
     expect(json(alarmOn(SWEEPER_METRICS.succeeded).AlarmActions)).toMatch(/Alerts/);
   });
 
   it('alarms on any failed sweep step', () => {
-    expect(alarmOn('SweeperStepFailures')).toMatchObject({ Namespace: 'BreakGlass', Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(alarmOn('SweeperStepFailures')).toMatchObject({
+      Namespace: 'BreakGlass',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
   });
 
   it('runs one sweep at a time: reserved concurrency 1, no Lambda retry, stale events dropped before the next sweep', () => {
     const sweeper = (stateless.findResources('AWS::Lambda::Function')[fnId('Sweeper')] as Resource).Properties;
     expect(sweeper.ReservedConcurrentExecutions).toBe(1);
-    const others = Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(([id]) => id !== fnId('Sweeper'));
+    const others = Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(
+      ([id]) => id !== fnId('Sweeper'),
+    );
     for (const [id, f] of others) expect(f.Properties.ReservedConcurrentExecutions, id).toBeUndefined();
-    stateless.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: fnId('Sweeper') }, MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 240 });
+    stateless.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId('Sweeper') },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 240,
+    });
     stateless.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId('Sweeper'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 240 } })],
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [fnId('Sweeper'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 240 },
+        }),
+      ],
     });
     // The sweep ends before the next one starts.
     expect(sweeper.Timeout).toBeLessThan(300);
@@ -133,10 +186,20 @@ describe('synth refuses principals outside the deployment account', () => {
   const other = 'arn:aws:iam::210987654321:role/Security';
 
   it('names each foreign security, reviewer and eligible principal with where it came from', () => {
-    const file = profileFile(['arn:aws:iam::123456789012:role/Responder', 'arn:aws:sts::210987654321:assumed-role/Responder/alice']);
+    const file = profileFile([
+      'arn:aws:iam::123456789012:role/Responder',
+      'arn:aws:sts::210987654321:assumed-role/Responder/alice',
+    ]);
     let message = '';
     try {
-      app({ profiles: file, securityPrincipals: `${SECURITY},${other}`, reviewerPrincipals: 'arn:aws:iam::*:role/Auditor' }, { bundle: false });
+      app(
+        {
+          profiles: file,
+          securityPrincipals: `${SECURITY},${other}`,
+          reviewerPrincipals: 'arn:aws:iam::*:role/Auditor',
+        },
+        { bundle: false },
+      );
     } catch (error) {
       message = (error as Error).message;
     }
@@ -149,7 +212,9 @@ describe('synth refuses principals outside the deployment account', () => {
   });
 
   it('refuses a table admin role of another account', () => {
-    expect(() => app({ tableAdminRoleArn: 'arn:aws:iam::210987654321:role/TableAdmin' }, { bundle: false })).toThrowError(/tableAdminRoleArn: arn:aws:iam::210987654321:role\/TableAdmin/);
+    expect(() =>
+      app({ tableAdminRoleArn: 'arn:aws:iam::210987654321:role/TableAdmin' }, { bundle: false }),
+    ).toThrowError(/tableAdminRoleArn: arn:aws:iam::210987654321:role\/TableAdmin/);
   });
 
   it('without an account (environment-agnostic synth), requires every principal to name one and the same account', () => {
@@ -157,75 +222,117 @@ describe('synth refuses principals outside the deployment account', () => {
       const saved = process.env.CDK_DEFAULT_ACCOUNT;
       delete process.env.CDK_DEFAULT_ACCOUNT;
       try {
-        return buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [], securityPrincipals: SECURITY, ...context } }));
+        return buildApp(
+          new App({ context: { 'aws:cdk:bundling-stacks': [], securityPrincipals: SECURITY, ...context } }),
+        );
       } finally {
         if (saved !== undefined) process.env.CDK_DEFAULT_ACCOUNT = saved;
       }
     };
     expect(() => agnostic({})).not.toThrow();
-    expect(() => agnostic({ reviewerPrincipals: other })).toThrowError(/one account.*found 123456789012, 210987654321[\s\S]*reviewerPrincipals: arn:aws:iam::210987654321:role\/Security/);
-    expect(() => agnostic({ reviewerPrincipals: 'arn:aws:iam::*:role/Auditor' })).toThrowError(/reviewerPrincipals: arn:aws:iam::\*:role\/Auditor/);
+    expect(() => agnostic({ reviewerPrincipals: other })).toThrowError(
+      /one account.*found 123456789012, 210987654321[\s\S]*reviewerPrincipals: arn:aws:iam::210987654321:role\/Security/,
+    );
+    expect(() => agnostic({ reviewerPrincipals: 'arn:aws:iam::*:role/Auditor' })).toThrowError(
+      /reviewerPrincipals: arn:aws:iam::\*:role\/Auditor/,
+    );
   });
 });
 
 describe('an audit trail no single role can erase', () => {
   const auditBucket = (template: Template) => {
-    const [bucket] = Object.values(template.findResources('AWS::S3::Bucket', { Properties: { LoggingConfiguration: { LogFilePrefix: 'audit-exports/' } } }));
+    const [bucket] = Object.values(
+      template.findResources('AWS::S3::Bucket', {
+        Properties: { LoggingConfiguration: { LogFilePrefix: 'audit-exports/' } },
+      }),
+    );
     return bucket!.Properties;
   };
 
   it('puts the audit exports under Object Lock, GOVERNANCE for 400 days by default, on a versioned bucket', () => {
     expect(auditBucket(stateful)).toMatchObject({
       ObjectLockEnabled: true,
-      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 400 } } },
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 400 } },
+      },
       VersioningConfiguration: { Status: 'Enabled' },
     });
   });
 
   it('takes the mode and days from context, and refuses others', () => {
-    const template = Template.fromStack(app({ auditObjectLockMode: 'COMPLIANCE', auditObjectLockDays: '30' }, { bundle: false }).stateful);
-    expect(auditBucket(template).ObjectLockConfiguration.Rule.DefaultRetention).toEqual({ Mode: 'COMPLIANCE', Days: 30 });
+    const template = Template.fromStack(
+      app({ auditObjectLockMode: 'COMPLIANCE', auditObjectLockDays: '30' }, { bundle: false }).stateful,
+    );
+    expect(auditBucket(template).ObjectLockConfiguration.Rule.DefaultRetention).toEqual({
+      Mode: 'COMPLIANCE',
+      Days: 30,
+    });
     expect(() => app({ auditObjectLockMode: 'LEGAL' }, { bundle: false })).toThrowError(/GOVERNANCE or COMPLIANCE/);
     expect(() => app({ auditObjectLockDays: '0' }, { bundle: false })).toThrowError(/auditObjectLockDays/);
   });
 
-  it('denies item writes on the table to every principal but break-glass\'s function roles', () => {
+  it("denies item writes on the table to every principal but break-glass's function roles", () => {
     const [table] = Object.values(stateful.findResources('AWS::DynamoDB::Table'));
     const statements = table!.Properties.ResourcePolicy.PolicyDocument.Statement as Statement[];
     expect(statements).toHaveLength(1);
     const deny = statements[0]! as Statement & { Principal: unknown };
     expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Resource: '*' });
     expect(actionsOf(deny).sort()).toEqual([...TABLE_DATA_WRITE_ACTIONS].sort());
-    expect(actionsOf(deny)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLUpdate']));
-    const allowed = (deny.Condition as { ArnNotLike: { 'aws:PrincipalArn': unknown[] } }).ArnNotLike['aws:PrincipalArn'];
+    expect(actionsOf(deny)).toEqual(
+      expect.arrayContaining([
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:PartiQLUpdate',
+      ]),
+    );
+    const allowed = (deny.Condition as { ArnNotLike: { 'aws:PrincipalArn': unknown[] } }).ArnNotLike[
+      'aws:PrincipalArn'
+    ];
     expect(allowed).toHaveLength(1);
     expect(json(allowed)).toContain(`:role${FUNCTION_ROLE_PATH}*`);
     // Every role that writes the table is a function role under that path.
     const roles = stateless.findResources('AWS::IAM::Role');
     const writers = Object.values(stateless.findResources('AWS::IAM::Policy')).filter((p) =>
-      (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).some((a) => (TABLE_DATA_WRITE_ACTIONS as readonly string[]).includes(a))),
+      (p.Properties.PolicyDocument.Statement as Statement[]).some((s) =>
+        actionsOf(s).some((a) => (TABLE_DATA_WRITE_ACTIONS as readonly string[]).includes(a)),
+      ),
     );
     expect(writers.length).toBeGreaterThanOrEqual(7);
-    for (const p of writers) for (const role of p.Properties.Roles as { Ref: string }[]) expect(roles[role.Ref]!.Properties.Path, role.Ref).toBe(FUNCTION_ROLE_PATH);
+    for (const p of writers)
+      for (const role of p.Properties.Roles as { Ref: string }[])
+        expect(roles[role.Ref]!.Properties.Path, role.Ref).toBe(FUNCTION_ROLE_PATH);
     // A pattern, not references: the stateful stack imports nothing from the stateless one.
     expect(json(stateful.toJSON())).not.toContain('Fn::ImportValue');
   });
 
   it('lets a table admin role from context write too', () => {
     const admin = 'arn:aws:iam::123456789012:role/BreakGlassTableAdmin';
-    const [table] = Object.values(Template.fromStack(app({ tableAdminRoleArn: admin }, { bundle: false }).stateful).findResources('AWS::DynamoDB::Table'));
-    const allowed = table!.Properties.ResourcePolicy.PolicyDocument.Statement[0].Condition.ArnNotLike['aws:PrincipalArn'];
+    const [table] = Object.values(
+      Template.fromStack(app({ tableAdminRoleArn: admin }, { bundle: false }).stateful).findResources(
+        'AWS::DynamoDB::Table',
+      ),
+    );
+    const allowed =
+      table!.Properties.ResourcePolicy.PolicyDocument.Statement[0].Condition.ArnNotLike['aws:PrincipalArn'];
     expect(allowed).toHaveLength(2);
     expect(allowed).toContain(admin);
     expect(() => app({ tableAdminRoleArn: 'Admin' }, { bundle: false })).toThrowError(/must be an IAM role ARN/);
   });
 
-  it('lets only security principals and the deployment\'s CloudFormation role subscribe to the alert topic', () => {
+  it("lets only security principals and the deployment's CloudFormation role subscribe to the alert topic", () => {
     const [policy] = Object.values(stateful.findResources('AWS::SNS::TopicPolicy'));
-    const statements = policy!.Properties.PolicyDocument.Statement as (Statement & { Sid: string; Principal: unknown })[];
+    const statements = policy!.Properties.PolicyDocument.Statement as (Statement & {
+      Sid: string;
+      Principal: unknown;
+    })[];
     const guard = statements.find((s) => s.Sid === 'OnlySecuritySubscribes')!;
     expect(guard).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sns:Subscribe' });
-    const allowed = (guard.Condition as { ArnNotLike: { 'aws:PrincipalArn': unknown[] } }).ArnNotLike['aws:PrincipalArn'];
+    const allowed = (guard.Condition as { ArnNotLike: { 'aws:PrincipalArn': unknown[] } }).ArnNotLike[
+      'aws:PrincipalArn'
+    ];
     expect(allowed[0]).toBe(SECURITY);
     expect(json(allowed[1])).toMatch(/cfn-exec-role-123456789012-eu-west-1/);
     expect(allowed).toHaveLength(2);
@@ -234,16 +341,26 @@ describe('an audit trail no single role can erase', () => {
   });
 
   it('guards subscriptions by the role of a security session pattern (aws:PrincipalArn of a session is its role)', () => {
-    const template = Template.fromStack(app({ securityPrincipals: 'arn:aws:sts::123456789012:assumed-role/Security/sam' }, { bundle: false }).stateful);
+    const template = Template.fromStack(
+      app({ securityPrincipals: 'arn:aws:sts::123456789012:assumed-role/Security/sam' }, { bundle: false }).stateful,
+    );
     const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
-    const guard = (policy!.Properties.PolicyDocument.Statement as { Sid: string; Condition: { ArnNotLike: Record<string, unknown[]> } }[]).find((s) => s.Sid === 'OnlySecuritySubscribes')!;
+    const guard = (
+      policy!.Properties.PolicyDocument.Statement as {
+        Sid: string;
+        Condition: { ArnNotLike: Record<string, unknown[]> };
+      }[]
+    ).find((s) => s.Sid === 'OnlySecuritySubscribes')!;
     expect(guard.Condition.ArnNotLike['aws:PrincipalArn']![0]).toBe('arn:aws:iam::123456789012:role/Security');
   });
 });
 
 describe('a good neighbour in a shared account', () => {
   it('names the API breakglass and makes it REGIONAL', () => {
-    stateless.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'breakglass', EndpointConfiguration: { Types: ['REGIONAL'] } });
+    stateless.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Name: 'breakglass',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
   });
 
   it('takes over no account-wide API Gateway setting by default: no AWS::ApiGateway::Account, no execution logs, access logs on', () => {
@@ -259,16 +376,23 @@ describe('a good neighbour in a shared account', () => {
     expect(Object.keys(template.findResources('AWS::ApiGateway::Account'))).toHaveLength(1);
     // The role uses the AWS-managed push-to-logs policy, acknowledged next to the code: cdk-nag stays clean.
     expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
-    template.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]) });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]),
+    });
   });
 
-  it('logs the caller\'s ARN and API Gateway\'s error message for each request', () => {
+  it("logs the caller's ARN and API Gateway's error message for each request", () => {
     const [stage] = Object.values(stateless.findResources('AWS::ApiGateway::Stage'));
     const format = JSON.parse(stage!.Properties.AccessLogSetting.Format);
-    expect(format).toMatchObject({ userArn: '$context.identity.userArn', errorMessage: '$context.error.message', requestId: '$context.requestId', status: '$context.status' });
+    expect(format).toMatchObject({
+      userArn: '$context.identity.userArn',
+      errorMessage: '$context.error.message',
+      requestId: '$context.requestId',
+      status: '$context.status',
+    });
   });
 
-  it('stops every function behind the API before API Gateway\'s 29-second limit', () => {
+  it("stops every function behind the API before API Gateway's 29-second limit", () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
     const ids = apiFunctionIds(stateless);
     expect(ids).toHaveLength(10);
@@ -279,16 +403,30 @@ describe('a good neighbour in a shared account', () => {
   it('alarms on throttles of every one of its functions, and only its own', () => {
     const math = alarms(stateless).filter((a) => a.Properties.Metrics);
     expect(math).toHaveLength(2);
-    const throttled = math.flatMap((a) => (a.Properties.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions: { Value: { Ref: string } }[] } } }[]).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : [])));
+    const throttled = math.flatMap((a) =>
+      (
+        a.Properties.Metrics as {
+          MetricStat?: { Metric: { MetricName: string; Dimensions: { Value: { Ref: string } }[] } };
+        }[]
+      ).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : [])),
+    );
     for (const m of throttled) expect(m.MetricName).toBe('Throttles');
-    expect(throttled.map((m) => m.Dimensions[0]!.Value.Ref).sort()).toEqual(Object.keys(stateless.findResources('AWS::Lambda::Function')).sort());
-    for (const a of math) expect(a.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(throttled.map((m) => m.Dimensions[0]!.Value.Ref).sort()).toEqual(
+      Object.keys(stateless.findResources('AWS::Lambda::Function')).sort(),
+    );
+    for (const a of math)
+      expect(a.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     // One expression per alarm sums its metrics; an alarm holds at most 10 metrics.
     for (const a of math) expect(a.Properties.Metrics.length).toBeLessThanOrEqual(11);
   });
 
   it('alarms when SNS fails to deliver an alert', () => {
-    expect(alarmOn('NumberOfNotificationsFailed')).toMatchObject({ Namespace: 'AWS/SNS', Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(alarmOn('NumberOfNotificationsFailed')).toMatchObject({
+      Namespace: 'AWS/SNS',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
     expect(json(alarmOn('NumberOfNotificationsFailed').Dimensions)).toContain('StateAlerts');
   });
 });

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ProfileConfigError } from '../../functions/domain/errors.js';
 import { TTL_ATTRIBUTE } from '../../functions/adapters/table-schema.js';
+import { ProfileConfigError } from '../../functions/domain/errors.js';
 import { actionsOf, app, functionPolicies, render, resourcesOf, type Statement } from './templates.js';
 
 let stateful: Template;
@@ -24,21 +24,38 @@ beforeAll(() => {
   stateful = Template.fromStack(built.stateful);
   stateless = Template.fromStack(built.stateless);
   nagErrors = [built.stateful, built.stateless].flatMap((stack) =>
-    Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')).map((e) => `${e.id}: ${String(e.entry.data).slice(0, 160)}`),
+    Annotations.fromStack(stack)
+      .findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))
+      .map((e) => `${e.id}: ${String(e.entry.data).slice(0, 160)}`),
   );
 });
 
 describe('least privilege', () => {
   it('gives each of the fourteen functions its own role', () => {
     expect(Object.keys(functionPolicies(stateless)).sort()).toEqual([
-      'CheckReviews', 'CreateGrant', 'ExpireGrant', 'ExportTable', 'ExtendGrant', 'GetGrant', 'IssueCredentials', 'KillSwitch', 'ListGrants', 'ListProfiles', 'QueryAudit', 'ReviewGrant', 'RevokeGrant', 'Sweeper',
+      'CheckReviews',
+      'CreateGrant',
+      'ExpireGrant',
+      'ExportTable',
+      'ExtendGrant',
+      'GetGrant',
+      'IssueCredentials',
+      'KillSwitch',
+      'ListGrants',
+      'ListProfiles',
+      'QueryAudit',
+      'ReviewGrant',
+      'RevokeGrant',
+      'Sweeper',
     ]);
   });
 
   it('lets no function hold iam:*, "*" actions, or create users and keys', () => {
     for (const [fn, statements] of Object.entries(functionPolicies(stateless))) {
       for (const action of statements.flatMap(actionsOf)) {
-        expect(action, fn).not.toMatch(/^(\*|iam:\*|iam:Create(User|AccessKey|LoginProfile)|iam:Attach.*|dynamodb:\*|dynamodb:DeleteItem|dynamodb:BatchWriteItem)$/);
+        expect(action, fn).not.toMatch(
+          /^(\*|iam:\*|iam:Create(User|AccessKey|LoginProfile)|iam:Attach.*|dynamodb:\*|dynamodb:DeleteItem|dynamodb:BatchWriteItem)$/,
+        );
       }
     }
   });
@@ -46,7 +63,10 @@ describe('least privilege', () => {
   it('limits "*" resources to actions with no resource-level permissions: X-Ray, and ListExports for the export', () => {
     for (const [fn, statements] of Object.entries(functionPolicies(stateless))) {
       for (const s of statements.filter((s) => resourcesOf(s).includes('*'))) {
-        expect(actionsOf(s).every((a) => a.startsWith('xray:') || (fn === 'ExportTable' && a === 'dynamodb:ListExports')), `${fn}: ${JSON.stringify(s)}`).toBe(true);
+        expect(
+          actionsOf(s).every((a) => a.startsWith('xray:') || (fn === 'ExportTable' && a === 'dynamodb:ListExports')),
+          `${fn}: ${JSON.stringify(s)}`,
+        ).toBe(true);
       }
     }
   });
@@ -55,14 +75,29 @@ describe('least privilege', () => {
     // The sample profiles both grant through profile roles; demo is eligible to an Identity Center
     // role, which widens nothing: policies go on role/breakglass/profile/* only, and no function reads IAM.
     const iamStatements = Object.fromEntries(
-      Object.entries(functionPolicies(stateless)).map(([fn, st]) => [fn, st.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:') && a !== 'iam:PassRole'))]),
+      Object.entries(functionPolicies(stateless)).map(([fn, st]) => [
+        fn,
+        st.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:') && a !== 'iam:PassRole')),
+      ]),
     );
     expect(iamStatements.CreateGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
     expect(iamStatements.Sweeper!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:ListRolePolicies']);
     expect(iamStatements.ExtendGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
-    for (const fn of ['ExpireGrant', 'RevokeGrant', 'KillSwitch']) expect(iamStatements[fn]!.flatMap(actionsOf)).toEqual(['iam:DeleteRolePolicy']);
-    for (const fn of ['GetGrant', 'ListGrants', 'ListProfiles', 'ReviewGrant', 'QueryAudit', 'CheckReviews', 'ExportTable', 'IssueCredentials']) expect(iamStatements[fn], fn).toEqual([]);
-    for (const s of Object.values(iamStatements).flat()) expect(resourcesOf(s).map(render)).toEqual(['arn:aws:iam::123456789012:role/breakglass/profile/*']);
+    for (const fn of ['ExpireGrant', 'RevokeGrant', 'KillSwitch'])
+      expect(iamStatements[fn]!.flatMap(actionsOf)).toEqual(['iam:DeleteRolePolicy']);
+    for (const fn of [
+      'GetGrant',
+      'ListGrants',
+      'ListProfiles',
+      'ReviewGrant',
+      'QueryAudit',
+      'CheckReviews',
+      'ExportTable',
+      'IssueCredentials',
+    ])
+      expect(iamStatements[fn], fn).toEqual([]);
+    for (const s of Object.values(iamStatements).flat())
+      expect(resourcesOf(s).map(render)).toEqual(['arn:aws:iam::123456789012:role/breakglass/profile/*']);
   });
 
   it('adds the caller-mode targets to the profile roles, and lets activation read only those', () => {
@@ -70,15 +105,24 @@ describe('least privilege', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bg-infra-'));
     const file = join(dir, 'profiles.json');
     const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
-    profiles.profiles[0] = { ...profiles.profiles[0], grantTo: 'caller', eligible: ['arn:aws:sts::123456789012:assumed-role/Medic/alice', 'arn:aws:iam::123456789012:user/ops'] };
+    profiles.profiles[0] = {
+      ...profiles.profiles[0],
+      grantTo: 'caller',
+      eligible: ['arn:aws:sts::123456789012:assumed-role/Medic/alice', 'arn:aws:iam::123456789012:user/ops'],
+    };
     writeFileSync(file, JSON.stringify(profiles));
     // Act
     const policies = functionPolicies(Template.fromStack(app({ profiles: file }, { bundle: false }).stateless));
     // Assess
-    const on = (fn: string, action: string) => policies[fn]!.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf).map(render).sort();
+    const on = (fn: string, action: string) =>
+      policies[fn]!.filter((s) => actionsOf(s).includes(action))
+        .flatMap(resourcesOf)
+        .map(render)
+        .sort();
     const roles = ['arn:aws:iam::123456789012:role/Medic', 'arn:aws:iam::123456789012:role/breakglass/profile/*'];
     for (const fn of ['CreateGrant', 'ExtendGrant']) expect(on(fn, 'iam:PutRolePolicy'), fn).toEqual(roles);
-    for (const fn of ['CreateGrant', 'ExtendGrant', 'RevokeGrant', 'ExpireGrant', 'KillSwitch', 'Sweeper']) expect(on(fn, 'iam:DeleteRolePolicy'), fn).toEqual(roles);
+    for (const fn of ['CreateGrant', 'ExtendGrant', 'RevokeGrant', 'ExpireGrant', 'KillSwitch', 'Sweeper'])
+      expect(on(fn, 'iam:DeleteRolePolicy'), fn).toEqual(roles);
     expect(on('Sweeper', 'iam:ListRolePolicies')).toEqual(roles);
     expect(on('CreateGrant', 'iam:GetRolePolicy')).toEqual(['arn:aws:iam::123456789012:role/Medic']);
     expect(on('CreateGrant', 'iam:ListRolePolicies')).toEqual(['arn:aws:iam::123456789012:role/Medic']);
@@ -89,9 +133,16 @@ describe('least privilege', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bg-infra-'));
     const file = join(dir, 'profiles.json');
     const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
-    profiles.profiles = [{ ...profiles.profiles[0], grantTo: 'caller', eligible: ['arn:aws:sts::123456789012:assumed-role/Medic/alice', 'arn:aws:iam::123456789012:user/ops'] }];
+    profiles.profiles = [
+      {
+        ...profiles.profiles[0],
+        grantTo: 'caller',
+        eligible: ['arn:aws:sts::123456789012:assumed-role/Medic/alice', 'arn:aws:iam::123456789012:user/ops'],
+      },
+    ];
     writeFileSync(file, JSON.stringify(profiles));
-    const statements = functionPolicies(Template.fromStack(app({ profiles: file }, { bundle: false }).stateless)).CreateGrant!;
+    const statements = functionPolicies(Template.fromStack(app({ profiles: file }, { bundle: false }).stateless))
+      .CreateGrant!;
     const put = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
     expect(put('iam:PutRolePolicy')).toEqual(['arn:aws:iam::123456789012:role/Medic']);
     expect(put('iam:PutUserPolicy')).toEqual(['arn:aws:iam::123456789012:user/ops']);
@@ -101,21 +152,39 @@ describe('least privilege', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bg-infra-'));
     const file = join(dir, 'profiles.json');
     const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
-    profiles.profiles = [{ ...profiles.profiles[0], grantTo: 'caller', eligible: ['arn:aws:iam::123456789012:role/*'] }];
+    profiles.profiles = [
+      { ...profiles.profiles[0], grantTo: 'caller', eligible: ['arn:aws:iam::123456789012:role/*'] },
+    ];
     writeFileSync(file, JSON.stringify(profiles));
     expect(() => app({ profiles: file }, { bundle: false })).toThrowError(/allowBroadEligibility=true/);
-    const statements = functionPolicies(Template.fromStack(app({ profiles: file, allowBroadEligibility: 'true' }, { bundle: false }).stateless)).CreateGrant!;
-    expect(statements.filter((s) => actionsOf(s).includes('iam:PutRolePolicy')).flatMap(resourcesOf)).toEqual(['arn:aws:iam::123456789012:role/*']);
+    const statements = functionPolicies(
+      Template.fromStack(app({ profiles: file, allowBroadEligibility: 'true' }, { bundle: false }).stateless),
+    ).CreateGrant!;
+    expect(statements.filter((s) => actionsOf(s).includes('iam:PutRolePolicy')).flatMap(resourcesOf)).toEqual([
+      'arn:aws:iam::123456789012:role/*',
+    ]);
   });
 
   it('needs no flag for wildcards in the eligibility of a profile-role profile: they widen nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bg-infra-'));
     const file = join(dir, 'profiles.json');
     const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
-    profiles.profiles = [{ ...profiles.profiles[0], grantTo: 'profileRole', eligible: ['arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_OnCall_*'] }];
+    profiles.profiles = [
+      {
+        ...profiles.profiles[0],
+        grantTo: 'profileRole',
+        eligible: ['arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_OnCall_*'],
+      },
+    ];
     writeFileSync(file, JSON.stringify(profiles));
-    const statements = functionPolicies(Template.fromStack(app({ profiles: file }, { bundle: false }).stateless)).CreateGrant!;
-    expect(statements.filter((s) => actionsOf(s).includes('iam:PutRolePolicy')).flatMap(resourcesOf).map(render)).toEqual(['arn:aws:iam::123456789012:role/breakglass/profile/*']);
+    const statements = functionPolicies(Template.fromStack(app({ profiles: file }, { bundle: false }).stateless))
+      .CreateGrant!;
+    expect(
+      statements
+        .filter((s) => actionsOf(s).includes('iam:PutRolePolicy'))
+        .flatMap(resourcesOf)
+        .map(render),
+    ).toEqual(['arn:aws:iam::123456789012:role/breakglass/profile/*']);
   });
 
   it('fails synth on an invalid profile', () => {
@@ -130,27 +199,61 @@ describe('least privilege', () => {
 
   it('keeps DynamoDB access to the grants table, without deletes; read functions only read', () => {
     const policies = functionPolicies(stateless);
-    const dynamo = (fn: string) => policies[fn]!.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:'))).flatMap(actionsOf).sort();
+    const dynamo = (fn: string) =>
+      policies[fn]!.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
+        .flatMap(actionsOf)
+        .sort();
     for (const fn of ['CreateGrant', 'RevokeGrant', 'ExtendGrant', 'ExpireGrant', 'KillSwitch', 'Sweeper']) {
-      expect(dynamo(fn)).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+      expect(dynamo(fn)).toEqual([
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ]);
     }
     for (const fn of ['GetGrant', 'ListGrants']) expect(dynamo(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(dynamo('ListProfiles')).toEqual([]);
-    for (const fn of ['ReviewGrant', 'IssueCredentials']) expect(dynamo(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    for (const fn of ['ReviewGrant', 'IssueCredentials'])
+      expect(dynamo(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     for (const fn of ['QueryAudit', 'CheckReviews']) expect(dynamo(fn)).toEqual(['dynamodb:Query']);
-    expect(dynamo('ExportTable')).toEqual(['dynamodb:DescribeExport', 'dynamodb:ExportTableToPointInTime', 'dynamodb:ListExports']);
+    expect(dynamo('ExportTable')).toEqual([
+      'dynamodb:DescribeExport',
+      'dynamodb:ExportTableToPointInTime',
+      'dynamodb:ListExports',
+    ]);
   });
 
   it('lets only the lifecycle functions touch schedules, each only as it needs, in the break-glass group only', () => {
     const policies = functionPolicies(stateless);
     const scheduler = (fn: string) => policies[fn]!.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
-    expect(scheduler('CreateGrant').flatMap(actionsOf).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
+    expect(scheduler('CreateGrant').flatMap(actionsOf).sort()).toEqual([
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+    ]);
     expect(scheduler('RevokeGrant').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
     expect(scheduler('KillSwitch').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
     expect(scheduler('ExtendGrant').flatMap(actionsOf)).toEqual(['scheduler:UpdateSchedule']);
-    expect(scheduler('Sweeper').flatMap(actionsOf).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:GetSchedule']);
-    for (const fn of ['ExpireGrant', 'GetGrant', 'ListGrants', 'ListProfiles', 'ReviewGrant', 'QueryAudit', 'CheckReviews', 'ExportTable', 'IssueCredentials']) expect(scheduler(fn)).toEqual([]);
-    const passers = Object.entries(policies).filter(([, st]) => st.some((s) => actionsOf(s).includes('iam:PassRole'))).map(([fn]) => fn).sort();
+    expect(scheduler('Sweeper').flatMap(actionsOf).sort()).toEqual([
+      'scheduler:CreateSchedule',
+      'scheduler:GetSchedule',
+    ]);
+    for (const fn of [
+      'ExpireGrant',
+      'GetGrant',
+      'ListGrants',
+      'ListProfiles',
+      'ReviewGrant',
+      'QueryAudit',
+      'CheckReviews',
+      'ExportTable',
+      'IssueCredentials',
+    ])
+      expect(scheduler(fn)).toEqual([]);
+    const passers = Object.entries(policies)
+      .filter(([, st]) => st.some((s) => actionsOf(s).includes('iam:PassRole')))
+      .map(([fn]) => fn)
+      .sort();
     expect(passers).toEqual(['CreateGrant', 'ExtendGrant', 'Sweeper']);
     expect(JSON.stringify(scheduler('CreateGrant')[0]!.Resource)).toContain(':schedule/breakglass/*');
     const passRole = policies.CreateGrant!.find((s) => actionsOf(s).includes('iam:PassRole'))!;
@@ -158,7 +261,13 @@ describe('least privilege', () => {
   });
 
   it('lets the Scheduler role only invoke the expiry function and dead-letter', () => {
-    const roles = stateless.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })]) } } });
+    const roles = stateless.findResources('AWS::IAM::Role', {
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })]),
+        },
+      },
+    });
     const [roleId] = Object.keys(roles);
     const statements = Object.values(stateless.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
@@ -166,7 +275,12 @@ describe('least privilege', () => {
     const invoke = statements.find((s) => actionsOf(s).includes('lambda:InvokeFunction'))!;
     expect(resourcesOf(invoke)).toHaveLength(1);
     expect(JSON.stringify(invoke.Resource)).toMatch(/ServiceExpireGrantFunction/);
-    expect(statements.flatMap(actionsOf).sort()).toEqual(['lambda:InvokeFunction', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    expect(statements.flatMap(actionsOf).sort()).toEqual([
+      'lambda:InvokeFunction',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
+    ]);
   });
 });
 
@@ -177,9 +291,13 @@ describe('API', () => {
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
-  it('denies callers whose role is named like an Identity Center role outside Identity Center\'s path, and grants nothing', () => {
+  it("denies callers whose role is named like an Identity Center role outside Identity Center's path, and grants nothing", () => {
     const [api] = Object.values(stateless.findResources('AWS::ApiGateway::RestApi'));
-    const statements = api!.Properties.Policy.Statement as Array<{ Effect: string; Action: string; Condition: Record<string, Record<string, string>> }>;
+    const statements = api!.Properties.Policy.Statement as Array<{
+      Effect: string;
+      Action: string;
+      Condition: Record<string, Record<string, string>>;
+    }>;
     expect(statements.map((s) => s.Effect)).toEqual(['Deny']);
     expect(statements[0]!.Action).toBe('execute-api:Invoke');
     const like = JSON.stringify(statements[0]!.Condition.ArnLike!['aws:PrincipalArn']);
@@ -190,7 +308,11 @@ describe('API', () => {
 
   it('validates bodies, throttles the stage, logs access and traces', () => {
     stateless.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
-    stateless.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RequestModels: { 'application/json': Match.anyValue() }, RequestValidatorId: Match.anyValue() });
+    stateless.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      RequestModels: { 'application/json': Match.anyValue() },
+      RequestValidatorId: Match.anyValue(),
+    });
     stateless.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('caller') },
@@ -202,7 +324,11 @@ describe('API', () => {
     const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
     expect(functions).toHaveLength(14);
     for (const f of functions) {
-      expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(f.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
       expect(f.Properties.LoggingConfig.LogGroup).toBeDefined();
     }
     const logGroups = Object.values(stateless.findResources('AWS::Logs::LogGroup'));
@@ -212,7 +338,16 @@ describe('API', () => {
   it('raises alarms on expiry errors and failures, dead letters, API 5xx, throttles, failed deliveries, the sweeper, and the errors of activation, review, audit query, review check and export, to the topic', () => {
     const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm'));
     expect(alarms.map((a) => a.Properties.MetricName ?? 'metric math').sort()).toEqual([
-      '5XXError', 'AsyncEventsDropped', ...Array(7).fill('Errors'), 'NumberOfMessagesSent', 'NumberOfMessagesSent', 'NumberOfNotificationsFailed', 'SweepSucceeded', 'SweeperStepFailures', 'metric math', 'metric math',
+      '5XXError',
+      'AsyncEventsDropped',
+      ...Array(7).fill('Errors'),
+      'NumberOfMessagesSent',
+      'NumberOfMessagesSent',
+      'NumberOfNotificationsFailed',
+      'SweepSucceeded',
+      'SweeperStepFailures',
+      'metric math',
+      'metric math',
     ]);
     for (const a of alarms) expect(JSON.stringify(a.Properties.AlarmActions)).toMatch(/Alerts/);
   });
@@ -222,19 +357,31 @@ describe('API', () => {
   });
 
   it('passes the configuration kill switch and limits to activation', () => {
-    const template = Template.fromStack(app({ frozenProfiles: '*', maxActivePerPrincipal: '2' }, { bundle: false }).stateless);
-    template.hasResourceProperties('AWS::Lambda::Function', { Description: 'break-glass: POST /grants', Environment: { Variables: Match.objectLike({ FROZEN_PROFILES: '*', MAX_ACTIVE_PER_PRINCIPAL: '2' }) } });
+    const template = Template.fromStack(
+      app({ frozenProfiles: '*', maxActivePerPrincipal: '2' }, { bundle: false }).stateless,
+    );
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'break-glass: POST /grants',
+      Environment: { Variables: Match.objectLike({ FROZEN_PROFILES: '*', MAX_ACTIVE_PER_PRINCIPAL: '2' }) },
+    });
     // A configured freeze refuses extensions too.
-    template.hasResourceProperties('AWS::Lambda::Function', { Description: 'break-glass: POST /grants/{id}/extend', Environment: { Variables: Match.objectLike({ FROZEN_PROFILES: '*' }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'break-glass: POST /grants/{id}/extend',
+      Environment: { Variables: Match.objectLike({ FROZEN_PROFILES: '*' }) },
+    });
   });
 
   it('lets DynamoDB expire the alert-limit items (TTL on the attribute the adapter writes)', () => {
-    stateful.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } });
+    stateful.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    });
   });
 
   it('outputs the endpoint, topic and table', () => {
     expect(Object.keys(stateless.findOutputs('*')).join()).toMatch(/ApiUrl/);
-    expect(Object.keys(stateful.findOutputs('*'))).toEqual(expect.arrayContaining(['AuditBucketName', 'TableName', 'TopicArn']));
+    expect(Object.keys(stateful.findOutputs('*'))).toEqual(
+      expect.arrayContaining(['AuditBucketName', 'TableName', 'TopicArn']),
+    );
   });
 });
 
@@ -242,7 +389,12 @@ describe('stateful resources', () => {
   it('keeps the table: PITR, deletion protection, encryption, retained', () => {
     stateful.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
-      Properties: Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true, SSESpecification: { SSEEnabled: true }, BillingMode: 'PAY_PER_REQUEST' }),
+      Properties: Match.objectLike({
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: { SSEEnabled: true },
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
     });
   });
 
@@ -252,7 +404,15 @@ describe('stateful resources', () => {
     stateful.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Sid: 'OnlyBreakGlassPublishes', Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:PrincipalIsAWSService': 'false' }, ArnNotLike: { 'aws:PrincipalArn': Match.anyValue() } } }),
+          Match.objectLike({
+            Sid: 'OnlyBreakGlassPublishes',
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Condition: {
+              Bool: { 'aws:PrincipalIsAWSService': 'false' },
+              ArnNotLike: { 'aws:PrincipalArn': Match.anyValue() },
+            },
+          }),
         ]),
       },
     });
@@ -262,19 +422,40 @@ describe('stateful resources', () => {
 
   it('encrypts the dead-letter queue and requires TLS', () => {
     stateful.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
-    stateful.hasResourceProperties('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    stateful.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
   });
 
   it('keeps the audit bucket encrypted, versioned, private, TLS-only and retained', () => {
-    const buckets = stateful.findResources('AWS::S3::Bucket', { Properties: { LoggingConfiguration: Match.anyValue() } });
+    const buckets = stateful.findResources('AWS::S3::Bucket', {
+      Properties: { LoggingConfiguration: Match.anyValue() },
+    });
     const [bucket] = Object.values(buckets);
     expect(bucket!.DeletionPolicy).toBe('Retain');
     expect(bucket!.Properties).toMatchObject({
       VersioningConfiguration: { Status: 'Enabled' },
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
-    stateful.hasResourceProperties('AWS::S3::BucketPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    stateful.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
   });
 });
 

@@ -17,7 +17,11 @@ export const SECURITY = 'arn:aws:iam::123456789012:role/Security';
  */
 export function app(context: Record<string, unknown> = {}, options: { bundle?: boolean } = {}) {
   const bundling = options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {};
-  return buildApp(new App({ context: { account: '123456789012', region: 'eu-west-1', securityPrincipals: SECURITY, ...bundling, ...context } }));
+  return buildApp(
+    new App({
+      context: { account: '123456789012', region: 'eu-west-1', securityPrincipals: SECURITY, ...bundling, ...context },
+    }),
+  );
 }
 
 /** The policy statements of the role of each function, keyed by the function's construct id. */
@@ -51,7 +55,17 @@ export function render(value: unknown): string {
   if (Array.isArray(value)) return value.map(render).join(',');
   if (value && typeof value === 'object') {
     const [fn, arg] = Object.entries(value)[0] as [string, unknown];
-    if (fn === 'Ref') return ({ 'AWS::Partition': 'aws', 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '123456789012', 'AWS::URLSuffix': 'amazonaws.com' } as Record<string, string>)[arg as string] ?? `{Ref:${String(arg)}}`;
+    if (fn === 'Ref')
+      return (
+        (
+          {
+            'AWS::Partition': 'aws',
+            'AWS::Region': 'eu-west-1',
+            'AWS::AccountId': '123456789012',
+            'AWS::URLSuffix': 'amazonaws.com',
+          } as Record<string, string>
+        )[arg as string] ?? `{Ref:${String(arg)}}`
+      );
     if (fn === 'Fn::GetAtt') return `{${(arg as string[])[0]}.${(arg as string[])[1]}}`;
     if (fn === 'Fn::Join') return (arg as [string, unknown[]])[1].map(render).join((arg as [string, unknown[]])[0]);
     if (fn === 'Fn::ImportValue') {
@@ -65,5 +79,10 @@ export function render(value: unknown): string {
 
 /** An IAM ARN pattern (`*`, `?`) as a regular expression. */
 export function globToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('')}$`);
+  return new RegExp(
+    `^${pattern
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .join('')}$`,
+  );
 }

@@ -29,9 +29,19 @@ export interface Session {
   readonly path?: string;
 }
 
-export const profileSession = (grantId: string): Session => ({ role: PROFILE_ROLE, roleId: PROFILE_ROLE_ID, session: `bg-${grantId}`, path: '/breakglass/profile/' });
+export const profileSession = (grantId: string): Session => ({
+  role: PROFILE_ROLE,
+  roleId: PROFILE_ROLE_ID,
+  session: `bg-${grantId}`,
+  path: '/breakglass/profile/',
+});
 /** An IAM Identity Center user's session (caller mode). */
-export const ssoSession: Session = { role: 'AWSReservedSSO_AdministratorAccess_8e1a2b3c4d5e6f70', roleId: 'AROASSOADMINROLE00001', session: 'alice@example.com', path: '/aws-reserved/sso.amazonaws.com/' };
+export const ssoSession: Session = {
+  role: 'AWSReservedSSO_AdministratorAccess_8e1a2b3c4d5e6f70',
+  roleId: 'AROASSOADMINROLE00001',
+  session: 'alice@example.com',
+  path: '/aws-reserved/sso.amazonaws.com/',
+};
 
 export function assumedRoleIdentity(s: Session) {
   return {
@@ -41,14 +51,27 @@ export function assumedRoleIdentity(s: Session) {
     accountId: ACCT,
     accessKeyId: 'ASIAEXAMPLEKEY000001',
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: s.roleId, arn: `arn:aws:iam::${ACCT}:role${s.path ?? '/'}${s.role}`, accountId: ACCT, userName: s.role },
+      sessionIssuer: {
+        type: 'Role',
+        principalId: s.roleId,
+        arn: `arn:aws:iam::${ACCT}:role${s.path ?? '/'}${s.role}`,
+        accountId: ACCT,
+        userName: s.role,
+      },
       attributes: { creationDate: '2026-11-24T10:00:00Z', mfaAuthenticated: 'false' },
     },
   };
 }
 
 export function iamUserIdentity(userName: string, userId: string) {
-  return { type: 'IAMUser', principalId: userId, arn: `arn:aws:iam::${ACCT}:user/${userName}`, accountId: ACCT, accessKeyId: 'AKIAEXAMPLEKEY000001', userName };
+  return {
+    type: 'IAMUser',
+    principalId: userId,
+    arn: `arn:aws:iam::${ACCT}:user/${userName}`,
+    accountId: ACCT,
+    accessKeyId: 'AKIAEXAMPLEKEY000001',
+    userName,
+  };
 }
 
 type Identity = ReturnType<typeof assumedRoleIdentity> | ReturnType<typeof iamUserIdentity>;
@@ -64,7 +87,11 @@ export function getObject(identity: Identity, eventTime: string, id = eventId())
     awsRegion: 'us-east-1',
     sourceIPAddress: '192.0.2.10',
     userAgent: '[aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64]',
-    requestParameters: { bucketName: 'incident-logs', Host: 'incident-logs.s3.us-east-1.amazonaws.com', key: 'app/2026-11-24.log' },
+    requestParameters: {
+      bucketName: 'incident-logs',
+      Host: 'incident-logs.s3.us-east-1.amazonaws.com',
+      key: 'app/2026-11-24.log',
+    },
     responseElements: null,
     additionalEventData: { bytesTransferredOut: 1024 },
     requestID: 'EXAMPLE123456789',
@@ -93,7 +120,10 @@ export function stopInstances(identity: Identity, eventTime: string, id = eventI
     sourceIPAddress: '198.51.100.7',
     userAgent: 'aws-sdk-js/3.0 ua/2.1 os/linux',
     requestParameters: { instancesSet: { items: [{ instanceId: 'i-0abc123def4567890' }] }, force: false },
-    responseElements: { requestId: 'r-1', instancesSet: { items: [{ instanceId: 'i-0abc123def4567890', currentState: { code: 64, name: 'stopping' } }] } },
+    responseElements: {
+      requestId: 'r-1',
+      instancesSet: { items: [{ instanceId: 'i-0abc123def4567890', currentState: { code: 64, name: 'stopping' } }] },
+    },
     requestID: 'r-1',
     eventID: id,
     readOnly: false,
@@ -140,10 +170,21 @@ export function assumeRole(identity: Identity, eventTime: string, id = eventId()
     awsRegion: 'us-east-1',
     sourceIPAddress: '192.0.2.10',
     userAgent: 'aws-cli/2.15.0',
-    requestParameters: { roleArn: `arn:aws:iam::${ACCT}:role/Deployer`, roleSessionName: 'deploy', durationSeconds: 3600 },
+    requestParameters: {
+      roleArn: `arn:aws:iam::${ACCT}:role/Deployer`,
+      roleSessionName: 'deploy',
+      durationSeconds: 3600,
+    },
     responseElements: {
-      credentials: { accessKeyId: 'ASIARESPONSEKEY00001', sessionToken: 'FwoGZXIvYXdzEXAMPLESESSIONTOKEN', expiration: 'Nov 24, 2026, 11:00:00 AM' },
-      assumedRoleUser: { assumedRoleId: 'AROADEPLOYER:deploy', arn: `arn:aws:sts::${ACCT}:assumed-role/Deployer/deploy` },
+      credentials: {
+        accessKeyId: 'ASIARESPONSEKEY00001',
+        sessionToken: 'FwoGZXIvYXdzEXAMPLESESSIONTOKEN',
+        expiration: 'Nov 24, 2026, 11:00:00 AM',
+      },
+      assumedRoleUser: {
+        assumedRoleId: 'AROADEPLOYER:deploy',
+        arn: `arn:aws:sts::${ACCT}:assumed-role/Deployer/deploy`,
+      },
     },
     requestID: 'r-3',
     eventID: id,

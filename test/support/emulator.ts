@@ -7,12 +7,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { GetRoleCommand, GetRolePolicyCommand, GetUserCommand, IAMClient, ListRolePoliciesCommand, ListUserPoliciesCommand, GetUserPolicyCommand } from '@aws-sdk/client-iam';
+import {
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  GetUserCommand,
+  GetUserPolicyCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+  ListUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { emulatorConfig, seed, type Seeded } from '../../sandbox/seed.js';
 import { parseProfiles } from '../../functions/domain/profile.js';
+import { emulatorConfig, type Seeded, seed } from '../../sandbox/seed.js';
 
 export interface TestWorld extends Seeded {
   readonly endpoint: string;
@@ -26,7 +34,10 @@ export interface TestWorld extends Seeded {
 }
 
 /** Seeds unique resources and a profile file naming them; sets the handlers' environment. */
-export async function setUpWorld(endpoint: string, extra: { profiles?: (suffix: string) => unknown[]; roles?: (suffix: string) => string[] } = {}): Promise<TestWorld> {
+export async function setUpWorld(
+  endpoint: string,
+  extra: { profiles?: (suffix: string) => unknown[]; roles?: (suffix: string) => string[] } = {},
+): Promise<TestWorld> {
   const suffix = randomBytes(4).toString('hex');
   const responderRole = `Responder-${suffix}`;
   const securityRole = `Security-${suffix}`;
@@ -34,35 +45,40 @@ export async function setUpWorld(endpoint: string, extra: { profiles?: (suffix: 
   const dir = mkdtempSync(join(tmpdir(), 'bg-profiles-'));
   const profilesFile = join(dir, 'profiles.json');
   const profileFile = {
-      version: 1,
-      profiles: [
-        {
-          name: 'demo',
-          description: 'demo access',
-          owner: 'platform@example.com',
-          maxDurationMinutes: 120,
-          maxActiveGrants: 100,
-          eligible: [`arn:aws:iam::123456789012:role/${responderRole}`, `arn:aws:iam::123456789012:user/${user}`],
-          ticket: { required: false, pattern: '^INC-[0-9]+$' },
-          statements: [{ sid: 'ReadLogs', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::incident-logs/*'] }],
-          grantTo: 'caller',
-        },
-        {
-          name: 'db',
-          description: 'database reboot',
-          owner: 'dba@example.com',
-          maxDurationMinutes: 30,
-          eligible: [`arn:aws:iam::123456789012:role/${responderRole}`],
-          ticket: { required: true, pattern: '^INC-[0-9]+$' },
-          statements: [{ actions: ['rds:RebootDBInstance'], resources: ['arn:aws:rds:us-east-1:123456789012:db:prod'] }],
-          grantTo: 'caller',
-        },
-        ...(extra.profiles?.(suffix) ?? []),
-      ],
-    };
+    version: 1,
+    profiles: [
+      {
+        name: 'demo',
+        description: 'demo access',
+        owner: 'platform@example.com',
+        maxDurationMinutes: 120,
+        maxActiveGrants: 100,
+        eligible: [`arn:aws:iam::123456789012:role/${responderRole}`, `arn:aws:iam::123456789012:user/${user}`],
+        ticket: { required: false, pattern: '^INC-[0-9]+$' },
+        statements: [{ sid: 'ReadLogs', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::incident-logs/*'] }],
+        grantTo: 'caller',
+      },
+      {
+        name: 'db',
+        description: 'database reboot',
+        owner: 'dba@example.com',
+        maxDurationMinutes: 30,
+        eligible: [`arn:aws:iam::123456789012:role/${responderRole}`],
+        ticket: { required: true, pattern: '^INC-[0-9]+$' },
+        statements: [{ actions: ['rds:RebootDBInstance'], resources: ['arn:aws:rds:us-east-1:123456789012:db:prod'] }],
+        grantTo: 'caller',
+      },
+      ...(extra.profiles?.(suffix) ?? []),
+    ],
+  };
   writeFileSync(profilesFile, JSON.stringify(profileFile));
   // The profile roles of profile-role profiles are created from the same pure function the stack uses.
-  const seeded = await seed(endpoint, { suffix, roles: [responderRole, securityRole, `Intern-${suffix}`, ...(extra.roles?.(suffix) ?? [])], users: [user], profiles: parseProfiles(profileFile) });
+  const seeded = await seed(endpoint, {
+    suffix,
+    roles: [responderRole, securityRole, `Intern-${suffix}`, ...(extra.roles?.(suffix) ?? [])],
+    users: [user],
+    profiles: parseProfiles(profileFile),
+  });
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: 'us-east-1',
@@ -82,11 +98,25 @@ export async function setUpWorld(endpoint: string, extra: { profiles?: (suffix: 
     ACCOUNT_ID: '123456789012',
   });
   const config = emulatorConfig(endpoint);
-  return { ...seeded, endpoint, suffix, responderRole, securityRole, user, iam: new IAMClient(config), ddb: new DynamoDBClient(config), scheduler: new SchedulerClient(config) };
+  return {
+    ...seeded,
+    endpoint,
+    suffix,
+    responderRole,
+    securityRole,
+    user,
+    iam: new IAMClient(config),
+    ddb: new DynamoDBClient(config),
+    scheduler: new SchedulerClient(config),
+  };
 }
 
 /** The identity API Gateway would report for a session of a role (RoleId from IAM). */
-export async function sessionOf(world: TestWorld, role: string, session: string): Promise<{ userArn: string; caller: string }> {
+export async function sessionOf(
+  world: TestWorld,
+  role: string,
+  session: string,
+): Promise<{ userArn: string; caller: string }> {
   const { Role } = await world.iam.send(new GetRoleCommand({ RoleName: role }));
   return { userArn: `arn:aws:sts::123456789012:assumed-role/${role}/${session}`, caller: `${Role!.RoleId}:${session}` };
 }
@@ -96,7 +126,13 @@ export async function userIdentity(world: TestWorld): Promise<{ userArn: string;
   return { userArn: User!.Arn!, caller: User!.UserId! };
 }
 
-export function apiEvent(options: { identity?: { userArn: string; caller: string } | null; body?: unknown; rawBody?: string; pathParameters?: Record<string, string>; query?: Record<string, string> }): APIGatewayProxyEvent {
+export function apiEvent(options: {
+  identity?: { userArn: string; caller: string } | null;
+  body?: unknown;
+  rawBody?: string;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+}): APIGatewayProxyEvent {
   return {
     body: options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body)),
     headers: { 'Content-Type': 'application/json' },
@@ -117,18 +153,25 @@ export function apiEvent(options: { identity?: { userArn: string; caller: string
 }
 
 /** Inline policies on a role (or user), decoded, by name. */
-export async function inlinePolicies(world: TestWorld, target: { role?: string; user?: string }): Promise<Record<string, { Statement: Array<Record<string, any>> }>> {
+export async function inlinePolicies(
+  world: TestWorld,
+  target: { role?: string; user?: string },
+): Promise<Record<string, { Statement: Array<Record<string, any>> }>> {
   const out: Record<string, { Statement: Array<Record<string, any>> }> = {};
   if (target.role) {
     const { PolicyNames } = await world.iam.send(new ListRolePoliciesCommand({ RoleName: target.role }));
     for (const name of PolicyNames ?? []) {
-      const { PolicyDocument } = await world.iam.send(new GetRolePolicyCommand({ RoleName: target.role, PolicyName: name }));
+      const { PolicyDocument } = await world.iam.send(
+        new GetRolePolicyCommand({ RoleName: target.role, PolicyName: name }),
+      );
       out[name] = JSON.parse(decodeURIComponent(PolicyDocument!));
     }
   } else if (target.user) {
     const { PolicyNames } = await world.iam.send(new ListUserPoliciesCommand({ UserName: target.user }));
     for (const name of PolicyNames ?? []) {
-      const { PolicyDocument } = await world.iam.send(new GetUserPolicyCommand({ UserName: target.user, PolicyName: name }));
+      const { PolicyDocument } = await world.iam.send(
+        new GetUserPolicyCommand({ UserName: target.user, PolicyName: name }),
+      );
       out[name] = JSON.parse(decodeURIComponent(PolicyDocument!));
     }
   }
@@ -137,7 +180,14 @@ export async function inlinePolicies(world: TestWorld, target: { role?: string; 
 
 /** Every item stored for a grant (the grant and its events), straight from DynamoDB. */
 export async function tableItems(world: TestWorld, grantId: string): Promise<Array<Record<string, any>>> {
-  const { Items } = await world.ddb.send(new QueryCommand({ TableName: world.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `GRANT#${grantId}` } }, ConsistentRead: true }));
+  const { Items } = await world.ddb.send(
+    new QueryCommand({
+      TableName: world.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `GRANT#${grantId}` } },
+      ConsistentRead: true,
+    }),
+  );
   return (Items ?? []).map((i) => unmarshall(i));
 }
 
@@ -152,7 +202,9 @@ export interface PublishedMessage {
 
 /** Messages published to a topic, as moto records them (`/moto-api/data.json`). */
 export async function publishedMessages(world: TestWorld): Promise<PublishedMessage[]> {
-  const data = (await (await fetch(`${world.endpoint}/moto-api/data.json`)).json()) as { sns: { Topic: Array<{ arn: string; sent_notifications: unknown[][] }> } };
+  const data = (await (await fetch(`${world.endpoint}/moto-api/data.json`)).json()) as {
+    sns: { Topic: Array<{ arn: string; sent_notifications: unknown[][] }> };
+  };
   const topic = data.sns.Topic.find((t) => t.arn === world.topicArn);
   return (topic?.sent_notifications ?? []).map((n) => {
     // moto records the JSON message structure as sent: {"default": …, "email": …, "https": …}.
@@ -163,17 +215,23 @@ export async function publishedMessages(world: TestWorld): Promise<PublishedMess
       forms = { default: n[1] as string };
     }
     return {
-    message: forms.default ?? (n[1] as string),
-    forms,
-    subject: n[2] as string,
-    attributes: Object.fromEntries(Object.entries((n[3] ?? {}) as Record<string, { Value: string }>).map(([k, v]) => [k, v.Value])),
+      message: forms.default ?? (n[1] as string),
+      forms,
+      subject: n[2] as string,
+      attributes: Object.fromEntries(
+        Object.entries((n[3] ?? {}) as Record<string, { Value: string }>).map(([k, v]) => [k, v.Value]),
+      ),
     };
   });
 }
 
 export async function schedules(world: TestWorld) {
   const { Schedules } = await world.scheduler.send(new ListSchedulesCommand({ GroupName: world.scheduleGroup }));
-  return Promise.all((Schedules ?? []).map((s) => world.scheduler.send(new GetScheduleCommand({ GroupName: world.scheduleGroup, Name: s.Name! }))));
+  return Promise.all(
+    (Schedules ?? []).map((s) =>
+      world.scheduler.send(new GetScheduleCommand({ GroupName: world.scheduleGroup, Name: s.Name! })),
+    ),
+  );
 }
 
 export const parse = (res: { body: string }) => JSON.parse(res.body);

@@ -27,15 +27,16 @@
  * multipart ETag of a one-part upload, the MD5 of that digest with `-1` (the guide's example pairs
  * `sQMSpEILNgoQmarvDFonGQ==` with `af83d6f217c19b8b0fff8023d8ca4716-1`, which is exactly that).
  */
-import { marshall } from '@aws-sdk/util-dynamodb';
+
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createGzip, constants as zlibConstants, type Gzip } from 'node:zlib';
+import { createGzip, type Gzip, constants as zlibConstants } from 'node:zlib';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { sealEvent } from '../../functions/domain/audit-chain.js';
 import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-event.js';
-import { expiryFrom, isoSeconds, type Grant } from '../../functions/domain/grant.js';
+import { expiryFrom, type Grant, isoSeconds } from '../../functions/domain/grant.js';
 
 /** How a grant's story ends in the fixture. */
 export type FixtureOutcome = 'DENIED' | 'FAILED' | 'PENDING' | 'ACTIVE' | 'EXPIRED' | 'REVOKED';
@@ -156,9 +157,12 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const hex = (random: () => number, n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
-const uuid = (random: () => number) => `${hex(random, 8)}-${hex(random, 4)}-4${hex(random, 3)}-a${hex(random, 3)}-${hex(random, 12)}`;
-const name = (random: () => number, n: number) => Array.from({ length: n }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(random() * 36)]).join('');
+const hex = (random: () => number, n: number) =>
+  Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
+const uuid = (random: () => number) =>
+  `${hex(random, 8)}-${hex(random, 4)}-4${hex(random, 3)}-a${hex(random, 3)}-${hex(random, 12)}`;
+const name = (random: () => number, n: number) =>
+  Array.from({ length: n }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(random() * 36)]).join('');
 
 /** When the first generated grant is created; each next one a minute later. */
 export const FIXTURE_START = new Date('2026-11-01T00:00:00.000Z');
@@ -170,14 +174,23 @@ export function defaultPlan(index: number, total: number, random: () => number):
   const createdAt = new Date(FIXTURE_START.getTime() + index * 60_000);
   const r = random();
   const last = index >= total - 3; // the newest few are still ACTIVE at export time
-  const outcome: FixtureOutcome = index % 50 === 7 ? 'DENIED' : index % 50 === 13 ? 'FAILED' : last ? 'ACTIVE' : r < 0.7 ? 'EXPIRED' : 'REVOKED';
+  const outcome: FixtureOutcome =
+    index % 50 === 7 ? 'DENIED' : index % 50 === 13 ? 'FAILED' : last ? 'ACTIVE' : r < 0.7 ? 'EXPIRED' : 'REVOKED';
   const prod = random() < 0.3;
   const durationMinutes = random() < 0.5 ? 30 : 60;
   const extensions = outcome === 'EXPIRED' && random() < 0.1 ? 1 : 0;
   const late = index % 97 === 5 ? 900 : Math.floor(random() * 60);
-  const endOffsetSeconds = outcome === 'EXPIRED' ? late : outcome === 'REVOKED' ? -(60 + Math.floor(random() * (durationMinutes * 60 - 120))) : 0;
+  const endOffsetSeconds =
+    outcome === 'EXPIRED'
+      ? late
+      : outcome === 'REVOKED'
+        ? -(60 + Math.floor(random() * (durationMinutes * 60 - 120)))
+        : 0;
   const reviewed = (outcome === 'EXPIRED' || outcome === 'REVOKED') && random() < 0.8;
-  const principalArn = outcome === 'DENIED' ? `arn:aws:sts::${ACCOUNT}:assumed-role/Intruder/mallory${index % 3}` : `arn:aws:sts::${ACCOUNT}:assumed-role/Responder/user${index % 20}`;
+  const principalArn =
+    outcome === 'DENIED'
+      ? `arn:aws:sts::${ACCOUNT}:assumed-role/Intruder/mallory${index % 3}`
+      : `arn:aws:sts::${ACCOUNT}:assumed-role/Responder/user${index % 20}`;
   return {
     id,
     outcome,
@@ -195,7 +208,14 @@ export function defaultPlan(index: number, total: number, random: () => number):
   };
 }
 
-const BASE_EVENTS: Record<FixtureOutcome, number> = { DENIED: 1, FAILED: 2, PENDING: 1, ACTIVE: 2, EXPIRED: 3, REVOKED: 3 };
+const BASE_EVENTS: Record<FixtureOutcome, number> = {
+  DENIED: 1,
+  FAILED: 2,
+  PENDING: 1,
+  ACTIVE: 2,
+  EXPIRED: 3,
+  REVOKED: 3,
+};
 
 type StoredItem = Record<string, unknown>;
 
@@ -233,8 +253,22 @@ export function buildGrant(plan: GrantPlan, sequence: number): { grant: Grant; e
 
   // create: the ledger number and the first event, in one transaction
   const first: NewAuditEvent = denied
-    ? { ...base, type: 'DENIED', at: at(0), reason: plan.reason, outcome: 'FAILURE', details: { why: "not in the profile's eligible principals" } }
-    : { ...base, type: 'REQUESTED', at: at(0), reason: plan.reason, outcome: 'SUCCESS', details: { expiresAt, durationMinutes: String(plan.durationMinutes) } };
+    ? {
+        ...base,
+        type: 'DENIED',
+        at: at(0),
+        reason: plan.reason,
+        outcome: 'FAILURE',
+        details: { why: "not in the profile's eligible principals" },
+      }
+    : {
+        ...base,
+        type: 'REQUESTED',
+        at: at(0),
+        reason: plan.reason,
+        outcome: 'SUCCESS',
+        details: { expiresAt, durationMinutes: String(plan.durationMinutes) },
+      };
   const numbered = { ...grant, sequence, eventCount: 0 };
   const sealed = sealEvent(numbered, first);
   events.push(sealed);
@@ -246,30 +280,78 @@ export function buildGrant(plan: GrantPlan, sequence: number): { grant: Grant; e
   };
 
   for (let i = 0; i < plan.fillerEvents; i++) {
-    append({ type: 'ALERT_FAILED', at: at(1_000 + i), actor: 'system:notifier', outcome: 'FAILURE', details: { alertFor: first.type, error: 'Throttling: Rate exceeded' } });
+    append({
+      type: 'ALERT_FAILED',
+      at: at(1_000 + i),
+      actor: 'system:notifier',
+      outcome: 'FAILURE',
+      details: { alertFor: first.type, error: 'Throttling: Rate exceeded' },
+    });
   }
   if (denied || plan.outcome === 'PENDING') return { grant, events };
   if (plan.outcome === 'FAILED') {
     const now = at(3_000);
-    append({ ...base, type: 'ACTIVATION_FAILED', at: now, outcome: 'FAILURE', details: { step: 'AttachPolicy', error: 'LimitExceeded: Cannot exceed quota for PolicySize' } }, { status: 'FAILED', endedAt: now });
+    append(
+      {
+        ...base,
+        type: 'ACTIVATION_FAILED',
+        at: now,
+        outcome: 'FAILURE',
+        details: { step: 'AttachPolicy', error: 'LimitExceeded: Cannot exceed quota for PolicySize' },
+      },
+      { status: 'FAILED', endedAt: now },
+    );
     return { grant, events };
   }
-  append({ ...base, type: 'ACTIVATED', at: at(2_000), reason: plan.reason, outcome: 'SUCCESS', details: { expiresAt, policyName: grant.policyName, target: `role/${target}` } }, { status: 'ACTIVE' });
+  append(
+    {
+      ...base,
+      type: 'ACTIVATED',
+      at: at(2_000),
+      reason: plan.reason,
+      outcome: 'SUCCESS',
+      details: { expiresAt, policyName: grant.policyName, target: `role/${target}` },
+    },
+    { status: 'ACTIVE' },
+  );
   for (let i = 0; i < plan.extensions; i++) {
     const to = isoSeconds(new Date(Date.parse(expiresAt) + 30 * 60_000));
-    append({ ...base, type: 'EXTENDED', at: at(10 * 60_000 + i), reason: 'still investigating', outcome: 'SUCCESS', details: { from: expiresAt, to, minutes: '30' } }, { expiresAt: to, extensions: i + 1, durationMinutes: grant.durationMinutes + 30 });
+    append(
+      {
+        ...base,
+        type: 'EXTENDED',
+        at: at(10 * 60_000 + i),
+        reason: 'still investigating',
+        outcome: 'SUCCESS',
+        details: { from: expiresAt, to, minutes: '30' },
+      },
+      { expiresAt: to, extensions: i + 1, durationMinutes: grant.durationMinutes + 30 },
+    );
     expiresAt = to;
   }
   if (plan.outcome === 'ACTIVE') return { grant, events };
   const end = new Date(Date.parse(expiresAt) + plan.endOffsetSeconds * 1000).toISOString();
   if (plan.outcome === 'EXPIRED') {
     append(
-      { type: 'EXPIRED', at: end, actor: 'system:expiry', outcome: 'SUCCESS', details: { policyName: grant.policyName, expiresAt, lateBySeconds: String(Math.max(0, plan.endOffsetSeconds)) } },
+      {
+        type: 'EXPIRED',
+        at: end,
+        actor: 'system:expiry',
+        outcome: 'SUCCESS',
+        details: { policyName: grant.policyName, expiresAt, lateBySeconds: String(Math.max(0, plan.endOffsetSeconds)) },
+      },
       { status: 'EXPIRED', endedAt: end, reviewState: 'DUE' },
     );
   } else {
     append(
-      { ...base, type: 'REVOKED', at: end, reason: 'incident resolved', outcome: 'SUCCESS', details: { by: 'requester', policyName: grant.policyName } },
+      {
+        ...base,
+        type: 'REVOKED',
+        at: end,
+        reason: 'incident resolved',
+        outcome: 'SUCCESS',
+        details: { by: 'requester', policyName: grant.policyName },
+      },
       { status: 'REVOKED', endedAt: end, endedBy: actor, endReason: 'incident resolved', reviewState: 'DUE' },
     );
   }
@@ -277,7 +359,13 @@ export function buildGrant(plan: GrantPlan, sequence: number): { grant: Grant; e
     const reviewer = `arn:aws:sts::${ACCOUNT}:assumed-role/Security/reviewer`;
     const reviewedAt = new Date(Date.parse(end) + plan.reviewAfterSeconds * 1000).toISOString();
     append(
-      { type: 'REVIEWED', at: reviewedAt, actor: reviewer, outcome: 'SUCCESS', details: { outcome: plan.review, notes: 'checked the CloudTrail of the session' } },
+      {
+        type: 'REVIEWED',
+        at: reviewedAt,
+        actor: reviewer,
+        outcome: 'SUCCESS',
+        details: { outcome: plan.review, notes: 'checked the CloudTrail of the session' },
+      },
       { reviewState: 'DONE', reviewOutcome: plan.review, reviewedBy: reviewer, reviewedAt },
     );
   }
@@ -355,7 +443,11 @@ const line = (item: StoredItem) => JSON.stringify({ Item: marshall(item, { remov
 /** An incremental export's line for an item inserted in its window: `Metadata`, `Keys`, `NewImage` (no `OldImage`). */
 const changeLine = (item: StoredItem) =>
   JSON.stringify({
-    Metadata: { WriteTimestampMicros: { N: String(Date.parse(typeof item.createdAt === 'string' ? item.createdAt : FIXTURE_START.toISOString()) * 1000) } },
+    Metadata: {
+      WriteTimestampMicros: {
+        N: String(Date.parse(typeof item.createdAt === 'string' ? item.createdAt : FIXTURE_START.toISOString()) * 1000),
+      },
+    },
     Keys: marshall({ pk: item.pk, sk: item.sk }),
     NewImage: marshall(item, { removeUndefinedValues: true }),
   });
@@ -368,18 +460,29 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
   const random = seededRandom(options.seed ?? 1);
   const prefix = options.prefix ?? 'exports/dt=2026-11-24';
   const layout = options.layout ?? 'aws';
-  const exportId = options.exportId ?? (layout === 'moto' ? uuid(random) : `0${1_700_000_000_000 + Math.floor(random() * 1e9)}-${hex(random, 8)}`);
+  const exportId =
+    options.exportId ??
+    (layout === 'moto' ? uuid(random) : `0${1_700_000_000_000 + Math.floor(random() * 1e9)}-${hex(random, 8)}`);
   const exportDir = join(options.dir, ...prefix.split('/'), 'AWSDynamoDB', exportId);
   const exportType = options.exportType ?? 'FULL_EXPORT';
   const incremental = layout === 'aws' && exportType === 'INCREMENTAL_EXPORT';
-  const dataDir = incremental ? join(options.dir, ...prefix.split('/'), 'AWSDynamoDB', 'data') : join(exportDir, 'data');
+  const dataDir = incremental
+    ? join(options.dir, ...prefix.split('/'), 'AWSDynamoDB', 'data')
+    : join(exportDir, 'data');
   mkdirSync(exportDir, { recursive: true });
   mkdirSync(dataDir, { recursive: true });
   const toLine = incremental ? changeLine : line;
   const perGrant = options.eventsPerGrant ?? 0;
   const approxItems = options.grants * (1 + Math.max(perGrant, 3));
   const fileCount = layout === 'moto' ? 1 : Math.max(1, options.files ?? Math.max(3, Math.ceil(approxItems / 200_000)));
-  const files = Array.from({ length: fileCount }, () => new ShuffledGzipFile(join(dataDir, layout === 'moto' ? `${uuid(random)}.gz` : `${name(random, 26)}.json.gz`), seededRandom(Math.floor(random() * 2 ** 31))));
+  const files = Array.from(
+    { length: fileCount },
+    () =>
+      new ShuffledGzipFile(
+        join(dataDir, layout === 'moto' ? `${uuid(random)}.gz` : `${name(random, 26)}.json.gz`),
+        seededRandom(Math.floor(random() * 2 ** 31)),
+      ),
+  );
   const put = (item: StoredItem) => files[Math.floor(random() * fileCount)]!.add(toLine(item));
 
   const tampers = new Map<number, Tamper[]>();
@@ -394,18 +497,29 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
   for (let index = 0; index < options.grants; index++) {
     const defaults = defaultPlan(index, options.grants, random);
     const planned = options.plan ? options.plan(index, defaults) : defaults;
-    const plan = { ...planned, fillerEvents: planned.fillerEvents || Math.max(0, perGrant - BASE_EVENTS[planned.outcome] - planned.extensions - (planned.review ? 1 : 0)) };
+    const plan = {
+      ...planned,
+      fillerEvents:
+        planned.fillerEvents ||
+        Math.max(0, perGrant - BASE_EVENTS[planned.outcome] - planned.extensions - (planned.review ? 1 : 0)),
+    };
     if (plan.createdAt > lastCreated) lastCreated = plan.createdAt;
     const sequence = index + 1;
     const built = buildGrant(plan, sequence);
     let record: StoredItem | undefined = { pk: `GRANT#${plan.id}`, sk: 'GRANT', entity: 'grant', ...built.grant };
-    let stored: Array<StoredItem | undefined> = built.events.map((e) => ({ pk: `GRANT#${plan.id}`, sk: `EVENT#${String(e.seq).padStart(6, '0')}`, ...e }));
+    let stored: Array<StoredItem | undefined> = built.events.map((e) => ({
+      pk: `GRANT#${plan.id}`,
+      sk: `EVENT#${String(e.seq).padStart(6, '0')}`,
+      ...e,
+    }));
     for (const t of tampers.get(index) ?? []) {
       if (t.kind === 'delete-grant') record = undefined;
-      else if (t.kind === 'grant-reason') record = record && { ...record, reason: t.reason ?? `${plan.reason} (edited)` };
+      else if (t.kind === 'grant-reason')
+        record = record && { ...record, reason: t.reason ?? `${plan.reason} (edited)` };
       else if (t.kind === 'grant-field') record = record && { ...record, [t.field]: t.value };
       else if (t.kind === 'delete-event') stored = stored.map((e) => (e && e.seq === t.seq ? undefined : e));
-      else if (t.kind === 'event-reason') stored = stored.map((e) => (e && e.seq === t.seq ? { ...e, reason: t.reason ?? 'nothing to see here' } : e));
+      else if (t.kind === 'event-reason')
+        stored = stored.map((e) => (e && e.seq === t.seq ? { ...e, reason: t.reason ?? 'nothing to see here' } : e));
     }
     for (const item of [record, ...stored]) {
       if (!item) continue;
@@ -416,9 +530,29 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
     }
     if (collect) {
       const g = built.grant;
-      const lateSeconds = g.status === 'EXPIRED' || g.status === 'REVOKED' ? Math.round((Date.parse(g.endedAt!) - Date.parse(g.expiresAt)) / 1000) : null;
-      const review = g.reviewOutcome ?? (g.status === 'DENIED' || g.status === 'FAILED' ? 'not needed' : g.status === 'ACTIVE' || g.status === 'PENDING' ? 'not yet due' : 'unreviewed');
-      generated.push({ index, plan, sequence, status: g.status, expiresAt: g.expiresAt, endedAt: g.endedAt, lateSeconds, review, reviewState: g.reviewState, events: built.events.length });
+      const lateSeconds =
+        g.status === 'EXPIRED' || g.status === 'REVOKED'
+          ? Math.round((Date.parse(g.endedAt!) - Date.parse(g.expiresAt)) / 1000)
+          : null;
+      const review =
+        g.reviewOutcome ??
+        (g.status === 'DENIED' || g.status === 'FAILED'
+          ? 'not needed'
+          : g.status === 'ACTIVE' || g.status === 'PENDING'
+            ? 'not yet due'
+            : 'unreviewed');
+      generated.push({
+        index,
+        plan,
+        sequence,
+        status: g.status,
+        expiresAt: g.expiresAt,
+        endedAt: g.endedAt,
+        lateSeconds,
+        review,
+        reviewState: g.reviewState,
+        events: built.events.length,
+      });
     }
   }
 
@@ -427,10 +561,24 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
   const others: StoredItem[] = [
     { pk: 'CONTROL#FREEZE', sk: 'STATE', all: false, profiles: [], version: 1 },
     { pk: 'CONTROL#FREEZE', sk: 'EVENT#000001', type: 'FREEZE_CHANGED', all: false, profiles: [], version: 1 },
-    { pk: 'IDEMPOTENCY#0f1e2d', sk: 'KEY', key: '0f1e2d', grantId: 'x', fingerprint: 'abc', createdAt: FIXTURE_START.toISOString() },
+    {
+      pk: 'IDEMPOTENCY#0f1e2d',
+      sk: 'KEY',
+      key: '0f1e2d',
+      grantId: 'x',
+      fingerprint: 'abc',
+      createdAt: FIXTURE_START.toISOString(),
+    },
     { pk: 'LOCK#activation/x/demo', sk: 'LEASE', owner: 'o', leaseUntil: 0 },
     ...(ledgerLast === null ? [] : [{ pk: 'LEDGER', sk: 'SEQUENCE', last: ledgerLast }]),
-    ...(options.voided ?? []).map((n) => ({ pk: 'LEDGER', sk: `VOID#${String(n).padStart(12, '0')}`, sequence: n, grantId: `void-${n}`, at: FIXTURE_START.toISOString(), error: 'ThrottlingException: Rate exceeded' })),
+    ...(options.voided ?? []).map((n) => ({
+      pk: 'LEDGER',
+      sk: `VOID#${String(n).padStart(12, '0')}`,
+      sequence: n,
+      grantId: `void-${n}`,
+      at: FIXTURE_START.toISOString(),
+      error: 'ThrottlingException: Rate exceeded',
+    })),
   ];
   for (const item of others) {
     await put(item);
@@ -455,7 +603,17 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
     if (options.finished ?? true) {
       const folderKey = `${prefix}/AWSDynamoDB/${exportId}`;
       const dataKey = incremental ? `${prefix}/AWSDynamoDB/data` : `${folderKey}/data`;
-      const manifestFiles = entries.map((e) => JSON.stringify({ itemCount: e.items, md5Checksum: e.md5.toString('base64'), etag: multipartEtag(e.md5), dataFileS3Key: `${dataKey}/${e.path.slice(e.path.lastIndexOf('/') + 1)}` })).join('\n') + '\n';
+      const manifestFiles =
+        entries
+          .map((e) =>
+            JSON.stringify({
+              itemCount: e.items,
+              md5Checksum: e.md5.toString('base64'),
+              etag: multipartEtag(e.md5),
+              dataFileS3Key: `${dataKey}/${e.path.slice(e.path.lastIndexOf('/') + 1)}`,
+            }),
+          )
+          .join('\n') + '\n';
       const common = {
         tableArn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/breakglass`,
         tableId: uuid(random),
@@ -484,7 +642,16 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
             outputView: 'NEW_AND_OLD_IMAGES',
             exportType: 'INCREMENTAL_EXPORT',
           }
-        : { version: '2020-06-30', exportArn, startTime: exportTime, endTime: new Date(Date.parse(exportTime) + 5 * 60_000).toISOString(), ...common, exportTime, ...place, exportType: 'FULL_EXPORT' };
+        : {
+            version: '2020-06-30',
+            exportArn,
+            startTime: exportTime,
+            endTime: new Date(Date.parse(exportTime) + 5 * 60_000).toISOString(),
+            ...common,
+            exportTime,
+            ...place,
+            exportType: 'FULL_EXPORT',
+          };
       const summaryText = JSON.stringify(summary);
       writeFileSync(join(exportDir, 'manifest-files.json'), manifestFiles);
       summaryPath = join(exportDir, 'manifest-summary.json');
@@ -527,10 +694,21 @@ export const PAGE_SAMPLE = {
   seed: 7,
   plan: (index: number, p: GrantPlan): GrantPlan => {
     const createdAt = new Date(FIXTURE_START.getTime() + index * 43 * 60_000);
-    const outcome: FixtureOutcome = [4, 15, 19].includes(index) ? 'DENIED' : index === 12 ? 'FAILED' : index >= 22 ? 'ACTIVE' : index % 4 === 1 ? 'REVOKED' : 'EXPIRED';
+    const outcome: FixtureOutcome = [4, 15, 19].includes(index)
+      ? 'DENIED'
+      : index === 12
+        ? 'FAILED'
+        : index >= 22
+          ? 'ACTIVE'
+          : index % 4 === 1
+            ? 'REVOKED'
+            : 'EXPIRED';
     const prod = index % 3 === 0;
     const late = index === 6 ? 1_500 : index === 14 ? 2_400 : index === 10 ? 600 : 20 + (index % 5) * 7;
-    const principalArn = outcome === 'DENIED' ? `arn:aws:sts::123456789012:assumed-role/Intruder/mallory${index % 2}` : `arn:aws:sts::123456789012:assumed-role/Responder/user${index % 6}`;
+    const principalArn =
+      outcome === 'DENIED'
+        ? `arn:aws:sts::123456789012:assumed-role/Intruder/mallory${index % 2}`
+        : `arn:aws:sts::123456789012:assumed-role/Responder/user${index % 6}`;
     const review = [5, 10, 16, 17, 20].includes(index) ? undefined : index === 8 ? 'unjustified' : 'justified';
     return {
       ...p,
@@ -538,7 +716,10 @@ export const PAGE_SAMPLE = {
       profile: prod ? 'prod-db-admin' : 'demo',
       principalArn,
       ...(prod && index !== 18 ? { ticket: `INC-${4100 + index}` } : { ticket: undefined }),
-      reason: index === 11 ? HOSTILE_REASON : `checkout latency incident ${index}: ${['read replica lag', 'stuck payment queue', 'hot partition', 'expired TLS cert'][index % 4]}`,
+      reason:
+        index === 11
+          ? HOSTILE_REASON
+          : `checkout latency incident ${index}: ${['read replica lag', 'stuck payment queue', 'hot partition', 'expired TLS cert'][index % 4]}`,
       createdAt,
       durationMinutes: index % 2 || index >= 22 ? 60 : 30,
       extensions: index === 6 ? 1 : 0,

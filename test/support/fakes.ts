@@ -1,12 +1,45 @@
 /** In-memory implementations of the ports, with the same semantics as the adapters. */
-import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-event.js';
+
+import {
+  type ActivityRecord,
+  type ActivitySummary,
+  activitySortKey,
+  emptySummary,
+  summaryIncrements,
+} from '../../functions/domain/activity.js';
 import type { Alert } from '../../functions/domain/alert.js';
 import { sealEvent } from '../../functions/domain/audit-chain.js';
-import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../../functions/domain/errors.js';
+import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-event.js';
+import {
+  BusyError,
+  ConcurrentUpdateError,
+  IdempotencyReplayError,
+  ValidationError,
+} from '../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
-import { activitySortKey, emptySummary, summaryIncrements, type ActivityRecord, type ActivitySummary } from '../../functions/domain/activity.js';
-import type { AccessManager, ActivityPage, ActivityStore, AlertAdmission, AlertLimiter, AuditLog, AuditQuery, ControlStore, EventPage, ExpiryScheduler, FreezeState, GrantPage, GrantStore, HeldSlot, IdempotencyRecord, LeaseLock, Notifier, PolicyTarget, Ports, SessionGrant } from '../../functions/domain/ports.js';
-import { parseProfiles, type ProfileSet } from '../../functions/domain/profile.js';
+import type {
+  AccessManager,
+  ActivityPage,
+  ActivityStore,
+  AlertAdmission,
+  AlertLimiter,
+  AuditLog,
+  AuditQuery,
+  ControlStore,
+  EventPage,
+  ExpiryScheduler,
+  FreezeState,
+  GrantPage,
+  GrantStore,
+  HeldSlot,
+  IdempotencyRecord,
+  LeaseLock,
+  Notifier,
+  PolicyTarget,
+  Ports,
+  SessionGrant,
+} from '../../functions/domain/ports.js';
+import { type ProfileSet, parseProfiles } from '../../functions/domain/profile.js';
 import { risksByProfile } from '../../functions/domain/risk.js';
 
 export class MemoryStore implements GrantStore {
@@ -55,14 +88,22 @@ export class MemoryStore implements GrantStore {
   async append(grant: Grant, event: NewAuditEvent, changes: Partial<Grant> = {}): Promise<Grant> {
     this.trip('append');
     const stored = this.grants.get(grant.id);
-    if (!stored || stored.version !== grant.version || stored.lastHash !== grant.lastHash) throw new ConcurrentUpdateError('version changed');
+    if (!stored || stored.version !== grant.version || stored.lastHash !== grant.lastHash)
+      throw new ConcurrentUpdateError('version changed');
     const sealed = sealEvent(grant, event);
     // As DynamoGrantStore: only `changes` (an undefined one leaves the field as it was) and the counters are written.
     const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
     const next = { ...grant, ...defined, version: stored.version + 1, eventCount: sealed.seq, lastHash: sealed.hash };
-    this.grants.set(grant.id, { ...stored, ...defined, version: next.version, eventCount: next.eventCount, lastHash: next.lastHash });
+    this.grants.set(grant.id, {
+      ...stored,
+      ...defined,
+      version: next.version,
+      eventCount: next.eventCount,
+      lastHash: next.lastHash,
+    });
     this.eventLog.get(grant.id)!.push(sealed);
-    if (grant.slot !== undefined && changes.status && ['EXPIRED', 'REVOKED', 'FAILED'].includes(changes.status)) await this.releaseSlot(grant.profile, grant.slot, grant.id);
+    if (grant.slot !== undefined && changes.status && ['EXPIRED', 'REVOKED', 'FAILED'].includes(changes.status))
+      await this.releaseSlot(grant.profile, grant.slot, grant.id);
     return next;
   }
 
@@ -80,16 +121,25 @@ export class MemoryStore implements GrantStore {
 
   /** Newest first, paged like DynamoGrantStore: the token names the page's last grant and the query it belongs to. */
   async list(query: { status?: GrantStatus; limit: number; nextToken?: string }): Promise<GrantPage> {
-    const all = [...this.grants.values()].filter((g) => !query.status || g.status === query.status).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? 1 : -1));
+    const all = [...this.grants.values()]
+      .filter((g) => !query.status || g.status === query.status)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? 1 : -1));
     let from = 0;
     if (query.nextToken !== undefined) {
       const cursor = decodeFakeToken(query.nextToken, query.status ?? '*');
-      from = all.findIndex((g) => g.createdAt < cursor.createdAt || (g.createdAt === cursor.createdAt && g.id < cursor.id));
+      from = all.findIndex(
+        (g) => g.createdAt < cursor.createdAt || (g.createdAt === cursor.createdAt && g.id < cursor.id),
+      );
       if (from < 0) from = all.length;
     }
     const page = all.slice(from, from + query.limit);
     const last = page.at(-1);
-    return { grants: page, ...(last && from + query.limit < all.length ? { nextToken: encodeFakeToken({ q: query.status ?? '*', createdAt: last.createdAt, id: last.id }) } : {}) };
+    return {
+      grants: page,
+      ...(last && from + query.limit < all.length
+        ? { nextToken: encodeFakeToken({ q: query.status ?? '*', createdAt: last.createdAt, id: last.id }) }
+        : {}),
+    };
   }
 
   types(id: string): string[] {
@@ -115,7 +165,13 @@ function decodeFakeToken(token: string, q: string): { createdAt: string; id: str
   } catch {
     throw new ValidationError('nextToken is not a token this API issued');
   }
-  if (typeof parsed !== 'object' || parsed === null || parsed.q !== q || typeof parsed.createdAt !== 'string' || typeof parsed.id !== 'string') {
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    parsed.q !== q ||
+    typeof parsed.createdAt !== 'string' ||
+    typeof parsed.id !== 'string'
+  ) {
     throw new ValidationError('nextToken is not a token for this query');
   }
   return parsed as { createdAt: string; id: string };
@@ -129,9 +185,16 @@ export class MemoryAuditLog implements AuditLog {
     const q = JSON.stringify([query.requester, query.profile, query.eventType, query.from, query.to]);
     const all = [...this.store.eventLog.values()]
       .flat()
-      .filter((e) => (query.requester === undefined || e.requester === query.requester) && (query.profile === undefined || e.profile === query.profile) && (query.eventType === undefined || e.type === query.eventType))
+      .filter(
+        (e) =>
+          (query.requester === undefined || e.requester === query.requester) &&
+          (query.profile === undefined || e.profile === query.profile) &&
+          (query.eventType === undefined || e.type === query.eventType),
+      )
       .filter((e) => e.at >= query.from && e.at <= query.to)
-      .sort((a, b) => b.at.localeCompare(a.at) || (a.grantId < b.grantId ? 1 : a.grantId > b.grantId ? -1 : b.seq - a.seq));
+      .sort(
+        (a, b) => b.at.localeCompare(a.at) || (a.grantId < b.grantId ? 1 : a.grantId > b.grantId ? -1 : b.seq - a.seq),
+      );
     let from = 0;
     if (query.nextToken !== undefined) {
       const cursor = decodeFakeToken(query.nextToken, q);
@@ -140,7 +203,12 @@ export class MemoryAuditLog implements AuditLog {
     }
     const events = all.slice(from, from + query.limit);
     const last = events.at(-1);
-    return { events, ...(last && from + query.limit < all.length ? { nextToken: encodeFakeToken({ q, createdAt: last.at, id: `${last.grantId}#${last.seq}` }) } : {}) };
+    return {
+      events,
+      ...(last && from + query.limit < all.length
+        ? { nextToken: encodeFakeToken({ q, createdAt: last.at, id: `${last.grantId}#${last.seq}` }) }
+        : {}),
+    };
   }
 
   async reviewsDue(endedBefore: string, limit: number): Promise<Grant[]> {
@@ -166,7 +234,9 @@ export class MemoryAccess implements AccessManager {
   }
   async inlinePolicyUsage(target: PolicyTarget, except: string): Promise<number> {
     const prefix = `${target.type}/${target.name}/`;
-    return [...this.policies.entries()].filter(([k]) => k.startsWith(prefix) && k !== prefix + except).reduce((n, [, doc]) => n + doc.replace(/\s/g, '').length, 0);
+    return [...this.policies.entries()]
+      .filter(([k]) => k.startsWith(prefix) && k !== prefix + except)
+      .reduce((n, [, doc]) => n + doc.replace(/\s/g, '').length, 0);
   }
   async attach(target: PolicyTarget, name: string, document: string): Promise<void> {
     if (this.failAttach) throw this.failAttach;
@@ -224,7 +294,10 @@ export class MemoryLock implements LeaseLock {
     let timer: NodeJS.Timeout | undefined;
     const turn = new Promise<'turn' | 'busy'>((resolve) => {
       timer = setTimeout(() => resolve('busy'), this.waitMs);
-      previous.then(() => resolve('turn'), () => resolve('turn'));
+      previous.then(
+        () => resolve('turn'),
+        () => resolve('turn'),
+      );
     });
     const run = turn.then((outcome) => {
       clearTimeout(timer);
@@ -232,7 +305,15 @@ export class MemoryLock implements LeaseLock {
       return fn();
     });
     // The next caller's turn comes when this one has run, or has given up waiting (it then holds nothing).
-    this.tails.set(name, turn.then((outcome) => (outcome === 'busy' ? previous : run)).then(() => undefined, () => undefined));
+    this.tails.set(
+      name,
+      turn
+        .then((outcome) => (outcome === 'busy' ? previous : run))
+        .then(
+          () => undefined,
+          () => undefined,
+        ),
+    );
     return run;
   }
 }
@@ -256,7 +337,12 @@ export class MemoryAlertLimiter implements AlertLimiter {
     const item = this.state.get(key);
     if (item?.lastAlertAt === undefined || item.lastAlertAt <= at.getTime() - this.windowSeconds * 1000) {
       this.state.set(key, { lastAlertAt: at.getTime(), suppressed: 0 });
-      return { announce: true, suppressed: item?.suppressed ?? 0, ...(item?.lastAlertAt !== undefined ? { since: new Date(item.lastAlertAt).toISOString() } : {}), windowSeconds: this.windowSeconds };
+      return {
+        announce: true,
+        suppressed: item?.suppressed ?? 0,
+        ...(item?.lastAlertAt !== undefined ? { since: new Date(item.lastAlertAt).toISOString() } : {}),
+        windowSeconds: this.windowSeconds,
+      };
     }
     item.suppressed += 1;
     return { announce: false, windowSeconds: this.windowSeconds };
@@ -346,7 +432,14 @@ export class MemoryActivityStore implements ActivityStore {
       byKey.set(key, record);
       const s = this.summaries.get(record.grantId) ?? emptySummary(record.grantId);
       const inc = summaryIncrements(record);
-      this.summaries.set(record.grantId, { ...s, calls: s.calls + inc.calls, writes: s.writes + inc.writes, denied: s.denied + inc.denied, afterEnd: s.afterEnd + inc.afterEnd, afterEndAllowed: s.afterEndAllowed + inc.afterEndAllowed });
+      this.summaries.set(record.grantId, {
+        ...s,
+        calls: s.calls + inc.calls,
+        writes: s.writes + inc.writes,
+        denied: s.denied + inc.denied,
+        afterEnd: s.afterEnd + inc.afterEnd,
+        afterEndAllowed: s.afterEndAllowed + inc.afterEndAllowed,
+      });
     }
     const s = this.summaries.get(record.grantId)!;
     this.summaries.set(record.grantId, {
@@ -372,7 +465,8 @@ export class MemoryActivityStore implements ActivityStore {
         throw new ValidationError('nextToken is not a token this API issued');
       }
       const t = after as { grantId?: unknown; sk?: unknown } | null;
-      if (!t || t.grantId !== grantId || typeof t.sk !== 'string') throw new ValidationError("nextToken is not a token for this grant's activity");
+      if (!t || t.grantId !== grantId || typeof t.sk !== 'string')
+        throw new ValidationError("nextToken is not a token for this grant's activity");
       start = keys.findIndex((k) => k < (t.sk as string));
       if (start < 0) start = keys.length;
     }
@@ -380,7 +474,9 @@ export class MemoryActivityStore implements ActivityStore {
     const more = start + query.limit < keys.length;
     return {
       activity: slice.map((k) => this.records.get(grantId)!.get(k)!),
-      ...(more ? { nextToken: Buffer.from(JSON.stringify({ grantId, sk: slice[slice.length - 1] })).toString('base64url') } : {}),
+      ...(more
+        ? { nextToken: Buffer.from(JSON.stringify({ grantId, sk: slice[slice.length - 1] })).toString('base64url') }
+        : {}),
     };
   }
 
@@ -389,7 +485,8 @@ export class MemoryActivityStore implements ActivityStore {
   }
 
   async registerSession(entry: SessionGrant): Promise<void> {
-    if (!this.sessions.some((s) => s.sessionKey === entry.sessionKey && s.grantId === entry.grantId)) this.sessions.push(entry);
+    if (!this.sessions.some((s) => s.sessionKey === entry.sessionKey && s.grantId === entry.grantId))
+      this.sessions.push(entry);
   }
 
   async sessionGrants(sessionKey: string, at: string, limit: number): Promise<SessionGrant[]> {

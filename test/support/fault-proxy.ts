@@ -3,7 +3,13 @@
  * throttle (in each protocol's own error format), or a timeout (no answer). The handlers talk
  * to it through AWS_ENDPOINT_URL; what they leave behind is read from moto directly.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 
 export type FaultMode = 'error' | 'throttle' | 'timeout';
 
@@ -30,18 +36,24 @@ export interface FaultProxy {
 
 /** REST-JSON Scheduler calls are named by method and path. */
 function schedulerAction(method: string, path: string): string {
-  if (path.startsWith('/schedule-groups')) return `${method === 'POST' ? 'Create' : method === 'DELETE' ? 'Delete' : 'Get'}ScheduleGroup`;
-  if (path.startsWith('/schedules/')) return { POST: 'CreateSchedule', PUT: 'UpdateSchedule', DELETE: 'DeleteSchedule', GET: 'GetSchedule' }[method] ?? method;
+  if (path.startsWith('/schedule-groups'))
+    return `${method === 'POST' ? 'Create' : method === 'DELETE' ? 'Delete' : 'Get'}ScheduleGroup`;
+  if (path.startsWith('/schedules/'))
+    return (
+      { POST: 'CreateSchedule', PUT: 'UpdateSchedule', DELETE: 'DeleteSchedule', GET: 'GetSchedule' }[method] ?? method
+    );
   return 'ListSchedules';
 }
 
 export function actionOf(req: IncomingMessage, body: string): string {
-  const service = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unknown';
+  const service =
+    /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unknown';
   const target = req.headers['x-amz-target'];
   if (target) return `${service}:${String(target).split('.').pop()}`;
   const form = /(?:^|&)Action=([A-Za-z]+)/.exec(body);
   if (form) return `${service}:${form[1]}`;
-  if (service === 'scheduler') return `scheduler:${schedulerAction(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!)}`;
+  if (service === 'scheduler')
+    return `scheduler:${schedulerAction(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!)}`;
   return `${service}:${req.method} ${req.url}`;
 }
 
@@ -49,12 +61,22 @@ function fail(res: ServerResponse, service: string, mode: Exclude<FaultMode, 'ti
   const code = mode === 'throttle' ? 'ThrottlingException' : 'InternalFailure';
   if (service === 'iam' || service === 'sns') {
     res.writeHead(mode === 'throttle' ? 400 : 500, { 'content-type': 'text/xml' });
-    res.end(`<ErrorResponse><Error><Type>${mode === 'throttle' ? 'Sender' : 'Receiver'}</Type><Code>${mode === 'throttle' ? 'Throttling' : 'ServiceFailure'}</Code><Message>injected ${mode}</Message></Error><RequestId>fault</RequestId></ErrorResponse>`);
+    res.end(
+      `<ErrorResponse><Error><Type>${mode === 'throttle' ? 'Sender' : 'Receiver'}</Type><Code>${mode === 'throttle' ? 'Throttling' : 'ServiceFailure'}</Code><Message>injected ${mode}</Message></Error><RequestId>fault</RequestId></ErrorResponse>`,
+    );
   } else if (service === 'dynamodb') {
     res.writeHead(mode === 'throttle' ? 400 : 500, { 'content-type': 'application/x-amz-json-1.0' });
-    res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${mode === 'throttle' ? 'ThrottlingException' : 'InternalServerError'}`, message: `injected ${mode}` }));
+    res.end(
+      JSON.stringify({
+        __type: `com.amazonaws.dynamodb.v20120810#${mode === 'throttle' ? 'ThrottlingException' : 'InternalServerError'}`,
+        message: `injected ${mode}`,
+      }),
+    );
   } else {
-    res.writeHead(mode === 'throttle' ? 429 : 500, { 'content-type': 'application/json', 'x-amzn-errortype': mode === 'throttle' ? code : 'InternalServerException' });
+    res.writeHead(mode === 'throttle' ? 429 : 500, {
+      'content-type': 'application/json',
+      'x-amzn-errortype': mode === 'throttle' ? code : 'InternalServerException',
+    });
     res.end(JSON.stringify({ Message: `injected ${mode}` }));
   }
 }
@@ -83,10 +105,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           return fail(res, action.split(':')[0]!, rule.mode);
         }
       }
-      const forward = httpRequest({ hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
+      const forward = httpRequest(
+        { hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       forward.on('error', () => {
         res.writeHead(502);
         res.end();

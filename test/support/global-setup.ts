@@ -1,6 +1,6 @@
 /** One moto server for the whole run; each test file seeds its own uniquely named resources. */
 import type { TestProject } from 'vitest/node';
-import { startMoto, type Moto } from '../../sandbox/moto.js';
+import { type Moto, startMoto } from '../../sandbox/moto.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -7,10 +7,20 @@
  * and the full 200 in `npm run test:load`. Nothing here depends on how fast the machine is: the
  * work is bounded by counts (rounds of retries), never by a clock.
  */
-import { expect, vi } from 'vitest';
+
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { expect, vi } from 'vitest';
 import { verifyChain } from '../../functions/domain/audit-chain.js';
-import { apiEvent, inlinePolicies, parse, publishedMessages, sessionOf, setUpWorld, tableItems, type TestWorld } from './emulator.js';
+import {
+  apiEvent,
+  inlinePolicies,
+  parse,
+  publishedMessages,
+  sessionOf,
+  setUpWorld,
+  type TestWorld,
+  tableItems,
+} from './emulator.js';
 
 export interface LoadShape {
   /** Roles the grants land on. */
@@ -33,13 +43,19 @@ export async function setUpLoad(endpoint: string, shape: LoadShape, prefix: stri
   const roles = (suffix: string) => Array.from({ length: shape.roles }, (_, i) => `${prefix}${i}-${suffix}`);
   const world = await setUpWorld(endpoint, {
     roles,
-    profiles: (suffix) => [{
-      name: 'load', description: 'load test', owner: 'load@example.com', maxDurationMinutes: 60, maxActiveGrants: 1000,
-      eligible: roles(suffix).map((r) => `arn:aws:iam::123456789012:role/${r}`),
-      statements: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::load/*'] }],
-      // Many roles, each receiving its callers' policies: caller mode, with its IAM size check under the lease.
-      grantTo: 'caller',
-    }],
+    profiles: (suffix) => [
+      {
+        name: 'load',
+        description: 'load test',
+        owner: 'load@example.com',
+        maxDurationMinutes: 60,
+        maxActiveGrants: 1000,
+        eligible: roles(suffix).map((r) => `arn:aws:iam::123456789012:role/${r}`),
+        statements: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::load/*'] }],
+        // Many roles, each receiving its callers' policies: caller mode, with its IAM size check under the lease.
+        grantTo: 'caller',
+      },
+    ],
   });
   // Many simulated Lambdas share this one process's connection pool (one each in AWS), and moto on two cores is
   // the bottleneck: give queued requests and the wait for a role's lease room. These bound hangs, not speed.
@@ -53,11 +69,20 @@ export async function setUpLoad(endpoint: string, shape: LoadShape, prefix: stri
 /** Runs the scenario and asserts its invariants. */
 export async function runLoad({ world, roleNames, create, expire }: LoadWorld, shape: LoadShape): Promise<void> {
   // Prepare
-  const identities = await Promise.all(roleNames.flatMap((role) => Array.from({ length: shape.perRole }, (_, p) => sessionOf(world, role, `person${p}`))));
+  const identities = await Promise.all(
+    roleNames.flatMap((role) => Array.from({ length: shape.perRole }, (_, p) => sessionOf(world, role, `person${p}`))),
+  );
   // Act: all at once. A 503 is retried, as a responder or the CLI would; every other answer must be a 201.
   // (moto answers some concurrent TransactWriteItems with a 500 — it deep-copies the table per
   // transaction, unguarded — which the API turns into a clear 503, before or after recording.)
-  const activate = (identity: { userArn: string; caller: string }) => create(apiEvent({ identity, body: { profile: 'load', reason: 'load test: the whole fleet is paging', durationMinutes: 5 } }), {} as Context);
+  const activate = (identity: { userArn: string; caller: string }) =>
+    create(
+      apiEvent({
+        identity,
+        body: { profile: 'load', reason: 'load test: the whole fleet is paging', durationMinutes: 5 },
+      }),
+      {} as Context,
+    );
   let results = await Promise.all(identities.map(activate));
   const granted = new Map<string, { id: string; expiresAt: string; policyName: string }>();
   const failedIds: string[] = [];
@@ -83,7 +108,10 @@ export async function runLoad({ world, roleNames, create, expire }: LoadWorld, s
   for (const id of failedIds) {
     const items = await tableItems(world, id);
     expect(items.find((i) => i.sk === 'GRANT')!.status).toBe('FAILED');
-    expect(items.filter((i) => i.sk.startsWith('EVENT#')).map((e) => e.type)).toEqual(['REQUESTED', 'ACTIVATION_FAILED']);
+    expect(items.filter((i) => i.sk.startsWith('EVENT#')).map((e) => e.type)).toEqual([
+      'REQUESTED',
+      'ACTIVATION_FAILED',
+    ]);
   }
   const attached = await Promise.all(roleNames.map((role) => inlinePolicies(world, { role })));
   expect(attached.reduce((n, p) => n + Object.keys(p).length, 0)).toBe(shape.roles * shape.perRole);
@@ -128,7 +156,11 @@ export async function runLoad({ world, roleNames, create, expire }: LoadWorld, s
   const alerts = (await publishedMessages(world)).filter((m) => m.attributes.profile === 'load');
   expect(alerts.filter((a) => a.attributes.eventType === 'ACTIVATION_FAILED')).toHaveLength(failedIds.length);
   const counts = new Map<string, number>();
-  for (const a of alerts) counts.set(`${a.attributes.grantId}/${a.attributes.eventType}`, (counts.get(`${a.attributes.grantId}/${a.attributes.eventType}`) ?? 0) + 1);
+  for (const a of alerts)
+    counts.set(
+      `${a.attributes.grantId}/${a.attributes.eventType}`,
+      (counts.get(`${a.attributes.grantId}/${a.attributes.eventType}`) ?? 0) + 1,
+    );
   for (const g of grants) {
     expect(counts.get(`${g.id}/ACTIVATED`), g.id).toBe(1);
     expect(counts.get(`${g.id}/EXPIRED`), g.id).toBe(1);

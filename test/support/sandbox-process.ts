@@ -1,5 +1,5 @@
 /** Runs `npm start`'s entry point as a child process on free ports, for end-to-end tests. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '../../sandbox/moto.js';
 
@@ -14,10 +14,14 @@ export interface SandboxProcess {
 
 export async function startSandbox(env: Record<string, string> = {}): Promise<SandboxProcess> {
   const [motoPort, apiPort] = [await freePort(), await freePort()];
-  const child: ChildProcess = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'sandbox/main.ts'], {
-    env: { ...process.env, MOTO_PORT: String(motoPort), PORT: String(apiPort), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'sandbox/main.ts'],
+    {
+      env: { ...process.env, MOTO_PORT: String(motoPort), PORT: String(apiPort), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));

@@ -8,9 +8,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { DescribeExportCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { DynamoTableExporter } from '../../../functions/adapters/dynamodb-export.adapter.js';
 import { emulatorConfig } from '../../../sandbox/seed.js';
 import { apiEvent, parse, sessionOf, setUpWorld, type TestWorld } from '../../support/emulator.js';
@@ -31,11 +31,16 @@ beforeAll(async () => {
 afterEach(() => vi.useRealTimers());
 
 async function exportTo(prefix: string): Promise<string> {
-  const exporter = new DynamoTableExporter({ tableArn: world.tableArn, bucket: world.auditBucket, clientConfig: emulatorConfig(world.endpoint) });
+  const exporter = new DynamoTableExporter({
+    tableArn: world.tableArn,
+    bucket: world.auditBucket,
+    clientConfig: emulatorConfig(world.endpoint),
+  });
   const { exportArn } = await exporter.start({ prefix, clientToken: prefix.replace(/[^A-Za-z0-9-]/g, '-') });
   // Polled until it ends, however long the emulator takes (the test's hang guard bounds it).
   for (;;) {
-    const status = (await world.ddb.send(new DescribeExportCommand({ ExportArn: exportArn }))).ExportDescription!.ExportStatus;
+    const status = (await world.ddb.send(new DescribeExportCommand({ ExportArn: exportArn }))).ExportDescription!
+      .ExportStatus;
     if (status === 'COMPLETED') return `s3://${world.auditBucket}/${prefix}`;
     if (status === 'FAILED') throw new Error(`export ${exportArn} failed`);
     await new Promise((r) => setTimeout(r, 100));
@@ -44,25 +49,60 @@ async function exportTo(prefix: string): Promise<string> {
 
 interface Report {
   summary: Record<string, unknown>;
-  findings: Array<{ code: string; severity: string; grantId?: string; principal?: string; seq?: number; message?: string }>;
-  grants: Array<{ id: string; status: string; requester: string; reason: string; lateSeconds: number | null; review: string; reviewedBy: string; chain: string; events: number; sequence: number | null }>;
+  findings: Array<{
+    code: string;
+    severity: string;
+    grantId?: string;
+    principal?: string;
+    seq?: number;
+    message?: string;
+  }>;
+  grants: Array<{
+    id: string;
+    status: string;
+    requester: string;
+    reason: string;
+    lateSeconds: number | null;
+    review: string;
+    reviewedBy: string;
+    chain: string;
+    events: number;
+    sequence: number | null;
+  }>;
 }
 
 function report(source: string, asOf: Date): Promise<{ code: number; stderr: string; report: Report | undefined }> {
   const out = mkdtempSync(join(tmpdir(), 'bg-report-'));
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'audit/main.ts', 'report', source, '--out', out, '--as-of', asOf.toISOString(), '--profiles', process.env.PROFILES_FILE!], {
-      env: { ...process.env, AWS_ENDPOINT_URL: world.endpoint, NODE_NO_WARNINGS: '1' },
-      timeout: 10 * 60_000, // a hang guard for the child process, not a speed check
-    }, (error, _stdout, stderr) => {
-      let parsed: Report | undefined;
-      try {
-        parsed = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-      } catch {
-        parsed = undefined;
-      }
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr, report: parsed });
-    });
+    execFile(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'audit/main.ts',
+        'report',
+        source,
+        '--out',
+        out,
+        '--as-of',
+        asOf.toISOString(),
+        '--profiles',
+        process.env.PROFILES_FILE!,
+      ],
+      {
+        env: { ...process.env, AWS_ENDPOINT_URL: world.endpoint, NODE_NO_WARNINGS: '1' },
+        timeout: 10 * 60_000, // a hang guard for the child process, not a speed check
+      },
+      (error, _stdout, stderr) => {
+        let parsed: Report | undefined;
+        try {
+          parsed = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+        } catch {
+          parsed = undefined;
+        }
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr, report: parsed });
+      },
+    );
   });
 }
 
@@ -73,7 +113,11 @@ describe('lifecycle → export → report against the emulator', () => {
     const bob = await sessionOf(world, world.responderRole, 'bob');
     const intern = await sessionOf(world, `Intern-${world.suffix}`, 'ivan');
     const sam = await sessionOf(world, world.securityRole, 'sam');
-    const activate = async (identity: typeof alice, body: Record<string, unknown>) => create(apiEvent({ identity, body: { profile: 'demo', reason: 'search cluster is red, need its logs', ...body } }), ctx);
+    const activate = async (identity: typeof alice, body: Record<string, unknown>) =>
+      create(
+        apiEvent({ identity, body: { profile: 'demo', reason: 'search cluster is red, need its logs', ...body } }),
+        ctx,
+      );
 
     const expired = parse(await activate(alice, { durationMinutes: 1 })).grant;
     vi.useFakeTimers({ toFake: ['Date'] });
@@ -81,11 +125,29 @@ describe('lifecycle → export → report against the emulator', () => {
     expect((await expire({ grantId: expired.id }, ctx)).outcome).toBe('expired');
     vi.useRealTimers();
     const revoked = parse(await activate(bob, { durationMinutes: 30 })).grant;
-    expect((await revoke(apiEvent({ identity: bob, pathParameters: { id: revoked.id }, body: { reason: 'search is green again' } }), ctx)).statusCode).toBe(200);
+    expect(
+      (
+        await revoke(
+          apiEvent({ identity: bob, pathParameters: { id: revoked.id }, body: { reason: 'search is green again' } }),
+          ctx,
+        )
+      ).statusCode,
+    ).toBe(200);
     const denied = await activate(intern, { durationMinutes: 5 });
     expect(denied.statusCode).toBe(403);
     const deniedId = /grant ([0-9a-f-]{36})/i.exec(JSON.stringify(parse(denied)))?.[1];
-    expect((await review(apiEvent({ identity: sam, pathParameters: { id: expired.id }, body: { outcome: 'justified', notes: 'logs were read, nothing else touched' } }), ctx)).statusCode).toBe(200);
+    expect(
+      (
+        await review(
+          apiEvent({
+            identity: sam,
+            pathParameters: { id: expired.id },
+            body: { outcome: 'justified', notes: 'logs were read, nothing else touched' },
+          }),
+          ctx,
+        )
+      ).statusCode,
+    ).toBe(200);
 
     // Act: export, then the report as an auditor runs it, four days later
     const source = await exportTo(`exports/dt=${world.suffix}-1`);
@@ -95,8 +157,22 @@ describe('lifecycle → export → report against the emulator', () => {
     // Assess: figures per grant
     expect(first.report, first.stderr).toBeDefined();
     const rows = new Map(first.report!.grants.map((g) => [g.id, g]));
-    expect(rows.get(expired.id)).toMatchObject({ status: 'EXPIRED', requester: alice.userArn, lateSeconds: 2, review: 'justified', reviewedBy: sam.userArn, chain: 'ok', events: 4 });
-    expect(rows.get(revoked.id)).toMatchObject({ status: 'REVOKED', requester: bob.userArn, review: 'unreviewed', chain: 'ok', events: 3 });
+    expect(rows.get(expired.id)).toMatchObject({
+      status: 'EXPIRED',
+      requester: alice.userArn,
+      lateSeconds: 2,
+      review: 'justified',
+      reviewedBy: sam.userArn,
+      chain: 'ok',
+      events: 4,
+    });
+    expect(rows.get(revoked.id)).toMatchObject({
+      status: 'REVOKED',
+      requester: bob.userArn,
+      review: 'unreviewed',
+      chain: 'ok',
+      events: 3,
+    });
     expect(rows.get(revoked.id)!.lateSeconds).toBeLessThan(-25 * 60); // ended ~30 minutes early
     const deniedRow = [...rows.values()].find((g) => g.status === 'DENIED')!;
     expect(deniedRow).toMatchObject({ requester: intern.userArn, review: 'not needed', chain: 'ok' });
@@ -110,7 +186,14 @@ describe('lifecycle → export → report against the emulator', () => {
     expect(first.code).toBe(0);
 
     // Act: someone with write access rewrites bob's REVOKED reason; the next export is reported
-    await world.ddb.send(new UpdateItemCommand({ TableName: world.tableName, Key: { pk: { S: `GRANT#${revoked.id}` }, sk: { S: 'EVENT#000003' } }, UpdateExpression: 'SET reason = :r', ExpressionAttributeValues: { ':r': { S: 'routine cleanup' } } }));
+    await world.ddb.send(
+      new UpdateItemCommand({
+        TableName: world.tableName,
+        Key: { pk: { S: `GRANT#${revoked.id}` }, sk: { S: 'EVENT#000003' } },
+        UpdateExpression: 'SET reason = :r',
+        ExpressionAttributeValues: { ':r': { S: 'routine cleanup' } },
+      }),
+    );
     const second = await report(await exportTo(`exports/dt=${world.suffix}-2`), asOf);
 
     // Assess: the broken chain is named at the rewritten event, and the exit status says HIGH findings exist

@@ -5,18 +5,43 @@
  * the stack's keys and indexes) and asserts what the port promises in `functions/domain/ports.ts`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { describe, expect, inject, it } from 'vitest';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describe, expect, inject, it } from 'vitest';
 import { DynamoAlertLimiter } from '../../../functions/adapters/dynamodb-alert-limiter.adapter.js';
 import { DynamoAuditLog } from '../../../functions/adapters/dynamodb-audit-log.adapter.js';
-import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../../../functions/adapters/dynamodb-grant-store.adapter.js';
+import {
+  DynamoControlStore,
+  DynamoGrantStore,
+  DynamoLeaseLock,
+} from '../../../functions/adapters/dynamodb-grant-store.adapter.js';
 import { verifyChain } from '../../../functions/domain/audit-chain.js';
 import type { EventType, NewAuditEvent } from '../../../functions/domain/audit-event.js';
-import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../../../functions/domain/errors.js';
+import {
+  BusyError,
+  ConcurrentUpdateError,
+  IdempotencyReplayError,
+  ValidationError,
+} from '../../../functions/domain/errors.js';
 import type { Grant, GrantStatus } from '../../../functions/domain/grant.js';
-import type { AlertLimiter, AuditLog, AuditQuery, ControlStore, GrantStore, LeaseLock } from '../../../functions/domain/ports.js';
+import type {
+  AlertLimiter,
+  AuditLog,
+  AuditQuery,
+  ControlStore,
+  GrantStore,
+  LeaseLock,
+} from '../../../functions/domain/ports.js';
 import { emulatorConfig, tableDefinition } from '../../../sandbox/seed.js';
-import { ALICE, BOB, MALLORY, MemoryAlertLimiter, MemoryAuditLog, MemoryControl, MemoryLock, MemoryStore } from '../../support/fakes.js';
+import {
+  ALICE,
+  BOB,
+  MALLORY,
+  MemoryAlertLimiter,
+  MemoryAuditLog,
+  MemoryControl,
+  MemoryLock,
+  MemoryStore,
+} from '../../support/fakes.js';
 
 /** One implementation of every port under contract, over one fresh store. */
 interface Implementation {
@@ -30,16 +55,20 @@ interface Implementation {
 
 function fake(): Promise<Implementation> {
   const store = new MemoryStore();
-  return Promise.resolve({ store, control: new MemoryControl(), locks: (waitMs) => new MemoryLock(waitMs), limiter: (windowSeconds) => new MemoryAlertLimiter(windowSeconds), audit: new MemoryAuditLog(store) });
+  return Promise.resolve({
+    store,
+    control: new MemoryControl(),
+    locks: (waitMs) => new MemoryLock(waitMs),
+    limiter: (windowSeconds) => new MemoryAlertLimiter(windowSeconds),
+    audit: new MemoryAuditLog(store),
+  });
 }
 
 /** A new table with the stack's keys and indexes (`table-schema.ts`, as `sandbox/seed.ts` creates it). */
 async function dynamo(): Promise<Implementation> {
   const client = new DynamoDBClient(emulatorConfig(inject('motoEndpoint')));
   const tableName = `contract-${randomBytes(4).toString('hex')}`;
-  await client.send(
-    new CreateTableCommand(tableDefinition(tableName)),
-  );
+  await client.send(new CreateTableCommand(tableDefinition(tableName)));
   const options = { tableName, awsSdkV3Client: client };
   return {
     store: new DynamoGrantStore(options),
@@ -76,10 +105,17 @@ function newGrant(extra: Partial<Grant> = {}): Grant {
   };
 }
 
-const event = (type: EventType, when: string, actor = ALICE): NewAuditEvent => ({ type, at: when, actor, outcome: 'SUCCESS' });
+const event = (type: EventType, when: string, actor = ALICE): NewAuditEvent => ({
+  type,
+  at: when,
+  actor,
+  outcome: 'SUCCESS',
+});
 
 /** Every page of a paged read, following the tokens. */
-async function allPages<T>(read: (nextToken?: string) => Promise<{ items: readonly T[]; nextToken?: string }>): Promise<T[]> {
+async function allPages<T>(
+  read: (nextToken?: string) => Promise<{ items: readonly T[]; nextToken?: string }>,
+): Promise<T[]> {
   const out: T[] = [];
   let token: string | undefined;
   for (let pages = 0; pages < 100; pages++) {
@@ -108,7 +144,15 @@ describe.each([
       expect(await store.get(first.id)).toEqual(first);
       const events = await store.events(first.id);
       expect(events).toHaveLength(1);
-      expect(events[0]).toMatchObject({ grantId: first.id, seq: 1, type: 'REQUESTED', requester: ALICE, profile: 'demo', day: '2026-11-24', hash: first.lastHash });
+      expect(events[0]).toMatchObject({
+        grantId: first.id,
+        seq: 1,
+        type: 'REQUESTED',
+        requester: ALICE,
+        profile: 'demo',
+        day: '2026-11-24',
+        hash: first.lastHash,
+      });
       expect(verifyChain(first, events).ok).toBe(true);
       expect(await store.get(randomUUID())).toBeUndefined();
     });
@@ -117,7 +161,9 @@ describe.each([
       const { store } = await make();
       const grant = newGrant();
       const first = await store.create(grant, event('REQUESTED', at(0)));
-      await expect(store.create({ ...grant, reason: 'another request entirely' }, event('REQUESTED', at(1)))).rejects.toBeInstanceOf(ConcurrentUpdateError);
+      await expect(
+        store.create({ ...grant, reason: 'another request entirely' }, event('REQUESTED', at(1))),
+      ).rejects.toBeInstanceOf(ConcurrentUpdateError);
       expect(await store.get(grant.id)).toEqual(first);
       expect(await store.events(grant.id)).toHaveLength(1);
       // The refused write took a number (DynamoDB increments the counter before the transaction).
@@ -131,7 +177,9 @@ describe.each([
       const first = await store.create(newGrant(), event('REQUESTED', at(0)), { ...record, grantId: 'first' });
       expect(await store.idempotency(record.key)).toEqual({ ...record, grantId: 'first' });
       const second = newGrant();
-      const error = await store.create(second, event('REQUESTED', at(1)), { ...record, grantId: second.id, fingerprint: 'f2' }).catch((e: unknown) => e);
+      const error = await store
+        .create(second, event('REQUESTED', at(1)), { ...record, grantId: second.id, fingerprint: 'f2' })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(IdempotencyReplayError);
       expect((error as IdempotencyReplayError).grantId).toBe('first');
       expect(await store.get(second.id)).toBeUndefined();
@@ -147,10 +195,16 @@ describe.each([
       // Assess
       expect(active).toMatchObject({ status: 'ACTIVE', version: 1, eventCount: 2 });
       expect(await store.get(created.id)).toEqual(active);
-      await expect(store.append(created, event('REVOKED', at(5)), { status: 'REVOKED' })).rejects.toBeInstanceOf(ConcurrentUpdateError);
+      await expect(store.append(created, event('REVOKED', at(5)), { status: 'REVOKED' })).rejects.toBeInstanceOf(
+        ConcurrentUpdateError,
+      );
       // Same version, another head: refused too (the chain can only grow from its real head).
-      await expect(store.append({ ...active, lastHash: '0'.repeat(64) }, event('REVOKED', at(5)), { status: 'REVOKED' })).rejects.toBeInstanceOf(ConcurrentUpdateError);
-      await expect(store.append({ ...active, id: randomUUID() }, event('REVOKED', at(5)))).rejects.toBeInstanceOf(ConcurrentUpdateError);
+      await expect(
+        store.append({ ...active, lastHash: '0'.repeat(64) }, event('REVOKED', at(5)), { status: 'REVOKED' }),
+      ).rejects.toBeInstanceOf(ConcurrentUpdateError);
+      await expect(store.append({ ...active, id: randomUUID() }, event('REVOKED', at(5)))).rejects.toBeInstanceOf(
+        ConcurrentUpdateError,
+      );
       expect(await store.get(created.id)).toEqual(active);
       const events = await store.events(created.id);
       expect(events.map((e) => e.type)).toEqual(['REQUESTED', 'ACTIVATED']);
@@ -162,10 +216,20 @@ describe.each([
       const created = await store.create(newGrant(), event('REQUESTED', at(0)));
       const ended = await store.append(created, event('EXPIRED', at(30)), { status: 'EXPIRED', endedAt: at(30) });
       // Act: a caller's copy with an edited reason, and a change that is undefined
-      const next = await store.append({ ...ended, reason: 'edited in memory only' }, event('REVIEWED', at(40), BOB), { reviewState: 'DONE', endedAt: undefined });
+      const next = await store.append({ ...ended, reason: 'edited in memory only' }, event('REVIEWED', at(40), BOB), {
+        reviewState: 'DONE',
+        endedAt: undefined,
+      });
       // Assess
       const stored = (await store.get(created.id))!;
-      expect(stored).toMatchObject({ reason: created.reason, endedAt: at(30), reviewState: 'DONE', version: 2, eventCount: 3, lastHash: next.lastHash });
+      expect(stored).toMatchObject({
+        reason: created.reason,
+        endedAt: at(30),
+        reviewState: 'DONE',
+        version: 2,
+        eventCount: 3,
+        lastHash: next.lastHash,
+      });
       expect(next.endedAt).toBe(at(30));
     });
 
@@ -202,7 +266,9 @@ describe.each([
       });
       // Assess
       expect(all.map((g) => g.id)).toEqual(newestFirst);
-      expect(active.map((g) => g.id)).toEqual(newestFirst.filter((_, i) => statuses[statuses.length - 1 - i] === 'ACTIVE'));
+      expect(active.map((g) => g.id)).toEqual(
+        newestFirst.filter((_, i) => statuses[statuses.length - 1 - i] === 'ACTIVE'),
+      );
       const first = await store.list({ limit: 5 });
       expect(first.grants.map((g) => g.id)).toEqual(newestFirst);
       const one = await store.list({ limit: 1 });
@@ -216,8 +282,12 @@ describe.each([
       const { nextToken } = await store.list({ limit: 1 });
       expect(nextToken).toBeDefined();
       await expect(store.list({ limit: 1, nextToken: 'bm90LWEtdG9rZW4' })).rejects.toBeInstanceOf(ValidationError);
-      await expect(store.list({ limit: 1, nextToken: Buffer.from('{"pk":1}').toString('base64url') })).rejects.toBeInstanceOf(ValidationError);
-      await expect(store.list({ status: 'PENDING', limit: 1, nextToken: nextToken! })).rejects.toBeInstanceOf(ValidationError);
+      await expect(
+        store.list({ limit: 1, nextToken: Buffer.from('{"pk":1}').toString('base64url') }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.list({ status: 'PENDING', limit: 1, nextToken: nextToken! })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
     });
   });
 
@@ -225,8 +295,18 @@ describe.each([
     it('starts unfrozen at version 0, and sets the freeze on the expected version only', async () => {
       const { control } = await make();
       expect(await control.freezeState()).toEqual({ all: false, profiles: [], version: 0 });
-      const frozen = await control.setFreeze({ all: false, profiles: ['demo'], reason: 'suspected misuse', by: ALICE, at: at(0) }, 0);
-      expect(frozen).toEqual({ all: false, profiles: ['demo'], reason: 'suspected misuse', by: ALICE, at: at(0), version: 1 });
+      const frozen = await control.setFreeze(
+        { all: false, profiles: ['demo'], reason: 'suspected misuse', by: ALICE, at: at(0) },
+        0,
+      );
+      expect(frozen).toEqual({
+        all: false,
+        profiles: ['demo'],
+        reason: 'suspected misuse',
+        by: ALICE,
+        at: at(0),
+        version: 1,
+      });
       expect(await control.freezeState()).toEqual(frozen);
       await expect(control.setFreeze({ all: true, profiles: [] }, 0)).rejects.toBeInstanceOf(ConcurrentUpdateError);
       await expect(control.setFreeze({ all: true, profiles: [] }, 2)).rejects.toBeInstanceOf(ConcurrentUpdateError);
@@ -292,9 +372,19 @@ describe.each([
       expect(await limit.admit('denied/b', t(1))).toEqual({ announce: true, suppressed: 0, windowSeconds: 60 });
       expect(await limit.admit('denied/a', t(59))).toEqual({ announce: false, windowSeconds: 60 });
       // Exactly one window after the last alert: announced, with the two held back since it.
-      expect(await limit.admit('denied/a', t(60))).toEqual({ announce: true, suppressed: 2, since: t(0).toISOString(), windowSeconds: 60 });
+      expect(await limit.admit('denied/a', t(60))).toEqual({
+        announce: true,
+        suppressed: 2,
+        since: t(0).toISOString(),
+        windowSeconds: 60,
+      });
       expect(await limit.admit('denied/a', t(61))).toEqual({ announce: false, windowSeconds: 60 });
-      expect(await limit.admit('denied/a', t(200))).toEqual({ announce: true, suppressed: 1, since: t(60).toISOString(), windowSeconds: 60 });
+      expect(await limit.admit('denied/a', t(200))).toEqual({
+        announce: true,
+        suppressed: 1,
+        since: t(60).toISOString(),
+        windowSeconds: 60,
+      });
     });
 
     it('with a window of 0 announces every alert', async () => {
@@ -309,7 +399,10 @@ describe.each([
       const now = new Date(T0);
       const verdicts = await Promise.all(Array.from({ length: 6 }, () => limit.admit('denied/flood', now)));
       expect(verdicts.filter((v) => v.announce)).toHaveLength(1);
-      expect(await limit.admit('denied/flood', new Date(T0 + 300_000))).toMatchObject({ announce: true, suppressed: 5 });
+      expect(await limit.admit('denied/flood', new Date(T0 + 300_000))).toMatchObject({
+        announce: true,
+        suppressed: 5,
+      });
     });
   });
 
@@ -318,13 +411,30 @@ describe.each([
     async function history(store: GrantStore) {
       const day1 = '2026-11-24T';
       const day2 = '2026-11-25T';
-      const a = await store.create(newGrant({ createdAt: `${day1}09:00:00.000Z` }), event('REQUESTED', `${day1}09:00:00.000Z`));
+      const a = await store.create(
+        newGrant({ createdAt: `${day1}09:00:00.000Z` }),
+        event('REQUESTED', `${day1}09:00:00.000Z`),
+      );
       const a2 = await store.append(a, event('ACTIVATED', `${day1}09:00:01.000Z`), { status: 'ACTIVE' });
-      await store.append(a2, event('EXPIRED', `${day1}09:30:00.000Z`, 'system:expiry'), { status: 'EXPIRED', endedAt: `${day1}09:30:00.000Z`, reviewState: 'DUE' });
-      const b = await store.create(newGrant({ principalArn: BOB, profile: 'db', createdAt: `${day1}23:50:00.000Z` }), event('REQUESTED', `${day1}23:50:00.000Z`, BOB));
+      await store.append(a2, event('EXPIRED', `${day1}09:30:00.000Z`, 'system:expiry'), {
+        status: 'EXPIRED',
+        endedAt: `${day1}09:30:00.000Z`,
+        reviewState: 'DUE',
+      });
+      const b = await store.create(
+        newGrant({ principalArn: BOB, profile: 'db', createdAt: `${day1}23:50:00.000Z` }),
+        event('REQUESTED', `${day1}23:50:00.000Z`, BOB),
+      );
       const b2 = await store.append(b, event('ACTIVATED', `${day1}23:50:01.000Z`, BOB), { status: 'ACTIVE' });
-      await store.append(b2, event('REVOKED', `${day2}00:10:00.000Z`, BOB), { status: 'REVOKED', endedAt: `${day2}00:10:00.000Z`, reviewState: 'DUE' });
-      const c = await store.create(newGrant({ principalArn: MALLORY, createdAt: `${day2}08:00:00.000Z` }), event('DENIED', `${day2}08:00:00.000Z`, MALLORY));
+      await store.append(b2, event('REVOKED', `${day2}00:10:00.000Z`, BOB), {
+        status: 'REVOKED',
+        endedAt: `${day2}00:10:00.000Z`,
+        reviewState: 'DUE',
+      });
+      const c = await store.create(
+        newGrant({ principalArn: MALLORY, createdAt: `${day2}08:00:00.000Z` }),
+        event('DENIED', `${day2}08:00:00.000Z`, MALLORY),
+      );
       await store.append(c, event('ALERT_FAILED', `${day2}08:00:01.000Z`, 'system:notifier'), {});
       return { a: a.id, b: b.id, c: c.id };
     }
@@ -340,17 +450,32 @@ describe.each([
       const { store, audit } = await make();
       await history(store);
       const everything = [
-        'ALERT_FAILED@2026-11-25T08:00:01.000Z', 'DENIED@2026-11-25T08:00:00.000Z', 'REVOKED@2026-11-25T00:10:00.000Z',
-        'ACTIVATED@2026-11-24T23:50:01.000Z', 'REQUESTED@2026-11-24T23:50:00.000Z',
-        'EXPIRED@2026-11-24T09:30:00.000Z', 'ACTIVATED@2026-11-24T09:00:01.000Z', 'REQUESTED@2026-11-24T09:00:00.000Z',
+        'ALERT_FAILED@2026-11-25T08:00:01.000Z',
+        'DENIED@2026-11-25T08:00:00.000Z',
+        'REVOKED@2026-11-25T00:10:00.000Z',
+        'ACTIVATED@2026-11-24T23:50:01.000Z',
+        'REQUESTED@2026-11-24T23:50:00.000Z',
+        'EXPIRED@2026-11-24T09:30:00.000Z',
+        'ACTIVATED@2026-11-24T09:00:01.000Z',
+        'REQUESTED@2026-11-24T09:00:00.000Z',
       ];
       expect(await page(audit, {}, 100)).toEqual(everything);
       expect(await page(audit, {}, 3)).toEqual(everything);
-      expect(await page(audit, { requester: BOB }, 1)).toEqual(['REVOKED@2026-11-25T00:10:00.000Z', 'ACTIVATED@2026-11-24T23:50:01.000Z', 'REQUESTED@2026-11-24T23:50:00.000Z']);
-      expect(await page(audit, { profile: 'demo', eventType: 'ACTIVATED' }, 1)).toEqual(['ACTIVATED@2026-11-24T09:00:01.000Z']);
+      expect(await page(audit, { requester: BOB }, 1)).toEqual([
+        'REVOKED@2026-11-25T00:10:00.000Z',
+        'ACTIVATED@2026-11-24T23:50:01.000Z',
+        'REQUESTED@2026-11-24T23:50:00.000Z',
+      ]);
+      expect(await page(audit, { profile: 'demo', eventType: 'ACTIVATED' }, 1)).toEqual([
+        'ACTIVATED@2026-11-24T09:00:01.000Z',
+      ]);
       expect(await page(audit, { requester: ALICE, profile: 'db' }, 10)).toEqual([]);
       expect(await page(audit, { eventType: 'DENIED' }, 10)).toEqual(['DENIED@2026-11-25T08:00:00.000Z']);
-      const narrow = await audit.queryEvents({ from: '2026-11-24T09:00:01.000Z', to: '2026-11-24T09:30:00.000Z', limit: 10 });
+      const narrow = await audit.queryEvents({
+        from: '2026-11-24T09:00:01.000Z',
+        to: '2026-11-24T09:30:00.000Z',
+        limit: 10,
+      });
       expect(narrow.events.map((e) => e.type)).toEqual(['EXPIRED', 'ACTIVATED']);
     });
 
@@ -359,17 +484,30 @@ describe.each([
       await history(store);
       const first = await audit.queryEvents({ ...range, requester: BOB, limit: 1 });
       expect(first.nextToken).toBeDefined();
-      await expect(audit.queryEvents({ ...range, requester: BOB, limit: 1, nextToken: 'bm90LWEtdG9rZW4' })).rejects.toBeInstanceOf(ValidationError);
-      await expect(audit.queryEvents({ ...range, requester: ALICE, limit: 1, nextToken: first.nextToken! })).rejects.toBeInstanceOf(ValidationError);
-      await expect(audit.queryEvents({ ...range, limit: 1, nextToken: first.nextToken! })).rejects.toBeInstanceOf(ValidationError);
+      await expect(
+        audit.queryEvents({ ...range, requester: BOB, limit: 1, nextToken: 'bm90LWEtdG9rZW4' }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await expect(
+        audit.queryEvents({ ...range, requester: ALICE, limit: 1, nextToken: first.nextToken! }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await expect(audit.queryEvents({ ...range, limit: 1, nextToken: first.nextToken! })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
     });
 
     it('gives the grants whose review is due and that ended before the cutoff, oldest first, at most the limit', async () => {
       const { store, audit } = await make();
       const { a, b } = await history(store);
       // A reviewed grant is no longer due.
-      const done = await store.create(newGrant({ createdAt: '2026-11-24T05:00:00.000Z' }), event('REQUESTED', '2026-11-24T05:00:00.000Z'));
-      await store.append(done, event('EXPIRED', '2026-11-24T05:30:00.000Z', 'system:expiry'), { status: 'EXPIRED', endedAt: '2026-11-24T05:30:00.000Z', reviewState: 'DONE' });
+      const done = await store.create(
+        newGrant({ createdAt: '2026-11-24T05:00:00.000Z' }),
+        event('REQUESTED', '2026-11-24T05:00:00.000Z'),
+      );
+      await store.append(done, event('EXPIRED', '2026-11-24T05:30:00.000Z', 'system:expiry'), {
+        status: 'EXPIRED',
+        endedAt: '2026-11-24T05:30:00.000Z',
+        reviewState: 'DONE',
+      });
       expect((await audit.reviewsDue('2026-11-26T00:00:00.000Z', 10)).map((g) => g.id)).toEqual([a, b]);
       expect((await audit.reviewsDue('2026-11-26T00:00:00.000Z', 1)).map((g) => g.id)).toEqual([a]);
       expect((await audit.reviewsDue('2026-11-25T00:10:00.000Z', 10)).map((g) => g.id)).toEqual([a]); // strictly before

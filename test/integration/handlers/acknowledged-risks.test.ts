@@ -3,8 +3,9 @@
  * risk-acknowledging profile publishes an alert naming them, with the `risks` message attribute
  * as a String.Array (the type SNS filter policies match element by element).
  */
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiEvent, parse, publishedMessages, sessionOf, setUpWorld, type TestWorld } from '../../support/emulator.js';
 
 type Api = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -22,7 +23,12 @@ beforeAll(async () => {
         owner: 'orders@example.com',
         maxDurationMinutes: 60,
         eligible: [`arn:aws:iam::123456789012:role/Responder-${suffix}`],
-        statements: [{ actions: ['lambda:UpdateFunctionCode'], resources: ['arn:aws:lambda:us-east-1:123456789012:function:orders-hotfix'] }],
+        statements: [
+          {
+            actions: ['lambda:UpdateFunctionCode'],
+            resources: ['arn:aws:lambda:us-east-1:123456789012:function:orders-hotfix'],
+          },
+        ],
         acknowledgedRisks: { 'code-execution': WHY },
       },
     ],
@@ -33,14 +39,21 @@ beforeAll(async () => {
 
 /** moto's record of the attributes as published, with their SNS data types. */
 async function rawAttributes(): Promise<Array<Record<string, { Type: string; Value: string }>>> {
-  const data = (await (await fetch(`${world.endpoint}/moto-api/data.json`)).json()) as { sns: { Topic: Array<{ arn: string; sent_notifications: unknown[][] }> } };
-  return (data.sns.Topic.find((t) => t.arn === world.topicArn)?.sent_notifications ?? []).map((n) => (n[3] ?? {}) as Record<string, { Type: string; Value: string }>);
+  const data = (await (await fetch(`${world.endpoint}/moto-api/data.json`)).json()) as {
+    sns: { Topic: Array<{ arn: string; sent_notifications: unknown[][] }> };
+  };
+  return (data.sns.Topic.find((t) => t.arn === world.topicArn)?.sent_notifications ?? []).map(
+    (n) => (n[3] ?? {}) as Record<string, { Type: string; Value: string }>,
+  );
 }
 
 describe('acknowledged risks against the emulator', () => {
   it('GET /profiles lists each profile with its acknowledged risks', async () => {
     const responder = await sessionOf(world, world.responderRole, 'kim');
-    const listed = parse(await profiles(apiEvent({ identity: responder }), ctx)).profiles as Array<{ name: string; acknowledgedRisks: unknown }>;
+    const listed = parse(await profiles(apiEvent({ identity: responder }), ctx)).profiles as Array<{
+      name: string;
+      acknowledgedRisks: unknown;
+    }>;
     expect(listed.map((p) => [p.name, p.acknowledgedRisks])).toEqual([
       ['demo', []],
       ['db', []],
@@ -51,7 +64,13 @@ describe('acknowledged risks against the emulator', () => {
   it('publishes the activation alert with the classes in subject and body and a String.Array risks attribute', async () => {
     // Act
     const identity = await sessionOf(world, world.responderRole, 'ana');
-    const res = await create(apiEvent({ identity, body: { profile: 'hotfix', reason: 'orders API returns 500s, hotfix needed', durationMinutes: 15 } }), ctx);
+    const res = await create(
+      apiEvent({
+        identity,
+        body: { profile: 'hotfix', reason: 'orders API returns 500s, hotfix needed', durationMinutes: 15 },
+      }),
+      ctx,
+    );
     expect(res.statusCode).toBe(201);
     const grantId = parse(res).grant.id as string;
     // Assess
@@ -63,10 +82,18 @@ describe('acknowledged risks against the emulator', () => {
     expect(alert.message.split('\n')).toContain(`Risk:       code-execution: ${WHY}`);
     expect((await rawAttributes())[index]!.risks).toEqual({ Type: 'String.Array', Value: '["code-execution"]' });
     // A profile without acknowledged risks sends no risks attribute.
-    const plain = await create(apiEvent({ identity: await sessionOf(world, world.responderRole, 'bo'), body: { profile: 'demo', reason: 'payments are timing out, need logs', durationMinutes: 15 } }), ctx);
+    const plain = await create(
+      apiEvent({
+        identity: await sessionOf(world, world.responderRole, 'bo'),
+        body: { profile: 'demo', reason: 'payments are timing out, need logs', durationMinutes: 15 },
+      }),
+      ctx,
+    );
     const plainId = parse(plain).grant.id as string;
     const after = await publishedMessages(world);
-    const plainIndex = after.findIndex((m) => m.attributes.grantId === plainId && m.attributes.eventType === 'ACTIVATED');
+    const plainIndex = after.findIndex(
+      (m) => m.attributes.grantId === plainId && m.attributes.eventType === 'ACTIVATED',
+    );
     expect(plainIndex).toBeGreaterThanOrEqual(0);
     expect((await rawAttributes())[plainIndex]!.risks).toBeUndefined();
   });

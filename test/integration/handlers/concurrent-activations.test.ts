@@ -5,7 +5,7 @@
  * `npm run test:load`.
  */
 import { beforeAll, describe, inject, it } from 'vitest';
-import { runLoad, setUpLoad, type LoadWorld } from '../../support/load-scenario.js';
+import { type LoadWorld, runLoad, setUpLoad } from '../../support/load-scenario.js';
 
 const SHAPE = { roles: 6, perRole: 4 };
 let load: LoadWorld;

@@ -3,9 +3,18 @@
  * enforce: many concurrent grants on one shared role never push it over, and each attempt
  * ends either ACTIVE with its policy or FAILED (409) without one.
  */
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { apiEvent, inlinePolicies, parse, sessionOf, setUpWorld, tableItems, type TestWorld } from '../../support/emulator.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  apiEvent,
+  inlinePolicies,
+  parse,
+  sessionOf,
+  setUpWorld,
+  type TestWorld,
+  tableItems,
+} from '../../support/emulator.js';
 
 let world: TestWorld;
 let create: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -22,7 +31,15 @@ beforeAll(async () => {
         maxActiveGrants: 100,
         eligible: [`arn:aws:iam::123456789012:role/Shared-${suffix}`],
         grantTo: 'caller',
-        statements: [{ actions: ['s3:GetObject', 's3:ListBucket'], resources: Array.from({ length: 40 }, (_, i) => `arn:aws:s3:::incident-archive-bucket-${String(i).padStart(2, '0')}/*`) }],
+        statements: [
+          {
+            actions: ['s3:GetObject', 's3:ListBucket'],
+            resources: Array.from(
+              { length: 40 },
+              (_, i) => `arn:aws:s3:::incident-archive-bucket-${String(i).padStart(2, '0')}/*`,
+            ),
+          },
+        ],
       },
     ],
   });
@@ -36,11 +53,22 @@ describe('IAM inline policy size limit', () => {
     const identities = await Promise.all(people.map((p) => sessionOf(world, role, p)));
     // Act: all at once
     const responses = await Promise.all(
-      identities.map((identity) => create(apiEvent({ identity, body: { profile: 'wide-read', reason: 'archive restore needs reads across buckets', durationMinutes: 10 } }), {} as Context)),
+      identities.map((identity) =>
+        create(
+          apiEvent({
+            identity,
+            body: { profile: 'wide-read', reason: 'archive restore needs reads across buckets', durationMinutes: 10 },
+          }),
+          {} as Context,
+        ),
+      ),
     );
     // Assess
     const statuses = responses.map((r) => r.statusCode);
-    expect(statuses.every((s) => s === 201 || s === 409), `statuses ${statuses}`).toBe(true);
+    expect(
+      statuses.every((s) => s === 201 || s === 409),
+      `statuses ${statuses}`,
+    ).toBe(true);
     const won = responses.filter((r) => r.statusCode === 201).map((r) => parse(r).grant);
     const refused = responses.filter((r) => r.statusCode === 409).map((r) => parse(r).error);
     const policies = await inlinePolicies(world, { role });
@@ -60,7 +88,10 @@ describe('IAM inline policy size limit', () => {
     for (const id of failedIds) {
       const items = await tableItems(world, id);
       expect(items.find((i) => i.sk === 'GRANT')!.status).toBe('FAILED');
-      expect(items.filter((i) => i.sk.startsWith('EVENT#')).map((i) => i.type)).toEqual(['REQUESTED', 'ACTIVATION_FAILED']);
+      expect(items.filter((i) => i.sk.startsWith('EVENT#')).map((i) => i.type)).toEqual([
+        'REQUESTED',
+        'ACTIVATION_FAILED',
+      ]);
     }
   });
 });
@@ -69,7 +100,15 @@ describe('concurrency against the emulator', () => {
   it('yields one grant when one person races five activations of a profile (DynamoDB lease)', async () => {
     const identity = await sessionOf(world, world.responderRole, 'racer');
     const responses = await Promise.all(
-      Array.from({ length: 5 }, () => create(apiEvent({ identity, body: { profile: 'demo', reason: 'racing requests during an outage', durationMinutes: 5 } }), {} as Context)),
+      Array.from({ length: 5 }, () =>
+        create(
+          apiEvent({
+            identity,
+            body: { profile: 'demo', reason: 'racing requests during an outage', durationMinutes: 5 },
+          }),
+          {} as Context,
+        ),
+      ),
     );
     expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 201]);
     expect(new Set(responses.map((r) => parse(r).grant.id)).size).toBe(1);
@@ -80,7 +119,10 @@ describe('concurrency against the emulator', () => {
   it('returns the same grant for a retried request with the same Idempotency-Key header', async () => {
     const identity = await sessionOf(world, world.responderRole, 'retrier');
     const event = () => {
-      const e = apiEvent({ identity, body: { profile: 'db', reason: 'replica lag, need a reboot', durationMinutes: 5, ticket: 'INC-9' } });
+      const e = apiEvent({
+        identity,
+        body: { profile: 'db', reason: 'replica lag, need a reboot', durationMinutes: 5, ticket: 'INC-9' },
+      });
       return { ...e, headers: { ...e.headers, 'Idempotency-Key': '7c1f1b1e-2f0e-4a7e-9a43-1d7f0c2b9e11' } };
     };
     const first = await create(event(), {} as Context);

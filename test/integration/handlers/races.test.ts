@@ -6,16 +6,16 @@
  * beside a record that says it ended.
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { verifyChain } from '../../../functions/domain/audit-chain.js';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
-import { InvalidTransitionError, ConcurrentUpdateError } from '../../../functions/domain/errors.js';
+import { verifyChain } from '../../../functions/domain/audit-chain.js';
+import { ConcurrentUpdateError, InvalidTransitionError } from '../../../functions/domain/errors.js';
 import { expireGrant } from '../../../functions/domain/expire-grant.js';
 import { extendGrant } from '../../../functions/domain/extend-grant.js';
 import type { Grant } from '../../../functions/domain/grant.js';
 import type { Ports } from '../../../functions/domain/ports.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { isTransientAwsError } from '../../../functions/handlers/http.js';
-import { inlinePolicies, sessionOf, setUpWorld, tableItems, type TestWorld } from '../../support/emulator.js';
+import { inlinePolicies, sessionOf, setUpWorld, type TestWorld, tableItems } from '../../support/emulator.js';
 
 let world: TestWorld;
 let ports: Ports;
@@ -34,18 +34,23 @@ beforeAll(async () => {
   security = wiring.securityPrincipals();
 });
 
-
 const at = (ms: number): Ports => ({ ...ports, clock: { now: () => new Date(ms) } });
 let n = 0;
 
 async function activate(minutes = 5): Promise<{ grant: Grant; arn: string }> {
   const identity = await sessionOf(world, world.responderRole, `racer${++n}`);
-  const { grant } = await activateGrant(ports, profiles, { caller: { arn: identity.userArn, userId: identity.caller }, body: { profile: 'demo', reason: 'race test: payments are failing', durationMinutes: minutes } });
+  const { grant } = await activateGrant(ports, profiles, {
+    caller: { arn: identity.userArn, userId: identity.caller },
+    body: { profile: 'demo', reason: 'race test: payments are failing', durationMinutes: minutes },
+  });
   return { grant, arn: identity.userArn };
 }
 
 /** The one consistent end: terminal, one closing event, intact chain, no policy left working. */
-async function assertConsistent(grant: Grant, closing: readonly string[]): Promise<{ status: string; types: string[] }> {
+async function assertConsistent(
+  grant: Grant,
+  closing: readonly string[],
+): Promise<{ status: string; types: string[] }> {
   const items = await tableItems(world, grant.id);
   const record = items.find((i) => i.sk === 'GRANT')!;
   const events = items.filter((i) => i.sk.startsWith('EVENT#'));
@@ -79,7 +84,8 @@ describe('races against the emulator', () => {
       } else {
         // The revoke lost: refused as an invalid transition, or failed on the emulator's concurrent-transaction fault.
         expect(revoked.status).toBe('rejected');
-        if (revoked.status === 'rejected' && !(revoked.reason instanceof InvalidTransitionError)) expect(isTransientAwsError(revoked.reason), String(revoked.reason)).toBe(true);
+        if (revoked.status === 'rejected' && !(revoked.reason instanceof InvalidTransitionError))
+          expect(isTransientAwsError(revoked.reason), String(revoked.reason)).toBe(true);
         expect(expired.status === 'fulfilled' && expired.value.outcome).toBe('expired');
       }
     }
@@ -91,13 +97,20 @@ describe('races against the emulator', () => {
       const expiresAt = Date.parse(grant.expiresAt);
       // The extension was asked 30 s before expiry; the schedule fires at expiry: two Lambdas, two clocks.
       const [extended, expired] = await Promise.allSettled([
-        extendGrant(at(expiresAt - 30_000), profiles, { grantId: grant.id, caller: { arn }, body: { minutes: 10, reason: 'replica still catching up' } }),
+        extendGrant(at(expiresAt - 30_000), profiles, {
+          grantId: grant.id,
+          caller: { arn },
+          body: { minutes: 10, reason: 'replica still catching up' },
+        }),
         expireGrant(at(expiresAt + 1_000), grant.id),
       ]);
       const { types } = await assertConsistent(grant, ['EXPIRED']);
       expect(expired.status).toBe('fulfilled');
       if (extended.status === 'rejected') {
-        expect(extended.reason instanceof InvalidTransitionError || extended.reason instanceof ConcurrentUpdateError, String(extended.reason)).toBe(true);
+        expect(
+          extended.reason instanceof InvalidTransitionError || extended.reason instanceof ConcurrentUpdateError,
+          String(extended.reason),
+        ).toBe(true);
       } else {
         // The extension was recorded first; the expiry, delivered for the old time, still closed the grant (fail closed).
         expect(types).toContain('EXTENDED');
@@ -108,7 +121,10 @@ describe('races against the emulator', () => {
   it('revoke during an activation in flight: refused until ACTIVE, then the grant ends revoked with nothing left', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const identity = await sessionOf(world, world.responderRole, `inflight${round}`);
-      const activation = activateGrant(ports, profiles, { caller: { arn: identity.userArn, userId: identity.caller }, body: { profile: 'demo', reason: 'race test: payments are failing', durationMinutes: 5 } });
+      const activation = activateGrant(ports, profiles, {
+        caller: { arn: identity.userArn, userId: identity.caller },
+        body: { profile: 'demo', reason: 'race test: payments are failing', durationMinutes: 5 },
+      });
       // Revoke as soon as the PENDING record can be seen, while the policy and schedule are being put.
       let pendingId: string | undefined;
       for (let i = 0; i < 200 && !pendingId; i++) {
@@ -116,7 +132,16 @@ describe('races against the emulator', () => {
         pendingId = grants.find((g) => g.principalArn === identity.userArn)?.id;
         if (!pendingId) await new Promise((r) => setTimeout(r, 5));
       }
-      const early = pendingId ? await revokeGrant(ports, security, { grantId: pendingId, caller: { arn: identity.userArn }, body: { reason: 'changed my mind' } }).then(() => 'revoked', (e: Error) => e) : undefined;
+      const early = pendingId
+        ? await revokeGrant(ports, security, {
+            grantId: pendingId,
+            caller: { arn: identity.userArn },
+            body: { reason: 'changed my mind' },
+          }).then(
+            () => 'revoked',
+            (e: Error) => e,
+          )
+        : undefined;
       if (early instanceof Error) expect(early).toBeInstanceOf(InvalidTransitionError); // PENDING cannot be revoked
       const { grant } = await activation;
       if (early === 'revoked') {
@@ -125,7 +150,11 @@ describe('races against the emulator', () => {
         continue;
       }
       expect(grant.status).toBe('ACTIVE');
-      await revokeGrant(ports, security, { grantId: grant.id, caller: { arn: identity.userArn }, body: { reason: 'changed my mind' } });
+      await revokeGrant(ports, security, {
+        grantId: grant.id,
+        caller: { arn: identity.userArn },
+        body: { reason: 'changed my mind' },
+      });
       const { types } = await assertConsistent(grant, ['REVOKED']);
       expect(types).toEqual(['REQUESTED', 'ACTIVATED', 'REVOKED']);
     }

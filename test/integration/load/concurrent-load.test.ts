@@ -6,7 +6,7 @@
  * the machine's load: it has no time budget beyond a hang guard.
  */
 import { beforeAll, describe, inject, it } from 'vitest';
-import { runLoad, setUpLoad, type LoadWorld } from '../../support/load-scenario.js';
+import { type LoadWorld, runLoad, setUpLoad } from '../../support/load-scenario.js';
 
 const SHAPE = { roles: 50, perRole: 4 };
 let load: LoadWorld;

@@ -5,25 +5,43 @@
  * reason code TransactionConflict): the store retries it, and reports a duplicate only for its own
  * put's failed condition.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
+
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoActivityStore } from '../../../functions/adapters/dynamodb-activity.adapter.js';
 import { composeActivity, parseCall } from '../../../functions/domain/activity.js';
 import { assumedRoleIdentity, getObject, profileSession } from '../../support/cloudtrail-fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const GRANT = '00000000-0000-4000-8000-000000000001';
-const record = composeActivity(parseCall(getObject(assumedRoleIdentity(profileSession(GRANT)), '2026-11-24T10:05:00Z')), { grantId: GRANT, attribution: 'session', endSecond: '2026-11-24T10:30:00Z', capturedAt: '2026-11-24T10:10:00.000Z' });
-const cancelled = (...codes: string[]) => new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
-const store = () => new DynamoActivityStore({ tableName: 't', awsSdkV3Client: new DynamoDBClient({ region: 'us-east-1' }), sleep: async () => {} });
+const record = composeActivity(
+  parseCall(getObject(assumedRoleIdentity(profileSession(GRANT)), '2026-11-24T10:05:00Z')),
+  { grantId: GRANT, attribution: 'session', endSecond: '2026-11-24T10:30:00Z', capturedAt: '2026-11-24T10:10:00.000Z' },
+);
+const cancelled = (...codes: string[]) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+const store = () =>
+  new DynamoActivityStore({
+    tableName: 't',
+    awsSdkV3Client: new DynamoDBClient({ region: 'us-east-1' }),
+    sleep: async () => {},
+  });
 
 beforeEach(() => ddb.reset());
 
 describe('DynamoActivityStore.record', () => {
   it('retries a TransactionConflict on the summary and stores the call once', async () => {
-    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict')).rejectsOnce(cancelled('None', 'TransactionConflict')).resolves({});
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', 'TransactionConflict'))
+      .rejectsOnce(cancelled('None', 'TransactionConflict'))
+      .resolves({});
     ddb.on(UpdateCommand).resolves({});
     expect(await store().record(record)).toBe('stored');
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(3);

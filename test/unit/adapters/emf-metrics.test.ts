@@ -9,9 +9,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { emfDocument, METRICS_NAMESPACE, publishMetrics } from '../../../functions/adapters/emf-metrics.js';
-import { SWEEP_METRICS, sweepMetrics, type SweepReport } from '../../../functions/domain/sweep.js';
+import { SWEEP_METRICS, type SweepReport, sweepMetrics } from '../../../functions/domain/sweep.js';
 
-const UNITS = /^(Seconds|Microseconds|Milliseconds|Bytes|Kilobytes|Megabytes|Gigabytes|Terabytes|Bits|Kilobits|Megabits|Gigabits|Terabits|Percent|Count|Bytes\/Second|Kilobytes\/Second|Megabytes\/Second|Gigabytes\/Second|Terabytes\/Second|Bits\/Second|Kilobits\/Second|Megabits\/Second|Gigabits\/Second|Terabits\/Second|Count\/Second|None)$/;
+const UNITS =
+  /^(Seconds|Microseconds|Milliseconds|Bytes|Kilobytes|Megabytes|Gigabytes|Terabytes|Bits|Kilobits|Megabits|Gigabits|Terabits|Percent|Count|Bytes\/Second|Kilobytes\/Second|Megabytes\/Second|Gigabytes\/Second|Terabytes\/Second|Bits\/Second|Kilobits\/Second|Megabits\/Second|Gigabits\/Second|Terabits\/Second|Count\/Second|None)$/;
 
 /** The specification's MUSTs, checked on one log line; returns the parsed document. */
 function assertEmf(line: string): Record<string, any> {
@@ -42,31 +43,67 @@ function assertEmf(line: string): Record<string, any> {
   return doc;
 }
 
-const report = (over: Partial<SweepReport> = {}): SweepReport => ({ targets: 2, policies: 3, removed: [], expired: [], schedulesRepaired: [], closed: [], errors: [], failedSteps: [], ...over });
+const report = (over: Partial<SweepReport> = {}): SweepReport => ({
+  targets: 2,
+  policies: 3,
+  removed: [],
+  expired: [],
+  schedulesRepaired: [],
+  closed: [],
+  errors: [],
+  failedSteps: [],
+  ...over,
+});
 
 describe('EMF metrics', () => {
   it('writes the sweeper metrics as one valid EMF line in namespace BreakGlass, without dimensions', () => {
     // Prepare: a run whose grants step failed twice, after removing an orphan and repairing a schedule
     const lines: string[] = [];
-    const failed = report({ removed: [{ target: 'role/Responder', policyName: 'breakglass-x', why: 'no grant' }], schedulesRepaired: ['g1'], errors: ['grants: a: AccessDenied: no', 'grants: b: ThrottlingException: slow'], failedSteps: ['grants'] });
+    const failed = report({
+      removed: [{ target: 'role/Responder', policyName: 'breakglass-x', why: 'no grant' }],
+      schedulesRepaired: ['g1'],
+      errors: ['grants: a: AccessDenied: no', 'grants: b: ThrottlingException: slow'],
+      failedSteps: ['grants'],
+    });
 
     // Act
-    publishMetrics(sweepMetrics(failed), { write: (l) => lines.push(l), timestamp: 1_764_000_000_123.7, context: { msg: 'sweep metrics' } });
+    publishMetrics(sweepMetrics(failed), {
+      write: (l) => lines.push(l),
+      timestamp: 1_764_000_000_123.7,
+      context: { msg: 'sweep metrics' },
+    });
 
     // Assess
     expect(lines).toHaveLength(1);
     const doc = assertEmf(lines[0]!);
     expect(doc._aws).toEqual({
       Timestamp: 1_764_000_000_123,
-      CloudWatchMetrics: [{ Namespace: 'BreakGlass', Dimensions: [[]], Metrics: Object.values(SWEEP_METRICS).map((Name) => ({ Name, Unit: 'Count' })) }],
+      CloudWatchMetrics: [
+        {
+          Namespace: 'BreakGlass',
+          Dimensions: [[]],
+          Metrics: Object.values(SWEEP_METRICS).map((Name) => ({ Name, Unit: 'Count' })),
+        },
+      ],
     });
-    expect(doc).toMatchObject({ SweepSucceeded: 0, SweeperOrphansRemoved: 1, SchedulesRepaired: 1, SweeperStepFailures: 2, msg: 'sweep metrics' });
+    expect(doc).toMatchObject({
+      SweepSucceeded: 0,
+      SweeperOrphansRemoved: 1,
+      SchedulesRepaired: 1,
+      SweeperStepFailures: 2,
+      msg: 'sweep metrics',
+    });
     expect(METRICS_NAMESPACE).toBe('BreakGlass');
   });
 
   it('says SweepSucceeded 1 for a run without failures', () => {
     const doc = assertEmf(JSON.stringify(emfDocument(sweepMetrics(report()))));
-    expect(doc).toMatchObject({ SweepSucceeded: 1, SweeperOrphansRemoved: 0, SchedulesRepaired: 0, SweeperStepFailures: 0 });
+    expect(doc).toMatchObject({
+      SweepSucceeded: 1,
+      SweeperOrphansRemoved: 0,
+      SchedulesRepaired: 0,
+      SweeperStepFailures: 0,
+    });
   });
 
   it('writes to stdout by default, the JSON object alone on its line', () => {
@@ -85,7 +122,9 @@ describe('EMF metrics', () => {
 
   it('refuses documents the specification forbids', () => {
     expect(() => emfDocument({})).toThrow(RangeError);
-    expect(() => emfDocument(Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`m${i}`, 1])))).toThrow(RangeError);
+    expect(() => emfDocument(Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`m${i}`, 1])))).toThrow(
+      RangeError,
+    );
     expect(() => emfDocument({ SweepSucceeded: Number.NaN })).toThrow(RangeError);
     expect(() => emfDocument({ msg: 1 }, { context: { msg: 'x' } })).toThrow(RangeError);
   });

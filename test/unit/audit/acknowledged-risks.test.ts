@@ -3,15 +3,19 @@
  * column (from the profiles file given with `--profiles`) and one LOW `RISK_ACKNOWLEDGED`
  * finding per grant that gave access. The profiles file passes the same risk check as synth.
  */
-import { describe, expect, it } from 'vitest';
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { writeExportFixture } from '../../support/export-fixture.js';
 import { audit, ofCode, tempDir } from './support.js';
 
 const AS_OF = '2026-11-05T00:00:00Z';
 const WHY = 'failover of the primary needs the hotfix Lambda redeployed';
-const config = JSON.parse(readFileSync('config/profiles.json', 'utf8')) as { version: number; profiles: Array<Record<string, unknown> & { name: string; statements: unknown[] }> };
+const config = JSON.parse(readFileSync('config/profiles.json', 'utf8')) as {
+  version: number;
+  profiles: Array<Record<string, unknown> & { name: string; statements: unknown[] }>;
+};
 
 /** config/profiles.json with prod-db-admin also allowed to deploy a function, acknowledged or not. */
 function profilesFile(acknowledged: boolean): string {
@@ -21,7 +25,15 @@ function profilesFile(acknowledged: boolean): string {
       ? p
       : {
           ...p,
-          statements: [...p.statements, { sid: 'Hotfix', effect: 'Allow', actions: ['lambda:UpdateFunctionCode'], resources: ['arn:aws:lambda:us-east-1:123456789012:function:orders-hotfix'] }],
+          statements: [
+            ...p.statements,
+            {
+              sid: 'Hotfix',
+              effect: 'Allow',
+              actions: ['lambda:UpdateFunctionCode'],
+              resources: ['arn:aws:lambda:us-east-1:123456789012:function:orders-hotfix'],
+            },
+          ],
           ...(acknowledged ? { acknowledgedRisks: { 'code-execution': WHY } } : {}),
         },
   );
@@ -30,10 +42,16 @@ function profilesFile(acknowledged: boolean): string {
 }
 
 describe('audit report: acknowledged risks', () => {
-  it('gives every grant its profile\'s acknowledged classes and one LOW finding per grant of such a profile that gave access', async () => {
+  it("gives every grant its profile's acknowledged classes and one LOW finding per grant of such a profile that gave access", async () => {
     // Prepare
     // Grant 7 is a DENIED one (report.test.ts): of prod-db-admin too, it must raise no finding.
-    const f = await writeExportFixture({ dir: tempDir(), grants: 60, eventsPerGrant: 5, files: 2, plan: (i, p) => (i === 7 ? { ...p, profile: 'prod-db-admin', ticket: undefined } : p) });
+    const f = await writeExportFixture({
+      dir: tempDir(),
+      grants: 60,
+      eventsPerGrant: 5,
+      files: 2,
+      plan: (i, p) => (i === 7 ? { ...p, profile: 'prod-db-admin', ticket: undefined } : p),
+    });
     // Act
     const { json, out } = await audit(['report', f.prefixDir, '--as-of', AS_OF, '--profiles', profilesFile(true)]);
     // Assess: the column
@@ -42,7 +60,10 @@ describe('audit report: acknowledged risks', () => {
       expect(row.risks).toBe(g.plan.profile === 'prod-db-admin' ? 'code-execution' : '');
     }
     // Assess: the findings, exactly the activated grants of prod-db-admin
-    const expected = f.grants.filter((g) => g.plan.profile === 'prod-db-admin' && !['DENIED', 'FAILED'].includes(g.status)).map((g) => g.plan.id).sort();
+    const expected = f.grants
+      .filter((g) => g.plan.profile === 'prod-db-admin' && !['DENIED', 'FAILED'].includes(g.status))
+      .map((g) => g.plan.id)
+      .sort();
     expect(expected.length).toBeGreaterThan(0);
     expect(f.grants.some((g) => g.plan.profile === 'prod-db-admin' && g.status === 'DENIED')).toBe(true);
     const found = ofCode(json!, 'RISK_ACKNOWLEDGED');

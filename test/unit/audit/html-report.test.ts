@@ -1,11 +1,27 @@
-import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareLedger, HTML_EVENTS_HEAD, HTML_EVENTS_TAIL, HTML_FINDING_LIMIT, HTML_GRANT_LIMIT, NewestCandidates, timelineOf, type ActivityWindow, type LedgerKey } from '../../../audit/html-report.js';
+import { describe, expect, it } from 'vitest';
+import {
+  type ActivityWindow,
+  compareLedger,
+  HTML_EVENTS_HEAD,
+  HTML_EVENTS_TAIL,
+  HTML_FINDING_LIMIT,
+  HTML_GRANT_LIMIT,
+  type LedgerKey,
+  NewestCandidates,
+  timelineOf,
+} from '../../../audit/html-report.js';
 import { MARKDOWN_FINDING_LIMIT } from '../../../audit/report.js';
 import { htmlText } from '../../../audit/writers.js';
-import { HOSTILE_REASON, PAGE_SAMPLE, PAGE_SAMPLE_AS_OF, seededRandom, writeExportFixture } from '../../support/export-fixture.js';
-import { audit, leftIn, tempDir, type CommandResult } from './support.js';
+import {
+  HOSTILE_REASON,
+  PAGE_SAMPLE,
+  PAGE_SAMPLE_AS_OF,
+  seededRandom,
+  writeExportFixture,
+} from '../../support/export-fixture.js';
+import { audit, type CommandResult, leftIn, tempDir } from './support.js';
 
 const clock = () => new Date('2026-11-05T00:00:00Z');
 const page = (result: CommandResult) => readFileSync(join(result.out, 'report.html'), 'utf8');
@@ -48,7 +64,12 @@ describe('audit report page (--html)', () => {
     // Assess
     const html = page(result);
     const json = result.json!;
-    const bars = new Map(all(html, /<rect class="(bar [^"]*)" data-grant="[^"]*"/g).map((classes, i) => [all(html, /<rect class="bar [^"]*" data-grant="([^"]*)"/g)[i]!, classes.split(' ')]));
+    const bars = new Map(
+      all(html, /<rect class="(bar [^"]*)" data-grant="[^"]*"/g).map((classes, i) => [
+        all(html, /<rect class="bar [^"]*" data-grant="([^"]*)"/g)[i]!,
+        classes.split(' '),
+      ]),
+    );
     const gaveAccess = json.grants.filter((g) => ['ACTIVE', 'EXPIRED', 'REVOKED'].includes(g.status));
     expect([...bars.keys()].sort()).toEqual(gaveAccess.map((g) => g.id).sort());
     const late = new Set(json.findings.filter((x) => x.code === 'LATE_REVOCATION').map((x) => x.grantId));
@@ -61,8 +82,15 @@ describe('audit report page (--html)', () => {
     }
     expect(gaveAccess.some((g) => late.has(g.id) && g.review === 'unreviewed')).toBe(true); // both at once
     const denied = all(html, /<line class="tick denied[^"]*" data-grant="([^"]*)"/g);
-    expect(denied.sort()).toEqual(json.grants.filter((g) => g.status === 'DENIED').map((g) => g.id).sort());
-    expect(all(html, /<line class="tick failed[^"]*" data-grant="([^"]*)"/g)).toEqual(json.grants.filter((g) => g.status === 'FAILED').map((g) => g.id));
+    expect(denied.sort()).toEqual(
+      json.grants
+        .filter((g) => g.status === 'DENIED')
+        .map((g) => g.id)
+        .sort(),
+    );
+    expect(all(html, /<line class="tick failed[^"]*" data-grant="([^"]*)"/g)).toEqual(
+      json.grants.filter((g) => g.status === 'FAILED').map((g) => g.id),
+    );
     // One timeline per profile, and every planned expiry marked.
     expect(all(html, /<section class="profile" data-profile="([^"]*)">/g)).toEqual(['demo', 'prod-db-admin']);
     expect(all(html, /<line class="(planned)"/g)).toHaveLength(gaveAccess.length + 1); // + the legend's
@@ -73,7 +101,7 @@ describe('audit report page (--html)', () => {
     expect(html).not.toContain('tick activity');
   });
 
-  it("details each grant: requester, reason, ticket, times, review, chain and its events", async () => {
+  it('details each grant: requester, reason, ticket, times, review, chain and its events', async () => {
     const f = await writeExportFixture({ dir: tempDir(), ...PAGE_SAMPLE });
     const result = await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], { clock });
     const html = page(result);
@@ -86,7 +114,9 @@ describe('audit report page (--html)', () => {
       expect(article).toContain(`<dt>planned end</dt><dd>${row.plannedEnd}</dd>`);
       expect(article).toContain(`<dt>review</dt><dd>${row.review}`);
       expect(article).toContain(`<dt>chain</dt><dd>${row.chain}</dd>`);
-      expect(all(article, /<tr><td>(\d+)<\/td>/g).map(Number)).toEqual(Array.from({ length: row.events }, (_, i) => i + 1));
+      expect(all(article, /<tr><td>(\d+)<\/td>/g).map(Number)).toEqual(
+        Array.from({ length: row.events }, (_, i) => i + 1),
+      );
     }
   });
 
@@ -98,7 +128,13 @@ describe('audit report page (--html)', () => {
       ...PAGE_SAMPLE,
       plan: (i, p) => {
         const planned = PAGE_SAMPLE.plan(i, p);
-        return i === 2 ? { ...planned, profile: hostileProfile, principalArn: "arn:aws:sts::1:assumed-role/x/'onmouseover='alert(4)" } : planned;
+        return i === 2
+          ? {
+              ...planned,
+              profile: hostileProfile,
+              principalArn: "arn:aws:sts::1:assumed-role/x/'onmouseover='alert(4)",
+            }
+          : planned;
       },
     });
 
@@ -108,14 +144,20 @@ describe('audit report page (--html)', () => {
     // Assess
     expect(html).not.toMatch(/<script|<img|<svg onload/i);
     expect(html.replace(/="[^"]*"/g, '=""')).not.toMatch(/<[a-z][^>]*\son[a-z]+=/i); // no event handler attribute in any tag
-    expect(html).toContain('&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt; \\u{202e}evil');
+    expect(html).toContain(
+      '&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt; \\u{202e}evil',
+    );
     expect(html).not.toContain('\u202e');
     expect(html).toContain(`data-profile="&quot;&gt;&lt;svg onload=alert(3)&gt;"`);
     expect(html).toContain('&#39;onmouseover=&#39;alert(4)');
     expect(htmlText(HOSTILE_REASON)).not.toMatch(/[<>"']/);
     // Self-contained: no script, no external reference; links only within the page.
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
-    expect(all(html, /\b(?:href|src|xlink:href|action)="([^"]*)"/g).every((ref) => /^#grant-\d+$/.test(ref))).toBe(true);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+    );
+    expect(all(html, /\b(?:href|src|xlink:href|action)="([^"]*)"/g).every((ref) => /^#grant-\d+$/.test(ref))).toBe(
+      true,
+    );
     expect(html).not.toMatch(/url\(|@import|@font-face|https?:\/\//i);
   });
 
@@ -124,12 +166,18 @@ describe('audit report page (--html)', () => {
     const f = await writeExportFixture({ dir: tempDir(), grants: 60, eventsPerGrant: 4, files: 3 });
 
     // Act
-    const result = await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], { clock, htmlGrantLimit: 10, itemsPerBucket: 23 });
+    const result = await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], {
+      clock,
+      htmlGrantLimit: 10,
+      itemsPerBucket: 23,
+    });
 
     // Assess
     const html = page(result);
     expect(details(html)).toEqual(f.grants.slice(50).map((g) => g.plan.id));
-    expect(html).toContain('This page draws the newest 10 of 60 grants, in ledger order; report.csv and report.json have them all.');
+    expect(html).toContain(
+      'This page draws the newest 10 of 60 grants, in ledger order; report.csv and report.json have them all.',
+    );
     expect(html).toContain('<h2 id="grants">Grants (10 of 60)</h2>');
     const drawn = new Set(f.grants.slice(50).map((g) => g.plan.id));
     const marks = all(html, /<(?:rect|line) class="(?:bar|tick)[^"]*" data-grant="([^"]*)"/g);
@@ -137,26 +185,42 @@ describe('audit report page (--html)', () => {
     // Findings of grants not drawn are still listed, without a link.
     const late = result.json!.findings.filter((x) => x.code === 'LATE_REVOCATION');
     expect(late.some((x) => !drawn.has(x.grantId!))).toBe(true);
-    expect(all(html, /<tr class="finding sev-HIGH" data-code="LATE_REVOCATION">.*?<td class="grant">(.*?)<\/td>/g)).toEqual(late.map((x) => (drawn.has(x.grantId!) ? expect.stringMatching(/^<a href="#grant-\d+">#\d+<\/a>$/) : `#${x.sequence}`)));
+    expect(
+      all(html, /<tr class="finding sev-HIGH" data-code="LATE_REVOCATION">.*?<td class="grant">(.*?)<\/td>/g),
+    ).toEqual(
+      late.map((x) =>
+        drawn.has(x.grantId!) ? expect.stringMatching(/^<a href="#grant-\d+">#\d+<\/a>$/) : `#${x.sequence}`,
+      ),
+    );
     expect(result.json!.grants).toHaveLength(60);
   });
 
   it('gives the same page when the export is sorted through many small buckets', async () => {
     const f = await writeExportFixture({ dir: tempDir(), ...PAGE_SAMPLE });
     const one = page(await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], { clock }));
-    const many = page(await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], { clock, itemsPerBucket: 3 }));
+    const many = page(
+      await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], { clock, itemsPerBucket: 3 }),
+    );
     expect(many).toEqual(one);
   });
 
   it('lists the first and last events of a long story and counts those between', async () => {
-    const f = await writeExportFixture({ dir: tempDir(), grants: 3, eventsPerGrant: 45, plan: (_, p) => ({ ...p, outcome: 'EXPIRED' }) });
+    const f = await writeExportFixture({
+      dir: tempDir(),
+      grants: 3,
+      eventsPerGrant: 45,
+      plan: (_, p) => ({ ...p, outcome: 'EXPIRED' }),
+    });
     const result = await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html']);
     const html = page(result);
     const first = html.slice(html.indexOf('id="grant-0"'), html.indexOf('</article>', html.indexOf('id="grant-0"')));
     const seqs = all(first, /<tr><td>(\d+)<\/td>/g).map(Number);
     const events = result.json!.grants[0]!.events;
     expect(events).toBe(45);
-    expect(seqs).toEqual([...Array.from({ length: HTML_EVENTS_HEAD }, (_, i) => i + 1), ...Array.from({ length: HTML_EVENTS_TAIL }, (_, i) => events - HTML_EVENTS_TAIL + i + 1)]);
+    expect(seqs).toEqual([
+      ...Array.from({ length: HTML_EVENTS_HEAD }, (_, i) => i + 1),
+      ...Array.from({ length: HTML_EVENTS_TAIL }, (_, i) => events - HTML_EVENTS_TAIL + i + 1),
+    ]);
     expect(first).toContain(`… ${events - HTML_EVENTS_HEAD - HTML_EVENTS_TAIL} more event(s), not listed here`);
     expect(first).toContain('<summary>45 event(s)</summary>');
   });
@@ -168,15 +232,26 @@ describe('audit report page (--html)', () => {
     const target = f.grants[1]!.plan.id;
     const activity = async (grant: ActivityWindow) => {
       asked.push(grant);
-      return grant.grantId === target ? [{ at: new Date(Date.parse(grant.from) + 60_000).toISOString(), label: 's3:GetObject <b>logs</b>' }, { at: 'not a time', label: 'dropped' }] : [];
+      return grant.grantId === target
+        ? [
+            { at: new Date(Date.parse(grant.from) + 60_000).toISOString(), label: 's3:GetObject <b>logs</b>' },
+            { at: 'not a time', label: 'dropped' },
+          ]
+        : [];
     };
 
     // Act
-    const html = page(await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], { clock, activity }));
+    const html = page(
+      await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], { clock, activity }),
+    );
 
     // Assess
     const row = f.grants[1]!;
-    expect(asked.find((a) => a.grantId === target)).toMatchObject({ requester: row.plan.principalArn, profile: row.plan.profile, to: row.endedAt });
+    expect(asked.find((a) => a.grantId === target)).toMatchObject({
+      requester: row.plan.principalArn,
+      profile: row.plan.profile,
+      to: row.endedAt,
+    });
     expect(asked).toHaveLength(f.grants.filter((g) => ['ACTIVE', 'EXPIRED', 'REVOKED'].includes(g.status)).length); // once per bar
     const ticks = all(html, /<line class="tick activity"[^>]*><title>([^<]*)<\/title>/g);
     expect(ticks).toEqual([expect.stringContaining('s3:GetObject &lt;b&gt;logs&lt;/b&gt;')]);
@@ -193,7 +268,11 @@ describe('audit report page: failure', () => {
     const activity = async (): Promise<never> => {
       throw new Error('action log unreachable');
     };
-    const failed = await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], { tmpDir: tmp, out, activity });
+    const failed = await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], {
+      tmpDir: tmp,
+      out,
+      activity,
+    });
     expect(failed.code).toBe(2);
     expect(failed.stderr).toBe('audit: failed: action log unreachable\n');
     expect(leftIn(out)).toEqual([]); // not even report.md: the files appear together or not at all
@@ -216,7 +295,10 @@ describe('NewestCandidates', () => {
   it('says yes to every row that ends among the last in ledger order, met in any order, and to few others', () => {
     // Prepare: 5,000 rows, some sharing a number, some without one, shuffled.
     const random = seededRandom(3);
-    const keys: LedgerKey[] = Array.from({ length: 5_000 }, (_, i) => ({ sequence: i % 997 === 0 ? null : Math.floor(i / 2) + 1, id: `g-${i}` }));
+    const keys: LedgerKey[] = Array.from({ length: 5_000 }, (_, i) => ({
+      sequence: i % 997 === 0 ? null : Math.floor(i / 2) + 1,
+      id: `g-${i}`,
+    }));
     for (let i = keys.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [keys[i], keys[j]] = [keys[j]!, keys[i]!];
@@ -238,7 +320,14 @@ describe('NewestCandidates', () => {
 describe('timelineOf', () => {
   it('takes the activation time from the ACTIVATED event, whatever order the events come in', () => {
     const t = timelineOf([
-      { seq: 3, type: 'EXPIRED', at: '2026-11-01T01:00:00Z', actor: 'system:expiry', outcome: 'SUCCESS', details: { lateBySeconds: '4' } },
+      {
+        seq: 3,
+        type: 'EXPIRED',
+        at: '2026-11-01T01:00:00Z',
+        actor: 'system:expiry',
+        outcome: 'SUCCESS',
+        details: { lateBySeconds: '4' },
+      },
       { seq: 1, type: 'REQUESTED', at: '2026-11-01T00:00:00Z', actor: 'a', outcome: 'SUCCESS', reason: 'why' },
       { seq: 2, type: 'ACTIVATED', at: '2026-11-01T00:00:02Z', actor: 'a', outcome: 'SUCCESS' },
     ]);
@@ -250,7 +339,16 @@ describe('timelineOf', () => {
   });
 
   it('has no activation time for a grant never activated, and cuts long text', () => {
-    const t = timelineOf([{ seq: 1, type: 'DENIED', at: '2026-11-01T00:00:00Z', actor: 'x'.repeat(5_000), outcome: 'FAILURE', reason: 'y'.repeat(5_000) }]);
+    const t = timelineOf([
+      {
+        seq: 1,
+        type: 'DENIED',
+        at: '2026-11-01T00:00:00Z',
+        actor: 'x'.repeat(5_000),
+        outcome: 'FAILURE',
+        reason: 'y'.repeat(5_000),
+      },
+    ]);
     expect(t.activatedAt).toBeNull();
     expect(t.events[0]!.actor.length).toBeLessThanOrEqual(200);
     expect(t.events[0]!.note.length).toBeLessThanOrEqual(400);

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
 import { S3ObjectStore, s3ClientDefaults } from '../../../audit/s3-object-store.js';
 import { writeExportFixture } from '../../support/export-fixture.js';
 import { audit, tempDir } from './support.js';
@@ -33,7 +33,11 @@ function serve(root: string, pageSize = 3): string[] {
     const page = matching.slice(start, start + pageSize);
     const more = start + pageSize < matching.length;
     return {
-      Contents: page.map((Key) => ({ Key, Size: statSync(join(root, Key)).size, LastModified: statSync(join(root, Key)).mtime })),
+      Contents: page.map((Key) => ({
+        Key,
+        Size: statSync(join(root, Key)).size,
+        LastModified: statSync(join(root, Key)).mtime,
+      })),
       KeyCount: page.length,
       IsTruncated: more,
       ...(more ? { NextContinuationToken: String(start + pageSize) } : {}),
@@ -41,7 +45,8 @@ function serve(root: string, pageSize = 3): string[] {
   });
   s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
     requested.push(`get ${input.Key}`);
-    if (!keys.includes(input.Key)) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+    if (!keys.includes(input.Key))
+      throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
     const path = join(root, ...input.Key.split('/'));
     const body = Object.assign(createReadStream(path), { transformToString: async () => readFileSync(path, 'utf8') });
     return { Body: body };
@@ -55,11 +60,19 @@ describe('audit report over S3', () => {
   it('reads an export through paged ListObjectsV2 and GetObject streams, as it reads a local one', async () => {
     // Prepare
     const root = tempDir();
-    const f = await writeExportFixture({ dir: root, grants: 120, eventsPerGrant: 4, files: 3, tamper: [{ kind: 'delete-event', grant: 9, seq: 2 }] });
+    const f = await writeExportFixture({
+      dir: root,
+      grants: 120,
+      eventsPerGrant: 4,
+      files: 3,
+      tamper: [{ kind: 'delete-event', grant: 9, seq: 2 }],
+    });
     const requested = serve(root); // 8 objects: summary, file list, their .md5, _started, 3 data files
 
     // Act
-    const remote = await audit(['report', `s3://${BUCKET}/exports/dt=2026-11-24`, '--as-of', AS_OF], { s3Store: store });
+    const remote = await audit(['report', `s3://${BUCKET}/exports/dt=2026-11-24`, '--as-of', AS_OF], {
+      s3Store: store,
+    });
     s3.reset();
     const local = await audit(['report', f.prefixDir, '--as-of', AS_OF]);
 
@@ -69,11 +82,18 @@ describe('audit report over S3', () => {
     expect(remote.json!.grants).toEqual(local.json!.grants);
     expect(remote.json!.findings).toEqual(local.json!.findings);
     expect(remote.json!.summary).toMatchObject({ itemsRead: f.items, itemsExpected: f.items, manifest: true });
-    expect(requested.filter((r) => r.startsWith('list'))).toEqual(Array(Math.ceil((5 + f.dataFiles.length) / 3)).fill('list exports/dt=2026-11-24/'));
+    expect(requested.filter((r) => r.startsWith('list'))).toEqual(
+      Array(Math.ceil((5 + f.dataFiles.length) / 3)).fill('list exports/dt=2026-11-24/'),
+    );
     expect(requested.filter((r) => r.startsWith('get')).sort()).toEqual(
       [
-        ...['manifest-summary.json', 'manifest-summary.md5', 'manifest-files.json', 'manifest-files.md5'].map((name) => `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/${name}`),
-        ...f.dataFiles.map((d) => `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/data/${d.slice(d.lastIndexOf('/') + 1)}`)].sort(),
+        ...['manifest-summary.json', 'manifest-summary.md5', 'manifest-files.json', 'manifest-files.md5'].map(
+          (name) => `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/${name}`,
+        ),
+        ...f.dataFiles.map(
+          (d) => `get exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/data/${d.slice(d.lastIndexOf('/') + 1)}`,
+        ),
+      ].sort(),
     );
   });
 
@@ -81,7 +101,15 @@ describe('audit report over S3', () => {
     const root = tempDir();
     const f = await writeExportFixture({ dir: root, grants: 30 });
     serve(root);
-    const { json } = await audit(['report', `s3://${BUCKET}/exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/manifest-summary.json`, '--as-of', AS_OF], { s3Store: store });
+    const { json } = await audit(
+      [
+        'report',
+        `s3://${BUCKET}/exports/dt=2026-11-24/AWSDynamoDB/${f.exportId}/manifest-summary.json`,
+        '--as-of',
+        AS_OF,
+      ],
+      { s3Store: store },
+    );
     expect(json!.summary.exportArn).toBe(f.exportArn);
     expect(json!.grants).toHaveLength(30);
   });
@@ -90,23 +118,41 @@ describe('audit report over S3', () => {
     // Prepare: a full export, a later incremental one (data in the shared AWSDynamoDB/data/), one still running
     const root = tempDir();
     const full = await writeExportFixture({ dir: root, grants: 30, exportId: '01761958200000-bbbbbbbb' });
-    await writeExportFixture({ dir: root, grants: 5, seed: 2, exportType: 'INCREMENTAL_EXPORT', exportId: '01761998400000-cccccccc', exportTime: new Date('2026-11-01T12:00:00Z') });
+    await writeExportFixture({
+      dir: root,
+      grants: 5,
+      seed: 2,
+      exportType: 'INCREMENTAL_EXPORT',
+      exportId: '01761998400000-cccccccc',
+      exportTime: new Date('2026-11-01T12:00:00Z'),
+    });
     await writeExportFixture({ dir: root, grants: 5, seed: 3, exportId: '01762000000000-dddddddd', finished: false });
     serve(root, 4);
 
     // Act
-    const { code, json, stderr } = await audit(['report', `s3://${BUCKET}/exports/dt=2026-11-24`, '--as-of', AS_OF], { s3Store: store });
+    const { code, json, stderr } = await audit(['report', `s3://${BUCKET}/exports/dt=2026-11-24`, '--as-of', AS_OF], {
+      s3Store: store,
+    });
 
     // Assess
     expect(code).not.toBe(2);
     expect(json!.summary).toMatchObject({ exportArn: full.exportArn, grants: 30, itemsRead: full.items });
     expect(json!.findings.filter((x) => x.code === 'MANIFEST_MISMATCH')).toEqual([]);
     expect(stderr).toContain('1 incremental export(s) under s3://breakglass-audit/exports/dt=2026-11-24 were not read');
-    expect(stderr).toContain(`have no manifest-summary.json (still running, or failed) and were not read: s3://${BUCKET}/exports/dt=2026-11-24/AWSDynamoDB/01762000000000-dddddddd/.`);
+    expect(stderr).toContain(
+      `have no manifest-summary.json (still running, or failed) and were not read: s3://${BUCKET}/exports/dt=2026-11-24/AWSDynamoDB/01762000000000-dddddddd/.`,
+    );
   });
 
   it('exits 2 with one line when the bucket cannot be listed', async () => {
-    s3.on(ListObjectsV2Command).rejects(new S3ServiceException({ name: 'AccessDenied', message: 'Access Denied', $fault: 'client', $metadata: { httpStatusCode: 403 } }));
+    s3.on(ListObjectsV2Command).rejects(
+      new S3ServiceException({
+        name: 'AccessDenied',
+        message: 'Access Denied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     const { code, stderr } = await audit(['report', `s3://${BUCKET}/exports/dt=2026-11-24`], { s3Store: store });
     expect(code).toBe(2);
     expect(stderr).toBe(`audit: cannot list s3://${BUCKET}/exports/dt=2026-11-24/: Access Denied\n`);

@@ -1,15 +1,14 @@
 /** Shared steps of the audit report tests: a temp dir, running the command, reading its output. */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGunzip } from 'node:zlib';
-import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach } from 'vitest';
-import { run, type RunOptions } from '../../../audit/main.js';
 import type { Finding } from '../../../audit/findings.js';
 import type { GrantRow } from '../../../audit/grant-analysis.js';
+import { type RunOptions, run } from '../../../audit/main.js';
 import type { ReportSummary } from '../../../audit/report.js';
 
 const dirs: string[] = [];
@@ -44,7 +43,10 @@ export interface CommandResult {
 }
 
 /** Runs `audit report <source> …` in-process, with its output captured. */
-export async function audit(args: readonly string[], options: RunOptions & { out?: string } = {}): Promise<CommandResult> {
+export async function audit(
+  args: readonly string[],
+  options: RunOptions & { out?: string } = {},
+): Promise<CommandResult> {
   const out = options.out ?? join(tempDir(), 'report');
   let stdout = '';
   let stderr = '';
@@ -66,7 +68,10 @@ export const ofCode = (json: ReportJson, code: Finding['code']) => json.findings
 export async function filesPerGrant(dataFiles: readonly string[]): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>();
   for (const file of dataFiles) {
-    for await (const line of createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity })) {
+    for await (const line of createInterface({
+      input: createReadStream(file).pipe(createGunzip()),
+      crlfDelay: Infinity,
+    })) {
       if (!line) continue;
       const item = unmarshall((JSON.parse(line) as { Item: never }).Item) as { pk: string };
       if (!item.pk.startsWith('GRANT#')) continue;
@@ -103,7 +108,8 @@ export function parseCsv(text: string): string[][] {
       record = [];
       field = '';
       i++;
-    } else if (c === '"' || c === '\r' || c === '\n') throw new Error(`bare ${JSON.stringify(c)} at ${i}: not RFC 4180`);
+    } else if (c === '"' || c === '\r' || c === '\n')
+      throw new Error(`bare ${JSON.stringify(c)} at ${i}: not RFC 4180`);
     else field += c;
   }
   if (quoted) throw new Error('unterminated quoted field');

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { csvCell, csvRecord, htmlText, mdText } from '../../../audit/writers.js';
 import { writeExportFixture } from '../../support/export-fixture.js';
 import { audit, parseCsv, tempDir } from './support.js';
@@ -9,7 +9,7 @@ import { audit, parseCsv, tempDir } from './support.js';
 const HOSTILE = [
   'pipe | in | the | middle',
   'first line\nsecond line\r\nthird line\rfourth',
-  '=cmd|\' /C calc\'!A0',
+  "=cmd|' /C calc'!A0",
   '+SUM(1+1)',
   '-2+3',
   '@HYPERLINK("http://evil.example","click")',
@@ -62,7 +62,16 @@ describe('mdText', () => {
 
 describe('audit report: hostile reasons', () => {
   async function hostileReport() {
-    const f = await writeExportFixture({ dir: tempDir(), grants: 60, files: 2, plan: (i, p) => ({ ...p, reason: HOSTILE[i % HOSTILE.length]!, ...(i === 3 ? { ticket: '=HYPERLINK("x")' } : {}) }) });
+    const f = await writeExportFixture({
+      dir: tempDir(),
+      grants: 60,
+      files: 2,
+      plan: (i, p) => ({
+        ...p,
+        reason: HOSTILE[i % HOSTILE.length]!,
+        ...(i === 3 ? { ticket: '=HYPERLINK("x")' } : {}),
+      }),
+    });
     const result = await audit(['report', f.prefixDir, '--as-of', '2026-11-05T00:00:00Z']);
     return { f, ...result };
   }
@@ -121,13 +130,21 @@ describe('audit report: hostile reasons', () => {
 });
 
 describe('htmlText', () => {
-  const decode = (html: string) => html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  const decode = (html: string) =>
+    html
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, '&');
 
   it.each(HOSTILE)('escapes %j so it is text in an element or a quoted attribute, and nothing is lost', (reason) => {
     const html = htmlText(reason);
     expect(html).not.toMatch(/[<>"']/);
     expect(html.replace(/&(lt|gt|quot|#39|amp);/g, '')).not.toContain('&'); // every & starts one of the five references
-    expect(decode(html)).toBe(reason.replace(/[\u202A-\u202E\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`));
+    expect(decode(html)).toBe(
+      reason.replace(/[\u202A-\u202E\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`),
+    );
   });
 
   it('turns control and bidirectional-override characters into visible escapes, keeps line breaks and tabs', () => {

@@ -3,13 +3,31 @@
  * (no AWS is reachable): the credential_process JSON, the console sign-in URL in the documented
  * format, and `activate -- <command>` running the command with the grant's credentials.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../../cli/breakglass.js';
 
 const GRANT_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
-const CREDS = { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret/with+chars=', sessionToken: 'token&with=odd/chars+', expiration: '2026-11-24T10:30:00Z' };
-const GRANT = { id: GRANT_ID, profile: 'demo', owner: 'o', status: 'ACTIVE', principalArn: 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_OnCall_0123456789abcdef/alice', expiresAt: '2026-11-24T10:30:00Z', reason: 'r', policyName: `breakglass-${GRANT_ID}`, targetType: 'role', targetName: 'breakglass-demo-0', grantTo: 'profileRole' };
+const CREDS = {
+  accessKeyId: 'ASIAEXAMPLE',
+  secretAccessKey: 'secret/with+chars=',
+  sessionToken: 'token&with=odd/chars+',
+  expiration: '2026-11-24T10:30:00Z',
+};
+const GRANT = {
+  id: GRANT_ID,
+  profile: 'demo',
+  owner: 'o',
+  status: 'ACTIVE',
+  principalArn: 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_OnCall_0123456789abcdef/alice',
+  expiresAt: '2026-11-24T10:30:00Z',
+  reason: 'r',
+  policyName: `breakglass-${GRANT_ID}`,
+  targetType: 'role',
+  targetName: 'breakglass-demo-0',
+  grantTo: 'profileRole',
+};
 
 let api: Server;
 let federation: Server;
@@ -26,12 +44,18 @@ async function listen(server: Server): Promise<string> {
 
 beforeAll(async () => {
   api = createServer((req: IncomingMessage, res) => {
-    apiCalls.push({ method: req.method!, url: req.url!, principal: req.headers['x-local-principal'] as string | undefined });
+    apiCalls.push({
+      method: req.method!,
+      url: req.url!,
+      principal: req.headers['x-local-principal'] as string | undefined,
+    });
     req.resume();
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
-      if (req.method === 'POST' && req.url === `/grants/${GRANT_ID}/credentials`) return res.end(JSON.stringify({ credentials: CREDS, grant: GRANT }));
-      if (req.method === 'POST' && req.url === '/grants') return (res.statusCode = 201), res.end(JSON.stringify({ grant: GRANT }));
+      if (req.method === 'POST' && req.url === `/grants/${GRANT_ID}/credentials`)
+        return res.end(JSON.stringify({ credentials: CREDS, grant: GRANT }));
+      if (req.method === 'POST' && req.url === '/grants')
+        return ((res.statusCode = 201), res.end(JSON.stringify({ grant: GRANT })));
       res.statusCode = 404;
       res.end(JSON.stringify({ error: { code: 'GrantNotFound', message: 'No grant' } }));
     });
@@ -41,7 +65,12 @@ beforeAll(async () => {
     const url = new URL(req.url!, 'http://localhost');
     tokenRequests.push(url);
     const session = JSON.parse(url.searchParams.get('Session') ?? '{}');
-    const ok = url.pathname === '/federation' && url.searchParams.get('Action') === 'getSigninToken' && session.sessionId === CREDS.accessKeyId && session.sessionKey === CREDS.secretAccessKey && session.sessionToken === CREDS.sessionToken;
+    const ok =
+      url.pathname === '/federation' &&
+      url.searchParams.get('Action') === 'getSigninToken' &&
+      session.sessionId === CREDS.accessKeyId &&
+      session.sessionKey === CREDS.secretAccessKey &&
+      session.sessionToken === CREDS.sessionToken;
     res.statusCode = ok ? 200 : 400;
     res.end(JSON.stringify(ok ? { SigninToken: 'SIGNIN/TOKEN+1=' } : { error: 'bad request' }));
   });
@@ -67,8 +96,16 @@ function io(extraEnv: Record<string, string> = {}) {
       isTTY: false,
       now: () => Date.parse('2026-11-24T10:00:00Z'),
       sleep: async () => {},
-      env: { BREAKGLASS_ENDPOINT: apiUrl, BREAKGLASS_LOCAL_PRINCIPAL: GRANT.principalArn, BREAKGLASS_CONFIG: '/nonexistent', AWS_PROFILE: 'my-usual-profile', ...extraEnv },
-      spawn: async (command: string, args: string[], env: NodeJS.ProcessEnv) => (spawned.push({ command, args, env }), 7),
+      env: {
+        BREAKGLASS_ENDPOINT: apiUrl,
+        BREAKGLASS_LOCAL_PRINCIPAL: GRANT.principalArn,
+        BREAKGLASS_CONFIG: '/nonexistent',
+        AWS_PROFILE: 'my-usual-profile',
+        ...extraEnv,
+      },
+      spawn: async (command: string, args: string[], env: NodeJS.ProcessEnv) => (
+        spawned.push({ command, args, env }), 7
+      ),
     },
   };
 }
@@ -78,8 +115,18 @@ describe('breakglass credentials', () => {
     const t = io();
     expect(await run(['credentials', GRANT_ID], t.io)).toBe(0);
     expect(t.out).toHaveLength(1);
-    expect(JSON.parse(t.out[0]!)).toEqual({ Version: 1, AccessKeyId: CREDS.accessKeyId, SecretAccessKey: CREDS.secretAccessKey, SessionToken: CREDS.sessionToken, Expiration: CREDS.expiration });
-    expect(apiCalls.at(-1)).toEqual({ method: 'POST', url: `/grants/${GRANT_ID}/credentials`, principal: GRANT.principalArn });
+    expect(JSON.parse(t.out[0]!)).toEqual({
+      Version: 1,
+      AccessKeyId: CREDS.accessKeyId,
+      SecretAccessKey: CREDS.secretAccessKey,
+      SessionToken: CREDS.sessionToken,
+      Expiration: CREDS.expiration,
+    });
+    expect(apiCalls.at(-1)).toEqual({
+      method: 'POST',
+      url: `/grants/${GRANT_ID}/credentials`,
+      principal: GRANT.principalArn,
+    });
   });
 
   it('prints nothing on stdout and exits non-zero when the API refuses', async () => {
@@ -97,7 +144,11 @@ describe('breakglass console', () => {
     // Step 1: getSigninToken with the URL-encoded session JSON
     const tokenRequest = tokenRequests.at(-1)!;
     expect(tokenRequest.searchParams.get('Action')).toBe('getSigninToken');
-    expect(JSON.parse(tokenRequest.searchParams.get('Session')!)).toEqual({ sessionId: CREDS.accessKeyId, sessionKey: CREDS.secretAccessKey, sessionToken: CREDS.sessionToken });
+    expect(JSON.parse(tokenRequest.searchParams.get('Session')!)).toEqual({
+      sessionId: CREDS.accessKeyId,
+      sessionKey: CREDS.secretAccessKey,
+      sessionToken: CREDS.sessionToken,
+    });
     // Step 2: the login URL
     const url = new URL(t.out[0]!);
     expect(`${url.origin}${url.pathname}`).toBe(federationUrl);
@@ -116,15 +167,23 @@ describe('breakglass console', () => {
 });
 
 describe('breakglass activate -- <command>', () => {
-  it('runs the command with the grant\'s credentials in its environment and returns its exit code', async () => {
+  it("runs the command with the grant's credentials in its environment and returns its exit code", async () => {
     const t = io();
-    const code = await run(['activate', '--profile', 'demo', '--reason', 'orders API down, need logs', '--', 'aws', 's3', 'ls'], t.io);
+    const code = await run(
+      ['activate', '--profile', 'demo', '--reason', 'orders API down, need logs', '--', 'aws', 's3', 'ls'],
+      t.io,
+    );
     expect(code).toBe(7);
     expect(t.spawned).toHaveLength(1);
     const [spawned] = t.spawned;
     expect(spawned!.command).toBe('aws');
     expect(spawned!.args).toEqual(['s3', 'ls']);
-    expect(spawned!.env).toMatchObject({ AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey, AWS_SESSION_TOKEN: CREDS.sessionToken, AWS_CREDENTIAL_EXPIRATION: CREDS.expiration });
+    expect(spawned!.env).toMatchObject({
+      AWS_ACCESS_KEY_ID: CREDS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
+      AWS_SESSION_TOKEN: CREDS.sessionToken,
+      AWS_CREDENTIAL_EXPIRATION: CREDS.expiration,
+    });
     expect(spawned!.env).not.toHaveProperty('AWS_PROFILE');
     expect(t.out).toEqual([]);
     expect(t.err.join('\n')).toContain(`grant ${GRANT_ID}`);

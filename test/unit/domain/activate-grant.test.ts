@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
-import { NotEligibleError, ProfileNotFoundError, StepFailedError, UnauthenticatedError, ValidationError } from '../../../functions/domain/errors.js';
+import {
+  NotEligibleError,
+  ProfileNotFoundError,
+  StepFailedError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../../../functions/domain/errors.js';
 import { ALICE, ALICE_ID, fakePorts, MALLORY, testProfiles } from '../../support/fakes.js';
 
 const profiles = testProfiles();
-const body = (extra: Record<string, unknown> = {}) => ({ profile: 'demo', reason: 'orders API returns 500s, need logs', durationMinutes: 30, ...extra });
+const body = (extra: Record<string, unknown> = {}) => ({
+  profile: 'demo',
+  reason: 'orders API returns 500s, need logs',
+  durationMinutes: 30,
+  ...extra,
+});
 const alice = { arn: ALICE, userId: ALICE_ID };
 
 describe('activateGrant', () => {
@@ -12,40 +23,73 @@ describe('activateGrant', () => {
     // Prepare
     const ports = fakePorts();
     // Act
-    const { grant, warnings } = await activateGrant(ports, profiles, { caller: alice, body: body(), requestId: 'req-1' });
+    const { grant, warnings } = await activateGrant(ports, profiles, {
+      caller: alice,
+      body: body(),
+      requestId: 'req-1',
+    });
     // Assess
-    expect(grant).toMatchObject({ status: 'ACTIVE', profile: 'demo', principalArn: ALICE, targetType: 'role', targetName: 'Responder', expiresAt: '2026-11-24T10:30:00Z', policyName: `breakglass-${grant.id}` });
+    expect(grant).toMatchObject({
+      status: 'ACTIVE',
+      profile: 'demo',
+      principalArn: ALICE,
+      targetType: 'role',
+      targetName: 'Responder',
+      expiresAt: '2026-11-24T10:30:00Z',
+      policyName: `breakglass-${grant.id}`,
+    });
     expect(warnings).toEqual([]);
     const policy = JSON.parse(ports.access.policies.get(`role/Responder/breakglass-${grant.id}`)!);
-    expect(policy.Statement[0].Condition).toEqual({ DateLessThan: { 'aws:CurrentTime': '2026-11-24T10:30:00Z' }, StringLike: { 'aws:userid': ALICE_ID } });
+    expect(policy.Statement[0].Condition).toEqual({
+      DateLessThan: { 'aws:CurrentTime': '2026-11-24T10:30:00Z' },
+      StringLike: { 'aws:userid': ALICE_ID },
+    });
     expect(ports.scheduler.schedules.get(grant.id)).toEqual({ expiresAt: '2026-11-24T10:30:00Z', grantId: grant.id });
     expect(ports.store.types(grant.id)).toEqual(['REQUESTED', 'ACTIVATED']);
-    expect(ports.store.eventLog.get(grant.id)![0]).toMatchObject({ actor: ALICE, requestId: 'req-1', reason: 'orders API returns 500s, need logs' });
+    expect(ports.store.eventLog.get(grant.id)![0]).toMatchObject({
+      actor: ALICE,
+      requestId: 'req-1',
+      reason: 'orders API returns 500s, need logs',
+    });
     expect(ports.notifier.alerts.map((a) => a.attributes.eventType)).toEqual(['ACTIVATED']);
-    expect(ports.notifier.alerts[0]!.subject).toBe('[break-glass WARNING] alice activated demo for 30m: orders API returns 500s, need logs');
+    expect(ports.notifier.alerts[0]!.subject).toBe(
+      '[break-glass WARNING] alice activated demo for 30m: orders API returns 500s, need logs',
+    );
   });
 
   it('defaults the duration to an hour, capped by the profile maximum', async () => {
     const ports = fakePorts();
-    const { grant } = await activateGrant(ports, profiles, { caller: alice, body: body({ durationMinutes: undefined, profile: 'db', ticket: 'INC-1' }) });
+    const { grant } = await activateGrant(ports, profiles, {
+      caller: alice,
+      body: body({ durationMinutes: undefined, profile: 'db', ticket: 'INC-1' }),
+    });
     expect(grant.durationMinutes).toBe(30);
   });
 
   it('returns 403, records and announces DENIED when the caller is not eligible', async () => {
     const ports = fakePorts();
-    const error = await activateGrant(ports, profiles, { caller: { arn: MALLORY, userId: 'AROAM:mallory' }, body: body() }).catch((e) => e);
+    const error = await activateGrant(ports, profiles, {
+      caller: { arn: MALLORY, userId: 'AROAM:mallory' },
+      body: body(),
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(NotEligibleError);
     expect(error.statusCode).toBe(403);
     const denied = ports.store.grants.get(error.grantId)!;
     expect(denied).toMatchObject({ status: 'DENIED', principalArn: MALLORY, profile: 'demo' });
     expect(ports.store.types(denied.id)).toEqual(['DENIED']);
-    expect(ports.notifier.alerts[0]!.attributes).toMatchObject({ eventType: 'DENIED', severity: 'WARNING', principal: MALLORY });
+    expect(ports.notifier.alerts[0]!.attributes).toMatchObject({
+      eventType: 'DENIED',
+      severity: 'WARNING',
+      principal: MALLORY,
+    });
     expect(ports.access.policies.size).toBe(0);
   });
 
   it('denies a root or federated caller the same way', async () => {
     const ports = fakePorts();
-    await expect(activateGrant(ports, profiles, { caller: { arn: 'arn:aws:iam::123456789012:root' }, body: body() })).rejects.toBeInstanceOf(NotEligibleError);
+    await expect(
+      activateGrant(ports, profiles, { caller: { arn: 'arn:aws:iam::123456789012:root' }, body: body() }),
+    ).rejects.toBeInstanceOf(NotEligibleError);
     expect([...ports.store.grants.values()][0]!.status).toBe('DENIED');
   });
 
@@ -74,15 +118,22 @@ describe('activateGrant', () => {
 
   it('refuses an assumed-role caller whose session id is missing or does not match the ARN', async () => {
     const ports = fakePorts();
-    await expect(activateGrant(ports, profiles, { caller: { arn: ALICE }, body: body() })).rejects.toBeInstanceOf(UnauthenticatedError);
-    await expect(activateGrant(ports, profiles, { caller: { arn: ALICE, userId: 'AROAEXAMPLE:bob' }, body: body() })).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(activateGrant(ports, profiles, { caller: { arn: ALICE }, body: body() })).rejects.toBeInstanceOf(
+      UnauthenticatedError,
+    );
+    await expect(
+      activateGrant(ports, profiles, { caller: { arn: ALICE, userId: 'AROAEXAMPLE:bob' }, body: body() }),
+    ).rejects.toBeInstanceOf(UnauthenticatedError);
     expect(ports.access.policies.size).toBe(0);
   });
 
   it('attaches to the user itself, without a session guard, for an IAM user', async () => {
     const ports = fakePorts();
     const set = testProfiles({ eligible: ['arn:aws:iam::123456789012:user/bob'] });
-    const { grant } = await activateGrant(ports, set, { caller: { arn: 'arn:aws:iam::123456789012:user/bob', userId: 'AIDABOB' }, body: body() });
+    const { grant } = await activateGrant(ports, set, {
+      caller: { arn: 'arn:aws:iam::123456789012:user/bob', userId: 'AIDABOB' },
+      body: body(),
+    });
     const policy = JSON.parse(ports.access.policies.get(`user/bob/${grant.policyName}`)!);
     expect(policy.Statement[0].Condition.StringLike).toBeUndefined();
   });
@@ -96,7 +147,10 @@ describe('activateGrant', () => {
     const [grant] = [...ports.store.grants.values()];
     expect(grant!.status).toBe('FAILED');
     expect(ports.store.types(grant!.id)).toEqual(['REQUESTED', 'ACTIVATION_FAILED']);
-    expect(ports.store.eventLog.get(grant!.id)![1]!.details).toMatchObject({ step: 'AttachPolicy', error: 'Throttling: Rate exceeded' });
+    expect(ports.store.eventLog.get(grant!.id)![1]!.details).toMatchObject({
+      step: 'AttachPolicy',
+      error: 'Throttling: Rate exceeded',
+    });
     expect(ports.scheduler.schedules.size).toBe(0);
     expect(ports.notifier.alerts.map((a) => a.attributes.eventType)).toEqual(['ACTIVATION_FAILED']);
   });

@@ -4,13 +4,39 @@
  * CRITICAL alert; integrity; the read side's authorization and pagination.
  */
 import { describe, expect, it } from 'vitest';
-import { activityDigest, activityHash, boundedRequest, isSecretName, MAX_REQUEST_BYTES, redact, SECRET_MARKERS, verifyActivity, type ActivityRecord } from '../../../functions/domain/activity.js';
-import { ACTIVITY_AFTER_END, captureActivity, registerGrantSession, type CaptureInput } from '../../../functions/domain/activity-capture.js';
+import {
+  type ActivityRecord,
+  activityDigest,
+  activityHash,
+  boundedRequest,
+  isSecretName,
+  MAX_REQUEST_BYTES,
+  redact,
+  SECRET_MARKERS,
+  verifyActivity,
+} from '../../../functions/domain/activity.js';
+import {
+  ACTIVITY_AFTER_END,
+  type CaptureInput,
+  captureActivity,
+  registerGrantSession,
+} from '../../../functions/domain/activity-capture.js';
 import { getActivity } from '../../../functions/domain/activity-query.js';
 import { ForbiddenError, GrantNotFoundError, ValidationError } from '../../../functions/domain/errors.js';
 import type { Grant } from '../../../functions/domain/grant.js';
+import {
+  assumedRoleIdentity,
+  assumeRole,
+  createUserDenied,
+  getObject,
+  iamUserIdentity,
+  PROFILE_ROLE,
+  profileSession,
+  ssoSession,
+  stopInstances,
+  viaEventBridge,
+} from '../../support/cloudtrail-fixtures.js';
 import { ACCOUNT, fakePorts, MemoryActivityStore, SECURITY } from '../../support/fakes.js';
-import { assumedRoleIdentity, assumeRole, createUserDenied, getObject, iamUserIdentity, PROFILE_ROLE, profileSession, ssoSession, stopInstances, viaEventBridge } from '../../support/cloudtrail-fixtures.js';
 
 const CREATED = '2026-11-24T10:00:00.250Z';
 const EXPIRES = '2026-11-24T10:30:00Z';
@@ -22,9 +48,22 @@ const newGrantId = () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '
 function grantOf(overrides: Partial<Grant> = {}): Grant {
   const id = overrides.id ?? newGrantId();
   return {
-    id, profile: 'demo', owner: 'platform@example.com', principalArn: REQUESTER, targetType: 'role', targetName: PROFILE_ROLE, status: 'ACTIVE',
-    reason: 'orders API is failing', durationMinutes: 30, createdAt: CREATED, expiresAt: EXPIRES, policyName: `breakglass-${id}`, scheduleName: `breakglass-${id}`,
-    version: 1, eventCount: 0, ...overrides,
+    id,
+    profile: 'demo',
+    owner: 'platform@example.com',
+    principalArn: REQUESTER,
+    targetType: 'role',
+    targetName: PROFILE_ROLE,
+    status: 'ACTIVE',
+    reason: 'orders API is failing',
+    durationMinutes: 30,
+    createdAt: CREATED,
+    expiresAt: EXPIRES,
+    policyName: `breakglass-${id}`,
+    scheduleName: `breakglass-${id}`,
+    version: 1,
+    eventCount: 0,
+    ...overrides,
   };
 }
 
@@ -32,9 +71,11 @@ function world() {
   const ports = fakePorts();
   const activity = new MemoryActivityStore();
   const capture = { store: ports.store, activity, notifier: ports.notifier, clock: ports.clock, log: ports.log };
-  const add = async (overrides: Partial<Grant> = {}) => ports.store.create(grantOf(overrides), { type: 'REQUESTED', at: CREATED, actor: REQUESTER, outcome: 'SUCCESS' });
+  const add = async (overrides: Partial<Grant> = {}) =>
+    ports.store.create(grantOf(overrides), { type: 'REQUESTED', at: CREATED, actor: REQUESTER, outcome: 'SUCCESS' });
   let n = 0;
-  const deliver = (...records: Array<Parameters<typeof viaEventBridge>[0]>): CaptureInput[] => records.map((r) => ({ id: `msg-${++n}`, event: viaEventBridge(r) }));
+  const deliver = (...records: Array<Parameters<typeof viaEventBridge>[0]>): CaptureInput[] =>
+    records.map((r) => ({ id: `msg-${++n}`, event: viaEventBridge(r) }));
   return { ports, activity, capture, add, deliver };
 }
 
@@ -45,18 +86,50 @@ describe('capture: attribution', () => {
     const grant = await w.add();
     const identity = assumedRoleIdentity(profileSession(grant.id));
     // Act
-    const report = await captureActivity(w.capture, w.deliver(getObject(identity, '2026-11-24T10:05:00Z'), stopInstances(identity, '2026-11-24T10:06:00Z')));
+    const report = await captureActivity(
+      w.capture,
+      w.deliver(getObject(identity, '2026-11-24T10:05:00Z'), stopInstances(identity, '2026-11-24T10:06:00Z')),
+    );
     // Assess
     expect(report.results.map((r) => r.outcome)).toEqual(['stored', 'stored']);
     const [read, write] = await w.activity.all(grant.id);
     expect(read).toMatchObject({
-      grantId: grant.id, eventTime: '2026-11-24T10:05:00Z', account: ACCOUNT, region: 'us-east-1', service: 's3.amazonaws.com', action: 'GetObject',
-      readOnly: true, managementEvent: false, resources: ['arn:aws:s3:::incident-logs/app/2026-11-24.log', 'arn:aws:s3:::incident-logs'],
-      sourceIp: '192.0.2.10', userAgent: '[aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64]', attribution: 'session', afterEnd: false, identity: identity.arn,
+      grantId: grant.id,
+      eventTime: '2026-11-24T10:05:00Z',
+      account: ACCOUNT,
+      region: 'us-east-1',
+      service: 's3.amazonaws.com',
+      action: 'GetObject',
+      readOnly: true,
+      managementEvent: false,
+      resources: ['arn:aws:s3:::incident-logs/app/2026-11-24.log', 'arn:aws:s3:::incident-logs'],
+      sourceIp: '192.0.2.10',
+      userAgent: '[aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64]',
+      attribution: 'session',
+      afterEnd: false,
+      identity: identity.arn,
     });
-    expect(write).toMatchObject({ service: 'ec2.amazonaws.com', action: 'StopInstances', readOnly: false, managementEvent: true, region: 'eu-west-1' });
-    expect(JSON.parse(write!.requestParameters!)).toEqual({ force: false, instancesSet: { items: [{ instanceId: 'i-0abc123def4567890' }] } });
-    expect(await w.activity.summary(grant.id)).toEqual({ grantId: grant.id, calls: 2, writes: 1, denied: 0, afterEnd: 0, afterEndAllowed: 0, firstCallAt: '2026-11-24T10:05:00Z', lastCallAt: '2026-11-24T10:06:00Z' });
+    expect(write).toMatchObject({
+      service: 'ec2.amazonaws.com',
+      action: 'StopInstances',
+      readOnly: false,
+      managementEvent: true,
+      region: 'eu-west-1',
+    });
+    expect(JSON.parse(write!.requestParameters!)).toEqual({
+      force: false,
+      instancesSet: { items: [{ instanceId: 'i-0abc123def4567890' }] },
+    });
+    expect(await w.activity.summary(grant.id)).toEqual({
+      grantId: grant.id,
+      calls: 2,
+      writes: 1,
+      denied: 0,
+      afterEnd: 0,
+      afterEndAllowed: 0,
+      firstCallAt: '2026-11-24T10:05:00Z',
+      lastCallAt: '2026-11-24T10:06:00Z',
+    });
   });
 
   it('names the grant from principalId alone (AROA…:bg-<grantId>) when the ARN is absent', async () => {
@@ -70,9 +143,16 @@ describe('capture: attribution', () => {
   it('ignores a session of another role named after a grant, and a session naming a grant that does not exist', async () => {
     const w = world();
     const grant = await w.add();
-    const impostor = assumedRoleIdentity({ role: 'Developer', roleId: 'AROADEVELOPER0000001', session: `bg-${grant.id}` });
+    const impostor = assumedRoleIdentity({
+      role: 'Developer',
+      roleId: 'AROADEVELOPER0000001',
+      session: `bg-${grant.id}`,
+    });
     const ghost = assumedRoleIdentity(profileSession(newGrantId()));
-    const report = await captureActivity(w.capture, w.deliver(getObject(impostor, '2026-11-24T10:05:00Z'), getObject(ghost, '2026-11-24T10:05:00Z')));
+    const report = await captureActivity(
+      w.capture,
+      w.deliver(getObject(impostor, '2026-11-24T10:05:00Z'), getObject(ghost, '2026-11-24T10:05:00Z')),
+    );
     expect(report.results.map((r) => r.outcome)).toEqual(['ignored', 'ignored']);
     expect(report.results[0]!.reason).toMatch(/role Developer, not of the grant's role bg-demo/);
     expect(report.results[1]!.reason).toMatch(/does not exist/);
@@ -83,10 +163,21 @@ describe('capture: attribution', () => {
     // Prepare: alice's AWSReservedSSO_… session holds a grant on that role (caller mode).
     const w = world();
     const identity = assumedRoleIdentity(ssoSession);
-    const grant = await w.add({ principalArn: identity.arn, targetName: ssoSession.role, sessionUserId: identity.principalId });
+    const grant = await w.add({
+      principalArn: identity.arn,
+      targetName: ssoSession.role,
+      sessionUserId: identity.principalId,
+    });
     await registerGrantSession(w.activity, grant);
     // Act: one call in the window, one before it, one after it.
-    const report = await captureActivity(w.capture, w.deliver(stopInstances(identity, '2026-11-24T10:10:00Z'), stopInstances(identity, '2026-11-24T09:59:59Z'), stopInstances(identity, '2026-11-24T10:30:01Z')));
+    const report = await captureActivity(
+      w.capture,
+      w.deliver(
+        stopInstances(identity, '2026-11-24T10:10:00Z'),
+        stopInstances(identity, '2026-11-24T09:59:59Z'),
+        stopInstances(identity, '2026-11-24T10:30:01Z'),
+      ),
+    );
     // Assess: the session's own calls outside the window are not break-glass activity.
     expect(report.results.map((r) => r.outcome)).toEqual(['stored', 'ignored', 'ignored']);
     const [record] = await w.activity.all(grant.id);
@@ -98,7 +189,13 @@ describe('capture: attribution', () => {
     const w = world();
     const user = iamUserIdentity('oncall', 'AIDAONCALLUSER000001');
     const first = await w.add({ principalArn: user.arn, targetType: 'user', targetName: 'oncall' });
-    const second = await w.add({ principalArn: user.arn, targetType: 'user', targetName: 'oncall', profile: 'db', createdAt: '2026-11-24T10:01:00.000Z' });
+    const second = await w.add({
+      principalArn: user.arn,
+      targetType: 'user',
+      targetName: 'oncall',
+      profile: 'db',
+      createdAt: '2026-11-24T10:01:00.000Z',
+    });
     await registerGrantSession(w.activity, first);
     await registerGrantSession(w.activity, second);
     const report = await captureActivity(w.capture, w.deliver(getObject(user, '2026-11-24T10:02:00Z')));
@@ -126,7 +223,9 @@ describe('capture: attribution', () => {
     const w = world();
     const grant = await w.add();
     const identity = assumedRoleIdentity(profileSession(grant.id));
-    w.activity.failRecord = Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+    w.activity.failRecord = Object.assign(new Error('Rate exceeded'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
     const report = await captureActivity(w.capture, w.deliver(getObject(identity, '2026-11-24T10:05:00Z')));
     expect(report.results[0]).toMatchObject({ outcome: 'failed' });
     expect(report.results[0]!.reason).toMatch(/ProvisionedThroughputExceeded/);
@@ -148,13 +247,20 @@ describe('capture: what is kept', () => {
   it('never keeps responseElements: the credentials AssumeRole returned are nowhere in the record', async () => {
     const w = world();
     const grant = await w.add();
-    await captureActivity(w.capture, w.deliver(assumeRole(assumedRoleIdentity(profileSession(grant.id)), '2026-11-24T10:07:00Z')));
+    await captureActivity(
+      w.capture,
+      w.deliver(assumeRole(assumedRoleIdentity(profileSession(grant.id)), '2026-11-24T10:07:00Z')),
+    );
     const [record] = await w.activity.all(grant.id);
     const stored = JSON.stringify(record);
     expect(stored).not.toContain('FwoGZXIvYXdzEXAMPLESESSIONTOKEN');
     expect(stored).not.toContain('ASIARESPONSEKEY00001');
     expect(record).not.toHaveProperty('responseElements');
-    expect(JSON.parse(record!.requestParameters!)).toEqual({ durationSeconds: 3600, roleArn: `arn:aws:iam::${ACCOUNT}:role/Deployer`, roleSessionName: 'deploy' });
+    expect(JSON.parse(record!.requestParameters!)).toEqual({
+      durationSeconds: 3600,
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/Deployer`,
+      roleSessionName: 'deploy',
+    });
   });
 
   it('drops secret-named fields at every depth, case-insensitively, and lists their paths', () => {
@@ -171,17 +277,50 @@ describe('capture: what is kept', () => {
       key: 'logs/app.log',
     };
     const { value, redacted } = redact(request);
-    expect(value).toEqual({ userName: 'bob', nested: { items: [{ keep: 'k' }, {}] }, keyId: 'alias/app', key: 'logs/app.log' });
-    expect(redacted.sort()).toEqual(['Credentials', 'KeyMaterial', 'Password', 'SecretString', 'authToken', 'nested.clientSecret', 'nested.items[0].SessionToken', 'nested.items[1].private-key', 'passwordResetRequired'].sort());
+    expect(value).toEqual({
+      userName: 'bob',
+      nested: { items: [{ keep: 'k' }, {}] },
+      keyId: 'alias/app',
+      key: 'logs/app.log',
+    });
+    expect(redacted.sort()).toEqual(
+      [
+        'Credentials',
+        'KeyMaterial',
+        'Password',
+        'SecretString',
+        'authToken',
+        'nested.clientSecret',
+        'nested.items[0].SessionToken',
+        'nested.items[1].private-key',
+        'passwordResetRequired',
+      ].sort(),
+    );
     expect(JSON.stringify(value)).not.toMatch(/hunter2|s1|t1|AAAA|pw/);
     // The documented rule, exactly.
-    expect(SECRET_MARKERS).toEqual(['password', 'passwd', 'passphrase', 'secret', 'token', 'credential', 'privatekey', 'keymaterial', 'plaintext', 'apikey', 'authorization', 'userdata']);
+    expect(SECRET_MARKERS).toEqual([
+      'password',
+      'passwd',
+      'passphrase',
+      'secret',
+      'token',
+      'credential',
+      'privatekey',
+      'keymaterial',
+      'plaintext',
+      'apikey',
+      'authorization',
+      'userdata',
+    ]);
     expect(['x-api-key', 'UserData', 'Plaintext', 'Authorization'].every(isSecretName)).toBe(true);
     expect(['keyId', 'key', 'bucketName', 'roleArn'].some(isSecretName)).toBe(false);
   });
 
   it('bounds requestParameters to 2 KiB of UTF-8, cutting long values first and marking the cut', () => {
-    const huge = { policyDocument: 'x'.repeat(10_000), tags: Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, value: 'é'.repeat(50) })) };
+    const huge = {
+      policyDocument: 'x'.repeat(10_000),
+      tags: Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, value: 'é'.repeat(50) })),
+    };
     const kept = boundedRequest(huge);
     expect(kept.requestTruncated).toBe(true);
     expect(Buffer.byteLength(kept.requestParameters!, 'utf8')).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
@@ -193,7 +332,10 @@ describe('capture: what is kept', () => {
   it('derives the resources from the request when CloudTrail lists none', async () => {
     const w = world();
     const grant = await w.add();
-    const record = { ...getObject(assumedRoleIdentity(profileSession(grant.id)), '2026-11-24T10:05:00Z'), resources: undefined };
+    const record = {
+      ...getObject(assumedRoleIdentity(profileSession(grant.id)), '2026-11-24T10:05:00Z'),
+      resources: undefined,
+    };
     await captureActivity(w.capture, w.deliver(record as never));
     const [stored] = await w.activity.all(grant.id);
     expect(stored!.resources).toEqual(['arn:aws:s3:::incident-logs/app/2026-11-24.log']);
@@ -218,7 +360,10 @@ describe('capture: calls after the grant ended', () => {
     const w = world();
     const grant = await w.add();
     w.ports.clock.current = new Date('2026-11-24T10:50:00Z'); // delivered 20 minutes after expiry
-    await captureActivity(w.capture, w.deliver(stopInstances(assumedRoleIdentity(profileSession(grant.id)), '2026-11-24T10:29:59Z')));
+    await captureActivity(
+      w.capture,
+      w.deliver(stopInstances(assumedRoleIdentity(profileSession(grant.id)), '2026-11-24T10:29:59Z')),
+    );
     const [record] = await w.activity.all(grant.id);
     expect(record).toMatchObject({ afterEnd: false, capturedAt: '2026-11-24T10:50:00.000Z' });
     expect(w.ports.notifier.alerts).toHaveLength(0);
@@ -228,9 +373,15 @@ describe('capture: calls after the grant ended', () => {
     const w = world();
     const grant = await w.add();
     const identity = assumedRoleIdentity(profileSession(grant.id));
-    await captureActivity(w.capture, w.deliver(getObject(identity, '2026-11-24T10:30:00Z'), getObject(identity, '2026-11-24T10:30:01Z')));
+    await captureActivity(
+      w.capture,
+      w.deliver(getObject(identity, '2026-11-24T10:30:00Z'), getObject(identity, '2026-11-24T10:30:01Z')),
+    );
     const records = await w.activity.all(grant.id);
-    expect(records.map((r) => [r.eventTime, r.afterEnd])).toEqual([['2026-11-24T10:30:00Z', false], ['2026-11-24T10:30:01Z', true]]);
+    expect(records.map((r) => [r.eventTime, r.afterEnd])).toEqual([
+      ['2026-11-24T10:30:00Z', false],
+      ['2026-11-24T10:30:01Z', true],
+    ]);
   });
 
   it('raises one CRITICAL alert per grant for allowed calls after the end, none for denied ones', async () => {
@@ -239,28 +390,44 @@ describe('capture: calls after the grant ended', () => {
     const grant = await w.add({ status: 'EXPIRED', endedAt: '2026-11-24T10:30:02.120Z' });
     const identity = assumedRoleIdentity(profileSession(grant.id));
     // Act
-    const report = await captureActivity(w.capture, w.deliver(
-      createUserDenied(identity, '2026-11-24T10:31:00Z'),
-      stopInstances(identity, '2026-11-24T10:32:00Z'),
-      getObject(identity, '2026-11-24T10:33:00Z'),
-    ));
+    const report = await captureActivity(
+      w.capture,
+      w.deliver(
+        createUserDenied(identity, '2026-11-24T10:31:00Z'),
+        stopInstances(identity, '2026-11-24T10:32:00Z'),
+        getObject(identity, '2026-11-24T10:33:00Z'),
+      ),
+    );
     // Assess
     expect(report.alerts).toHaveLength(1);
     const [alert] = w.ports.notifier.alerts;
-    expect(alert!.attributes).toMatchObject({ eventType: ACTIVITY_AFTER_END, severity: 'CRITICAL', grantId: grant.id, profile: 'demo', principal: REQUESTER });
+    expect(alert!.attributes).toMatchObject({
+      eventType: ACTIVITY_AFTER_END,
+      severity: 'CRITICAL',
+      grantId: grant.id,
+      profile: 'demo',
+      principal: REQUESTER,
+    });
     expect(alert!.subject).toBe('[break-glass CRITICAL] 2 call(s) ALLOWED after demo of alice ended');
     expect(alert!.subject.length).toBeLessThanOrEqual(100);
     expect(alert!.body).toContain('ec2:StopInstances');
     expect(alert!.body).toContain('s3:GetObject');
     expect(alert!.body).not.toContain('CreateUser');
-    expect(alert!.machine).toMatchObject({ eventType: ACTIVITY_AFTER_END, total: 2, grant: { id: grant.id, endSecond: '2026-11-24T10:30:00Z' } });
+    expect(alert!.machine).toMatchObject({
+      eventType: ACTIVITY_AFTER_END,
+      total: 2,
+      grant: { id: grant.id, endSecond: '2026-11-24T10:30:00Z' },
+    });
     expect(await w.activity.summary(grant.id)).toMatchObject({ calls: 3, afterEnd: 3, afterEndAllowed: 2, denied: 1 });
   });
 
   it('uses the revocation, not the planned expiry, as the end of a revoked grant', async () => {
     const w = world();
     const grant = await w.add({ status: 'REVOKED', endedAt: '2026-11-24T10:12:00.500Z' });
-    await captureActivity(w.capture, w.deliver(getObject(assumedRoleIdentity(profileSession(grant.id)), '2026-11-24T10:15:00Z')));
+    await captureActivity(
+      w.capture,
+      w.deliver(getObject(assumedRoleIdentity(profileSession(grant.id)), '2026-11-24T10:15:00Z')),
+    );
     expect((await w.activity.all(grant.id))[0]!.afterEnd).toBe(true);
     expect(w.ports.notifier.alerts).toHaveLength(1);
   });
@@ -287,7 +454,11 @@ describe('integrity', () => {
     const w = world();
     const grant = await w.add();
     const identity = assumedRoleIdentity(profileSession(grant.id));
-    const calls = [getObject(identity, '2026-11-24T10:01:00Z'), stopInstances(identity, '2026-11-24T10:02:00Z'), createUserDenied(identity, '2026-11-24T10:03:00Z')];
+    const calls = [
+      getObject(identity, '2026-11-24T10:01:00Z'),
+      stopInstances(identity, '2026-11-24T10:02:00Z'),
+      createUserDenied(identity, '2026-11-24T10:03:00Z'),
+    ];
     await captureActivity(w.capture, w.deliver(...calls));
     const records = await w.activity.all(grant.id);
     const summary = await w.activity.summary(grant.id);
@@ -296,9 +467,17 @@ describe('integrity', () => {
     expect(activityDigest(grant.id, [...records].reverse()).root).toBe((verdict as { root: string }).root);
     expect(records.every((r) => r.hash === activityHash(r))).toBe(true);
 
-    const edited: ActivityRecord[] = records.map((r, i) => (i === 1 ? { ...r, errorCode: undefined, action: 'DescribeInstances' } : r));
-    expect(verifyActivity(summary, edited)).toMatchObject({ ok: false, problem: expect.stringMatching(/was changed after it was written/) });
-    expect(verifyActivity(summary, records.slice(1))).toMatchObject({ ok: false, problem: 'the summary counts 3 calls but 2 records exist' });
+    const edited: ActivityRecord[] = records.map((r, i) =>
+      i === 1 ? { ...r, errorCode: undefined, action: 'DescribeInstances' } : r,
+    );
+    expect(verifyActivity(summary, edited)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/was changed after it was written/),
+    });
+    expect(verifyActivity(summary, records.slice(1))).toMatchObject({
+      ok: false,
+      problem: 'the summary counts 3 calls but 2 records exist',
+    });
     expect(activityDigest(grant.id, records.slice(1)).root).not.toBe((verdict as { root: string }).root);
   });
 });
@@ -308,10 +487,15 @@ describe('read side: GET /grants/{id}/activity', () => {
     const w = world();
     const grant = await w.add();
     const identity = assumedRoleIdentity(profileSession(grant.id));
-    const calls = Array.from({ length: count }, (_, i) => getObject(identity, `2026-11-24T10:${String(1 + i).padStart(2, '0')}:00Z`));
+    const calls = Array.from({ length: count }, (_, i) =>
+      getObject(identity, `2026-11-24T10:${String(1 + i).padStart(2, '0')}:00Z`),
+    );
     await captureActivity(w.capture, w.deliver(...[...calls].reverse())); // any delivery order
     const ports = { store: w.ports.store, activity: w.activity };
-    const readers = { security: [`arn:aws:iam::${ACCOUNT}:role/Security`], reviewers: [`arn:aws:iam::${ACCOUNT}:role/Reviewer`] };
+    const readers = {
+      security: [`arn:aws:iam::${ACCOUNT}:role/Security`],
+      reviewers: [`arn:aws:iam::${ACCOUNT}:role/Reviewer`],
+    };
     return { w, grant, ports, readers };
   }
 
@@ -321,7 +505,11 @@ describe('read side: GET /grants/{id}/activity', () => {
     const sizes: number[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await getActivity(ports, readers, { grantId: grant.id, caller: { arn: REQUESTER }, query: { limit: '3', ...(nextToken ? { nextToken } : {}) } });
+      const page = await getActivity(ports, readers, {
+        grantId: grant.id,
+        caller: { arn: REQUESTER },
+        query: { limit: '3', ...(nextToken ? { nextToken } : {}) },
+      });
       expect(page.summary).toMatchObject({ calls: 7 });
       sizes.push(page.activity.length);
       seen.push(...page.activity.map((a) => a.eventTime));
@@ -335,16 +523,27 @@ describe('read side: GET /grants/{id}/activity', () => {
   it('refuses a token issued for another grant, a bad limit and unknown parameters with 400s', async () => {
     const { grant, ports, readers, w } = await withCalls(3);
     const other = await w.add();
-    await captureActivity(w.capture, w.deliver(getObject(assumedRoleIdentity(profileSession(other.id)), '2026-11-24T10:01:00Z'), getObject(assumedRoleIdentity(profileSession(other.id)), '2026-11-24T10:02:00Z')));
-    const foreign = (await getActivity(ports, readers, { grantId: other.id, caller: { arn: REQUESTER }, query: { limit: '1' } })).nextToken!;
-    const ask = (query: Record<string, string>) => getActivity(ports, readers, { grantId: grant.id, caller: { arn: REQUESTER }, query });
+    await captureActivity(
+      w.capture,
+      w.deliver(
+        getObject(assumedRoleIdentity(profileSession(other.id)), '2026-11-24T10:01:00Z'),
+        getObject(assumedRoleIdentity(profileSession(other.id)), '2026-11-24T10:02:00Z'),
+      ),
+    );
+    const foreign = (
+      await getActivity(ports, readers, { grantId: other.id, caller: { arn: REQUESTER }, query: { limit: '1' } })
+    ).nextToken!;
+    const ask = (query: Record<string, string>) =>
+      getActivity(ports, readers, { grantId: grant.id, caller: { arn: REQUESTER }, query });
     await expect(ask({ nextToken: foreign })).rejects.toThrow(ValidationError);
     await expect(ask({ limit: '0' })).rejects.toThrow(ValidationError);
     await expect(ask({ limit: '101' })).rejects.toThrow(ValidationError);
     await expect(ask({ limit: '2x' })).rejects.toThrow(ValidationError);
     await expect(ask({ nextToken: 'not/a token' })).rejects.toThrow(ValidationError);
     await expect(ask({ from: '2026-11-24' })).rejects.toThrow(/unknown query parameter/);
-    await expect(getActivity(ports, readers, { grantId: '../etc', caller: { arn: REQUESTER }, query: {} })).rejects.toThrow(ValidationError);
+    await expect(
+      getActivity(ports, readers, { grantId: '../etc', caller: { arn: REQUESTER }, query: {} }),
+    ).rejects.toThrow(ValidationError);
   });
 
   it('lets the requester, security and reviewers read; refuses anyone else; 404 for no grant', async () => {
@@ -354,6 +553,8 @@ describe('read side: GET /grants/{id}/activity', () => {
     expect((await read(`arn:aws:sts::${ACCOUNT}:assumed-role/Security/sam`)).activity).toHaveLength(1);
     expect((await read(`arn:aws:sts::${ACCOUNT}:assumed-role/Reviewer/rita`)).activity).toHaveLength(1);
     await expect(read(`arn:aws:sts::${ACCOUNT}:assumed-role/Responder/bob`)).rejects.toThrow(ForbiddenError);
-    await expect(getActivity(ports, readers, { grantId: newGrantId(), caller: { arn: SECURITY }, query: {} })).rejects.toThrow(GrantNotFoundError);
+    await expect(
+      getActivity(ports, readers, { grantId: newGrantId(), caller: { arn: SECURITY }, query: {} }),
+    ).rejects.toThrow(GrantNotFoundError);
   });
 });

@@ -5,7 +5,12 @@ import { buildGrant, defaultPlan, seededRandom } from '../../support/export-fixt
 
 /** A revoked, reviewed grant with two filler events: six events, written as the store writes them. */
 function storedGrant() {
-  const plan = { ...defaultPlan(0, 10, seededRandom(7)), outcome: 'REVOKED' as const, review: 'justified' as const, fillerEvents: 2 };
+  const plan = {
+    ...defaultPlan(0, 10, seededRandom(7)),
+    outcome: 'REVOKED' as const,
+    review: 'justified' as const,
+    fillerEvents: 2,
+  };
   return buildGrant(plan, 42);
 }
 
@@ -21,7 +26,14 @@ const shuffle = <T>(items: readonly T[], random = seededRandom(3)): T[] => {
 describe('verifyChain', () => {
   it('accepts a chain as the store writes it and returns its head and length', () => {
     const { grant, events } = storedGrant();
-    expect(events.map((e) => e.type)).toEqual(['REQUESTED', 'ALERT_FAILED', 'ALERT_FAILED', 'ACTIVATED', 'REVOKED', 'REVIEWED']);
+    expect(events.map((e) => e.type)).toEqual([
+      'REQUESTED',
+      'ALERT_FAILED',
+      'ALERT_FAILED',
+      'ACTIVATED',
+      'REVOKED',
+      'REVIEWED',
+    ]);
     expect(verifyChain(grant, events)).toEqual({ ok: true, events: 6, head: events.at(-1)!.hash });
   });
 
@@ -36,13 +48,19 @@ describe('verifyChain', () => {
   it('accepts stored items that still carry their table keys', () => {
     const { grant, events } = storedGrant();
     const items = events.map((e) => ({ pk: `GRANT#${grant.id}`, sk: `EVENT#${String(e.seq).padStart(6, '0')}`, ...e }));
-    expect(verifyChain({ pk: `GRANT#${grant.id}`, sk: 'GRANT', entity: 'grant', ...grant } as never, items).ok).toBe(true);
+    expect(verifyChain({ pk: `GRANT#${grant.id}`, sk: 'GRANT', entity: 'grant', ...grant } as never, items).ok).toBe(
+      true,
+    );
   });
 
   it('reports an event whose content was changed at that event', () => {
     const { grant, events } = storedGrant();
     const edited = events.map((e) => (e.seq === 4 ? { ...e, reason: 'nothing to see here' } : e));
-    expect(verifyChain(grant, shuffle(edited))).toEqual({ ok: false, seq: 4, problem: 'event 4 was changed after it was written' });
+    expect(verifyChain(grant, shuffle(edited))).toEqual({
+      ok: false,
+      seq: 4,
+      problem: 'event 4 was changed after it was written',
+    });
   });
 
   it('reports an edited event whose hash was recomputed at the next event, which no longer links to it', () => {
@@ -58,22 +76,39 @@ describe('verifyChain', () => {
 
   it('reports a deleted event in the middle as missing at its seq', () => {
     const { grant, events } = storedGrant();
-    expect(verifyChain(grant, events.filter((e) => e.seq !== 2))).toEqual({ ok: false, seq: 2, problem: 'event 2 is missing' });
+    expect(
+      verifyChain(
+        grant,
+        events.filter((e) => e.seq !== 2),
+      ),
+    ).toEqual({ ok: false, seq: 2, problem: 'event 2 is missing' });
   });
 
   it('reports a deleted last event at the grant record, whose count and head disagree', () => {
     const { grant, events } = storedGrant();
-    expect(verifyChain(grant, events.slice(0, -1))).toEqual({ ok: false, seq: 0, problem: 'the grant record counts 6 events but 5 exist' });
+    expect(verifyChain(grant, events.slice(0, -1))).toEqual({
+      ok: false,
+      seq: 0,
+      problem: 'the grant record counts 6 events but 5 exist',
+    });
   });
 
   it('reports a deleted last event even when the count on the record was lowered too', () => {
     const { grant, events } = storedGrant();
-    expect(verifyChain({ ...grant, eventCount: 5 }, events.slice(0, -1))).toEqual({ ok: false, seq: 0, problem: "the grant record's head hash does not match its last event" });
+    expect(verifyChain({ ...grant, eventCount: 5 }, events.slice(0, -1))).toEqual({
+      ok: false,
+      seq: 0,
+      problem: "the grant record's head hash does not match its last event",
+    });
   });
 
   it('reports a duplicated event', () => {
     const { grant, events } = storedGrant();
-    expect(verifyChain(grant, [...events, events[2]!])).toMatchObject({ ok: false, seq: 4, problem: 'event 3 appears twice' });
+    expect(verifyChain(grant, [...events, events[2]!])).toMatchObject({
+      ok: false,
+      seq: 4,
+      problem: 'event 3 appears twice',
+    });
   });
 
   it("reports a change to the grant's facts (its reason) at the first event", () => {

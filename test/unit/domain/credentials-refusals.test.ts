@@ -4,7 +4,7 @@
  * who took the session; the session's SourceIdentity is the caller's person.
  */
 import { describe, expect, it } from 'vitest';
-import { activateGrant, DEFAULT_RULES, type ActivationRules } from '../../../functions/domain/activate-grant.js';
+import { type ActivationRules, activateGrant, DEFAULT_RULES } from '../../../functions/domain/activate-grant.js';
 import { ForbiddenError, FrozenError } from '../../../functions/domain/errors.js';
 import { issueCredentials } from '../../../functions/domain/issue-credentials.js';
 import type { CredentialRequest } from '../../../functions/domain/ports.js';
@@ -29,13 +29,25 @@ class FakeVendor {
 
 async function setup() {
   const ports = fakePorts();
-  const { grant } = await activateGrant(ports, profiles(), { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason } }, rules);
+  const { grant } = await activateGrant(
+    ports,
+    profiles(),
+    { caller: { arn: SSO_ALICE }, body: { profile: 'demo', reason } },
+    rules,
+  );
   const vendor = new FakeVendor();
-  return { ports, grant, vendor, take: (arn: string, set = profiles(), frozenByConfig: string[] = []) => issueCredentials({ ...ports, vendor }, set, settings, { grantId: grant.id, caller: { arn } }, { frozenByConfig }) };
+  return {
+    ports,
+    grant,
+    vendor,
+    take: (arn: string, set = profiles(), frozenByConfig: string[] = []) =>
+      issueCredentials({ ...ports, vendor }, set, settings, { grantId: grant.id, caller: { arn } }, { frozenByConfig }),
+  };
 }
 
 const lastEvent = (ports: ReturnType<typeof fakePorts>, id: string) => ports.store.eventLog.get(id)!.at(-1)!;
-const alertsOf = (ports: ReturnType<typeof fakePorts>, type: string) => ports.notifier.alerts.filter((a) => a.attributes.eventType === type);
+const alertsOf = (ports: ReturnType<typeof fakePorts>, type: string) =>
+  ports.notifier.alerts.filter((a) => a.attributes.eventType === type);
 
 describe('credentials refusals are recorded and announced', () => {
   it('refuses a frozen profile with 423, recorded and announced, assuming nothing', async () => {
@@ -44,9 +56,16 @@ describe('credentials refusals are recorded and announced', () => {
     await expect(take(SSO_ALICE)).rejects.toThrowError(FrozenError);
     await expect(take(SSO_ALICE, profiles(), ['demo'])).rejects.toThrowError(FrozenError);
     expect(vendor.calls).toEqual([]);
-    expect(lastEvent(ports, grant.id)).toMatchObject({ type: 'CREDENTIALS_DENIED', actor: SSO_ALICE, outcome: 'FAILURE', details: { step: 'Freeze' } });
+    expect(lastEvent(ports, grant.id)).toMatchObject({
+      type: 'CREDENTIALS_DENIED',
+      actor: SSO_ALICE,
+      outcome: 'FAILURE',
+      details: { step: 'Freeze' },
+    });
     expect(alertsOf(ports, 'CREDENTIALS_DENIED')).toHaveLength(2);
-    expect(alertsOf(ports, 'CREDENTIALS_DENIED')[0]!.subject).toMatch(/^\[break-glass WARNING\] alice@example.com was REFUSED credentials for demo/);
+    expect(alertsOf(ports, 'CREDENTIALS_DENIED')[0]!.subject).toMatch(
+      /^\[break-glass WARNING\] alice@example.com was REFUSED credentials for demo/,
+    );
     expect((await ports.store.get(grant.id))!.credentialsIssued ?? 0).toBe(0);
   });
 
@@ -74,11 +93,15 @@ describe('credentials refusals are recorded and announced', () => {
 });
 
 describe('credentials issued', () => {
-  it('puts the caller\'s person in SourceIdentity, keeps both persons on the event, and announces it (INFO)', async () => {
+  it("puts the caller's person in SourceIdentity, keeps both persons on the event, and announces it (INFO)", async () => {
     const { ports, grant, vendor, take } = await setup();
     await take(SSO_ALICE_ADMIN);
     expect(vendor.calls.map((c) => c.sourceIdentity)).toEqual(['alice@example.com']);
-    expect(lastEvent(ports, grant.id)).toMatchObject({ type: 'CREDENTIALS_ISSUED', actor: SSO_ALICE_ADMIN, details: { person: grant.person, grantPerson: grant.person } });
+    expect(lastEvent(ports, grant.id)).toMatchObject({
+      type: 'CREDENTIALS_ISSUED',
+      actor: SSO_ALICE_ADMIN,
+      details: { person: grant.person, grantPerson: grant.person },
+    });
     const [alert] = alertsOf(ports, 'CREDENTIALS_ISSUED');
     expect(alert!.attributes.severity).toBe('INFO');
     expect(alert!.machine).toMatchObject({ actor: SSO_ALICE_ADMIN, details: { accessKeyId: 'ASIAFAKE' } });

@@ -13,11 +13,15 @@ const mallory = { arn: MALLORY, userId: 'AROAEXAMPLEINTERN123:mallory' };
 const eve = { arn: 'arn:aws:sts::123456789012:assumed-role/Intern/eve', userId: 'AROAEXAMPLEINTERN123:eve' };
 
 async function deny(ports: ReturnType<typeof fakePorts>, caller = mallory): Promise<string> {
-  const error = await activateGrant(ports, profiles, { caller, body: { profile: 'demo', reason, durationMinutes: 30 } }).catch((e) => e);
+  const error = await activateGrant(ports, profiles, {
+    caller,
+    body: { profile: 'demo', reason, durationMinutes: 30 },
+  }).catch((e) => e);
   return error.grantId;
 }
 
-const denials = (ports: ReturnType<typeof fakePorts>) => ports.notifier.alerts.filter((a) => a.attributes.eventType === 'DENIED');
+const denials = (ports: ReturnType<typeof fakePorts>) =>
+  ports.notifier.alerts.filter((a) => a.attributes.eventType === 'DENIED');
 
 describe('rate limit on DENIED alerts', () => {
   it('records every attempt, announces the first, and counts the rest in the next alert after the window', async () => {
@@ -33,8 +37,12 @@ describe('rate limit on DENIED alerts', () => {
     expect(ids.map((id) => ports.store.grants.get(id)!.status)).toEqual(Array(20).fill('DENIED'));
     expect(denials(ports)).toHaveLength(1);
     expect(denials(ports)[0]!.body).toMatch(/^Limit: {6}one DENIED alert per caller and profile per 5 min/m);
-    expect(ports.store.eventLog.get(ids[0]!)![0]!.details).toEqual({ why: expect.any(String), alertWindowSeconds: '300' });
-    for (const id of ids.slice(1)) expect(ports.store.eventLog.get(id)![0]!.details!.alert).toMatch(/^not announced: rate limit/);
+    expect(ports.store.eventLog.get(ids[0]!)![0]!.details).toEqual({
+      why: expect.any(String),
+      alertWindowSeconds: '300',
+    });
+    for (const id of ids.slice(1))
+      expect(ports.store.eventLog.get(id)![0]!.details!.alert).toMatch(/^not announced: rate limit/);
 
     // Act: the window has passed since the first alert (20 × 5 s = 100 s; 200 s more)
     ports.clock.advance(200_000);
@@ -43,8 +51,13 @@ describe('rate limit on DENIED alerts', () => {
     expect(denials(ports)).toHaveLength(2);
     const summary = denials(ports)[1]!;
     expect(summary.subject).toMatch(/was DENIED demo for 30m \(\+19 more\)/);
-    expect(summary.body).toContain('Suppressed: 19 more denied attempt(s) by this caller on this profile since 2026-11-24T10:00:00.000Z');
-    expect(ports.store.eventLog.get(next)![0]!.details).toMatchObject({ alertsSuppressed: '19', suppressedSince: '2026-11-24T10:00:00.000Z' });
+    expect(summary.body).toContain(
+      'Suppressed: 19 more denied attempt(s) by this caller on this profile since 2026-11-24T10:00:00.000Z',
+    );
+    expect(ports.store.eventLog.get(next)![0]!.details).toMatchObject({
+      alertsSuppressed: '19',
+      suppressedSince: '2026-11-24T10:00:00.000Z',
+    });
     expect((summary.machine as { details: Record<string, string> }).details.alertsSuppressed).toBe('19');
 
     // And the window restarts at the summary.
@@ -53,26 +66,39 @@ describe('rate limit on DENIED alerts', () => {
     expect(denials(ports)).toHaveLength(2);
   });
 
-  it('never lets one caller\'s flood hold back alerts about another caller, or other alerts', async () => {
+  it("never lets one caller's flood hold back alerts about another caller, or other alerts", async () => {
     const ports = fakePorts();
     for (let i = 0; i < 10; i++) await deny(ports, mallory);
     await deny(ports, eve);
-    const { grant } = await activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body: { profile: 'demo', reason } });
+    const { grant } = await activateGrant(ports, profiles, {
+      caller: { arn: ALICE, userId: ALICE_ID },
+      body: { profile: 'demo', reason },
+    });
     expect(denials(ports).map((a) => a.attributes.principal)).toEqual([MALLORY, eve.arn]);
-    expect(ports.notifier.alerts.filter((a) => a.attributes.eventType === 'ACTIVATED').map((a) => a.attributes.grantId)).toEqual([grant.id]);
+    expect(
+      ports.notifier.alerts.filter((a) => a.attributes.eventType === 'ACTIVATED').map((a) => a.attributes.grantId),
+    ).toEqual([grant.id]);
   });
 
   it('keys on the authenticated ARN and the deployed profile only, not on anything else in the body', async () => {
     const ports = fakePorts();
     await deny(ports, mallory);
     // Varying the reason, ticket or duration does not earn a fresh alert.
-    await activateGrant(ports, profiles, { caller: mallory, body: { profile: 'demo', reason: 'something else entirely', ticket: 'INC-9', durationMinutes: 5 } }).catch(() => undefined);
+    await activateGrant(ports, profiles, {
+      caller: mallory,
+      body: { profile: 'demo', reason: 'something else entirely', ticket: 'INC-9', durationMinutes: 5 },
+    }).catch(() => undefined);
     expect(denials(ports)).toHaveLength(1);
     // Another profile does (a decoy on one profile must not silence a denial on another).
-    await activateGrant(ports, profiles, { caller: mallory, body: { profile: 'db', reason: 'something else entirely', ticket: 'INC-9' } }).catch(() => undefined);
+    await activateGrant(ports, profiles, {
+      caller: mallory,
+      body: { profile: 'db', reason: 'something else entirely', ticket: 'INC-9' },
+    }).catch(() => undefined);
     expect(denials(ports).map((a) => a.attributes.profile)).toEqual(['demo', 'db']);
     // A profile that is not deployed is refused before any denial is recorded, so it mints no key.
-    await activateGrant(ports, profiles, { caller: mallory, body: { profile: 'no-such-profile', reason } }).catch(() => undefined);
+    await activateGrant(ports, profiles, { caller: mallory, body: { profile: 'no-such-profile', reason } }).catch(
+      () => undefined,
+    );
     expect([...ports.alertLimiter.state.keys()].sort()).toEqual([`denied/${MALLORY}/db`, `denied/${MALLORY}/demo`]);
   });
 
@@ -98,7 +124,8 @@ describe('rate limit on DENIED alerts', () => {
     const ports = fakePorts();
     ports.control.state = { all: true, profiles: [], version: 1, by: 'sec', reason: 'incident' };
     const alice = { arn: ALICE, userId: ALICE_ID };
-    for (let i = 0; i < 3; i++) await activateGrant(ports, profiles, { caller: alice, body: { profile: 'demo', reason } }).catch(() => undefined);
+    for (let i = 0; i < 3; i++)
+      await activateGrant(ports, profiles, { caller: alice, body: { profile: 'demo', reason } }).catch(() => undefined);
     expect(ports.store.grants.size).toBe(3);
     expect(denials(ports)).toHaveLength(1);
   });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
-import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError, StepFailedError, ValidationError } from '../../../functions/domain/errors.js';
+import {
+  ConcurrentUpdateError,
+  ForbiddenError,
+  GrantNotFoundError,
+  InvalidTransitionError,
+  StepFailedError,
+  ValidationError,
+} from '../../../functions/domain/errors.js';
 import { expireGrant } from '../../../functions/domain/expire-grant.js';
 import { extendGrant } from '../../../functions/domain/extend-grant.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
@@ -11,7 +18,10 @@ const security = ['arn:aws:iam::123456789012:role/Security'];
 
 async function activeGrant() {
   const ports = fakePorts();
-  const { grant } = await activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body: { profile: 'demo', reason: 'checkout is failing for all users', durationMinutes: 30 } });
+  const { grant } = await activateGrant(ports, profiles, {
+    caller: { arn: ALICE, userId: ALICE_ID },
+    body: { profile: 'demo', reason: 'checkout is failing for all users', durationMinutes: 30 },
+  });
   return { ports, grant };
 }
 
@@ -59,7 +69,11 @@ describe('expireGrant', () => {
     ports.store.append = async (g, event, changes) => {
       if (event.type === 'EXPIRED' && !raced) {
         raced = true;
-        await extendGrant(extender, profiles, { grantId: grant.id, caller: { arn: ALICE }, body: { minutes: 10, reason: 'replica still catching up' } });
+        await extendGrant(extender, profiles, {
+          grantId: grant.id,
+          caller: { arn: ALICE },
+          body: { minutes: 10, reason: 'replica still catching up' },
+        });
       }
       return append(g, event, changes);
     };
@@ -93,11 +107,19 @@ describe('revokeGrant', () => {
     ports.store.append = async (g, event, changes) => {
       if (event.type === 'REVOKED' && !raced) {
         raced = true;
-        await extendGrant(ports, profiles, { grantId: grant.id, caller: { arn: ALICE }, body: { minutes: 10, reason: 'replica still catching up' } });
+        await extendGrant(ports, profiles, {
+          grantId: grant.id,
+          caller: { arn: ALICE },
+          body: { minutes: 10, reason: 'replica still catching up' },
+        });
       }
       return append(g, event, changes);
     };
-    const revoked = await revokeGrant(ports, security, { grantId: grant.id, caller: { arn: SECURITY }, body: { reason: 'suspected abuse' } });
+    const revoked = await revokeGrant(ports, security, {
+      grantId: grant.id,
+      caller: { arn: SECURITY },
+      body: { reason: 'suspected abuse' },
+    });
     expect(revoked.status).toBe('REVOKED');
     expect(ports.store.types(grant.id)).toEqual(['REQUESTED', 'ACTIVATED', 'EXTENDED', 'REVOKED']);
     expect(ports.access.policies.size).toBe(0);
@@ -120,14 +142,24 @@ describe('revokeGrant', () => {
       detaches++;
       return detach(...args);
     };
-    await expect(revokeGrant(ports, security, { grantId: grant.id, caller: { arn: SECURITY }, body: { reason: 'suspected abuse' } })).rejects.toThrowError(ConcurrentUpdateError);
+    await expect(
+      revokeGrant(ports, security, {
+        grantId: grant.id,
+        caller: { arn: SECURITY },
+        body: { reason: 'suspected abuse' },
+      }),
+    ).rejects.toThrowError(ConcurrentUpdateError);
     expect({ races, detaches }).toEqual({ races: 3, detaches: 3 });
     expect(ports.access.policies.size).toBe(0);
   });
 
   it('lets the requester end the grant: detach, REVOKED, schedule deleted, announced', async () => {
     const { ports, grant } = await activeGrant();
-    const revoked = await revokeGrant(ports, security, { grantId: grant.id, caller: { arn: ALICE }, body: { reason: 'done, service restored' } });
+    const revoked = await revokeGrant(ports, security, {
+      grantId: grant.id,
+      caller: { arn: ALICE },
+      body: { reason: 'done, service restored' },
+    });
     expect(revoked).toMatchObject({ status: 'REVOKED', endedBy: ALICE, endReason: 'done, service restored' });
     expect(ports.access.policies.size).toBe(0);
     expect(ports.scheduler.schedules.size).toBe(0);
@@ -135,38 +167,64 @@ describe('revokeGrant', () => {
     expect(ports.notifier.alerts.at(-1)!.attributes.eventType).toBe('REVOKED');
   });
 
-  it('lets a security principal revoke anyone\'s grant', async () => {
+  it("lets a security principal revoke anyone's grant", async () => {
     const { ports, grant } = await activeGrant();
-    const revoked = await revokeGrant(ports, security, { grantId: grant.id, caller: { arn: SECURITY }, body: { reason: 'not justified' } });
+    const revoked = await revokeGrant(ports, security, {
+      grantId: grant.id,
+      caller: { arn: SECURITY },
+      body: { reason: 'not justified' },
+    });
     expect(revoked.status).toBe('REVOKED');
     expect(ports.store.eventLog.get(grant.id)!.at(-1)!.details).toMatchObject({ by: 'security' });
   });
 
   it('returns 403 to anyone else, even a colleague on the same role', async () => {
     const { ports, grant } = await activeGrant();
-    await expect(revokeGrant(ports, security, { grantId: grant.id, caller: { arn: BOB }, body: { reason: 'mine now' } })).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      revokeGrant(ports, security, { grantId: grant.id, caller: { arn: BOB }, body: { reason: 'mine now' } }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
     expect(ports.store.grants.get(grant.id)!.status).toBe('ACTIVE');
   });
 
   it('returns 409 for a grant that already ended, and the expiry after a revoke is a no-op', async () => {
     const { ports, grant } = await activeGrant();
     await revokeGrant(ports, security, { grantId: grant.id, caller: { arn: ALICE }, body: { reason: 'all good now' } });
-    await expect(revokeGrant(ports, security, { grantId: grant.id, caller: { arn: ALICE }, body: { reason: 'again' } })).rejects.toBeInstanceOf(InvalidTransitionError);
+    await expect(
+      revokeGrant(ports, security, { grantId: grant.id, caller: { arn: ALICE }, body: { reason: 'again' } }),
+    ).rejects.toBeInstanceOf(InvalidTransitionError);
     ports.clock.advance(30 * 60_000);
     expect((await expireGrant(ports, grant.id)).outcome).toBe('already-ended');
   });
 
   it('validates the id and reason before any lookup', async () => {
     const ports = fakePorts();
-    await expect(revokeGrant(ports, security, { grantId: '../../etc/passwd', caller: { arn: ALICE }, body: { reason: 'x' } })).rejects.toBeInstanceOf(ValidationError);
-    await expect(revokeGrant(ports, security, { grantId: '00000000-0000-4000-8000-000000000001', caller: { arn: ALICE }, body: { reason: '   ' } })).rejects.toBeInstanceOf(ValidationError);
-    await expect(revokeGrant(ports, security, { grantId: '00000000-0000-4000-8000-000000000077', caller: { arn: ALICE }, body: { reason: 'done here' } })).rejects.toBeInstanceOf(GrantNotFoundError);
+    await expect(
+      revokeGrant(ports, security, { grantId: '../../etc/passwd', caller: { arn: ALICE }, body: { reason: 'x' } }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      revokeGrant(ports, security, {
+        grantId: '00000000-0000-4000-8000-000000000001',
+        caller: { arn: ALICE },
+        body: { reason: '   ' },
+      }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      revokeGrant(ports, security, {
+        grantId: '00000000-0000-4000-8000-000000000077',
+        caller: { arn: ALICE },
+        body: { reason: 'done here' },
+      }),
+    ).rejects.toBeInstanceOf(GrantNotFoundError);
   });
 
   it('keeps the grant ACTIVE, records REVOKE_FAILED and answers 503 when the detach fails', async () => {
     const { ports, grant } = await activeGrant();
     ports.access.failDetach = new Error('iam down');
-    const error = await revokeGrant(ports, security, { grantId: grant.id, caller: { arn: ALICE }, body: { reason: 'done now' } }).catch((e) => e);
+    const error = await revokeGrant(ports, security, {
+      grantId: grant.id,
+      caller: { arn: ALICE },
+      body: { reason: 'done now' },
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(StepFailedError);
     expect(error.statusCode).toBe(503);
     expect(ports.store.grants.get(grant.id)!.status).toBe('ACTIVE');

@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidTransitionError } from '../../../functions/domain/errors.js';
-import { assertTransition, canTransition, expiryFrom, GRANT_STATUSES, isoSeconds, isTerminal } from '../../../functions/domain/grant.js';
+import {
+  assertTransition,
+  canTransition,
+  expiryFrom,
+  GRANT_STATUSES,
+  isoSeconds,
+  isTerminal,
+} from '../../../functions/domain/grant.js';
 
 describe('grant state machine', () => {
   it.each([
-    ['PENDING', 'ACTIVE'], ['PENDING', 'FAILED'], ['PENDING', 'EXPIRED'], ['ACTIVE', 'EXPIRED'], ['ACTIVE', 'REVOKED'],
+    ['PENDING', 'ACTIVE'],
+    ['PENDING', 'FAILED'],
+    ['PENDING', 'EXPIRED'],
+    ['ACTIVE', 'EXPIRED'],
+    ['ACTIVE', 'REVOKED'],
   ] as const)('allows %s -> %s', (from, to) => expect(canTransition(from, to)).toBe(true));
 
   it('allows nothing out of a terminal state', () => {
@@ -16,7 +27,9 @@ describe('grant state machine', () => {
 
   it('refuses ACTIVE -> PENDING and names both states', () => {
     expect(() => assertTransition({ id: 'g1', status: 'ACTIVE' }, 'PENDING')).toThrowError(InvalidTransitionError);
-    expect(() => assertTransition({ id: 'g1', status: 'EXPIRED' }, 'REVOKED')).toThrowError(/g1 is EXPIRED; it cannot become REVOKED/);
+    expect(() => assertTransition({ id: 'g1', status: 'EXPIRED' }, 'REVOKED')).toThrowError(
+      /g1 is EXPIRED; it cannot become REVOKED/,
+    );
   });
 
   it('truncates expiry to the whole second so the policy and at() agree', () => {

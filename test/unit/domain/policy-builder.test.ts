@@ -1,13 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { buildGrantPolicy, iamPolicySize, policyHash, SELF_PROTECTION_SID, serializePolicy, withExpiry } from '../../../functions/domain/policy-builder.js';
+import {
+  buildGrantPolicy,
+  iamPolicySize,
+  policyHash,
+  SELF_PROTECTION_SID,
+  serializePolicy,
+  withExpiry,
+} from '../../../functions/domain/policy-builder.js';
 import { testProfiles } from '../../support/fakes.js';
 
-const PROTECTED = ['arn:aws:dynamodb:us-east-1:123456789012:table/breakglass-*', 'arn:aws:iam::123456789012:role/breakglass/*'];
+const PROTECTED = [
+  'arn:aws:dynamodb:us-east-1:123456789012:table/breakglass-*',
+  'arn:aws:iam::123456789012:role/breakglass/*',
+];
 
 describe('policy builder', () => {
   const profile = testProfiles({
     statements: [
-      { sid: 'Read', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::logs/*'], conditions: { StringLike: { 's3:prefix': 'incident/*' }, Bool: { 'aws:SecureTransport': 'true' } } },
+      {
+        sid: 'Read',
+        actions: ['s3:GetObject'],
+        resources: ['arn:aws:s3:::logs/*'],
+        conditions: { StringLike: { 's3:prefix': 'incident/*' }, Bool: { 'aws:SecureTransport': 'true' } },
+      },
       { actions: ['ecs:UpdateService'], resources: ['arn:aws:ecs:us-east-1:123456789012:service/c/s'] },
     ],
   }).profiles[0]!;
@@ -15,12 +30,16 @@ describe('policy builder', () => {
 
   it('puts the expiry guard on every statement the profile grants', () => {
     const policy = buildGrantPolicy(profile, { ...guards, userId: 'AROAX:alice' });
-    for (const s of policy.Statement.filter((s) => s.Sid !== SELF_PROTECTION_SID)) expect(s.Condition!.DateLessThan).toEqual({ 'aws:CurrentTime': '2026-11-24T11:00:00Z' });
+    for (const s of policy.Statement.filter((s) => s.Sid !== SELF_PROTECTION_SID))
+      expect(s.Condition!.DateLessThan).toEqual({ 'aws:CurrentTime': '2026-11-24T11:00:00Z' });
   });
 
   it('limits an assumed-role grant to the activating session, keeping the profile conditions', () => {
     const policy = buildGrantPolicy(profile, { ...guards, userId: 'AROAX:alice' });
-    expect(policy.Statement[0]!.Condition!.StringLike).toEqual({ 's3:prefix': 'incident/*', 'aws:userid': 'AROAX:alice' });
+    expect(policy.Statement[0]!.Condition!.StringLike).toEqual({
+      's3:prefix': 'incident/*',
+      'aws:userid': 'AROAX:alice',
+    });
     expect(policy.Statement[0]!.Condition!.Bool).toEqual({ 'aws:SecureTransport': 'true' });
     expect(policy.Statement[1]!.Condition!.StringLike).toEqual({ 'aws:userid': 'AROAX:alice' });
   });
@@ -40,12 +59,16 @@ describe('policy builder', () => {
   });
 
   it('binds the self-protection Deny to the grant session when there is one, and to nothing on a user', () => {
-    expect(buildGrantPolicy(profile, { ...guards, userId: '*:bg-1' }).Statement.at(-1)!.Condition).toEqual({ StringLike: { 'aws:userid': '*:bg-1' } });
+    expect(buildGrantPolicy(profile, { ...guards, userId: '*:bg-1' }).Statement.at(-1)!.Condition).toEqual({
+      StringLike: { 'aws:userid': '*:bg-1' },
+    });
     expect(buildGrantPolicy(profile, guards).Statement.at(-1)).not.toHaveProperty('Condition');
   });
 
   it('writes the documented shape for a profile role grant (snapshot)', () => {
-    const document = serializePolicy(buildGrantPolicy(profile, { ...guards, userId: '*:bg-00000000-0000-4000-8000-000000000001' }));
+    const document = serializePolicy(
+      buildGrantPolicy(profile, { ...guards, userId: '*:bg-00000000-0000-4000-8000-000000000001' }),
+    );
     expect(JSON.parse(document)).toMatchInlineSnapshot(`
       {
         "Statement": [
@@ -113,7 +136,11 @@ describe('policy builder', () => {
   it('moves only the expiry when a recorded policy is re-attached (withExpiry)', () => {
     const before = serializePolicy(buildGrantPolicy(profile, { ...guards, userId: 'AROAX:alice' }));
     const after = withExpiry(before, '2026-11-24T12:30:00Z');
-    expect(after).toBe(serializePolicy(buildGrantPolicy(profile, { ...guards, expiresAt: '2026-11-24T12:30:00Z', userId: 'AROAX:alice' })));
+    expect(after).toBe(
+      serializePolicy(
+        buildGrantPolicy(profile, { ...guards, expiresAt: '2026-11-24T12:30:00Z', userId: 'AROAX:alice' }),
+      ),
+    );
     expect(iamPolicySize(after)).toBe(iamPolicySize(before));
     expect(policyHash(after)).toMatch(/^[0-9a-f]{64}$/);
     expect(policyHash(after)).not.toBe(policyHash(before));
@@ -121,6 +148,9 @@ describe('policy builder', () => {
 
   it('does not mutate the profile', () => {
     buildGrantPolicy(profile, { ...guards, userId: 'AROAX:alice' });
-    expect(profile.statements[0]!.conditions).toEqual({ StringLike: { 's3:prefix': 'incident/*' }, Bool: { 'aws:SecureTransport': 'true' } });
+    expect(profile.statements[0]!.conditions).toEqual({
+      StringLike: { 's3:prefix': 'incident/*' },
+      Bool: { 'aws:SecureTransport': 'true' },
+    });
   });
 });

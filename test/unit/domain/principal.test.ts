@@ -4,13 +4,26 @@ import { arnMatches, parsePrincipalArn, principalMatchesAny } from '../../../fun
 describe('principals', () => {
   it('parses an assumed-role session into its role', () => {
     expect(parsePrincipalArn('arn:aws:sts::123456789012:assumed-role/Responder/alice')).toMatchObject({
-      kind: 'assumed-role', entityName: 'Responder', sessionName: 'alice', entityArn: 'arn:aws:iam::123456789012:role/Responder',
+      kind: 'assumed-role',
+      entityName: 'Responder',
+      sessionName: 'alice',
+      entityArn: 'arn:aws:iam::123456789012:role/Responder',
     });
   });
   it('parses an IAM user with a path', () => {
-    expect(parsePrincipalArn('arn:aws:iam::123456789012:user/ops/bob')).toMatchObject({ kind: 'user', entityName: 'bob', entityArn: 'arn:aws:iam::123456789012:user/ops/bob' });
+    expect(parsePrincipalArn('arn:aws:iam::123456789012:user/ops/bob')).toMatchObject({
+      kind: 'user',
+      entityName: 'bob',
+      entityArn: 'arn:aws:iam::123456789012:user/ops/bob',
+    });
   });
-  it.each(['arn:aws:iam::123456789012:root', 'arn:aws:sts::123456789012:federated-user/x', '*', 'arn:aws:sts::123456789012:assumed-role/R/../../x', ''])('refuses %s', (arn) => {
+  it.each([
+    'arn:aws:iam::123456789012:root',
+    'arn:aws:sts::123456789012:federated-user/x',
+    '*',
+    'arn:aws:sts::123456789012:assumed-role/R/../../x',
+    '',
+  ])('refuses %s', (arn) => {
     expect(parsePrincipalArn(arn)).toBeUndefined();
   });
   it('matches a role pattern for every session of the role, and a session pattern for one', () => {

@@ -25,19 +25,40 @@ const AT: RiskClass = 'audit-tampering';
 const CASES: readonly Case[] = [
   // Passing a role to new compute: the compute runs with the role.
   ['PassRole + Lambda create + invoke', ['iam:PassRole', 'lambda:CreateFunction', 'lambda:InvokeFunction'], [RP, CE]],
-  ['PassRole + Lambda create + event source', ['iam:PassRole', 'lambda:CreateFunction', 'lambda:CreateEventSourceMapping'], [RP, CE]],
+  [
+    'PassRole + Lambda create + event source',
+    ['iam:PassRole', 'lambda:CreateFunction', 'lambda:CreateEventSourceMapping'],
+    [RP, CE],
+  ],
   ['PassRole + EC2 RunInstances', ['iam:PassRole', 'ec2:RunInstances'], [RP, CE]],
   ['PassRole + CloudFormation CreateStack', ['iam:PassRole', 'cloudformation:CreateStack'], [RP, CE]],
   ['PassRole + Glue dev endpoint', ['iam:PassRole', 'glue:CreateDevEndpoint'], [RP, CE]],
   ['PassRole + Glue job', ['iam:PassRole', 'glue:CreateJob', 'glue:StartJobRun'], [RP, CE]],
-  ['PassRole + Data Pipeline', ['iam:PassRole', 'datapipeline:CreatePipeline', 'datapipeline:PutPipelineDefinition', 'datapipeline:ActivatePipeline'], [RP, CE]],
+  [
+    'PassRole + Data Pipeline',
+    [
+      'iam:PassRole',
+      'datapipeline:CreatePipeline',
+      'datapipeline:PutPipelineDefinition',
+      'datapipeline:ActivatePipeline',
+    ],
+    [RP, CE],
+  ],
   ['PassRole + ECS task', ['iam:PassRole', 'ecs:RegisterTaskDefinition', 'ecs:RunTask'], [RP, CE]],
-  ['PassRole + SageMaker notebook', ['iam:PassRole', 'sagemaker:CreateNotebookInstance', 'sagemaker:CreatePresignedNotebookInstanceUrl'], [RP, CE]],
+  [
+    'PassRole + SageMaker notebook',
+    ['iam:PassRole', 'sagemaker:CreateNotebookInstance', 'sagemaker:CreatePresignedNotebookInstanceUrl'],
+    [RP, CE],
+  ],
   ['PassRole + SageMaker training job', ['iam:PassRole', 'sagemaker:CreateTrainingJob'], [RP, CE]],
   ['PassRole + SageMaker processing job', ['iam:PassRole', 'sagemaker:CreateProcessingJob'], [RP, CE]],
   ['PassRole + CodeBuild project', ['iam:PassRole', 'codebuild:CreateProject', 'codebuild:StartBuild'], [RP, CE]],
   ['PassRole + App Runner', ['iam:PassRole', 'apprunner:CreateService'], [RP, CE]],
-  ['PassRole + Auto Scaling', ['iam:PassRole', 'autoscaling:CreateLaunchConfiguration', 'autoscaling:CreateAutoScalingGroup'], [RP, CE]],
+  [
+    'PassRole + Auto Scaling',
+    ['iam:PassRole', 'autoscaling:CreateLaunchConfiguration', 'autoscaling:CreateAutoScalingGroup'],
+    [RP, CE],
+  ],
   ['PassRole + spot instances', ['iam:PassRole', 'ec2:RequestSpotInstances'], [RP, CE]],
   ['PassRole + Step Functions', ['iam:PassRole', 'states:CreateStateMachine', 'states:StartExecution'], [RP, CE]],
   ['PassRole + Batch', ['iam:PassRole', 'batch:RegisterJobDefinition', 'batch:SubmitJob'], [RP, CE]],
@@ -169,30 +190,37 @@ function refusal(input: unknown): string | undefined {
 }
 
 /** The classes a refusal says are not acknowledged. */
-const unacknowledged = (message: string) => [...message.matchAll(/risk class "([a-z-]+)" is not acknowledged/g)].map((m) => m[1]!).sort();
+const unacknowledged = (message: string) =>
+  [...message.matchAll(/risk class "([a-z-]+)" is not acknowledged/g)].map((m) => m[1]!).sort();
 
 describe('well-known escalation and persistence sets on "*"', () => {
   it(`covers ${CASES.length} sets`, () => expect(CASES.length).toBeGreaterThanOrEqual(71));
 
-  it.each(CASES.filter((c) => c[2] !== 'always'))('%s: refused naming its classes, accepted when they are acknowledged', (_name, actions, classes) => {
-    // Prepare
-    const expected = [...(classes as RiskClass[])].sort();
-    // Act
-    const message = refusal(profileFile(actions));
-    // Assess
-    expect(message).toBeDefined();
-    expect(unacknowledged(message!)).toEqual(expected);
-    expect(message).not.toMatch(/over-broad/);
-    expect(refusal(profileFile(actions, expected))).toBeUndefined();
-  });
+  it.each(CASES.filter((c) => c[2] !== 'always'))(
+    '%s: refused naming its classes, accepted when they are acknowledged',
+    (_name, actions, classes) => {
+      // Prepare
+      const expected = [...(classes as RiskClass[])].sort();
+      // Act
+      const message = refusal(profileFile(actions));
+      // Assess
+      expect(message).toBeDefined();
+      expect(unacknowledged(message!)).toEqual(expected);
+      expect(message).not.toMatch(/over-broad/);
+      expect(refusal(profileFile(actions, expected))).toBeUndefined();
+    },
+  );
 
-  it.each(CASES.filter((c) => c[2] === 'always'))('%s: refused even with every class it reaches acknowledged', (_name, actions) => {
-    const first = refusal(profileFile(actions));
-    expect(first).toBeDefined();
-    const reached = unacknowledged(first!).filter((c) => c in RISK_CLASSES);
-    const message = refusal(profileFile(actions, reached));
-    expect(message).toBeDefined();
-    expect(message).toMatch(/over-broad|an action is "service:Action"/);
-    expect(unacknowledged(message!)).toEqual([]);
-  });
+  it.each(CASES.filter((c) => c[2] === 'always'))(
+    '%s: refused even with every class it reaches acknowledged',
+    (_name, actions) => {
+      const first = refusal(profileFile(actions));
+      expect(first).toBeDefined();
+      const reached = unacknowledged(first!).filter((c) => c in RISK_CLASSES);
+      const message = refusal(profileFile(actions, reached));
+      expect(message).toBeDefined();
+      expect(message).toMatch(/over-broad|an action is "service:Action"/);
+      expect(unacknowledged(message!)).toEqual([]);
+    },
+  );
 });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
 import { verifyChain } from '../../../functions/domain/audit-chain.js';
-import { ConcurrentUpdateError, ForbiddenError, InvalidTransitionError, ValidationError } from '../../../functions/domain/errors.js';
+import {
+  ConcurrentUpdateError,
+  ForbiddenError,
+  InvalidTransitionError,
+  ValidationError,
+} from '../../../functions/domain/errors.js';
 import { expireGrant } from '../../../functions/domain/expire-grant.js';
 import type { Grant } from '../../../functions/domain/grant.js';
 import type { AuditLog } from '../../../functions/domain/ports.js';
@@ -16,7 +21,10 @@ const notes = 'compared with the incident timeline';
 
 async function expiredGrant() {
   const ports = fakePorts();
-  const { grant } = await activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body: { profile: 'demo', reason: 'checkout is failing for all users', durationMinutes: 30 } });
+  const { grant } = await activateGrant(ports, profiles, {
+    caller: { arn: ALICE, userId: ALICE_ID },
+    body: { profile: 'demo', reason: 'checkout is failing for all users', durationMinutes: 30 },
+  });
   ports.clock.advance(30 * 60_000);
   await expireGrant(ports, grant.id, 'system:expiry');
   return { ports, grant: (await ports.store.get(grant.id))! };
@@ -28,7 +36,11 @@ describe('reviewGrant', () => {
     const { ports, grant } = await expiredGrant();
     expect(grant.reviewState).toBe('DUE');
     // Act
-    const reviewed = await reviewGrant(ports, reviewers, { grantId: grant.id, caller: { arn: SECURITY }, body: { outcome: 'justified', notes } });
+    const reviewed = await reviewGrant(ports, reviewers, {
+      grantId: grant.id,
+      caller: { arn: SECURITY },
+      body: { outcome: 'justified', notes },
+    });
     // Assess
     expect(reviewed).toMatchObject({ reviewState: 'DONE', reviewOutcome: 'justified', reviewedBy: SECURITY });
     expect(ports.store.types(grant.id)).toEqual(['REQUESTED', 'ACTIVATED', 'EXPIRED', 'REVIEWED']);
@@ -41,38 +53,87 @@ describe('reviewGrant', () => {
     const ports = fakePorts();
     ports.scheduler.failSchedule = new Error('Scheduler down');
     ports.access.failDetach = new Error('IAM down');
-    await expect(activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body: { profile: 'demo', reason: 'checkout is failing for all users' } })).rejects.toThrow();
+    await expect(
+      activateGrant(ports, profiles, {
+        caller: { arn: ALICE, userId: ALICE_ID },
+        body: { profile: 'demo', reason: 'checkout is failing for all users' },
+      }),
+    ).rejects.toThrow();
     const [failed] = [...ports.store.grants.values()];
     expect(failed).toMatchObject({ status: 'FAILED', reviewState: 'DUE' });
     expect(ports.store.types(failed!.id)).toEqual(['REQUESTED', 'ACTIVATION_FAILED', 'ROLLBACK_FAILED']);
     // Act + Assess
-    await expect(reviewGrant(ports, reviewers, { grantId: failed!.id, caller: { arn: SECURITY }, body: { outcome: 'justified', notes } })).resolves.toMatchObject({ reviewState: 'DONE' });
+    await expect(
+      reviewGrant(ports, reviewers, {
+        grantId: failed!.id,
+        caller: { arn: SECURITY },
+        body: { outcome: 'justified', notes },
+      }),
+    ).resolves.toMatchObject({ reviewState: 'DONE' });
   });
 
   it('does not ask for a review of a failed activation that was rolled back', async () => {
     const ports = fakePorts();
     ports.scheduler.failSchedule = new Error('Scheduler down');
-    await expect(activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body: { profile: 'demo', reason: 'checkout is failing for all users' } })).rejects.toThrow();
+    await expect(
+      activateGrant(ports, profiles, {
+        caller: { arn: ALICE, userId: ALICE_ID },
+        body: { profile: 'demo', reason: 'checkout is failing for all users' },
+      }),
+    ).rejects.toThrow();
     const [failed] = [...ports.store.grants.values()];
     expect(failed!.reviewState).toBeUndefined();
-    await expect(reviewGrant(ports, reviewers, { grantId: failed!.id, caller: { arn: SECURITY }, body: { outcome: 'justified', notes } })).rejects.toThrow(/only grants that gave access/);
+    await expect(
+      reviewGrant(ports, reviewers, {
+        grantId: failed!.id,
+        caller: { arn: SECURITY },
+        body: { outcome: 'justified', notes },
+      }),
+    ).rejects.toThrow(/only grants that gave access/);
   });
 
   it('refuses the requester under another role with the same session name (two-person rule)', async () => {
     const { ports, grant } = await expiredGrant();
     const alsoAlice = 'arn:aws:sts::123456789012:assumed-role/Security/Alice@example.com';
-    await expect(reviewGrant(ports, reviewers, { grantId: grant.id, caller: { arn: alsoAlice }, body: { outcome: 'justified', notes } })).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      reviewGrant(ports, reviewers, {
+        grantId: grant.id,
+        caller: { arn: alsoAlice },
+        body: { outcome: 'justified', notes },
+      }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
   });
 
   it('refuses non-reviewers, grants still ACTIVE and a second review', async () => {
     const { ports, grant } = await expiredGrant();
     const bob = 'arn:aws:sts::123456789012:assumed-role/Responder/bob';
-    await expect(reviewGrant(ports, reviewers, { grantId: grant.id, caller: { arn: bob }, body: { outcome: 'justified', notes } })).rejects.toBeInstanceOf(ForbiddenError);
-    await reviewGrant(ports, reviewers, { grantId: grant.id, caller: { arn: SECURITY }, body: { outcome: 'unjustified', notes } });
-    await expect(reviewGrant(ports, reviewers, { grantId: grant.id, caller: { arn: SECURITY }, body: { outcome: 'justified', notes } })).rejects.toBeInstanceOf(InvalidTransitionError);
+    await expect(
+      reviewGrant(ports, reviewers, { grantId: grant.id, caller: { arn: bob }, body: { outcome: 'justified', notes } }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await reviewGrant(ports, reviewers, {
+      grantId: grant.id,
+      caller: { arn: SECURITY },
+      body: { outcome: 'unjustified', notes },
+    });
+    await expect(
+      reviewGrant(ports, reviewers, {
+        grantId: grant.id,
+        caller: { arn: SECURITY },
+        body: { outcome: 'justified', notes },
+      }),
+    ).rejects.toBeInstanceOf(InvalidTransitionError);
     const fresh = fakePorts();
-    const { grant: active } = await activateGrant(fresh, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body: { profile: 'demo', reason: 'checkout is failing for all users' } });
-    await expect(reviewGrant(fresh, reviewers, { grantId: active.id, caller: { arn: SECURITY }, body: { outcome: 'justified', notes } })).rejects.toThrow(/only grants that gave access and have ended/);
+    const { grant: active } = await activateGrant(fresh, profiles, {
+      caller: { arn: ALICE, userId: ALICE_ID },
+      body: { profile: 'demo', reason: 'checkout is failing for all users' },
+    });
+    await expect(
+      reviewGrant(fresh, reviewers, {
+        grantId: active.id,
+        caller: { arn: SECURITY },
+        body: { outcome: 'justified', notes },
+      }),
+    ).rejects.toThrow(/only grants that gave access and have ended/);
   });
 
   it('answers a lost race with the review that won', async () => {
@@ -80,10 +141,20 @@ describe('reviewGrant', () => {
     const original = ports.store.append.bind(ports.store);
     ports.store.append = async (g, e, c) => {
       ports.store.append = original;
-      await original(g, { ...e, details: { outcome: 'justified', notes: 'the other reviewer' } }, { ...c, reviewedBy: 'arn:aws:sts::123456789012:assumed-role/Security/sue' });
+      await original(
+        g,
+        { ...e, details: { outcome: 'justified', notes: 'the other reviewer' } },
+        { ...c, reviewedBy: 'arn:aws:sts::123456789012:assumed-role/Security/sue' },
+      );
       throw new ConcurrentUpdateError('lost');
     };
-    await expect(reviewGrant(ports, reviewers, { grantId: grant.id, caller: { arn: SECURITY }, body: { outcome: 'justified', notes } })).rejects.toThrow(/reviewed by .*sue/);
+    await expect(
+      reviewGrant(ports, reviewers, {
+        grantId: grant.id,
+        caller: { arn: SECURITY },
+        body: { outcome: 'justified', notes },
+      }),
+    ).rejects.toThrow(/reviewed by .*sue/);
   });
 });
 
@@ -101,13 +172,20 @@ describe('checkOverdueReviews', () => {
     const report = await checkOverdueReviews(check, 3);
     expect(report).toEqual({ overdue: 1, profiles: ['demo'] });
     const alert = ports.notifier.alerts.at(-1)!;
-    expect(alert.attributes).toMatchObject({ eventType: 'REVIEW_OVERDUE', profile: 'demo', owner: 'platform@example.com' });
+    expect(alert.attributes).toMatchObject({
+      eventType: 'REVIEW_OVERDUE',
+      profile: 'demo',
+      owner: 'platform@example.com',
+    });
     expect(alert.body).toContain(grant.id);
   });
 
   it('names at most 50 grants per alert (SNS limits a message to 256 KB) and counts the rest', async () => {
     const { ports, grant } = await expiredGrant();
-    const many = Array.from({ length: 120 }, (_, i) => ({ ...grant, id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }));
+    const many = Array.from({ length: 120 }, (_, i) => ({
+      ...grant,
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    }));
     const audit: AuditLog = { queryEvents: async () => ({ events: [] }), reviewsDue: async () => many };
     await checkOverdueReviews({ audit, notifier: ports.notifier, clock: ports.clock, log: ports.log });
     const alert = ports.notifier.alerts.at(-1)!;
@@ -121,19 +199,34 @@ describe('checkOverdueReviews', () => {
     const { ports, grant } = await expiredGrant();
     ports.notifier.fail = new Error('SNS down');
     const audit: AuditLog = { queryEvents: async () => ({ events: [] }), reviewsDue: async () => [grant] };
-    await expect(checkOverdueReviews({ audit, notifier: ports.notifier, clock: ports.clock, log: ports.log })).rejects.toThrow(/could not be published/);
+    await expect(
+      checkOverdueReviews({ audit, notifier: ports.notifier, clock: ports.clock, log: ports.log }),
+    ).rejects.toThrow(/could not be published/);
   });
 });
 
 describe('parseAuditQuery', () => {
   const now = new Date('2026-11-24T12:00:00.000Z');
   it('defaults an unfiltered query to the last 7 days and a filtered one to all time', () => {
-    expect(parseAuditQuery({}, now)).toMatchObject({ from: '2026-11-17T12:00:00.000Z', to: now.toISOString(), limit: 25 });
-    expect(parseAuditQuery({ profile: 'demo', eventType: 'denied' }, now)).toMatchObject({ profile: 'demo', eventType: 'DENIED', from: '1970-01-01T00:00:00.000Z' });
+    expect(parseAuditQuery({}, now)).toMatchObject({
+      from: '2026-11-17T12:00:00.000Z',
+      to: now.toISOString(),
+      limit: 25,
+    });
+    expect(parseAuditQuery({ profile: 'demo', eventType: 'denied' }, now)).toMatchObject({
+      profile: 'demo',
+      eventType: 'DENIED',
+      from: '1970-01-01T00:00:00.000Z',
+    });
   });
   it('normalises dates and refuses what it cannot serve from an index', () => {
-    expect(parseAuditQuery({ from: '2026-11-01', to: '2026-11-02T10:00:00+01:00' }, now)).toMatchObject({ from: '2026-11-01T00:00:00.000Z', to: '2026-11-02T09:00:00.000Z' });
-    expect(parseAuditQuery({ from: '2026-11-01', to: '2026-11-02' }, now)).toMatchObject({ to: '2026-11-02T23:59:59.999Z' });
+    expect(parseAuditQuery({ from: '2026-11-01', to: '2026-11-02T10:00:00+01:00' }, now)).toMatchObject({
+      from: '2026-11-01T00:00:00.000Z',
+      to: '2026-11-02T09:00:00.000Z',
+    });
+    expect(parseAuditQuery({ from: '2026-11-01', to: '2026-11-02' }, now)).toMatchObject({
+      to: '2026-11-02T23:59:59.999Z',
+    });
     expect(() => parseAuditQuery({ from: '2026-01-01' }, now)).toThrow(`at most ${MAX_UNFILTERED_DAYS} days`);
     expect(() => parseAuditQuery({ eventType: 'DROP TABLE' }, now)).toThrow(ValidationError);
     expect(() => parseAuditQuery({ profile: 'Demo/../x' }, now)).toThrow(ValidationError);

@@ -5,7 +5,8 @@ import { describeSweepFailure, sweep, sweepMetrics, sweepTargets } from '../../.
 import { ALICE, ALICE_ID, fakePorts, testProfiles } from '../../support/fakes.js';
 
 /** An error as the SDK raises it for a service error code. */
-const awsError = (name: string, message: string) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: name === 'AccessDenied' ? 403 : 400 } });
+const awsError = (name: string, message: string) =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: name === 'AccessDenied' ? 403 : 400 } });
 
 const profiles = testProfiles();
 const target = { type: 'role' as const, name: 'Responder' };
@@ -26,7 +27,10 @@ describe('sweep', () => {
     await ports.access.attach(target, 'breakglass-backdoor', '{}');
     await ports.access.attach(target, 'ops-baseline', '{}');
     const report = await sweep(ports, [target]);
-    expect(report.removed.map((r) => r.policyName).sort()).toEqual(['breakglass-0f8fad5b-d9cb-469f-a165-70867728950e', 'breakglass-backdoor']);
+    expect(report.removed.map((r) => r.policyName).sort()).toEqual([
+      'breakglass-0f8fad5b-d9cb-469f-a165-70867728950e',
+      'breakglass-backdoor',
+    ]);
     expect([...ports.access.policies.keys()]).toEqual(['role/Responder/ops-baseline']);
     expect(ports.notifier.alerts.map((a) => a.attributes.eventType)).toEqual(['SWEPT', 'SWEPT']);
     expect(ports.notifier.alerts[0]!.attributes.severity).toBe('CRITICAL');
@@ -39,21 +43,37 @@ describe('sweep', () => {
     await revokeGrant(ports, [], { grantId: grant.id, caller: { arn: ALICE }, body: { reason: 'done here' } });
     await ports.access.attach(target, grant.policyName, policy); // as if the detach had been lost
     const report = await sweep(ports, [target]);
-    expect(report.removed).toEqual([{ target: 'role/Responder', policyName: grant.policyName, why: `grant ${grant.id} is REVOKED` }]);
+    expect(report.removed).toEqual([
+      { target: 'role/Responder', policyName: grant.policyName, why: `grant ${grant.id} is REVOKED` },
+    ]);
     expect(ports.store.types(grant.id).at(-1)).toBe('SWEPT');
   });
 
   it('expires an ACTIVE grant whose expiry never came, and re-creates a missing schedule', async () => {
     const ports = fakePorts();
-    const late = (await activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body: { ...body, durationMinutes: 5 } })).grant;
-    const lost = (await activateGrant(ports, profiles, { caller: { arn: 'arn:aws:sts::123456789012:assumed-role/Responder/bob', userId: 'AROAEXAMPLE:bob' }, body: { ...body, durationMinutes: 60 } })).grant;
+    const late = (
+      await activateGrant(ports, profiles, {
+        caller: { arn: ALICE, userId: ALICE_ID },
+        body: { ...body, durationMinutes: 5 },
+      })
+    ).grant;
+    const lost = (
+      await activateGrant(ports, profiles, {
+        caller: { arn: 'arn:aws:sts::123456789012:assumed-role/Responder/bob', userId: 'AROAEXAMPLE:bob' },
+        body: { ...body, durationMinutes: 60 },
+      })
+    ).grant;
     ports.scheduler.schedules.clear();
     ports.clock.advance(7 * 60_000);
     const report = await sweep(ports, [target]);
     expect(report.expired).toEqual([late.id]);
     expect(report.schedulesRepaired).toEqual([lost.id]);
     expect(ports.store.grants.get(late.id)!.status).toBe('EXPIRED');
-    expect(ports.store.eventLog.get(late.id)!.at(-1)).toMatchObject({ type: 'EXPIRED', actor: 'system:sweeper', details: { lateBySeconds: '120' } });
+    expect(ports.store.eventLog.get(late.id)!.at(-1)).toMatchObject({
+      type: 'EXPIRED',
+      actor: 'system:sweeper',
+      details: { lateBySeconds: '120' },
+    });
     expect(ports.scheduler.schedules.get(lost.id)!.expiresAt).toBe(lost.expiresAt);
     expect(ports.store.types(lost.id).at(-1)).toBe('SCHEDULE_REPAIRED');
     expect(ports.access.policies.has(`role/Responder/${late.policyName}`)).toBe(false);
@@ -82,7 +102,14 @@ describe('sweep', () => {
   });
 
   it('sweeps the roles and users the profiles name literally', () => {
-    const set = testProfiles({ eligible: ['arn:aws:iam::123456789012:role/Responder', 'arn:aws:sts::123456789012:assumed-role/Medic/alice', 'arn:aws:iam::123456789012:user/ops/bob', 'arn:aws:iam::123456789012:role/Team*'] });
+    const set = testProfiles({
+      eligible: [
+        'arn:aws:iam::123456789012:role/Responder',
+        'arn:aws:sts::123456789012:assumed-role/Medic/alice',
+        'arn:aws:iam::123456789012:user/ops/bob',
+        'arn:aws:iam::123456789012:role/Team*',
+      ],
+    });
     expect(sweepTargets(set)).toEqual([
       { type: 'role', name: 'Responder' },
       { type: 'role', name: 'Medic' },
@@ -96,14 +123,27 @@ describe('sweep with a failing step', () => {
   async function world() {
     const ports = fakePorts();
     await ports.access.attach(target, 'breakglass-backdoor', '{}');
-    const late = (await activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body: { ...body, durationMinutes: 5 } })).grant;
-    const lost = (await activateGrant(ports, profiles, { caller: { arn: 'arn:aws:sts::123456789012:assumed-role/Responder/bob', userId: 'AROAEXAMPLE:bob' }, body: { ...body, durationMinutes: 60 } })).grant;
+    const late = (
+      await activateGrant(ports, profiles, {
+        caller: { arn: ALICE, userId: ALICE_ID },
+        body: { ...body, durationMinutes: 5 },
+      })
+    ).grant;
+    const lost = (
+      await activateGrant(ports, profiles, {
+        caller: { arn: 'arn:aws:sts::123456789012:assumed-role/Responder/bob', userId: 'AROAEXAMPLE:bob' },
+        body: { ...body, durationMinutes: 60 },
+      })
+    ).grant;
     ports.scheduler.schedules.delete(lost.scheduleName);
     const original = ports.store.append.bind(ports.store);
     ports.store.append = async () => {
       throw new Error('DynamoDB unavailable');
     };
-    await activateGrant(ports, profiles, { caller: { arn: 'arn:aws:sts::123456789012:assumed-role/Responder/carol', userId: 'AROAEXAMPLE:carol' }, body }).catch(() => undefined);
+    await activateGrant(ports, profiles, {
+      caller: { arn: 'arn:aws:sts::123456789012:assumed-role/Responder/carol', userId: 'AROAEXAMPLE:carol' },
+      body,
+    }).catch(() => undefined);
     ports.store.append = original;
     const stuck = [...ports.store.grants.values()].find((g) => g.status === 'PENDING')!;
     ports.clock.advance(7 * 60_000);
@@ -114,7 +154,10 @@ describe('sweep with a failing step', () => {
     // Prepare: IAM refuses ListRolePolicies (AccessDenied) on the one target
     const { ports, late, lost, stuck } = await world();
     ports.access.listPolicies = async () => {
-      throw awsError('AccessDenied', 'User: arn:aws:sts::123456789012:assumed-role/sweeper is not authorized to perform: iam:ListRolePolicies');
+      throw awsError(
+        'AccessDenied',
+        'User: arn:aws:sts::123456789012:assumed-role/sweeper is not authorized to perform: iam:ListRolePolicies',
+      );
     };
 
     // Act
@@ -122,7 +165,9 @@ describe('sweep with a failing step', () => {
 
     // Assess: step 1 failed and left the orphan; steps 2 and 3 did their work
     expect(report.failedSteps).toEqual(['policies']);
-    expect(report.errors).toEqual(['policies: role/Responder: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/sweeper is not authorized to perform: iam:ListRolePolicies']);
+    expect(report.errors).toEqual([
+      'policies: role/Responder: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/sweeper is not authorized to perform: iam:ListRolePolicies',
+    ]);
     expect(ports.access.policies.has('role/Responder/breakglass-backdoor')).toBe(true);
     expect(report.expired).toEqual([late.id]);
     expect(ports.store.grants.get(late.id)!.status).toBe('EXPIRED');
@@ -130,8 +175,15 @@ describe('sweep with a failing step', () => {
     expect(ports.scheduler.schedules.has(lost.scheduleName)).toBe(true);
     expect(report.closed).toEqual([stuck.id]);
     expect(ports.store.grants.get(stuck.id)!.status).toBe('FAILED');
-    expect(sweepMetrics(report)).toEqual({ SweepSucceeded: 0, SweeperOrphansRemoved: 0, SchedulesRepaired: 1, SweeperStepFailures: 1 });
-    expect(describeSweepFailure(report)).toBe('Sweep failed in step policies (1 failure: role/Responder: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/sweeper is not authorized to perform: iam:ListRolePolicies); the other steps were done');
+    expect(sweepMetrics(report)).toEqual({
+      SweepSucceeded: 0,
+      SweeperOrphansRemoved: 0,
+      SchedulesRepaired: 1,
+      SweeperStepFailures: 1,
+    });
+    expect(describeSweepFailure(report)).toBe(
+      'Sweep failed in step policies (1 failure: role/Responder: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/sweeper is not authorized to perform: iam:ListRolePolicies); the other steps were done',
+    );
   });
 
   it('does every other step when reading the ACTIVE grants is throttled', async () => {
@@ -149,7 +201,12 @@ describe('sweep with a failing step', () => {
     expect(ports.store.grants.get(late.id)!.status).toBe('ACTIVE');
     expect(ports.scheduler.schedules.has(lost.scheduleName)).toBe(false);
     expect(report.closed).toEqual([stuck.id]);
-    expect(sweepMetrics(report)).toEqual({ SweepSucceeded: 0, SweeperOrphansRemoved: 1, SchedulesRepaired: 0, SweeperStepFailures: 1 });
+    expect(sweepMetrics(report)).toEqual({
+      SweepSucceeded: 0,
+      SweeperOrphansRemoved: 1,
+      SchedulesRepaired: 0,
+      SweeperStepFailures: 1,
+    });
   });
 
   it('counts every failure and names every failed step, in step order', async () => {
@@ -171,13 +228,20 @@ describe('sweep with a failing step', () => {
     expect(report.errors).toHaveLength(4);
     expect(ports.store.grants.get(stuck.id)!.status).toBe('PENDING');
     expect(sweepMetrics(report)).toMatchObject({ SweepSucceeded: 0, SweeperStepFailures: 4 });
-    expect(describeSweepFailure(report)).toMatch(/^Sweep failed in steps policies \(1 failure: breakglass-backdoor: AccessDenied: .*\), grants \(2 failures: .*\), activations \(1 failure: ThrottlingException: Rate exceeded\); the other steps were done$/);
+    expect(describeSweepFailure(report)).toMatch(
+      /^Sweep failed in steps policies \(1 failure: breakglass-backdoor: AccessDenied: .*\), grants \(2 failures: .*\), activations \(1 failure: ThrottlingException: Rate exceeded\); the other steps were done$/,
+    );
   });
 
   it('reports success when nothing failed', async () => {
     const { ports } = await world();
     const report = await sweep(ports, [target]);
     expect(report.failedSteps).toEqual([]);
-    expect(sweepMetrics(report)).toEqual({ SweepSucceeded: 1, SweeperOrphansRemoved: 1, SchedulesRepaired: 1, SweeperStepFailures: 0 });
+    expect(sweepMetrics(report)).toEqual({
+      SweepSucceeded: 1,
+      SweeperOrphansRemoved: 1,
+      SchedulesRepaired: 1,
+      SweeperStepFailures: 0,
+    });
   });
 });

@@ -12,7 +12,12 @@ vi.mock('../../../functions/handlers/wiring.js', async () => {
   const ports = fakePorts();
   const activity = new MemoryActivityStore();
   fakes.ports = { ...ports, activity };
-  return { store: () => ports.store, activityStore: () => activity, notifier: () => ports.notifier, clock: ports.clock };
+  return {
+    store: () => ports.store,
+    activityStore: () => activity,
+    notifier: () => ports.notifier,
+    clock: ports.clock,
+  };
 });
 
 const { lambdaHandler } = await import('../../../functions/handlers/capture-activity.js');
@@ -20,7 +25,23 @@ const GRANT = '00000000-0000-4000-8000-0000000000bb';
 
 async function seedGrant() {
   await fakes.ports.store.create(
-    { id: GRANT, profile: 'demo', owner: 'o', principalArn: 'arn:aws:sts::123456789012:assumed-role/Responder/alice', targetType: 'role', targetName: 'bg-demo', status: 'ACTIVE', reason: 'payments are failing', durationMinutes: 30, createdAt: '2026-11-24T10:00:00.000Z', expiresAt: '2026-11-24T10:30:00Z', policyName: 'p', scheduleName: 's', version: 1, eventCount: 0 },
+    {
+      id: GRANT,
+      profile: 'demo',
+      owner: 'o',
+      principalArn: 'arn:aws:sts::123456789012:assumed-role/Responder/alice',
+      targetType: 'role',
+      targetName: 'bg-demo',
+      status: 'ACTIVE',
+      reason: 'payments are failing',
+      durationMinutes: 30,
+      createdAt: '2026-11-24T10:00:00.000Z',
+      expiresAt: '2026-11-24T10:30:00Z',
+      policyName: 'p',
+      scheduleName: 's',
+      version: 1,
+      eventCount: 0,
+    },
     { type: 'REQUESTED', at: '2026-11-24T10:00:00.000Z', actor: 'a', outcome: 'SUCCESS' },
   );
 }
@@ -35,9 +56,16 @@ describe('capture-activity handler', () => {
     expect(await fakes.ports.activity.all(GRANT)).toHaveLength(1);
 
     fakes.ports.activity.failRecord = new Error('table unavailable');
-    const failing = { messageId: 'again', body: JSON.stringify(viaEventBridge(getObject(identity, '2026-11-24T10:06:00Z'))) };
-    expect(await lambdaHandler({ Records: [failing, junk] } as never)).toEqual({ batchItemFailures: [{ itemIdentifier: 'again' }] });
-    await expect(lambdaHandler(viaEventBridge(getObject(identity, '2026-11-24T10:07:00Z')) as never)).rejects.toThrow(/activity capture failed/);
+    const failing = {
+      messageId: 'again',
+      body: JSON.stringify(viaEventBridge(getObject(identity, '2026-11-24T10:06:00Z'))),
+    };
+    expect(await lambdaHandler({ Records: [failing, junk] } as never)).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'again' }],
+    });
+    await expect(lambdaHandler(viaEventBridge(getObject(identity, '2026-11-24T10:07:00Z')) as never)).rejects.toThrow(
+      /activity capture failed/,
+    );
     fakes.ports.activity.failRecord = undefined;
   });
 });

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
 
 const exec = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'profiles-check-'));
@@ -11,7 +11,9 @@ const dir = mkdtempSync(join(tmpdir(), 'profiles-check-'));
 /** Runs `npm run profiles -- <args>` as teams' CI does (same entry point), returning status and output. */
 async function profiles(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'profiles/main.ts', ...args], { cwd: process.cwd() });
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'profiles/main.ts', ...args], {
+      cwd: process.cwd(),
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -44,7 +46,14 @@ describe('npm run profiles -- check', () => {
   });
 
   it('exits 0 for an acknowledged risk and shows the acknowledgement', async () => {
-    const file = write('acked.json', { version: 1, profiles: [profile([{ actions: ['ssm:SendCommand'], resources: ['*'] }], { 'code-execution': 'runs the restart runbook on the fleet' })] });
+    const file = write('acked.json', {
+      version: 1,
+      profiles: [
+        profile([{ actions: ['ssm:SendCommand'], resources: ['*'] }], {
+          'code-execution': 'runs the restart runbook on the fleet',
+        }),
+      ],
+    });
     const result = await profiles('check', file);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('ops: acknowledges code-execution ("runs the restart runbook on the fleet")');
@@ -55,7 +64,9 @@ describe('npm run profiles -- check', () => {
     const file = write('bad.json', {
       version: 1,
       profiles: [
-        profile([{ actions: ['iam:PassRole', 'lambda:CreateFunction', 'cloudtrail:Stop*'], resources: ['*'] }], { 'organization-identity': 'we never touch the organization, stale' }),
+        profile([{ actions: ['iam:PassRole', 'lambda:CreateFunction', 'cloudtrail:Stop*'], resources: ['*'] }], {
+          'organization-identity': 'we never touch the organization, stale',
+        }),
         { ...profile([{ actions: ['s3:GetObjekt'], resources: ['arn:aws:s3:::b/*'] }]), name: 'other' },
       ],
     });
@@ -66,8 +77,12 @@ describe('npm run profiles -- check', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/risk class "role-passing" is not acknowledged.*iam:PassRole/);
     expect(result.stderr).toMatch(/risk class "code-execution" is not acknowledged.*lambda:CreateFunction/);
-    expect(result.stderr).toMatch(/risk class "audit-tampering" is not acknowledged.*"cloudtrail:Stop\*" allows cloudtrail:StopEventDataStoreIngestion, cloudtrail:StopLogging/);
-    expect(result.stderr).toMatch(/acknowledgedRisks names "organization-identity", but no Allow statement reaches that class/);
+    expect(result.stderr).toMatch(
+      /risk class "audit-tampering" is not acknowledged.*"cloudtrail:Stop\*" allows cloudtrail:StopEventDataStoreIngestion, cloudtrail:StopLogging/,
+    );
+    expect(result.stderr).toMatch(
+      /acknowledgedRisks names "organization-identity", but no Allow statement reaches that class/,
+    );
     expect(result.stderr).toMatch(/profile "other" statement 0: no known IAM action matches "s3:GetObjekt"/);
     expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
   });

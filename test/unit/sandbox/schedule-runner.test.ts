@@ -3,23 +3,45 @@
  * revocation deletes them) between the listing and the read, or before they fire, are forgotten
  * and never fired; no failure escapes a pass; only a failed *invoke* is retried.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import {
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  ListSchedulesCommand,
+  ResourceNotFoundException,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, ResourceNotFoundException, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { ScheduleRunner, type FiredSchedule } from '../../../sandbox/schedule-runner.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type FiredSchedule, ScheduleRunner } from '../../../sandbox/schedule-runner.js';
 
 const GROUP = 'breakglass-test';
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:breakglass-expiry-test';
 const DUE = new Date('2026-11-24T03:44:27Z');
-const notFound = () => new ResourceNotFoundException({ Message: 'Schedule not found', message: 'Schedule not found', $metadata: { httpStatusCode: 404 } });
-const summary = (name: string) => ({ Name: name, GroupName: GROUP, State: 'ENABLED' as const, LastModificationDate: new Date('2026-11-24T03:43:27Z') });
+const notFound = () =>
+  new ResourceNotFoundException({
+    Message: 'Schedule not found',
+    message: 'Schedule not found',
+    $metadata: { httpStatusCode: 404 },
+  });
+const summary = (name: string) => ({
+  Name: name,
+  GroupName: GROUP,
+  State: 'ENABLED' as const,
+  LastModificationDate: new Date('2026-11-24T03:43:27Z'),
+});
 const detail = (name: string) => ({
   Name: name,
   GroupName: GROUP,
   ScheduleExpression: `at(${DUE.toISOString().slice(0, 19)})`,
   ScheduleExpressionTimezone: 'UTC',
   ActionAfterCompletion: 'DELETE' as const,
-  Target: { Arn: ARN, RoleArn: 'arn:aws:iam::123456789012:role/scheduler', Input: JSON.stringify({ grantId: name }), RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 } },
+  Target: {
+    Arn: ARN,
+    RoleArn: 'arn:aws:iam::123456789012:role/scheduler',
+    Input: JSON.stringify({ grantId: name }),
+    RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+  },
 });
 
 function setUp() {
@@ -30,7 +52,15 @@ function setUp() {
   const errors: string[] = [];
   const vanished: string[] = [];
   let deliver: (arn: string, input: unknown) => unknown = (_arn, input) => void delivered.push(input);
-  const runner = new ScheduleRunner({ client, groupName: GROUP, deliver: (arn, input) => deliver(arn, input), onFired: (f) => fired.push(f), onError: (m) => errors.push(m), onVanished: (n) => vanished.push(n), intervalMs: 5 });
+  const runner = new ScheduleRunner({
+    client,
+    groupName: GROUP,
+    deliver: (arn, input) => deliver(arn, input),
+    onFired: (f) => fired.push(f),
+    onError: (m) => errors.push(m),
+    onVanished: (n) => vanished.push(n),
+    intervalMs: 5,
+  });
   return { client, mock, runner, delivered, fired, errors, vanished, setDeliver: (d: typeof deliver) => (deliver = d) };
 }
 
@@ -71,7 +101,9 @@ describe('schedule runner', () => {
   it('reports a failed read and goes on with the other schedules', async () => {
     const { mock, runner, delivered, errors } = setUp();
     mock.on(ListSchedulesCommand).resolves({ Schedules: [summary('broken'), summary('fine')] });
-    mock.on(GetScheduleCommand, { Name: 'broken' }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    mock
+      .on(GetScheduleCommand, { Name: 'broken' })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     mock.on(GetScheduleCommand, { Name: 'fine' }).resolves(detail('fine'));
     mock.on(DeleteScheduleCommand).resolves({});
 
@@ -84,7 +116,10 @@ describe('schedule runner', () => {
   it('keeps polling after a pass fails (the listing itself), without an unhandled rejection', async () => {
     // Prepare: the first listing fails, the next ones work
     const { mock, runner, delivered, errors } = setUp();
-    mock.on(ListSchedulesCommand).rejectsOnce(notFound()).resolves({ Schedules: [summary('later')] });
+    mock
+      .on(ListSchedulesCommand)
+      .rejectsOnce(notFound())
+      .resolves({ Schedules: [summary('later')] });
     mock.on(GetScheduleCommand).resolves(detail('later'));
     mock.on(DeleteScheduleCommand).resolves({});
     const unhandled: unknown[] = [];
@@ -101,7 +136,9 @@ describe('schedule runner', () => {
     }
 
     // Assess
-    expect(errors[0]).toMatch(/^schedule runner pass failed \(next pass in 5 ms\): ResourceNotFoundException: Schedule not found$/);
+    expect(errors[0]).toMatch(
+      /^schedule runner pass failed \(next pass in 5 ms\): ResourceNotFoundException: Schedule not found$/,
+    );
     expect(unhandled).toEqual([]);
   });
 
@@ -119,7 +156,7 @@ describe('schedule runner', () => {
     expect(mock.commandCalls(DeleteScheduleCommand)).toHaveLength(1);
   });
 
-  it('retries a failed invoke under the schedule\'s retry policy, and keeps the schedule meanwhile', async () => {
+  it("retries a failed invoke under the schedule's retry policy, and keeps the schedule meanwhile", async () => {
     const { mock, runner, fired, setDeliver, delivered } = setUp();
     mock.on(ListSchedulesCommand).resolves({ Schedules: [summary('g2')] });
     mock.on(GetScheduleCommand).resolves(detail('g2'));
@@ -134,7 +171,10 @@ describe('schedule runner', () => {
     await runner.tick(() => new Date(DUE.getTime() + 500)); // within the backoff: not yet
     await runner.tick(() => new Date(DUE.getTime() + 5_000));
 
-    expect(fired.map((f) => [f.ok, f.attempt])).toEqual([[false, 1], [true, 2]]);
+    expect(fired.map((f) => [f.ok, f.attempt])).toEqual([
+      [false, 1],
+      [true, 2],
+    ]);
     expect(delivered).toEqual([{ grantId: 'g2' }]);
     expect(mock.commandCalls(DeleteScheduleCommand)).toHaveLength(1);
   });
