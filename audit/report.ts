@@ -556,7 +556,10 @@ async function judgeGrants(
       }
       const pk = item.pk as string;
       let group = groups.get(pk);
-      if (!group) groups.set(pk, (group = { records: [], events: [] }));
+      if (!group) {
+        group = { records: [], events: [] };
+        groups.set(pk, group);
+      }
       (item.sk === 'GRANT' ? group.records : group.events).push(item);
     }
     for (const [pk, group] of groups) {

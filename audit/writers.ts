@@ -62,6 +62,7 @@ export function csvGrantRecord(row: GrantRow): string {
 
 // Control characters (but tab), and the bidirectional overrides/isolates that can make text read
 // differently from what it is ("Trojan Source").
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point (they are stripped).
 const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 /** User text made safe for one Markdown table cell or list item, cut to `max` characters. */

@@ -23,6 +23,20 @@ import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { activityFromCloudTrail, activityLines } from './activity.js';
 import { type ApiResponse, type ClientOptions, ConfigError, NetworkError, request } from './client.js';
+import type {
+  ActivityBody,
+  CredentialsBody,
+  EventsBody,
+  FreezeBody,
+  GrantBody,
+  GrantsBody,
+  GrantWithEventsBody,
+  ProfilesBody,
+  RevokeAllBody,
+  WireCredentials,
+  WireError,
+  WireGrant,
+} from './wire.js';
 
 export const EXIT = {
   ok: 0,
@@ -211,7 +225,7 @@ const HINT: Record<number, string> = {
   503: 'An AWS step failed and was rolled back. Retry in a moment.',
 };
 
-function grantLines(g: any, now: number): string[] {
+function grantLines(g: WireGrant, now: number): string[] {
   return [
     `  grant    ${g.id}`,
     `  profile  ${g.profile} (owner ${g.owner})`,
@@ -223,7 +237,7 @@ function grantLines(g: any, now: number): string[] {
   ];
 }
 
-function nextSteps(g: any): string[] {
+function nextSteps(g: WireGrant): string[] {
   const steps: Array<[string, string]> = [
     ...(g.grantTo === 'profileRole'
       ? ([
@@ -345,15 +359,16 @@ async function execute(
 ): Promise<number> {
   const call = (method: string, path: string, body?: unknown, extra: Partial<ClientOptions> = {}) =>
     request({ ...client, ...extra }, method, path, body);
-  const finish = (res: ApiResponse, human: (body: any) => string[]): number => {
+  const finish = <T = never>(res: ApiResponse, human: (body: T) => string[]): number => {
     if (values.json) {
       io.out(JSON.stringify(res.body, null, 2));
       return exitFor(res.status);
     }
     if (res.status >= 400) {
-      const error = res.body?.error ?? {
+      const body = res.body as WireError | undefined;
+      const error = body?.error ?? {
         code: `HTTP${res.status}`,
-        message: res.body?.message ?? res.body?.Message ?? 'request failed',
+        message: body?.message ?? body?.Message ?? 'request failed',
       };
       io.err(
         `✖ ${error.message} (${error.code}, HTTP ${res.status}${error.requestId ? `, request ${error.requestId}` : ''})`,
@@ -362,7 +377,7 @@ async function execute(
       if (hint) io.err(`  ${hint}`);
       return exitFor(res.status);
     }
-    io.out(human(res.body).join('\n'));
+    io.out(human(res.body as T).join('\n'));
     return EXIT.ok;
   };
 
@@ -385,25 +400,25 @@ async function execute(
       if (commandLine) {
         // The command owns stdout: the activation reports on stderr.
         if (res.status >= 400) return finish(res, () => []);
-        const g = res.body.grant;
+        const g = (res.body as GrantBody).grant;
         io.err(
-          `${res.body.existing ? '● You already hold' : '✔ Granted'} ${g.profile} until ${localTime(g.expiresAt)} (grant ${g.id}).`,
+          `${(res.body as GrantBody).existing ? '● You already hold' : '✔ Granted'} ${g.profile} until ${localTime(g.expiresAt)} (grant ${g.id}).`,
         );
         let env: NodeJS.ProcessEnv = io.env;
         if (g.grantTo === 'profileRole') {
           const issued = await call('POST', `/grants/${encodeURIComponent(g.id)}/credentials`);
           if (issued.status >= 400) return finish(issued, () => []);
-          env = credentialEnv(io.env, issued.body.credentials);
+          env = credentialEnv(io.env, (issued.body as CredentialsBody).credentials);
         }
         if (!io.spawn) throw new UsageError('running a command is not available here');
         return io.spawn(commandLine[0]!, commandLine.slice(1), env);
       }
-      return finish(res, (b) => {
+      return finish<GrantBody>(res, (b) => {
         const g = b.grant;
         const head = b.existing
           ? `● You already hold ${g.profile}; nothing new was granted.`
           : `✔ Granted ${g.profile} until ${localTime(g.expiresAt)} (${relative(Date.parse(g.expiresAt) - io.now())}).`;
-        return [head, ...grantLines(g, io.now()), ...(b.warnings ?? []).map((w: string) => `⚠ ${w}`), ...nextSteps(g)];
+        return [head, ...grantLines(g, io.now()), ...(b.warnings ?? []).map((w) => `⚠ ${w}`), ...nextSteps(g)];
       });
     }
     case 'credentials': {
@@ -411,7 +426,7 @@ async function execute(
       const res = await call('POST', `/grants/${encodeURIComponent(id)}/credentials`);
       if (res.status >= 400) return finish({ ...res }, () => []);
       // Exactly the credential_process format, and nothing else on stdout.
-      io.out(JSON.stringify(credentialProcess(res.body.credentials)));
+      io.out(JSON.stringify(credentialProcess((res.body as CredentialsBody).credentials)));
       return EXIT.ok;
     }
     case 'console': {
@@ -420,18 +435,20 @@ async function execute(
       if (res.status >= 400) return finish(res, () => []);
       const federation = io.env.BREAKGLASS_FEDERATION_ENDPOINT ?? FEDERATION_ENDPOINT;
       const destination = (values.destination as string | undefined) ?? 'https://console.aws.amazon.com/';
-      io.out(await consoleUrl(res.body.credentials, { federation, destination, issuer: 'breakglass' }));
+      io.out(
+        await consoleUrl((res.body as CredentialsBody).credentials, { federation, destination, issuer: 'breakglass' }),
+      );
       return EXIT.ok;
     }
     case 'status': {
       if (!positionals[0]) {
         const res = await call('GET', '/grants?status=ACTIVE&limit=100');
-        return finish(res, (b) =>
+        return finish<GrantsBody>(res, (b) =>
           b.grants.length
             ? [
                 'ACTIVE grants:',
                 ...b.grants.map(
-                  (g: any) =>
+                  (g) =>
                     `  ${g.id}  ${g.profile.padEnd(16)} ${g.principalArn.split('/').pop()!.padEnd(12)} expires ${localTime(g.expiresAt)} (${relative(Date.parse(g.expiresAt) - io.now())})`,
                 ),
               ]
@@ -441,25 +458,25 @@ async function execute(
       const id = idArg(positionals);
       const res = await call('GET', `/grants/${encodeURIComponent(id)}`);
       if (!values.watch || res.status >= 400 || values.json) {
-        return finish(res, (b) => [
+        return finish<GrantWithEventsBody>(res, (b) => [
           ...grantLines(b.grant, io.now()),
           '',
           'Audit trail:',
           ...b.events.map(
-            (e: any) =>
+            (e) =>
               `  ${String(e.seq).padStart(3)}  ${e.at}  ${e.type.padEnd(18)} ${e.actor}${e.reason && e.type !== 'REQUESTED' && e.type !== 'ACTIVATED' ? `  "${e.reason}"` : ''}`,
           ),
           ...(b.grant.status === 'ACTIVE' ? nextSteps(b.grant) : []),
         ]);
       }
       // --watch: a live countdown until the grant ends.
-      let grant = res.body.grant;
+      let grant = (res.body as GrantBody).grant;
       let lastFetch = io.now();
       for (;;) {
         const left = Date.parse(grant.expiresAt) - io.now();
         const line =
           grant.status === 'ACTIVE'
-            ? `${grant.profile} ACTIVE, expires ${localTime(grant.expiresAt)}: ${left > 0 ? relative(left).replace(/^in /, '') + ' left' : 'expiring…'}`
+            ? `${grant.profile} ACTIVE, expires ${localTime(grant.expiresAt)}: ${left > 0 ? `${relative(left).replace(/^in /, '')} left` : 'expiring…'}`
             : `${grant.profile} ${grant.status}${grant.endedAt ? ` at ${localTime(grant.endedAt)}` : ''}`;
         if (io.isTTY) io.out(`\r\x1b[2K${line}`);
         else io.out(line);
@@ -471,7 +488,7 @@ async function execute(
         if (io.now() - lastFetch >= (left < 5_000 ? 1_000 : 15_000)) {
           const again = await call('GET', `/grants/${encodeURIComponent(id)}`);
           if (again.status >= 400) return finish(again, () => []);
-          grant = again.body.grant;
+          grant = (again.body as GrantBody).grant;
           lastFetch = io.now();
         }
       }
@@ -481,10 +498,10 @@ async function execute(
       const limit = values.limit as string | undefined;
       const query = new URLSearchParams({ ...(status ? { status } : {}), ...(limit ? { limit } : {}) }).toString();
       const res = await call('GET', `/grants${query ? `?${query}` : ''}`);
-      return finish(res, (b) => [
+      return finish<GrantsBody>(res, (b) => [
         `${'GRANT'.padEnd(36)}  ${'STATUS'.padEnd(8)}  ${'PROFILE'.padEnd(16)}  ${'WHO'.padEnd(14)}  EXPIRES`,
         ...b.grants.map(
-          (g: any) =>
+          (g) =>
             `${g.id}  ${g.status.padEnd(8)}  ${g.profile.padEnd(16)}  ${String(g.principalArn.split('/').pop()).padEnd(14)}  ${g.expiresAt}`,
         ),
         ...(b.nextToken ? ['(more: use --json and nextToken)'] : []),
@@ -496,7 +513,7 @@ async function execute(
         minutes: minutes(values, 'minutes', true),
         reason: required(values, 'reason'),
       });
-      return finish(res, (b) => [
+      return finish<GrantBody>(res, (b) => [
         `✔ Extended ${b.grant.profile} until ${localTime(b.grant.expiresAt)} (${relative(Date.parse(b.grant.expiresAt) - io.now())}).`,
         ...grantLines(b.grant, io.now()),
       ]);
@@ -505,19 +522,19 @@ async function execute(
       const id = idArg(positionals);
       const reason = (values.reason as string | undefined) ?? 'Revoked from the CLI: done';
       const res = await call('POST', `/grants/${encodeURIComponent(id)}/revoke`, { reason });
-      return finish(res, (b) => [
+      return finish<GrantBody>(res, (b) => [
         `✔ Revoked ${b.grant.profile}; the policy is detached.`,
         ...grantLines(b.grant, io.now()),
       ]);
     }
     case 'profiles': {
       const res = await call('GET', '/profiles');
-      return finish(res, (b) =>
+      return finish<ProfilesBody>(res, (b) =>
         b.profiles.length
-          ? b.profiles.flatMap((p: any) => [
+          ? b.profiles.flatMap((p) => [
               `${p.name}  (max ${p.maxDurationMinutes}m, owner ${p.owner}${p.ticket?.required ? `, ticket ${p.ticket.pattern}` : ''}${p.mfa?.required ? ', MFA' : ''})`,
               `  ${p.description}`,
-              ...p.statements.map((s: any) => `  ${s.effect} ${s.actions.join(', ')} on ${s.resources.join(', ')}`),
+              ...p.statements.map((s) => `  ${s.effect} ${s.actions.join(', ')} on ${s.resources.join(', ')}`),
               `  breakglass activate --profile ${p.name} --reason "…"${p.ticket?.required ? ' --ticket …' : ''}`,
               '',
             ])
@@ -530,7 +547,7 @@ async function execute(
         ...(values.profile ? { profile: values.profile } : {}),
         reason: required(values, 'reason'),
       });
-      return finish(res, (b) => [
+      return finish<FreezeBody>(res, (b) => [
         `✔ ${command === 'freeze' ? 'Frozen' : 'Unfrozen'}. Now frozen: ${b.freeze.all ? 'ALL profiles' : b.freeze.profiles.length ? b.freeze.profiles.join(', ') : 'nothing'}.`,
       ]);
     }
@@ -539,10 +556,10 @@ async function execute(
         ...(values.profile ? { profile: values.profile } : {}),
         reason: required(values, 'reason'),
       });
-      const code = finish(res, (b) => [
+      const code = finish<RevokeAllBody>(res, (b) => [
         `Revoked ${b.revoked}, failed ${b.failed}.`,
         ...b.results.map(
-          (r: any) =>
+          (r) =>
             `  ${r.outcome === 'revoked' ? '✔' : '✖'} ${r.id}  ${r.profile}  ${r.principalArn}${r.error ? `  ${r.error}` : ''}`,
         ),
       ]);
@@ -557,7 +574,7 @@ async function execute(
         outcome,
         notes: required(values, 'notes'),
       });
-      return finish(res, (b) => [
+      return finish<GrantBody>(res, (b) => [
         `✔ Reviewed ${b.grant.profile} of ${b.grant.principalArn}: ${b.grant.reviewOutcome}. Recorded and announced.`,
       ]);
     }
@@ -575,10 +592,10 @@ async function execute(
       for (const [flag, param] of pick) if (typeof values[flag] === 'string') params.set(param, values[flag] as string);
       const query = params.toString();
       const res = await call('GET', `/audit${query ? `?${query}` : ''}`);
-      return finish(res, (b) => [
+      return finish<EventsBody>(res, (b) => [
         ...(b.events.length
           ? b.events.map(
-              (e: any) =>
+              (e) =>
                 `${e.at}  ${e.type.padEnd(18)} ${e.profile.padEnd(16)} ${String(e.requester.split('/').pop()).padEnd(12)} ${e.grantId}${e.actor !== e.requester ? `  by ${e.actor}` : ''}`,
             )
           : ['No events match.']),
@@ -603,14 +620,14 @@ async function execute(
           throw new UsageError(
             '--from-cloudtrail needs a region: pass --regions, --region or set AWS_REGION (CloudTrail event history is per region)',
           );
-        const answer = await activityFromCloudTrail(res.body.grant, {
+        const answer = await activityFromCloudTrail((res.body as GrantBody).grant, {
           regions,
           ...(client.awsProfile ? { awsProfile: client.awsProfile } : {}),
           now: io.now,
           sleep: io.sleep,
           progress: (t) => io.err(t),
         });
-        return finish({ status: 200, body: answer }, (b) =>
+        return finish<ActivityBody>({ status: 200, body: answer }, (b) =>
           activityLines(
             b.activity,
             b.summary,
@@ -623,7 +640,7 @@ async function execute(
       if (typeof values.next === 'string') params.set('nextToken', values.next);
       const query = params.toString();
       const res = await call('GET', `/grants/${encodeURIComponent(id)}/activity${query ? `?${query}` : ''}`);
-      return finish(res, (b) => [
+      return finish<ActivityBody>(res, (b) => [
         ...activityLines(b.activity, b.summary, 'break-glass activity log'),
         ...(b.nextToken ? [`(more: breakglass activity ${id} --next ${b.nextToken})`] : []),
       ]);
@@ -633,20 +650,12 @@ async function execute(
   }
 }
 
-/** Vended credentials as the API answers them. */
-interface Credentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
-  readonly expiration: string;
-}
-
 /**
  * The AWS CLI's `credential_process` output: `Version` 1, `AccessKeyId`, `SecretAccessKey`,
  * `SessionToken`, `Expiration` (ISO 8601) — "Sourcing credentials with an external process",
  * AWS CLI User Guide.
  */
-export function credentialProcess(c: Credentials): {
+export function credentialProcess(c: WireCredentials): {
   Version: 1;
   AccessKeyId: string;
   SecretAccessKey: string;
@@ -663,7 +672,7 @@ export function credentialProcess(c: Credentials): {
 }
 
 /** The environment a command runs with: the grant's credentials, and no profile that could override them. */
-export function credentialEnv(env: NodeJS.ProcessEnv, c: Credentials): NodeJS.ProcessEnv {
+export function credentialEnv(env: NodeJS.ProcessEnv, c: WireCredentials): NodeJS.ProcessEnv {
   const { AWS_PROFILE: _p, AWS_DEFAULT_PROFILE: _d, ...rest } = env;
   return {
     ...rest,
@@ -685,7 +694,7 @@ export const FEDERATION_ENDPOINT = 'https://signin.aws.amazon.com/federation';
  * No `SessionDuration` is sent: the console session is then bounded by the credentials themselves.
  */
 export async function consoleUrl(
-  c: Credentials,
+  c: WireCredentials,
   options: { federation: string; destination: string; issuer: string },
 ): Promise<string> {
   const session = JSON.stringify({

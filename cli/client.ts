@@ -22,7 +22,8 @@ export interface ClientOptions {
 
 export interface ApiResponse {
   readonly status: number;
-  readonly body: any;
+  /** The parsed JSON answer; its shape is the route's (see cli/wire.ts), read with a type assertion at the call. */
+  readonly body: unknown;
 }
 
 export class ConfigError extends Error {
@@ -82,7 +83,7 @@ export async function request(
       credentials: defaultProvider(options.awsProfile ? { profile: options.awsProfile } : {}),
     });
     const query: Record<string, string> = {};
-    url.searchParams.forEach((v, k) => (query[k] = v));
+    for (const [k, v] of url.searchParams) query[k] = v;
     let signed;
     try {
       signed = await signer.sign({

@@ -133,7 +133,7 @@ async function toEvent(
     if (typeof value === 'string' && key !== PRINCIPAL_HEADER) headers[key] = value;
   }
   const query: Record<string, string> = {};
-  url.searchParams.forEach((value, key) => (query[key] = value));
+  for (const [key, value] of url.searchParams) query[key] = value;
   const pathParameters = pattern.exec(url.pathname)?.groups ?? null;
   const identity = await identityFor(req.headers[PRINCIPAL_HEADER] as string | undefined, iam);
   const requestId = randomUUID();

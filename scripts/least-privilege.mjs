@@ -186,11 +186,11 @@ for (const [name, roleId] of sorted) {
   for (const arn of managedOf(roleId))
     lines.push([`managed policy ${code(arn.replace(/^arn:aws:iam::aws:policy\//, ''))}`, '', 'Allow']);
   if (!lines.length) lines.push(['nothing else', '', 'Allow']);
-  lines.forEach(([actions, on, effect], i) =>
+  for (const [i, [actions, on, effect]] of lines.entries()) {
     rows.push(
       `| ${i === 0 ? (isFunction ? `**${name}**` : `${name} (role)`) : ''} | ${effect === 'Allow' ? '' : `${effect}: `}${actions} | ${on} |`,
-    ),
-  );
+    );
+  }
 }
 if (profileRoles.length) {
   const trusted = [

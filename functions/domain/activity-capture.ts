@@ -77,7 +77,10 @@ export async function captureActivity(ports: CapturePorts, inputs: readonly Capt
   const grants = new Map<string, Promise<Grant | undefined>>();
   const grantOf = (id: string) => {
     let found = grants.get(id);
-    if (!found) grants.set(id, (found = ports.store.get(id)));
+    if (!found) {
+      found = ports.store.get(id);
+      grants.set(id, found);
+    }
     return found;
   };
   const capturedAt = ports.clock.now().toISOString();

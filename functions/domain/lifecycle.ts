@@ -30,7 +30,8 @@ export async function appendEvent(
 ): Promise<Grant | undefined> {
   try {
     return await ports.store.append(grant, event, changes);
-  } catch (error) {
+  } catch (firstError) {
+    let error = firstError;
     if (error instanceof ConcurrentUpdateError) {
       const fresh = await ports.store.get(grant.id).catch(() => undefined);
       if (fresh) {

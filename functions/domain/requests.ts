@@ -93,7 +93,7 @@ export function checkWellFormed(body: unknown): void {
           `${clip(path, 120)} is not well-formed Unicode (it holds a lone UTF-16 surrogate such as \\ud800); send valid text`,
         );
     } else if (Array.isArray(value)) {
-      value.forEach((item, i) => pending.push({ value: item, path: `${path}[${i}]` }));
+      for (const [i, item] of value.entries()) pending.push({ value: item, path: `${path}[${i}]` });
     } else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) {
         if (!wellFormed(key))

@@ -313,6 +313,7 @@ describe("auditors' query layer", () => {
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',
       'projection.dt.range': '2024-01-01,NOW',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's projection template syntax, not a JS template.
       'storage.location.template': location('/exports/dt=${dt}/'),
     });
     expect(input.StorageDescriptor).toMatchObject({

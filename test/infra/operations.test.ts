@@ -207,7 +207,7 @@ describe('synth refuses principals outside the deployment account', () => {
     expect(message).toContain(`securityPrincipals: ${other}`);
     expect(message).toContain('reviewerPrincipals: arn:aws:iam::*:role/Auditor');
     expect(message).toMatch(/eligible of profile "\w[\w-]*": arn:aws:sts::210987654321:assumed-role\/Responder\/alice/);
-    expect(message).not.toContain(SECURITY + '\n');
+    expect(message).not.toContain(`${SECURITY}\n`);
     expect(message).not.toContain('role/Responder\n');
   });
 

@@ -603,17 +603,16 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
     if (options.finished ?? true) {
       const folderKey = `${prefix}/AWSDynamoDB/${exportId}`;
       const dataKey = incremental ? `${prefix}/AWSDynamoDB/data` : `${folderKey}/data`;
-      const manifestFiles =
-        entries
-          .map((e) =>
-            JSON.stringify({
-              itemCount: e.items,
-              md5Checksum: e.md5.toString('base64'),
-              etag: multipartEtag(e.md5),
-              dataFileS3Key: `${dataKey}/${e.path.slice(e.path.lastIndexOf('/') + 1)}`,
-            }),
-          )
-          .join('\n') + '\n';
+      const manifestFiles = `${entries
+        .map((e) =>
+          JSON.stringify({
+            itemCount: e.items,
+            md5Checksum: e.md5.toString('base64'),
+            etag: multipartEtag(e.md5),
+            dataFileS3Key: `${dataKey}/${e.path.slice(e.path.lastIndexOf('/') + 1)}`,
+          }),
+        )
+        .join('\n')}\n`;
       const common = {
         tableArn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/breakglass`,
         tableId: uuid(random),

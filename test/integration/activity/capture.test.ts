@@ -186,7 +186,7 @@ describe('action logging against the emulator', () => {
           grant === all[0]
             ? i < GRANTS * 3
               ? `2026-11-24T10:4${i / GRANTS}:00Z`
-              : timeAt(i).replace(/T1[01]:\d\d/, 'T10:1' + String(i % 10))
+              : timeAt(i).replace(/T1[01]:\d\d/, `T10:1${String(i % 10)}`)
             : timeAt(i);
         const eventId = `e${String(i).padStart(7, '0')}-0000-4000-8000-000000000000`;
         const kind = i % 7 === 0 ? 'denied' : i % 3 === 0 ? 'write' : 'read';
@@ -240,10 +240,8 @@ describe('action logging against the emulator', () => {
       );
 
       // Assess: outcomes, then every grant's records and summary straight from the table.
-      const outcomes = results.reduce<Record<string, number>>(
-        (acc, r) => ({ ...acc, [r.outcome]: (acc[r.outcome] ?? 0) + 1 }),
-        {},
-      );
+      const outcomes: Record<string, number> = {};
+      for (const r of results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
       expect(outcomes).toEqual({ stored: CALLS, duplicate: duplicates.length });
       for (const grant of all) {
         const e = expected.get(grant.id)!;

@@ -173,7 +173,7 @@ describe.each([
 
     it('replays an idempotency key: the second create is refused with the first grant id and writes nothing', async () => {
       const { store } = await make();
-      const record = { key: 'k-' + randomUUID(), grantId: '', fingerprint: 'f1' };
+      const record = { key: `k-${randomUUID()}`, grantId: '', fingerprint: 'f1' };
       const first = await store.create(newGrant(), event('REQUESTED', at(0)), { ...record, grantId: 'first' });
       expect(await store.idempotency(record.key)).toEqual({ ...record, grantId: 'first' });
       const second = newGrant();

@@ -22,7 +22,7 @@ import {
 type Api = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 let world: TestWorld;
 let create: Api, revoke: Api, review: Api, getOne: Api, audit: Api;
-let expire: (event: { grantId?: unknown }, context: Context) => Promise<{ outcome: string }>;
+let _expire: (event: { grantId?: unknown }, context: Context) => Promise<{ outcome: string }>;
 let checkReviews: () => Promise<{ overdue: number; profiles: readonly string[] }>;
 let exportTable: () => Promise<{ exportArn: string; prefix: string }>;
 const ctx = {} as Context;
@@ -34,7 +34,7 @@ beforeAll(async () => {
   review = (await import('../../../functions/handlers/review-grant.js')).handler;
   getOne = (await import('../../../functions/handlers/get-grant.js')).handler;
   audit = (await import('../../../functions/handlers/query-audit.js')).handler;
-  expire = (await import('../../../functions/handlers/expire-grant.js')).handler;
+  _expire = (await import('../../../functions/handlers/expire-grant.js')).handler;
   checkReviews = (await import('../../../functions/handlers/check-reviews.js')).lambdaHandler;
   exportTable = (await import('../../../functions/handlers/export-table.js')).lambdaHandler;
 });

@@ -109,7 +109,10 @@ describe('EMF metrics', () => {
   it('writes to stdout by default, the JSON object alone on its line', () => {
     const writes: string[] = [];
     const original = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => (writes.push(String(chunk)), true)) as typeof process.stdout.write;
+    process.stdout.write = ((chunk: string) => {
+      writes.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
     try {
       publishMetrics({ SweepSucceeded: 1 });
     } finally {

@@ -21,7 +21,7 @@ const calm: ExportFixtureOptions['plan'] = (_, p) => ({
 });
 const small = (options: Partial<ExportFixtureOptions> = {}) =>
   writeExportFixture({ dir: tempDir(), grants: 40, eventsPerGrant: 4, files: 3, plan: calm, ...options });
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('audit report: incremental exports', () => {
   it('refuses an incremental export with exit 2, saying only full exports are read and why', async () => {
@@ -48,7 +48,7 @@ describe('audit report: incremental exports', () => {
       expect(code).toBe(2);
       expect(stderr).toMatch(
         new RegExp(
-          `^audit: ${escape(f.summaryPath!)} describes an incremental export \\(changes from \\S+ to \\S+\\); only full exports are read, because an incremental export holds only the items changed in its window.*\\n$`,
+          `^audit: ${escapeRegExp(f.summaryPath!)} describes an incremental export \\(changes from \\S+ to \\S+\\); only full exports are read, because an incremental export holds only the items changed in its window.*\\n$`,
         ),
       );
       expect(stderr).not.toContain('data file missing');
@@ -292,7 +292,7 @@ describe('audit report: checksums', () => {
         severity: 'HIGH',
         message: expect.stringMatching(
           new RegExp(
-            `^Data file ${escape(holder)} does not match the MD5 its manifest gives \\(md5Checksum \\S+; the file's is \\S+, \\d+ bytes\\)`,
+            `^Data file ${escapeRegExp(holder)} does not match the MD5 its manifest gives \\(md5Checksum \\S+; the file's is \\S+, \\d+ bytes\\)`,
           ),
         ),
       }),

@@ -58,11 +58,8 @@ async function everyKindOfGrant() {
   );
   // Failed: the policy could not be attached.
   ports.access.failAttach = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
-  ids.failed =
-    (await activateGrant(ports, profiles, { caller: { arn: BOB, userId: BOB_ID }, body: body() }).catch(
-      () => undefined,
-    ),
-    [...ports.store.grants.values()].at(-1)!.id);
+  await activateGrant(ports, profiles, { caller: { arn: BOB, userId: BOB_ID }, body: body() }).catch(() => undefined);
+  ids.failed = [...ports.store.grants.values()].at(-1)!.id;
   ports.access.failAttach = undefined;
   // Stuck PENDING (its first write landed, nothing after), then closed by the sweeper.
   const stuck: Grant = {

@@ -41,7 +41,14 @@ const asEvent = (record: { eventID: string; eventTime: string }) => ({
 function clock() {
   let t = Date.parse('2026-11-24T12:00:00Z');
   const requests: number[] = [];
-  return { now: () => t, sleep: async (ms: number) => void (t += ms), requests, tick: () => requests.push(t) };
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+    },
+    requests,
+    tick: () => requests.push(t),
+  };
 }
 
 beforeEach(() => trail.reset());
@@ -56,26 +63,28 @@ describe('activity --from-cloudtrail', () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     trail
       .on(LookupEventsCommand)
-      .callsFakeOnce(
-        () => (
-          c.tick(),
-          {
-            Events: [
-              asEvent(getObject(mine, '2026-11-24T10:05:00Z')),
-              asEvent(getObject(impostor, '2026-11-24T10:06:00Z')),
-            ],
-            NextToken: 'p2',
-          }
-        ),
-      )
+      .callsFakeOnce(() => {
+        c.tick();
+        return {
+          Events: [
+            asEvent(getObject(mine, '2026-11-24T10:05:00Z')),
+            asEvent(getObject(impostor, '2026-11-24T10:06:00Z')),
+          ],
+          NextToken: 'p2',
+        };
+      })
       .callsFakeOnce(() => {
         c.tick();
         throw throttled;
       })
-      .callsFakeOnce(
-        () => (c.tick(), { Events: [asEvent(createUserDenied(mine, '2026-11-24T10:07:00Z'))], NextToken: 'p3' }),
-      )
-      .callsFakeOnce(() => (c.tick(), { Events: [asEvent(stopInstances(mine, '2026-11-24T10:40:00Z'))] }));
+      .callsFakeOnce(() => {
+        c.tick();
+        return { Events: [asEvent(createUserDenied(mine, '2026-11-24T10:07:00Z'))], NextToken: 'p3' };
+      })
+      .callsFakeOnce(() => {
+        c.tick();
+        return { Events: [asEvent(stopInstances(mine, '2026-11-24T10:40:00Z'))] };
+      });
     // Act
     const answer = await activityFromCloudTrail(grant, {
       regions: ['us-east-1'],

@@ -54,8 +54,11 @@ beforeAll(async () => {
       res.setHeader('content-type', 'application/json');
       if (req.method === 'POST' && req.url === `/grants/${GRANT_ID}/credentials`)
         return res.end(JSON.stringify({ credentials: CREDS, grant: GRANT }));
-      if (req.method === 'POST' && req.url === '/grants')
-        return ((res.statusCode = 201), res.end(JSON.stringify({ grant: GRANT })));
+      if (req.method === 'POST' && req.url === '/grants') {
+        res.statusCode = 201;
+        res.end(JSON.stringify({ grant: GRANT }));
+        return;
+      }
       res.statusCode = 404;
       res.end(JSON.stringify({ error: { code: 'GrantNotFound', message: 'No grant' } }));
     });
@@ -103,9 +106,10 @@ function io(extraEnv: Record<string, string> = {}) {
         AWS_PROFILE: 'my-usual-profile',
         ...extraEnv,
       },
-      spawn: async (command: string, args: string[], env: NodeJS.ProcessEnv) => (
-        spawned.push({ command, args, env }), 7
-      ),
+      spawn: async (command: string, args: string[], env: NodeJS.ProcessEnv) => {
+        spawned.push({ command, args, env });
+        return 7;
+      },
     },
   };
 }

@@ -47,10 +47,10 @@ describe('alerts about a grant of a risk-acknowledging profile', () => {
     const alert = ports.notifier.alerts.at(-1)!;
     expect(alert.attributes.eventType).toBe('ACTIVATED');
     expect(alert.subject).toBe(
-      '[break-glass WARNING] alice activated demo for 30m [risks: role-passing, code-execution]: orders API returns 500s, need logs'.slice(
+      `${'[break-glass WARNING] alice activated demo for 30m [risks: role-passing, code-execution]: orders API returns 500s, need logs'.slice(
         0,
         99,
-      ) + '?',
+      )}?`,
     ); // cut, ASCII only
     expect(alert.subject.length).toBeLessThanOrEqual(100);
     expect(alert.body.split('\n').filter((l) => l.startsWith('Risk:'))).toEqual([

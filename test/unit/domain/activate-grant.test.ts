@@ -97,7 +97,7 @@ describe('activateGrant', () => {
     [{ profile: 'nope' }, ProfileNotFoundError, /No profile named "nope"/],
     [{ reason: '  short   ' }, ValidationError, /at least 10 characters/],
     [{ reason: 'aaaaaaaaaaaaaaaa' }, ValidationError, /not repeat a few characters/],
-    [{ reason: 'x'.repeat(1001) + 'abcd' }, ValidationError, /at most 1000/],
+    [{ reason: `${'x'.repeat(1001)}abcd` }, ValidationError, /at most 1000/],
     [{ durationMinutes: 0 }, ValidationError, /between 1 and 120/],
     [{ durationMinutes: 121 }, ValidationError, /between 1 and 120/],
     [{ durationMinutes: 1.5 }, ValidationError, /whole number/],

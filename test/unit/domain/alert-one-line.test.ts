@@ -45,6 +45,7 @@ function forms(alert: ReturnType<typeof composeAlert>) {
   };
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for exactly these line-breaking characters.
 const LINE_BREAK = /[\r\n\u000b\u000c\u0085\u2028\u2029]/;
 
 describe('alerts render caller text on one line', () => {

@@ -5,7 +5,6 @@ import { composeAlert } from '../../../functions/domain/alert.js';
 import {
   ForbiddenError,
   FrozenError,
-  InvalidTransitionError,
   LimitExceededError,
   StepFailedError,
   ValidationError,

@@ -28,7 +28,7 @@ describe('well-formed Unicode', () => {
       /body\.ticket is not well-formed/,
     ],
     ['a reversed pair', { profile: 'demo', reason: `${reason} \ude00\ud83d` }, /body\.reason/],
-    ['a lone surrogate in a field name', { profile: 'demo', reason, ['x\ud800']: 1 }, /field name/],
+    ['a lone surrogate in a field name', { profile: 'demo', reason, 'x\ud800': 1 }, /field name/],
     [
       'a lone surrogate deep in an unknown field',
       { profile: 'demo', reason, extra: [{ a: ['ok', '\udfff'] }] },

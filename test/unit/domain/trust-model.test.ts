@@ -162,7 +162,10 @@ describe('profile roles', () => {
     const ports = fakePorts();
     let reads = 0;
     const usage = ports.access.inlinePolicyUsage.bind(ports.access);
-    ports.access.inlinePolicyUsage = async (...args) => (reads++, usage(...args));
+    ports.access.inlinePolicyUsage = async (...args) => {
+      reads++;
+      return usage(...args);
+    };
     const { grant } = await activateGrant(
       ports,
       roleProfiles(),
