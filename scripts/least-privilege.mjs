@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Writes what the synthesized templates say into README.md, so the README cannot drift from them:
-//   <!-- least-privilege:start --> … <!-- least-privilege:end -->  what each role may do (IAM actions, resources)
-//   <!-- configuration:start --> … <!-- configuration:end -->      the environment variables each function gets
-// Reads cdk.out (run `npm run synth` first). `--check` writes nothing and fails when README.md differs.
+// Writes what the synthesized templates say into the docs, so they cannot drift from them:
+//   <!-- least-privilege:start --> … <!-- least-privilege:end -->  what each role may do (docs/security.md)
+//   <!-- configuration:start --> … <!-- configuration:end -->      the environment variables each function gets (docs/operations.md)
+// Each marked section must appear in exactly one of the files (`--doc <path>`, repeatable, replaces the default list).
+// Reads cdk.out (run `npm run synth` first). `--check` writes nothing and fails when a file differs.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,7 +11,8 @@ const args = process.argv.slice(2);
 const check = args.includes('--check');
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const outDir = option('--out', 'cdk.out');
-const readmePath = option('--readme', 'README.md');
+const docPaths = args.flatMap((a, i) => (a === '--doc' ? [args[i + 1]] : []));
+if (docPaths.length === 0) docPaths.push('docs/security.md', 'docs/operations.md');
 
 /**
  * What each variable the stacks set means. One place: a variable the templates set without an
@@ -98,7 +100,7 @@ function render(value) {
   return JSON.stringify(value);
 }
 // The environment `npm run synth` happened to resolve (the CLI's default region, an account from credentials) is
-// shown as <region>/<account>, so the README does not depend on the machine. Synth admits principals of the
+// shown as <region>/<account>, so the docs do not depend on the machine. Synth admits principals of the
 // deployment's account only, so every literal account in these ARNs is that account.
 const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8'));
 const [, envAccount, envRegion] =
@@ -256,32 +258,47 @@ const configuration = [
   ...envRows,
 ].join('\n');
 
-const readme = readFileSync(readmePath, 'utf8');
-const replace = (text, marker, body) => {
+const docs = new Map(docPaths.map((path) => [path, readFileSync(path, 'utf8')]));
+const original = new Map(docs);
+const replace = (marker, body) => {
   const start = `<!-- ${marker}:start -->`;
   const end = `<!-- ${marker}:end -->`;
+  const holders = [...docs].filter(([, text]) => text.includes(start));
+  if (holders.length !== 1) {
+    problems.push(
+      holders.length === 0
+        ? `no ${start} … ${end} section in ${docPaths.join(', ')}`
+        : `${start} appears in more than one file: ${holders.map(([path]) => path).join(', ')}`,
+    );
+    return;
+  }
+  const [path, text] = holders[0];
   const i = text.indexOf(start);
   const j = text.indexOf(end);
-  if (i < 0 || j < i) {
-    problems.push(`${readmePath} has no ${start} … ${end} section`);
-    return text;
+  if (j < i || text.indexOf(start, i + 1) >= 0) {
+    problems.push(`${path} has no single ${start} … ${end} section`);
+    return;
   }
-  return `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`;
+  docs.set(path, `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`);
 };
-const updated = replace(replace(readme, 'least-privilege', privilege), 'configuration', configuration);
+replace('least-privilege', privilege);
+replace('configuration', configuration);
 if (problems.length) {
   console.error(`least-privilege: ${problems.join('\nleast-privilege: ')}`);
   process.exit(1);
 }
+const changed = [...docs.keys()].filter((path) => docs.get(path) !== original.get(path));
 if (check) {
-  if (updated !== readme) {
+  if (changed.length) {
     console.error(
-      `least-privilege: ${readmePath} disagrees with the synthesized templates; run \`npm run synth && node scripts/least-privilege.mjs\` and commit the result`,
+      `least-privilege: ${changed.join(', ')} disagree${changed.length === 1 ? 's' : ''} with the synthesized templates; run \`npm run synth && node scripts/least-privilege.mjs\` and commit the result`,
     );
     process.exit(1);
   }
-  console.log(`least-privilege: ${readmePath} matches the templates (${roles.length} roles, ${env.size} variables)`);
+  console.log(
+    `least-privilege: ${docPaths.join(', ')} match the templates (${roles.length} roles, ${env.size} variables)`,
+  );
 } else {
-  writeFileSync(readmePath, updated);
-  console.log(`least-privilege: wrote ${roles.length} roles and ${env.size} variables into ${readmePath}`);
+  for (const path of changed) writeFileSync(path, docs.get(path));
+  console.log(`least-privilege: wrote ${roles.length} roles and ${env.size} variables into ${docPaths.join(', ')}`);
 }

@@ -1,6 +1,6 @@
 /**
- * scripts/least-privilege.mjs: the README's least-privilege and configuration tables are
- * generated from the synthesized templates, and `--check` fails when the README drifts.
+ * scripts/least-privilege.mjs: the least-privilege table (docs/security.md) and the configuration table
+ * (docs/operations.md) are generated from the synthesized templates, and `--check` fails when either drifts.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,8 +14,8 @@ import { SECURITY } from './templates.js';
 let outDir: string;
 const script = (...args: string[]) =>
   spawnSync(process.execPath, ['scripts/least-privilege.mjs', '--out', outDir, ...args], { encoding: 'utf8' });
-const readmeWith = (text: string) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'bg-lp-')), 'README.md');
+const docWith = (text: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'bg-lp-')), 'doc.md');
   writeFileSync(file, text);
   return file;
 };
@@ -39,12 +39,12 @@ beforeAll(() => {
 describe('least-privilege tables', () => {
   it("writes each role's actions and resources and each variable into the marked sections, and keeps the text around them", () => {
     // Prepare
-    const readme = readmeWith(MARKERS);
+    const doc = docWith(MARKERS);
     // Act
-    const run = script('--readme', readme);
+    const run = script('--doc', doc);
     // Assess
     expect(run.status, run.stderr).toBe(0);
-    const text = readFileSync(readme, 'utf8');
+    const text = readFileSync(doc, 'utf8');
     expect(text).toContain('text between');
     expect(text).not.toContain('stale');
     expect(text).toMatch(
@@ -64,18 +64,18 @@ describe('least-privilege tables', () => {
 
   it('--check passes on what it wrote and fails, naming the fix, when a row was edited by hand', () => {
     // Prepare
-    const readme = readmeWith(MARKERS);
-    script('--readme', readme);
+    const doc = docWith(MARKERS);
+    script('--doc', doc);
     // Act
-    const clean = script('--readme', readme, '--check');
+    const clean = script('--doc', doc, '--check');
     writeFileSync(
-      readme,
-      readFileSync(readme, 'utf8').replace(
+      doc,
+      readFileSync(doc, 'utf8').replace(
         '`dynamodb:Query` | `{table Grants}/index/byReviewDue`',
         '`dynamodb:Query`, `dynamodb:Scan` | `*`',
       ),
     );
-    const edited = script('--readme', readme, '--check');
+    const edited = script('--doc', doc, '--check');
     // Assess
     expect(clean.status, clean.stderr).toBe(0);
     expect(edited.status).toBe(1);
@@ -84,14 +84,33 @@ describe('least-privilege tables', () => {
     );
   });
 
-  it('fails when the README lacks a marked section', () => {
-    const run = script('--readme', readmeWith('# no markers\n'), '--check');
+  it('fails when no file has a marked section', () => {
+    const run = script('--doc', docWith('# no markers\n'), '--check');
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/no <!-- least-privilege:start -->/);
+    expect(run.stderr).toMatch(/no <!-- least-privilege:start --> … <!-- least-privilege:end --> section in /);
   });
 
-  it('agrees with the committed README.md', () => {
-    const run = script('--readme', 'README.md', '--check');
+  it('writes each section into the file that holds its markers, and refuses a section marked in two files', () => {
+    // Prepare
+    const security = docWith('# s\n<!-- least-privilege:start -->\n<!-- least-privilege:end -->\n');
+    const operations = docWith('# o\n<!-- configuration:start -->\n<!-- configuration:end -->\n');
+    const twice = docWith('# again\n<!-- configuration:start -->\n<!-- configuration:end -->\n');
+    // Act
+    const run = script('--doc', security, '--doc', operations);
+    const duplicate = script('--doc', security, '--doc', operations, '--doc', twice, '--check');
+    // Assess
     expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(security, 'utf8')).toContain('| **ReviewGrant** |');
+    expect(readFileSync(security, 'utf8')).not.toContain('| `REVIEWER_PRINCIPALS` |');
+    expect(readFileSync(operations, 'utf8')).toContain('| `REVIEWER_PRINCIPALS` | ReviewGrant |');
+    expect(readFileSync(operations, 'utf8')).not.toContain('| **ReviewGrant** |');
+    expect(duplicate.status).toBe(1);
+    expect(duplicate.stderr).toMatch(/<!-- configuration:start --> appears in more than one file/);
+  });
+
+  it('agrees with the committed docs/security.md and docs/operations.md', () => {
+    const run = script('--check');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('docs/security.md, docs/operations.md match the templates');
   });
 });

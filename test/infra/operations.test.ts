@@ -336,7 +336,7 @@ describe('an audit trail no single role can erase', () => {
     expect(allowed[0]).toBe(SECURITY);
     expect(json(allowed[1])).toMatch(/cfn-exec-role-123456789012-eu-west-1/);
     expect(allowed).toHaveLength(2);
-    // A topic policy cannot hold Unsubscribe or SetSubscriptionAttributes (SNS rejects the policy); README says so.
+    // A topic policy cannot hold Unsubscribe or SetSubscriptionAttributes (SNS rejects the policy); docs/security.md says so.
     expect(statements.flatMap(actionsOf).filter((a) => /Unsubscribe|SubscriptionAttributes/.test(a))).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The deployed side of the trust model (README, Trust model): the profile role pools, their
+ * The deployed side of the trust model (docs/security.md, Trust model): the profile role pools, their
  * permissions boundaries, PROTECTED_RESOURCES covering every resource of both stacks, and the
  * credential function that alone may assume the profile roles.
  */

@@ -4,7 +4,7 @@
  * request the page makes (none but the file itself), and takes a screenshot.
  *
  * `AUDIT_SCREENSHOT=docs/audit-report.png npx vitest run test/unit/audit/html-browser.test.ts`
- * regenerates the picture in the README from the deterministic sample export.
+ * regenerates the picture in docs/auditor.md from the deterministic sample export.
  */
 
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';

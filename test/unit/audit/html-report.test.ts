@@ -280,9 +280,9 @@ describe('audit report page: failure', () => {
   });
 });
 
-describe('README on the page', () => {
+describe('docs/auditor.md on the page', () => {
   it('states the limits the page applies', () => {
-    const readme = readFileSync('README.md', 'utf8').replace(/\s+/g, ' ');
+    const readme = readFileSync('docs/auditor.md', 'utf8').replace(/\s+/g, ' ');
     expect(readme).toContain(`**It draws the newest ${HTML_GRANT_LIMIT.toLocaleString('en-US')} grants**`);
     expect(readme).toContain(`the findings table (${HTML_FINDING_LIMIT} per code, like report.md)`);
     expect(readme).toContain(`(the first ${HTML_EVENTS_HEAD} and last ${HTML_EVENTS_TAIL} of a long story)`);
