@@ -189,10 +189,10 @@ export function drillProfile(profiles: ProfileSet): Profile | undefined {
 }
 
 /** Security principals only (or the schedule). */
-export function authorizeDrill(securityPrincipals: readonly string[], caller: Caller): void {
+export function authorizeDrill(securityPrincipals: readonly string[], caller: Caller, action = 'run a drill'): void {
   const principal = parsePrincipalArn(caller.arn);
   if (!principal || !principalMatchesAny(securityPrincipals, principal))
-    throw new ForbiddenError('Only a security principal may run a drill');
+    throw new ForbiddenError(`Only a security principal may ${action}`);
 }
 
 /** Runs one drill and records its result. Never throws for a failed step: the result says it. */

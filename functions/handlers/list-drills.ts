@@ -10,7 +10,7 @@ const drills = drillStore();
 const security = securityPrincipals();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
-  authorizeDrill(security, callerOf(event));
+  authorizeDrill(security, callerOf(event), 'read the drills');
   return json(200, await listDrills(drills, clock));
 };
 

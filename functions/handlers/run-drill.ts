@@ -11,7 +11,14 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { publishMetrics } from '../adapters/emf-metrics.js';
 import { SqsDrillProbe } from '../adapters/sqs-drill.adapter.js';
-import { DRILL_MODES, type DrillDependencies, type DrillMode, type DrillResult, runDrill } from '../domain/drill.js';
+import {
+  DRILL_MODES,
+  type DrillDependencies,
+  type DrillMode,
+  type DrillOptions,
+  type DrillResult,
+  runDrill,
+} from '../domain/drill.js';
 import type { ProfileSet } from '../domain/profile.js';
 import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody } from './http.js';
 import { log } from './log.js';
@@ -43,7 +50,7 @@ function isApiEvent(event: unknown): event is ApiEvent {
 export function createDrillHandler(
   deps: () => DrillDependencies,
   profiles: () => ProfileSet,
-  options: { writeMetrics?: (line: string) => void } = {},
+  options: { writeMetrics?: (line: string) => void; drill?: DrillOptions } = {},
 ) {
   const metrics = (result: DrillResult) =>
     publishMetrics(
@@ -55,7 +62,12 @@ export function createDrillHandler(
     );
   return async (event: ApiEvent | DrillScheduleEvent, _context?: Context): Promise<ApiResult | DrillResult> => {
     if (isApiEvent(event)) {
-      const result = await runDrill(deps(), profiles(), { caller: callerOf(event), body: jsonBody(event) });
+      const result = await runDrill(
+        deps(),
+        profiles(),
+        { caller: callerOf(event), body: event.body ? jsonBody(event) : undefined },
+        options.drill,
+      );
       metrics(result);
       return json(200, { drill: result });
     }
@@ -67,7 +79,7 @@ export function createDrillHandler(
       {
         scheduleArn: `arn:${d.settings.partition}:sts::${d.settings.accountId}:assumed-role/breakglass-drill/schedule`,
       },
-      { mode },
+      { ...options.drill, mode },
     );
     metrics(result);
     log.info({ msg: 'scheduled drill', drillId: result.id, outcome: result.outcome, failedStep: result.failedStep });
