@@ -145,11 +145,14 @@ describe('drills in the sandbox', () => {
             bodies.push(m.Body ?? '');
           }
       }
-      const alert = bodies.find((b) => b.includes('DRILL_FAILED'));
-      expect(alert).toBeDefined();
-      expect(alert).toContain('Step:       activate');
-      expect(alert).toContain('Fix:        check the drill profile');
-      expect(alert).toContain(listed.body.last.id);
+      // Raw delivery to SQS: the alert's machine form (the `sqs` key of the SNS message).
+      const alert = JSON.parse(bodies.find((b) => b.includes('DRILL_FAILED')) ?? '{}');
+      expect(alert).toMatchObject({
+        eventType: 'DRILL_FAILED',
+        severity: 'CRITICAL',
+        drill: { id: listed.body.last.id, failedStep: 'activate' },
+        fix: expect.stringContaining('check the drill profile'),
+      });
     },
     10 * 60_000,
   );
