@@ -84,10 +84,14 @@ export class SqsDrillInbox implements DrillInbox {
 export class SqsDrillProbe implements DrillProbe {
   readonly judgedBy = 'AWS IAM';
 
-  constructor(private readonly clientConfig: SQSClientConfig = {}) {}
+  constructor(
+    private readonly clientConfig: SQSClientConfig = {},
+    /** Builds the client for one set of credentials (tests pass a mocked one). */
+    private readonly clientFor: (config: SQSClientConfig) => SQSClient = (config) => new SQSClient(config),
+  ) {}
 
   async call(call: ProbeCall): Promise<ProbeVerdict> {
-    const sqs = new SQSClient({
+    const sqs = this.clientFor({
       ...clientDefaults(),
       ...this.clientConfig,
       credentials: {
@@ -106,7 +110,11 @@ export class SqsDrillProbe implements DrillProbe {
       return { allowed: true, detail: 'OK' };
     } catch (error) {
       const name = (error as { name?: string }).name ?? '';
-      // Only an authorization refusal is "denied"; anything else is a failure of the step.
+      // Only an authorization refusal is "denied"; anything else is a failure of the step. SQS names it
+      // `AccessDeniedException` ("You do not have sufficient access to perform this action", HTTP 400:
+      // SQS API Reference, Common Errors) or, in its older query protocol, `AccessDenied` (AWS re:Post,
+      // "How do I troubleshoot AccessDenied or AccessDeniedException errors on Amazon SQS API calls?").
+      // Expired or unknown session credentials are refusals too.
       if (/AccessDenied|AuthorizationError|NotAuthorized|InvalidClientTokenId|ExpiredToken/i.test(name))
         return { allowed: false, detail: name };
       throw error;

@@ -3,8 +3,9 @@
  * (an EventBridge rule invoking this function with `{"source": "breakglass.drill-schedule", "mode": …}`).
  *
  * Publishes `DrillFailed` (0 or 1) as an EMF metric on every run, for the dashboard and an alarm.
- * Answers 200 with the DRILL result when every step passed, 500-free 200 with `outcome: "FAILED"`
- * otherwise (the failure is the drill's finding, not the request's).
+ * Answers 200 with the DRILL result, passed or failed (`outcome`): a failed step is the drill's finding,
+ * not the request's. The drill runs within the request: fine for the sandbox and the schedule; behind API
+ * Gateway (29 s) the `expire` mode outlasts the request (docs/drills.md, "Deploying").
  */
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
