@@ -27,6 +27,7 @@ const call = async (method: string, path: string, body?: unknown, principal = SE
     headers: { 'content-type': 'application/json', 'x-local-principal': principal },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, asserted field by field below
   return { status: res.status, body: (await res.json()) as any };
 };
 
