@@ -17,6 +17,7 @@ export const FINDING_CODES = {
   MANIFEST_MISMATCH: { severity: 'HIGH', title: 'Export files missing, added or altered' },
   LATE_REVOCATION: { severity: 'HIGH', title: 'Access that outlived its expiry' },
   REVIEW_OVERDUE: { severity: 'MEDIUM', title: 'Reviews overdue' },
+  DRILL_STALE: { severity: 'MEDIUM', title: 'Drills older than the configured period' },
   MISSING_TICKET: { severity: 'MEDIUM', title: 'Activations without a required ticket' },
   DENIED_ATTEMPTS: { severity: 'LOW', title: 'Denied attempts per principal' },
   RISK_ACKNOWLEDGED: { severity: 'LOW', title: 'Activations of profiles with acknowledged escalation risks' },

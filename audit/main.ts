@@ -17,7 +17,7 @@ import { describeCause, SourceError, UsageError } from './errors.js';
 import { openLocation } from './export-source.js';
 import { type ActivitySource, HTML_GRANT_LIMIT } from './html-report.js';
 import type { ObjectStore } from './object-store.js';
-import { runReport } from './report.js';
+import { DEFAULT_DRILL_DAYS, runReport } from './report.js';
 
 /** Exit status: no HIGH finding. */
 export const EXIT_OK = 0;
@@ -44,6 +44,8 @@ Options:
                         ${HTML_GRANT_LIMIT.toLocaleString('en-US')} grants (report.csv and report.json have them all)
   --late-seconds <n>    access removed more than n seconds after expiry is a finding (default 300)
   --review-days <n>     a grant unreviewed n days after it ended is a finding (default 3)
+  --drill-days <n>      the last drill older than n days (or none, with a drill profile) is a finding
+                        (default 32: the monthly drill schedule and a day)
   --as-of <time>        ISO-8601 time the review deadlines are measured at (default now)
   --profiles <file>     profiles, for the ticket rule and acknowledged risks (default
                         config/profiles.json; checked as synth checks it)
@@ -124,6 +126,7 @@ export async function run(argv: readonly string[], io: Io = processIo, options: 
           out: { type: 'string' },
           'late-seconds': { type: 'string' },
           'review-days': { type: 'string' },
+          'drill-days': { type: 'string' },
           'as-of': { type: 'string' },
           profiles: { type: 'string' },
           stats: { type: 'boolean' },
@@ -155,6 +158,7 @@ export async function run(argv: readonly string[], io: Io = processIo, options: 
     }
     const lateSeconds = number('late-seconds', values['late-seconds'], 300);
     const reviewDays = number('review-days', values['review-days'], 3);
+    const drillDays = number('drill-days', values['drill-days'], DEFAULT_DRILL_DAYS);
     const { profiles, source: profilesSource } = loadProfiles(values.profiles);
 
     // 2. report
@@ -165,6 +169,7 @@ export async function run(argv: readonly string[], io: Io = processIo, options: 
       outDir: values.out ?? 'audit-report',
       lateSeconds,
       reviewDays,
+      drillDays,
       asOf,
       ...(profiles ? { profiles, profilesSource: profilesSource! } : {}),
       ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),

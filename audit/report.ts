@@ -69,6 +69,32 @@ export const ITEMS_PER_BUCKET = 20_000;
 export const BUCKETS_WITHOUT_MANIFEST = 64;
 /** Rows of the per-grant table in report.md; the CSV has them all. */
 export const MARKDOWN_ROW_LIMIT = 1_000;
+/** The drill schedule's default period (monthly) with a day's slack: an older last drill is a finding. */
+export const DEFAULT_DRILL_DAYS = 32;
+
+/**
+ * DRILL_STALE: the last drill finished more than `days` before the snapshot, or there is none although
+ * the profiles given have a drill profile (without profiles, an export with no drill is not judged).
+ */
+export function staleDrill(
+  last: { id: string; outcome: string; finishedAt: string } | undefined,
+  at: Date,
+  days: number,
+  profiles: ProfileSet | undefined,
+): Finding | undefined {
+  if (!last) {
+    if (!profiles?.profiles.some((p) => p.drill)) return undefined;
+    return finding('DRILL_STALE', {
+      message: `No drill on record although profile "${profiles.profiles.find((p) => p.drill)!.name}" is a drill profile: run breakglass drill (POST /drills) and check the drill schedule (docs/drills.md).`,
+    });
+  }
+  const age = (at.getTime() - Date.parse(last.finishedAt)) / 86_400_000;
+  if (!(age > days)) return undefined;
+  return finding('DRILL_STALE', {
+    message: `The last drill (${last.id}, ${last.outcome}) finished ${Math.floor(age)} days before the snapshot (${last.finishedAt}), more than ${days}: the break-glass path has not been rehearsed since. Run breakglass drill and check the drill schedule (docs/drills.md).`,
+  });
+}
+
 /** Findings listed per code in report.md; the JSON has them all. */
 export const MARKDOWN_FINDING_LIMIT = 200;
 const MAX_BUCKETS = 1_024;
@@ -95,6 +121,8 @@ export interface ReportOptions {
   readonly html?: boolean;
   /** Grants report.html draws (the newest). @default {@link HTML_GRANT_LIMIT} */
   readonly htmlGrantLimit?: number;
+  /** A drill older than this (days before the snapshot) is a DRILL_STALE finding. @default {@link DEFAULT_DRILL_DAYS} */
+  readonly drillDays?: number;
   /** Activity ticks on report.html's bars (the action-log hook; nothing supplies it yet). */
   readonly activity?: ActivitySource;
 }
@@ -271,6 +299,8 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
         }),
       );
     }
+    const stale = staleDrill(spread.lastDrill, policy.snapshotAt, options.drillDays ?? DEFAULT_DRILL_DAYS, profiles);
+    if (stale) await findings.add(stale);
     await findings.flush();
 
     // 5. write
@@ -374,6 +404,8 @@ interface Spread {
   readonly ledgerLast: number | undefined;
   readonly voided: ReadonlySet<number>;
   readonly maxSequence: number;
+  /** The newest DRILL result in the export (`pk = DRILL`), if any. */
+  readonly lastDrill?: { readonly id: string; readonly outcome: string; readonly finishedAt: string };
 }
 
 /** Step 2: every data file once, each grant's items to the bucket of its grant id. */
@@ -398,6 +430,7 @@ async function spreadItems(
   /** Voided ledger numbers: few (one per failed first write), so a set. */
   const voided = new Set<number>();
   let maxSequence = 0;
+  let lastDrill: Spread['lastDrill'];
   for (const file of resolved.dataFiles) {
     let count = 0;
     let malformed = 0;
@@ -430,6 +463,19 @@ async function spreadItems(
         // A number taken by an activation whose first write failed (recorded by the store): not a gap.
         const sequence = Number(item!.sequence?.N);
         if (Number.isSafeInteger(sequence)) voided.add(sequence);
+      } else if (pk === 'DRILL' && sk.startsWith('RESULT#')) {
+        // A drill's result (drill.ts), as one JSON string: keep the newest.
+        try {
+          const result = JSON.parse(String(item!.result?.S)) as {
+            id?: unknown;
+            outcome?: unknown;
+            finishedAt?: unknown;
+          };
+          if (typeof result.finishedAt === 'string' && (!lastDrill || result.finishedAt > lastDrill.finishedAt))
+            lastDrill = { id: String(result.id), outcome: String(result.outcome), finishedAt: result.finishedAt };
+        } catch {
+          ignored++;
+        }
       } else if (pk === 'LEDGER' && sk === 'SEQUENCE') {
         ledgerItems++;
         const last = Number(item!.last?.N);
@@ -474,7 +520,17 @@ async function spreadItems(
     );
   }
   await buckets.flush();
-  return { buckets, itemsRead, grants, events, ignored, ledgerLast, maxSequence, voided };
+  return {
+    buckets,
+    itemsRead,
+    grants,
+    events,
+    ignored,
+    ledgerLast,
+    maxSequence,
+    voided,
+    ...(lastDrill ? { lastDrill } : {}),
+  };
 }
 
 /** How rows are spread by ledger number for step 4: value ranges in order, then the rest. */

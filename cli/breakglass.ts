@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { activityFromCloudTrail, activityLines } from './activity.js';
 import { type ApiResponse, type ClientOptions, ConfigError, NetworkError, request } from './client.js';
+import { type DrillBody, drillLines, type LastDrillBody, lastDrillLines } from './drill.js';
 import type {
   ActivityBody,
   CredentialsBody,
@@ -158,6 +159,12 @@ const COMMANDS: Record<string, { usage: string; summary: string; options: NonNul
       'from-cloudtrail': { type: 'boolean' },
       regions: { type: 'string' },
     },
+  },
+  drill: {
+    usage: 'breakglass drill [--expire] | breakglass drill --last',
+    summary:
+      'Security: rehearse the whole path with the drill profile and print each step (--expire: let a one-minute grant expire; --last: the last drill and its age).',
+    options: { expire: { type: 'boolean' }, last: { type: 'boolean' } },
   },
 };
 
@@ -526,6 +533,18 @@ async function execute(
         `✔ Revoked ${b.grant.profile}; the policy is detached.`,
         ...grantLines(b.grant, io.now()),
       ]);
+    }
+    case 'drill': {
+      if (values.last) return finish<LastDrillBody>(await call('GET', '/drills'), lastDrillLines);
+      // An expiring drill waits out its one-minute grant: allow for it.
+      const res = await call(
+        'POST',
+        '/drills',
+        { mode: values.expire ? 'expire' : 'revoke' },
+        { timeoutMs: 5 * 60_000 },
+      );
+      const code = finish<DrillBody>(res, (b) => drillLines(b.drill));
+      return res.status < 400 && (res.body as DrillBody).drill.outcome === 'FAILED' ? EXIT.service : code;
     }
     case 'profiles': {
       const res = await call('GET', '/profiles');

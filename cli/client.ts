@@ -18,6 +18,8 @@ export interface ClientOptions {
   readonly forceSign?: boolean;
   /** Sent as `Idempotency-Key` (activation). */
   readonly idempotencyKey?: string;
+  /** How long to wait for the answer. @default 30000 */
+  readonly timeoutMs?: number;
 }
 
 export interface ApiResponse {
@@ -111,7 +113,7 @@ export async function request(
       method,
       headers,
       ...(payload !== undefined ? { body: payload } : {}),
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });
   } catch (error) {
     throw new NetworkError(

@@ -80,11 +80,14 @@ export const NUMBER_ATTRIBUTES = [
   'slot',
   'credentialsissued',
 ] as const;
+/** DynamoDB BOOL attributes (`{"BOOL": true}`). */
+export const BOOLEAN_ATTRIBUTES = ['drill'] as const;
 
 /** The one column, `item`: each attribute is DynamoDB JSON (`{"S": …}`, `{"N": …}`); `details` is a map of strings. */
 export const ITEM_COLUMN_TYPE = `struct<${[
   ...STRING_ATTRIBUTES.map((a) => `${a}:struct<s:string>`),
   ...NUMBER_ATTRIBUTES.map((a) => `${a}:struct<n:string>`),
+  ...BOOLEAN_ATTRIBUTES.map((a) => `${a}:struct<bool:boolean>`),
   'details:struct<m:map<string,struct<s:string>>>',
 ].join(',')}>`;
 

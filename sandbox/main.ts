@@ -20,8 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { parseProfiles } from '../functions/domain/profile.js';
-import { type ApiHandler, createApiServer } from './api-server.js';
+import { type ApiHandler, createApiServer, type Route } from './api-server.js';
 import { LambdaAsync, parseRetryDelays } from './lambda-async.js';
 import { type Moto, startMoto } from './moto.js';
 import { installProcessGuard } from './process-guard.js';
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
       AUDIT_BUCKET: seeded.auditBucket,
       PROTECTED_RESOURCES: seeded.protectedResources.join(','),
       ACCOUNT_ID: ACCOUNT,
+      DRILL_QUEUE_URL: seeded.drillQueueUrl,
     });
     const load = async (name: string) =>
       ((await import(`../functions/handlers/${name}.js`)) as { handler: ApiHandler }).handler;
@@ -216,6 +218,7 @@ async function main(): Promise<void> {
         { method: 'POST', resource: '/grants/{id}/extend', handler: await load('extend-grant') },
         { method: 'POST', resource: '/grants/{id}/credentials', handler: await load('issue-credentials') },
         { method: 'GET', resource: '/profiles', handler: await load('list-profiles') },
+        ...(await drillRoutes(config)),
         { method: 'GET', resource: '/freeze', handler: await load('kill-switch') },
         { method: 'POST', resource: '/freeze', handler: await load('kill-switch') },
         { method: 'POST', resource: '/unfreeze', handler: await load('kill-switch') },
@@ -248,6 +251,46 @@ Ctrl-C stops everything.`);
     console.error(`sandbox failed to start: ${(error as Error).message}`);
     await shutdown(1);
   }
+}
+
+/**
+ * `POST /drills` and `GET /drills`: the drill function as deployed, except its probe: the emulator does
+ * not judge IAM, so a policy evaluator does (sandbox/drill-probe.ts says why).
+ */
+async function drillRoutes(config: ReturnType<typeof emulatorConfig>): Promise<Route[]> {
+  const { createDrillHandler } = await import('../functions/handlers/run-drill.js');
+  const wiring = await import('../functions/handlers/wiring.js');
+  const { httpErrors } = await import('../functions/handlers/http.js');
+  const { EvaluatingDrillProbe } = await import('./drill-probe.js');
+  const middy = (await import('@middy/core')).default;
+  const probe = new EvaluatingDrillProbe({ iam: new IAMClient(config), sqs: new SQSClient(config) });
+  const run = createDrillHandler(
+    () => ({
+      ports: wiring.allPorts(),
+      vendor: wiring.vendor(),
+      settings: wiring.credentialSettings(),
+      rules: wiring.activationRules(),
+      probe,
+      inbox: wiring.drillInbox(),
+      drills: wiring.drillStore(),
+      securityPrincipals: wiring.securityPrincipals(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    }),
+    wiring.checkedProfiles,
+    // The emulator has no propagation delay: poll often, and give up on a call sooner than in AWS.
+    {
+      writeMetrics: (line) => console.log(`[drill] metrics ${line}`),
+      drill: { pollMs: 250, propagationMs: 3_000, alertWaitMs: 15_000 },
+    },
+  );
+  const post = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpErrors())
+    .handler(run as (e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>);
+  const list = ((await import('../functions/handlers/list-drills.js')) as { handler: ApiHandler }).handler;
+  return [
+    { method: 'POST', resource: '/drills', handler: post as unknown as ApiHandler },
+    { method: 'GET', resource: '/drills', handler: list },
+  ];
 }
 
 void main();

@@ -12,7 +12,7 @@ import {
 import { CreateRoleCommand, CreateUserCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GSI, KEY_ATTRIBUTES } from '../functions/adapters/table-schema.js';
 import type { ProfileSet } from '../functions/domain/profile.js';
@@ -44,6 +44,9 @@ export interface Seeded {
   /** The expiry function's on-failure destination: Lambda's record of an expiry that failed every attempt. */
   readonly expiryFailureQueueArn: string;
   readonly expiryFailureQueueUrl: string;
+  /** The drill queue: subscribed to the topic, drills' alerts only (`drill = "true"`). */
+  readonly drillQueueUrl: string;
+  readonly drillQueueArn: string;
 }
 
 /** An Identity Center role as IAM Identity Center creates it (path `/aws-reserved/sso.amazonaws.com/`). */
@@ -170,8 +173,9 @@ export async function seed(
     auditBucket,
     scheduleGroup,
     schedulerRoleArn,
-    queueArns: [expiryFailureQueueArn],
+    queueArns: [expiryFailureQueueArn, `arn:aws:sqs:${REGION}:${ACCOUNT}:breakglass-drill-inbox-${suffix}`],
   });
+  const drill = await seedDrill(config, TopicArn!, `breakglass-drill-inbox-${suffix}`, names.profiles);
   // The profile roles, from the same pure function the stack uses: no permissions of their own,
   // trusting only the credential function (with sts:SetSourceIdentity).
   const credentialRole = `breakglass-credentials-${suffix}`.slice(0, 64);
@@ -212,5 +216,35 @@ export async function seed(
     profileRoles,
     expiryFailureQueueArn,
     expiryFailureQueueUrl: QueueUrl!,
+    ...drill,
   };
+}
+
+/**
+ * The drill's resources, as `infra/constructs/drills.ts` creates them: the drill queue subscribed to
+ * the topic with the filter policy `{"drill": ["true"]}`, and the queue the drill profile reads (its
+ * one resource, when it is an SQS queue of this account).
+ */
+async function seedDrill(
+  config: ReturnType<typeof emulatorConfig>,
+  topicArn: string,
+  inbox: string,
+  profiles: ProfileSet | undefined,
+): Promise<{ drillQueueUrl: string; drillQueueArn: string }> {
+  const sqs = new SQSClient(config);
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: inbox }));
+  const drillQueueArn = `arn:aws:sqs:${REGION}:${ACCOUNT}:${inbox}`;
+  await new SNSClient(config).send(
+    new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: 'sqs',
+      Endpoint: drillQueueArn,
+      Attributes: { FilterPolicy: JSON.stringify({ drill: ['true'] }) },
+    }),
+  );
+  for (const profile of profiles?.profiles.filter((p) => p.drill) ?? []) {
+    const target = /^arn:aws:sqs:[^:]+:\d{12}:([\w-]+)$/.exec(profile.statements[0]?.resources[0] ?? '')?.[1];
+    if (target) await sqs.send(new CreateQueueCommand({ QueueName: target }));
+  }
+  return { drillQueueUrl: QueueUrl!, drillQueueArn };
 }

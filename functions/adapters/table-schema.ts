@@ -15,6 +15,7 @@
  * | activity call   | `ACTIVITY#<id>`   | `CALL#<eventTime>#<eventID>` | (none: read by grant, newest first)        |
  * | activity summary| `ACTIVITY#<id>`   | `SUMMARY`     |                                                         |
  * | session → grant | `SESSION#<userid>`| `GRANT#<createdAt>#<id>` | (caller mode: attributes calls by `aws:userid`) |
+ * | drill result    | `DRILL`           | `RESULT#<finishedAt>#<id>` | (none: `result` is the JSON of `DrillResult`) |
  *
  * Every index projects ALL attributes; all keys are strings. Activity items (`activity.ts`) live in
  * their own partitions, so CloudTrail deliveries never contend with a grant's lifecycle writes, and
@@ -72,4 +73,10 @@ export const activityKeys = {
     pk: `SESSION#${sessionKey}`,
     sk: `GRANT#${createdAt}#${grantId}`,
   }),
+} as const;
+
+/** Keys of the DRILL results (`drill.ts`). */
+export const drillKeys = {
+  partition: 'DRILL',
+  result: (finishedAt: string, id: string) => ({ pk: 'DRILL', sk: `RESULT#${finishedAt}#${id}` }),
 } as const;

@@ -22,6 +22,7 @@ import type { NewAuditEvent } from './audit-event.js';
 import {
   BusyError,
   ConcurrentUpdateError,
+  DrillOnlyError,
   FrozenError,
   IdempotencyReplayError,
   LimitExceededError,
@@ -72,6 +73,8 @@ export interface ActivationInput {
   readonly requestId?: string;
   /** The `Idempotency-Key` header: a retried request with the same key returns the same grant. */
   readonly idempotencyKey?: string;
+  /** Set by the drill use case only (`drill.ts`): a drill profile is activated by a drill and nothing else. */
+  readonly drill?: boolean;
 }
 
 /** Deployment-wide rules for activation (configuration, not profile data). */
@@ -126,7 +129,23 @@ export async function activateGrant(
 
   const principal = parsePrincipalArn(input.caller.arn);
   const now = ports.clock.now();
-  if (!principal || !principalMatchesAny(profile.eligible, principal)) {
+  if (profile.drill && !input.drill) {
+    const grantId = await recordDenial(
+      ports,
+      profile,
+      input,
+      now,
+      principal,
+      'a drill profile, activated by drills only',
+    );
+    throw new DrillOnlyError(
+      `Profile "${profile.name}" is a drill profile: only a drill activates it (POST /drills or breakglass drill, security principals). This attempt was recorded.`,
+      grantId,
+    );
+  }
+  if (input.drill && !profile.drill) throw new ValidationError(`Profile "${profile.name}" is not a drill profile`);
+  // A drill profile has no eligible principals: the drill use case has authorised its runner.
+  if (!principal || (!input.drill && !principalMatchesAny(profile.eligible, principal))) {
     const grantId = await recordDenial(
       ports,
       profile,
@@ -232,6 +251,7 @@ export async function activateGrant(
         principalArn: principal.arn,
         person,
         grantTo: profile.grantTo,
+        ...(profile.drill ? { drill: true } : {}),
         slot,
         targetType: target.type,
         targetName: target.name,

@@ -8,7 +8,7 @@ import { clip } from './requests.js';
 import type { AcknowledgedRisk } from './risk.js';
 
 /** Events about the system rather than one grant (the kill switch). */
-export type ControlEventType = 'FROZEN' | 'UNFROZEN' | 'REVIEW_OVERDUE';
+export type ControlEventType = 'FROZEN' | 'UNFROZEN' | 'REVIEW_OVERDUE' | 'DRILL_FAILED';
 
 export interface Alert {
   /** At most 100 printable ASCII characters (SNS e-mail subject limit). */
@@ -34,6 +34,12 @@ export interface Alert {
      * https://docs.aws.amazon.com/sns/latest/dg/example-filter-policies.html). Absent when none.
      */
     readonly risks?: readonly string[];
+    /**
+     * `"true"` on every alert about a drill's grant, so a subscription can take drills only
+     * (`{"drill": ["true"]}`) or leave them out (`{"drill": [{"exists": false}]}`). A failed drill's
+     * alert (DRILL_FAILED) does not carry it: that one is for everyone.
+     */
+    readonly drill?: 'true';
   };
 }
 
@@ -104,7 +110,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
   // An access judged unjustified is news for security, not a routine notice.
   const unjustified = event.type === 'REVIEWED' && event.details?.outcome === 'unjustified';
   const severity = unjustified ? 'WARNING' : severityOf(event.type);
-  const tag = severity === 'INFO' ? '[break-glass]' : `[break-glass ${severity}]`;
+  const tag = `[break-glass${grant.drill ? ' DRILL' : ''}${severity === 'INFO' ? '' : ` ${severity}`}]`;
   const line = (text: string | undefined, max = 1000) => oneLine(text ?? '', max);
   const reason = line(grant.reason);
   const ticket = grant.ticket ? line(grant.ticket, 200) : undefined;
@@ -223,6 +229,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
       grantId: grant.id,
       owner: grant.owner,
       ...(riskClasses.length ? { risks: riskClasses } : {}),
+      ...(grant.drill ? { drill: 'true' as const } : {}),
     },
   };
 }

@@ -45,6 +45,18 @@ export class NotEligibleError extends BreakGlassError {
   }
 }
 
+/** A drill profile was asked for outside a drill (`POST /grants`): refused and recorded as DENIED. */
+export class DrillOnlyError extends BreakGlassError {
+  readonly code = 'DrillProfile';
+  readonly statusCode = 403;
+  constructor(
+    message: string,
+    readonly grantId?: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The caller may not act on this grant (revoke someone else's grant without being security). */
 export class ForbiddenError extends BreakGlassError {
   readonly code = 'Forbidden';

@@ -52,6 +52,8 @@ export interface Grant {
   readonly person?: string;
   /** Where the policy went: a profile role (default) or the caller's own role or user. */
   readonly grantTo?: 'profileRole' | 'caller';
+  /** A drill's grant (`drill.ts`): its alerts carry the `drill` message attribute. */
+  readonly drill?: boolean;
   /** The profile slot this grant holds (`SLOT#<profile>` in the table) while it may give access. */
   readonly slot?: number;
   /** Profile role grants: the role session break-glass opens for the requester (`bg-<grantId>`). */

@@ -49,6 +49,8 @@ export interface CredentialInput {
   readonly grantId: string | undefined;
   readonly caller: Caller;
   readonly requestId?: string;
+  /** Set by the drill use case only: a drill grant's credentials go to the drill, nowhere else. */
+  readonly drill?: boolean;
 }
 
 /** Where the profile roles live: the deployment's partition and account. */
@@ -141,6 +143,8 @@ export async function issueCredentials(
       `Only the requester (${grant.principalArn}) may take credentials for grant ${grantId}. This attempt was recorded.`,
     );
   }
+  if (grant.drill && !input.drill)
+    throw new ForbiddenError(`Grant ${grantId} is a drill's: its credentials are taken by the drill itself`);
   if (grant.status !== 'ACTIVE')
     throw new InvalidTransitionError(
       `Grant ${grantId} is ${grant.status}; credentials are issued for ACTIVE grants only`,
@@ -154,7 +158,9 @@ export async function issueCredentials(
     throw new InvalidTransitionError(`Grant ${grantId} expired at ${grant.expiresAt}`);
   // Eligibility as the profile file says now: someone removed from a profile gets no new session.
   const profile = findProfile(profiles, grant.profile);
-  if (!profile || !principalMatchesAny(profile.eligible, caller)) {
+  // A drill profile has no eligible principals: the drill authorised its runner (drill.ts).
+  const drillRun = input.drill === true && grant.drill === true && profile?.drill === true;
+  if (!profile || (!drillRun && !principalMatchesAny(profile.eligible, caller))) {
     const why = profile
       ? `no longer eligible for profile "${profile.name}"`
       : `profile "${grant.profile}" no longer exists`;

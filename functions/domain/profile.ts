@@ -89,7 +89,8 @@ const profileSchema = z
             'an eligible principal is an IAM role/user ARN or an STS assumed-role ARN with a 12-digit account',
           ),
       )
-      .min(1),
+      // Required (at least one) for every profile but a drill profile, which has none (checked below).
+      .default([]),
     ticket: z
       .object({
         required: z.boolean(),
@@ -104,6 +105,11 @@ const profileSchema = z
      * `caller` — the caller's own role or user, bound to the caller's session.
      */
     grantTo: z.enum(['profileRole', 'caller']).default('profileRole'),
+    /**
+     * A drill profile (`drill.ts`): one harmless read-only action on one resource, activated only by a
+     * drill (`POST /drills`, `breakglass drill`, the drill schedule), never by `POST /grants`.
+     */
+    drill: z.boolean().default(false),
   })
   .strict();
 
@@ -170,6 +176,7 @@ export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskC
   for (const profile of parsed.data.profiles) {
     if (seen.has(profile.name)) problems.push(`profile "${profile.name}": duplicate name`);
     seen.add(profile.name);
+    problems.push(...drillProblems(profile));
     if (profile.maxTotalMinutes !== undefined && profile.maxTotalMinutes < profile.maxDurationMinutes) {
       problems.push(
         `profile "${profile.name}": maxTotalMinutes (${profile.maxTotalMinutes}) is below maxDurationMinutes (${profile.maxDurationMinutes})`,
@@ -224,6 +231,43 @@ export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskC
     throw new ProfileConfigError(`Invalid break-glass profiles in ${source}:\n  - ${problems.join('\n  - ')}`);
   }
   return { profiles: parsed.data.profiles };
+}
+
+/**
+ * Actions a drill profile may grant, each with the read-only call *outside* the profile that the drill
+ * makes to prove the grant gives nothing more (same service, same resource). The probes (adapters and
+ * the sandbox) implement exactly these calls.
+ */
+export const DRILL_ACTIONS: Readonly<Record<string, string>> = {
+  'sqs:GetQueueAttributes': 'sqs:ListQueueTags',
+};
+
+/** What is wrong with a profile as a drill profile (or with `eligible` for its kind). */
+function drillProblems(profile: Profile): string[] {
+  const where = `profile "${profile.name}"`;
+  if (!profile.drill) return profile.eligible.length === 0 ? [`${where}: eligible needs at least one principal`] : [];
+  const problems: string[] = [];
+  if (profile.eligible.length)
+    problems.push(
+      `${where}: a drill profile has no eligible principals: only a drill (POST /drills, security principals, or the drill schedule) activates it`,
+    );
+  if (profile.grantTo !== 'profileRole') problems.push(`${where}: a drill profile grants to its profile role`);
+  const [statement, ...rest] = profile.statements;
+  const action = statement?.actions.length === 1 ? statement.actions[0]! : undefined;
+  if (
+    rest.length ||
+    !statement ||
+    statement.effect !== 'Allow' ||
+    statement.conditions ||
+    !action ||
+    statement.resources.length !== 1 ||
+    /[*?]/.test(statement.resources[0]!) ||
+    DRILL_ACTIONS[action] === undefined
+  )
+    problems.push(
+      `${where}: a drill profile has exactly one Allow statement of one action on one resource (no wildcard, no conditions); the action is one of ${Object.keys(DRILL_ACTIONS).join(', ')}`,
+    );
+  return problems;
 }
 
 /** An eligible pattern whose role name can only be an Identity Center or service-linked role's. */

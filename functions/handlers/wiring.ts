@@ -9,11 +9,13 @@ import { clientDefaults } from '../adapters/client-defaults.js';
 import { DynamoActivityStore } from '../adapters/dynamodb-activity.adapter.js';
 import { DEFAULT_ALERT_WINDOW_SECONDS, DynamoAlertLimiter } from '../adapters/dynamodb-alert-limiter.adapter.js';
 import { DynamoAuditLog } from '../adapters/dynamodb-audit-log.adapter.js';
+import { DynamoDrillStore } from '../adapters/dynamodb-drill-store.adapter.js';
 import { DynamoTableExporter } from '../adapters/dynamodb-export.adapter.js';
 import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../adapters/dynamodb-grant-store.adapter.js';
 import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
 import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
 import { SnsNotifier } from '../adapters/sns-notifier.adapter.js';
+import { SqsDrillInbox } from '../adapters/sqs-drill.adapter.js';
 import { StsCredentialVendor } from '../adapters/sts-credentials.adapter.js';
 import { type ActivationRules, DEFAULT_RULES } from '../domain/activate-grant.js';
 import { ConfigurationError } from '../domain/errors.js';
@@ -188,3 +190,9 @@ export function allPorts(): Ports {
     log,
   };
 }
+
+/** Drills (`drill.ts`): their results in the table, their alerts on the drill queue (`DRILL_QUEUE_URL`). */
+export const drillStore = once(
+  () => new DynamoDrillStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }),
+);
+export const drillInbox = once(() => new SqsDrillInbox({ queueUrl: requireEnv('DRILL_QUEUE_URL') }));

@@ -16,6 +16,7 @@ import {
   AUDIT_DATABASE,
   AUDIT_TABLE,
   auditQueries,
+  BOOLEAN_ATTRIBUTES,
   EVENT_ITEMS,
   GRANT_ITEMS,
   ITEM_COLUMN_TYPE,
@@ -365,6 +366,7 @@ describe("auditors' query layer", () => {
       sessionName: '',
       policyDocument: '',
       credentialsIssued: 0,
+      drill: true,
     };
     const event: Required<AuditEvent> = {
       grantId: '',
@@ -385,10 +387,18 @@ describe("auditors' query layer", () => {
     const fields = new Map<string, string>([
       ...STRING_ATTRIBUTES.map((a) => [a, 'string'] as const),
       ...NUMBER_ATTRIBUTES.map((a) => [a, 'number'] as const),
+      ...BOOLEAN_ATTRIBUTES.map((a) => [a, 'boolean'] as const),
       ['details', 'map'],
     ]);
     for (const [name, value] of [...Object.entries(grant), ...Object.entries(event)]) {
-      const kind = typeof value === 'number' ? 'number' : typeof value === 'object' ? 'map' : 'string';
+      const kind =
+        typeof value === 'number'
+          ? 'number'
+          : typeof value === 'boolean'
+            ? 'boolean'
+            : typeof value === 'object'
+              ? 'map'
+              : 'string';
       expect(fields.get(name.toLowerCase()), name).toBe(kind);
     }
     for (const key of KEY_ATTRIBUTES) expect(fields.get(key.toLowerCase()), key).toBe('string');
