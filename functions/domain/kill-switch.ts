@@ -8,7 +8,7 @@
 import type { Caller } from './activate-grant.js';
 import type { Alert } from './alert.js';
 import { oneLine } from './alert.js';
-import { ConcurrentUpdateError, ForbiddenError, ProfileNotFoundError, ValidationError } from './errors.js';
+import { ConcurrentUpdateError, ForbiddenError, ProfileNotFoundError } from './errors.js';
 import type { FreezeState, Ports } from './ports.js';
 import { parsePrincipalArn, principalMatchesAny } from './principal.js';
 import { findProfile, type ProfileSet } from './profile.js';

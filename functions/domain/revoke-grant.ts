@@ -18,7 +18,6 @@ import {
   GrantNotFoundError,
   InvalidTransitionError,
   StepFailedError,
-  ValidationError,
 } from './errors.js';
 import { assertTransition, type Grant, grantPerson, isTerminal } from './grant.js';
 import { announce, appendEvent, describeError, failureEvent } from './lifecycle.js';
