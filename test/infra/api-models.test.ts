@@ -11,11 +11,11 @@ import { app } from './templates.js';
 const stateless = Template.fromStack(app({}, { bundle: false }).stateless);
 
 /** The path of an API Gateway resource id, from the template's Resource tree. */
-function pathOf(resources: Record<string, { Properties: Record<string, unknown> }>, ref: unknown): string {
+function pathOf(resources: Record<string, Record<string, unknown>>, ref: unknown): string {
   if (typeof ref === 'object' && ref && 'Fn::GetAtt' in ref) return '';
   const id = (ref as { Ref: string }).Ref;
-  const r = resources[id]!;
-  return `${pathOf(resources, r.Properties.ParentId)}/${r.Properties.PathPart as string}`;
+  const props = resources[id]!.Properties as { ParentId: unknown; PathPart: string };
+  return `${pathOf(resources, props.ParentId)}/${props.PathPart}`;
 }
 
 describe('the synthesized API', () => {
