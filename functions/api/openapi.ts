@@ -3,6 +3,8 @@
  * (`npm run openapi` writes `docs/openapi.json` and `docs/reference-api.md`; a test checks both are
  * up to date and that the description is valid OpenAPI).
  */
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NEXT_TOKEN_MAX } from '../domain/paging.js';
+import { REASON_MAX, REASON_MIN, TICKET_MAX } from '../domain/requests.js';
 import { type RequestJsonSchema, requestJsonSchema } from './json-schema.js';
 import { CALLER_RULES, type RequestBody, ROUTES, type RouteDefinition, requestBodies } from './routes.js';
 
@@ -178,7 +180,15 @@ export function apiReference(): string {
     );
   }
   lines.push(
-    'Unknown query parameters of `GET /audit` are refused. `nextToken` is opaque: pass back the one a page returned.',
+    `Every list takes \`limit\` (1–${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}) and \`nextToken\` (opaque, at most ${NEXT_TOKEN_MAX} characters: pass back the one a page returned), parsed by one function (\`functions/domain/paging.ts\`). Unknown query parameters of \`GET /audit\` are refused.`,
+    '',
+    '## Text rules',
+    '',
+    'One rule per text field (`functions/domain/requests.ts`):',
+    '',
+    `- a **justification** (\`reason\` of an activation or an extension, \`notes\` of a review) is read by a reviewer later: at least ${REASON_MIN} characters after trimming, and not a few repeated characters;`,
+    `- a **stop reason** (\`reason\` of a revocation, freeze, unfreeze or revoke-all) must only not be blank: stopping access is never harder than granting it;`,
+    `- every one is at most ${REASON_MAX} characters as sent (API Gateway's model says the same), a ticket at most ${TICKET_MAX}.`,
     '',
   );
   return lines.join('\n');

@@ -6,6 +6,7 @@
  * and the API reference (`docs/reference-api.md`). No AWS import: the CLI bundles it.
  */
 import type { z } from 'zod';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/paging.js';
 import { AUDIT_QUERY_PARAMETERS } from '../domain/query-audit.js';
 import {
   activationRequestSchema,
@@ -123,7 +124,7 @@ export const CONTROL_BODY: RequestBody = {
 };
 
 const PAGE: readonly QueryParameter[] = [
-  { name: 'limit', description: 'page size, 1–100 (default 25)' },
+  { name: 'limit', description: `page size, 1–${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})` },
   { name: 'nextToken', description: 'the nextToken of the previous page' },
 ];
 
