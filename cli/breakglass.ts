@@ -21,8 +21,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { OperationId } from '../functions/api/routes.js';
 import { activityFromCloudTrail, activityLines } from './activity.js';
-import { type ApiResponse, type ClientOptions, ConfigError, NetworkError, request } from './client.js';
+import { type ApiResponse, type ClientOptions, ConfigError, callRoute, NetworkError, request } from './client.js';
 import { type DrillBody, drillLines, type LastDrillBody, lastDrillLines } from './drill.js';
 import type {
   ActivityBody,
@@ -366,6 +367,12 @@ async function execute(
 ): Promise<number> {
   const call = (method: string, path: string, body?: unknown, extra: Partial<ClientOptions> = {}) =>
     request({ ...client, ...extra }, method, path, body);
+  // Routes of the API's route table, by operation id.
+  const op = (
+    operationId: OperationId,
+    args: Parameters<typeof callRoute>[2] = {},
+    extra: Partial<ClientOptions> = {},
+  ) => callRoute({ ...client, ...extra }, operationId, args);
   const finish = <T = never>(res: ApiResponse, human: (body: T) => string[]): number => {
     if (values.json) {
       io.out(JSON.stringify(res.body, null, 2));
@@ -398,11 +405,11 @@ async function execute(
       };
       // One key per activation: if the network drops the answer, the retry returns the same grant.
       const idempotencyKey = (values['idempotency-key'] as string | undefined) ?? randomUUID();
-      const res = await call('POST', '/grants', body, { idempotencyKey }).catch(async (error: unknown) => {
+      const res = await op('activateGrant', { body }, { idempotencyKey }).catch(async (error: unknown) => {
         if (!(error instanceof NetworkError)) throw error;
         io.err('… no answer, retrying once with the same Idempotency-Key');
         await io.sleep(2000);
-        return call('POST', '/grants', body, { idempotencyKey });
+        return op('activateGrant', { body }, { idempotencyKey });
       });
       if (commandLine) {
         // The command owns stdout: the activation reports on stderr.
@@ -413,7 +420,7 @@ async function execute(
         );
         let env: NodeJS.ProcessEnv = io.env;
         if (g.grantTo === 'profileRole') {
-          const issued = await call('POST', `/grants/${encodeURIComponent(g.id)}/credentials`);
+          const issued = await op('issueCredentials', { params: { id: g.id } });
           if (issued.status >= 400) return finish(issued, () => []);
           env = credentialEnv(io.env, (issued.body as CredentialsBody).credentials);
         }
@@ -430,7 +437,7 @@ async function execute(
     }
     case 'credentials': {
       const id = idArg(positionals);
-      const res = await call('POST', `/grants/${encodeURIComponent(id)}/credentials`);
+      const res = await op('issueCredentials', { params: { id } });
       if (res.status >= 400) return finish({ ...res }, () => []);
       // Exactly the credential_process format, and nothing else on stdout.
       io.out(JSON.stringify(credentialProcess((res.body as CredentialsBody).credentials)));
@@ -438,7 +445,7 @@ async function execute(
     }
     case 'console': {
       const id = idArg(positionals);
-      const res = await call('POST', `/grants/${encodeURIComponent(id)}/credentials`);
+      const res = await op('issueCredentials', { params: { id } });
       if (res.status >= 400) return finish(res, () => []);
       const federation = io.env.BREAKGLASS_FEDERATION_ENDPOINT ?? FEDERATION_ENDPOINT;
       const destination = (values.destination as string | undefined) ?? 'https://console.aws.amazon.com/';
@@ -449,7 +456,7 @@ async function execute(
     }
     case 'status': {
       if (!positionals[0]) {
-        const res = await call('GET', '/grants?status=ACTIVE&limit=100');
+        const res = await op('listGrants', { query: { status: 'ACTIVE', limit: '100' } });
         return finish<GrantsBody>(res, (b) =>
           b.grants.length
             ? [
@@ -463,7 +470,7 @@ async function execute(
         );
       }
       const id = idArg(positionals);
-      const res = await call('GET', `/grants/${encodeURIComponent(id)}`);
+      const res = await op('getGrant', { params: { id } });
       if (!values.watch || res.status >= 400 || values.json) {
         return finish<GrantWithEventsBody>(res, (b) => [
           ...grantLines(b.grant, io.now()),
@@ -493,7 +500,7 @@ async function execute(
         }
         await io.sleep(1000);
         if (io.now() - lastFetch >= (left < 5_000 ? 1_000 : 15_000)) {
-          const again = await call('GET', `/grants/${encodeURIComponent(id)}`);
+          const again = await op('getGrant', { params: { id } });
           if (again.status >= 400) return finish(again, () => []);
           grant = (again.body as GrantBody).grant;
           lastFetch = io.now();
@@ -503,8 +510,7 @@ async function execute(
     case 'list': {
       const status = values.active ? 'ACTIVE' : (values.status as string | undefined);
       const limit = values.limit as string | undefined;
-      const query = new URLSearchParams({ ...(status ? { status } : {}), ...(limit ? { limit } : {}) }).toString();
-      const res = await call('GET', `/grants${query ? `?${query}` : ''}`);
+      const res = await op('listGrants', { query: { status, limit } });
       return finish<GrantsBody>(res, (b) => [
         `${'GRANT'.padEnd(36)}  ${'STATUS'.padEnd(8)}  ${'PROFILE'.padEnd(16)}  ${'WHO'.padEnd(14)}  EXPIRES`,
         ...b.grants.map(
@@ -516,9 +522,9 @@ async function execute(
     }
     case 'extend': {
       const id = idArg(positionals);
-      const res = await call('POST', `/grants/${encodeURIComponent(id)}/extend`, {
-        minutes: minutes(values, 'minutes', true),
-        reason: required(values, 'reason'),
+      const res = await op('extendGrant', {
+        params: { id },
+        body: { minutes: minutes(values, 'minutes', true), reason: required(values, 'reason') },
       });
       return finish<GrantBody>(res, (b) => [
         `✔ Extended ${b.grant.profile} until ${localTime(b.grant.expiresAt)} (${relative(Date.parse(b.grant.expiresAt) - io.now())}).`,
@@ -528,7 +534,7 @@ async function execute(
     case 'revoke': {
       const id = idArg(positionals);
       const reason = (values.reason as string | undefined) ?? 'Revoked from the CLI: done';
-      const res = await call('POST', `/grants/${encodeURIComponent(id)}/revoke`, { reason });
+      const res = await op('revokeGrant', { params: { id }, body: { reason } });
       return finish<GrantBody>(res, (b) => [
         `✔ Revoked ${b.grant.profile}; the policy is detached.`,
         ...grantLines(b.grant, io.now()),
@@ -547,7 +553,7 @@ async function execute(
       return res.status < 400 && (res.body as DrillBody).drill.outcome === 'FAILED' ? EXIT.service : code;
     }
     case 'profiles': {
-      const res = await call('GET', '/profiles');
+      const res = await op('listProfiles');
       return finish<ProfilesBody>(res, (b) =>
         b.profiles.length
           ? b.profiles.flatMap((p) => [
@@ -562,18 +568,16 @@ async function execute(
     }
     case 'freeze':
     case 'unfreeze': {
-      const res = await call('POST', `/${command}`, {
-        ...(values.profile ? { profile: values.profile } : {}),
-        reason: required(values, 'reason'),
+      const res = await op(command, {
+        body: { ...(values.profile ? { profile: values.profile } : {}), reason: required(values, 'reason') },
       });
       return finish<FreezeBody>(res, (b) => [
         `✔ ${command === 'freeze' ? 'Frozen' : 'Unfrozen'}. Now frozen: ${b.freeze.all ? 'ALL profiles' : b.freeze.profiles.length ? b.freeze.profiles.join(', ') : 'nothing'}.`,
       ]);
     }
     case 'revoke-all': {
-      const res = await call('POST', '/revoke-all', {
-        ...(values.profile ? { profile: values.profile } : {}),
-        reason: required(values, 'reason'),
+      const res = await op('revokeAll', {
+        body: { ...(values.profile ? { profile: values.profile } : {}), reason: required(values, 'reason') },
       });
       const code = finish<RevokeAllBody>(res, (b) => [
         `Revoked ${b.revoked}, failed ${b.failed}.`,
@@ -589,10 +593,7 @@ async function execute(
       const outcome = required(values, 'outcome');
       if (outcome !== 'justified' && outcome !== 'unjustified')
         throw new UsageError('--outcome must be justified or unjustified');
-      const res = await call('POST', `/grants/${encodeURIComponent(id)}/review`, {
-        outcome,
-        notes: required(values, 'notes'),
-      });
+      const res = await op('reviewGrant', { params: { id }, body: { outcome, notes: required(values, 'notes') } });
       return finish<GrantBody>(res, (b) => [
         `✔ Reviewed ${b.grant.profile} of ${b.grant.principalArn}: ${b.grant.reviewOutcome}. Recorded and announced.`,
       ]);
@@ -609,8 +610,7 @@ async function execute(
       ];
       const params = new URLSearchParams();
       for (const [flag, param] of pick) if (typeof values[flag] === 'string') params.set(param, values[flag] as string);
-      const query = params.toString();
-      const res = await call('GET', `/audit${query ? `?${query}` : ''}`);
+      const res = await op('queryAudit', { query: Object.fromEntries(params) });
       return finish<EventsBody>(res, (b) => [
         ...(b.events.length
           ? b.events.map(
@@ -624,7 +624,7 @@ async function execute(
     case 'activity': {
       const id = idArg(positionals);
       if (values['from-cloudtrail']) {
-        const res = await call('GET', `/grants/${encodeURIComponent(id)}`);
+        const res = await op('getGrant', { params: { id } });
         if (res.status >= 400) return finish(res, () => []);
         const regions =
           typeof values.regions === 'string'

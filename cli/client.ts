@@ -6,6 +6,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { type OperationId, routeOf, routePath } from '../functions/api/routes.js';
 
 export interface ClientOptions {
   readonly endpoint: string;
@@ -129,4 +130,25 @@ export async function request(
     parsed = { error: { code: `HTTP${res.status}`, message: text.slice(0, 300) } };
   }
   return { status: res.status, body: parsed };
+}
+
+/**
+ * Calls a route of the API's route table (`functions/api/routes.ts`) by its operation id: the
+ * method and path come from the table, path parameters are filled in and encoded, query
+ * parameters that are set are appended.
+ */
+export function callRoute(
+  options: ClientOptions,
+  operationId: OperationId,
+  args: {
+    readonly params?: Readonly<Record<string, string>>;
+    readonly query?: Readonly<Record<string, string | undefined>>;
+    readonly body?: unknown;
+  } = {},
+): Promise<ApiResponse> {
+  const route = routeOf(operationId);
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(args.query ?? {})) if (v !== undefined) query.set(k, v);
+  const qs = query.toString();
+  return request(options, route.method, `${routePath(route.path, args.params)}${qs ? `?${qs}` : ''}`, args.body);
 }

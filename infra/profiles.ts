@@ -4,6 +4,7 @@
  * and derives from it the only IAM entities the functions may put policies on.
  */
 import { readFileSync } from 'node:fs';
+import { eligibleEntities } from '../functions/domain/eligible-entities.js';
 import { ProfileConfigError } from '../functions/domain/errors.js';
 import { type ProfileSet, parseProfiles } from '../functions/domain/profile.js';
 import { iamRiskCheck } from '../profiles/iam-catalog.js';
@@ -29,8 +30,8 @@ export interface PolicyTargets {
 /**
  * The IAM roles and users some `grantTo: "caller"` profile's eligibility can match: with the
  * profile roles (`role/breakglass/profile/*`), the resources of the functions'
- * `iam:Put*Policy` / `iam:Delete*Policy` permissions. A session pattern
- * (`sts:...:assumed-role/R/s`) becomes its role (`iam:...:role/R`).
+ * `iam:Put*Policy` / `iam:Delete*Policy` permissions. Derived by `eligibleEntities`, as the
+ * sweeper's targets are.
  *
  * Profiles that grant through profile roles are skipped: their grants are written on the
  * profile roles only, so their eligibility (e.g. `AWSReservedSSO_OnCall_*`) widens nothing.
@@ -41,18 +42,9 @@ export function policyTargets(profiles: ProfileSet, options: { allowBroadEligibi
   const roles = new Set<string>();
   const users = new Set<string>();
   const broad: string[] = [];
-  for (const profile of profiles.profiles.filter((p) => p.grantTo === 'caller')) {
-    for (const pattern of profile.eligible) {
-      const session = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(pattern);
-      const entity = session
-        ? { kind: 'role', arn: `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`, name: session[3]! }
-        : undefined;
-      const direct = /^arn:[\w-]+:iam::\d{12}:(role|user)\/(.+)$/.exec(pattern);
-      const target = entity ?? (direct ? { kind: direct[1]!, arn: pattern, name: direct[2]! } : undefined);
-      if (!target) continue;
-      if (/[*?]/.test(target.name)) broad.push(`profile "${profile.name}": ${pattern}`);
-      (target.kind === 'role' ? roles : users).add(target.arn);
-    }
+  for (const entity of eligibleEntities(profiles)) {
+    if (entity.wildcard) broad.push(`profile "${entity.source.profile}": ${entity.source.pattern}`);
+    (entity.kind === 'role' ? roles : users).add(entity.arn);
   }
   if (broad.length > 0 && !options.allowBroadEligibility) {
     throw new ProfileConfigError(

@@ -5,14 +5,19 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ProfileSet } from '../functions/domain/profile.js';
 import { BreakGlassAuditQueries } from './constructs/break-glass-audit-queries.js';
-import { BreakGlassService, type BreakGlassServiceProps } from './constructs/break-glass-service.js';
+import {
+  BreakGlassService,
+  type BreakGlassServiceOptions,
+  type BreakGlassServiceProps,
+  type BreakGlassStatefulRefs,
+  serviceProps,
+} from './constructs/break-glass-service.js';
 import { type AuditObjectLock, BreakGlassState } from './constructs/break-glass-state.js';
 
 export interface StatefulStackProps extends StackProps {
@@ -87,30 +92,9 @@ export class BreakGlassStatefulStack extends Stack {
   }
 }
 
-export interface StatelessStackProps extends StackProps {
-  readonly table: ITable;
-  readonly topic: ITopic;
-  readonly expiryDeadLetterQueue: IQueue;
-  readonly expiryFailureQueue: IQueue;
-  readonly auditBucket: IBucket;
-  readonly otherStateful: BreakGlassServiceProps['otherStateful'];
+/** The stateful resources (typed props from the stateful stack) and the options, declared once in `BreakGlassServiceOptions`. */
+export interface StatelessStackProps extends StackProps, BreakGlassStatefulRefs, BreakGlassServiceOptions {
   readonly profiles: { readonly raw: unknown; readonly profiles: ProfileSet };
-  /** @default none */
-  readonly securityPrincipals?: readonly string[];
-  /** @default securityPrincipals (synth fails when both are empty) */
-  readonly reviewerPrincipals?: readonly string[];
-  /** @default 3 */
-  readonly reviewDeadlineDays?: number;
-  /** @default false */
-  readonly allowBroadEligibility?: boolean;
-  /** Profiles frozen by configuration (`*` for all). @default none */
-  readonly frozenProfiles?: readonly string[];
-  /** @default 3 */
-  readonly maxActivePerPrincipal?: number;
-  /** @default RetentionDays.ONE_YEAR */
-  readonly logRetention?: RetentionDays;
-  /** Create the account-wide API Gateway CloudWatch role and turn on execution logs. @default false */
-  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 export class BreakGlassStatelessStack extends Stack {
@@ -118,24 +102,10 @@ export class BreakGlassStatelessStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
+    const { profiles, ...rest } = props;
     this.service = new BreakGlassService(this, 'Service', {
-      table: props.table,
-      topic: props.topic,
-      expiryDeadLetterQueue: props.expiryDeadLetterQueue,
-      expiryFailureQueue: props.expiryFailureQueue,
-      auditBucket: props.auditBucket,
-      otherStateful: props.otherStateful,
-      profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
-      ...(props.apiGatewayCloudWatchRole !== undefined
-        ? { apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole }
-        : {}),
-      ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
-      ...(props.reviewerPrincipals ? { reviewerPrincipals: props.reviewerPrincipals } : {}),
-      ...(props.reviewDeadlineDays !== undefined ? { reviewDeadlineDays: props.reviewDeadlineDays } : {}),
-      ...(props.allowBroadEligibility !== undefined ? { allowBroadEligibility: props.allowBroadEligibility } : {}),
-      ...(props.frozenProfiles ? { frozenProfiles: props.frozenProfiles } : {}),
-      ...(props.maxActivePerPrincipal !== undefined ? { maxActivePerPrincipal: props.maxActivePerPrincipal } : {}),
-      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...serviceProps(rest),
+      profiles: { raw: profiles.raw, set: profiles.profiles },
     });
   }
 }

@@ -14,6 +14,7 @@
  * an unhandled rejection or exception anywhere is logged and survived. A failure while starting
  * still exits non-zero.
  */
+
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,8 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { API_FUNCTIONS, ROUTES } from '../functions/api/routes.js';
+import { ENV } from '../functions/config/env.js';
 import { parseProfiles } from '../functions/domain/profile.js';
 import { type ApiHandler, createApiServer, type Route } from './api-server.js';
 import { LambdaAsync, parseRetryDelays } from './lambda-async.js';
@@ -48,7 +51,7 @@ const describe = (error: unknown) =>
 async function main(): Promise<void> {
   const motoPort = port('MOTO_PORT', 5000);
   const apiPort = port('PORT', 3000);
-  const profilesFile = resolve(process.env.PROFILES_FILE ?? join(root, 'config', 'profiles.json'));
+  const profilesFile = resolve(process.env[ENV.profilesFile] ?? join(root, 'config', 'profiles.json'));
   let retryDelaysMs: number[];
   try {
     retryDelaysMs = parseRetryDelays(process.env.SANDBOX_LAMBDA_RETRY_DELAYS_MS);
@@ -101,20 +104,22 @@ async function main(): Promise<void> {
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'testing', // moto's dummy keys; the emulator checks no signature
       AWS_SECRET_ACCESS_KEY: 'testing',
-      TABLE_NAME: seeded.tableName,
-      TOPIC_ARN: seeded.topicArn,
-      SCHEDULE_GROUP: seeded.scheduleGroup,
-      EXPIRY_FUNCTION_ARN: seeded.expiryFunctionArn,
-      SCHEDULER_ROLE_ARN: seeded.schedulerRoleArn,
-      SECURITY_PRINCIPALS: process.env.SECURITY_PRINCIPALS ?? `arn:aws:iam::${ACCOUNT}:role/Security`,
-      REVIEWER_PRINCIPALS:
-        process.env.REVIEWER_PRINCIPALS ?? process.env.SECURITY_PRINCIPALS ?? `arn:aws:iam::${ACCOUNT}:role/Security`,
-      PROFILES_FILE: profilesFile,
-      TABLE_ARN: seeded.tableArn,
-      AUDIT_BUCKET: seeded.auditBucket,
-      PROTECTED_RESOURCES: seeded.protectedResources.join(','),
-      ACCOUNT_ID: ACCOUNT,
-      DRILL_QUEUE_URL: seeded.drillQueueUrl,
+      [ENV.tableName]: seeded.tableName,
+      [ENV.topicArn]: seeded.topicArn,
+      [ENV.scheduleGroup]: seeded.scheduleGroup,
+      [ENV.expiryFunctionArn]: seeded.expiryFunctionArn,
+      [ENV.schedulerRoleArn]: seeded.schedulerRoleArn,
+      [ENV.securityPrincipals]: process.env[ENV.securityPrincipals] ?? `arn:aws:iam::${ACCOUNT}:role/Security`,
+      [ENV.reviewerPrincipals]:
+        process.env[ENV.reviewerPrincipals] ??
+        process.env[ENV.securityPrincipals] ??
+        `arn:aws:iam::${ACCOUNT}:role/Security`,
+      [ENV.profilesFile]: profilesFile,
+      [ENV.tableArn]: seeded.tableArn,
+      [ENV.auditBucket]: seeded.auditBucket,
+      [ENV.protectedResources]: seeded.protectedResources.join(','),
+      [ENV.accountId]: ACCOUNT,
+      [ENV.drillQueueUrl]: seeded.drillQueueUrl,
     });
     const load = async (name: string) =>
       ((await import(`../functions/handlers/${name}.js`)) as { handler: ApiHandler }).handler;
@@ -201,28 +206,24 @@ async function main(): Promise<void> {
         }
       };
 
+    // The API's routes from the route table (as the stacks build them), then the sandbox-only jobs.
+    const apiRoutes = await Promise.all(
+      ROUTES.map(async (r) => ({
+        method: r.method,
+        resource: r.path,
+        handler: await load(API_FUNCTIONS[r.function].handler),
+      })),
+    );
     server = createApiServer(
       [
-        { method: 'POST', resource: '/grants/{id}/review', handler: await load('review-grant') },
-        { method: 'GET', resource: '/audit', handler: await load('query-audit') },
+        ...apiRoutes,
         { method: 'POST', resource: '/_local/check-reviews', handler: job(() => checkReviews()) },
         {
           method: 'POST',
           resource: '/_local/export',
           handler: job(async () => ({ ...(await exportTable()), bucket: seeded.auditBucket })),
         },
-        { method: 'POST', resource: '/grants', handler: await load('create-grant') },
-        { method: 'GET', resource: '/grants', handler: await load('list-grants') },
-        { method: 'GET', resource: '/grants/{id}', handler: await load('get-grant') },
-        { method: 'POST', resource: '/grants/{id}/revoke', handler: await load('revoke-grant') },
-        { method: 'POST', resource: '/grants/{id}/extend', handler: await load('extend-grant') },
-        { method: 'POST', resource: '/grants/{id}/credentials', handler: await load('issue-credentials') },
-        { method: 'GET', resource: '/profiles', handler: await load('list-profiles') },
         ...(await drillRoutes(config)),
-        { method: 'GET', resource: '/freeze', handler: await load('kill-switch') },
-        { method: 'POST', resource: '/freeze', handler: await load('kill-switch') },
-        { method: 'POST', resource: '/unfreeze', handler: await load('kill-switch') },
-        { method: 'POST', resource: '/revoke-all', handler: await load('kill-switch') },
       ],
       new IAMClient(config),
       (line) => console.log(line),

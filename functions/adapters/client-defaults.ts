@@ -8,8 +8,9 @@
  * connection; tests lower it (fault injection) or raise it (hundreds of simulated Lambdas sharing one
  * process's connection pool).
  */
+import { ENV } from '../config/env.js';
 export function clientDefaults(env: NodeJS.ProcessEnv = process.env) {
-  const configured = Number(env.BREAKGLASS_AWS_TIMEOUT_MS ?? 5_000);
+  const configured = Number(env[ENV.awsTimeoutMs] ?? 5_000);
   const requestTimeout = Number.isFinite(configured) && configured > 0 ? configured : 5_000;
   return {
     requestHandler: { requestTimeout, throwOnRequestTimeout: true, connectionTimeout: requestTimeout },

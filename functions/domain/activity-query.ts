@@ -10,9 +10,9 @@
 import type { Caller } from './activate-grant.js';
 import type { ActivityRecord, ActivitySummary } from './activity.js';
 import { ForbiddenError, GrantNotFoundError, ValidationError } from './errors.js';
+import { type PageRequest, parsePage } from './paging.js';
 import type { ActivityStore, GrantStore } from './ports.js';
 import { parsePrincipalArn, principalMatchesAny } from './principal.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './query-grants.js';
 import { checkGrantId } from './requests.js';
 
 /** The query-string parameters `GET /grants/{id}/activity` takes. */
@@ -37,24 +37,13 @@ export interface ActivityAnswer {
   readonly nextToken?: string;
 }
 
-export function parseActivityQuery(query: Readonly<Record<string, string | undefined>>): {
-  limit: number;
-  nextToken?: string;
-} {
+export function parseActivityQuery(query: Readonly<Record<string, string | undefined>>): PageRequest {
   const unknown = Object.keys(query).filter((k) => !KNOWN.has(k));
   if (unknown.length)
     throw new ValidationError(
       `unknown query parameter(s): ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; known: ${[...KNOWN].join(', ')}`,
     );
-  let limit = DEFAULT_PAGE_SIZE;
-  if (query.limit !== undefined) {
-    limit = Number(query.limit);
-    if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_PAGE_SIZE)
-      throw new ValidationError(`limit must be a whole number between 1 and ${MAX_PAGE_SIZE}`);
-  }
-  if (query.nextToken !== undefined && !/^[A-Za-z0-9_-]{1,2048}$/.test(query.nextToken))
-    throw new ValidationError('nextToken is not a token this API issued');
-  return { limit, ...(query.nextToken !== undefined ? { nextToken: query.nextToken } : {}) };
+  return parsePage(query);
 }
 
 export async function getActivity(

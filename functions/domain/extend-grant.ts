@@ -15,7 +15,6 @@
  * grant ended meanwhile, its policy and schedule are removed.
  */
 
-import { z } from 'zod';
 import { type ActivationRules, type Caller, DEFAULT_RULES, frozenReason } from './activate-grant.js';
 import type { NewAuditEvent } from './audit-event.js';
 import {
@@ -34,20 +33,10 @@ import { policyHash, withExpiry } from './policy-builder.js';
 import type { Ports } from './ports.js';
 import { parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import { findProfile, maxTotalMinutes, type Profile, type ProfileSet } from './profile.js';
-import { checkGrantId, checkReason, parseRequest } from './requests.js';
+import { checkGrantId, checkReason, extensionRequestSchema, parseRequest } from './requests.js';
 
 /** Extensions are refused this close to expiry: activate a new grant instead. */
 export const EXTEND_CUTOFF_MS = 15_000;
-
-const extendRequestSchema = z
-  .object({
-    minutes: z
-      .number({ error: 'minutes is required and must be a number' })
-      .int('minutes must be a whole number')
-      .min(1, 'minutes must be at least 1'),
-    reason: z.string({ error: 'reason is required and must be a string' }),
-  })
-  .strict();
 
 export interface ExtendInput {
   readonly grantId: string | undefined;
@@ -64,7 +53,7 @@ export async function extendGrant(
 ): Promise<Grant> {
   // 1. validate
   const grantId = checkGrantId(input.grantId);
-  const request = parseRequest(extendRequestSchema, input.body);
+  const request = parseRequest(extensionRequestSchema, input.body);
   const reason = checkReason(request.reason);
   let grant = await ports.store.get(grantId);
   if (!grant) throw new GrantNotFoundError(`No grant ${grantId}`);

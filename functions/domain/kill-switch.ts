@@ -5,36 +5,21 @@
  * Existing grants are untouched by a freeze; only `revokeAll` ends them.
  */
 
-import { z } from 'zod';
 import type { Caller } from './activate-grant.js';
 import type { Alert } from './alert.js';
 import { oneLine } from './alert.js';
-import { ConcurrentUpdateError, ForbiddenError, ProfileNotFoundError, ValidationError } from './errors.js';
+import { ConcurrentUpdateError, ForbiddenError, ProfileNotFoundError } from './errors.js';
 import type { FreezeState, Ports } from './ports.js';
 import { parsePrincipalArn, principalMatchesAny } from './principal.js';
 import { findProfile, type ProfileSet } from './profile.js';
-import { parseRequest, REASON_MAX } from './requests.js';
+import { checkStopReason, controlRequestSchema, parseRequest } from './requests.js';
 import { revokeGrant } from './revoke-grant.js';
-
-const changeSchema = z
-  .object({
-    profile: z.string({ error: 'profile must be a string' }).min(1).max(64).optional(),
-    reason: z.string({ error: 'reason is required and must be a string' }),
-  })
-  .strict();
 
 function authorize(securityPrincipals: readonly string[], caller: Caller, action: string): void {
   const principal = parsePrincipalArn(caller.arn);
   if (!principal || !principalMatchesAny(securityPrincipals, principal)) {
     throw new ForbiddenError(`Only a security principal may ${action}`);
   }
-}
-
-function reasonOf(raw: string): string {
-  const reason = raw.trim();
-  if (reason.length < 3) throw new ValidationError('reason is required: say why');
-  if (reason.length > REASON_MAX) throw new ValidationError(`reason must be at most ${REASON_MAX} characters`);
-  return reason;
 }
 
 export interface FreezeInput {
@@ -51,8 +36,8 @@ export async function setFreeze(
   frozen: boolean,
 ): Promise<FreezeState> {
   authorize(securityPrincipals, input.caller, frozen ? 'freeze activations' : 'unfreeze activations');
-  const request = parseRequest(changeSchema, input.body);
-  const reason = reasonOf(request.reason);
+  const request = parseRequest(controlRequestSchema, input.body);
+  const reason = checkStopReason(request.reason);
   if (request.profile !== undefined && !findProfile(profiles, request.profile))
     throw new ProfileNotFoundError(`No profile named "${request.profile.slice(0, 64)}"`);
   for (let attempt = 0; ; attempt++) {
@@ -134,8 +119,8 @@ export async function revokeAll(
   input: FreezeInput & { requestId?: string },
 ): Promise<RevokeAllResult[]> {
   authorize(securityPrincipals, input.caller, 'revoke all grants');
-  const request = parseRequest(changeSchema, input.body);
-  const reason = reasonOf(request.reason);
+  const request = parseRequest(controlRequestSchema, input.body);
+  const reason = checkStopReason(request.reason);
   const active = (await ports.store.active()).filter(
     (g) => request.profile === undefined || g.profile === request.profile,
   );

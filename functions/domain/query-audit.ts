@@ -6,8 +6,8 @@
  */
 import { EVENT_TYPES, type EventType } from './audit-event.js';
 import { ValidationError } from './errors.js';
+import { parsePage } from './paging.js';
 import type { AuditLog, AuditQuery, EventPage } from './ports.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './query-grants.js';
 
 /** Without a requester, profile or type filter, at most this many days per query. */
 export const MAX_UNFILTERED_DAYS = 93;
@@ -47,7 +47,7 @@ export function parseAuditQuery(params: AuditQueryParams, now: Date): AuditQuery
     throw new ValidationError(
       `unknown query parameter(s): ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; known: ${[...KNOWN].join(', ')}`,
     );
-  const { requester, profile, eventType, limit: rawLimit, nextToken } = params;
+  const { requester, profile, eventType, limit: rawLimit, nextToken: rawToken } = params;
   if (requester !== undefined && !/^arn:[\w-]+:(sts|iam)::\d{12}:[\x21-\x7e]{1,1900}$/.test(requester))
     throw new ValidationError('requester must be the ARN of an IAM user or role session');
   if (profile !== undefined && !/^[a-z0-9][a-z0-9-]{0,63}$/.test(profile))
@@ -59,14 +59,7 @@ export function parseAuditQuery(params: AuditQueryParams, now: Date): AuditQuery
       throw new ValidationError(`eventType must be one of ${EVENT_TYPES.join(', ')}`);
     type = upper as EventType;
   }
-  let limit = DEFAULT_PAGE_SIZE;
-  if (rawLimit !== undefined) {
-    limit = Number(rawLimit);
-    if (!/^\d+$/.test(rawLimit) || limit < 1 || limit > MAX_PAGE_SIZE)
-      throw new ValidationError(`limit must be a whole number between 1 and ${MAX_PAGE_SIZE}`);
-  }
-  if (nextToken !== undefined && !/^[A-Za-z0-9_-]{1,4096}$/.test(nextToken))
-    throw new ValidationError('nextToken is not a token this API issued');
+  const { limit, nextToken } = parsePage({ limit: rawLimit, nextToken: rawToken });
 
   // A date alone as `to` means the whole of that day.
   const toTime = time('to', params.to);

@@ -4,13 +4,11 @@ import { type ChainVerdict, verifyChain } from './audit-chain.js';
 import type { AuditEvent } from './audit-event.js';
 import { GrantNotFoundError, ValidationError } from './errors.js';
 import { GRANT_STATUSES, type Grant, type GrantStatus } from './grant.js';
+import { parsePage } from './paging.js';
 import type { GrantPage, GrantStore } from './ports.js';
 import { parsePrincipalArn, principalMatchesAny } from './principal.js';
 import { type AcknowledgedRisk, acknowledgedRisks, type Profile, type ProfileSet } from './profile.js';
 import { checkGrantId } from './requests.js';
-
-export const DEFAULT_PAGE_SIZE = 25;
-export const MAX_PAGE_SIZE = 100;
 
 /** A grant, its events (oldest first) and whether its hash chain still holds (`audit-chain.ts`). */
 export async function getGrant(
@@ -35,19 +33,7 @@ export async function listGrants(
       throw new ValidationError(`status must be one of ${GRANT_STATUSES.join(', ')}`);
     status = upper as GrantStatus;
   }
-  let limit = DEFAULT_PAGE_SIZE;
-  if (query.limit !== undefined) {
-    limit = Number(query.limit);
-    if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_PAGE_SIZE)
-      throw new ValidationError(`limit must be a whole number between 1 and ${MAX_PAGE_SIZE}`);
-  }
-  if (query.nextToken !== undefined && !/^[A-Za-z0-9_-]{1,2048}$/.test(query.nextToken))
-    throw new ValidationError('nextToken is not a token this API issued');
-  return store.list({
-    ...(status ? { status } : {}),
-    limit,
-    ...(query.nextToken ? { nextToken: query.nextToken } : {}),
-  });
+  return store.list({ ...(status ? { status } : {}), ...parsePage(query) });
 }
 
 /** What a caller sees of a profile: enough to choose one, including exactly what it grants. */

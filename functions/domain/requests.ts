@@ -6,9 +6,27 @@ import { z } from 'zod';
 import { ValidationError } from './errors.js';
 import { REVIEW_OUTCOMES } from './grant.js';
 
+/**
+ * The text rules, one per field (docs/reference-api.md lists which applies where):
+ * - a **justification** (`reason` of an activation or extension, `notes` of a review) is what a
+ *   reviewer reads later: at least {@link REASON_MIN} characters after trimming, not one repeated
+ *   character ({@link checkReason});
+ * - a **stop reason** (`reason` of a revocation, freeze, unfreeze or revoke-all) must only be
+ *   present (not blank): stopping access must never be harder than granting it ({@link checkStopReason}).
+ * Every one is at most {@link REASON_MAX} characters as sent (the schemas below, hence API Gateway's
+ * request models, carry that limit; no padding).
+ */
 export const REASON_MIN = 10;
 export const REASON_MAX = 1000;
 export const TICKET_MAX = 128;
+/** Profile names (`profile.ts` allows at most 64 characters). */
+export const PROFILE_NAME_MAX = 64;
+
+/** A justification or stop reason as sent: a string of at most {@link REASON_MAX} characters. */
+const reasonText = (field: string) =>
+  z
+    .string({ error: `${field} is required and must be a string` })
+    .max(REASON_MAX, `${field} must be at most ${REASON_MAX} characters`);
 
 /**
  * Characters a ticket may never hold: C0/C1 controls (CR, LF, NEL, escape sequences…), format
@@ -22,14 +40,15 @@ export const activationRequestSchema = z
     profile: z
       .string({ error: 'profile is required and must be a string' })
       .min(1, 'profile is required')
-      .max(64, 'profile is at most 64 characters'),
-    reason: z.string({ error: 'reason is required and must be a string' }),
+      .max(PROFILE_NAME_MAX, `profile is at most ${PROFILE_NAME_MAX} characters`),
+    reason: reasonText('reason'),
     durationMinutes: z
       .number({ error: 'durationMinutes must be a number' })
       .int('durationMinutes must be a whole number of minutes')
       .optional(),
     ticket: z
       .string({ error: 'ticket must be a string' })
+      .max(TICKET_MAX, `ticket must be at most ${TICKET_MAX} characters`)
       .refine(
         (t) => !TICKET_FORBIDDEN.test(t),
         'ticket must be one line of printable text: no control characters, line breaks or bidi overrides',
@@ -39,17 +58,37 @@ export const activationRequestSchema = z
   .strict();
 export type ActivationRequest = z.infer<typeof activationRequestSchema>;
 
-export const revokeRequestSchema = z
+export const revokeRequestSchema = z.object({ reason: reasonText('reason') }).strict();
+export type RevokeRequest = z.infer<typeof revokeRequestSchema>;
+
+export const extensionRequestSchema = z
   .object({
-    reason: z.string({ error: 'reason is required and must be a string' }),
+    minutes: z
+      .number({ error: 'minutes is required and must be a number' })
+      .int('minutes must be a whole number')
+      .min(1, 'minutes must be at least 1'),
+    reason: reasonText('reason'),
   })
   .strict();
-export type RevokeRequest = z.infer<typeof revokeRequestSchema>;
+export type ExtensionRequest = z.infer<typeof extensionRequestSchema>;
+
+/** `POST /freeze`, `/unfreeze`, `/revoke-all`: every profile, or the one named. */
+export const controlRequestSchema = z
+  .object({
+    profile: z
+      .string({ error: 'profile must be a string' })
+      .min(1, 'profile must not be empty')
+      .max(PROFILE_NAME_MAX, `profile is at most ${PROFILE_NAME_MAX} characters`)
+      .optional(),
+    reason: reasonText('reason'),
+  })
+  .strict();
+export type ControlRequest = z.infer<typeof controlRequestSchema>;
 
 export const reviewRequestSchema = z
   .object({
     outcome: z.enum(REVIEW_OUTCOMES, { error: `outcome must be ${REVIEW_OUTCOMES.map((o) => `"${o}"`).join(' or ')}` }),
-    notes: z.string({ error: 'notes is required and must be a string' }),
+    notes: reasonText('notes'),
   })
   .strict();
 export type ReviewRequest = z.infer<typeof reviewRequestSchema>;
@@ -121,7 +160,7 @@ export function clip(text: string, max: number): string {
   return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
-/** A reason a reviewer can read: trimmed length within bounds, not one repeated character. */
+/** A justification a reviewer can read: trimmed length within bounds, not one repeated character. */
 export function checkReason(raw: string, field = 'reason'): string {
   const reason = raw.trim();
   if (reason.length < REASON_MIN) {
@@ -133,6 +172,14 @@ export function checkReason(raw: string, field = 'reason'): string {
   if (new Set(reason.replace(/\s/g, '').toLowerCase()).size < 4) {
     throw new ValidationError(`${field} must describe the emergency, not repeat a few characters`);
   }
+  return reason;
+}
+
+/** A stop reason: present after trimming, within bounds. */
+export function checkStopReason(raw: string, field = 'reason', hint = 'say why'): string {
+  const reason = raw.trim();
+  if (!reason) throw new ValidationError(`${field} is required: ${hint}`);
+  if (reason.length > REASON_MAX) throw new ValidationError(`${field} must be at most ${REASON_MAX} characters`);
   return reason;
 }
 

@@ -18,13 +18,12 @@ import {
   GrantNotFoundError,
   InvalidTransitionError,
   StepFailedError,
-  ValidationError,
 } from './errors.js';
 import { assertTransition, type Grant, grantPerson, isTerminal } from './grant.js';
 import { announce, appendEvent, describeError, failureEvent } from './lifecycle.js';
 import type { Ports } from './ports.js';
 import { parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
-import { checkGrantId, parseRequest, REASON_MAX, revokeRequestSchema } from './requests.js';
+import { checkGrantId, checkStopReason, parseRequest, revokeRequestSchema } from './requests.js';
 
 export interface RevokeInput {
   readonly grantId: string | undefined;
@@ -40,10 +39,7 @@ export async function revokeGrant(
 ): Promise<Grant> {
   const grantId = checkGrantId(input.grantId);
   const { reason: rawReason } = parseRequest(revokeRequestSchema, input.body);
-  const reason = rawReason.trim();
-  if (reason.length < 1)
-    throw new ValidationError('reason is required: say why the grant ends early (e.g. "incident resolved")');
-  if (reason.length > REASON_MAX) throw new ValidationError(`reason must be at most ${REASON_MAX} characters`);
+  const reason = checkStopReason(rawReason, 'reason', 'say why the grant ends early (e.g. "incident resolved")');
 
   // 1. authorize
   let grant = await ports.store.get(grantId);

@@ -15,7 +15,9 @@
  * others: every step runs, and the report names the steps that failed (`failedSteps`) so the
  * handler can fail the run after doing all it could.
  */
+
 import type { NewAuditEvent } from './audit-event.js';
+import { eligibleEntities } from './eligible-entities.js';
 import { expireGrant } from './expire-grant.js';
 import { type Grant, POLICY_PREFIX } from './grant.js';
 import { announce, appendEvent, describeError } from './lifecycle.js';
@@ -315,15 +317,8 @@ export function sweepTargets(set: ProfileSet, protectedResources?: readonly stri
     for (const pool of profileRolePools(set, protectedResources))
       for (const name of pool.roleNames) seen.set(`role/${name}`, { type: 'role', name });
   }
-  for (const pattern of set.profiles.filter((p) => p.grantTo === 'caller').flatMap((p) => p.eligible)) {
-    const session = /^arn:[\w-]+:sts::\d{12}:assumed-role\/([^/*?]+)\/.+$/.exec(pattern);
-    const direct = /^arn:[\w-]+:iam::\d{12}:(role|user)\/(?:.*\/)?([^/*?]+)$/.exec(pattern);
-    const target: PolicyTarget | undefined = session
-      ? { type: 'role', name: session[1]! }
-      : direct && !/[*?]/.test(pattern.split(':').pop()!)
-        ? { type: direct[1] as 'role' | 'user', name: direct[2]! }
-        : undefined;
-    if (target) seen.set(`${target.type}/${target.name}`, target);
-  }
+  // Wildcard names match entities the sweeper cannot name (the stacks refuse them unless allowBroadEligibility).
+  for (const entity of eligibleEntities(set).filter((e) => !e.wildcard))
+    seen.set(`${entity.kind}/${entity.name}`, { type: entity.kind, name: entity.name });
   return [...seen.values()];
 }

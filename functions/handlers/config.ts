@@ -2,7 +2,9 @@
  * Configuration, read from the environment once per cold start. A missing variable throws
  * `Environment variable X is required`: no placeholder defaults that hide a missing value.
  */
+
 import { readFileSync } from 'node:fs';
+import { ENV } from '../config/env.js';
 import { ConfigurationError } from '../domain/errors.js';
 import { type ProfileSet, parseProfiles } from '../domain/profile.js';
 
@@ -35,7 +37,7 @@ export function listEnv(name: string, env: NodeJS.ProcessEnv = process.env): str
 export function loadProfiles(env: NodeJS.ProcessEnv = process.env): ProfileSet {
   if (typeof __BREAKGLASS_PROFILES__ !== 'undefined')
     return parseProfiles(__BREAKGLASS_PROFILES__, 'the bundled profile file');
-  const file = requireEnv('PROFILES_FILE', env);
+  const file = requireEnv(ENV.profilesFile, env);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));

@@ -5,6 +5,7 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
+import { ROUTES } from '../api/routes.js';
 import { revokeAll, setFreeze } from '../domain/kill-switch.js';
 import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody, requestIdOf } from './http.js';
 import { NotFoundRouteError } from './routes.js';
@@ -17,24 +18,27 @@ const rules = activationRules();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
   const caller = callerOf(event);
-  const route = `${event.httpMethod} ${event.resource}`;
-  switch (route) {
-    case 'GET /freeze': {
+  // The route table says which operation this method and resource are.
+  const operation = ROUTES.find(
+    (r) => r.function === 'killSwitch' && r.method === event.httpMethod && r.path === event.resource,
+  )?.operationId;
+  switch (operation) {
+    case 'getFreeze': {
       const state = await ports.control.freezeState();
       return json(200, { freeze: state, frozenByConfig: rules.frozenByConfig });
     }
-    case 'POST /freeze':
-    case 'POST /unfreeze': {
+    case 'freeze':
+    case 'unfreeze': {
       const state = await setFreeze(
         ports,
         profileSet,
         security,
         { caller, body: jsonBody(event) },
-        route === 'POST /freeze',
+        operation === 'freeze',
       );
       return json(200, { freeze: state, frozenByConfig: rules.frozenByConfig });
     }
-    case 'POST /revoke-all': {
+    case 'revokeAll': {
       const requestId = requestIdOf(event);
       const results = await revokeAll(ports, security, {
         caller,
@@ -45,7 +49,7 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
       return json(failed ? 207 : 200, { revoked: results.length - failed, failed, results });
     }
     default:
-      throw new NotFoundRouteError(`No route ${route}`);
+      throw new NotFoundRouteError(`No route ${event.httpMethod} ${event.resource}`);
   }
 };
 

@@ -3,6 +3,7 @@
  * only the variables its adapter needs, so a function that never schedules needs no
  * scheduler settings.
  */
+
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { clientDefaults } from '../adapters/client-defaults.js';
@@ -17,6 +18,7 @@ import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
 import { SnsNotifier } from '../adapters/sns-notifier.adapter.js';
 import { SqsDrillInbox } from '../adapters/sqs-drill.adapter.js';
 import { StsCredentialVendor } from '../adapters/sts-credentials.adapter.js';
+import { ENV } from '../config/env.js';
 import { type ActivationRules, DEFAULT_RULES } from '../domain/activate-grant.js';
 import { ConfigurationError } from '../domain/errors.js';
 import type { CredentialSettings } from '../domain/issue-credentials.js';
@@ -36,24 +38,24 @@ function once<T>(build: () => T): () => T {
 /** One DynamoDB client (one connection pool) for the grant store, the kill switch and the leases. */
 const dynamo = once(() => new DynamoDBClient(clientDefaults()));
 export const store = once(
-  () => new DynamoGrantStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }),
+  () => new DynamoGrantStore({ tableName: requireEnv(ENV.tableName), awsSdkV3Client: dynamo() }),
 );
 export const control = once(
-  () => new DynamoControlStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }),
+  () => new DynamoControlStore({ tableName: requireEnv(ENV.tableName), awsSdkV3Client: dynamo() }),
 );
 /**
  * How long an activation waits for another one on the same role or user (`BREAKGLASS_LEASE_WAIT_MS`,
  * default 8,000: well inside API Gateway's 29-second limit); then it answers 503 Busy.
  */
 export const locks = once(() => {
-  const raw = optionalEnv('BREAKGLASS_LEASE_WAIT_MS');
+  const raw = optionalEnv(ENV.leaseWaitMs);
   const waitMs = raw === undefined ? undefined : Number(raw);
   if (waitMs !== undefined && (!Number.isInteger(waitMs) || waitMs < 100 || waitMs > 60_000))
     throw new ConfigurationError(
-      'Environment variable BREAKGLASS_LEASE_WAIT_MS must be a whole number of milliseconds between 100 and 60000',
+      `Environment variable ${ENV.leaseWaitMs} must be a whole number of milliseconds between 100 and 60000`,
     );
   return new DynamoLeaseLock({
-    tableName: requireEnv('TABLE_NAME'),
+    tableName: requireEnv(ENV.tableName),
     awsSdkV3Client: dynamo(),
     ...(waitMs ? { waitMs, leaseMs: Math.max(10_000, waitMs) } : {}),
   });
@@ -63,22 +65,22 @@ export const locks = once(() => {
  * (`DENIAL_ALERT_WINDOW_SECONDS`, default 300; 0 announces every attempt).
  */
 export const alertLimiter = once(() => {
-  const raw = optionalEnv('DENIAL_ALERT_WINDOW_SECONDS');
+  const raw = optionalEnv(ENV.denialAlertWindowSeconds);
   const windowSeconds = raw === undefined ? DEFAULT_ALERT_WINDOW_SECONDS : Number(raw);
   if (!Number.isInteger(windowSeconds) || windowSeconds < 0 || windowSeconds > 86_400)
     throw new ConfigurationError(
-      'Environment variable DENIAL_ALERT_WINDOW_SECONDS must be a whole number of seconds between 0 and 86400',
+      `Environment variable ${ENV.denialAlertWindowSeconds} must be a whole number of seconds between 0 and 86400`,
     );
-  return new DynamoAlertLimiter({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo(), windowSeconds });
+  return new DynamoAlertLimiter({ tableName: requireEnv(ENV.tableName), awsSdkV3Client: dynamo(), windowSeconds });
 });
 export const access = once(() => new IamPolicyAdapter());
-export const notifier = once(() => new SnsNotifier({ topicArn: requireEnv('TOPIC_ARN') }));
+export const notifier = once(() => new SnsNotifier({ topicArn: requireEnv(ENV.topicArn) }));
 export const scheduler = once(() => {
-  const deadLetterArn = optionalEnv('EXPIRY_DLQ_ARN');
+  const deadLetterArn = optionalEnv(ENV.expiryDlqArn);
   return new SchedulerAdapter({
-    groupName: requireEnv('SCHEDULE_GROUP'),
-    targetArn: requireEnv('EXPIRY_FUNCTION_ARN'),
-    roleArn: requireEnv('SCHEDULER_ROLE_ARN'),
+    groupName: requireEnv(ENV.scheduleGroup),
+    targetArn: requireEnv(ENV.expiryFunctionArn),
+    roleArn: requireEnv(ENV.schedulerRoleArn),
     ...(deadLetterArn ? { deadLetterArn } : {}),
   });
 });
@@ -86,40 +88,40 @@ export const profiles = once((): ProfileSet => loadProfiles());
 /** The acknowledged escalation risks of each deployed profile, for alerts. */
 export const profileRisks = once(() => risksByProfile(profiles().profiles));
 /** ARN patterns of the principals who may revoke anyone's grant. */
-export const securityPrincipals = once(() => listEnv('SECURITY_PRINCIPALS'));
+export const securityPrincipals = once(() => listEnv(ENV.securityPrincipals));
 /** ARN patterns of the principals who may review grants (never their own). */
 export const reviewerPrincipals = once(() => {
-  const reviewers = listEnv('REVIEWER_PRINCIPALS');
-  if (!reviewers.length) throw new ConfigurationError('Environment variable REVIEWER_PRINCIPALS is required');
+  const reviewers = listEnv(ENV.reviewerPrincipals);
+  if (!reviewers.length) throw new ConfigurationError(`Environment variable ${ENV.reviewerPrincipals} is required`);
   return reviewers;
 });
 /** Action logging: CloudTrail calls per grant (`activity.ts`). */
 export const activityStore = once(
-  () => new DynamoActivityStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }),
+  () => new DynamoActivityStore({ tableName: requireEnv(ENV.tableName), awsSdkV3Client: dynamo() }),
 );
 /** Who may read any grant's activity besides its requester: `SECURITY_PRINCIPALS` and `REVIEWER_PRINCIPALS` (either may be empty). */
 export const activityReaders = once(() => ({
-  security: listEnv('SECURITY_PRINCIPALS'),
-  reviewers: listEnv('REVIEWER_PRINCIPALS'),
+  security: listEnv(ENV.securityPrincipals),
+  reviewers: listEnv(ENV.reviewerPrincipals),
 }));
 export const auditLog = once(
-  () => new DynamoAuditLog({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }),
+  () => new DynamoAuditLog({ tableName: requireEnv(ENV.tableName), awsSdkV3Client: dynamo() }),
 );
 export const exporter = once(
   () =>
     new DynamoTableExporter({
-      tableArn: requireEnv('TABLE_ARN'),
-      bucket: requireEnv('AUDIT_BUCKET'),
-      ...(optionalEnv('AUDIT_BUCKET_OWNER') ? { bucketOwner: optionalEnv('AUDIT_BUCKET_OWNER')! } : {}),
+      tableArn: requireEnv(ENV.tableArn),
+      bucket: requireEnv(ENV.auditBucket),
+      ...(optionalEnv(ENV.auditBucketOwner) ? { bucketOwner: optionalEnv(ENV.auditBucketOwner)! } : {}),
     }),
 );
 /** Days after a grant ends before its missing review is announced (`REVIEW_DEADLINE_DAYS`, default 3). */
 export const reviewDeadlineDays = once(() => {
-  const raw = optionalEnv('REVIEW_DEADLINE_DAYS');
+  const raw = optionalEnv(ENV.reviewDeadlineDays);
   const days = raw === undefined ? DEFAULT_REVIEW_DEADLINE_DAYS : Number(raw);
   if (!Number.isFinite(days) || days <= 0 || days > 365)
     throw new ConfigurationError(
-      'Environment variable REVIEW_DEADLINE_DAYS must be a number of days greater than 0 and at most 365',
+      `Environment variable ${ENV.reviewDeadlineDays} must be a number of days greater than 0 and at most 365`,
     );
   return days;
 });
@@ -132,21 +134,23 @@ export const vendor = once(() => new StsCredentialVendor());
  * `AWS_PARTITION` (default `aws`).
  */
 export const credentialSettings = once((): CredentialSettings => {
-  const accountId = requireEnv('ACCOUNT_ID');
+  const accountId = requireEnv(ENV.accountId);
   if (!/^\d{12}$/.test(accountId))
-    throw new ConfigurationError('Environment variable ACCOUNT_ID must be a 12-digit AWS account id');
-  return { accountId, partition: optionalEnv('AWS_PARTITION') ?? 'aws' };
+    throw new ConfigurationError(`Environment variable ${ENV.accountId} must be a 12-digit AWS account id`);
+  return { accountId, partition: optionalEnv(ENV.awsPartition) ?? 'aws' };
 });
 
 /** `FROZEN_PROFILES`: `*` or profile names frozen by configuration (activations, extensions, credentials). */
-export const frozenProfiles = once((): string[] => listEnv('FROZEN_PROFILES'));
+export const frozenProfiles = once((): string[] => listEnv(ENV.frozenProfiles));
 
 /** Activation rules from configuration: `FROZEN_PROFILES` (`*` or names), `MAX_ACTIVE_PER_PRINCIPAL` (default 3). */
 export const activationRules = once((): ActivationRules => {
-  const raw = optionalEnv('MAX_ACTIVE_PER_PRINCIPAL');
+  const raw = optionalEnv(ENV.maxActivePerPrincipal);
   const max = raw === undefined ? DEFAULT_RULES.maxActivePerPrincipal : Number(raw);
   if (!Number.isInteger(max) || max < 1)
-    throw new ConfigurationError('Environment variable MAX_ACTIVE_PER_PRINCIPAL must be a whole number of at least 1');
+    throw new ConfigurationError(
+      `Environment variable ${ENV.maxActivePerPrincipal} must be a whole number of at least 1`,
+    );
   return { frozenByConfig: frozenProfiles(), maxActivePerPrincipal: max, protectedResources: protectedResources() };
 });
 
@@ -157,12 +161,12 @@ export const activationRules = once((): ActivationRules => {
  * without it. Not the API's `execute-api` ARN: a responder needs it to revoke or extend.
  */
 export const protectedResources = once((): string[] => {
-  const list = listEnv('PROTECTED_RESOURCES');
-  if (!list.length) throw new ConfigurationError('Environment variable PROTECTED_RESOURCES is required');
+  const list = listEnv(ENV.protectedResources);
+  if (!list.length) throw new ConfigurationError(`Environment variable ${ENV.protectedResources} is required`);
   const bad = list.find((p) => !/^arn:[\w-]+:[\w-]+:[\w-]*:(\d{12}|\*)?:.+$/.test(p));
   if (bad)
     throw new ConfigurationError(
-      `Environment variable PROTECTED_RESOURCES must list ARN patterns; "${bad.slice(0, 100)}" is not one`,
+      `Environment variable ${ENV.protectedResources} must list ARN patterns; "${bad.slice(0, 100)}" is not one`,
     );
   return list;
 });
@@ -195,4 +199,4 @@ export function allPorts(): Ports {
 export const drillStore = once(
   () => new DynamoDrillStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }),
 );
-export const drillInbox = once(() => new SqsDrillInbox({ queueUrl: requireEnv('DRILL_QUEUE_URL') }));
+export const drillInbox = once(() => new SqsDrillInbox({ queueUrl: requireEnv(ENV.drillQueueUrl) }));

@@ -11,44 +11,28 @@
  * ```
  */
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ProfileSet } from '../../functions/domain/profile.js';
 import { BreakGlassAuditQueries } from './break-glass-audit-queries.js';
-import { BreakGlassService } from './break-glass-service.js';
+import { BreakGlassService, type BreakGlassServiceOptions, serviceOptions } from './break-glass-service.js';
 import { type AuditObjectLock, BreakGlassState } from './break-glass-state.js';
 
-export interface BreakGlassProps {
+/** The service's options (`BreakGlassServiceOptions`, declared once) and what the stateful half takes. */
+export interface BreakGlassProps extends BreakGlassServiceOptions {
   /** The profile file as read and as validated (see `loadProfileFile`). */
   readonly profiles: { readonly raw: unknown; readonly profiles: ProfileSet };
   /** @default no e-mail subscription */
   readonly alertEmail?: string;
-  /** @default none */
-  readonly securityPrincipals?: readonly string[];
-  /** Who may review ended grants (never their own). @default securityPrincipals (synth fails when both are empty) */
-  readonly reviewerPrincipals?: readonly string[];
-  /** Days after a grant ends before its missing review is announced. @default 3 */
-  readonly reviewDeadlineDays?: number;
   /** Glue database of the auditors' query layer; unique per account and region. @default 'breakglass_audit' */
   readonly auditDatabaseName?: string;
   /** Athena workgroup of the auditors' query layer; unique per account and region. @default 'breakglass-audit' */
   readonly auditWorkGroupName?: string;
-  /** @default false */
-  readonly allowBroadEligibility?: boolean;
-  /** Profiles frozen by configuration (`*` for all). @default none */
-  readonly frozenProfiles?: readonly string[];
-  /** @default 3 */
-  readonly maxActivePerPrincipal?: number;
-  /** @default RetentionDays.ONE_YEAR */
-  readonly logRetention?: RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /** A role that may write the grants table besides the functions (last resort). @default none */
   readonly tableAdminRoleArn?: string;
   /** Object Lock of the audit exports. @default { mode: 'GOVERNANCE', days: 400 } */
   readonly auditObjectLock?: AuditObjectLock;
-  /** Create the account-wide API Gateway CloudWatch role and turn on execution logs. @default false */
-  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 export class BreakGlass extends Construct {
@@ -72,6 +56,7 @@ export class BreakGlass extends Construct {
       ...(props.auditWorkGroupName ? { workGroupName: props.auditWorkGroupName } : {}),
     });
     this.service = new BreakGlassService(this, 'Service', {
+      profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
       table: this.state.table,
       topic: this.state.topic,
       expiryDeadLetterQueue: this.state.expiryDeadLetterQueue,
@@ -83,17 +68,7 @@ export class BreakGlass extends Construct {
         auditDatabaseName: this.auditQueries.databaseName,
         auditWorkGroupName: this.auditQueries.workGroupName,
       },
-      ...(props.apiGatewayCloudWatchRole !== undefined
-        ? { apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole }
-        : {}),
-      profiles: { raw: props.profiles.raw, set: props.profiles.profiles },
-      ...(props.securityPrincipals ? { securityPrincipals: props.securityPrincipals } : {}),
-      ...(props.reviewerPrincipals ? { reviewerPrincipals: props.reviewerPrincipals } : {}),
-      ...(props.reviewDeadlineDays !== undefined ? { reviewDeadlineDays: props.reviewDeadlineDays } : {}),
-      ...(props.allowBroadEligibility !== undefined ? { allowBroadEligibility: props.allowBroadEligibility } : {}),
-      ...(props.frozenProfiles ? { frozenProfiles: props.frozenProfiles } : {}),
-      ...(props.maxActivePerPrincipal !== undefined ? { maxActivePerPrincipal: props.maxActivePerPrincipal } : {}),
-      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...serviceOptions(props),
     });
   }
 }

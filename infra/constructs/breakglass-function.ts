@@ -19,6 +19,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { GSI_BY_CREATED, GSI_BY_STATUS } from '../../functions/adapters/dynamodb-grant-store.adapter.js';
 import type { IndexName } from '../../functions/adapters/table-schema.js';
+import { ENV } from '../../functions/config/env.js';
 import { RESOURCE_PREFIX } from '../protected-resources.js';
 
 const HANDLERS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'functions', 'handlers');
@@ -155,7 +156,7 @@ export class BreakGlassFunction extends Construct {
     actions: readonly string[],
     indexes: readonly IndexName[] = [GSI_BY_STATUS, GSI_BY_CREATED],
   ): this {
-    this.fn.addEnvironment('TABLE_NAME', table.tableName);
+    this.fn.addEnvironment(ENV.tableName, table.tableName);
     this.fn.addToRolePolicy(
       new PolicyStatement({
         actions: [...actions],
@@ -168,7 +169,7 @@ export class BreakGlassFunction extends Construct {
   /** Query the named indexes of the grants table, and nothing else (no item of the table itself), and know its name. */
   queryIndexes(table: ITable, indexes: readonly IndexName[]): this {
     if (!indexes.length) throw new Error('queryIndexes needs at least one index');
-    this.fn.addEnvironment('TABLE_NAME', table.tableName);
+    this.fn.addEnvironment(ENV.tableName, table.tableName);
     this.fn.addToRolePolicy(
       new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexes.map((name) => indexArn(table, name)) }),
     );
@@ -181,7 +182,7 @@ export class BreakGlassFunction extends Construct {
    * only, and never read, list or delete.
    */
   exportTableTo(table: ITable, bucket: IBucket, prefix: string): this {
-    this.fn.addEnvironment('TABLE_ARN', table.tableArn).addEnvironment('AUDIT_BUCKET', bucket.bucketName);
+    this.fn.addEnvironment(ENV.tableArn, table.tableArn).addEnvironment(ENV.auditBucket, bucket.bucketName);
     this.fn.addToRolePolicy(
       new PolicyStatement({ actions: ['dynamodb:ExportTableToPointInTime'], resources: [table.tableArn] }),
     );
@@ -217,7 +218,7 @@ export class BreakGlassFunction extends Construct {
 
   /** Publish alerts to the topic, and know its ARN. */
   useTopic(topic: ITopic): this {
-    this.fn.addEnvironment('TOPIC_ARN', topic.topicArn);
+    this.fn.addEnvironment(ENV.topicArn, topic.topicArn);
     topic.grantPublish(this.fn);
     return this;
   }

@@ -12,6 +12,7 @@
  * drill functions, the `/drills` route, the drill roles' trust of the runner, nor add the drill queue to
  * `PROTECTED_RESOURCES`. Tested on its own (test/infra/drills.test.ts).
  */
+
 import { Duration } from 'aws-cdk-lib';
 import { Schedule as EventSchedule, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -22,6 +23,7 @@ import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { ENV } from '../../functions/config/env.js';
 import { drillProfile } from '../../functions/domain/drill.js';
 import type { ProfileSet } from '../../functions/domain/profile.js';
 import { RESOURCE_PREFIX } from '../protected-resources.js';
@@ -91,7 +93,7 @@ export class BreakGlassDrills extends Construct {
    * `DRILL_QUEUE_URL` and the right to consume the queue go together.
    */
   addRunner(runner: BreakGlassFunction): void {
-    runner.addEnvironment('DRILL_QUEUE_URL', this.inbox.queueUrl);
+    runner.addEnvironment(ENV.drillQueueUrl, this.inbox.queueUrl);
     runner.fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'],

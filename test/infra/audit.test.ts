@@ -2,6 +2,7 @@
  * The review, audit-query, review-check and export functions, and the auditors' query layer
  * (Glue + Athena), as synthesized: each assertion fails when the property it names is broken.
  */
+
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -9,6 +10,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GSI, KEY_ATTRIBUTES } from '../../functions/adapters/table-schema.js';
+import { ENV } from '../../functions/config/env.js';
 import type { AuditEvent } from '../../functions/domain/audit-event.js';
 import type { Grant } from '../../functions/domain/grant.js';
 import {
@@ -122,7 +124,7 @@ describe('least privilege of the new functions', () => {
       'eventsByRequester',
       'eventsByType',
     ]);
-    expect(envOf(stateless, 'break-glass: GET /audit')).toHaveProperty('TABLE_NAME');
+    expect(envOf(stateless, 'break-glass: GET /audit')).toHaveProperty(ENV.tableName);
   });
 
   it('lets the review check only Query the byReviewDue index and publish alerts', () => {
@@ -164,7 +166,7 @@ describe('least privilege of the new functions', () => {
       },
     ]);
     const env = envOf(stateless, 'break-glass: export the grants table to the audit bucket (daily)');
-    expect(Object.keys(env).sort()).toEqual(['AUDIT_BUCKET', 'NODE_OPTIONS', 'TABLE_ARN']);
+    expect(Object.keys(env).sort()).toEqual([ENV.auditBucket, 'NODE_OPTIONS', ENV.tableArn]);
   });
 
   it('lets the review read one grant and append to it: GetItem, PutItem, UpdateItem on the table, no index', () => {
@@ -209,11 +211,11 @@ describe('least privilege of the new functions', () => {
 describe('configuration', () => {
   it('passes the reviewers (security principals by default) and the review deadline (3 days by default)', () => {
     expect(envOf(stateless, 'break-glass: POST /grants/{id}/review')).toMatchObject({
-      REVIEWER_PRINCIPALS: SECURITY,
-      TOPIC_ARN: expect.anything(),
+      [ENV.reviewerPrincipals]: SECURITY,
+      [ENV.topicArn]: expect.anything(),
     });
     expect(envOf(stateless, 'break-glass: announce overdue post-incident reviews (daily)')).toMatchObject({
-      REVIEW_DEADLINE_DAYS: '3',
+      [ENV.reviewDeadlineDays]: '3',
     });
   });
 
@@ -228,10 +230,10 @@ describe('configuration', () => {
         { bundle: false },
       ).stateless,
     );
-    expect(envOf(template, 'break-glass: POST /grants/{id}/review').REVIEWER_PRINCIPALS).toBe(
+    expect(envOf(template, 'break-glass: POST /grants/{id}/review')[ENV.reviewerPrincipals]).toBe(
       'arn:aws:iam::123456789012:role/Auditor,arn:aws:iam::123456789012:role/Lead',
     );
-    expect(envOf(template, 'break-glass: announce overdue post-incident reviews (daily)').REVIEW_DEADLINE_DAYS).toBe(
+    expect(envOf(template, 'break-glass: announce overdue post-incident reviews (daily)')[ENV.reviewDeadlineDays]).toBe(
       '5',
     );
   });

@@ -17,14 +17,17 @@
  * - A stage with a logging level and no account CloudWatch role fails to deploy ("CloudWatch Logs role
  *   ARN must be set in account settings to enable logging").
  */
+
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../functions/config/env.js';
 import { buildApp } from '../../infra/app.js';
-import { EXPIRY_MAX_EVENT_AGE, SWEEPER_METRICS } from '../../infra/constructs/break-glass-service.js';
+import { EXPIRY_MAX_EVENT_AGE } from '../../infra/constructs/break-glass-functions.js';
+import { SWEEPER_METRICS } from '../../infra/constructs/break-glass-service.js';
 import { TABLE_DATA_WRITE_ACTIONS } from '../../infra/constructs/break-glass-state.js';
 import { API_FUNCTION_TIMEOUT, FUNCTION_ROLE_PATH } from '../../infra/constructs/breakglass-function.js';
 import { actionsOf, app, functionPolicies, logicalId, resourcesOf, SECURITY, type Statement } from './templates.js';
@@ -102,7 +105,9 @@ describe('expiry failures land somewhere', () => {
     for (const fn of ['CreateGrant', 'ExtendGrant', 'Sweeper']) {
       const env = (stateless.findResources('AWS::Lambda::Function')[fnId(fn)] as Resource).Properties.Environment
         .Variables;
-      expect(json(env.EXPIRY_DLQ_ARN), fn).toContain(logicalId(stateful, 'AWS::SQS::Queue', 'StateExpiryDeadLetters'));
+      expect(json(env[ENV.expiryDlqArn]), fn).toContain(
+        logicalId(stateful, 'AWS::SQS::Queue', 'StateExpiryDeadLetters'),
+      );
     }
   });
 

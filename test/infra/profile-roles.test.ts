@@ -3,11 +3,13 @@
  * permissions boundaries, PROTECTED_RESOURCES covering every resource of both stacks, and the
  * credential function that alone may assume the profile roles.
  */
+
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../functions/config/env.js';
 import { ProfileConfigError } from '../../functions/domain/errors.js';
 import { SELF_PROTECTION_SID } from '../../functions/domain/policy-builder.js';
 import { parseProfiles } from '../../functions/domain/profile.js';
@@ -31,7 +33,7 @@ beforeAll(() => {
     stateless.findResources('AWS::Lambda::Function')[
       logicalId(stateless, 'AWS::Lambda::Function', 'ServiceCreateGrantFunction')
     ]!;
-  protectedPatterns = render(createGrant.Properties.Environment.Variables.PROTECTED_RESOURCES).split(',');
+  protectedPatterns = render(createGrant.Properties.Environment.Variables[ENV.protectedResources]).split(',');
 });
 
 const profileRoles = () =>
@@ -178,7 +180,7 @@ describe('profile roles', () => {
   });
 });
 
-describe('PROTECTED_RESOURCES', () => {
+describe(ENV.protectedResources, () => {
   /**
    * Each resource's ARN (symbolic where CloudFormation generates the name), or `null` for a type
    * that has no ARN of its own: IAM and the services authorize actions on it through its parent's.
@@ -287,7 +289,7 @@ describe('PROTECTED_RESOURCES', () => {
     const env = Object.values(template.findResources('AWS::Lambda::Function')).find(
       (f) => f.Properties.FunctionName === 'breakglass-create-grant',
     )!.Properties.Environment.Variables;
-    const patterns = render(env.PROTECTED_RESOURCES).split(',');
+    const patterns = render(env[ENV.protectedResources]).split(',');
     expect(Object.keys(template.findResources('AWS::ApiGateway::Account'))).toHaveLength(1);
     expect(uncovered(template, patterns)).toEqual([]);
   });
@@ -309,7 +311,7 @@ describe('PROTECTED_RESOURCES', () => {
 
   it('is given, identically, to exactly the functions that write or check grant policies', () => {
     const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
-    const holders = functions.filter((f) => f.Properties.Environment.Variables.PROTECTED_RESOURCES !== undefined);
+    const holders = functions.filter((f) => f.Properties.Environment.Variables[ENV.protectedResources] !== undefined);
     expect(holders.map((f) => f.Properties.FunctionName).sort()).toEqual([
       'breakglass-create-grant',
       'breakglass-extend-grant',
@@ -317,7 +319,7 @@ describe('PROTECTED_RESOURCES', () => {
       'breakglass-sweep',
     ]);
     for (const f of holders)
-      expect(render(f.Properties.Environment.Variables.PROTECTED_RESOURCES).split(',')).toEqual(protectedPatterns);
+      expect(render(f.Properties.Environment.Variables[ENV.protectedResources]).split(',')).toEqual(protectedPatterns);
   });
 
   it("keeps each function's environment within Lambda's 4 KB with realistic generated names", () => {
@@ -356,9 +358,9 @@ describe('credential function', () => {
       Timeout: 25,
       Environment: {
         Variables: Match.objectLike({
-          ACCOUNT_ID: '123456789012',
-          AWS_PARTITION: { Ref: 'AWS::Partition' },
-          TABLE_NAME: Match.anyValue(),
+          [ENV.accountId]: '123456789012',
+          [ENV.awsPartition]: { Ref: 'AWS::Partition' },
+          [ENV.tableName]: Match.anyValue(),
         }),
       },
     });

@@ -3,12 +3,14 @@
  * matters (who may do what, encryption, retention, authorization), so breaking the property
  * breaks the test.
  */
+
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TTL_ATTRIBUTE } from '../../functions/adapters/table-schema.js';
+import { ENV } from '../../functions/config/env.js';
 import { ProfileConfigError } from '../../functions/domain/errors.js';
 import { actionsOf, app, functionPolicies, render, resourcesOf, type Statement } from './templates.js';
 
@@ -362,12 +364,12 @@ describe('API', () => {
     );
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'break-glass: POST /grants',
-      Environment: { Variables: Match.objectLike({ FROZEN_PROFILES: '*', MAX_ACTIVE_PER_PRINCIPAL: '2' }) },
+      Environment: { Variables: Match.objectLike({ [ENV.frozenProfiles]: '*', [ENV.maxActivePerPrincipal]: '2' }) },
     });
     // A configured freeze refuses extensions too.
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'break-glass: POST /grants/{id}/extend',
-      Environment: { Variables: Match.objectLike({ FROZEN_PROFILES: '*' }) },
+      Environment: { Variables: Match.objectLike({ [ENV.frozenProfiles]: '*' }) },
     });
   });
 

@@ -2,6 +2,7 @@
  * Integration-test helpers: seed the shared moto server with resources unique to one test
  * file, point the handlers at them through the environment, and read back the state.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import {
 import { GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ENV } from '../../functions/config/env.js';
 import { parseProfiles } from '../../functions/domain/profile.js';
 import { emulatorConfig, type Seeded, seed } from '../../sandbox/seed.js';
 
@@ -84,18 +86,18 @@ export async function setUpWorld(
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
-    TABLE_NAME: seeded.tableName,
-    TOPIC_ARN: seeded.topicArn,
-    SCHEDULE_GROUP: seeded.scheduleGroup,
-    EXPIRY_FUNCTION_ARN: seeded.expiryFunctionArn,
-    SCHEDULER_ROLE_ARN: seeded.schedulerRoleArn,
-    SECURITY_PRINCIPALS: `arn:aws:iam::123456789012:role/${securityRole}`,
-    REVIEWER_PRINCIPALS: `arn:aws:iam::123456789012:role/${securityRole}`,
-    PROFILES_FILE: profilesFile,
-    TABLE_ARN: seeded.tableArn,
-    AUDIT_BUCKET: seeded.auditBucket,
-    PROTECTED_RESOURCES: seeded.protectedResources.join(','),
-    ACCOUNT_ID: '123456789012',
+    [ENV.tableName]: seeded.tableName,
+    [ENV.topicArn]: seeded.topicArn,
+    [ENV.scheduleGroup]: seeded.scheduleGroup,
+    [ENV.expiryFunctionArn]: seeded.expiryFunctionArn,
+    [ENV.schedulerRoleArn]: seeded.schedulerRoleArn,
+    [ENV.securityPrincipals]: `arn:aws:iam::123456789012:role/${securityRole}`,
+    [ENV.reviewerPrincipals]: `arn:aws:iam::123456789012:role/${securityRole}`,
+    [ENV.profilesFile]: profilesFile,
+    [ENV.tableArn]: seeded.tableArn,
+    [ENV.auditBucket]: seeded.auditBucket,
+    [ENV.protectedResources]: seeded.protectedResources.join(','),
+    [ENV.accountId]: '123456789012',
   });
   const config = emulatorConfig(endpoint);
   return {

@@ -10,6 +10,7 @@
 
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { expect, vi } from 'vitest';
+import { ENV } from '../../functions/config/env.js';
 import { verifyChain } from '../../functions/domain/audit-chain.js';
 import {
   apiEvent,
@@ -59,8 +60,8 @@ export async function setUpLoad(endpoint: string, shape: LoadShape, prefix: stri
   });
   // Many simulated Lambdas share this one process's connection pool (one each in AWS), and moto on two cores is
   // the bottleneck: give queued requests and the wait for a role's lease room. These bound hangs, not speed.
-  process.env.BREAKGLASS_AWS_TIMEOUT_MS = '60000';
-  process.env.BREAKGLASS_LEASE_WAIT_MS = '60000';
+  process.env[ENV.awsTimeoutMs] = '60000';
+  process.env[ENV.leaseWaitMs] = '60000';
   const create = (await import('../../functions/handlers/create-grant.js')).handler;
   const expire = (await import('../../functions/handlers/expire-grant.js')).handler;
   return { world, roleNames: roles(world.suffix), create, expire };

@@ -4,6 +4,7 @@
  * S3, and `npm run audit -- report s3://…` run as a process over it. The report's figures must
  * match what happened; an event rewritten in the table must show in the next export's report.
  */
+
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { DescribeExportCommand, UpdateItemCommand } from '@aws-sdk/client-dynamo
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { DynamoTableExporter } from '../../../functions/adapters/dynamodb-export.adapter.js';
+import { ENV } from '../../../functions/config/env.js';
 import { emulatorConfig } from '../../../sandbox/seed.js';
 import { apiEvent, parse, sessionOf, setUpWorld, type TestWorld } from '../../support/emulator.js';
 
@@ -87,7 +89,7 @@ function report(source: string, asOf: Date): Promise<{ code: number; stderr: str
         '--as-of',
         asOf.toISOString(),
         '--profiles',
-        process.env.PROFILES_FILE!,
+        process.env[ENV.profilesFile]!,
       ],
       {
         env: { ...process.env, AWS_ENDPOINT_URL: world.endpoint, NODE_NO_WARNINGS: '1' },

@@ -9,6 +9,7 @@
 
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { ENV } from '../../../functions/config/env.js';
 import {
   apiEvent,
   inlinePolicies,
@@ -35,7 +36,7 @@ beforeAll(async () => {
   proxy = await startFaultProxy(world.endpoint);
   // The handlers go through the proxy, with short timeouts; assertions read moto directly.
   process.env.AWS_ENDPOINT_URL = proxy.endpoint;
-  process.env.BREAKGLASS_AWS_TIMEOUT_MS = '2000'; // wide of any real call here, even on a starved machine; held calls still time out
+  process.env[ENV.awsTimeoutMs] = '2000'; // wide of any real call here, even on a starved machine; held calls still time out
   create = (await import('../../../functions/handlers/create-grant.js')).handler;
   revoke = (await import('../../../functions/handlers/revoke-grant.js')).handler;
   extend = (await import('../../../functions/handlers/extend-grant.js')).handler;

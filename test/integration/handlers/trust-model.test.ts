@@ -12,6 +12,7 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type CallCounter, startCountingProxy } from '../../../bench/counting-proxy.js';
+import { ENV } from '../../../functions/config/env.js';
 import { arnMatches } from '../../../functions/domain/principal.js';
 import { SSO_ROLE } from '../../../sandbox/seed.js';
 import {
@@ -60,8 +61,8 @@ beforeAll(async () => {
       },
     ],
   });
-  process.env.BREAKGLASS_AWS_TIMEOUT_MS = '30000';
-  process.env.MAX_ACTIVE_PER_PRINCIPAL = '3';
+  process.env[ENV.awsTimeoutMs] = '30000';
+  process.env[ENV.maxActivePerPrincipal] = '3';
   create = (await import('../../../functions/handlers/create-grant.js')).handler as Handler;
   credentials = (await import('../../../functions/handlers/issue-credentials.js')).handler as Handler;
   extend = (await import('../../../functions/handlers/extend-grant.js')).handler as Handler;

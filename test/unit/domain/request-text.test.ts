@@ -151,14 +151,26 @@ describe('tickets', () => {
     expect(ports.notifier.alerts).toHaveLength(0);
   });
 
-  it("clips a denied attempt's long reason at a character boundary, so the attempt is still recorded", async () => {
+  it('refuses a reason over REASON_MAX characters as sent, before anything is recorded (the limit API Gateway also applies)', async () => {
     const ports = fakePorts();
     const error = await activateGrant(ports, profiles, {
       caller: mallory,
       body: { profile: 'demo', reason: `${'x'.repeat(999)}😀 and more` },
     }).catch((e) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/reason must be at most 1000 characters/);
+    expect(ports.store.grants.size).toBe(0);
+    expect(ports.notifier.alerts).toHaveLength(0);
+  });
+
+  it("records a denied attempt's reason of exactly REASON_MAX characters whole", async () => {
+    const ports = fakePorts();
+    const error = await activateGrant(ports, profiles, {
+      caller: mallory,
+      body: { profile: 'demo', reason: `${'x'.repeat(998)}😀` },
+    }).catch((e) => e);
     const denied = ports.store.grants.get(error.grantId)!;
-    expect(denied.reason).toBe('x'.repeat(999));
+    expect(denied.reason).toBe(`${'x'.repeat(998)}😀`);
     expect(ports.notifier.alerts).toHaveLength(1);
   });
 });

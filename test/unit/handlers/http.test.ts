@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../../functions/config/env.js';
 import {
   ConfigurationError,
   GrantNotFoundError,
@@ -41,7 +42,7 @@ describe('http error mapping', () => {
     const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
     for (const error of [
       new Error('ECONNREFUSED 10.0.0.1 table=secret'),
-      new ConfigurationError('Environment variable TABLE_NAME is required'),
+      new ConfigurationError(`Environment variable ${ENV.tableName} is required`),
       'a string',
     ]) {
       const res = await wrap(error)(event(), ctx);

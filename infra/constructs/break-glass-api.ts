@@ -1,0 +1,222 @@
+/**
+ * The REST API, built from the route table (`functions/api/routes.ts`): one method per route,
+ * AWS_IAM on every one, bodies validated against models generated from the zod schemas the
+ * functions parse with, throttled, access-logged. A good neighbour in a shared account: named,
+ * REGIONAL, and no account-wide API Gateway setting unless asked.
+ */
+import { Stack } from 'aws-cdk-lib';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  type IModel,
+  type JsonSchema,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestValidator,
+  type Resource,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { requestJsonSchema } from '../../functions/api/json-schema.js';
+import { type ApiFunctionName, ROUTES, requestBodies } from '../../functions/api/routes.js';
+import { RESOURCE_PREFIX } from '../protected-resources.js';
+import { hideFromLogicalIds } from './logical-ids.js';
+
+/**
+ * One JSON line per request in the API's access log: who called (the caller's ARN as SigV4
+ * authenticated it), what, and API Gateway's own error message when it refused or failed.
+ */
+export const API_ACCESS_LOG_FIELDS = {
+  requestId: AccessLogField.contextRequestId(),
+  requestTime: AccessLogField.contextRequestTime(),
+  ip: AccessLogField.contextIdentitySourceIp(),
+  caller: AccessLogField.contextIdentityCaller(),
+  user: AccessLogField.contextIdentityUser(),
+  userArn: AccessLogField.contextIdentityUserArn(),
+  httpMethod: AccessLogField.contextHttpMethod(),
+  resourcePath: AccessLogField.contextResourcePath(),
+  protocol: AccessLogField.contextProtocol(),
+  status: AccessLogField.contextStatus(),
+  responseLength: AccessLogField.contextResponseLength(),
+  errorMessage: AccessLogField.contextErrorMessage(),
+  integrationStatus: AccessLogField.contextIntegrationStatus(),
+  integrationError: AccessLogField.contextIntegrationErrorMessage(),
+} as const;
+
+/**
+ * The API's resource policy: a Deny for callers whose role is *named* like an Identity Center role
+ * (`AWSReservedSSO_*`) but is not under the path Identity Center creates its roles in
+ * (`/aws-reserved/sso.amazonaws.com/`). A session ARN carries no role path, so the functions recognise
+ * Identity Center users by the role name (`personOf`: the session name is the user); anyone allowed
+ * `iam:CreateRole` could otherwise create `AWSReservedSSO_x` at `/`, name a session `alice@example.com`
+ * and be Alice. `aws:PrincipalArn` is the role's ARN with its path, so it tells the two apart.
+ * For IAM-authorized callers in the same account, API Gateway allows a request that IAM allows unless a
+ * resource policy denies it: this policy only takes away, it grants nothing.
+ */
+export function identityCenterImpostorGuard(partition: string): PolicyDocument {
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        sid: 'DenyIdentityCenterImpostors',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+        conditions: {
+          ArnLike: { 'aws:PrincipalArn': `arn:${partition}:iam::*:role/*AWSReservedSSO_*` },
+          ArnNotLike: { 'aws:PrincipalArn': `arn:${partition}:iam::*:role/aws-reserved/sso.amazonaws.com/*` },
+        },
+      }),
+    ],
+  });
+}
+
+/**
+ * A request body's model: the draft-4 JSON Schema generated from its zod schema (API Gateway
+ * developer guide, "Data models for REST APIs": models are defined using JSON schema draft 4).
+ * The keys are CDK's (`schema` for `$schema`), which renders them as JSON Schema.
+ */
+export function modelSchema(schema: Parameters<typeof requestJsonSchema>[0], name: string): JsonSchema {
+  return { schema: JsonSchemaVersion.DRAFT4, title: name, ...(requestJsonSchema(schema, name) as JsonSchema) };
+}
+
+export interface BreakGlassApiProps {
+  /** The Lambda function behind each API function of the route table. */
+  readonly functions: Readonly<Record<ApiFunctionName, IFunction>>;
+  /** Name of the REST API. @default 'breakglass' */
+  readonly apiName?: string;
+  /** Stage throttling. @default { rateLimit: 10, burstLimit: 20 } */
+  readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Retention of the access log. @default RetentionDays.ONE_YEAR */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Create the account-wide API Gateway CloudWatch role (`AWS::ApiGateway::Account`), which
+   * replaces any other in the account and region, and turn on execution logs. Access logs need
+   * no such role and are always on. @default false
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
+}
+
+export class BreakGlassApi extends Construct {
+  readonly api: RestApi;
+  /** Whether the account-wide CloudWatch role and execution logs are on. */
+  readonly executionLogs: boolean;
+  /** The request models, by model name (`Activation`, `Revocation`, …). */
+  readonly models: Readonly<Record<string, IModel>>;
+
+  constructor(scope: Construct, id: string, props: BreakGlassApiProps) {
+    super(scope, id);
+    // Split out of BreakGlassService: its resources keep the logical IDs (and fixed names) they had there.
+    hideFromLogicalIds(this);
+    const stack = Stack.of(this);
+    // Execution logs need the account's API Gateway CloudWatch role (AWS::ApiGateway::Account,
+    // one per account and region, replaced by whoever deploys one last); without that role a
+    // stage with a logging level fails to deploy ("CloudWatch Logs role ARN must be set in account
+    // settings to enable logging": aws-samples/amazon-bedrock-knowledgebase-slackbot#6, and
+    // VirtusLab/besom#347, where removing loggingLevel was the fix), so the level is set only with
+    // the role. The access log stays on (not verified without the role).
+    const executionLogs = props.apiGatewayCloudWatchRole ?? false;
+    this.executionLogs = executionLogs;
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      logGroupName: `/aws/apigateway/${RESOURCE_PREFIX}-access`,
+      retention: props.logRetention ?? RetentionDays.ONE_YEAR,
+    });
+    this.api = new RestApi(this, 'Api', {
+      restApiName: props.apiName ?? 'breakglass',
+      description: 'break-glass emergency access',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      policy: identityCenterImpostorGuard(stack.partition),
+      cloudWatchRole: executionLogs,
+      deployOptions: {
+        stageName: 'v1',
+        tracingEnabled: true,
+        throttlingRateLimit: props.throttling?.rateLimit ?? 10,
+        throttlingBurstLimit: props.throttling?.burstLimit ?? 20,
+        ...(executionLogs ? { loggingLevel: MethodLoggingLevel.ERROR } : {}),
+        metricsEnabled: true,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.custom(JSON.stringify(API_ACCESS_LOG_FIELDS)),
+      },
+    });
+    if (!executionLogs) {
+      NagSuppressions.addResourceSuppressions(this.api.deploymentStage, [
+        {
+          id: 'AwsSolutions-APIG6',
+          reason:
+            'Execution logs need the account-wide API Gateway CloudWatch role, which this stack does not take over by default (-c apiGatewayCloudWatchRole=true turns both on); every request is in the access log, with the caller ARN and the error message.',
+        },
+      ]);
+    }
+    const validator = new RequestValidator(this, 'BodyValidator', {
+      restApi: this.api,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    this.models = Object.fromEntries(
+      requestBodies().map((b) => [
+        b.model,
+        this.api.addModel(b.model, { contentType: 'application/json', schema: modelSchema(b.schema, b.model) }),
+      ]),
+    );
+
+    // One integration per function, shared by its routes.
+    const integrations = new Map<ApiFunctionName, LambdaIntegration>();
+    const integration = (name: ApiFunctionName) => {
+      const found = integrations.get(name) ?? new LambdaIntegration(props.functions[name]);
+      integrations.set(name, found);
+      return found;
+    };
+    for (const route of ROUTES) {
+      const resource = route.path
+        .split('/')
+        .filter(Boolean)
+        .reduce<Resource | RestApi['root']>(
+          (parent, part) => parent.getResource(part) ?? parent.addResource(part),
+          this.api.root,
+        );
+      resource.addMethod(route.method, integration(route.function), {
+        ...(route.body || route.query ? { requestValidator: validator } : {}),
+        ...(route.body ? { requestModels: { 'application/json': this.models[route.body.model]! } } : {}),
+        ...(route.query
+          ? {
+              requestParameters: Object.fromEntries(
+                route.query.map((q) => [`method.request.querystring.${q.name}`, false]),
+              ),
+            }
+          : {}),
+      });
+    }
+
+    NagSuppressions.addResourceSuppressions(
+      this.api,
+      [
+        {
+          id: 'AwsSolutions-COG4',
+          reason:
+            'Callers are IAM principals (AWS_IAM/SigV4 on every method); break-glass must not depend on a Cognito user pool during an outage.',
+        },
+        {
+          id: 'AwsSolutions-APIG3',
+          reason:
+            'Every method requires SigV4 and stage throttling limits abuse; a WAF web ACL can be attached by the deploying team (docs, Deploy).',
+        },
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            'The API Gateway CloudWatch role uses the AWS-managed AmazonAPIGatewayPushToCloudWatchLogs policy, the documented way to enable execution logs.',
+          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'],
+        },
+      ],
+      true,
+    );
+  }
+}
