@@ -7,7 +7,6 @@
  * other step, then throws `SweepFailedError` naming the failed steps, so Lambda's `Errors`
  * metric and the alarms see it.
  */
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { publishMetrics } from '../adapters/emf-metrics.js';
 import { SweepFailedError } from '../domain/errors.js';
@@ -20,7 +19,8 @@ import {
   sweepMetrics,
   sweepTargets,
 } from '../domain/sweep.js';
-import { log } from './log.js';
+import { jobHandler } from './factory.js';
+import { domainLog as log } from './observability.js';
 import { access, clock, notifier, profileRisks, profiles, protectedResources, scheduler, store } from './wiring.js';
 
 export interface SweepHandlerOptions {
@@ -73,4 +73,4 @@ export const wired: {
 
 export const lambdaHandler = createSweepHandler(wired.ports, wired.targets, { slotProfiles: wired.slotProfiles });
 
-export const handler = middy<unknown, SweepReport>().handler(lambdaHandler);
+export const handler = jobHandler('sweep', lambdaHandler);
