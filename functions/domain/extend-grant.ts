@@ -15,7 +15,7 @@
  * grant ended meanwhile, its policy and schedule are removed.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ActivationRules, type Caller, DEFAULT_RULES, frozenReason } from './activate-grant.js';
 import type { NewAuditEvent } from './audit-event.js';
 import {

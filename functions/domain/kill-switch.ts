@@ -5,7 +5,7 @@
  * Existing grants are untouched by a freeze; only `revokeAll` ends them.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Caller } from './activate-grant.js';
 import type { Alert } from './alert.js';
 import { oneLine } from './alert.js';
