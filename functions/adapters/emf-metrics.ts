@@ -68,6 +68,9 @@ export function publishMetrics(
   (options.write ?? ((l: string) => process.stdout.write(`${l}\n`)))(line);
 }
 
+/** ACTIVE grants, counted by each sweep run and published on the sweeper's line (no dimensions). */
+export const ACTIVE_GRANTS_METRIC = 'ActiveGrants';
+
 /**
  * The `service` dimension Powertools Metrics stamps on every metric it publishes (it always adds
  * one: `Metrics.setOptions`), and the name the logs carry. The sweeper's metrics above have none.

@@ -2,13 +2,13 @@
  * Scheduled every few minutes (EventBridge rule): reconcile IAM with the table. The entities
  * to sweep are those the profiles name (the same set the functions may write policies on).
  *
- * Every run publishes its metrics (EMF: `SweepSucceeded`, `SweeperOrphansRemoved`,
- * `SchedulesRepaired`, `SweeperStepFailures`). A run in which any step failed still does every
+ * Every run publishes its metrics (EMF, no dimensions: `SweepSucceeded`, `SweeperOrphansRemoved`,
+ * `SchedulesRepaired`, `SweeperStepFailures`, and `ActiveGrants` when it could count them). A run in which any step failed still does every
  * other step, then throws `SweepFailedError` naming the failed steps, so Lambda's `Errors`
  * metric and the alarms see it.
  */
 import type { Context } from 'aws-lambda';
-import { publishMetrics } from '../adapters/emf-metrics.js';
+import { ACTIVE_GRANTS_METRIC, publishMetrics } from '../adapters/emf-metrics.js';
 import { SweepFailedError } from '../domain/errors.js';
 import type { PolicyTarget } from '../domain/ports.js';
 import {
@@ -38,10 +38,16 @@ export function createSweepHandler(
 ) {
   return async (_event?: unknown, _context?: Context): Promise<SweepReport> => {
     const report = await sweep(ports, targets, options.slotProfiles ?? []);
-    publishMetrics(sweepMetrics(report), {
-      ...(options.writeMetrics ? { write: options.writeMetrics } : {}),
-      context: { msg: 'sweep metrics' },
-    });
+    // ActiveGrants rides on the same line (the dashboard's gauge); the alarms watch the other four.
+    const active: Record<string, number> =
+      report.activeGrants === undefined ? {} : { [ACTIVE_GRANTS_METRIC]: report.activeGrants };
+    publishMetrics(
+      { ...sweepMetrics(report), ...active },
+      {
+        ...(options.writeMetrics ? { write: options.writeMetrics } : {}),
+        context: { msg: 'sweep metrics' },
+      },
+    );
     if (report.failedSteps.length) {
       const error = new SweepFailedError(report.failedSteps, describeSweepFailure(report));
       log.error({ msg: 'sweep failed', ...report });
