@@ -18,15 +18,6 @@ import {
   RequestValidator,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IMetric,
-  MathExpression,
-  Metric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Schedule as EventSchedule, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -40,7 +31,6 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../functions/adapters/emf-metrics.js';
 import type { IndexName } from '../../functions/adapters/table-schema.js';
 import { EXPORT_PREFIX } from '../../functions/domain/export-audit.js';
 import { REVIEW_OUTCOMES } from '../../functions/domain/grant.js';
@@ -49,7 +39,6 @@ import { PROFILE_ROLE_PATH } from '../../functions/domain/profile-roles.js';
 import { AUDIT_QUERY_PARAMETERS } from '../../functions/domain/query-audit.js';
 import { REASON_MAX, TICKET_MAX } from '../../functions/domain/requests.js';
 import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../../functions/domain/review-check.js';
-import { SWEEP_METRICS } from '../../functions/domain/sweep.js';
 import { assertSameAccount, type NamedPrincipal } from '../principals.js';
 import { policyTargets } from '../profiles.js';
 import {
@@ -66,6 +55,7 @@ import {
   TABLE_REVIEW,
   TABLE_WRITE,
 } from './breakglass-function.js';
+import { BreakGlassMonitoring } from './break-glass-monitoring.js';
 import { PROFILE_ROLE_TRUST_ACTIONS, ProfileRoles } from './profile-roles.js';
 
 /** The indexes `GET /audit` reads (`DynamoAuditLog.queryEvents`). */
@@ -97,14 +87,6 @@ export const API_ACCESS_LOG_FIELDS = {
   errorMessage: AccessLogField.contextErrorMessage(),
   integrationStatus: AccessLogField.contextIntegrationStatus(),
   integrationError: AccessLogField.contextIntegrationErrorMessage(),
-} as const;
-
-/** Custom metrics the sweeper emits each run (CloudWatch embedded metric format, no dimensions). */
-/** The sweeper's metrics as the function publishes them (one declaration: the domain's names, the adapter's namespace). */
-export const SWEEPER_METRICS = {
-  namespace: METRICS_NAMESPACE,
-  succeeded: SWEEP_METRICS.succeeded,
-  stepFailures: SWEEP_METRICS.stepFailures,
 } as const;
 
 /**
@@ -200,6 +182,8 @@ export function identityCenterImpostorGuard(partition: string): PolicyDocument {
 
 export class BreakGlassService extends Construct {
   readonly api: RestApi;
+  /** The alarms and the dashboard. */
+  readonly monitoring: BreakGlassMonitoring;
   readonly functions: Readonly<
     Record<
       | 'createGrant'
@@ -679,127 +663,24 @@ export class BreakGlassService extends Construct {
       true,
     );
 
-    // Alarms, published to the alert topic.
-    const alarmAction = new SnsAction(props.topic);
-    const alarm = (name: string, description: string, metric: IMetric) => {
-      const a = new Alarm(this, name, {
-        alarmName: `${RESOURCE_PREFIX}-${name}`,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      a.addAlarmAction(alarmAction);
-      return a;
-    };
-    const minute = { period: Duration.minutes(1), statistic: 'Sum' };
-    alarm(
-      'ExpiryErrors',
-      "break-glass: the expiry function failed; Lambda retries it twice, then records it in the expiry-failures queue. The grant's policy condition already denies use.",
-      expireGrant.fn.metricErrors(minute),
-    );
-    // A new message each time, not "a message is visible": a second failure alarms again.
-    alarm(
-      'ExpiryDeadLetters',
-      'break-glass: Scheduler could not invoke the expiry function and dead-lettered the schedule; replay it (README, Operations).',
-      props.expiryDeadLetterQueue.metricNumberOfMessagesSent(minute),
-    );
-    alarm(
-      'ExpiryFailures',
-      "break-glass: an expiry failed after Lambda's retries and was recorded in the expiry-failures queue; replay it (README, Operations).",
-      props.expiryFailureQueue.metricNumberOfMessagesSent(minute),
-    );
-    // Events Lambda dropped without a successful run (Lambda developer guide, "Types of metrics for
-    // Lambda functions", asynchronous invocation metrics); with the destination above each should
-    // also land there, so this one alone points at the destination itself (README, Operations).
-    alarm(
-      'ExpiryEventsDropped',
-      "break-glass: Lambda dropped an expiry event (retries or event age exhausted); check the expiry-failures queue, then the function's logs.",
-      expireGrant.fn.metric('AsyncEventsDropped', minute),
-    );
-    alarm('Api5xx', 'break-glass: the API answered 5xx.', this.api.metricServerError({ period: Duration.minutes(1) }));
-    alarm(
-      'ActivationErrors',
-      'break-glass: the activation function crashed.',
-      createGrant.fn.metricErrors({ period: Duration.minutes(1) }),
-    );
-    alarm(
-      'SweeperErrors',
-      'break-glass: the reconciliation sweep failed; orphaned access may remain until it succeeds.',
-      sweeper.fn.metricErrors({ period: Duration.minutes(5) }),
-    );
-    alarm(
-      'SweeperStepFailures',
-      "break-glass: a step of the reconciliation sweep failed (the others ran); see the sweeper's log for the step.",
-      new Metric({
-        namespace: SWEEPER_METRICS.namespace,
-        metricName: SWEEPER_METRICS.stepFailures,
-        period: Duration.minutes(5),
-        statistic: 'Sum',
-      }),
-    );
-    // The heartbeat: no successful sweep in 15 minutes (three runs), including none at all.
-    const heartbeat = new Alarm(this, 'SweeperHeartbeat', {
-      alarmName: `${RESOURCE_PREFIX}-SweeperHeartbeat`,
-      metric: new Metric({
-        namespace: SWEEPER_METRICS.namespace,
-        metricName: SWEEPER_METRICS.succeeded,
-        period: Duration.minutes(15),
-        statistic: 'Sum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-      treatMissingData: TreatMissingData.BREACHING,
-      alarmDescription:
-        'break-glass: no sweep succeeded in 15 minutes (or none ran); orphaned policies and missing schedules are not being repaired.',
+    // Alarms (to the alert topic) and the operators' dashboard.
+    this.monitoring = new BreakGlassMonitoring(this, 'Monitoring', {
+      topic: props.topic,
+      api: this.api,
+      expiryDeadLetterQueue: props.expiryDeadLetterQueue,
+      expiryFailureQueue: props.expiryFailureQueue,
+      functions: {
+        expireGrant: expireGrant.fn,
+        createGrant: createGrant.fn,
+        sweeper: sweeper.fn,
+        reviewGrant: reviewGrant.fn,
+        queryAudit: queryAudit.fn,
+        checkReviews: checkReviews.fn,
+        exportTable: exportTable.fn,
+      },
+      apiFunctions: apiFunctions.map((f) => f.fn),
+      backgroundFunctions: backgroundFunctions.map((f) => f.fn),
     });
-    heartbeat.addAlarmAction(alarmAction);
-    alarm(
-      'ReviewErrors',
-      'break-glass: the review function crashed; a post-incident review may not have been recorded.',
-      reviewGrant.fn.metricErrors({ period: Duration.minutes(1) }),
-    );
-    alarm(
-      'AuditQueryErrors',
-      'break-glass: the audit query function crashed.',
-      queryAudit.fn.metricErrors({ period: Duration.minutes(1) }),
-    );
-    alarm(
-      'ReviewCheckErrors',
-      'break-glass: the daily overdue-review check failed; overdue reviews were not announced (invoke the CheckReviews function again once fixed).',
-      checkReviews.fn.metricErrors({ period: Duration.minutes(5) }),
-    );
-    alarm(
-      'ExportErrors',
-      "break-glass: the daily table export could not be started; today's copy for auditors is missing (invoke the ExportTable function again once fixed: it is idempotent per day).",
-      exportTable.fn.metricErrors({ period: Duration.minutes(5) }),
-    );
-    // Throttles of these functions only (not the account's), in two groups: an alarm's metric math holds at most 10 metrics.
-    const throttles = (fns: readonly BreakGlassFunction[]) =>
-      new MathExpression({
-        expression: `SUM([${fns.map((_, i) => `FILL(t${i}, 0)`).join(', ')}])`,
-        usingMetrics: Object.fromEntries(fns.map((f, i) => [`t${i}`, f.fn.metricThrottles(minute)])),
-        period: Duration.minutes(1),
-        label: 'Throttles',
-      });
-    alarm(
-      'ApiThrottles',
-      'break-glass: Lambda throttled an API function (account concurrency exhausted?); callers got errors.',
-      throttles(apiFunctions),
-    );
-    alarm(
-      'BackgroundThrottles',
-      'break-glass: Lambda throttled the expiry, sweeper, review-check or export function; expiries may be late (Lambda keeps retrying them for up to 6 h).',
-      throttles(backgroundFunctions),
-    );
-    alarm(
-      'AlertDeliveryFailures',
-      'break-glass: SNS failed to deliver alerts to a subscriber (endpoint down, or a KMS/permission problem); someone was not told.',
-      props.topic.metricNumberOfNotificationsFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-    );
 
     // What no grant may reach, once every resource it names exists (see protected-resources.ts for
     // why names and paths, not references, for this stack's own resources).
