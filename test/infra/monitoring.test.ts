@@ -21,7 +21,17 @@ import {
 } from '../../infra/constructs/break-glass-monitoring.js';
 import { app, render } from './templates.js';
 
-type Resource = { Type: string; Properties: Record<string, any> };
+type MetricDataQuery = { Id: string; Expression?: string; MetricStat?: unknown };
+type AlarmProperties = {
+  AlarmName: string;
+  AlarmActions: unknown;
+  AlarmDescription: string;
+  ComparisonOperator: string;
+  TreatMissingData: string;
+  ThresholdMetricId?: string;
+  Metrics: MetricDataQuery[];
+};
+type Resource = { Type: string; Properties: AlarmProperties };
 let stateless: Template;
 const alarms = () => Object.values(stateless.findResources('AWS::CloudWatch::Alarm')) as Resource[];
 
@@ -69,9 +79,9 @@ describe('alarms', () => {
       expect(p.TreatMissingData).toBe('notBreaching');
       expect(p).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 2 });
       expect(p.AlarmDescription.startsWith(`[break-glass ${spec.severity}] `)).toBe(true);
-      const band = p.Metrics.find((m: { Id: string }) => m.Id === p.ThresholdMetricId);
-      expect(band.Expression).toBe(`ANOMALY_DETECTION_BAND(m0, ${ANOMALY_STD_DEVS})`);
-      expect(p.Metrics.find((m: { Id: string }) => m.Id === 'm0').MetricStat).toEqual({
+      const band = p.Metrics.find((m) => m.Id === p.ThresholdMetricId);
+      expect(band?.Expression).toBe(`ANOMALY_DETECTION_BAND(m0, ${ANOMALY_STD_DEVS})`);
+      expect(p.Metrics.find((m) => m.Id === 'm0')?.MetricStat).toEqual({
         Metric: {
           Namespace: METRICS_NAMESPACE,
           MetricName: spec.metricName,
@@ -91,7 +101,9 @@ describe('alarms', () => {
 
 describe('dashboard', () => {
   it('shows active grants, activations and denials, expiry lag, sweeper findings, failures, drills and every alarm', () => {
-    const dashboards = Object.values(stateless.findResources('AWS::CloudWatch::Dashboard')) as Resource[];
+    const dashboards = Object.values(stateless.findResources('AWS::CloudWatch::Dashboard')) as Array<{
+      Properties: { DashboardName: string; DashboardBody: unknown };
+    }>;
     expect(dashboards).toHaveLength(1);
     expect(dashboards[0]!.Properties.DashboardName).toBe('breakglass');
     const body = JSON.parse(render(dashboards[0]!.Properties.DashboardBody)) as {
