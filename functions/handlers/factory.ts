@@ -16,15 +16,6 @@ import type { Context } from 'aws-lambda';
 import { type ApiEvent, type ApiResult, httpErrors } from './http.js';
 import { logger } from './observability.js';
 
-/** Invoked without a Lambda context (tests, the sandbox): an empty one, so the logger has one to read. */
-function lambdaContext<E, R>(): MiddlewareObj<E, R> {
-  return {
-    before: (request) => {
-      request.context ??= {} as Context;
-    },
-  };
-}
-
 /** Sets the logger's `correlation_id` for this invocation (cleared after it by `resetKeys`). */
 function correlationId<E, R>(of: (event: E, context: Context) => string | undefined): MiddlewareObj<E, R> {
   return {
@@ -54,7 +45,6 @@ export type LambdaHandler<E, R> = (event: E, context?: Context) => Promise<R>;
 /** An API Gateway (REST, proxy integration) handler; `correlation_id` is API Gateway's request id. */
 export function httpHandler(lambdaHandler: LambdaHandler<ApiEvent, ApiResult>) {
   return middy<ApiEvent, ApiResult>()
-    .use(lambdaContext())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(correlationId<ApiEvent, ApiResult>((event) => event?.requestContext?.requestId))
     .use(httpHeaderNormalizer())
@@ -80,7 +70,6 @@ export function jobHandler<E, R>(
   correlationOf: (event: E, context: Context) => string | undefined = jobCorrelationId,
 ) {
   return middy<E, R>()
-    .use(lambdaContext())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(correlationId(correlationOf))
     .use(jobErrors(job))
