@@ -92,7 +92,7 @@ export interface BreakGlassMonitoringProps {
 }
 
 /** The custom metric `name` over all profiles (`service` dimension set, as Powertools Metrics publishes it). */
-export function eventMetric(name: string, statistic = 'Sum', period = Duration.minutes(5)): Metric {
+export function serviceMetric(name: string, statistic = 'Sum', period = Duration.minutes(5)): Metric {
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName: name,
@@ -240,7 +240,7 @@ export class BreakGlassMonitoring extends Construct {
     for (const [name, spec] of Object.entries(ANOMALY_ALARMS)) {
       const a = new AnomalyDetectionAlarm(this, `${name}Anomaly`, {
         alarmName: `${RESOURCE_PREFIX}-${name}Anomaly`,
-        metric: eventMetric(spec.metricName),
+        metric: serviceMetric(spec.metricName),
         stdDevs: ANOMALY_STD_DEVS,
         comparisonOperator: ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
         evaluationPeriods: 3,
@@ -284,17 +284,17 @@ export class BreakGlassMonitoring extends Construct {
       }),
       new GraphWidget({
         title: 'Activations and refusals',
-        left: [eventMetric(EVENT_METRICS.activations), eventMetric(EVENT_METRICS.denied)],
-        right: [eventMetric(EVENT_METRICS.revocations)],
+        left: [serviceMetric(EVENT_METRICS.activations), serviceMetric(EVENT_METRICS.denied)],
+        right: [serviceMetric(EVENT_METRICS.revocations)],
         width: 9,
         height: 6,
       }),
       new GraphWidget({
         title: 'Expiry lag (seconds after expiresAt)',
         left: [
-          eventMetric(EVENT_METRICS.expiryLag, 'p50'),
-          eventMetric(EVENT_METRICS.expiryLag, 'p99'),
-          eventMetric(EVENT_METRICS.expiryLag, 'Maximum'),
+          serviceMetric(EVENT_METRICS.expiryLag, 'p50'),
+          serviceMetric(EVENT_METRICS.expiryLag, 'p99'),
+          serviceMetric(EVENT_METRICS.expiryLag, 'Maximum'),
         ],
         width: 9,
         height: 6,
@@ -315,8 +315,8 @@ export class BreakGlassMonitoring extends Construct {
       new GraphWidget({
         title: 'Failures',
         left: [
-          eventMetric(EVENT_METRICS.activationFailed),
-          eventMetric(EVENT_METRICS.rollbackFailed),
+          serviceMetric(EVENT_METRICS.activationFailed),
+          serviceMetric(EVENT_METRICS.rollbackFailed),
           props.functions.expireGrant.metricErrors({ period: Duration.minutes(5), label: 'Expiry errors' }),
           props.api.metricServerError({ period: Duration.minutes(5), label: 'API 5xx' }),
           props.topic.metricNumberOfNotificationsFailed({ period: Duration.minutes(5), label: 'Alerts not delivered' }),
