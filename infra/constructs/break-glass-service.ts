@@ -47,6 +47,7 @@ import {
   RESOURCE_PREFIX,
   SCHEDULER_ROLE_PATH,
 } from '../protected-resources.js';
+import { BreakGlassMonitoring } from './break-glass-monitoring.js';
 import {
   API_FUNCTION_TIMEOUT,
   BreakGlassFunction,
@@ -55,7 +56,6 @@ import {
   TABLE_REVIEW,
   TABLE_WRITE,
 } from './breakglass-function.js';
-import { BreakGlassMonitoring } from './break-glass-monitoring.js';
 import { PROFILE_ROLE_TRUST_ACTIONS, ProfileRoles } from './profile-roles.js';
 
 /** The indexes `GET /audit` reads (`DynamoAuditLog.queryEvents`). */
