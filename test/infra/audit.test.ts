@@ -163,7 +163,7 @@ describe('least privilege of the new functions', () => {
       },
     ]);
     const env = envOf(stateless, 'break-glass: export the grants table to the audit bucket (daily)');
-    expect(Object.keys(env).sort()).toEqual(['AUDIT_BUCKET', 'NODE_OPTIONS', 'TABLE_ARN']);
+    expect(Object.keys(env).sort()).toEqual(['AUDIT_BUCKET', 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'TABLE_ARN']);
   });
 
   it('lets the review read one grant and append to it: GetItem, PutItem, UpdateItem on the table, no index', () => {
