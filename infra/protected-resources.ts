@@ -139,6 +139,9 @@ export function protectedResources(
     plain((v) => `arn:${v.p}:logs:${v.r}:${v.a}:log-group:/aws/apigateway/${RESOURCE_PREFIX}-*`),
     plain((v) => `arn:${v.p}:events:${v.r}:${v.a}:rule/${RESOURCE_PREFIX}-*`),
     plain((v) => `arn:${v.p}:cloudwatch:${v.r}:${v.a}:alarm:${RESOURCE_PREFIX}-*`),
+    // Dashboards are global ("All dashboards in your account are global, not region-specific", CloudFormation
+    // AWS::CloudWatch::Dashboard): no region in their ARN (Service Authorization Reference, CloudWatch, dashboard).
+    plain((v) => `arn:${v.p}:cloudwatch::${v.a}:dashboard/${RESOURCE_PREFIX}*`),
     plain((v) => `arn:${v.p}:scheduler:${v.r}:${v.a}:schedule-group/${group}`),
     plain((v) => `arn:${v.p}:scheduler:${v.r}:${v.a}:schedule/${group}/*`),
     {

@@ -33,6 +33,7 @@ const MEANINGS = {
   MAX_ACTIVE_PER_PRINCIPAL: 'ACTIVE grants one person may hold at once',
   AUDIT_BUCKET: 'bucket the daily export lands in (`exports/dt=<day>/`)',
   NODE_OPTIONS: 'source-mapped stack traces in the logs',
+  POWERTOOLS_LOG_LEVEL: 'log level of the Powertools logger (DEBUG, INFO, WARN, ERROR; default INFO)',
   PROTECTED_RESOURCES:
     "ARN patterns of the deployment's own resources, derived at synth (`infra/protected-resources.ts`): every policy break-glass writes ends with a Deny `*` on them",
   ACCOUNT_ID: 'the deployment account, where the profile roles are',

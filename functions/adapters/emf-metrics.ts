@@ -67,3 +67,26 @@ export function publishMetrics(
   const line = JSON.stringify(emfDocument(metrics, options));
   (options.write ?? ((l: string) => process.stdout.write(`${l}\n`)))(line);
 }
+
+/** ACTIVE grants, counted by each sweep run and published on the sweeper's line (no dimensions). */
+export const ACTIVE_GRANTS_METRIC = 'ActiveGrants';
+
+/**
+ * The `service` dimension Powertools Metrics stamps on every metric it publishes (it always adds
+ * one: `Metrics.setOptions`), and the name the logs carry. The sweeper's metrics above have none.
+ */
+export const METRICS_SERVICE = 'breakglass';
+
+/**
+ * Metrics counted when their audit event is recorded (`observability.ts`), published by Powertools
+ * Metrics with the dimension sets `[service]` and, for a deployed profile, `[service, profile]`.
+ * `ExpiryLagSeconds` is how late an EXPIRED event was recorded after the grant's expiry.
+ */
+export const EVENT_METRICS = {
+  activations: 'Activations',
+  denied: 'Denied',
+  activationFailed: 'ActivationFailed',
+  rollbackFailed: 'RollbackFailed',
+  revocations: 'Revocations',
+  expiryLag: 'ExpiryLagSeconds',
+} as const;

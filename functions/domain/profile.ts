@@ -3,7 +3,7 @@
  * validated by this schema at synth time and again at cold start, so an invalid profile
  * fails loudly long before anyone needs it in an outage.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProfileConfigError } from './errors.js';
 import { INLINE_POLICY_LIMIT, worstCasePolicySize } from './policy-builder.js';
 import { arnMatches } from './principal.js';

@@ -2,7 +2,7 @@
  * Request bodies as the API accepts them. Strict: an unknown field is an error, so a typo
  * such as `duration` is caught instead of silently ignored.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from './errors.js';
 import { REVIEW_OUTCOMES } from './grant.js';
 

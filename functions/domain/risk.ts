@@ -8,7 +8,7 @@
  * data set and is decided at synth time and by `npm run profiles -- check`
  * (see `risk-classifier.ts`), which the Lambda bundles never import.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Every risk class with what it lets the holder do. Keys are what `acknowledgedRisks` names. */
 export const RISK_CLASSES = {

@@ -51,6 +51,8 @@ export interface SweepReport {
   readonly errors: string[];
   /** Steps with at least one failure, in step order; empty when the sweep succeeded. */
   readonly failedSteps: SweepStep[];
+  /** ACTIVE grants after the grants step (those it expired excluded); absent when that step could not list them. */
+  activeGrants?: number;
 }
 
 /**
@@ -166,8 +168,9 @@ export async function sweep(
   );
 
   // 2. grants
-  await step('grants', async () =>
-    eachLimited(await ports.store.active(), SWEEP_PARALLELISM, async (grant) => {
+  await step('grants', async () => {
+    const active = await ports.store.active();
+    await eachLimited(active, SWEEP_PARALLELISM, async (grant) => {
       try {
         if (now >= Date.parse(grant.expiresAt) + EXPIRY_GRACE_MS) {
           const { outcome } = await expireGrant(ports, grant.id, SWEEP_ACTOR);
@@ -188,8 +191,9 @@ export async function sweep(
       } catch (error) {
         fail('grants', grant.id, error);
       }
-    }),
-  );
+    });
+    report.activeGrants = active.length - report.expired.length;
+  });
 
   // 3. activations that never finished (DynamoDB failed even for the FAILED record): close them.
   await step('activations', async () => {

@@ -22,10 +22,10 @@
  * A single EventBridge event (no queue, e.g. the sandbox) is accepted too; then a failure throws so
  * the invoker retries.
  */
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type CaptureInput, type CaptureReport, captureActivity } from '../domain/activity-capture.js';
-import { log } from './log.js';
+import { jobCorrelationId, jobHandler } from './factory.js';
+import { domainLog as log } from './observability.js';
 import { activityStore, clock, notifier, store } from './wiring.js';
 
 const ports = { store: store(), activity: activityStore(), notifier: notifier(), clock, log };
@@ -73,7 +73,7 @@ function summarize(report: CaptureReport): void {
   log.info({ msg: 'activity captured', ...counts, alerts: report.alerts.length });
 }
 
-export const handler = middy<
-  SQSEvent | Record<string, unknown>,
-  SQSBatchResponse | { report: CaptureReport['results'] }
->().handler(lambdaHandler);
+/** The correlation id of a batch is the invocation's request id (each record's id is in the capture's own logs). */
+export const handler = jobHandler('capture-activity', lambdaHandler, (event, context) =>
+  isSqs(event) ? context?.awsRequestId : jobCorrelationId(event, context),
+);

@@ -1,8 +1,8 @@
 /** Daily (EventBridge rule): announce grants that ended more than REVIEW_DEADLINE_DAYS ago and are unreviewed. */
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { checkOverdueReviews, type ReviewCheckReport } from '../domain/review-check.js';
-import { log } from './log.js';
+import { jobHandler } from './factory.js';
+import { domainLog as log } from './observability.js';
 import { auditLog, clock, notifier, reviewDeadlineDays } from './wiring.js';
 
 const ports = { audit: auditLog(), notifier: notifier(), clock, log };
@@ -14,4 +14,4 @@ export const lambdaHandler = async (_event?: unknown, _context?: Context): Promi
   return report;
 };
 
-export const handler = middy<unknown, ReviewCheckReport>().handler(lambdaHandler);
+export const handler = jobHandler('check-reviews', lambdaHandler);

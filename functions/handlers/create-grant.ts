@@ -1,9 +1,8 @@
 /** `POST /grants`: activate a profile for the authenticated caller. 201 with the grant. */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { activateGrant } from '../domain/activate-grant.js';
-import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody, requestIdOf } from './http.js';
+import { httpHandler } from './factory.js';
+import { type ApiEvent, type ApiResult, callerOf, json, jsonBody, requestIdOf } from './http.js';
 import { grantView } from './views.js';
 import { activationRules, allPorts, checkedProfiles } from './wiring.js';
 
@@ -35,7 +34,4 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
 
 const optional = (requestId: string | undefined) => (requestId ? { requestId } : {});
 
-export const handler = middy<ApiEvent, ApiResult>()
-  .use(httpHeaderNormalizer())
-  .use(httpErrors())
-  .handler(lambdaHandler);
+export const handler = httpHandler(lambdaHandler);

@@ -4,11 +4,11 @@
  * minutes later) and then sends its invocation record to the function's on-failure queue
  * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
  */
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type ExpiryOutcome, expireGrant } from '../domain/expire-grant.js';
 import { checkGrantId } from '../domain/requests.js';
-import { log } from './log.js';
+import { jobHandler } from './factory.js';
+import { domainLog as log } from './observability.js';
 import { access, clock, notifier, profileRisks, store } from './wiring.js';
 
 const ports = { store: store(), access: access(), notifier: notifier(), clock, profileRisks: profileRisks(), log };
@@ -28,4 +28,4 @@ export const lambdaHandler = async (
   return { grantId, outcome };
 };
 
-export const handler = middy<ExpiryEvent, { grantId: string; outcome: ExpiryOutcome }>().handler(lambdaHandler);
+export const handler = jobHandler('expire-grant', lambdaHandler);

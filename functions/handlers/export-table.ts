@@ -1,8 +1,8 @@
 /** Daily (EventBridge rule): export the table to the audit bucket under `exports/dt=<day>/`; fail if yesterday's export failed. */
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { exportAuditTrail } from '../domain/export-audit.js';
-import { log } from './log.js';
+import { jobHandler } from './factory.js';
+import { domainLog as log } from './observability.js';
 import { clock, exporter } from './wiring.js';
 
 const ports = { exporter: exporter(), clock, log };
@@ -11,4 +11,4 @@ type Result = Awaited<ReturnType<typeof exportAuditTrail>>;
 
 export const lambdaHandler = async (_event?: unknown, _context?: Context): Promise<Result> => exportAuditTrail(ports);
 
-export const handler = middy<unknown, Result>().handler(lambdaHandler);
+export const handler = jobHandler('export-table', lambdaHandler);

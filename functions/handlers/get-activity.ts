@@ -1,9 +1,8 @@
 /** `GET /grants/{id}/activity?limit=&nextToken=`: the calls made with a grant, newest first, and its summary. */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { getActivity } from '../domain/activity-query.js';
-import { type ApiEvent, type ApiResult, callerOf, httpErrors, json } from './http.js';
+import { httpHandler } from './factory.js';
+import { type ApiEvent, type ApiResult, callerOf, json } from './http.js';
 import { activityReaders, activityStore, store } from './wiring.js';
 
 const ports = { store: store(), activity: activityStore() };
@@ -18,7 +17,4 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
   return json(200, answer);
 };
 
-export const handler = middy<ApiEvent, ApiResult>()
-  .use(httpHeaderNormalizer())
-  .use(httpErrors())
-  .handler(lambdaHandler);
+export const handler = httpHandler(lambdaHandler);

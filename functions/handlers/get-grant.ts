@@ -1,9 +1,8 @@
 /** `GET /grants/{id}`: the grant and its audit events, oldest first. */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { getGrant } from '../domain/query-grants.js';
-import { type ApiEvent, type ApiResult, callerOf, httpErrors, json } from './http.js';
+import { httpHandler } from './factory.js';
+import { type ApiEvent, type ApiResult, callerOf, json } from './http.js';
 import { grantView } from './views.js';
 import { store } from './wiring.js';
 
@@ -15,7 +14,4 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
   return json(200, { grant: grantView(grant), events, integrity });
 };
 
-export const handler = middy<ApiEvent, ApiResult>()
-  .use(httpHeaderNormalizer())
-  .use(httpErrors())
-  .handler(lambdaHandler);
+export const handler = httpHandler(lambdaHandler);

@@ -14,7 +14,7 @@ import {
   UnauthenticatedError,
   ValidationError,
 } from '../domain/errors.js';
-import { log } from './log.js';
+import { domainLog as log } from './observability.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
 export type ApiResult = APIGatewayProxyResult;

@@ -3,12 +3,11 @@
  * requester. 200 with `{ credentials, grant }`. The response is `no-store`; the secret parts are
  * never logged, stored or published (the audit event carries the access key id and expiration).
  */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { issueCredentials } from '../domain/issue-credentials.js';
-import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, requestIdOf } from './http.js';
-import { log } from './log.js';
+import { httpHandler } from './factory.js';
+import { type ApiEvent, type ApiResult, callerOf, json, requestIdOf } from './http.js';
+import { domainLog as log } from './observability.js';
 import { grantView } from './views.js';
 import {
   alertLimiter,
@@ -52,7 +51,4 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
   return json(200, { credentials, grant: grantView(grant) });
 };
 
-export const handler = middy<ApiEvent, ApiResult>()
-  .use(httpHeaderNormalizer())
-  .use(httpErrors())
-  .handler(lambdaHandler);
+export const handler = httpHandler(lambdaHandler);

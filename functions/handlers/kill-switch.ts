@@ -2,12 +2,11 @@
  * The kill switch, for security principals: `GET /freeze` (state), `POST /freeze` and
  * `POST /unfreeze` `{profile?, reason}`, `POST /revoke-all` `{profile?, reason}`.
  */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { ROUTES } from '../api/routes.js';
 import { revokeAll, setFreeze } from '../domain/kill-switch.js';
-import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody, requestIdOf } from './http.js';
+import { httpHandler } from './factory.js';
+import { type ApiEvent, type ApiResult, callerOf, json, jsonBody, requestIdOf } from './http.js';
 import { NotFoundRouteError } from './routes.js';
 import { activationRules, allPorts, profiles, securityPrincipals } from './wiring.js';
 
@@ -53,7 +52,4 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
   }
 };
 
-export const handler = middy<ApiEvent, ApiResult>()
-  .use(httpHeaderNormalizer())
-  .use(httpErrors())
-  .handler(lambdaHandler);
+export const handler = httpHandler(lambdaHandler);

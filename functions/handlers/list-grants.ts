@@ -1,9 +1,8 @@
 /** `GET /grants?status=&limit=&nextToken=`: grants newest first, paginated. */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { listGrants } from '../domain/query-grants.js';
-import { type ApiEvent, type ApiResult, callerOf, httpErrors, json } from './http.js';
+import { httpHandler } from './factory.js';
+import { type ApiEvent, type ApiResult, callerOf, json } from './http.js';
 import { grantView } from './views.js';
 import { store } from './wiring.js';
 
@@ -20,7 +19,4 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
   return json(200, { grants: page.grants.map(grantView), ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
 };
 
-export const handler = middy<ApiEvent, ApiResult>()
-  .use(httpHeaderNormalizer())
-  .use(httpErrors())
-  .handler(lambdaHandler);
+export const handler = httpHandler(lambdaHandler);

@@ -1,9 +1,8 @@
 /** `GET /profiles`: the profiles the caller may activate, with exactly what each grants. */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { listProfiles } from '../domain/query-grants.js';
-import { type ApiEvent, type ApiResult, callerOf, httpErrors, json } from './http.js';
+import { httpHandler } from './factory.js';
+import { type ApiEvent, type ApiResult, callerOf, json } from './http.js';
 import { profiles } from './wiring.js';
 
 const profileSet = profiles();
@@ -11,7 +10,4 @@ const profileSet = profiles();
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> =>
   json(200, { profiles: listProfiles(profileSet, callerOf(event).arn) });
 
-export const handler = middy<ApiEvent, ApiResult>()
-  .use(httpHeaderNormalizer())
-  .use(httpErrors())
-  .handler(lambdaHandler);
+export const handler = httpHandler(lambdaHandler);

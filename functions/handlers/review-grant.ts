@@ -1,10 +1,9 @@
 /** `POST /grants/{id}/review`: a reviewer (not the requester) judges an ended grant. 200 with the grant. */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { reviewGrant } from '../domain/review-grant.js';
-import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody, requestIdOf } from './http.js';
-import { log } from './log.js';
+import { httpHandler } from './factory.js';
+import { type ApiEvent, type ApiResult, callerOf, json, jsonBody, requestIdOf } from './http.js';
+import { domainLog as log } from './observability.js';
 import { grantView } from './views.js';
 import { clock, notifier, profileRisks, reviewerPrincipals, store } from './wiring.js';
 
@@ -22,7 +21,4 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
   return json(200, { grant: grantView(grant) });
 };
 
-export const handler = middy<ApiEvent, ApiResult>()
-  .use(httpHeaderNormalizer())
-  .use(httpErrors())
-  .handler(lambdaHandler);
+export const handler = httpHandler(lambdaHandler);

@@ -1,9 +1,8 @@
 /** `POST /grants/{id}/revoke`: end a grant early (requester or security). 200 with the grant. */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { revokeGrant } from '../domain/revoke-grant.js';
-import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody, requestIdOf } from './http.js';
+import { httpHandler } from './factory.js';
+import { type ApiEvent, type ApiResult, callerOf, json, jsonBody, requestIdOf } from './http.js';
 import { grantView } from './views.js';
 import { allPorts, securityPrincipals } from './wiring.js';
 
@@ -21,7 +20,4 @@ export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promis
   return json(200, { grant: grantView(grant) });
 };
 
-export const handler = middy<ApiEvent, ApiResult>()
-  .use(httpHeaderNormalizer())
-  .use(httpErrors())
-  .handler(lambdaHandler);
+export const handler = httpHandler(lambdaHandler);

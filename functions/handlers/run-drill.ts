@@ -22,7 +22,7 @@ import {
 } from '../domain/drill.js';
 import type { ProfileSet } from '../domain/profile.js';
 import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody } from './http.js';
-import { log } from './log.js';
+import { domainLog as log } from './observability.js';
 import {
   activationRules,
   allPorts,

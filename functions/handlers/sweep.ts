@@ -2,14 +2,13 @@
  * Scheduled every few minutes (EventBridge rule): reconcile IAM with the table. The entities
  * to sweep are those the profiles name (the same set the functions may write policies on).
  *
- * Every run publishes its metrics (EMF: `SweepSucceeded`, `SweeperOrphansRemoved`,
- * `SchedulesRepaired`, `SweeperStepFailures`). A run in which any step failed still does every
+ * Every run publishes its metrics (EMF, no dimensions: `SweepSucceeded`, `SweeperOrphansRemoved`,
+ * `SchedulesRepaired`, `SweeperStepFailures`, and `ActiveGrants` when it could count them). A run in which any step failed still does every
  * other step, then throws `SweepFailedError` naming the failed steps, so Lambda's `Errors`
  * metric and the alarms see it.
  */
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { publishMetrics } from '../adapters/emf-metrics.js';
+import { ACTIVE_GRANTS_METRIC, publishMetrics } from '../adapters/emf-metrics.js';
 import { SweepFailedError } from '../domain/errors.js';
 import type { PolicyTarget } from '../domain/ports.js';
 import {
@@ -20,7 +19,8 @@ import {
   sweepMetrics,
   sweepTargets,
 } from '../domain/sweep.js';
-import { log } from './log.js';
+import { jobHandler } from './factory.js';
+import { domainLog as log } from './observability.js';
 import { access, clock, notifier, profileRisks, profiles, protectedResources, scheduler, store } from './wiring.js';
 
 export interface SweepHandlerOptions {
@@ -38,10 +38,16 @@ export function createSweepHandler(
 ) {
   return async (_event?: unknown, _context?: Context): Promise<SweepReport> => {
     const report = await sweep(ports, targets, options.slotProfiles ?? []);
-    publishMetrics(sweepMetrics(report), {
-      ...(options.writeMetrics ? { write: options.writeMetrics } : {}),
-      context: { msg: 'sweep metrics' },
-    });
+    // ActiveGrants rides on the same line (the dashboard's gauge); the alarms watch the other four.
+    const active: Record<string, number> =
+      report.activeGrants === undefined ? {} : { [ACTIVE_GRANTS_METRIC]: report.activeGrants };
+    publishMetrics(
+      { ...sweepMetrics(report), ...active },
+      {
+        ...(options.writeMetrics ? { write: options.writeMetrics } : {}),
+        context: { msg: 'sweep metrics' },
+      },
+    );
     if (report.failedSteps.length) {
       const error = new SweepFailedError(report.failedSteps, describeSweepFailure(report));
       log.error({ msg: 'sweep failed', ...report });
@@ -73,4 +79,4 @@ export const wired: {
 
 export const lambdaHandler = createSweepHandler(wired.ports, wired.targets, { slotProfiles: wired.slotProfiles });
 
-export const handler = middy<unknown, SweepReport>().handler(lambdaHandler);
+export const handler = jobHandler('sweep', lambdaHandler);

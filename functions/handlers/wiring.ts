@@ -28,7 +28,7 @@ import { profileRolePools } from '../domain/profile-roles.js';
 import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../domain/review-check.js';
 import { risksByProfile } from '../domain/risk.js';
 import { listEnv, loadProfiles, optionalEnv, requireEnv } from './config.js';
-import { log } from './log.js';
+import { domainLog as log, withEventMetrics } from './observability.js';
 
 function once<T>(build: () => T): () => T {
   let value: T | undefined;
@@ -37,8 +37,14 @@ function once<T>(build: () => T): () => T {
 
 /** One DynamoDB client (one connection pool) for the grant store, the kill switch and the leases. */
 const dynamo = once(() => new DynamoDBClient(clientDefaults()));
-export const store = once(
-  () => new DynamoGrantStore({ tableName: requireEnv(ENV.tableName), awsSdkV3Client: dynamo() }),
+/** Names of the deployed profiles: the only values a metric's `profile` dimension takes. */
+const deployedProfileNames = once(() => new Set(profiles().profiles.map((p) => p.name)));
+/** The grant store; each event it records is also counted as its metric (`observability.ts`). */
+export const store = once(() =>
+  withEventMetrics(
+    new DynamoGrantStore({ tableName: requireEnv(ENV.tableName), awsSdkV3Client: dynamo() }),
+    deployedProfileNames,
+  ),
 );
 export const control = once(
   () => new DynamoControlStore({ tableName: requireEnv(ENV.tableName), awsSdkV3Client: dynamo() }),

@@ -5,17 +5,8 @@
  * redeployed without losing a record.
  */
 
-import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IMetric,
-  MathExpression,
-  Metric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -30,9 +21,10 @@ import type { ProfileSet } from '../../functions/domain/profile.js';
 import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../../functions/domain/review-check.js';
 import { SWEEP_METRICS } from '../../functions/domain/sweep.js';
 import { assertSameAccount, type NamedPrincipal } from '../principals.js';
-import { type ProtectedResource, protectedResources, RESOURCE_PREFIX } from '../protected-resources.js';
+import { type ProtectedResource, protectedResources } from '../protected-resources.js';
 import { BreakGlassApi } from './break-glass-api.js';
 import { BreakGlassFunctions, type FunctionName } from './break-glass-functions.js';
+import { BreakGlassMonitoring } from './break-glass-monitoring.js';
 import { BreakGlassSchedules } from './break-glass-schedules.js';
 import type { BreakGlassFunction } from './breakglass-function.js';
 import { PROFILE_ROLE_TRUST_ACTIONS, ProfileRoles } from './profile-roles.js';
@@ -114,6 +106,8 @@ export class BreakGlassService extends Construct {
   /** `PROTECTED_RESOURCES`, as the functions get it (and as the boundaries deny it). */
   readonly protectedResources: readonly ProtectedResource[];
   readonly profileRoles: ProfileRoles;
+  /** The alarms and the dashboard. */
+  readonly monitoring: BreakGlassMonitoring;
 
   constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
     super(scope, id);
@@ -198,127 +192,24 @@ export class BreakGlassService extends Construct {
     this.api = api.api;
     const executionLogs = api.executionLogs;
 
-    // Alarms, published to the alert topic.
-    const alarmAction = new SnsAction(props.topic);
-    const alarm = (name: string, description: string, metric: IMetric) => {
-      const a = new Alarm(this, name, {
-        alarmName: `${RESOURCE_PREFIX}-${name}`,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      a.addAlarmAction(alarmAction);
-      return a;
-    };
-    const minute = { period: Duration.minutes(1), statistic: 'Sum' };
-    alarm(
-      'ExpiryErrors',
-      "break-glass: the expiry function failed; Lambda retries it twice, then records it in the expiry-failures queue. The grant's policy condition already denies use.",
-      expireGrant.fn.metricErrors(minute),
-    );
-    // A new message each time, not "a message is visible": a second failure alarms again.
-    alarm(
-      'ExpiryDeadLetters',
-      'break-glass: Scheduler could not invoke the expiry function and dead-lettered the schedule; replay it (README, Operations).',
-      props.expiryDeadLetterQueue.metricNumberOfMessagesSent(minute),
-    );
-    alarm(
-      'ExpiryFailures',
-      "break-glass: an expiry failed after Lambda's retries and was recorded in the expiry-failures queue; replay it (README, Operations).",
-      props.expiryFailureQueue.metricNumberOfMessagesSent(minute),
-    );
-    // Events Lambda dropped without a successful run (Lambda developer guide, "Types of metrics for
-    // Lambda functions", asynchronous invocation metrics); with the destination above each should
-    // also land there, so this one alone points at the destination itself (README, Operations).
-    alarm(
-      'ExpiryEventsDropped',
-      "break-glass: Lambda dropped an expiry event (retries or event age exhausted); check the expiry-failures queue, then the function's logs.",
-      expireGrant.fn.metric('AsyncEventsDropped', minute),
-    );
-    alarm('Api5xx', 'break-glass: the API answered 5xx.', this.api.metricServerError({ period: Duration.minutes(1) }));
-    alarm(
-      'ActivationErrors',
-      'break-glass: the activation function crashed.',
-      createGrant.fn.metricErrors({ period: Duration.minutes(1) }),
-    );
-    alarm(
-      'SweeperErrors',
-      'break-glass: the reconciliation sweep failed; orphaned access may remain until it succeeds.',
-      sweeper.fn.metricErrors({ period: Duration.minutes(5) }),
-    );
-    alarm(
-      'SweeperStepFailures',
-      "break-glass: a step of the reconciliation sweep failed (the others ran); see the sweeper's log for the step.",
-      new Metric({
-        namespace: SWEEPER_METRICS.namespace,
-        metricName: SWEEPER_METRICS.stepFailures,
-        period: Duration.minutes(5),
-        statistic: 'Sum',
-      }),
-    );
-    // The heartbeat: no successful sweep in 15 minutes (three runs), including none at all.
-    const heartbeat = new Alarm(this, 'SweeperHeartbeat', {
-      alarmName: `${RESOURCE_PREFIX}-SweeperHeartbeat`,
-      metric: new Metric({
-        namespace: SWEEPER_METRICS.namespace,
-        metricName: SWEEPER_METRICS.succeeded,
-        period: Duration.minutes(15),
-        statistic: 'Sum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-      treatMissingData: TreatMissingData.BREACHING,
-      alarmDescription:
-        'break-glass: no sweep succeeded in 15 minutes (or none ran); orphaned policies and missing schedules are not being repaired.',
+    // Alarms (to the alert topic) and the operators' dashboard.
+    this.monitoring = new BreakGlassMonitoring(this, 'Monitoring', {
+      topic: props.topic,
+      api: this.api,
+      expiryDeadLetterQueue: props.expiryDeadLetterQueue,
+      expiryFailureQueue: props.expiryFailureQueue,
+      functions: {
+        expireGrant: expireGrant.fn,
+        createGrant: createGrant.fn,
+        sweeper: sweeper.fn,
+        reviewGrant: reviewGrant.fn,
+        queryAudit: queryAudit.fn,
+        checkReviews: checkReviews.fn,
+        exportTable: exportTable.fn,
+      },
+      apiFunctions: apiFunctions.map((f) => f.fn),
+      backgroundFunctions: backgroundFunctions.map((f) => f.fn),
     });
-    heartbeat.addAlarmAction(alarmAction);
-    alarm(
-      'ReviewErrors',
-      'break-glass: the review function crashed; a post-incident review may not have been recorded.',
-      reviewGrant.fn.metricErrors({ period: Duration.minutes(1) }),
-    );
-    alarm(
-      'AuditQueryErrors',
-      'break-glass: the audit query function crashed.',
-      queryAudit.fn.metricErrors({ period: Duration.minutes(1) }),
-    );
-    alarm(
-      'ReviewCheckErrors',
-      'break-glass: the daily overdue-review check failed; overdue reviews were not announced (invoke the CheckReviews function again once fixed).',
-      checkReviews.fn.metricErrors({ period: Duration.minutes(5) }),
-    );
-    alarm(
-      'ExportErrors',
-      "break-glass: the daily table export could not be started; today's copy for auditors is missing (invoke the ExportTable function again once fixed: it is idempotent per day).",
-      exportTable.fn.metricErrors({ period: Duration.minutes(5) }),
-    );
-    // Throttles of these functions only (not the account's), in two groups: an alarm's metric math holds at most 10 metrics.
-    const throttles = (fns: readonly BreakGlassFunction[]) =>
-      new MathExpression({
-        expression: `SUM([${fns.map((_, i) => `FILL(t${i}, 0)`).join(', ')}])`,
-        usingMetrics: Object.fromEntries(fns.map((f, i) => [`t${i}`, f.fn.metricThrottles(minute)])),
-        period: Duration.minutes(1),
-        label: 'Throttles',
-      });
-    alarm(
-      'ApiThrottles',
-      'break-glass: Lambda throttled an API function (account concurrency exhausted?); callers got errors.',
-      throttles(apiFunctions),
-    );
-    alarm(
-      'BackgroundThrottles',
-      'break-glass: Lambda throttled the expiry, sweeper, review-check or export function; expiries may be late (Lambda keeps retrying them for up to 6 h).',
-      throttles(backgroundFunctions),
-    );
-    alarm(
-      'AlertDeliveryFailures',
-      'break-glass: SNS failed to deliver alerts to a subscriber (endpoint down, or a KMS/permission problem); someone was not told.',
-      props.topic.metricNumberOfNotificationsFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-    );
 
     // What no grant may reach, once every resource it names exists (see protected-resources.ts for
     // why names and paths, not references, for this stack's own resources).

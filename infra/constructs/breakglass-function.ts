@@ -44,6 +44,8 @@ export interface BreakGlassFunctionProps {
    * generated name would escape. @default `breakglass-<handlerFile>`
    */
   readonly functionName?: string;
+  /** The Powertools logger's level (`POWERTOOLS_LOG_LEVEL`); change it on a function to debug, no redeploy of code needed. @default 'INFO' */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
 /**
@@ -110,7 +112,7 @@ export class BreakGlassFunction extends Construct {
         : {}),
       tracing: Tracing.ACTIVE,
       logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps' },
+      environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO' },
       bundling: {
         format: OutputFormat.CJS,
         minify: true,

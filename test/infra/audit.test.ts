@@ -166,7 +166,7 @@ describe('least privilege of the new functions', () => {
       },
     ]);
     const env = envOf(stateless, 'break-glass: export the grants table to the audit bucket (daily)');
-    expect(Object.keys(env).sort()).toEqual([ENV.auditBucket, 'NODE_OPTIONS', ENV.tableArn]);
+    expect(Object.keys(env).sort()).toEqual([ENV.auditBucket, 'NODE_OPTIONS', ENV.powertoolsLogLevel, ENV.tableArn]);
   });
 
   it('lets the review read one grant and append to it: GetItem, PutItem, UpdateItem on the table, no index', () => {

@@ -27,7 +27,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/config/env.js';
 import { buildApp } from '../../infra/app.js';
 import { EXPIRY_MAX_EVENT_AGE } from '../../infra/constructs/break-glass-functions.js';
-import { SWEEPER_METRICS } from '../../infra/constructs/break-glass-service.js';
+import { SWEEPER_METRICS } from '../../infra/constructs/break-glass-monitoring.js';
 import { TABLE_DATA_WRITE_ACTIONS } from '../../infra/constructs/break-glass-state.js';
 import { API_FUNCTION_TIMEOUT, FUNCTION_ROLE_PATH } from '../../infra/constructs/breakglass-function.js';
 import { actionsOf, app, functionPolicies, logicalId, resourcesOf, SECURITY, type Statement } from './templates.js';
@@ -406,7 +406,7 @@ describe('a good neighbour in a shared account', () => {
   });
 
   it('alarms on throttles of every one of its functions, and only its own', () => {
-    const math = alarms(stateless).filter((a) => a.Properties.Metrics);
+    const math = alarms(stateless).filter((a) => a.Properties.Metrics && !a.Properties.ThresholdMetricId);
     expect(math).toHaveLength(2);
     const throttled = math.flatMap((a) =>
       (

@@ -231,6 +231,9 @@ describe(ENV.protectedResources, () => {
         return [`${at('events')}rule/${p.Name ?? `GENERATED-${id}`}`];
       case 'AWS::CloudWatch::Alarm':
         return [`${at('cloudwatch')}alarm:${p.AlarmName ?? `GENERATED-${id}`}`];
+      // A dashboard's ARN has no region.
+      case 'AWS::CloudWatch::Dashboard':
+        return [`arn:aws:cloudwatch::123456789012:dashboard/${p.DashboardName ?? `GENERATED-${id}`}`];
       case 'AWS::Scheduler::ScheduleGroup':
         return [
           `${at('scheduler')}schedule-group/${p.Name}`,

@@ -339,7 +339,9 @@ describe('API', () => {
 
   it('raises alarms on expiry errors and failures, dead letters, API 5xx, throttles, failed deliveries, the sweeper, and the errors of activation, review, audit query, review check and export, to the topic', () => {
     const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.map((a) => a.Properties.MetricName ?? 'metric math').sort()).toEqual([
+    const kind = (a: (typeof alarms)[number]) =>
+      a.Properties.MetricName ?? (a.Properties.ThresholdMetricId ? 'anomaly detection' : 'metric math');
+    expect(alarms.map(kind).sort()).toEqual([
       '5XXError',
       'AsyncEventsDropped',
       ...Array(7).fill('Errors'),
@@ -348,6 +350,8 @@ describe('API', () => {
       'NumberOfNotificationsFailed',
       'SweepSucceeded',
       'SweeperStepFailures',
+      'anomaly detection',
+      'anomaly detection',
       'metric math',
       'metric math',
     ]);

@@ -190,9 +190,13 @@ describe('sweeper with a failing step, against the emulator', () => {
       {
         Namespace: 'BreakGlass',
         Dimensions: [[]],
-        Metrics: ['SweepSucceeded', 'SweeperOrphansRemoved', 'SchedulesRepaired', 'SweeperStepFailures'].map(
-          (Name) => ({ Name, Unit: 'Count' }),
-        ),
+        Metrics: [
+          'SweepSucceeded',
+          'SweeperOrphansRemoved',
+          'SchedulesRepaired',
+          'SweeperStepFailures',
+          'ActiveGrants',
+        ].map((Name) => ({ Name, Unit: 'Count' })),
       },
     ]);
     expect(metrics).toMatchObject({
@@ -201,6 +205,9 @@ describe('sweeper with a failing step, against the emulator', () => {
       SchedulesRepaired: 1,
       SweeperStepFailures: 1,
     });
+    // The gauge counts the ACTIVE grants the grants step saw (the repaired one among them).
+    expect(metrics.ActiveGrants).toBe((await wiring.store().active()).length);
+    expect(metrics.ActiveGrants).toBeGreaterThanOrEqual(1);
 
     // Once IAM allows it again, the next run removes the forged policy and succeeds.
     const healthy = createSweepHandler({ ...ports, access: wiring.access() }, targets, {

@@ -20,6 +20,24 @@ const wrap = (error: unknown) =>
     });
 const ctx = { awsRequestId: 'aws-1' } as Context;
 
+/** Captures what the Powertools logger writes (its own Console over stdout and stderr), silencing it. */
+function captureLogs() {
+  const lines: string[] = [];
+  const grab = (chunk: unknown) => {
+    lines.push(String(chunk));
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(grab);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(grab);
+  return {
+    lines,
+    mockRestore: () => {
+      out.mockRestore();
+      err.mockRestore();
+    },
+  };
+}
+
 describe('http error mapping', () => {
   it('shows a 4xx as { error: { code, message } }', async () => {
     const res = await wrap(new GrantNotFoundError('No grant x'))(event(), ctx);
@@ -39,7 +57,7 @@ describe('http error mapping', () => {
   });
 
   it('hides everything else behind a plain 500, logging the details', async () => {
-    const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const spy = captureLogs();
     for (const error of [
       new Error('ECONNREFUSED 10.0.0.1 table=secret'),
       new ConfigurationError(`Environment variable ${ENV.tableName} is required`),
@@ -50,12 +68,17 @@ describe('http error mapping', () => {
       expect(JSON.parse(res.body).error.code).toBe('InternalError');
       expect(res.body).not.toMatch(/ECONNREFUSED|TABLE_NAME|a string|at /);
     }
-    expect(spy.mock.calls.some(([line]) => String(line).includes('ECONNREFUSED'))).toBe(true);
+    const logged = spy.lines.map((line) => JSON.parse(line));
+    expect(logged.find((l) => String(l.error).includes('ECONNREFUSED'))).toMatchObject({
+      level: 'ERROR',
+      message: 'unhandled error',
+      requestId: 'aws-1',
+    });
     spy.mockRestore();
   });
 
   it('answers 503 ServiceUnavailable when AWS throttles, times out or fails server-side, without its details', async () => {
-    const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const spy = captureLogs();
     const sdk = (name: string, status: number, extra: object = {}) =>
       Object.assign(new Error(`${name} arn:aws:dynamodb:secret`), {
         name,
