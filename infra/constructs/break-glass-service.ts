@@ -58,6 +58,7 @@ import {
   RESOURCE_PREFIX,
   SCHEDULER_ROLE_PATH,
 } from '../protected-resources.js';
+import { ActivityCapture } from './activity-capture.js';
 import {
   API_FUNCTION_TIMEOUT,
   BreakGlassFunction,
@@ -223,6 +224,7 @@ export class BreakGlassService extends Construct {
   /** `PROTECTED_RESOURCES`, as the functions get it (and as the boundaries deny it). */
   readonly protectedResources: readonly ProtectedResource[];
   readonly profileRoles: ProfileRoles;
+  readonly activity: ActivityCapture;
 
   constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
     super(scope, id);
@@ -643,6 +645,19 @@ export class BreakGlassService extends Construct {
     grant.addResource('review').addMethod('POST', integration(reviewGrant), withBody(reviewModel));
     // No body: the grant id in the path and the SigV4 caller are the whole request.
     grant.addResource('credentials').addMethod('POST', integration(issueCredentials));
+    // Action logging: CloudTrail → EventBridge → SQS → capture, and GET /grants/{id}/activity (activity-capture.ts).
+    this.activity = new ActivityCapture(this, 'Activity', {
+      table: props.table,
+      topic: props.topic,
+      profiles: props.profiles.raw,
+      callerRoles: targets.roles,
+      callerUsers: targets.users,
+      profileRoles: hasProfileRoles,
+      grantResource: grant,
+      securityPrincipals: props.securityPrincipals ?? [],
+      reviewerPrincipals: reviewers,
+      logRetention,
+    });
     this.api.root.addResource('audit').addMethod('GET', integration(queryAudit), {
       requestValidator: bodyValidator,
       requestParameters: Object.fromEntries(
@@ -809,7 +824,12 @@ export class BreakGlassService extends Construct {
         table: props.table,
         topic: props.topic,
         keys: props.otherStateful.keys,
-        queues: [props.expiryDeadLetterQueue, props.expiryFailureQueue],
+        queues: [
+          props.expiryDeadLetterQueue,
+          props.expiryFailureQueue,
+          this.activity.queue,
+          this.activity.deadLetterQueue,
+        ],
         buckets: [props.auditBucket, ...props.otherStateful.buckets],
         auditDatabaseName: props.otherStateful.auditDatabaseName,
         auditWorkGroupName: props.otherStateful.auditWorkGroupName,
@@ -817,6 +837,7 @@ export class BreakGlassService extends Construct {
       {
         scheduleGroupName: groupName,
         restApiId: this.api.restApiId,
+        eventSourceMappingArns: [this.activity.eventSourceMappingArn],
         apiGatewayAccount: executionLogs,
         ...(executionLogs
           ? { apiGatewayCloudWatchRoleArn: (this.api.node.findChild('CloudWatchRole') as Role).roleArn }
