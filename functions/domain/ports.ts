@@ -256,6 +256,8 @@ export interface Ports {
   readonly newId: () => string;
   /** Where use cases report what they could not record anywhere else. */
   readonly log: Pick<Console, 'error' | 'warn' | 'info'>;
+  /** Action logging: activation registers a caller-mode grant's session (`registerGrantSession`). */
+  readonly activity: Pick<ActivityStore, 'registerSession'>;
 }
 
 /** A page of a grant's activity, newest call first. */

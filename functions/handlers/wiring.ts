@@ -186,5 +186,6 @@ export function allPorts(): Ports {
     profileRisks: profileRisks(),
     newId: randomUUID,
     log,
+    activity: activityStore(),
   };
 }

@@ -18,6 +18,7 @@ import {
 } from '../../infra/constructs/activity-capture.js';
 import { actionsOf, app, functionPolicies, globToRegExp, logicalId, render, type Statement } from './templates.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are untyped JSON
 type Resource = { Type: string; Properties: Record<string, any> };
 
 let stateless: Template;

@@ -374,6 +374,7 @@ export function fakePorts() {
     profileRisks: risksByProfile(testProfiles().profiles),
     newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     log: { error: () => {}, warn: () => {}, info: () => {} },
+    activity: new MemoryActivityStore(),
   } satisfies Ports;
   return ports;
 }
