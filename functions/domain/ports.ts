@@ -297,4 +297,8 @@ export interface ActivityStore {
   registerSession(entry: SessionGrant): Promise<void>;
   /** Caller mode: grants the session held that started at or before `at`, newest first, at most `limit`. */
   sessionGrants(sessionKey: string, at: string, limit: number): Promise<SessionGrant[]>;
+  /** When the grant's end-of-grant activity summary was announced (`activity-summary.ts`); undefined: not yet. */
+  announcedAt(grantId: string): Promise<string | undefined>;
+  /** Records that it was announced (the first time wins; idempotent). */
+  markAnnounced(grantId: string, at: string): Promise<void>;
 }

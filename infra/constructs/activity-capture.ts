@@ -29,8 +29,8 @@ import { type IResource, LambdaIntegration } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { type CfnRule, type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
-import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { type CfnRule, type EventPattern, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -53,6 +53,9 @@ export const ACTIVITY_DLQ_NAME = `${RESOURCE_PREFIX}-activity-dlq`;
 export const CAPTURE_READ_KEYS = ['GRANT#*', 'SESSION#*'] as const;
 export const CAPTURE_WRITE_KEYS = ['ACTIVITY#*'] as const;
 export const ACTIVITY_READ_KEYS = ['GRANT#*', 'ACTIVITY#*'] as const;
+/** The summary announcer lists ended grants by status (the byStatus index's partition key). */
+export const ANNOUNCE_STATUSES = ['EXPIRED', 'REVOKED'] as const;
+export const ACTIVITY_SUMMARY_RULE_NAME = `${RESOURCE_PREFIX}-activity-summary`;
 /** SQS batch: the event source's default size; each call is its own item, so a batch failing partly redelivers only its failures. */
 export const CAPTURE_BATCH_SIZE = 10;
 /** At most this many capture functions at once: bounds the writes on the table during a busy incident. */
@@ -71,6 +74,8 @@ export interface ActivityCaptureProps {
   readonly profileRoles: boolean;
   /** The API's `/grants/{id}` resource: `activity` is added under it. */
   readonly grantResource: IResource;
+  /** Functions that seal a grant's activity digest into its chain (the review): they read activity items. */
+  readonly sealers: readonly BreakGlassFunction[];
   /** Who may read any grant's activity besides its requester. */
   readonly securityPrincipals: readonly string[];
   readonly reviewerPrincipals: readonly string[];
@@ -105,6 +110,7 @@ export class ActivityCapture extends Construct {
   readonly rule: Rule;
   readonly captureFunction: BreakGlassFunction;
   readonly readFunction: BreakGlassFunction;
+  readonly announceFunction: BreakGlassFunction;
   /** The event source mapping's ARN (no grant may disable or repoint it). */
   readonly eventSourceMappingArn: string;
 
@@ -182,8 +188,40 @@ export class ActivityCapture extends Construct {
       .addEnvironment('SECURITY_PRINCIPALS', props.securityPrincipals.join(','))
       .addEnvironment('REVIEWER_PRINCIPALS', props.reviewerPrincipals.join(','));
     tableByKeys(this.readFunction, props.table, ['dynamodb:GetItem', 'dynamodb:Query'], ACTIVITY_READ_KEYS);
-    // Throttles of these two (the service's two throttle alarms are full: metric math holds at most 10 metrics).
-    const fns = [this.captureFunction, this.readFunction];
+    // The end-of-grant summary: lists ended grants (byStatus, EXPIRED and REVOKED only), reads their activity, marks it announced.
+    this.announceFunction = new BreakGlassFunction(this, 'AnnounceActivity', {
+      ...common,
+      handlerFile: 'announce-activity',
+      description: 'break-glass: announce what was done with each ended grant (scheduled)',
+      timeout: Duration.minutes(2),
+    }).useTopic(props.topic);
+    tableByKeys(this.announceFunction, props.table, ['dynamodb:GetItem', 'dynamodb:Query'], ['ACTIVITY#*']);
+    tableByKeys(this.announceFunction, props.table, ['dynamodb:PutItem'], ['ACTIVITY#*']);
+    this.announceFunction.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${props.table.tableArn}/index/byStatus`],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...ANNOUNCE_STATUSES] } },
+      }),
+    );
+    new Rule(this, 'SummarySchedule', {
+      ruleName: ACTIVITY_SUMMARY_RULE_NAME,
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(this.announceFunction.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(4) })],
+      description: 'break-glass: end-of-grant activity summaries',
+    });
+    // The review seals the activity digest into the grant's chain: it reads the grant's activity items.
+    for (const f of props.sealers)
+      f.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+          resources: [props.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACTIVITY#*'] } },
+        }),
+      );
+
+    // Throttles of these (the service's two throttle alarms are full: metric math holds at most 10 metrics).
+    const fns = [this.captureFunction, this.readFunction, this.announceFunction];
     new Alarm(this, 'ThrottlesAlarm', {
       alarmName: `${RESOURCE_PREFIX}-ActivityThrottles`,
       metric: new MathExpression({
@@ -199,8 +237,22 @@ export class ActivityCapture extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription:
-        'break-glass: Lambda throttled the activity capture (calls wait in the queue) or GET /grants/{id}/activity (callers got errors).',
+        'break-glass: Lambda throttled the activity capture (calls wait in the queue), GET /grants/{id}/activity (callers got errors) or the end-of-grant summary.',
     }).addAlarmAction(new SnsAction(props.topic));
+    for (const [name, f, what] of [
+      ['ActivityCaptureErrors', this.captureFunction, 'the activity capture crashed; the batch will be redelivered'],
+      ['ActivitySummaryErrors', this.announceFunction, 'end-of-grant activity summaries were not announced'],
+    ] as const) {
+      new Alarm(this, `${name}Alarm`, {
+        alarmName: `${RESOURCE_PREFIX}-${name}`,
+        metric: f.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: `break-glass: ${what} (docs/action-logging.md).`,
+      }).addAlarmAction(new SnsAction(props.topic));
+    }
     props.grantResource.addResource('activity').addMethod('GET', new LambdaIntegration(this.readFunction.fn), {
       requestParameters: Object.fromEntries(
         ACTIVITY_QUERY_PARAMETERS.map((name) => [`method.request.querystring.${name}`, false]),

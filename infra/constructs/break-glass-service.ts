@@ -654,6 +654,7 @@ export class BreakGlassService extends Construct {
       callerUsers: targets.users,
       profileRoles: hasProfileRoles,
       grantResource: grant,
+      sealers: [reviewGrant],
       securityPrincipals: props.securityPrincipals ?? [],
       reviewerPrincipals: reviewers,
       logRetention,

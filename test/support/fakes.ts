@@ -422,6 +422,15 @@ export class MemoryActivityStore implements ActivityStore {
   readonly summaries = new Map<string, ActivitySummary>();
   readonly sessions: SessionGrant[] = [];
   failRecord?: Error;
+  readonly announced = new Map<string, string>();
+
+  async announcedAt(grantId: string): Promise<string | undefined> {
+    return this.announced.get(grantId);
+  }
+
+  async markAnnounced(grantId: string, at: string): Promise<void> {
+    if (!this.announced.has(grantId)) this.announced.set(grantId, at);
+  }
 
   async record(record: ActivityRecord): Promise<'stored' | 'duplicate'> {
     if (this.failRecord) throw this.failRecord;

@@ -109,6 +109,8 @@ function sharded(
     all: (id) => of(id).activity.all(id),
     registerSession: (e) => of(e.grantId).activity.registerSession(e),
     sessionGrants: () => Promise.resolve([]),
+    announcedAt: (id) => of(id).activity.announcedAt(id),
+    markAnnounced: (id, at) => of(id).activity.markAnnounced(id, at),
   };
 }
 
