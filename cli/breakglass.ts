@@ -553,6 +553,10 @@ async function execute(
       const outcome = required(values, 'outcome');
       if (outcome !== 'justified' && outcome !== 'unjustified')
         throw new UsageError('--outcome must be justified or unjustified');
+      // What was done with the grant, shown before the outcome is recorded (the review seals its digest).
+      const seen = await call('GET', `/grants/${encodeURIComponent(id)}/activity?limit=20`);
+      if (seen.status === 200) io.out(activityLines(seen.body.activity, seen.body.summary, 'action log').join('\n'));
+      else io.err(`(activity not shown: HTTP ${seen.status})`);
       const res = await call('POST', `/grants/${encodeURIComponent(id)}/review`, {
         outcome,
         notes: required(values, 'notes'),
