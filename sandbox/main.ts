@@ -22,6 +22,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseProfiles } from '../functions/domain/profile.js';
 import { type ApiHandler, createApiServer } from './api-server.js';
+import { type CloudTrailRecorder, startCloudTrailStandIn } from './cloudtrail-recorder.js';
 import { LambdaAsync, parseRetryDelays } from './lambda-async.js';
 import { type Moto, startMoto } from './moto.js';
 import { installProcessGuard } from './process-guard.js';
@@ -72,10 +73,14 @@ async function main(): Promise<void> {
   let sweeper: NodeJS.Timeout | undefined;
   let daily: NodeJS.Timeout | undefined;
   let server: ReturnType<typeof createApiServer> | undefined;
+  let trail: CloudTrailRecorder | undefined;
+  let summaries: NodeJS.Timeout | undefined;
   const shutdown = (code: number) =>
     (stopping ??= (async () => {
       if (sweeper) clearInterval(sweeper);
       if (daily) clearInterval(daily);
+      if (summaries) clearInterval(summaries);
+      await trail?.stop().catch(() => undefined);
       await runner?.stop().catch(() => undefined);
       await lambda?.stop().catch(() => undefined);
       server?.close();
@@ -199,6 +204,21 @@ async function main(): Promise<void> {
         }
       };
 
+    // Action logging: the stand-in for CloudTrail (calls through it with vended credentials are recorded),
+    // and the end-of-grant summaries every minute (ACTIVITY_SETTLE_MINUTES after a grant's end; default 15).
+    const standIn = await startCloudTrailStandIn({
+      target: moto.endpoint,
+      account: ACCOUNT,
+      port: port('CLOUDTRAIL_STANDIN_PORT', 5001),
+      iam: new IAMClient(config),
+      log: (line) => console.log(line),
+    });
+    trail = standIn.recorder;
+    const announce = (await import('../functions/handlers/announce-activity.js')).lambdaHandler;
+    summaries = setInterval(
+      () => void announce({}).catch((e: unknown) => console.log(`[activity summaries] ${describe(e)}`)),
+      60_000,
+    );
     server = createApiServer(
       [
         { method: 'POST', resource: '/grants/{id}/review', handler: await load('review-grant') },
@@ -214,7 +234,12 @@ async function main(): Promise<void> {
         { method: 'GET', resource: '/grants/{id}', handler: await load('get-grant') },
         { method: 'POST', resource: '/grants/{id}/revoke', handler: await load('revoke-grant') },
         { method: 'POST', resource: '/grants/{id}/extend', handler: await load('extend-grant') },
-        { method: 'POST', resource: '/grants/{id}/credentials', handler: await load('issue-credentials') },
+        {
+          method: 'POST',
+          resource: '/grants/{id}/credentials',
+          handler: standIn.recordCredentials(await load('issue-credentials')),
+        },
+        { method: 'GET', resource: '/grants/{id}/activity', handler: await load('get-activity') },
         { method: 'GET', resource: '/profiles', handler: await load('list-profiles') },
         { method: 'GET', resource: '/freeze', handler: await load('kill-switch') },
         { method: 'POST', resource: '/freeze', handler: await load('kill-switch') },
@@ -241,6 +266,8 @@ async function main(): Promise<void> {
   table ${seeded.tableName} · topic ${seeded.topicArn} · schedule group ${seeded.scheduleGroup}
   expiry failures (Lambda on-failure destination): ${seeded.expiryFailureQueueUrl} · Lambda retries after ${retryDelaysMs.join(', ') || 'no'} ms
   audit bucket s3://${seeded.auditBucket} (POST /_local/export exports the table there)
+  CloudTrail stand-in: http://127.0.0.1:${standIn.port} — the sandbox's stand-in for CloudTrail: point AWS_ENDPOINT_URL
+    here; calls signed with vended break-glass credentials become CloudTrail records (breakglass activity <id>)
   try: curl -s -H 'X-Local-Principal: arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice' http://127.0.0.1:${actualApiPort}/profiles
 Ctrl-C stops everything.`);
     ready = true;

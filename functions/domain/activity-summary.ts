@@ -56,9 +56,12 @@ export interface AnnounceReport {
   readonly failed: readonly string[];
 }
 
-export async function announceActivitySummaries(ports: AnnouncePorts): Promise<AnnounceReport> {
+export async function announceActivitySummaries(
+  ports: AnnouncePorts,
+  options: { settleMinutes?: number } = {},
+): Promise<AnnounceReport> {
   const now = ports.clock.now().getTime();
-  const latest = now - SETTLE_MINUTES * 60_000;
+  const latest = now - (options.settleMinutes ?? SETTLE_MINUTES) * 60_000;
   const earliest = now - LOOKBACK_HOURS * 3_600_000;
   const createdFloor = new Date(now - CREATED_LOOKBACK_HOURS * 3_600_000).toISOString();
   // 1. find

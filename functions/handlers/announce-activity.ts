@@ -4,14 +4,26 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type AnnounceReport, announceActivitySummaries } from '../domain/activity-summary.js';
+import { type AnnounceReport, announceActivitySummaries, SETTLE_MINUTES } from '../domain/activity-summary.js';
+import { ConfigurationError } from '../domain/errors.js';
+import { optionalEnv } from './config.js';
 import { log } from './log.js';
 import { activityStore, clock, notifier, store } from './wiring.js';
 
 const ports = { store: store(), activity: activityStore(), notifier: notifier(), clock, log };
+/** `ACTIVITY_SETTLE_MINUTES` (default 15): the wait after a grant's end for CloudTrail's late deliveries (the sandbox shortens it). */
+const settleMinutes = (() => {
+  const raw = optionalEnv('ACTIVITY_SETTLE_MINUTES');
+  const n = raw === undefined ? SETTLE_MINUTES : Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 24 * 60)
+    throw new ConfigurationError(
+      'Environment variable ACTIVITY_SETTLE_MINUTES must be a number of minutes from 0 to 1440',
+    );
+  return n;
+})();
 
 export const lambdaHandler = async (_event: unknown, _context?: Context): Promise<AnnounceReport> => {
-  const report = await announceActivitySummaries(ports);
+  const report = await announceActivitySummaries(ports, { settleMinutes });
   log.info({ msg: 'activity summaries', announced: report.announced.length, failed: report.failed.length });
   // A failed announcement is retried by the next run; failing the invocation makes the alarm see it.
   if (report.failed.length) throw new Error(`activity summaries not announced for ${report.failed.join(', ')}`);
