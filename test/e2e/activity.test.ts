@@ -26,6 +26,7 @@ const call = async (method: string, path: string, body?: unknown, principal = SS
     headers: { 'content-type': 'application/json', 'x-local-principal': principal },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of several shapes, read field by field
   return { status: res.status, body: (await res.json()) as any };
 };
 /** Polls until `check` holds (a hang guard, not a speed check). */
@@ -63,7 +64,7 @@ describe('action logging in the sandbox', () => {
       () => call('GET', `/grants/${grant.id}/activity`),
       (r) => r.status === 200 && r.body.activity.length >= 2,
     );
-    expect(seen.body.activity.map((a: any) => a.action).sort()).toEqual(['GetCallerIdentity', 'ListBuckets']);
+    expect(seen.body.activity.map((a: { action: string }) => a.action).sort()).toEqual(['GetCallerIdentity', 'ListBuckets']);
     expect(seen.body.activity[0]).toMatchObject({ grantId: grant.id, attribution: 'session', afterEnd: false });
     expect((await call('GET', `/grants/${grant.id}`)).body.activity).toMatchObject({ calls: 2, denied: 0 });
     // The end-of-grant summary, once it ends
