@@ -16,11 +16,14 @@ export const FINDING_CODES = {
   RECORD_MISMATCH: { severity: 'HIGH', title: 'Grant records that disagree with their own (verified) events' },
   MANIFEST_MISMATCH: { severity: 'HIGH', title: 'Export files missing, added or altered' },
   LATE_REVOCATION: { severity: 'HIGH', title: 'Access that outlived its expiry' },
+  ACTIVITY_AFTER_EXPIRY: { severity: 'HIGH', title: 'Calls AWS allowed after a grant ended' },
   REVIEW_OVERDUE: { severity: 'MEDIUM', title: 'Reviews overdue' },
   DRILL_STALE: { severity: 'MEDIUM', title: 'Drills older than the configured period' },
   MISSING_TICKET: { severity: 'MEDIUM', title: 'Activations without a required ticket' },
+  DENIED_ATTEMPTS_IN_GRANT: { severity: 'MEDIUM', title: "Calls denied during a grant (beyond its profile's scope)" },
   DENIED_ATTEMPTS: { severity: 'LOW', title: 'Denied attempts per principal' },
   RISK_ACKNOWLEDGED: { severity: 'LOW', title: 'Activations of profiles with acknowledged escalation risks' },
+  NO_ACTIVITY: { severity: 'LOW', title: 'Access granted and never used' },
 } as const satisfies Record<string, { severity: FindingSeverity; title: string }>;
 
 /** A finding code: `CHAIN_BROKEN`, `LEDGER_GAP`, … */

@@ -25,6 +25,21 @@ export interface AuditPolicy {
   readonly ticketRequired: (profile: string) => boolean | undefined;
   /** The escalation risk classes a profile acknowledges (`acknowledgedRisks`); empty or absent without profiles. */
   readonly acknowledgedRisks?: (profile: string) => readonly string[];
+  /**
+   * The export holds action logging's items (`ACTIVITY#…`): a grant without a summary then made no
+   * call (NO_ACTIVITY can be judged). @default false: activity columns stay empty, no activity finding.
+   */
+  readonly activityLogged?: boolean;
+}
+
+/** Action logging's per-grant summary item (`ACTIVITY#<id>` / `SUMMARY`), as exported. */
+export interface ActivityCounts {
+  readonly calls?: unknown;
+  readonly writes?: unknown;
+  readonly denied?: unknown;
+  readonly afterEndAllowed?: unknown;
+  readonly firstCallAt?: unknown;
+  readonly lastCallAt?: unknown;
 }
 
 /** One grant's line in the report. */
@@ -53,6 +68,13 @@ export interface GrantRow {
   /** `ok`, or where and how the chain breaks. */
   readonly chain: string;
   readonly events: number;
+  /** Action logging (null when the export holds none): calls, writes, denied calls, calls allowed after the end. */
+  readonly activityCalls: number | null;
+  readonly activityWrites: number | null;
+  readonly activityDenied: number | null;
+  readonly activityAfterEnd: number | null;
+  readonly firstCall: string;
+  readonly lastCall: string;
 }
 
 /** What {@link analyseGrant} found out about one grant. */
@@ -208,7 +230,12 @@ export function chainLabel(verdict: ReturnType<typeof verifyChain>): string {
 }
 
 /** Judges one grant: its record and every event stored under it, in any order. */
-export function analyseGrant(record: object, stored: readonly object[], policy: AuditPolicy): GrantAnalysis {
+export function analyseGrant(
+  record: object,
+  stored: readonly object[],
+  policy: AuditPolicy,
+  activity?: ActivityCounts,
+): GrantAnalysis {
   const grant = record as Item;
   const events = stored as readonly Item[];
   const id = text(grant.id) || text(grant.pk).replace(/^GRANT#/, '');
@@ -303,6 +330,41 @@ export function analyseGrant(record: object, stored: readonly object[], policy: 
     );
   }
 
+  // Action logging (docs/action-logging.md): what was done with the access.
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const counts = policy.activityLogged
+    ? {
+        calls: n(activity?.calls),
+        writes: n(activity?.writes),
+        denied: n(activity?.denied),
+        afterEnd: n(activity?.afterEndAllowed),
+      }
+    : undefined;
+  const endedStatus = grant.status === 'EXPIRED' || grant.status === 'REVOKED';
+  if (counts && counts.afterEnd > 0)
+    findings.push(
+      finding('ACTIVITY_AFTER_EXPIRY', {
+        ...subject,
+        count: counts.afterEnd,
+        message: `Grant ${id} of ${who}: AWS allowed ${counts.afterEnd} call(s) made after the grant ended. Access outlived the grant: check that its policy is gone and no session or credentials remain, and review the calls (GET /grants/${id}/activity).`,
+      }),
+    );
+  if (counts && counts.denied > 0)
+    findings.push(
+      finding('DENIED_ATTEMPTS_IN_GRANT', {
+        ...subject,
+        count: counts.denied,
+        message: `Grant ${id} of ${who}: ${counts.denied} call(s) were denied during the grant, beyond what profile ${profile || '(none)'} allows. The review should say whether the profile is too narrow for the incident or the attempts went beyond it.`,
+      }),
+    );
+  if (counts && activated && endedStatus && counts.calls === 0)
+    findings.push(
+      finding('NO_ACTIVITY', {
+        ...subject,
+        message: `Grant ${id} of ${who} gave access and no call was recorded with it. If that is right, the access was not needed: ask whether the profile's use was justified; otherwise check CloudTrail and the activity rule.`,
+      }),
+    );
+
   // 4. row
   const row: GrantRow = {
     id,
@@ -321,6 +383,12 @@ export function analyseGrant(record: object, stored: readonly object[], policy: 
     reviewedBy: text(grant.reviewedBy),
     chain: chainLabel(verdict),
     events: events.length,
+    activityCalls: counts?.calls ?? null,
+    activityWrites: counts?.writes ?? null,
+    activityDenied: counts?.denied ?? null,
+    activityAfterEnd: counts?.afterEnd ?? null,
+    firstCall: text(activity?.firstCallAt),
+    lastCall: text(activity?.lastCallAt),
   };
   return { row, findings, profileKnown: required !== undefined, chainOk: verdict.ok };
 }

@@ -251,6 +251,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
         const profile = profiles?.profiles.find((p) => p.name === name);
         return profile ? acknowledgedRisks(profile).map((r) => r.riskClass) : [];
       },
+      activityLogged: spread.activityItems > 0,
     };
     const ranges = rowRanges(spread.ledgerLast, spread.maxSequence, spread.grants, perBucket);
     const pageLimit = Math.max(0, options.htmlGrantLimit ?? HTML_GRANT_LIMIT);
@@ -401,6 +402,8 @@ interface Spread {
   readonly grants: number;
   readonly events: number;
   readonly ignored: number;
+  /** Action logging's items in the export (`ACTIVITY#…`): when any, activity is judged. */
+  readonly activityItems: number;
   readonly ledgerLast: number | undefined;
   readonly voided: ReadonlySet<number>;
   readonly maxSequence: number;
@@ -425,6 +428,7 @@ async function spreadItems(
   let grants = 0;
   let events = 0;
   let ignored = 0;
+  let activityItems = 0;
   let ledgerLast: number | undefined;
   let ledgerItems = 0;
   /** Voided ledger numbers: few (one per failed first write), so a set. */
@@ -459,6 +463,10 @@ async function spreadItems(
           if (Number.isSafeInteger(sequence) && sequence > maxSequence) maxSequence = sequence;
         } else events++;
         await buckets.add(hashString(pk) % k, line);
+      } else if (pk.startsWith('ACTIVITY#')) {
+        // Action logging: a grant's summary travels to its grant's bucket; its calls stay in the table (and Athena).
+        activityItems++;
+        if (sk === 'SUMMARY') await buckets.add(hashString(`GRANT#${pk.slice('ACTIVITY#'.length)}`) % k, line);
       } else if (pk === 'LEDGER' && sk.startsWith('VOID#')) {
         // A number taken by an activation whose first write failed (recorded by the store): not a gap.
         const sequence = Number(item!.sequence?.N);
@@ -526,6 +534,7 @@ async function spreadItems(
     grants,
     events,
     ignored,
+    activityItems,
     ledgerLast,
     maxSequence,
     voided,
@@ -595,7 +604,7 @@ async function judgeGrants(
   let orphanEvents = 0;
   let unknownProfiles = 0;
   for (let b = 0; b < buckets.partitions; b++) {
-    const groups = new Map<string, { records: Item[]; events: Item[] }>();
+    const groups = new Map<string, { records: Item[]; events: Item[]; activity?: Item }>();
     for await (const line of buckets.read(b)) {
       const raw = (JSON.parse(line) as { Item: Record<string, AttributeValue> }).Item;
       let item: Item;
@@ -610,17 +619,21 @@ async function judgeGrants(
         );
         continue;
       }
-      const pk = item.pk as string;
+      const rawPk = item.pk as string;
+      const isActivity = rawPk.startsWith('ACTIVITY#');
+      const pk = isActivity ? `GRANT#${rawPk.slice('ACTIVITY#'.length)}` : rawPk;
       let group = groups.get(pk);
       if (!group) {
         group = { records: [], events: [] };
         groups.set(pk, group);
       }
-      (item.sk === 'GRANT' ? group.records : group.events).push(item);
+      if (isActivity) group.activity = item;
+      else (item.sk === 'GRANT' ? group.records : group.events).push(item);
     }
     for (const [pk, group] of groups) {
       const grantId = pk.slice('GRANT#'.length);
       const record = group.records[0];
+      if (!record && !group.events.length) continue; // activity of a grant not in this export
       if (!record) {
         orphanEvents += group.events.length;
         await findings.add(analyseOrphans(grantId, group.events));
@@ -634,7 +647,7 @@ async function judgeGrants(
           }),
         );
       }
-      const analysis = analyseGrant(record, group.events, policy);
+      const analysis = analyseGrant(record, group.events, policy, group.activity);
       const row: GrantRow = analysis.row;
       byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + 1);
       if (analysis.chainOk) chainsOk++;

@@ -35,6 +35,12 @@ export const CSV_COLUMNS: ReadonlyArray<readonly [string, (row: GrantRow) => str
   ['reviewed_by', (r) => r.reviewedBy],
   ['chain', (r) => r.chain],
   ['events', (r) => r.events],
+  ['activity_calls', (r) => r.activityCalls],
+  ['activity_writes', (r) => r.activityWrites],
+  ['activity_denied', (r) => r.activityDenied],
+  ['activity_after_end_allowed', (r) => r.activityAfterEnd],
+  ['first_call', (r) => r.firstCall],
+  ['last_call', (r) => r.lastCall],
 ];
 
 const FORMULA_START = /^[=+\-@\t\r]/;

@@ -6,7 +6,8 @@
  * - expiry lag, schedule due → policy gone, p50/max (1-minute grants, fired by the sandbox's runner);
  * - sweeper time per 1,000 ACTIVE grants;
  * - each function's bundle size and cold-start module initialisation time;
- * - the audit report over a generated 1,000,000-event export: time and peak RSS (`bench/audit-report.ts`).
+ * - the audit report over a generated 1,000,000-event export: time and peak RSS (`bench/audit-report.ts`);
+ * - action logging's capture throughput, events per second (`bench/activity-capture.ts`).
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +21,7 @@ import { parseProfiles } from '../functions/domain/profile.js';
 import { startMoto } from '../sandbox/moto.js';
 import { ScheduleRunner } from '../sandbox/schedule-runner.js';
 import { emulatorConfig, ensureRole, seed } from '../sandbox/seed.js';
+import { formatCaptureBench, runCaptureBench } from './activity-capture.js';
 import { formatAuditBench, runAuditBench } from './audit-report.js';
 import { startCountingProxy } from './counting-proxy.js';
 
@@ -360,6 +362,8 @@ async function main(): Promise<void> {
   process.stdout.write(`\n| measure | value |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`);
   // The auditors' report over a generated export of BENCH_AUDIT_EVENTS (default 1,000,000) events: time and peak RSS.
   process.stdout.write(`\n${formatAuditBench(await runAuditBench())}\n`);
+  // Action logging: CloudTrail events per second through the capture function (bench/activity-capture.ts).
+  process.stdout.write(`\n${formatCaptureBench(await runCaptureBench())}\n`);
   process.stdout.write(
     `\nnode ${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString()}\n`,
   );

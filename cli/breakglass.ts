@@ -593,6 +593,12 @@ async function execute(
       const outcome = required(values, 'outcome');
       if (outcome !== 'justified' && outcome !== 'unjustified')
         throw new UsageError('--outcome must be justified or unjustified');
+      // What was done with the grant, shown before the outcome is recorded (the review seals its digest).
+      const seen = await call('GET', `/grants/${encodeURIComponent(id)}/activity?limit=20`);
+      if (seen.status === 200) {
+        const body = seen.body as ActivityBody;
+        io.out(activityLines(body.activity, body.summary, 'action log').join('\n'));
+      } else io.err(`(activity not shown: HTTP ${seen.status})`);
       const res = await op('reviewGrant', { params: { id }, body: { outcome, notes: required(values, 'notes') } });
       return finish<GrantBody>(res, (b) => [
         `✔ Reviewed ${b.grant.profile} of ${b.grant.principalArn}: ${b.grant.reviewOutcome}. Recorded and announced.`,

@@ -69,6 +69,24 @@ export const STRING_ATTRIBUTES = [
   'requester',
   'prevhash',
   'hash',
+  // action logging (functions/domain/activity.ts): a call, a grant's summary
+  'eventid',
+  'eventtime',
+  'capturedat',
+  'account',
+  'region',
+  'service',
+  'action',
+  'sourceip',
+  'useragent',
+  'errorcode',
+  'errormessage',
+  'requestparameters',
+  'identity',
+  'attribution',
+  'firstcallat',
+  'lastcallat',
+  'announcedat',
 ] as const;
 export const NUMBER_ATTRIBUTES = [
   'durationminutes',
@@ -79,15 +97,22 @@ export const NUMBER_ATTRIBUTES = [
   'seq',
   'slot',
   'credentialsissued',
+  // action logging: a grant's summary counters
+  'calls',
+  'writes',
+  'denied',
+  'afterendallowed',
 ] as const;
-/** DynamoDB BOOL attributes (`{"BOOL": true}`). */
-export const BOOLEAN_ATTRIBUTES = ['drill'] as const;
+/** DynamoDB BOOL attributes (`{"BOOL": true}`): a drill grant's mark; action logging's `readOnly`, `managementEvent` (`afterEnd` is a boolean on a call, a count on a summary). */
+export const BOOLEAN_ATTRIBUTES = ['drill', 'readonly', 'managementevent'] as const;
 
 /** The one column, `item`: each attribute is DynamoDB JSON (`{"S": …}`, `{"N": …}`); `details` is a map of strings. */
 export const ITEM_COLUMN_TYPE = `struct<${[
   ...STRING_ATTRIBUTES.map((a) => `${a}:struct<s:string>`),
   ...NUMBER_ATTRIBUTES.map((a) => `${a}:struct<n:string>`),
   ...BOOLEAN_ATTRIBUTES.map((a) => `${a}:struct<bool:boolean>`),
+  'afterend:struct<bool:boolean,n:string>',
+  'resources:struct<l:array<struct<s:string>>>',
   'details:struct<m:map<string,struct<s:string>>>',
 ].join(',')}>`;
 
@@ -104,6 +129,9 @@ export interface AuditQuery {
 export const GRANT_ITEMS = "item.sk.s = 'GRANT'";
 /** Grant events only: the kill switch's history shares the `EVENT#` sort key under `CONTROL#FREEZE`. */
 export const EVENT_ITEMS = "item.sk.s LIKE 'EVENT#%' AND item.pk.s LIKE 'GRANT#%'";
+/** Action logging: a grant's summary (`ACTIVITY#<id>` / `SUMMARY`) and its calls (`CALL#<eventTime>#<eventID>`). */
+export const ACTIVITY_SUMMARY_ITEMS = "item.pk.s LIKE 'ACTIVITY#%' AND item.sk.s = 'SUMMARY'";
+export const ACTIVITY_CALL_ITEMS = "item.pk.s LIKE 'ACTIVITY#%' AND item.sk.s LIKE 'CALL#%'";
 
 /** Each item's newest copy across the daily full exports. */
 function newest(source: string, items: string): string {
@@ -188,6 +216,43 @@ export function auditQueries(database: string = AUDIT_DATABASE, table: string = 
         ')',
         `WHERE late_by_seconds > ${LATE_EXPIRY_SECONDS}`,
         'ORDER BY expired_at DESC',
+      ].join('\n'),
+    },
+    {
+      id: 'GrantActivity',
+      name: 'breakglass: what was done with each grant',
+      description:
+        'Action logging per grant created from the first parameter (inclusive) to the second (exclusive): calls, writes, denied calls, calls AWS allowed after the end, first and last call. No calls: access granted and never used (when action logging is deployed).',
+      parameters: ['from', 'to'],
+      sql: [
+        `WITH grants AS (\n  ${newest(source, GRANT_ITEMS)}\n),`,
+        `summaries AS (\n  ${newest(source, ACTIVITY_SUMMARY_ITEMS)}\n)`,
+        `SELECT ${GRANT_COLUMNS.replace(/\bitem\./g, 'grants.item.')},`,
+        '       coalesce(cast(s.item.calls.n AS bigint), 0) AS calls,',
+        '       coalesce(cast(s.item.writes.n AS bigint), 0) AS writes,',
+        '       coalesce(cast(s.item.denied.n AS bigint), 0) AS denied,',
+        '       coalesce(cast(s.item.afterendallowed.n AS bigint), 0) AS allowed_after_end,',
+        '       s.item.firstcallat.s AS first_call, s.item.lastcallat.s AS last_call',
+        "FROM grants LEFT JOIN summaries s ON s.item.pk.s = concat('ACTIVITY#', grants.item.id.s)",
+        'WHERE grants.item.createdat.s >= ? AND grants.item.createdat.s < ?',
+        'ORDER BY grants.item.createdat.s, grants.item.id.s',
+      ].join('\n'),
+    },
+    {
+      id: 'CallsOfGrant',
+      name: "breakglass: one grant's calls",
+      description:
+        'Every AWS API call recorded for the grant whose id is the parameter, oldest first (secrets were never stored).',
+      parameters: ['grant id'],
+      sql: [
+        `WITH calls AS (\n  ${newest(source, ACTIVITY_CALL_ITEMS)}\n)`,
+        'SELECT item.eventtime.s AS event_time, item.service.s AS service, item.action.s AS action,',
+        '       item.readonly.bool AS read_only, item.errorcode.s AS error_code, item.afterend.bool AS after_end,',
+        '       transform(item.resources.l, r -> r.s) AS resources, item.sourceip.s AS source_ip,',
+        '       item.useragent.s AS user_agent, item.requestparameters.s AS request_parameters, item.eventid.s AS event_id',
+        'FROM calls',
+        'WHERE item.grantid.s = ?',
+        'ORDER BY item.eventtime.s, item.eventid.s',
       ].join('\n'),
     },
     {

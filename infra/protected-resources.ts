@@ -62,6 +62,8 @@ export interface ServiceResources {
   readonly scheduleGroupName: string;
   /** `RestApi.restApiId`. */
   readonly restApiId: string;
+  /** Event source mappings (action logging's queue → capture function): a reference depends on no policy writer. @default none */
+  readonly eventSourceMappingArns?: readonly string[];
   /** The account-wide `AWS::ApiGateway::Account` setting exists in this deployment. */
   readonly apiGatewayAccount: boolean;
   /**
@@ -148,6 +150,9 @@ export function protectedResources(
       arn: `arn:${real.p}:apigateway:${real.r}::/restapis/${restApi.real}*`,
       sizing: `arn:${size.p}:apigateway:${size.r}::/restapis/${restApi.size}*`,
     },
+    ...(service.eventSourceMappingArns ?? []).map((arn) =>
+      ref(arn, (v) => `arn:${v.p}:lambda:${v.r}:${v.a}:event-source-mapping:${x(36)}`),
+    ),
     ...(service.apiGatewayAccount ? [plain((v) => `arn:${v.p}:apigateway:${v.r}::/account`)] : []),
     ...(service.apiGatewayCloudWatchRoleArn
       ? [ref(service.apiGatewayCloudWatchRoleArn, (v) => `arn:${v.p}:iam::${v.a}:role/${x(64)}`)]

@@ -26,6 +26,7 @@ import { API_FUNCTIONS, ROUTES } from '../functions/api/routes.js';
 import { ENV } from '../functions/config/env.js';
 import { parseProfiles } from '../functions/domain/profile.js';
 import { type ApiHandler, createApiServer, type Route } from './api-server.js';
+import { type CloudTrailRecorder, startCloudTrailStandIn } from './cloudtrail-recorder.js';
 import { LambdaAsync, parseRetryDelays } from './lambda-async.js';
 import { type Moto, startMoto } from './moto.js';
 import { installProcessGuard } from './process-guard.js';
@@ -76,10 +77,14 @@ async function main(): Promise<void> {
   let sweeper: NodeJS.Timeout | undefined;
   let daily: NodeJS.Timeout | undefined;
   let server: ReturnType<typeof createApiServer> | undefined;
+  let trail: CloudTrailRecorder | undefined;
+  let summaries: NodeJS.Timeout | undefined;
   const shutdown = (code: number) =>
     (stopping ??= (async () => {
       if (sweeper) clearInterval(sweeper);
       if (daily) clearInterval(daily);
+      if (summaries) clearInterval(summaries);
+      await trail?.stop().catch(() => undefined);
       await runner?.stop().catch(() => undefined);
       await lambda?.stop().catch(() => undefined);
       server?.close();
@@ -206,13 +211,33 @@ async function main(): Promise<void> {
         }
       };
 
-    // The API's routes from the route table (as the stacks build them), then the sandbox-only jobs.
+    // Action logging: the stand-in for CloudTrail (calls through it with vended credentials are recorded),
+    // and the end-of-grant summaries every minute (ACTIVITY_SETTLE_MINUTES after a grant's end; default 15).
+    const standIn = await startCloudTrailStandIn({
+      target: moto.endpoint,
+      account: ACCOUNT,
+      port: port('CLOUDTRAIL_STANDIN_PORT', 5001),
+      iam: new IAMClient(config),
+      log: (line) => console.log(line),
+    });
+    trail = standIn.recorder;
+    const announce = (await import('../functions/handlers/announce-activity.js')).lambdaHandler;
+    summaries = setInterval(
+      () => void announce({}).catch((e: unknown) => console.log(`[activity summaries] ${describe(e)}`)),
+      60_000,
+    );
+
+    // The API's routes from the route table (as the stacks build them), then the sandbox-only jobs. The
+    // credentials route tells the CloudTrail stand-in which access keys belong to which grant.
     const apiRoutes = await Promise.all(
-      ROUTES.map(async (r) => ({
-        method: r.method,
-        resource: r.path,
-        handler: await load(API_FUNCTIONS[r.function].handler),
-      })),
+      ROUTES.map(async (r) => {
+        const handler = await load(API_FUNCTIONS[r.function].handler);
+        return {
+          method: r.method,
+          resource: r.path,
+          handler: r.function === 'issueCredentials' ? standIn.recordCredentials(handler) : handler,
+        };
+      }),
     );
     server = createApiServer(
       [
@@ -245,6 +270,8 @@ async function main(): Promise<void> {
   table ${seeded.tableName} · topic ${seeded.topicArn} · schedule group ${seeded.scheduleGroup}
   expiry failures (Lambda on-failure destination): ${seeded.expiryFailureQueueUrl} · Lambda retries after ${retryDelaysMs.join(', ') || 'no'} ms
   audit bucket s3://${seeded.auditBucket} (POST /_local/export exports the table there)
+  CloudTrail stand-in: http://127.0.0.1:${standIn.port} — the sandbox's stand-in for CloudTrail: point AWS_ENDPOINT_URL
+    here; calls signed with vended break-glass credentials become CloudTrail records (breakglass activity <id>)
   try: curl -s -H 'X-Local-Principal: arn:aws:sts::${ACCOUNT}:assumed-role/Responder/alice' http://127.0.0.1:${actualApiPort}/profiles
 Ctrl-C stops everything.`);
     ready = true;

@@ -208,6 +208,27 @@ export class DynamoActivityStore implements ActivityStore {
     return records;
   }
 
+  async announcedAt(grantId: string): Promise<string | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: activityKeys.announced(grantId), ConsistentRead: true }),
+    );
+    return typeof Item?.announcedAt === 'string' ? Item.announcedAt : undefined;
+  }
+
+  async markAnnounced(grantId: string, at: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...activityKeys.announced(grantId), grantId, announcedAt: at },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error; // announced before: the first time stays
+    }
+  }
+
   async registerSession(entry: SessionGrant): Promise<void> {
     // Same key, same content: a repeated registration rewrites nothing that matters.
     await this.doc.send(

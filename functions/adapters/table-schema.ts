@@ -68,6 +68,7 @@ export const activityKeys = {
   partition: (grantId: string) => `ACTIVITY#${grantId}`,
   call: (grantId: string, sortKey: string) => ({ pk: `ACTIVITY#${grantId}`, sk: sortKey }),
   summary: (grantId: string) => ({ pk: `ACTIVITY#${grantId}`, sk: 'SUMMARY' }),
+  announced: (grantId: string) => ({ pk: `ACTIVITY#${grantId}`, sk: 'ANNOUNCED' }),
   sessionPartition: (sessionKey: string) => `SESSION#${sessionKey}`,
   session: (sessionKey: string, createdAt: string, grantId: string) => ({
     pk: `SESSION#${sessionKey}`,

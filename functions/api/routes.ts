@@ -34,6 +34,7 @@ export const API_FUNCTIONS = {
   reviewGrant: { id: 'ReviewGrant', handler: 'review-grant' },
   queryAudit: { id: 'QueryAudit', handler: 'query-audit' },
   issueCredentials: { id: 'IssueCredentials', handler: 'issue-credentials' },
+  getActivity: { id: 'GetActivity', handler: 'get-activity' },
 } as const;
 export type ApiFunctionName = keyof typeof API_FUNCTIONS;
 
@@ -54,6 +55,7 @@ export const CALLER_RULES = {
   'requester-or-security': 'the person who requested the grant, or a security principal',
   security: 'a security principal (securityPrincipals)',
   reviewer: 'a reviewer principal (reviewerPrincipals), never for their own grant',
+  'requester-security-or-reviewer': 'the person who requested the grant, a security principal or a reviewer',
 } as const;
 export type CallerRule = keyof typeof CALLER_RULES;
 
@@ -206,6 +208,15 @@ const ROUTE_LIST = [
     operationId: 'issueCredentials',
     summary: "Temporary credentials of a profile-role grant's role",
     callers: 'requester',
+  },
+  {
+    method: 'GET',
+    path: '/grants/{id}/activity',
+    function: 'getActivity',
+    operationId: 'getActivity',
+    summary: 'The calls made with a grant (action logging), newest first, and their summary',
+    callers: 'requester-security-or-reviewer',
+    query: [...PAGE],
   },
   {
     method: 'GET',

@@ -51,6 +51,8 @@ export const ENV = {
   drillQueueUrl: 'DRILL_QUEUE_URL',
   /** Powertools Logger's level (DEBUG, INFO, WARN, ERROR; the stacks set INFO unless `logLevel` says otherwise). */
   powertoolsLogLevel: 'POWERTOOLS_LOG_LEVEL',
+  /** Minutes after a grant's end before its activity summary is announced (default 15: CloudTrail's late deliveries). */
+  activitySettleMinutes: 'ACTIVITY_SETTLE_MINUTES',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -18,6 +18,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { registerGrantSession } from './activity-capture.js';
 import type { NewAuditEvent } from './audit-event.js';
 import {
   BusyError,
@@ -310,6 +311,10 @@ export async function activateGrant(
         // A profile role: its slots guarantee the room (profile-roles.ts), so no IAM read, one write.
         await ports.access.attach(target, grant.policyName, policy);
       } else {
+        // Action logging: a caller-mode session is named by the caller, not by break-glass, so its calls are
+        // tied to this grant by its aws:userid within the grant's window (activity-capture.ts). Before the
+        // policy exists, so no call it allows goes unattributed; a failure here rolls the activation back.
+        await registerGrantSession(ports.activity, grant);
         // The caller's own role or user: IAM limits the aggregate size of its inline policies, and
         // several grants on one shared role add up: check and put under a lease on the entity.
         await ports.locks.withLease(`${target.type}/${target.name}`, async () => {

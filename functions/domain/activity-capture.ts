@@ -31,7 +31,7 @@ import {
   type ParsedCall,
   parseCall,
 } from './activity.js';
-import { type Alert, type ControlEventType, oneLine } from './alert.js';
+import { type ActivityEventType, type Alert, oneLine } from './alert.js';
 import type { Grant } from './grant.js';
 import type { ActivityStore, Clock, GrantStore, Notifier, SessionGrant } from './ports.js';
 
@@ -69,8 +69,8 @@ export interface CaptureReport {
 /** Caller-mode candidates read per session: activations per principal are limited (a few at a time). */
 const SESSION_CANDIDATES = 10;
 
-/** The alert's event type; `alert.ts` lists the others. */
-export const ACTIVITY_AFTER_END = 'ACTIVITY_AFTER_END';
+/** The alert's event type (`alert.ts`, ACTIVITY_EVENT_TYPES). */
+export const ACTIVITY_AFTER_END: ActivityEventType = 'ACTIVITY_AFTER_END';
 
 /** Captures a batch; never throws for one bad delivery (its result says what happened). */
 export async function captureActivity(ports: CapturePorts, inputs: readonly CaptureInput[]): Promise<CaptureReport> {
@@ -294,8 +294,7 @@ export function afterEndAlert(grant: Grant, records: readonly ActivityRecord[]):
       total: sorted.length,
     },
     attributes: {
-      // `alert.ts` does not list this type yet (not this module's file): the value subscribers filter on is fixed here.
-      eventType: ACTIVITY_AFTER_END as unknown as ControlEventType,
+      eventType: ACTIVITY_AFTER_END,
       profile: grant.profile,
       principal: grant.principalArn,
       severity: 'CRITICAL',

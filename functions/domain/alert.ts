@@ -10,6 +10,14 @@ import type { AcknowledgedRisk } from './risk.js';
 /** Events about the system rather than one grant (the kill switch). */
 export type ControlEventType = 'FROZEN' | 'UNFROZEN' | 'REVIEW_OVERDUE' | 'DRILL_FAILED';
 
+/**
+ * Action logging's alerts about one grant (`activity-capture.ts`, `activity-summary.ts`): a call AWS
+ * allowed after the grant ended (CRITICAL), and the end-of-grant summary of what was done (INFO, or
+ * WARNING when calls were denied).
+ */
+export const ACTIVITY_EVENT_TYPES = ['ACTIVITY_AFTER_END', 'ACTIVITY_SUMMARY'] as const;
+export type ActivityEventType = (typeof ACTIVITY_EVENT_TYPES)[number];
+
 export interface Alert {
   /** At most 100 printable ASCII characters (SNS e-mail subject limit). */
   readonly subject: string;
@@ -21,7 +29,7 @@ export interface Alert {
   readonly machine?: Record<string, unknown>;
   /** SNS message attributes, for subscription filter policies. */
   readonly attributes: {
-    readonly eventType: EventType | ControlEventType;
+    readonly eventType: EventType | ControlEventType | ActivityEventType;
     readonly profile: string;
     readonly principal: string;
     readonly severity: Severity;

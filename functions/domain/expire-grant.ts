@@ -23,7 +23,7 @@ export const EARLY_TOLERANCE_MS = 5_000;
 export const EXPIRY_ACTOR = 'system:expiry';
 
 /** Expiry needs no scheduler: the schedule deletes itself after it fires. */
-export type ExpiryPorts = Omit<Ports, 'scheduler' | 'newId' | 'control' | 'locks' | 'alertLimiter'>;
+export type ExpiryPorts = Omit<Ports, 'scheduler' | 'newId' | 'control' | 'locks' | 'alertLimiter' | 'activity'>;
 
 export async function expireGrant(
   ports: ExpiryPorts,

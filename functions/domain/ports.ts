@@ -256,6 +256,8 @@ export interface Ports {
   readonly newId: () => string;
   /** Where use cases report what they could not record anywhere else. */
   readonly log: Pick<Console, 'error' | 'warn' | 'info'>;
+  /** Action logging: activation registers a caller-mode grant's session (`registerGrantSession`). */
+  readonly activity: Pick<ActivityStore, 'registerSession'>;
 }
 
 /** A page of a grant's activity, newest call first. */
@@ -295,4 +297,8 @@ export interface ActivityStore {
   registerSession(entry: SessionGrant): Promise<void>;
   /** Caller mode: grants the session held that started at or before `at`, newest first, at most `limit`. */
   sessionGrants(sessionKey: string, at: string, limit: number): Promise<SessionGrant[]>;
+  /** When the grant's end-of-grant activity summary was announced (`activity-summary.ts`); undefined: not yet. */
+  announcedAt(grantId: string): Promise<string | undefined>;
+  /** Records that it was announced (the first time wins; idempotent). */
+  markAnnounced(grantId: string, at: string): Promise<void>;
 }

@@ -10,11 +10,12 @@
  * 5. announce (an "unjustified" outcome is a WARNING).
  */
 import type { Caller } from './activate-grant.js';
+import { activitySeal, verifyActivity } from './activity.js';
 import type { NewAuditEvent } from './audit-event.js';
 import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError } from './errors.js';
 import { type Grant, grantPerson } from './grant.js';
 import { announce } from './lifecycle.js';
-import type { Ports } from './ports.js';
+import type { ActivityStore, Ports } from './ports.js';
 import { type Principal, parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
 import { checkGrantId, checkReason, parseRequest, reviewRequestSchema } from './requests.js';
 
@@ -25,7 +26,10 @@ export interface ReviewInput {
   readonly requestId?: string;
 }
 
-export type ReviewPorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log' | 'profileRisks'>;
+export type ReviewPorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log' | 'profileRisks'> & {
+  /** Action logging: the review seals the grant's activity digest into its chain (`activitySeal`). */
+  readonly activity: Pick<ActivityStore, 'all' | 'summary'>;
+};
 
 /**
  * A principal's bare name: the session name of an assumed role, or the user name, compared
@@ -91,7 +95,8 @@ export async function reviewGrant(
     actor: input.caller.arn,
     outcome: 'SUCCESS',
     ...(input.requestId ? { requestId: input.requestId } : {}),
-    details: { outcome: request.outcome, notes },
+    // The seal: what the reviewer judged, as the digest of the grant's activity (docs/action-logging.md, Integrity).
+    details: { outcome: request.outcome, notes, ...(await sealOf(ports, grant.id)) },
   };
   let written: Grant;
   try {
@@ -115,4 +120,14 @@ export async function reviewGrant(
   // 5. announce
   await announce(ports, written, event);
   return written;
+}
+
+/** `activityCalls` and `activityDigest`; `activityProblem` when the records do not match their summary or hashes. */
+async function sealOf(ports: ReviewPorts, grantId: string): Promise<Record<string, string>> {
+  const [records, summary] = await Promise.all([ports.activity.all(grantId), ports.activity.summary(grantId)]);
+  const verdict = verifyActivity(summary, records);
+  return {
+    ...activitySeal(grantId, records),
+    ...(verdict.ok ? {} : { activityProblem: verdict.problem.slice(0, 300) }),
+  };
 }

@@ -31,7 +31,7 @@ export const IN_FLIGHT_MS = 2 * 60_000;
 /** The schedule gets this long past expiry before the sweeper expires a grant itself. */
 export const EXPIRY_GRACE_MS = 60_000;
 
-export type SweepPorts = Omit<Ports, 'newId' | 'control' | 'locks' | 'alertLimiter'>;
+export type SweepPorts = Omit<Ports, 'newId' | 'control' | 'locks' | 'alertLimiter' | 'activity'>;
 
 /** The sweep's steps, in order, as the failed-run error and the log name them. */
 export const SWEEP_STEPS = ['policies', 'grants', 'activations', 'slots'] as const;

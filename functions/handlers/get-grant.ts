@@ -1,17 +1,19 @@
-/** `GET /grants/{id}`: the grant and its audit events, oldest first. */
+/** `GET /grants/{id}`: the grant, its audit events (oldest first) and its activity summary. */
 import type { Context } from 'aws-lambda';
 import { getGrant } from '../domain/query-grants.js';
 import { httpHandler } from './factory.js';
 import { type ApiEvent, type ApiResult, callerOf, json } from './http.js';
 import { grantView } from './views.js';
-import { store } from './wiring.js';
+import { activityStore, store } from './wiring.js';
 
 const grants = store();
+const activity = activityStore();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
   callerOf(event);
   const { grant, events, integrity } = await getGrant(grants, event.pathParameters?.id);
-  return json(200, { grant: grantView(grant), events, integrity });
+  // Action logging's counts (calls, writes, denied, first and last call); the calls themselves: GET /grants/{id}/activity.
+  return json(200, { grant: grantView(grant), events, integrity, activity: await activity.summary(grant.id) });
 };
 
 export const handler = httpHandler(lambdaHandler);

@@ -5,9 +5,16 @@ import { httpHandler } from './factory.js';
 import { type ApiEvent, type ApiResult, callerOf, json, jsonBody, requestIdOf } from './http.js';
 import { domainLog as log } from './observability.js';
 import { grantView } from './views.js';
-import { clock, notifier, profileRisks, reviewerPrincipals, store } from './wiring.js';
+import { activityStore, clock, notifier, profileRisks, reviewerPrincipals, store } from './wiring.js';
 
-const ports = { store: store(), notifier: notifier(), clock, profileRisks: profileRisks(), log };
+const ports = {
+  store: store(),
+  notifier: notifier(),
+  clock,
+  profileRisks: profileRisks(),
+  log,
+  activity: activityStore(),
+};
 const reviewers = reviewerPrincipals();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {

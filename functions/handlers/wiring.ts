@@ -198,11 +198,12 @@ export function allPorts(): Ports {
     profileRisks: profileRisks(),
     newId: randomUUID,
     log,
+    activity: activityStore(),
   };
 }
 
 /** Drills (`drill.ts`): their results in the table, their alerts on the drill queue (`DRILL_QUEUE_URL`). */
 export const drillStore = once(
-  () => new DynamoDrillStore({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo() }),
+  () => new DynamoDrillStore({ tableName: requireEnv(ENV.tableName), awsSdkV3Client: dynamo() }),
 );
 export const drillInbox = once(() => new SqsDrillInbox({ queueUrl: requireEnv(ENV.drillQueueUrl) }));

@@ -175,7 +175,12 @@ export class BreakGlassFunctions extends Construct {
       .useTopic(props.topic)
       .addEnvironment(ENV.accountId, stack.account)
       .addEnvironment(ENV.awsPartition, stack.partition);
+    // GET /grants/{id}/activity: its table rights (activity items only) come from ActivityCapture.
+    const getActivity = api('getActivity')
+      .addEnvironment(ENV.securityPrincipals, (props.securityPrincipals ?? []).join(','))
+      .addEnvironment(ENV.reviewerPrincipals, props.reviewerPrincipals.join(','));
     this.byName = {
+      getActivity,
       createGrant,
       revokeGrant,
       extendGrant,

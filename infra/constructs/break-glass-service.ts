@@ -21,7 +21,9 @@ import type { ProfileSet } from '../../functions/domain/profile.js';
 import { DEFAULT_REVIEW_DEADLINE_DAYS } from '../../functions/domain/review-check.js';
 import { SWEEP_METRICS } from '../../functions/domain/sweep.js';
 import { assertSameAccount, type NamedPrincipal } from '../principals.js';
+import { policyTargets } from '../profiles.js';
 import { type ProtectedResource, protectedResources } from '../protected-resources.js';
+import { ActivityCapture } from './activity-capture.js';
 import { BreakGlassApi } from './break-glass-api.js';
 import { BreakGlassFunctions, type FunctionName } from './break-glass-functions.js';
 import { BreakGlassMonitoring } from './break-glass-monitoring.js';
@@ -108,6 +110,8 @@ export class BreakGlassService extends Construct {
   readonly profileRoles: ProfileRoles;
   /** The alarms and the dashboard. */
   readonly monitoring: BreakGlassMonitoring;
+  /** Action logging (CloudTrail → capture). */
+  readonly activity: ActivityCapture;
 
   constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
     super(scope, id);
@@ -164,6 +168,7 @@ export class BreakGlassService extends Construct {
       reviewGrant,
       queryAudit,
       issueCredentials,
+      getActivity,
     } = fns.byName;
     const apiFunctions = fns.api;
     const backgroundFunctions = fns.background;
@@ -192,6 +197,20 @@ export class BreakGlassService extends Construct {
     this.api = api.api;
     const executionLogs = api.executionLogs;
 
+    // Action logging: CloudTrail → EventBridge → SQS → capture; GET /grants/{id}/activity reads it (activity-capture.ts).
+    const targets = policyTargets(props.profiles.set, { allowBroadEligibility: props.allowBroadEligibility ?? false });
+    this.activity = new ActivityCapture(this, 'Activity', {
+      table: props.table,
+      topic: props.topic,
+      profiles: props.profiles.raw,
+      callerRoles: targets.roles,
+      callerUsers: targets.users,
+      profileRoles: props.profiles.set.profiles.some((p) => p.grantTo === 'profileRole'),
+      readFunction: getActivity,
+      sealers: [reviewGrant],
+      ...pick(props, ['logRetention']),
+    });
+
     // Alarms (to the alert topic) and the operators' dashboard.
     this.monitoring = new BreakGlassMonitoring(this, 'Monitoring', {
       topic: props.topic,
@@ -207,7 +226,8 @@ export class BreakGlassService extends Construct {
         checkReviews: checkReviews.fn,
         exportTable: exportTable.fn,
       },
-      apiFunctions: apiFunctions.map((f) => f.fn),
+      // The activity reader's throttles alarm with action logging's (a metric-math alarm holds at most 10 metrics).
+      apiFunctions: apiFunctions.filter((f) => f !== getActivity).map((f) => f.fn),
       backgroundFunctions: backgroundFunctions.map((f) => f.fn),
     });
 
@@ -219,7 +239,12 @@ export class BreakGlassService extends Construct {
         table: props.table,
         topic: props.topic,
         keys: props.otherStateful.keys,
-        queues: [props.expiryDeadLetterQueue, props.expiryFailureQueue],
+        queues: [
+          props.expiryDeadLetterQueue,
+          props.expiryFailureQueue,
+          this.activity.queue,
+          this.activity.deadLetterQueue,
+        ],
         buckets: [props.auditBucket, ...props.otherStateful.buckets],
         auditDatabaseName: props.otherStateful.auditDatabaseName,
         auditWorkGroupName: props.otherStateful.auditWorkGroupName,
@@ -227,6 +252,7 @@ export class BreakGlassService extends Construct {
       {
         scheduleGroupName: schedules.groupName,
         restApiId: this.api.restApiId,
+        eventSourceMappingArns: [this.activity.eventSourceMappingArn],
         apiGatewayAccount: executionLogs,
         ...(executionLogs
           ? { apiGatewayCloudWatchRoleArn: (this.api.node.findChild('CloudWatchRole') as Role).roleArn }

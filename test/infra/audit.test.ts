@@ -14,6 +14,7 @@ import { ENV } from '../../functions/config/env.js';
 import type { AuditEvent } from '../../functions/domain/audit-event.js';
 import type { Grant } from '../../functions/domain/grant.js';
 import {
+  ACTIVITY_CALL_ITEMS,
   ATHENA_RESULTS_PREFIX,
   AUDIT_DATABASE,
   AUDIT_TABLE,
@@ -170,11 +171,19 @@ describe('least privilege of the new functions', () => {
   });
 
   it('lets the review read one grant and append to it: GetItem, PutItem, UpdateItem on the table, no index', () => {
+    // With Query and GetItem on ACTIVITY# items only, to seal the activity digest (docs/action-logging.md).
     expect(actions('ReviewGrant')).toEqual(
-      [...BASELINE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...PUBLISH].sort(),
+      [...BASELINE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', ...PUBLISH].sort(),
     );
+    const query = statementsWith('ReviewGrant', 'dynamodb:Query');
+    expect(query.map((q) => q.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACTIVITY#*'] } },
+    ]);
     const resources = statementsWith('ReviewGrant', 'dynamodb:').flatMap(resourcesOf);
-    expect(resources).toEqual([{ 'Fn::ImportValue': expect.stringMatching(/StateGrants.*Arn/) }]);
+    expect(resources).toEqual([
+      { 'Fn::ImportValue': expect.stringMatching(/StateGrants.*Arn/) },
+      { 'Fn::ImportValue': expect.stringMatching(/StateGrants.*Arn/) },
+    ]);
   });
 
   it('lets no new function delete an item, and none but the review write at all (so none can update an event)', () => {
@@ -440,7 +449,9 @@ describe("auditors' query layer", () => {
     const expected = auditQueries();
     expect(saved.map((q) => q.QueryString).sort()).toEqual(expected.map((q) => q.sql).sort());
     expect(expected.map((q) => q.id).sort()).toEqual([
+      'CallsOfGrant',
       'ExpiredLate',
+      'GrantActivity',
       'GrantsByPerson',
       'GrantsInPeriod',
       'ReasonsContaining',
@@ -451,7 +462,10 @@ describe("auditors' query layer", () => {
       expect(q.Database, q.Name).toBe(AUDIT_DATABASE);
       expect(q.WorkGroup, q.Name).toEqual({ Ref: workGroup });
       expect(q.QueryString, q.Name).toContain(`FROM "${AUDIT_DATABASE}"."${AUDIT_TABLE}"`);
-      expect(q.QueryString.includes(GRANT_ITEMS) || q.QueryString.includes(EVENT_ITEMS), q.Name).toBe(true);
+      expect(
+        [GRANT_ITEMS, EVENT_ITEMS, ACTIVITY_CALL_ITEMS].some((items) => q.QueryString.includes(items)),
+        q.Name,
+      ).toBe(true);
       // Each export is a full copy: without the newest-copy step, every count would be multiplied by the days.
       expect(q.QueryString, q.Name).toMatch(
         /row_number\(\) OVER \(PARTITION BY item\.pk\.s, item\.sk\.s ORDER BY dt DESC\)/,
@@ -524,7 +538,7 @@ describe('the embeddable construct', () => {
         auditWorkGroupName: 'bg-audit-staging',
       }),
     );
-    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(14);
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(17); // 14, and action logging's 3
     template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'bg_audit_staging' } });
     template.hasResourceProperties('AWS::Athena::WorkGroup', { Name: 'bg-audit-staging' });
     for (const q of Object.values(template.findResources('AWS::Athena::NamedQuery'))) {

@@ -57,7 +57,7 @@ describe('least-privilege tables', () => {
     expect(text).toMatch(
       /\| SchedulerRole \(role\) \| `lambda:InvokeFunction` \| `\{function ExpireGrantFunction\}` \|/,
     );
-    expect(text).toContain('| `REVIEWER_PRINCIPALS` | ReviewGrant |');
+    expect(text).toContain('| `REVIEWER_PRINCIPALS` | ActivityGetActivity, ReviewGrant |');
     expect(text).toContain('`arn:aws:iam::<account>:role/Security`');
     expect(text).not.toMatch(/\d{12}/);
   });

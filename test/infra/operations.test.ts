@@ -125,7 +125,8 @@ describe('expiry failures land somewhere', () => {
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       });
-    expect(alarms(stateless).some((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')).toBe(false);
+    const visible = alarms(stateless).filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(visible.some((a) => json(a.Properties.Dimensions).includes('StateExpiry'))).toBe(false);
     const dropped = alarmOn('AsyncEventsDropped');
     expect(dropped).toMatchObject({
       Namespace: 'AWS/Lambda',
@@ -400,14 +401,14 @@ describe('a good neighbour in a shared account', () => {
   it("stops every function behind the API before API Gateway's 29-second limit", () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
     const ids = apiFunctionIds(stateless);
-    expect(ids).toHaveLength(10);
+    expect(ids).toHaveLength(11);
     for (const id of ids) expect(functions[id]!.Properties.Timeout, id).toBeLessThan(29);
     expect(API_FUNCTION_TIMEOUT.toSeconds()).toBeLessThan(29);
   });
 
   it('alarms on throttles of every one of its functions, and only its own', () => {
     const math = alarms(stateless).filter((a) => a.Properties.Metrics && !a.Properties.ThresholdMetricId);
-    expect(math).toHaveLength(2);
+    expect(math).toHaveLength(3); // API, background, action logging (infra/constructs/activity-capture.ts)
     const throttled = math.flatMap((a) =>
       (
         a.Properties.Metrics as {

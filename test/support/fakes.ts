@@ -374,6 +374,7 @@ export function fakePorts() {
     profileRisks: risksByProfile(testProfiles().profiles),
     newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     log: { error: () => {}, warn: () => {}, info: () => {} },
+    activity: new MemoryActivityStore(),
   } satisfies Ports;
   return ports;
 }
@@ -421,6 +422,15 @@ export class MemoryActivityStore implements ActivityStore {
   readonly summaries = new Map<string, ActivitySummary>();
   readonly sessions: SessionGrant[] = [];
   failRecord?: Error;
+  readonly announced = new Map<string, string>();
+
+  async announcedAt(grantId: string): Promise<string | undefined> {
+    return this.announced.get(grantId);
+  }
+
+  async markAnnounced(grantId: string, at: string): Promise<void> {
+    if (!this.announced.has(grantId)) this.announced.set(grantId, at);
+  }
 
   async record(record: ActivityRecord): Promise<'stored' | 'duplicate'> {
     if (this.failRecord) throw this.failRecord;

@@ -6,6 +6,8 @@ import { freePort } from '../../sandbox/moto.js';
 export interface SandboxProcess {
   readonly api: string;
   readonly moto: string;
+  /** The stand-in for CloudTrail: AWS calls through it with vended credentials are recorded. */
+  readonly cloudtrail: string;
   readonly output: () => string;
   /** The process's exit code, or null while it runs. */
   readonly exitCode: () => number | null;
@@ -13,12 +15,18 @@ export interface SandboxProcess {
 }
 
 export async function startSandbox(env: Record<string, string> = {}): Promise<SandboxProcess> {
-  const [motoPort, apiPort] = [await freePort(), await freePort()];
+  const [motoPort, apiPort, trailPort] = [await freePort(), await freePort(), await freePort()];
   const child: ChildProcess = spawn(
     process.execPath,
     [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'sandbox/main.ts'],
     {
-      env: { ...process.env, MOTO_PORT: String(motoPort), PORT: String(apiPort), ...env },
+      env: {
+        ...process.env,
+        MOTO_PORT: String(motoPort),
+        PORT: String(apiPort),
+        CLOUDTRAIL_STANDIN_PORT: String(trailPort),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -43,6 +51,7 @@ export async function startSandbox(env: Record<string, string> = {}): Promise<Sa
   return {
     api: `http://127.0.0.1:${apiPort}`,
     moto: `http://127.0.0.1:${motoPort}`,
+    cloudtrail: `http://127.0.0.1:${trailPort}`,
     output: () => output,
     exitCode: () => child.exitCode ?? (child.signalCode ? -1 : null),
     stop: () =>

@@ -56,6 +56,13 @@ describe('audit report: figures per grant', () => {
             : '',
         chain: 'ok',
         events: g.events,
+        // No action logging in this export: no activity judged.
+        activityCalls: null,
+        activityWrites: null,
+        activityDenied: null,
+        activityAfterEnd: null,
+        firstCall: '',
+        lastCall: '',
       });
     }
     // The fixture covers every outcome and every review label.

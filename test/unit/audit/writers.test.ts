@@ -80,7 +80,7 @@ describe('audit report: hostile reasons', () => {
     const { f, out } = await hostileReport();
     const records = parseCsv(readFileSync(join(out, 'report.csv'), 'utf8'));
     expect(records).toHaveLength(61);
-    expect(records.every((r) => r.length === 16)).toBe(true);
+    expect(records.every((r) => r.length === 22)).toBe(true); // 16, and 6 of action logging
     const header = records[0]!;
     const reasonAt = header.indexOf('reason');
     const byId = new Map(records.slice(1).map((r) => [r[0], r]));

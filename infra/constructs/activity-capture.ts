@@ -1,0 +1,259 @@
+/**
+ * Action logging in the cloud (docs/action-logging.md): CloudTrail's API calls made by break-glass
+ * sessions → an EventBridge rule → an SQS queue (with a dead-letter queue) → the capture function,
+ * which appends each call to its grant; and `GET /grants/{id}/activity`, which reads them.
+ *
+ * - **The rule's state** is `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`: a plain `ENABLED` rule
+ *   "matches events against the rule, except for read-only AWS management events delivered through
+ *   CloudTrail" (EventBridge User Guide, "Receiving read-only management events from AWS services";
+ *   EventBridge API reference, `Rule.State`). A responder's `Describe*`/`Get*`/`List*` calls would
+ *   be missing without it. CDK's `Rule` has only `enabled`, so the state is set on the `CfnRule`.
+ * - **Prerequisite**: EventBridge receives `AWS API Call via CloudTrail` only in accounts and regions
+ *   where a CloudTrail trail logs management events (the docs say how to check).
+ * - **What the rule matches**: only break-glass sessions. Profile-role sessions by their issuer, the
+ *   role under `/breakglass/profile/` (`userIdentity.sessionContext.sessionIssuer.arn` is the role's
+ *   ARN with its path: CloudTrail User Guide, "CloudTrail userIdentity element"); in caller mode the
+ *   eligible roles (the same field) and users (`userIdentity.arn`), as EventBridge `wildcard`
+ *   patterns. The capture function narrows caller-mode calls further, to each grant's window.
+ * - **Least privilege**: the capture function may read grants (`GRANT#`) and caller-mode session
+ *   items (`SESSION#`), and write only activity items (`ACTIVITY#`), by `dynamodb:LeadingKeys`; in a
+ *   transaction "Permissions for Put, Update, Delete, and Get actions are governed by the permissions
+ *   used for the underlying PutItem, UpdateItem, DeleteItem, and GetItem operations" (DynamoDB
+ *   Developer Guide, "Using IAM with DynamoDB transactions"), so the same conditions hold there. The
+ *   read function reads grants and activity items only.
+ * - **At least once**: EventBridge and SQS may deliver a call twice; the capture deduplicates by
+ *   CloudTrail `eventID` (`dynamodb-activity.adapter.ts`).
+ */
+
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { type CfnRule, type EventPattern, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../functions/config/env.js';
+import { CLOUDTRAIL_DETAIL_TYPE } from '../../functions/domain/activity.js';
+import { PROFILE_ROLE_PATH } from '../../functions/domain/profile-roles.js';
+import { RESOURCE_PREFIX } from '../protected-resources.js';
+import { BreakGlassFunction } from './breakglass-function.js';
+
+/** The rule's state: read-only management events too (see the module comment). */
+export const ACTIVITY_RULE_STATE = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
+/** Names: covered by PROTECTED_RESOURCES' `rule/breakglass-*` and `sqs:…:breakglass-*` patterns. */
+export const ACTIVITY_RULE_NAME = `${RESOURCE_PREFIX}-activity`;
+export const ACTIVITY_QUEUE_NAME = `${RESOURCE_PREFIX}-activity`;
+export const ACTIVITY_DLQ_NAME = `${RESOURCE_PREFIX}-activity-dlq`;
+/** Partition-key prefixes (`table-schema.ts`) each function may touch. */
+export const CAPTURE_READ_KEYS = ['GRANT#*', 'SESSION#*'] as const;
+export const CAPTURE_WRITE_KEYS = ['ACTIVITY#*'] as const;
+export const ACTIVITY_READ_KEYS = ['GRANT#*', 'ACTIVITY#*'] as const;
+/** The summary announcer lists ended grants by status (the byStatus index's partition key). */
+export const ANNOUNCE_STATUSES = ['EXPIRED', 'REVOKED'] as const;
+export const ACTIVITY_SUMMARY_RULE_NAME = `${RESOURCE_PREFIX}-activity-summary`;
+/** SQS batch: the event source's default size; each call is its own item, so a batch failing partly redelivers only its failures. */
+export const CAPTURE_BATCH_SIZE = 10;
+/** At most this many capture functions at once: bounds the writes on the table during a busy incident. */
+export const CAPTURE_MAX_CONCURRENCY = 5;
+const CAPTURE_TIMEOUT = Duration.seconds(60);
+
+export interface ActivityCaptureProps {
+  readonly table: ITable;
+  readonly topic: ITopic;
+  /** The profile file as read (inlined into the bundles). */
+  readonly profiles: unknown;
+  /** Caller-mode eligibility, as IAM ARN patterns (`policyTargets`). */
+  readonly callerRoles: readonly string[];
+  readonly callerUsers: readonly string[];
+  /** Whether some profile grants through profile roles (then their sessions are matched). */
+  readonly profileRoles: boolean;
+  /** `GET /grants/{id}/activity`'s function (built with the API's other functions, from the route table). */
+  readonly readFunction: BreakGlassFunction;
+  /** Functions that seal a grant's activity digest into its chain (the review): they read activity items. */
+  readonly sealers: readonly BreakGlassFunction[];
+  /** @default RetentionDays.ONE_YEAR (the function construct's default) */
+  readonly logRetention?: RetentionDays;
+}
+
+/** The EventBridge pattern: CloudTrail API calls of break-glass sessions only. */
+export function activityEventPattern(
+  partition: string,
+  account: string,
+  options: { profileRoles: boolean; callerRoles: readonly string[]; callerUsers: readonly string[] },
+): EventPattern {
+  const issuers = [
+    ...(options.profileRoles ? [{ prefix: `arn:${partition}:iam::${account}:role${PROFILE_ROLE_PATH}` }] : []),
+    ...options.callerRoles.map((arn) => ({ wildcard: arn })),
+  ];
+  const branches = [
+    ...(issuers.length ? [{ userIdentity: { sessionContext: { sessionIssuer: { arn: issuers } } } }] : []),
+    ...(options.callerUsers.length
+      ? [{ userIdentity: { arn: options.callerUsers.map((arn) => ({ wildcard: arn })) } }]
+      : []),
+  ];
+  if (!branches.length) throw new Error('break-glass: no profile grants anything; action logging has nothing to match');
+  // CDK writes `detailType` as `detail-type`.
+  return { detailType: [CLOUDTRAIL_DETAIL_TYPE], detail: branches.length === 1 ? branches[0]! : { $or: branches } };
+}
+
+export class ActivityCapture extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly rule: Rule;
+  readonly captureFunction: BreakGlassFunction;
+  readonly readFunction: BreakGlassFunction;
+  readonly announceFunction: BreakGlassFunction;
+  /** The event source mapping's ARN (no grant may disable or repoint it). */
+  readonly eventSourceMappingArn: string;
+
+  constructor(scope: Construct, id: string, props: ActivityCaptureProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const common = { profiles: props.profiles, ...(props.logRetention ? { logRetention: props.logRetention } : {}) };
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      queueName: ACTIVITY_DLQ_NAME,
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.queue = new Queue(this, 'Calls', {
+      queueName: ACTIVITY_QUEUE_NAME,
+      // Lambda's advice for an SQS source: a visibility timeout of at least six times the function's timeout.
+      visibilityTimeout: Duration.seconds(CAPTURE_TIMEOUT.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
+
+    // Capture: read grants and sessions, write activity items only.
+    this.captureFunction = new BreakGlassFunction(this, 'CaptureActivity', {
+      ...common,
+      handlerFile: 'capture-activity',
+      description: 'break-glass: append CloudTrail API calls to their grant (SQS from EventBridge)',
+      timeout: CAPTURE_TIMEOUT,
+    }).useTopic(props.topic);
+    tableByKeys(this.captureFunction, props.table, ['dynamodb:GetItem', 'dynamodb:Query'], CAPTURE_READ_KEYS);
+    tableByKeys(this.captureFunction, props.table, ['dynamodb:PutItem', 'dynamodb:UpdateItem'], CAPTURE_WRITE_KEYS);
+    const source = new SqsEventSource(this.queue, {
+      batchSize: CAPTURE_BATCH_SIZE,
+      maxBatchingWindow: Duration.seconds(5),
+      reportBatchItemFailures: true,
+      maxConcurrency: CAPTURE_MAX_CONCURRENCY,
+    });
+    this.captureFunction.fn.addEventSource(source);
+    this.eventSourceMappingArn = source.eventSourceMappingArn;
+
+    this.rule = new Rule(this, 'Rule', {
+      ruleName: ACTIVITY_RULE_NAME,
+      description: 'break-glass: API calls of break-glass sessions (CloudTrail) to the activity queue',
+      eventPattern: activityEventPattern(stack.partition, stack.account, props),
+      // EventBridge retries a target for up to 24 hours; what it still cannot deliver goes to the DLQ.
+      targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 185 })],
+    });
+    (this.rule.node.defaultChild as CfnRule).addPropertyOverride('State', ACTIVITY_RULE_STATE);
+
+    // Calls that could not be captured (after five receives, or undeliverable by EventBridge) wait here.
+    new Alarm(this, 'DeadLettersAlarm', {
+      alarmName: `${RESOURCE_PREFIX}-ActivityDeadLetters`,
+      // Visible, not sent: a message SQS moves from the source queue is not counted in NumberOfMessagesSent.
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'break-glass: API calls of break-glass sessions could not be recorded and wait in the activity dead-letter queue; fix the cause, then redrive it (docs/action-logging.md).',
+    }).addAlarmAction(new SnsAction(props.topic));
+
+    // GET /grants/{id}/activity
+    this.readFunction = props.readFunction;
+    tableByKeys(this.readFunction, props.table, ['dynamodb:GetItem', 'dynamodb:Query'], ACTIVITY_READ_KEYS);
+    // The end-of-grant summary: lists ended grants (byStatus, EXPIRED and REVOKED only), reads their activity, marks it announced.
+    this.announceFunction = new BreakGlassFunction(this, 'AnnounceActivity', {
+      ...common,
+      handlerFile: 'announce-activity',
+      description: 'break-glass: announce what was done with each ended grant (scheduled)',
+      timeout: Duration.minutes(2),
+    }).useTopic(props.topic);
+    tableByKeys(this.announceFunction, props.table, ['dynamodb:GetItem', 'dynamodb:Query'], ['ACTIVITY#*']);
+    tableByKeys(this.announceFunction, props.table, ['dynamodb:PutItem'], ['ACTIVITY#*']);
+    this.announceFunction.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${props.table.tableArn}/index/byStatus`],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...ANNOUNCE_STATUSES] } },
+      }),
+    );
+    new Rule(this, 'SummarySchedule', {
+      ruleName: ACTIVITY_SUMMARY_RULE_NAME,
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(this.announceFunction.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(4) })],
+      description: 'break-glass: end-of-grant activity summaries',
+    });
+    // The review seals the activity digest into the grant's chain: it reads the grant's activity items.
+    for (const f of props.sealers)
+      f.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+          resources: [props.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACTIVITY#*'] } },
+        }),
+      );
+
+    // Throttles of these (the service's two throttle alarms are full: metric math holds at most 10 metrics).
+    const fns = [this.captureFunction, this.readFunction, this.announceFunction];
+    new Alarm(this, 'ThrottlesAlarm', {
+      alarmName: `${RESOURCE_PREFIX}-ActivityThrottles`,
+      metric: new MathExpression({
+        expression: `SUM([${fns.map((_, i) => `FILL(t${i}, 0)`).join(', ')}])`,
+        usingMetrics: Object.fromEntries(
+          fns.map((f, i) => [`t${i}`, f.fn.metricThrottles({ period: Duration.minutes(1), statistic: 'Sum' })]),
+        ),
+        period: Duration.minutes(1),
+        label: 'Throttles',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'break-glass: Lambda throttled the activity capture (calls wait in the queue), GET /grants/{id}/activity (callers got errors) or the end-of-grant summary.',
+    }).addAlarmAction(new SnsAction(props.topic));
+    for (const [name, f, what] of [
+      ['ActivityCaptureErrors', this.captureFunction, 'the activity capture crashed; the batch will be redelivered'],
+      ['ActivitySummaryErrors', this.announceFunction, 'end-of-grant activity summaries were not announced'],
+    ] as const) {
+      new Alarm(this, `${name}Alarm`, {
+        alarmName: `${RESOURCE_PREFIX}-${name}`,
+        metric: f.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: `break-glass: ${what} (docs/action-logging.md).`,
+      }).addAlarmAction(new SnsAction(props.topic));
+    }
+  }
+}
+
+/** Table actions on the items whose partition key starts with one of `keys`, and the table's name, in one call. */
+function tableByKeys(f: BreakGlassFunction, table: ITable, actions: string[], keys: readonly string[]): void {
+  f.addEnvironment(ENV.tableName, table.tableName);
+  f.fn.addToRolePolicy(
+    new PolicyStatement({
+      actions,
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...keys] } },
+    }),
+  );
+}
