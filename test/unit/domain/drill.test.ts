@@ -9,14 +9,24 @@ import { type ActivationRules, activateGrant, DEFAULT_RULES } from '../../../fun
 import {
   type DrillInbox,
   type DrillProbe,
+  type DrillRequest,
   type DrillResult,
+  type DrillRun,
   type DrillStore,
+  getDrill,
   listDrills,
   type ProbeCall,
   type ReceivedAlert,
   runDrill,
+  startDrill,
 } from '../../../functions/domain/drill.js';
-import { DrillOnlyError, ForbiddenError, ProfileConfigError } from '../../../functions/domain/errors.js';
+import {
+  DrillNotFoundError,
+  DrillOnlyError,
+  ForbiddenError,
+  ProfileConfigError,
+  ValidationError,
+} from '../../../functions/domain/errors.js';
 import { issueCredentials } from '../../../functions/domain/issue-credentials.js';
 import type { PolicyDocument } from '../../../functions/domain/policy-builder.js';
 import { parseProfiles } from '../../../functions/domain/profile.js';
@@ -93,11 +103,21 @@ class MemoryInbox implements DrillInbox {
 
 class MemoryDrills implements DrillStore {
   readonly results: DrillResult[] = [];
+  readonly runs = new Map<string, DrillRun>();
+  /** Every progress saved, in order. */
+  readonly saved: DrillRun[] = [];
   async record(result: DrillResult) {
     this.results.unshift(result);
   }
   async latest(limit: number) {
     return this.results.slice(0, limit);
+  }
+  async progress(run: DrillRun) {
+    this.runs.set(run.id, structuredClone(run));
+    this.saved.push(structuredClone(run));
+  }
+  async get(id: string) {
+    return this.runs.get(id);
   }
 }
 
@@ -296,5 +316,79 @@ describe('runDrill', () => {
         caller: { arn: SECURITY },
       }),
     ).rejects.toThrowError(/drill/);
+  });
+});
+
+describe('startDrill and the drill progress (POST /drills answers 202, GET /drills/{id})', () => {
+  const startDeps = (drills: MemoryDrills, launched: DrillRequest[], ports: ReturnType<typeof fakePorts>) => ({
+    securityPrincipals: [`arn:aws:iam::${ACCOUNT}:role/Security`],
+    drills,
+    launcher: { launch: async (r: DrillRequest) => void launched.push(r) },
+    clock: ports.clock,
+    newId: () => 'd-1',
+  });
+
+  it('saves the drill as RUNNING and launches it without running any step', async () => {
+    // Prepare
+    const { ports, drills } = setup();
+    const launched: DrillRequest[] = [];
+
+    // Act
+    const run = await startDrill(startDeps(drills, launched, ports), profiles, {
+      caller: { arn: SECURITY },
+      body: { mode: 'expire' },
+    });
+
+    // Assess
+    expect(run).toMatchObject({ id: 'd-1', mode: 'expire', by: SECURITY, status: 'RUNNING', steps: [] });
+    expect(launched).toEqual([{ id: 'd-1', mode: 'expire', by: SECURITY, requestedAt: run.requestedAt }]);
+    expect(await getDrill(drills, 'd-1')).toMatchObject({ status: 'RUNNING' });
+    expect(ports.store.grants.size).toBe(0);
+  });
+
+  it('refuses a non-security caller (403) and a bad mode (400) before saving or launching anything', async () => {
+    const { ports, drills } = setup();
+    const launched: DrillRequest[] = [];
+    await expect(
+      startDrill(startDeps(drills, launched, ports), profiles, { caller: { arn: ALICE } }),
+    ).rejects.toThrowError(ForbiddenError);
+    await expect(
+      startDrill(startDeps(drills, launched, ports), profiles, { caller: { arn: SECURITY }, body: { mode: 'x' } }),
+    ).rejects.toThrowError(ValidationError);
+    expect(launched).toEqual([]);
+    expect(drills.runs.size).toBe(0);
+    await expect(getDrill(drills, 'nope')).rejects.toThrowError(DrillNotFoundError);
+    await expect(getDrill(drills, '../x')).rejects.toThrowError(ValidationError);
+  });
+
+  it('reports the steps as they pass, then the result, under the requested id', async () => {
+    // Prepare
+    const { deps, drills } = setup();
+
+    // Act
+    const result = await runDrill(
+      deps,
+      profiles,
+      { caller: { arn: SECURITY } },
+      {
+        id: 'd-2',
+        onProgress: (steps, done) =>
+          drills.progress({
+            id: 'd-2',
+            mode: 'revoke',
+            by: SECURITY,
+            requestedAt: '',
+            status: done ? done.outcome : 'RUNNING',
+            steps,
+            ...(done ? { result: done } : {}),
+          }),
+      },
+    );
+
+    // Assess: one save per step (activate … alerts), then the result
+    expect(result.id).toBe('d-2');
+    expect(drills.saved.map((r) => r.steps.length)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(drills.saved.slice(0, 5).every((r) => r.status === 'RUNNING')).toBe(true);
+    expect(drills.runs.get('d-2')).toMatchObject({ status: 'PASSED', result: { id: 'd-2', outcome: 'PASSED' } });
   });
 });
