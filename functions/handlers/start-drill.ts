@@ -13,7 +13,7 @@ import { type StartDrillDependencies, startDrill } from '../domain/drill.js';
 import type { ProfileSet } from '../domain/profile.js';
 import { requireEnv } from './config.js';
 import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody } from './http.js';
-import { checkedProfiles, clock, drillStore, securityPrincipals } from './wiring.js';
+import { clock, drillStore, profiles, securityPrincipals } from './wiring.js';
 
 /** The handler over given dependencies (the sandbox launches through its model of Lambda's async invocation). */
 export function createStartDrillHandler(deps: () => StartDrillDependencies, profiles: () => ProfileSet) {
@@ -40,7 +40,8 @@ export const lambdaHandler = createStartDrillHandler(
     clock,
     newId: randomUUID,
   }),
-  checkedProfiles,
+  // Only whether a drill profile exists: no policy is written here, so no PROTECTED_RESOURCES.
+  profiles,
 );
 
 export const handler = middy<ApiEvent, ApiResult>()

@@ -66,6 +66,7 @@ import {
   TABLE_REVIEW,
   TABLE_WRITE,
 } from './breakglass-function.js';
+import { BreakGlassDrills } from './drills.js';
 import { PROFILE_ROLE_TRUST_ACTIONS, ProfileRoles } from './profile-roles.js';
 
 /** The indexes `GET /audit` reads (`DynamoAuditLog.queryEvents`). */
@@ -223,6 +224,8 @@ export class BreakGlassService extends Construct {
   /** `PROTECTED_RESOURCES`, as the functions get it (and as the boundaries deny it). */
   readonly protectedResources: readonly ProtectedResource[];
   readonly profileRoles: ProfileRoles;
+  /** Drills (docs/drills.md), when the profiles have a drill profile. */
+  readonly drills?: BreakGlassDrills;
 
   constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
     super(scope, id);
@@ -801,6 +804,10 @@ export class BreakGlassService extends Construct {
       props.topic.metricNumberOfNotificationsFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
     );
 
+    // Drills (drills.ts): their queues first, so that the drill queue is protected like the others.
+    const drills = props.profiles.set.profiles.some((p) => p.drill)
+      ? new BreakGlassDrills(this, 'Drills', { topic: props.topic, profiles: props.profiles.set })
+      : undefined;
     // What no grant may reach, once every resource it names exists (see protected-resources.ts for
     // why names and paths, not references, for this stack's own resources).
     this.protectedResources = protectedResources(
@@ -809,7 +816,7 @@ export class BreakGlassService extends Construct {
         table: props.table,
         topic: props.topic,
         keys: props.otherStateful.keys,
-        queues: [props.expiryDeadLetterQueue, props.expiryFailureQueue],
+        queues: [props.expiryDeadLetterQueue, props.expiryFailureQueue, ...(drills ? [drills.inbox] : [])],
         buckets: [props.auditBucket, ...props.otherStateful.buckets],
         auditDatabaseName: props.otherStateful.auditDatabaseName,
         auditWorkGroupName: props.otherStateful.auditWorkGroupName,
@@ -842,6 +849,26 @@ export class BreakGlassService extends Construct {
         new PolicyStatement({ actions: [...PROFILE_ROLE_TRUST_ACTIONS], resources: [...this.profileRoles.roleArns] }),
       );
     }
+
+    drills?.compose({
+      api: this.api,
+      table: props.table,
+      topic: props.topic,
+      profilesRaw: props.profiles.raw,
+      logRetention,
+      securityPrincipals: props.securityPrincipals ?? [],
+      protectedResources: this.protectedResources,
+      profileRoles: this.profileRoles,
+      scheduling: {
+        groupName,
+        schedulerRole: this.schedulerRole,
+        expiryFunctionArn: expireGrant.fn.functionArn,
+        expiryDeadLetterQueueArn: props.expiryDeadLetterQueue.queueArn,
+      },
+      frozenProfiles: props.frozenProfiles ?? [],
+      maxActivePerPrincipal: props.maxActivePerPrincipal ?? 3,
+    });
+    if (drills) this.drills = drills;
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,
