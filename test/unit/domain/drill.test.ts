@@ -5,6 +5,7 @@
  * and the fix. Drill profiles are refused outside a drill.
  */
 import { describe, expect, it } from 'vitest';
+import { analyseGrant } from '../../../audit/grant-analysis.js';
 import { type ActivationRules, activateGrant, DEFAULT_RULES } from '../../../functions/domain/activate-grant.js';
 import {
   type DrillInbox,
@@ -29,7 +30,10 @@ import {
 } from '../../../functions/domain/errors.js';
 import { issueCredentials } from '../../../functions/domain/issue-credentials.js';
 import type { PolicyDocument } from '../../../functions/domain/policy-builder.js';
+import type { AuditLog } from '../../../functions/domain/ports.js';
 import { parseProfiles } from '../../../functions/domain/profile.js';
+import { checkOverdueReviews } from '../../../functions/domain/review-check.js';
+import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { ACCOUNT, ALICE, fakePorts, SECURITY } from '../../support/fakes.js';
 
 const TARGET = `arn:aws:sqs:us-east-1:${ACCOUNT}:breakglass-drill-target`;
@@ -390,5 +394,79 @@ describe('startDrill and the drill progress (POST /drills answers 202, GET /dril
     expect(drills.saved.map((r) => r.steps.length)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(drills.saved.slice(0, 5).every((r) => r.status === 'RUNNING')).toBe(true);
     expect(drills.runs.get('d-2')).toMatchObject({ status: 'PASSED', result: { id: 'd-2', outcome: 'PASSED' } });
+  });
+});
+
+describe("drills' grants are no one's access", () => {
+  /** A passed drill's grant and a responder's revoked grant, both ended and due for review. */
+  async function endedGrants() {
+    const { ports, deps } = setup();
+    const result = await runDrill(deps, profiles, { caller: { arn: SECURITY } });
+    const { grant } = await activateGrant(
+      ports,
+      profiles,
+      { caller: { arn: ALICE }, body: { profile: 'demo', reason: 'checkout is failing for all users' } },
+      rules,
+    );
+    await revokeGrant(ports, [], { grantId: grant.id, caller: { arn: ALICE }, body: { reason: 'done' } });
+    const drillGrant = ports.store.grants.get(result.grantId!)!;
+    const real = ports.store.grants.get(grant.id)!;
+    // Both are due for review as stored: without the drill exclusion both would be reported.
+    expect(drillGrant).toMatchObject({ drill: true, reviewState: 'DUE', status: 'REVOKED' });
+    expect(real).toMatchObject({ reviewState: 'DUE', status: 'REVOKED' });
+    return { ports, drillGrant, real };
+  }
+
+  it('raises no overdue-review reminder for a drill grant', async () => {
+    // Prepare
+    const { ports, drillGrant, real } = await endedGrants();
+    const due = [drillGrant, real];
+    const audit: AuditLog = { queryEvents: async () => ({ events: [] }), reviewsDue: async () => due };
+    const check = { audit, notifier: ports.notifier, clock: ports.clock, log: ports.log };
+    ports.clock.advance(10 * 86_400_000);
+    const before = ports.notifier.alerts.length;
+
+    // Act
+    const report = await checkOverdueReviews(check, 3);
+
+    // Assess: the responder's grant is announced, the drill's is not, nor its profile
+    expect(report).toEqual({ overdue: 1, profiles: ['demo'] });
+    const sent = ports.notifier.alerts.slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body).toContain(real.id);
+    expect(sent[0]!.body).not.toContain(drillGrant.id);
+    // Only drills due: no reminder at all.
+    due.splice(1, 1);
+    expect(await checkOverdueReviews(check, 3)).toEqual({ overdue: 0, profiles: [] });
+    expect(ports.notifier.alerts.slice(before)).toHaveLength(1);
+  });
+
+  it("is no review, ticket or risk finding in the audit report, and no 'unreviewed' grant", async () => {
+    // Prepare: every grant-level rule on, ten days after both ended
+    const { ports, drillGrant, real } = await endedGrants();
+    const asOf = new Date(ports.clock.now().getTime() + 10 * 86_400_000);
+    const policy = {
+      lateSeconds: 300,
+      reviewDays: 3,
+      asOf,
+      snapshotAt: asOf,
+      ticketRequired: () => true,
+      acknowledgedRisks: () => ['iam-pass-role'],
+    };
+
+    // Act
+    const drill = analyseGrant(drillGrant, await ports.store.events(drillGrant.id), policy);
+    const control = analyseGrant(real, await ports.store.events(real.id), policy);
+
+    // Assess: the same rules find all three on the responder's grant, none on the drill's
+    expect(control.findings.map((f) => f.code).sort()).toEqual([
+      'MISSING_TICKET',
+      'REVIEW_OVERDUE',
+      'RISK_ACKNOWLEDGED',
+    ]);
+    expect(control.row.review).toBe('unreviewed');
+    expect(drill.chainOk).toBe(true);
+    expect(drill.findings).toEqual([]);
+    expect(drill.row.review).toBe('not needed');
   });
 });
