@@ -260,7 +260,7 @@ Ctrl-C stops everything.`);
  * evaluator does (sandbox/drill-probe.ts says why).
  */
 async function drillRoutes(config: ReturnType<typeof emulatorConfig>, lambda: LambdaAsync): Promise<Route[]> {
-  const { createDrillHandler } = await import('../functions/handlers/run-drill.js');
+  const { createDrillHandler, drillInbox } = await import('../functions/handlers/run-drill.js');
   const { createStartDrillHandler } = await import('../functions/handlers/start-drill.js');
   const wiring = await import('../functions/handlers/wiring.js');
   const { httpErrors } = await import('../functions/handlers/http.js');
@@ -275,7 +275,7 @@ async function drillRoutes(config: ReturnType<typeof emulatorConfig>, lambda: La
       settings: wiring.credentialSettings(),
       rules: wiring.activationRules(),
       probe,
-      inbox: wiring.drillInbox(),
+      inbox: drillInbox(),
       drills: wiring.drillStore(),
       securityPrincipals: wiring.securityPrincipals(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -22,6 +22,8 @@ const MEANINGS = {
   TABLE_NAME: 'grants table',
   TABLE_ARN: 'the table to export',
   TOPIC_ARN: 'alert topic',
+  DRILL_QUEUE_URL: "drill queue: drills' alerts, read back by the drill (docs/drills.md)",
+  DRILL_FUNCTION_NAME: 'drill function that POST /drills invokes asynchronously',
   SCHEDULE_GROUP: 'schedule group of the expiry schedules',
   EXPIRY_FUNCTION_ARN: 'target of the expiry schedules',
   SCHEDULER_ROLE_ARN: 'role Scheduler uses to invoke it',

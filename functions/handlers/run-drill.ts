@@ -10,7 +10,7 @@
 import type { Context } from 'aws-lambda';
 import { publishMetrics } from '../adapters/emf-metrics.js';
 import type { DrillStartEvent } from '../adapters/lambda-drill-launcher.adapter.js';
-import { SqsDrillProbe } from '../adapters/sqs-drill.adapter.js';
+import { SqsDrillInbox, SqsDrillProbe } from '../adapters/sqs-drill.adapter.js';
 import {
   DRILL_MODES,
   type DrillDependencies,
@@ -21,13 +21,13 @@ import {
   runDrill,
 } from '../domain/drill.js';
 import type { ProfileSet } from '../domain/profile.js';
+import { requireEnv } from './config.js';
 import { log } from './log.js';
 import {
   activationRules,
   allPorts,
   checkedProfiles,
   credentialSettings,
-  drillInbox,
   drillStore,
   securityPrincipals,
   vendor,
@@ -119,6 +119,13 @@ export function createDrillHandler(
     return result;
   };
 }
+
+/** The drill queue's reader (`DRILL_QUEUE_URL`): only this function bundles the SQS client. */
+let inbox: SqsDrillInbox | undefined;
+export const drillInbox = (): SqsDrillInbox => {
+  inbox ??= new SqsDrillInbox({ queueUrl: requireEnv('DRILL_QUEUE_URL') });
+  return inbox;
+};
 
 const wired = (): DrillDependencies => ({
   ports: allPorts(),
