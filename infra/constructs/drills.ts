@@ -22,7 +22,7 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { JsonSchemaType, LambdaIntegration, RequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Schedule as EventSchedule, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
@@ -323,6 +323,24 @@ export class BreakGlassDrills extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription:
         'break-glass: the drill function crashed; no DRILL result was recorded (GET /drills, its logs).',
+    }).addAlarmAction(new SnsAction(props.topic));
+    // Throttles of the drill functions (the service's two throttle alarms hold ten metrics each, full).
+    const fns = [runner, start, list];
+    new Alarm(this, 'Throttles', {
+      alarmName: `${RESOURCE_PREFIX}-DrillThrottles`,
+      metric: new MathExpression({
+        expression: `SUM([${fns.map((_, i) => `FILL(t${i}, 0)`).join(', ')}])`,
+        usingMetrics: Object.fromEntries(
+          fns.map((f, i) => [`t${i}`, f.fn.metricThrottles({ period: Duration.minutes(1), statistic: 'Sum' })]),
+        ),
+        period: Duration.minutes(1),
+        label: 'Throttles',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'break-glass: Lambda throttled a drill function; a drill may not have run.',
     }).addAlarmAction(new SnsAction(props.topic));
     this.runner = runner;
     this.start = start;

@@ -72,15 +72,18 @@ describe('profile roles', () => {
     for (const name of need) expect(exist.has(name), name).toBe(true);
   });
 
-  it("trusts only the credential function's role, for AssumeRole and SetSourceIdentity, with one-hour sessions", () => {
+  it("trusts only the credential function's role (and the drill function, the drill profile's), for AssumeRole and SetSourceIdentity, with one-hour sessions", () => {
+    const trust = (roleId: string) => ({
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+      Principal: { AWS: { 'Fn::GetAtt': [roleId, 'Arn'] } },
+    });
+    const drillRunner = logicalId(stateless, 'AWS::IAM::Role', 'ServiceDrillsRunDrillRole');
     for (const [id, role] of Object.entries(profileRoles())) {
-      expect(role.Properties!.AssumeRolePolicyDocument.Statement, id).toEqual([
-        {
-          Effect: 'Allow',
-          Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
-          Principal: { AWS: { 'Fn::GetAtt': [credentialRoleId(), 'Arn'] } },
-        },
-      ]);
+      const drill = String(role.Properties!.RoleName).startsWith('breakglass-drill-');
+      expect(role.Properties!.AssumeRolePolicyDocument.Statement, id).toEqual(
+        drill ? [trust(credentialRoleId()), trust(drillRunner)] : [trust(credentialRoleId())],
+      );
       expect(role.Properties!.MaxSessionDuration).toBe(3600);
     }
   });
@@ -348,9 +351,15 @@ describe('credential function', () => {
       .sort();
     expect(resourcesOf(sts[0]!).map(render).sort()).toEqual(roles);
     expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('iam:'))).toEqual([]);
-    // Nobody else may assume them: no other function holds sts:AssumeRole.
+    // Nobody else may assume them: no other function holds sts:AssumeRole, but the drill function, on the
+    // drill profile's roles only (test/infra/drills.test.ts).
     for (const [fn, st] of Object.entries(functionPolicies(stateless)))
-      if (fn !== 'IssueCredentials') expect(st.flatMap(actionsOf), fn).not.toContain('sts:AssumeRole');
+      if (fn === 'DrillsRunDrill')
+        for (const s of st.filter((s) => actionsOf(s).includes('sts:AssumeRole')))
+          expect(resourcesOf(s).map(render)).toEqual([
+            'arn:aws:iam::123456789012:role/breakglass/profile/breakglass-drill-0',
+          ]);
+      else if (fn !== 'IssueCredentials') expect(st.flatMap(actionsOf), fn).not.toContain('sts:AssumeRole');
   });
 
   it("knows the account and partition of the profile roles, and answers within API Gateway's timeout", () => {
