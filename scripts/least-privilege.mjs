@@ -199,7 +199,10 @@ for (const [name, roleId] of sorted) {
 if (profileRoles.length) {
   const trusted = [
     ...new Set(
-      profileRoles.flatMap((r) => r.Properties.AssumeRolePolicyDocument.Statement.map((s) => show(s.Principal.AWS))),
+      // One principal per entry: a trust statement may name several (the drill roles' do once CDK merges them).
+      profileRoles.flatMap((r) =>
+        r.Properties.AssumeRolePolicyDocument.Statement.flatMap((s) => [s.Principal.AWS].flat().map(show)),
+      ),
     ),
   ].join(', ');
   const trustActions = [
