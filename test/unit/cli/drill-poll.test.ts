@@ -9,7 +9,12 @@ import { DRILL_POLL_BOUND_MS, pollDrill } from '../../../cli/drill.js';
 
 function fakeIo() {
   let now = 0;
-  return { now: () => now, sleep: async (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+  };
 }
 const step = (name: string) => ({ name, outcome: 'passed', ms: 1, detail: '' });
 const body = (status: string, steps: string[]) => ({
