@@ -217,6 +217,8 @@ export function lateSecondsOf(record: object): number | null {
 export function reviewLabel(record: object): string {
   const grant = record as Item;
   if (grant.reviewOutcome === 'justified' || grant.reviewOutcome === 'unjustified') return grant.reviewOutcome;
+  // A drill's grant (docs/drills.md) is a rehearsal, not access anyone used: its record is the DRILL result.
+  if (grant.drill === true) return 'not needed';
   if (grant.reviewState === 'DUE') return 'unreviewed';
   if (grant.status === 'DENIED' || grant.status === 'FAILED') return 'not needed';
   if (grant.status === 'ACTIVE' || grant.status === 'PENDING') return 'not yet due';
@@ -296,8 +298,12 @@ export function analyseGrant(
       );
     }
   }
+  // A drill's grant is judged for integrity and timeliness like any other (a chain broken, access outliving
+  // its expiry are real), but it is no one's access: no review, ticket or risk finding (DRILL_STALE covers drills).
+  const drill = grant.drill === true;
   const ended = time(grant.endedAt);
   if (
+    !drill &&
     grant.reviewState === 'DUE' &&
     ended !== undefined &&
     ended < policy.asOf.getTime() - policy.reviewDays * 86_400_000
@@ -312,7 +318,7 @@ export function analyseGrant(
   }
   const required = policy.ticketRequired(profile);
   const activated = events.some((e) => e.type === 'ACTIVATED');
-  if (activated && required === true && !text(grant.ticket)) {
+  if (!drill && activated && required === true && !text(grant.ticket)) {
     findings.push(
       finding('MISSING_TICKET', {
         ...subject,
@@ -320,7 +326,7 @@ export function analyseGrant(
       }),
     );
   }
-  const risks = policy.acknowledgedRisks?.(profile) ?? [];
+  const risks = drill ? [] : (policy.acknowledgedRisks?.(profile) ?? []);
   if (activated && risks.length) {
     findings.push(
       finding('RISK_ACKNOWLEDGED', {

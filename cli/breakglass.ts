@@ -24,7 +24,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { OperationId } from '../functions/api/routes.js';
 import { activityFromCloudTrail, activityLines } from './activity.js';
 import { type ApiResponse, type ClientOptions, ConfigError, callRoute, NetworkError, request } from './client.js';
-import { type DrillBody, drillLines, type LastDrillBody, lastDrillLines } from './drill.js';
+import { type DrillRunBody, drillLines, type LastDrillBody, lastDrillLines, pollDrill } from './drill.js';
 import type {
   ActivityBody,
   CredentialsBody,
@@ -542,15 +542,24 @@ async function execute(
     }
     case 'drill': {
       if (values.last) return finish<LastDrillBody>(await call('GET', '/drills'), lastDrillLines);
-      // An expiring drill waits out its one-minute grant: allow for it.
-      const res = await call(
-        'POST',
-        '/drills',
-        { mode: values.expire ? 'expire' : 'revoke' },
-        { timeoutMs: 5 * 60_000 },
+      // 202 at once; the drill runs in its own function and the CLI polls it (cli/drill.ts).
+      const started = await call('POST', '/drills', { mode: values.expire ? 'expire' : 'revoke' });
+      if (started.status >= 400) return finish(started, () => []);
+      const id = (started.body as DrillRunBody).drill.id;
+      io.err(`Drill ${id} started (${values.expire ? 'expire: about two minutes' : 'revoke'}); waiting for it…`);
+      const { res, timedOut } = await pollDrill((path) => call('GET', path), io, id, {
+        onStep: (line) => io.err(line),
+      });
+      if (timedOut) {
+        io.err(`✖ Drill ${id} still RUNNING: its function was stopped? See breakglass drill --last and its logs.`);
+        return EXIT.service;
+      }
+      const code = finish<DrillRunBody>(res, (b) =>
+        b.drill.result
+          ? drillLines(b.drill.result)
+          : [`✖ Drill ${id} FAILED before its first step: ${b.drill.steps.map((s) => s.detail).join('; ')}`],
       );
-      const code = finish<DrillBody>(res, (b) => drillLines(b.drill));
-      return res.status < 400 && (res.body as DrillBody).drill.outcome === 'FAILED' ? EXIT.service : code;
+      return res.status < 400 && (res.body as DrillRunBody).drill.status === 'FAILED' ? EXIT.service : code;
     }
     case 'profiles': {
       const res = await op('listProfiles');

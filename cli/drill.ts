@@ -1,7 +1,53 @@
 /**
- * `breakglass drill`: runs a drill (`POST /drills`) and prints each step with its outcome and timing,
- * then the drill's timings; `--last` prints the last drill (`GET /drills`) and its age.
+ * `breakglass drill`: starts a drill (`POST /drills`, answered 202 at once), polls `GET /drills/{id}`
+ * until it is done (within {@link DRILL_POLL_BOUND_MS}), then prints each step with its outcome and
+ * timing, and the drill's timings; `--last` prints the last drill (`GET /drills`) and its age.
  */
+import type { ApiResponse } from './client.js';
+
+/** Between two polls of `GET /drills/{id}`. */
+export const DRILL_POLL_MS = 2_000;
+/**
+ * How long the CLI waits for a drill at most: the drill function's 5-minute timeout and a minute. A drill
+ * still RUNNING then will not finish (its function was stopped): the CLI says so instead of waiting forever.
+ */
+export const DRILL_POLL_BOUND_MS = 6 * 60_000;
+
+/** A requested drill as `GET /drills/{id}` returns it: the steps so far, then the result. */
+export interface DrillRunView {
+  readonly id: string;
+  readonly mode: string;
+  readonly status: 'RUNNING' | 'PASSED' | 'FAILED';
+  readonly steps: DrillView['steps'];
+  readonly result?: DrillView;
+}
+export interface DrillRunBody {
+  readonly drill: DrillRunView;
+}
+
+/**
+ * Polls `GET /drills/{id}` until the drill is no longer RUNNING, an error answers, or the bound passes
+ * (`timedOut`). Tells each newly finished step as it comes (`onStep`).
+ */
+export async function pollDrill(
+  get: (path: string) => Promise<ApiResponse>,
+  io: { now: () => number; sleep: (ms: number) => Promise<void> },
+  id: string,
+  options: { boundMs?: number; pollMs?: number; onStep?: (line: string) => void } = {},
+): Promise<{ res: ApiResponse; timedOut: boolean }> {
+  const deadline = io.now() + (options.boundMs ?? DRILL_POLL_BOUND_MS);
+  let told = 0;
+  for (;;) {
+    const res = await get(`/drills/${encodeURIComponent(id)}`);
+    if (res.status >= 400) return { res, timedOut: false };
+    const run = (res.body as DrillRunBody).drill;
+    for (const s of run.steps.slice(told)) options.onStep?.(`  … ${s.name} ${s.outcome}`);
+    told = Math.max(told, run.steps.length);
+    if (run.status !== 'RUNNING') return { res, timedOut: false };
+    if (io.now() >= deadline) return { res, timedOut: true };
+    await io.sleep(options.pollMs ?? DRILL_POLL_MS);
+  }
+}
 
 /** A DRILL result as the API returns it (`functions/domain/drill.ts`). */
 export interface DrillView {

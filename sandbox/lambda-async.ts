@@ -81,6 +81,8 @@ export interface LambdaAsyncOptions {
 interface Registered {
   readonly handler: AsyncHandler;
   readonly onFailureArn?: string;
+  /** The function's `MaximumRetryAttempts` (PutFunctionEventInvokeConfig), 0 to 2. @default the delays given */
+  readonly retryAttempts?: number;
 }
 
 /** Thrown by `invoke` for an unknown function: the one failure the invoking service (Scheduler) sees. */
@@ -102,10 +104,15 @@ export class LambdaAsync {
   }
 
   /** A function and, optionally, the ARN of its on-failure destination (an SQS queue). */
-  register(functionArn: string, handler: AsyncHandler, options: { onFailureArn?: string } = {}): void {
+  register(
+    functionArn: string,
+    handler: AsyncHandler,
+    options: { onFailureArn?: string; retryAttempts?: number } = {},
+  ): void {
     this.functions.set(functionArn, {
       handler,
       ...(options.onFailureArn ? { onFailureArn: options.onFailureArn } : {}),
+      ...(options.retryAttempts !== undefined ? { retryAttempts: options.retryAttempts } : {}),
     });
   }
 
@@ -173,7 +180,7 @@ export class LambdaAsync {
         );
         return;
       }
-      const retryIn = this.retryDelaysMs[attempt - 1];
+      const retryIn = attempt <= (fn.retryAttempts ?? 2) ? this.retryDelaysMs[attempt - 1] : undefined;
       if (retryIn !== undefined) {
         this.log(
           `[lambda] ${functionName} ${requestId} attempt ${attempt} failed: ${describe(error)}; Lambda retries in ${retryIn} ms`,

@@ -248,7 +248,7 @@ async function main(): Promise<void> {
           resource: '/_local/export',
           handler: job(async () => ({ ...(await exportTable()), bucket: seeded.auditBucket })),
         },
-        ...(await drillRoutes(config)),
+        ...(await drillRoutes(config, lambda)),
       ],
       new IAMClient(config),
       (line) => console.log(line),
@@ -282,14 +282,18 @@ Ctrl-C stops everything.`);
 }
 
 /**
- * `POST /drills` and `GET /drills`: the drill function as deployed, except its probe: the emulator does
- * not judge IAM, so a policy evaluator does (sandbox/drill-probe.ts says why).
+ * `POST /drills`, `GET /drills`, `GET /drills/{id}`: as deployed. POST answers 202 and the drill function
+ * runs through the model of Lambda's asynchronous invocation (lambda-async.ts), without retries (the stack
+ * sets none: a drill is not repeated). Its probe differs: the emulator does not judge IAM, so a policy
+ * evaluator does (sandbox/drill-probe.ts says why).
  */
-async function drillRoutes(config: ReturnType<typeof emulatorConfig>): Promise<Route[]> {
-  const { createDrillHandler } = await import('../functions/handlers/run-drill.js');
+async function drillRoutes(config: ReturnType<typeof emulatorConfig>, lambda: LambdaAsync): Promise<Route[]> {
+  const { createDrillHandler, drillInbox } = await import('../functions/handlers/run-drill.js');
+  const { createStartDrillHandler } = await import('../functions/handlers/start-drill.js');
   const wiring = await import('../functions/handlers/wiring.js');
   const { httpErrors } = await import('../functions/handlers/http.js');
   const { EvaluatingDrillProbe } = await import('./drill-probe.js');
+  const { randomUUID } = await import('node:crypto');
   const middy = (await import('@middy/core')).default;
   const probe = new EvaluatingDrillProbe({ iam: new IAMClient(config), sqs: new SQSClient(config) });
   const run = createDrillHandler(
@@ -299,7 +303,7 @@ async function drillRoutes(config: ReturnType<typeof emulatorConfig>): Promise<R
       settings: wiring.credentialSettings(),
       rules: wiring.activationRules(),
       probe,
-      inbox: wiring.drillInbox(),
+      inbox: drillInbox(),
       drills: wiring.drillStore(),
       securityPrincipals: wiring.securityPrincipals(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -311,13 +315,30 @@ async function drillRoutes(config: ReturnType<typeof emulatorConfig>): Promise<R
       drill: { pollMs: 250, propagationMs: 3_000, alertWaitMs: 15_000 },
     },
   );
+  const runnerArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:breakglass-run-drill`;
+  lambda.register(runnerArn, (event) => run(event as Parameters<typeof run>[0]), { retryAttempts: 0 });
+  const start = createStartDrillHandler(
+    () => ({
+      securityPrincipals: wiring.securityPrincipals(),
+      drills: wiring.drillStore(),
+      launcher: {
+        launch: async (request) => {
+          lambda.invoke(runnerArn, { source: 'breakglass.drill-start', request });
+        },
+      },
+      clock: wiring.clock,
+      newId: randomUUID,
+    }),
+    wiring.checkedProfiles,
+  );
   const post = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(httpErrors())
-    .handler(run as (e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>);
+    .handler(start as (e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>);
   const list = ((await import('../functions/handlers/list-drills.js')) as { handler: ApiHandler }).handler;
   return [
     { method: 'POST', resource: '/drills', handler: post as unknown as ApiHandler },
     { method: 'GET', resource: '/drills', handler: list },
+    { method: 'GET', resource: '/drills/{id}', handler: list },
   ];
 }
 

@@ -9,7 +9,13 @@ import {
   DynamoDBClient,
   UpdateContinuousBackupsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CreateRoleCommand, CreateUserCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  GetRoleCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -86,10 +92,21 @@ const TRUST = JSON.stringify({
 });
 
 /** Creates a role unless it exists; returns its RoleId (the `AROA…` part of `aws:userid`). */
-export async function ensureRole(iam: IAMClient, roleName: string, trust = TRUST, path?: string): Promise<string> {
+export async function ensureRole(
+  iam: IAMClient,
+  roleName: string,
+  trust = TRUST,
+  path?: string,
+  boundaryArn?: string,
+): Promise<string> {
   try {
     const { Role } = await iam.send(
-      new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust, ...(path ? { Path: path } : {}) }),
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: trust,
+        ...(path ? { Path: path } : {}),
+        ...(boundaryArn ? { PermissionsBoundary: boundaryArn } : {}),
+      }),
     );
     return Role!.RoleId!;
   } catch (error) {
@@ -197,7 +214,29 @@ export async function seed(
   const profileRoles = names.profiles
     ? profileRolePools(names.profiles, protectedResources).flatMap((p) => p.roleNames)
     : [];
-  for (const role of profileRoles) await ensureRole(iam, role, profileRoleTrust, PROFILE_ROLE_PATH);
+  // The drill profile's roles get their permissions boundary as the stack builds it (profile-roles.ts), so a
+  // drill judges it as IAM would, and a boundary stripped by hand fails the drill (test/e2e/drill.test.ts).
+  const drillProfile = names.profiles?.profiles.find((p) => p.drill);
+  let drillBoundaryArn: string | undefined;
+  if (drillProfile) {
+    const { boundaryDocument, boundaryName } = await import('../infra/constructs/profile-roles.js');
+    drillBoundaryArn = `arn:aws:iam::${ACCOUNT}:policy/breakglass/${boundaryName(drillProfile.name)}`;
+    await iam
+      .send(
+        new CreatePolicyCommand({
+          PolicyName: boundaryName(drillProfile.name),
+          Path: '/breakglass/',
+          PolicyDocument: JSON.stringify(boundaryDocument(drillProfile, protectedResources)),
+        }),
+      )
+      .catch((e: Error) => {
+        if (e.name !== 'EntityAlreadyExistsException') throw e;
+      });
+  }
+  for (const role of profileRoles) {
+    const isDrill = drillProfile && role.startsWith(`breakglass-${drillProfile.name}-`);
+    await ensureRole(iam, role, profileRoleTrust, PROFILE_ROLE_PATH, isDrill ? drillBoundaryArn : undefined);
+  }
   for (const user of names.users ?? []) {
     await iam.send(new CreateUserCommand({ UserName: user })).catch((e: Error) => {
       if (e.name !== 'EntityAlreadyExistsException') throw e;

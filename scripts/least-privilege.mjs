@@ -22,6 +22,8 @@ const MEANINGS = {
   TABLE_NAME: 'grants table',
   TABLE_ARN: 'the table to export',
   TOPIC_ARN: 'alert topic',
+  DRILL_QUEUE_URL: "drill queue: drills' alerts, read back by the drill (docs/drills.md)",
+  DRILL_FUNCTION_NAME: 'drill function that POST /drills invokes asynchronously',
   SCHEDULE_GROUP: 'schedule group of the expiry schedules',
   EXPIRY_FUNCTION_ARN: 'target of the expiry schedules',
   SCHEDULER_ROLE_ARN: 'role Scheduler uses to invoke it',
@@ -198,7 +200,10 @@ for (const [name, roleId] of sorted) {
 if (profileRoles.length) {
   const trusted = [
     ...new Set(
-      profileRoles.flatMap((r) => r.Properties.AssumeRolePolicyDocument.Statement.map((s) => show(s.Principal.AWS))),
+      // One principal per entry: a trust statement may name several (the drill roles' do once CDK merges them).
+      profileRoles.flatMap((r) =>
+        r.Properties.AssumeRolePolicyDocument.Statement.flatMap((s) => [s.Principal.AWS].flat().map(show)),
+      ),
     ),
   ].join(', ');
   const trustActions = [

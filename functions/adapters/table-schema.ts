@@ -16,6 +16,7 @@
  * | activity summary| `ACTIVITY#<id>`   | `SUMMARY`     |                                                         |
  * | session → grant | `SESSION#<userid>`| `GRANT#<createdAt>#<id>` | (caller mode: attributes calls by `aws:userid`) |
  * | drill result    | `DRILL`           | `RESULT#<finishedAt>#<id>` | (none: `result` is the JSON of `DrillResult`) |
+ * | drill progress  | `DRILL`           | `RUN#<id>`                 | (none: `run` is the JSON of `DrillRun`) |
  *
  * Every index projects ALL attributes; all keys are strings. Activity items (`activity.ts`) live in
  * their own partitions, so CloudTrail deliveries never contend with a grant's lifecycle writes, and
@@ -80,4 +81,7 @@ export const activityKeys = {
 export const drillKeys = {
   partition: 'DRILL',
   result: (finishedAt: string, id: string) => ({ pk: 'DRILL', sk: `RESULT#${finishedAt}#${id}` }),
+  /** A requested drill's progress (`GET /drills/{id}`). */
+  run: (id: string) => ({ pk: 'DRILL', sk: `RUN#${id}` }),
+  resultPrefix: 'RESULT#',
 } as const;

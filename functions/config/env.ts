@@ -49,6 +49,8 @@ export const ENV = {
   denialAlertWindowSeconds: 'DENIAL_ALERT_WINDOW_SECONDS',
   /** The drill's SQS queue, subscribed to the alert topic with the `drill` filter (the drill function). */
   drillQueueUrl: 'DRILL_QUEUE_URL',
+  /** The drill function `POST /drills` invokes asynchronously. */
+  drillFunctionName: 'DRILL_FUNCTION_NAME',
   /** Powertools Logger's level (DEBUG, INFO, WARN, ERROR; the stacks set INFO unless `logLevel` says otherwise). */
   powertoolsLogLevel: 'POWERTOOLS_LOG_LEVEL',
   /** Minutes after a grant's end before its activity summary is announced (default 15: CloudTrail's late deliveries). */

@@ -21,7 +21,7 @@
 import { type ActivationRules, activateGrant, type Caller } from './activate-grant.js';
 import type { Alert } from './alert.js';
 import { verifyChain } from './audit-chain.js';
-import { ForbiddenError, ValidationError } from './errors.js';
+import { DrillNotFoundError, ForbiddenError, ValidationError } from './errors.js';
 import type { Grant } from './grant.js';
 import { type CredentialSettings, issueCredentials } from './issue-credentials.js';
 import { describeError } from './lifecycle.js';
@@ -118,8 +118,40 @@ export interface DrillInbox {
 /** Where DRILL results are kept (the table). */
 export interface DrillStore {
   record(result: DrillResult): Promise<void>;
-  /** Newest first. */
+  /** Newest first (finished drills only). */
   latest(limit: number): Promise<DrillResult[]>;
+  /** Saves a drill's progress (`GET /drills/{id}`), overwriting the last saved. */
+  progress(run: DrillRun): Promise<void>;
+  /** A drill's progress, or undefined. */
+  get(id: string): Promise<DrillRun | undefined>;
+}
+
+/**
+ * A drill requested with `POST /drills`: answered 202 at once, run by the drill function invoked
+ * asynchronously, because API Gateway ends an integration after 29 seconds (docs/drills.md).
+ */
+export interface DrillRequest {
+  readonly id: string;
+  readonly mode: DrillMode;
+  /** The security principal who asked. */
+  readonly by: string;
+  readonly requestedAt: string;
+}
+
+/** A drill as `GET /drills/{id}` shows it: the steps so far, then the DRILL result. */
+export interface DrillRun {
+  readonly id: string;
+  readonly mode: DrillMode;
+  readonly by: string;
+  readonly requestedAt: string;
+  readonly status: 'RUNNING' | 'PASSED' | 'FAILED';
+  readonly steps: readonly DrillStep[];
+  readonly result?: DrillResult;
+}
+
+/** Starts the drill function on a request without waiting for it (Lambda's `Event` invocation in AWS). */
+export interface DrillLauncher {
+  launch(request: DrillRequest): Promise<void>;
 }
 
 export interface DrillDependencies {
@@ -145,6 +177,10 @@ export interface DrillOptions {
   readonly alertWaitMs?: number;
   /** How long past the planned expiry to wait for EXPIRED. @default 120000 */
   readonly expiryWaitMs?: number;
+  /** The drill's id (a requested drill's); @default a new id */
+  readonly id?: string;
+  /** Told the steps after each one, and the result at the end (best effort: a failure to save is logged). */
+  readonly onProgress?: (steps: readonly DrillStep[], result?: DrillResult) => Promise<void>;
 }
 
 export interface DrillInput {
@@ -218,7 +254,14 @@ export async function runDrill(
   const pollMs = options.pollMs ?? 2_000;
   const now = () => ports.clock.now().getTime();
 
-  const id = ports.newId();
+  const id = options.id ?? ports.newId();
+  const progress = async (result?: DrillResult) => {
+    try {
+      await options.onProgress?.(result?.steps ?? steps, result);
+    } catch (error) {
+      ports.log.error({ msg: 'could not save the drill progress', drillId: id, error: describeError(error) });
+    }
+  };
   const startedAt = ports.clock.now().toISOString();
   const steps: DrillStep[] = [];
   const timings: { -readonly [K in keyof DrillTimings]: DrillTimings[K] } = {};
@@ -232,9 +275,11 @@ export async function runDrill(
     try {
       const detail = await run();
       steps.push({ name, outcome: 'passed', ms: now() - began, detail });
+      await progress();
       return true;
     } catch (error) {
       steps.push({ name, outcome: 'failed', ms: now() - began, detail: describeError(error), fix: DRILL_FIXES[name] });
+      await progress();
       return false;
     }
   };
@@ -401,7 +446,50 @@ export async function runDrill(
       steps: [...steps, notRecorded],
     };
   if (result.outcome === 'FAILED') await alertFailure(ports, result);
+  await progress(result);
   return result;
+}
+
+/** What starting a drill needs. */
+export interface StartDrillDependencies {
+  readonly securityPrincipals: readonly string[];
+  readonly drills: DrillStore;
+  readonly launcher: DrillLauncher;
+  readonly clock: Ports['clock'];
+  readonly newId: () => string;
+}
+
+/**
+ * `POST /drills`: 1. authorize (security principals) → 2. validate the body → 3. save the drill as
+ * RUNNING → 4. launch the drill function on it, without waiting. The caller polls `GET /drills/{id}`.
+ */
+export async function startDrill(
+  deps: StartDrillDependencies,
+  profiles: ProfileSet,
+  input: { readonly caller: Caller; readonly body?: unknown },
+): Promise<DrillRun> {
+  authorizeDrill(deps.securityPrincipals, input.caller);
+  const mode = parseMode(input.body);
+  if (!drillProfile(profiles))
+    throw new ValidationError('No drill profile is deployed: add a profile with "drill": true (docs/drills.md)');
+  const request: DrillRequest = {
+    id: deps.newId(),
+    mode,
+    by: input.caller.arn,
+    requestedAt: deps.clock.now().toISOString(),
+  };
+  const run: DrillRun = { ...request, status: 'RUNNING', steps: [] };
+  await deps.drills.progress(run);
+  await deps.launcher.launch(request);
+  return run;
+}
+
+/** The progress of a requested drill, as the drill function saves it after each step. */
+export async function getDrill(drills: DrillStore, id: string): Promise<DrillRun> {
+  if (!/^[\w-]{1,64}$/.test(id)) throw new ValidationError('A drill id is letters, digits and dashes');
+  const run = await drills.get(id);
+  if (!run) throw new DrillNotFoundError(`No drill ${id}`);
+  return run;
 }
 
 /** The CRITICAL alert of a failed drill: the step, what happened, the fix. Not tagged `drill`: it is for everyone. */

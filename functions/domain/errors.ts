@@ -84,6 +84,12 @@ export class GrantNotFoundError extends BreakGlassError {
   readonly statusCode = 404;
 }
 
+/** No drill with that id (`GET /drills/{id}`). */
+export class DrillNotFoundError extends BreakGlassError {
+  readonly code = 'DrillNotFound';
+  readonly statusCode = 404;
+}
+
 /** The grant is not in a state that allows the action (e.g. revoking an expired grant). */
 export class InvalidTransitionError extends BreakGlassError {
   readonly code = 'InvalidState';

@@ -2,7 +2,8 @@
  * The daily review check: grants that ended more than N days ago and are still unreviewed are
  * announced, one alert per profile (so a profile's owner can subscribe to just theirs).
  *
- * 1. find — the grants whose review is due and that ended before now − N days (an index query);
+ * 1. find — the grants whose review is due and that ended before now − N days (an index query), except
+ *    drills' grants: a rehearsal is no one's access, its record is the DRILL result (docs/drills.md);
  * 2. announce — per profile, the list (oldest first) with how to review each.
  */
 import { type Alert, oneLine } from './alert.js';
@@ -35,7 +36,8 @@ export async function checkOverdueReviews(
   // 1. find
   const now = ports.clock.now();
   const cutoff = new Date(now.getTime() - deadlineDays * 86_400_000).toISOString();
-  const due = await ports.audit.reviewsDue(cutoff, REVIEW_CHECK_LIMIT);
+  const found = await ports.audit.reviewsDue(cutoff, REVIEW_CHECK_LIMIT);
+  const due = found.filter((grant) => grant.drill !== true);
 
   // 2. announce
   const byProfile = new Map<string, Grant[]>();
@@ -43,7 +45,9 @@ export async function checkOverdueReviews(
   let alertsFailed = 0;
   for (const [profile, grants] of byProfile) {
     try {
-      await ports.notifier.publish(overdueAlert(profile, grants, deadlineDays, now, due.length >= REVIEW_CHECK_LIMIT));
+      await ports.notifier.publish(
+        overdueAlert(profile, grants, deadlineDays, now, found.length >= REVIEW_CHECK_LIMIT),
+      );
     } catch (error) {
       alertsFailed += 1;
       ports.log.error({ msg: 'could not publish the overdue-review alert', profile, error: describeError(error) });

@@ -1,34 +1,34 @@
 /**
- * `POST /drills` `{mode?: "revoke" | "expire"}` (security principals only), and the drill schedule
- * (an EventBridge rule invoking this function with `{"source": "breakglass.drill-schedule", "mode": …}`).
+ * The drill function: runs a drill requested with `POST /drills` (start-drill.ts invokes it
+ * asynchronously with `{"source": "breakglass.drill-start", "request": …}`) or by the drill schedule
+ * (an EventBridge rule: `{"source": "breakglass.drill-schedule", "mode": …}`). Saves the drill's
+ * progress after each step (`GET /drills/{id}`) and its DRILL result at the end.
  *
  * Publishes `DrillFailed` (0 or 1) as an EMF metric on every run, for the dashboard and an alarm.
- * Answers 200 with the DRILL result, passed or failed (`outcome`): a failed step is the drill's finding,
- * not the request's. The drill runs within the request: fine for the sandbox and the schedule; behind API
- * Gateway (29 s) the `expire` mode outlasts the request (docs/drills.md, "Deploying").
+ * Never behind API Gateway: a drill outlasts its 29 seconds.
  */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { publishMetrics } from '../adapters/emf-metrics.js';
-import { SqsDrillProbe } from '../adapters/sqs-drill.adapter.js';
+import type { DrillStartEvent } from '../adapters/lambda-drill-launcher.adapter.js';
+import { SqsDrillInbox, SqsDrillProbe } from '../adapters/sqs-drill.adapter.js';
+import { ENV } from '../config/env.js';
 import {
   DRILL_MODES,
   type DrillDependencies,
   type DrillMode,
   type DrillOptions,
   type DrillResult,
+  type DrillRun,
   runDrill,
 } from '../domain/drill.js';
 import type { ProfileSet } from '../domain/profile.js';
-import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody } from './http.js';
+import { requireEnv } from './config.js';
 import { domainLog as log } from './observability.js';
 import {
   activationRules,
   allPorts,
   checkedProfiles,
   credentialSettings,
-  drillInbox,
   drillStore,
   securityPrincipals,
   vendor,
@@ -39,12 +39,13 @@ export interface DrillScheduleEvent {
   readonly source: 'breakglass.drill-schedule';
   readonly mode?: DrillMode;
 }
+export type { DrillStartEvent };
 
 /** The metric every run publishes: 1 when the drill failed, 0 when it passed. */
 export const DRILL_FAILED_METRIC = 'DrillFailed';
 
-function isApiEvent(event: unknown): event is ApiEvent {
-  return typeof event === 'object' && event !== null && 'httpMethod' in event;
+function isStart(event: DrillStartEvent | DrillScheduleEvent): event is DrillStartEvent {
+  return event.source === 'breakglass.drill-start';
 }
 
 /** The handler over given dependencies (the sandbox passes its policy-evaluating probe). */
@@ -61,32 +62,71 @@ export function createDrillHandler(
         ...(options.writeMetrics ? { write: options.writeMetrics } : {}),
       },
     );
-  return async (event: ApiEvent | DrillScheduleEvent, _context?: Context): Promise<ApiResult | DrillResult> => {
-    if (isApiEvent(event)) {
-      const result = await runDrill(
-        deps(),
-        profiles(),
-        { caller: callerOf(event), body: event.body ? jsonBody(event) : undefined },
-        options.drill,
-      );
-      metrics(result);
-      return json(200, { drill: result });
-    }
+  return async (event: DrillStartEvent | DrillScheduleEvent, _context?: Context): Promise<DrillResult> => {
     const d = deps();
-    const mode = DRILL_MODES.includes(event.mode as DrillMode) ? (event.mode as DrillMode) : 'expire';
-    const result = await runDrill(
-      d,
-      profiles(),
-      {
-        scheduleArn: `arn:${d.settings.partition}:sts::${d.settings.accountId}:assumed-role/breakglass-drill/schedule`,
-      },
-      { ...options.drill, mode },
-    );
+    let result: DrillResult;
+    if (isStart(event)) {
+      const { request } = event;
+      const mode = DRILL_MODES.includes(request.mode) ? request.mode : 'revoke';
+      const save = (steps: DrillRun['steps'], done?: DrillResult) =>
+        d.drills.progress({
+          ...request,
+          mode,
+          status: done ? done.outcome : 'RUNNING',
+          steps,
+          ...(done ? { result: done } : {}),
+        });
+      // The request was authorized by start-drill; runDrill checks the caller again (a principal
+      // removed from securityPrincipals in between is refused, and that refusal is saved).
+      try {
+        result = await runDrill(
+          d,
+          profiles(),
+          { caller: { arn: request.by } },
+          { ...options.drill, mode, id: request.id, onProgress: save },
+        );
+      } catch (error) {
+        // Refused before any step (e.g. no longer a security principal): the poller must not wait on it.
+        await d.drills
+          .progress({
+            ...request,
+            mode,
+            status: 'FAILED',
+            steps: [
+              {
+                name: 'activate',
+                outcome: 'failed',
+                ms: 0,
+                detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+              },
+            ],
+          })
+          .catch(() => undefined);
+        throw error;
+      }
+    } else {
+      const mode = DRILL_MODES.includes(event.mode as DrillMode) ? (event.mode as DrillMode) : 'expire';
+      result = await runDrill(
+        d,
+        profiles(),
+        {
+          scheduleArn: `arn:${d.settings.partition}:sts::${d.settings.accountId}:assumed-role/breakglass-drill/schedule`,
+        },
+        { ...options.drill, mode },
+      );
+    }
     metrics(result);
-    log.info({ msg: 'scheduled drill', drillId: result.id, outcome: result.outcome, failedStep: result.failedStep });
+    log.info({ msg: 'drill', drillId: result.id, outcome: result.outcome, failedStep: result.failedStep });
     return result;
   };
 }
+
+/** The drill queue's reader (`DRILL_QUEUE_URL`): only this function bundles the SQS client. */
+let inbox: SqsDrillInbox | undefined;
+export const drillInbox = (): SqsDrillInbox => {
+  inbox ??= new SqsDrillInbox({ queueUrl: requireEnv(ENV.drillQueueUrl) });
+  return inbox;
+};
 
 const wired = (): DrillDependencies => ({
   ports: allPorts(),
@@ -101,12 +141,4 @@ const wired = (): DrillDependencies => ({
 });
 
 export const lambdaHandler = createDrillHandler(wired, checkedProfiles);
-
-const api = middy<ApiEvent, ApiResult>()
-  .use(httpHeaderNormalizer())
-  .use(httpErrors())
-  .handler(lambdaHandler as (event: ApiEvent, context?: Context) => Promise<ApiResult>);
-
-/** API requests go through the HTTP edge (error mapping); the schedule's event does not. */
-export const handler = (event: ApiEvent | DrillScheduleEvent, context: Context): Promise<ApiResult | DrillResult> =>
-  isApiEvent(event) ? api(event, context) : lambdaHandler(event, context);
+export const handler = lambdaHandler;

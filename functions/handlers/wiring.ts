@@ -16,7 +16,6 @@ import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../adapte
 import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
 import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
 import { SnsNotifier } from '../adapters/sns-notifier.adapter.js';
-import { SqsDrillInbox } from '../adapters/sqs-drill.adapter.js';
 import { StsCredentialVendor } from '../adapters/sts-credentials.adapter.js';
 import { ENV } from '../config/env.js';
 import { type ActivationRules, DEFAULT_RULES } from '../domain/activate-grant.js';
@@ -202,8 +201,10 @@ export function allPorts(): Ports {
   };
 }
 
-/** Drills (`drill.ts`): their results in the table, their alerts on the drill queue (`DRILL_QUEUE_URL`). */
+/**
+ * Drills (`drill.ts`): their results in the table. The drill queue's reader (`SqsDrillInbox`) is wired in
+ * run-drill.ts, the one function that reads it: here, it would bundle the SQS client into every function.
+ */
 export const drillStore = once(
   () => new DynamoDrillStore({ tableName: requireEnv(ENV.tableName), awsSdkV3Client: dynamo() }),
 );
-export const drillInbox = once(() => new SqsDrillInbox({ queueUrl: requireEnv(ENV.drillQueueUrl) }));

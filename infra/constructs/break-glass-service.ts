@@ -10,7 +10,7 @@ import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -29,6 +29,7 @@ import { BreakGlassFunctions, type FunctionName } from './break-glass-functions.
 import { BreakGlassMonitoring } from './break-glass-monitoring.js';
 import { BreakGlassSchedules } from './break-glass-schedules.js';
 import type { BreakGlassFunction } from './breakglass-function.js';
+import { BreakGlassDrills } from './drills.js';
 import { PROFILE_ROLE_TRUST_ACTIONS, ProfileRoles } from './profile-roles.js';
 
 /** The sweeper's metrics as the function publishes them (one declaration: the domain's names, the adapter's namespace). */
@@ -112,6 +113,8 @@ export class BreakGlassService extends Construct {
   readonly monitoring: BreakGlassMonitoring;
   /** Action logging (CloudTrail → capture). */
   readonly activity: ActivityCapture;
+  /** Drills (docs/drills.md), when the profiles have a drill profile. */
+  readonly drills?: BreakGlassDrills;
 
   constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
     super(scope, id);
@@ -233,6 +236,10 @@ export class BreakGlassService extends Construct {
 
     // What no grant may reach, once every resource it names exists (see protected-resources.ts for
     // why names and paths, not references, for this stack's own resources).
+    // Drills (drills.ts): their queues first, so that the drill queue is protected like the others.
+    const drills = props.profiles.set.profiles.some((p) => p.drill)
+      ? new BreakGlassDrills(this, 'Drills', { topic: props.topic, profiles: props.profiles.set })
+      : undefined;
     this.protectedResources = protectedResources(
       stack,
       {
@@ -244,6 +251,7 @@ export class BreakGlassService extends Construct {
           props.expiryFailureQueue,
           this.activity.queue,
           this.activity.deadLetterQueue,
+          ...(drills ? [drills.inbox] : []),
         ],
         buckets: [props.auditBucket, ...props.otherStateful.buckets],
         auditDatabaseName: props.otherStateful.auditDatabaseName,
@@ -278,6 +286,26 @@ export class BreakGlassService extends Construct {
         new PolicyStatement({ actions: [...PROFILE_ROLE_TRUST_ACTIONS], resources: [...this.profileRoles.roleArns] }),
       );
     }
+
+    drills?.compose({
+      api: this.api,
+      table: props.table,
+      topic: props.topic,
+      profilesRaw: props.profiles.raw,
+      logRetention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      securityPrincipals: props.securityPrincipals ?? [],
+      protectedResources: this.protectedResources,
+      profileRoles: this.profileRoles,
+      scheduling: {
+        groupName: schedules.groupName,
+        schedulerRole: this.schedulerRole,
+        expiryFunctionArn: expireGrant.fn.functionArn,
+        expiryDeadLetterQueueArn: props.expiryDeadLetterQueue.queueArn,
+      },
+      frozenProfiles: props.frozenProfiles ?? [],
+      maxActivePerPrincipal: props.maxActivePerPrincipal ?? 3,
+    });
+    if (drills) this.drills = drills;
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,

@@ -3,10 +3,21 @@
  * judged by the policy evaluator, since the emulator does not judge IAM) and its DRILL record appears
  * in `GET /drills`; with the drill profile's roles deleted by hand, the drill fails at that step and a
  * CRITICAL DRILL_FAILED alert reaches the topic (read back through a queue subscribed here without a
- * filter, as an on-call mailbox would be). No timing is asserted: only outcomes.
+ * filter, as an on-call mailbox would be); likewise with the drill role's permissions boundary stripped of
+ * its Allow by hand (the drill's granted call is then denied: the credentials step fails). POST /drills
+ * answers 202 at once and the CLI polls GET /drills/{id}. No timing is asserted: only outcomes.
  */
 import { execFile } from 'node:child_process';
-import { DeleteRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import {
+  CreatePolicyVersionCommand,
+  DeleteRoleCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListRolesCommand,
+  SetDefaultPolicyVersionCommand,
+} from '@aws-sdk/client-iam';
 import { ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +103,93 @@ describe('drills in the sandbox', () => {
   });
 
   it(
+    'answers POST /drills with 202 and the drill id at once; GET /drills/{id} shows it, 404 for an unknown id',
+    async () => {
+      // Act
+      const started = await call('POST', '/drills', { mode: 'revoke' });
+
+      // Assess: accepted before any step ran, then followed to its end
+      expect(started.status).toBe(202);
+      expect(started.body.drill).toMatchObject({ status: 'RUNNING', mode: 'revoke', steps: [] });
+      const id = started.body.drill.id as string;
+      let run = (await call('GET', `/drills/${id}`)).body.drill;
+      const deadline = Date.now() + 5 * 60_000; // hang guard
+      while (run.status === 'RUNNING' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        run = (await call('GET', `/drills/${id}`)).body.drill;
+      }
+      expect(run).toMatchObject({ id, status: 'PASSED', result: { id, outcome: 'PASSED' } });
+      expect(run.steps.map((s: { name: string }) => s.name)).toEqual([
+        'activate',
+        'credentials',
+        'outside',
+        'end',
+        'alerts',
+        'record',
+      ]);
+      expect((await call('GET', '/drills/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+      expect((await call('POST', '/drills', { mode: 'sideways' })).status).toBe(400);
+    },
+    10 * 60_000,
+  );
+
+  it(
+    "fails the credentials step when the drill role's boundary policy was stripped by hand, and alerts CRITICAL",
+    async () => {
+      // Prepare: a mailbox on the topic (no filter), and the Allow removed from the drill roles' boundary
+      // by hand (a new default version holding only its Deny): the drill's granted call is then denied.
+      const config = emulatorConfig(sandbox.moto);
+      const sqs = new SQSClient(config);
+      const QueueUrl = await mailbox(config, 'test-oncall-boundary');
+      const iam = new IAMClient(config);
+      const { Role } = await iam.send(new GetRoleCommand({ RoleName: 'breakglass-drill-0' }));
+      const boundaryArn = Role!.PermissionsBoundary!.PermissionsBoundaryArn!;
+      const { Policy } = await iam.send(new GetPolicyCommand({ PolicyArn: boundaryArn }));
+      const original = Policy!.DefaultVersionId!;
+      const { PolicyVersion } = await iam.send(
+        new GetPolicyVersionCommand({ PolicyArn: boundaryArn, VersionId: original }),
+      );
+      const doc = JSON.parse(decodeURIComponent(PolicyVersion!.Document!)) as { Statement: { Effect: string }[] };
+      const stripped = { ...doc, Statement: doc.Statement.filter((st) => st.Effect !== 'Allow') };
+      expect(stripped.Statement.length).toBeLessThan(doc.Statement.length);
+      await iam.send(
+        new CreatePolicyVersionCommand({
+          PolicyArn: boundaryArn,
+          PolicyDocument: JSON.stringify(stripped),
+          SetAsDefault: true,
+        }),
+      );
+
+      try {
+        // Act
+        const run = await cli(['drill']);
+
+        // Assess: exit 7, the activation passed, the granted call was denied
+        expect(run.code).toBe(7);
+        expect(run.stdout).toMatch(/✔ activate\s+passed/);
+        expect(run.stdout).toMatch(/✖ credentials\s+failed .*denied/);
+        expect(run.stdout).toContain("fix: check the profile role's trust policy");
+        expect(run.stdout).toMatch(/· outside\s+skipped/);
+        expect(run.stdout).toContain('Drill FAILED at step credentials');
+        const listed = await call('GET', '/drills');
+        expect(listed.body.last).toMatchObject({ outcome: 'FAILED', failedStep: 'credentials' });
+        // No access left behind: the drill revoked its grant.
+        expect((await call('GET', `/grants/${listed.body.last.grantId}`)).body.grant.status).toBe('REVOKED');
+        const alert = await criticalAlert(sqs, QueueUrl, listed.body.last.id);
+        expect(alert).toMatchObject({
+          eventType: 'DRILL_FAILED',
+          severity: 'CRITICAL',
+          drill: { id: listed.body.last.id, failedStep: 'credentials' },
+          fix: expect.stringContaining("profile role's trust policy"),
+        });
+      } finally {
+        await iam.send(new SetDefaultPolicyVersionCommand({ PolicyArn: boundaryArn, VersionId: original }));
+      }
+    },
+    10 * 60_000,
+  );
+
+  it(
     'fails the activate step when the drill roles were deleted by hand, and publishes a CRITICAL alert naming the step',
     async () => {
       // Prepare: a mailbox on the topic (no filter), and the drill profile's roles deleted
@@ -157,3 +255,44 @@ describe('drills in the sandbox', () => {
     10 * 60_000,
   );
 });
+
+/** A queue subscribed to the alert topic without a filter (an on-call mailbox), raw delivery. */
+async function mailbox(config: ReturnType<typeof emulatorConfig>, name: string): Promise<string> {
+  const sqs = new SQSClient(config);
+  const sns = new SNSClient(config);
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const { Topics } = await sns.send(new ListTopicsCommand({}));
+  const topicArn = Topics!.find((t) => t.TopicArn!.includes('breakglass-alerts'))!.TopicArn!;
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: 'sqs',
+      Endpoint: `arn:aws:sqs:us-east-1:123456789012:${name}`,
+      Attributes: { RawMessageDelivery: 'true' },
+    }),
+  );
+  return QueueUrl!;
+}
+
+/** The DRILL_FAILED alert of one drill, as the mailbox received it (CRITICAL, not tagged `drill`). */
+async function criticalAlert(sqs: SQSClient, QueueUrl: string, drillId: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 5 * 60_000; // hang guard
+  while (Date.now() < deadline) {
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 2,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    for (const m of Messages ?? []) {
+      if (m.MessageAttributes?.eventType?.StringValue !== 'DRILL_FAILED') continue;
+      expect(m.MessageAttributes.severity?.StringValue).toBe('CRITICAL');
+      expect(m.MessageAttributes.drill).toBeUndefined();
+      const alert = JSON.parse(m.Body ?? '{}') as { drill?: { id?: string } };
+      if (alert.drill?.id === drillId) return alert;
+    }
+  }
+  return {};
+}

@@ -401,14 +401,14 @@ describe('a good neighbour in a shared account', () => {
   it("stops every function behind the API before API Gateway's 29-second limit", () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
     const ids = apiFunctionIds(stateless);
-    expect(ids).toHaveLength(11);
+    expect(ids).toHaveLength(13); // with GET /grants/{id}/activity, POST /drills and GET /drills (the drill function itself is not behind the API)
     for (const id of ids) expect(functions[id]!.Properties.Timeout, id).toBeLessThan(29);
     expect(API_FUNCTION_TIMEOUT.toSeconds()).toBeLessThan(29);
   });
 
   it('alarms on throttles of every one of its functions, and only its own', () => {
     const math = alarms(stateless).filter((a) => a.Properties.Metrics && !a.Properties.ThresholdMetricId);
-    expect(math).toHaveLength(3); // API, background, action logging (infra/constructs/activity-capture.ts)
+    expect(math).toHaveLength(4); // API, background, action logging (activity-capture.ts), drills (drills.ts)
     const throttled = math.flatMap((a) =>
       (
         a.Properties.Metrics as {

@@ -74,15 +74,18 @@ describe('profile roles', () => {
     for (const name of need) expect(exist.has(name), name).toBe(true);
   });
 
-  it("trusts only the credential function's role, for AssumeRole and SetSourceIdentity, with one-hour sessions", () => {
+  it("trusts only the credential function's role (and the drill function, the drill profile's), for AssumeRole and SetSourceIdentity, with one-hour sessions", () => {
+    const trust = (roleId: string) => ({
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+      Principal: { AWS: { 'Fn::GetAtt': [roleId, 'Arn'] } },
+    });
+    const drillRunner = logicalId(stateless, 'AWS::IAM::Role', 'ServiceDrillsRunDrillRole');
     for (const [id, role] of Object.entries(profileRoles())) {
-      expect(role.Properties!.AssumeRolePolicyDocument.Statement, id).toEqual([
-        {
-          Effect: 'Allow',
-          Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
-          Principal: { AWS: { 'Fn::GetAtt': [credentialRoleId(), 'Arn'] } },
-        },
-      ]);
+      const drill = String(role.Properties!.RoleName).startsWith('breakglass-drill-');
+      expect(role.Properties!.AssumeRolePolicyDocument.Statement, id).toEqual(
+        drill ? [trust(credentialRoleId()), trust(drillRunner)] : [trust(credentialRoleId())],
+      );
       expect(role.Properties!.MaxSessionDuration).toBe(3600);
     }
   });
@@ -199,8 +202,10 @@ describe(ENV.protectedResources, () => {
         return [`${render(p.TopicArn)}:0f7c1a4e-0000-0000-0000-000000000000`];
       case 'AWS::KMS::Key':
         return [`{${id}.Arn}`];
+      // The drill target (docs/drills.md) is the one resource deliberately left out: a Deny on it in every
+      // grant's policy and boundary would deny the drill's own granted call. It holds nothing.
       case 'AWS::SQS::Queue':
-        return [`{${id}.Arn}`];
+        return p.QueueName === 'breakglass-drill-target' ? null : [`{${id}.Arn}`];
       case 'AWS::S3::Bucket':
         return [`{${id}.Arn}`, `{${id}.Arn}/exports/dt=2026-01-01/data.json.gz`];
       case 'AWS::Glue::Database':
@@ -321,6 +326,7 @@ describe(ENV.protectedResources, () => {
       'breakglass-create-grant',
       'breakglass-extend-grant',
       'breakglass-kill-switch',
+      'breakglass-run-drill',
       'breakglass-sweep',
     ]);
     for (const f of holders)
@@ -352,9 +358,15 @@ describe('credential function', () => {
       .sort();
     expect(resourcesOf(sts[0]!).map(render).sort()).toEqual(roles);
     expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('iam:'))).toEqual([]);
-    // Nobody else may assume them: no other function holds sts:AssumeRole.
+    // Nobody else may assume them: no other function holds sts:AssumeRole, but the drill function, on the
+    // drill profile's roles only (test/infra/drills.test.ts).
     for (const [fn, st] of Object.entries(functionPolicies(stateless)))
-      if (fn !== 'IssueCredentials') expect(st.flatMap(actionsOf), fn).not.toContain('sts:AssumeRole');
+      if (fn === 'DrillsRunDrill')
+        for (const s of st.filter((s) => actionsOf(s).includes('sts:AssumeRole')))
+          expect(resourcesOf(s).map(render)).toEqual([
+            'arn:aws:iam::123456789012:role/breakglass/profile/breakglass-drill-0',
+          ]);
+      else if (fn !== 'IssueCredentials') expect(st.flatMap(actionsOf), fn).not.toContain('sts:AssumeRole');
   });
 
   it("knows the account and partition of the profile roles, and answers within API Gateway's timeout", () => {

@@ -33,10 +33,13 @@ beforeAll(() => {
 });
 
 describe('least privilege', () => {
-  it('gives each of the fourteen functions its own role', () => {
+  it('gives each of the seventeen functions its own role (three of them the drills)', () => {
     expect(Object.keys(functionPolicies(stateless)).sort()).toEqual([
       'CheckReviews',
       'CreateGrant',
+      'DrillsListDrills',
+      'DrillsRunDrill',
+      'DrillsStartDrill',
       'ExpireGrant',
       'ExportTable',
       'ExtendGrant',
@@ -96,10 +99,23 @@ describe('least privilege', () => {
       'CheckReviews',
       'ExportTable',
       'IssueCredentials',
+      'DrillsStartDrill',
+      'DrillsListDrills',
     ])
       expect(iamStatements[fn], fn).toEqual([]);
-    for (const s of Object.values(iamStatements).flat())
-      expect(resourcesOf(s).map(render)).toEqual(['arn:aws:iam::123456789012:role/breakglass/profile/*']);
+    // The drill function writes the drill profile's roles only (test/infra/drills.test.ts).
+    expect(iamStatements.DrillsRunDrill!.flatMap(actionsOf).sort()).toEqual([
+      'iam:DeleteRolePolicy',
+      'iam:PutRolePolicy',
+    ]);
+    for (const s of iamStatements.DrillsRunDrill!)
+      expect(resourcesOf(s).map(render)).toEqual([
+        'arn:aws:iam::123456789012:role/breakglass/profile/breakglass-drill-0',
+      ]);
+    for (const [fn, statements] of Object.entries(iamStatements))
+      if (fn !== 'DrillsRunDrill')
+        for (const s of statements)
+          expect(resourcesOf(s).map(render)).toEqual(['arn:aws:iam::123456789012:role/breakglass/profile/*']);
   });
 
   it('adds the caller-mode targets to the profile roles, and lets activation read only those', () => {
@@ -236,6 +252,11 @@ describe('least privilege', () => {
     expect(scheduler('RevokeGrant').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
     expect(scheduler('KillSwitch').flatMap(actionsOf)).toEqual(['scheduler:DeleteSchedule']);
     expect(scheduler('ExtendGrant').flatMap(actionsOf)).toEqual(['scheduler:UpdateSchedule']);
+    // The drill activates and revokes its own grant.
+    expect(scheduler('DrillsRunDrill').flatMap(actionsOf).sort()).toEqual([
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+    ]);
     expect(scheduler('Sweeper').flatMap(actionsOf).sort()).toEqual([
       'scheduler:CreateSchedule',
       'scheduler:GetSchedule',
@@ -250,13 +271,15 @@ describe('least privilege', () => {
       'CheckReviews',
       'ExportTable',
       'IssueCredentials',
+      'DrillsStartDrill',
+      'DrillsListDrills',
     ])
       expect(scheduler(fn)).toEqual([]);
     const passers = Object.entries(policies)
       .filter(([, st]) => st.some((s) => actionsOf(s).includes('iam:PassRole')))
       .map(([fn]) => fn)
       .sort();
-    expect(passers).toEqual(['CreateGrant', 'ExtendGrant', 'Sweeper']);
+    expect(passers).toEqual(['CreateGrant', 'DrillsRunDrill', 'ExtendGrant', 'Sweeper']);
     expect(JSON.stringify(scheduler('CreateGrant')[0]!.Resource)).toContain(':schedule/breakglass/*');
     const passRole = policies.CreateGrant!.find((s) => actionsOf(s).includes('iam:PassRole'))!;
     expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
@@ -289,7 +312,7 @@ describe('least privilege', () => {
 describe('API', () => {
   it('requires AWS_IAM on every method', () => {
     const methods = Object.values(stateless.findResources('AWS::ApiGateway::Method'));
-    expect(methods.length).toBe(13);
+    expect(methods.length).toBe(16); // 13, and POST /drills, GET /drills, GET /drills/{id}
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -324,7 +347,7 @@ describe('API', () => {
 
   it('runs every function on Node.js 22, ARM64, traced, with a retained log group', () => {
     const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(14);
+    expect(functions).toHaveLength(17);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -344,7 +367,7 @@ describe('API', () => {
     expect(alarms.map(kind).sort()).toEqual([
       '5XXError',
       'AsyncEventsDropped',
-      ...Array(7).fill('Errors'),
+      ...Array(8).fill('Errors'), // the 8th: the drill function (breakglass-DrillErrors)
       'NumberOfMessagesSent',
       'NumberOfMessagesSent',
       'NumberOfNotificationsFailed',
@@ -352,6 +375,7 @@ describe('API', () => {
       'SweeperStepFailures',
       'anomaly detection',
       'anomaly detection',
+      'metric math',
       'metric math',
       'metric math',
     ]);

@@ -5,21 +5,35 @@
  * and the fix. Drill profiles are refused outside a drill.
  */
 import { describe, expect, it } from 'vitest';
+import { analyseGrant } from '../../../audit/grant-analysis.js';
 import { type ActivationRules, activateGrant, DEFAULT_RULES } from '../../../functions/domain/activate-grant.js';
 import {
   type DrillInbox,
   type DrillProbe,
+  type DrillRequest,
   type DrillResult,
+  type DrillRun,
   type DrillStore,
+  getDrill,
   listDrills,
   type ProbeCall,
   type ReceivedAlert,
   runDrill,
+  startDrill,
 } from '../../../functions/domain/drill.js';
-import { DrillOnlyError, ForbiddenError, ProfileConfigError } from '../../../functions/domain/errors.js';
+import {
+  DrillNotFoundError,
+  DrillOnlyError,
+  ForbiddenError,
+  ProfileConfigError,
+  ValidationError,
+} from '../../../functions/domain/errors.js';
 import { issueCredentials } from '../../../functions/domain/issue-credentials.js';
 import type { PolicyDocument } from '../../../functions/domain/policy-builder.js';
+import type { AuditLog } from '../../../functions/domain/ports.js';
 import { parseProfiles } from '../../../functions/domain/profile.js';
+import { checkOverdueReviews } from '../../../functions/domain/review-check.js';
+import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { ACCOUNT, ALICE, fakePorts, SECURITY } from '../../support/fakes.js';
 
 const TARGET = `arn:aws:sqs:us-east-1:${ACCOUNT}:breakglass-drill-target`;
@@ -93,11 +107,21 @@ class MemoryInbox implements DrillInbox {
 
 class MemoryDrills implements DrillStore {
   readonly results: DrillResult[] = [];
+  readonly runs = new Map<string, DrillRun>();
+  /** Every progress saved, in order. */
+  readonly saved: DrillRun[] = [];
   async record(result: DrillResult) {
     this.results.unshift(result);
   }
   async latest(limit: number) {
     return this.results.slice(0, limit);
+  }
+  async progress(run: DrillRun) {
+    this.runs.set(run.id, structuredClone(run));
+    this.saved.push(structuredClone(run));
+  }
+  async get(id: string) {
+    return this.runs.get(id);
   }
 }
 
@@ -296,5 +320,153 @@ describe('runDrill', () => {
         caller: { arn: SECURITY },
       }),
     ).rejects.toThrowError(/drill/);
+  });
+});
+
+describe('startDrill and the drill progress (POST /drills answers 202, GET /drills/{id})', () => {
+  const startDeps = (drills: MemoryDrills, launched: DrillRequest[], ports: ReturnType<typeof fakePorts>) => ({
+    securityPrincipals: [`arn:aws:iam::${ACCOUNT}:role/Security`],
+    drills,
+    launcher: { launch: async (r: DrillRequest) => void launched.push(r) },
+    clock: ports.clock,
+    newId: () => 'd-1',
+  });
+
+  it('saves the drill as RUNNING and launches it without running any step', async () => {
+    // Prepare
+    const { ports, drills } = setup();
+    const launched: DrillRequest[] = [];
+
+    // Act
+    const run = await startDrill(startDeps(drills, launched, ports), profiles, {
+      caller: { arn: SECURITY },
+      body: { mode: 'expire' },
+    });
+
+    // Assess
+    expect(run).toMatchObject({ id: 'd-1', mode: 'expire', by: SECURITY, status: 'RUNNING', steps: [] });
+    expect(launched).toEqual([{ id: 'd-1', mode: 'expire', by: SECURITY, requestedAt: run.requestedAt }]);
+    expect(await getDrill(drills, 'd-1')).toMatchObject({ status: 'RUNNING' });
+    expect(ports.store.grants.size).toBe(0);
+  });
+
+  it('refuses a non-security caller (403) and a bad mode (400) before saving or launching anything', async () => {
+    const { ports, drills } = setup();
+    const launched: DrillRequest[] = [];
+    await expect(
+      startDrill(startDeps(drills, launched, ports), profiles, { caller: { arn: ALICE } }),
+    ).rejects.toThrowError(ForbiddenError);
+    await expect(
+      startDrill(startDeps(drills, launched, ports), profiles, { caller: { arn: SECURITY }, body: { mode: 'x' } }),
+    ).rejects.toThrowError(ValidationError);
+    expect(launched).toEqual([]);
+    expect(drills.runs.size).toBe(0);
+    await expect(getDrill(drills, 'nope')).rejects.toThrowError(DrillNotFoundError);
+    await expect(getDrill(drills, '../x')).rejects.toThrowError(ValidationError);
+  });
+
+  it('reports the steps as they pass, then the result, under the requested id', async () => {
+    // Prepare
+    const { deps, drills } = setup();
+
+    // Act
+    const result = await runDrill(
+      deps,
+      profiles,
+      { caller: { arn: SECURITY } },
+      {
+        id: 'd-2',
+        onProgress: (steps, done) =>
+          drills.progress({
+            id: 'd-2',
+            mode: 'revoke',
+            by: SECURITY,
+            requestedAt: '',
+            status: done ? done.outcome : 'RUNNING',
+            steps,
+            ...(done ? { result: done } : {}),
+          }),
+      },
+    );
+
+    // Assess: one save per step (activate … alerts), then the result
+    expect(result.id).toBe('d-2');
+    expect(drills.saved.map((r) => r.steps.length)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(drills.saved.slice(0, 5).every((r) => r.status === 'RUNNING')).toBe(true);
+    expect(drills.runs.get('d-2')).toMatchObject({ status: 'PASSED', result: { id: 'd-2', outcome: 'PASSED' } });
+  });
+});
+
+describe("drills' grants are no one's access", () => {
+  /** A passed drill's grant and a responder's revoked grant, both ended and due for review. */
+  async function endedGrants() {
+    const { ports, deps } = setup();
+    const result = await runDrill(deps, profiles, { caller: { arn: SECURITY } });
+    const { grant } = await activateGrant(
+      ports,
+      profiles,
+      { caller: { arn: ALICE }, body: { profile: 'demo', reason: 'checkout is failing for all users' } },
+      rules,
+    );
+    await revokeGrant(ports, [], { grantId: grant.id, caller: { arn: ALICE }, body: { reason: 'done' } });
+    const drillGrant = ports.store.grants.get(result.grantId!)!;
+    const real = ports.store.grants.get(grant.id)!;
+    // Both are due for review as stored: without the drill exclusion both would be reported.
+    expect(drillGrant).toMatchObject({ drill: true, reviewState: 'DUE', status: 'REVOKED' });
+    expect(real).toMatchObject({ reviewState: 'DUE', status: 'REVOKED' });
+    return { ports, drillGrant, real };
+  }
+
+  it('raises no overdue-review reminder for a drill grant', async () => {
+    // Prepare
+    const { ports, drillGrant, real } = await endedGrants();
+    const due = [drillGrant, real];
+    const audit: AuditLog = { queryEvents: async () => ({ events: [] }), reviewsDue: async () => due };
+    const check = { audit, notifier: ports.notifier, clock: ports.clock, log: ports.log };
+    ports.clock.advance(10 * 86_400_000);
+    const before = ports.notifier.alerts.length;
+
+    // Act
+    const report = await checkOverdueReviews(check, 3);
+
+    // Assess: the responder's grant is announced, the drill's is not, nor its profile
+    expect(report).toEqual({ overdue: 1, profiles: ['demo'] });
+    const sent = ports.notifier.alerts.slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body).toContain(real.id);
+    expect(sent[0]!.body).not.toContain(drillGrant.id);
+    // Only drills due: no reminder at all.
+    due.splice(1, 1);
+    expect(await checkOverdueReviews(check, 3)).toEqual({ overdue: 0, profiles: [] });
+    expect(ports.notifier.alerts.slice(before)).toHaveLength(1);
+  });
+
+  it("is no review, ticket or risk finding in the audit report, and no 'unreviewed' grant", async () => {
+    // Prepare: every grant-level rule on, ten days after both ended
+    const { ports, drillGrant, real } = await endedGrants();
+    const asOf = new Date(ports.clock.now().getTime() + 10 * 86_400_000);
+    const policy = {
+      lateSeconds: 300,
+      reviewDays: 3,
+      asOf,
+      snapshotAt: asOf,
+      ticketRequired: () => true,
+      acknowledgedRisks: () => ['iam-pass-role'],
+    };
+
+    // Act
+    const drill = analyseGrant(drillGrant, await ports.store.events(drillGrant.id), policy);
+    const control = analyseGrant(real, await ports.store.events(real.id), policy);
+
+    // Assess: the same rules find all three on the responder's grant, none on the drill's
+    expect(control.findings.map((f) => f.code).sort()).toEqual([
+      'MISSING_TICKET',
+      'REVIEW_OVERDUE',
+      'RISK_ACKNOWLEDGED',
+    ]);
+    expect(control.row.review).toBe('unreviewed');
+    expect(drill.chainOk).toBe(true);
+    expect(drill.findings).toEqual([]);
+    expect(drill.row.review).toBe('not needed');
   });
 });
