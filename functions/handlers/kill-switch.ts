@@ -8,12 +8,13 @@ import { revokeAll, setFreeze } from '../domain/kill-switch.js';
 import { httpHandler } from './factory.js';
 import { type ApiEvent, type ApiResult, callerOf, json, jsonBody, requestIdOf } from './http.js';
 import { NotFoundRouteError } from './routes.js';
-import { activationRules, allPorts, profiles, securityPrincipals } from './wiring.js';
+import { allPorts, frozenProfiles, profiles, securityPrincipals } from './wiring.js';
 
 const ports = allPorts();
 const profileSet = profiles();
 const security = securityPrincipals();
-const rules = activationRules();
+// Only the configured freeze: the kill switch writes no policy, so it needs no PROTECTED_RESOURCES (Lambda's 4 KB env).
+const rules = { frozenByConfig: frozenProfiles() };
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
   const caller = callerOf(event);

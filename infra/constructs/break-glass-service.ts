@@ -7,6 +7,7 @@
 
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { Alarm, AlarmStatusWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -268,8 +269,9 @@ export class BreakGlassService extends Construct {
       },
     );
     // Every function that builds a grant's policy, or checks the profile role pools against the list
-    // (wiring.ts: activationRules, checkedProfiles, protectedResources).
-    for (const f of [createGrant, extendGrant, killSwitch, sweeper])
+    // (wiring.ts: activationRules, checkedProfiles, protectedResources). Not the kill switch: it writes no
+    // policy, and the list is most of Lambda's 4 KB of environment.
+    for (const f of [createGrant, extendGrant, sweeper])
       f.addEnvironment(ENV.protectedResources, this.protectedResources.map((r) => r.arn).join(','));
 
     // The profile roles, their boundaries, and the credential function's right to assume them (and nothing else).
@@ -306,6 +308,14 @@ export class BreakGlassService extends Construct {
       maxActivePerPrincipal: props.maxActivePerPrincipal ?? 3,
     });
     if (drills) this.drills = drills;
+
+    // The dashboard shows every alarm: those of action logging and the drills too (made by their own constructs).
+    const monitored = new Set<Alarm>(Object.values(this.monitoring.alarms));
+    const others = this.node.findAll().filter((c): c is Alarm => c instanceof Alarm && !monitored.has(c));
+    if (others.length)
+      this.monitoring.dashboard.addWidgets(
+        new AlarmStatusWidget({ title: 'Alarms: action logging and drills', alarms: others, width: 24, height: 3 }),
+      );
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,

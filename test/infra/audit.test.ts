@@ -538,7 +538,7 @@ describe('the embeddable construct', () => {
         auditWorkGroupName: 'bg-audit-staging',
       }),
     );
-    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(17); // 14, and action logging's 3
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(20); // 14, action logging's 3, the drills' 3
     template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'bg_audit_staging' } });
     template.hasResourceProperties('AWS::Athena::WorkGroup', { Name: 'bg-audit-staging' });
     for (const q of Object.values(template.findResources('AWS::Athena::NamedQuery'))) {

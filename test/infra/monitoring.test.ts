@@ -40,7 +40,7 @@ beforeAll(() => {
 });
 
 describe('alarms', () => {
-  it('keeps every existing alarm, by name, and adds the two anomaly alarms', () => {
+  it('keeps every existing alarm, by name, and adds the two anomaly alarms (and those of action logging and drills)', () => {
     expect(
       alarms()
         .map((a) => a.Properties.AlarmName)
@@ -49,12 +49,18 @@ describe('alarms', () => {
       [
         'ActivationErrors',
         'ActivationsAnomaly',
+        'ActivityCaptureErrors',
+        'ActivityDeadLetters',
+        'ActivitySummaryErrors',
+        'ActivityThrottles',
         'AlertDeliveryFailures',
         'Api5xx',
         'ApiThrottles',
         'AuditQueryErrors',
         'BackgroundThrottles',
         'DeniedAnomaly',
+        'DrillErrors',
+        'DrillThrottles',
         'ExpiryDeadLetters',
         'ExpiryErrors',
         'ExpiryEventsDropped',
@@ -132,6 +138,9 @@ describe('dashboard', () => {
     // The event metrics are read with the dimension Powertools stamps on them.
     const activations = byTitle('Activations and refusals').properties.metrics![0]!;
     expect(activations.slice(0, 4)).toEqual([METRICS_NAMESPACE, EVENT_METRICS.activations, 'service', METRICS_SERVICE]);
-    expect(byTitle('Alarms').properties.alarms).toHaveLength(alarms().length);
+    expect([
+      ...byTitle('Alarms').properties.alarms!,
+      ...byTitle('Alarms: action logging and drills').properties.alarms!,
+    ]).toHaveLength(alarms().length);
   });
 });

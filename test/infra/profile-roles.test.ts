@@ -325,7 +325,6 @@ describe(ENV.protectedResources, () => {
     expect(holders.map((f) => f.Properties.FunctionName).sort()).toEqual([
       'breakglass-create-grant',
       'breakglass-extend-grant',
-      'breakglass-kill-switch',
       'breakglass-run-drill',
       'breakglass-sweep',
     ]);

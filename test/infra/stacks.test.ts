@@ -33,8 +33,10 @@ beforeAll(() => {
 });
 
 describe('least privilege', () => {
-  it('gives each of the seventeen functions its own role (three of them the drills)', () => {
+  it('gives each of the twenty functions its own role (three of them the drills, three action logging)', () => {
     expect(Object.keys(functionPolicies(stateless)).sort()).toEqual([
+      'ActivityAnnounceActivity',
+      'ActivityCaptureActivity',
       'CheckReviews',
       'CreateGrant',
       'DrillsListDrills',
@@ -43,6 +45,7 @@ describe('least privilege', () => {
       'ExpireGrant',
       'ExportTable',
       'ExtendGrant',
+      'GetActivity',
       'GetGrant',
       'IssueCredentials',
       'KillSwitch',
@@ -232,8 +235,15 @@ describe('least privilege', () => {
     }
     for (const fn of ['GetGrant', 'ListGrants']) expect(dynamo(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(dynamo('ListProfiles')).toEqual([]);
-    for (const fn of ['ReviewGrant', 'IssueCredentials'])
-      expect(dynamo(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(dynamo('IssueCredentials')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // The review also reads the grant's activity items (ACTIVITY#*) to seal their digest into its chain.
+    expect(dynamo('ReviewGrant')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
     for (const fn of ['QueryAudit', 'CheckReviews']) expect(dynamo(fn)).toEqual(['dynamodb:Query']);
     expect(dynamo('ExportTable')).toEqual([
       'dynamodb:DescribeExport',
@@ -312,7 +322,7 @@ describe('least privilege', () => {
 describe('API', () => {
   it('requires AWS_IAM on every method', () => {
     const methods = Object.values(stateless.findResources('AWS::ApiGateway::Method'));
-    expect(methods.length).toBe(16); // 13, and POST /drills, GET /drills, GET /drills/{id}
+    expect(methods.length).toBe(17); // 14 of the route table, and POST /drills, GET /drills, GET /drills/{id}
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -347,7 +357,7 @@ describe('API', () => {
 
   it('runs every function on Node.js 22, ARM64, traced, with a retained log group', () => {
     const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(17);
+    expect(functions).toHaveLength(20);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -366,8 +376,9 @@ describe('API', () => {
       a.Properties.MetricName ?? (a.Properties.ThresholdMetricId ? 'anomaly detection' : 'metric math');
     expect(alarms.map(kind).sort()).toEqual([
       '5XXError',
+      'ApproximateNumberOfMessagesVisible', // the activity dead-letter queue
       'AsyncEventsDropped',
-      ...Array(8).fill('Errors'), // the 8th: the drill function (breakglass-DrillErrors)
+      ...Array(10).fill('Errors'), // the 8th: the drill function (breakglass-DrillErrors); 9th, 10th: activity capture and summary
       'NumberOfMessagesSent',
       'NumberOfMessagesSent',
       'NumberOfNotificationsFailed',
@@ -375,6 +386,7 @@ describe('API', () => {
       'SweeperStepFailures',
       'anomaly detection',
       'anomaly detection',
+      'metric math',
       'metric math',
       'metric math',
       'metric math',
