@@ -1,6 +1,6 @@
 /**
  * The auditors' query layer, as data: the Glue table's column type over the daily exports, and
- * the SQL of the saved Athena queries. One module, so the stack deploys exactly what the README
+ * the SQL of the saved Athena queries. One module, so the stack deploys exactly what docs/auditor.md
  * quotes and the tests check.
  *
  * The exports are DynamoDB JSON lines, one item a line: `{"Item": {"pk": {"S": "GRANT#…"}, …}}`.
@@ -121,7 +121,7 @@ export interface AuditQuery {
   readonly id: string;
   readonly name: string;
   readonly description: string;
-  /** The `?` placeholders in order, as the README explains them. */
+  /** The `?` placeholders in order, as docs/auditor.md explains them. */
   readonly parameters: readonly string[];
   readonly sql: string;
 }

@@ -75,11 +75,11 @@ export class BreakGlassStatefulStack extends Stack {
     new CfnOutput(this, 'AuditBucketName', { value: this.auditBucket.bucketName });
     new CfnOutput(this, 'ExpiryDeadLetterQueueUrl', {
       value: this.expiryDeadLetterQueue.queueUrl,
-      description: 'Scheduler could not invoke the expiry function (README, Operations)',
+      description: 'Scheduler could not invoke the expiry function (docs/operations.md)',
     });
     new CfnOutput(this, 'ExpiryFailureQueueUrl', {
       value: this.expiryFailureQueue.queueUrl,
-      description: "the expiry function failed after Lambda's retries (README, Operations)",
+      description: "the expiry function failed after Lambda's retries (docs/operations.md)",
     });
     new CfnOutput(this, 'AuditTable', {
       value: `${this.auditQueries.databaseName}.${this.auditQueries.tableName}`,

@@ -20,7 +20,7 @@
  * keys and `hash`). Records of a grant are content-addressed (keyed by `eventTime` and CloudTrail's
  * `eventID`), so deliveries in any order and duplicates land in one place and never contend with
  * the grant's lifecycle writes; {@link activityDigest} folds them, ordered by key, into one Merkle
- * root that a later audit event can seal (see README "Action logging").
+ * root that a later audit event can seal (see docs/action-logging.md).
  *
  * Pure functions: the capture use case, the adapter, the CLI and the tests use them.
  */

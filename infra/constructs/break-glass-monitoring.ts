@@ -138,17 +138,17 @@ export class BreakGlassMonitoring extends Construct {
     // A new message each time, not "a message is visible": a second failure alarms again.
     alarm(
       'ExpiryDeadLetters',
-      'break-glass: Scheduler could not invoke the expiry function and dead-lettered the schedule; replay it (README, Operations).',
+      'break-glass: Scheduler could not invoke the expiry function and dead-lettered the schedule; replay it (docs/operations.md).',
       props.expiryDeadLetterQueue.metricNumberOfMessagesSent(minute),
     );
     alarm(
       'ExpiryFailures',
-      "break-glass: an expiry failed after Lambda's retries and was recorded in the expiry-failures queue; replay it (README, Operations).",
+      "break-glass: an expiry failed after Lambda's retries and was recorded in the expiry-failures queue; replay it (docs/operations.md).",
       props.expiryFailureQueue.metricNumberOfMessagesSent(minute),
     );
     // Events Lambda dropped without a successful run (Lambda developer guide, "Types of metrics for
     // Lambda functions", asynchronous invocation metrics); with the destination above each should
-    // also land there, so this one alone points at the destination itself (README, Operations).
+    // also land there, so this one alone points at the destination itself (docs/operations.md).
     alarm(
       'ExpiryEventsDropped',
       "break-glass: Lambda dropped an expiry event (retries or event age exhausted); check the expiry-failures queue, then the function's logs.",

@@ -90,7 +90,7 @@ export class BreakGlassState extends Construct {
     // Only break-glass's own functions (roles under FUNCTION_ROLE_PATH, a pattern: naming the
     // roles of the stateless stack here would make the stacks depend on each other both ways)
     // and an optional admin role may change items. An IAM administrator can still change this
-    // policy (dynamodb:PutResourcePolicy): CloudFormation needs that to deploy it (README).
+    // policy (dynamodb:PutResourcePolicy): CloudFormation needs that to deploy it (docs/operations.md).
     if (props.tableAdminRoleArn)
       assertSameAccount([{ source: 'tableAdminRoleArn', pattern: props.tableAdminRoleArn }], stack.account);
     const writers = [functionRoles, ...(props.tableAdminRoleArn ? [props.tableAdminRoleArn] : [])];
@@ -165,7 +165,7 @@ export class BreakGlassState extends Construct {
     // the stack's own subscriptions), may add a subscription: a new endpoint reads every alert.
     // sns:Subscribe is the only subscription action a topic policy can hold (SNS developer guide,
     // "Valid Amazon SNS policy actions"); Unsubscribe and SetSubscriptionAttributes are authorized
-    // by ownership and IAM alone (README, Least privilege: what SNS cannot express).
+    // by ownership and IAM alone (docs/security.md, Least privilege: what SNS cannot express).
     const subscribers = [...principalArnPatterns(props.securityPrincipals ?? []), ...deploymentRoles(stack)];
     topic.addToResourcePolicy(
       new PolicyStatement({
@@ -195,7 +195,7 @@ export class BreakGlassState extends Construct {
     ]);
     // EventBridge Scheduler invokes Lambda asynchronously: once Lambda has accepted the event,
     // Scheduler's retries and dead-letter queue are done with it. What the expiry function
-    // fails to do after its own retries lands here (Lambda destination record; README, Operations).
+    // fails to do after its own retries lands here (Lambda destination record; docs/operations.md).
     const failures = new Queue(this, 'ExpiryFailures', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -229,7 +229,7 @@ export class BreakGlassState extends Construct {
     // Object Lock: no role can delete or overwrite an export version before its retention ends
     // (GOVERNANCE: except one allowed s3:BypassGovernanceRetention; COMPLIANCE: nobody). It
     // needs versioning. On a bucket created before Object Lock was enabled, only versions
-    // written afterwards carry the default retention (README, Deploy).
+    // written afterwards carry the default retention (docs/operations.md, Deploy).
     const lock = props.auditObjectLock ?? { mode: 'GOVERNANCE', days: 400 };
     if (!(Number.isInteger(lock.days) && lock.days >= 1 && lock.days <= 36500))
       throw new Error(

@@ -1,5 +1,5 @@
 /**
- * The profile roles (README, Trust model): for each profile that grants through a profile role,
+ * The profile roles (docs/security.md, Trust model): for each profile that grants through a profile role,
  * the pool `breakglass-<profile>-<i>` under `/breakglass/profile/`, sized by the same pure
  * function the functions use (`profileRolePools`). Each role has no permissions of its own, a
  * permissions boundary built from its profile, and a trust policy naming only the credential
