@@ -59,9 +59,9 @@ export interface PageGrant {
 }
 
 /**
- * What a principal did while holding a grant, drawn as ticks on its bar. **Hook**: nothing
- * supplies it yet (an action log, e.g. CloudTrail by role session, will); without it bars carry
- * no activity ticks and the legend does not mention them.
+ * What a principal did while holding a grant, drawn as ticks on its bar: the report supplies the
+ * calls of the export's action log (`ACTIVITY#<grant>` / `CALL#…` items, docs/action-logging.md);
+ * without any, bars carry no activity ticks and the legend does not mention them.
  */
 export interface ActivityTick {
   readonly at: string;

@@ -43,8 +43,11 @@ import {
 import { type AuditPolicy, analyseGrant, analyseOrphans, type GrantRow } from './grant-analysis.js';
 import {
   type ActivitySource,
+  type ActivityTick,
+  type ActivityWindow,
   compareLedger,
   type GrantTimeline,
+  HTML_ACTIVITY_LIMIT,
   HTML_GRANT_LIMIT,
   NewestCandidates,
   type PageGrant,
@@ -235,7 +238,9 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
 
     // 2. spread
     const perBucket = Math.max(1, options.itemsPerBucket ?? ITEMS_PER_BUCKET);
-    const spread = await spreadItems(options.store, resolved, tmp, findings, perBucket);
+    // report.html's activity ticks: the calls of the export's action log, a bounded number per grant and in all.
+    const ticks = options.html && !options.activity ? new Map<string, ActivityTick[]>() : undefined;
+    const spread = await spreadItems(options.store, resolved, tmp, findings, perBucket, ticks);
 
     // 3. judge
     const profiles = options.profiles;
@@ -368,7 +373,11 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
         findingsOf: (code) => findings.of(code),
         grantsFile: ordered.pageGrants,
         grants: ordered.rows,
-        ...(options.activity ? { activity: options.activity } : {}),
+        ...(options.activity
+          ? { activity: options.activity }
+          : ticks?.size
+            ? { activity: async (w: ActivityWindow) => ticks.get(w.grantId) ?? [] }
+            : {}),
       });
       await rename(partial.html, files.html);
     }
@@ -412,13 +421,28 @@ interface Spread {
 }
 
 /** Step 2: every data file once, each grant's items to the bucket of its grant id. */
+/** At most this many activity ticks are kept for report.html over the whole export (memory stays bounded). */
+const MAX_ACTIVITY_TICKS = 100_000;
+
+/** One stored call (DynamoDB JSON of an `ACTIVITY#<grant>`/`CALL#…` item) as a tick: when, and service:action (error). */
+function activityTick(item: Readonly<Record<string, { S?: unknown } | undefined>>): ActivityTick | undefined {
+  const str = (v: { S?: unknown } | undefined) => (typeof v?.S === 'string' ? v.S : undefined);
+  const at = str(item.eventTime);
+  if (!at || Number.isNaN(Date.parse(at))) return undefined;
+  const service = (str(item.service) ?? '?').replace(/\.amazonaws\.com$/, '');
+  const error = str(item.errorCode);
+  return { at, label: `${service}:${str(item.action) ?? '?'}${error ? ` (${error})` : ''}` };
+}
+
 async function spreadItems(
   store: ObjectStore,
   resolved: ResolvedExport,
   tmp: string,
   findings: FindingLog,
   perBucket: number,
+  ticks?: Map<string, ActivityTick[]>,
 ): Promise<Spread> {
+  let tickCount = 0;
   const k =
     resolved.hasManifest && resolved.expectedItems !== undefined
       ? Math.min(MAX_BUCKETS, Math.max(1, Math.ceil(resolved.expectedItems / perBucket)))
@@ -467,6 +491,16 @@ async function spreadItems(
         // Action logging: a grant's summary travels to its grant's bucket; its calls stay in the table (and Athena).
         activityItems++;
         if (sk === 'SUMMARY') await buckets.add(hashString(`GRANT#${pk.slice('ACTIVITY#'.length)}`) % k, line);
+        else if (ticks && sk.startsWith('CALL#') && tickCount < MAX_ACTIVITY_TICKS) {
+          const tick = activityTick(item!);
+          const grantId = pk.slice('ACTIVITY#'.length);
+          const list = ticks.get(grantId) ?? [];
+          if (tick && list.length < HTML_ACTIVITY_LIMIT) {
+            list.push(tick);
+            ticks.set(grantId, list);
+            tickCount++;
+          }
+        }
       } else if (pk === 'LEDGER' && sk.startsWith('VOID#')) {
         // A number taken by an activation whose first write failed (recorded by the store): not a gap.
         const sequence = Number(item!.sequence?.N);

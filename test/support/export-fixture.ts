@@ -111,6 +111,8 @@ export interface ExportFixtureOptions {
   readonly voided?: readonly number[];
   /** Keep what was generated, per grant, for assertions. @default true */
   readonly collect?: boolean;
+  /** More table items, e.g. action logging's (`ACTIVITY#<grant>`), made from the planned grants. @default none */
+  readonly extraItems?: (grants: readonly GrantPlan[]) => ReadonlyArray<Record<string, unknown>>;
 }
 
 /** What the report should say about a generated grant (before any tamper). */
@@ -493,6 +495,7 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
   let grantItems = 0;
   let items = 0;
   let lastCreated = FIXTURE_START;
+  const plans: GrantPlan[] = [];
 
   for (let index = 0; index < options.grants; index++) {
     const defaults = defaultPlan(index, options.grants, random);
@@ -504,6 +507,7 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
         Math.max(0, perGrant - BASE_EVENTS[planned.outcome] - planned.extensions - (planned.review ? 1 : 0)),
     };
     if (plan.createdAt > lastCreated) lastCreated = plan.createdAt;
+    plans.push(plan);
     const sequence = index + 1;
     const built = buildGrant(plan, sequence);
     let record: StoredItem | undefined = { pk: `GRANT#${plan.id}`, sk: 'GRANT', entity: 'grant', ...built.grant };
@@ -580,7 +584,7 @@ export async function writeExportFixture(options: ExportFixtureOptions): Promise
       error: 'ThrottlingException: Rate exceeded',
     })),
   ];
-  for (const item of others) {
+  for (const item of [...others, ...(options.extraItems?.(plans) ?? [])]) {
     await put(item);
     items++;
   }

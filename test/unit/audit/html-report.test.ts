@@ -257,6 +257,44 @@ describe('audit report page (--html)', () => {
     expect(ticks).toEqual([expect.stringContaining('s3:GetObject &lt;b&gt;logs&lt;/b&gt;')]);
     expect(html).toContain('</svg>activity</span>'); // in the legend
   });
+
+  it("draws the export's own action log as ticks: each stored call of a grant on its bar, a denied one with its error", async () => {
+    // Prepare: action logging's items for the second grant (two calls and its summary), as the capture stores them.
+    let target = '';
+    const f = await writeExportFixture({
+      dir: tempDir(),
+      ...PAGE_SAMPLE,
+      extraItems: (plans) => {
+        const plan = plans[1]!;
+        target = plan.id;
+        const at = (minutes: number) => new Date(plan.createdAt.getTime() + minutes * 60_000).toISOString();
+        return [
+          { pk: `ACTIVITY#${plan.id}`, sk: 'SUMMARY', calls: 2, writes: 1, denied: 1, afterEndAllowed: 0 },
+          ...[
+            { eventTime: at(1), service: 's3.amazonaws.com', action: 'GetObject' },
+            { eventTime: at(2), service: 'iam.amazonaws.com', action: 'CreateUser', errorCode: 'AccessDenied' },
+          ].map((call, i) => ({
+            pk: `ACTIVITY#${plan.id}`,
+            sk: `CALL#${call.eventTime}#e${i}`,
+            grantId: plan.id,
+            ...call,
+          })),
+        ];
+      },
+    });
+
+    // Act
+    const html = page(await audit(['report', f.prefixDir, '--as-of', PAGE_SAMPLE_AS_OF, '--html'], { clock }));
+
+    // Assess
+    const ticks = all(html, /<line class="tick activity"[^>]*><title>([^<]*)<\/title>/g);
+    expect(ticks).toEqual([
+      expect.stringMatching(/ s3:GetObject$/),
+      expect.stringMatching(/ iam:CreateUser \(AccessDenied\)$/),
+    ]);
+    expect(target).not.toBe('');
+    expect(html).toContain('</svg>activity</span>'); // in the legend
+  });
 });
 
 describe('audit report page: failure', () => {
