@@ -54,10 +54,11 @@ interface Implementation {
 }
 
 function fake(): Promise<Implementation> {
-  const store = new MemoryStore();
+  const control = new MemoryControl();
+  const store = new MemoryStore(control);
   return Promise.resolve({
     store,
-    control: new MemoryControl(),
+    control,
     locks: (waitMs) => new MemoryLock(waitMs),
     limiter: (windowSeconds) => new MemoryAlertLimiter(windowSeconds),
     audit: new MemoryAuditLog(store),
