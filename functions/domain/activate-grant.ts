@@ -1,11 +1,14 @@
 /**
  * Activation: an on-call engineer asks for one profile's access, for a bounded time.
  *
- * 1. validate — profile exists, caller eligible and activations not frozen (else DENIED:
- *    recorded, announced under a per-caller rate limit), reason, ticket, duration; an ACTIVE grant of the same profile for
- *    the same person (`personOf`) is returned instead of stacking a second policy; limits;
- * 2. record — a free slot of the profile (no free slot: the profile's limit is reached), then
- *    the PENDING grant and its REQUESTED event, before IAM is touched;
+ * 1. validate — profile exists, caller eligible and the profile not frozen by configuration (else DENIED:
+ *    recorded, announced under a per-caller rate limit), reason, ticket, duration;
+ * 2. record — the PENDING grant and its REQUESTED event, before IAM is touched, in one transaction with
+ *    its claims (`ActivationClaims`): a free slot of the profile (none free: the profile's limit is
+ *    reached), the person's holds (an ACTIVE grant of the same profile for the same person is returned
+ *    instead of stacking a second policy; at most `maxActivePerPrincipal` in all), the kill switch
+ *    (frozen: DENIED as above), the idempotency key. The common path reads only the profile's slots;
+ *    what a refused claim means is read only then (`settleRefusal`);
  * 3. attach — the inline policy built from the profile alone, guarded by expiry time, bound to
  *    one session and closed by the self-protection Deny; on the slot's profile role (default:
  *    bound to `bg-<grantId>`, the session `POST /grants/{id}/credentials` opens), or on the

@@ -145,7 +145,14 @@ export const activationRules = once((): ActivationRules => {
   const max = raw === undefined ? DEFAULT_RULES.maxActivePerPrincipal : Number(raw);
   if (!Number.isInteger(max) || max < 1)
     throw new ConfigurationError('Environment variable MAX_ACTIVE_PER_PRINCIPAL must be a whole number of at least 1');
-  return { frozenByConfig: frozenProfiles(), maxActivePerPrincipal: max, protectedResources: protectedResources() };
+  // A racing duplicate waits for the activation in flight as long as an activation waits for a lease.
+  const wait = optionalEnv('BREAKGLASS_LEASE_WAIT_MS');
+  return {
+    frozenByConfig: frozenProfiles(),
+    maxActivePerPrincipal: max,
+    protectedResources: protectedResources(),
+    ...(wait && Number.isInteger(Number(wait)) ? { pendingWaitMs: Number(wait) } : {}),
+  };
 });
 
 /**
