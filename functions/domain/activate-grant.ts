@@ -7,8 +7,8 @@
  *    its claims (`ActivationClaims`): a free slot of the profile (none free: the profile's limit is
  *    reached), the person's holds (an ACTIVE grant of the same profile for the same person is returned
  *    instead of stacking a second policy; at most `maxActivePerPrincipal` in all), the kill switch
- *    (frozen: DENIED as above), the idempotency key. The common path reads only the profile's slots;
- *    what a refused claim means is read only then (`settleRefusal`);
+ *    (frozen: DENIED as above), the idempotency key. The common path reads nothing; what a refused
+ *    claim means is read only then (`settleRefusal`), and the profile's held slots before a new try;
  * 3. attach — the inline policy built from the profile alone, guarded by expiry time, bound to
  *    one session and closed by the self-protection Deny; on the slot's profile role (default:
  *    bound to `bg-<grantId>`, the session `POST /grants/{id}/credentials` opens), or on the
@@ -177,7 +177,7 @@ export async function activateGrant(
   {
     // 2. record — the grant, its event and its claims in one transaction (`ActivationClaims`): a free slot of the
     //    profile, the person's holds (none of this profile, fewer than the cap), the kill switch's state, the
-    //    idempotency key. Nothing is read first but the profile's slots; a refused claim is settled below.
+    //    idempotency key. Nothing is read first; a refused claim is settled below.
     const id = ports.newId();
     const expiresAt = isoSeconds(expiryFrom(now, durationMinutes));
     const boundTo = toCaller ? userId : grantSessionUserId(id);
@@ -233,7 +233,9 @@ export async function activateGrant(
     let grant: Grant | undefined;
     let waited = 0;
     for (let attempt = 0; !grant; attempt++) {
-      const held = new Set((await ports.store.heldSlots(profile.name)).map((s) => s.slot));
+      // The first try reads nothing: a profile rarely has many of its slots held, and a held one is refused by
+      // its condition. After a refusal the held slots are read (one query), so the next try picks a free one.
+      const held = new Set(attempt === 0 ? [] : (await ports.store.heldSlots(profile.name)).map((s) => s.slot));
       const free = Array.from({ length: profile.maxActiveGrants }, (_, n) => n).filter((n) => !held.has(n));
       if (free.length === 0)
         throw new LimitExceededError(
@@ -459,7 +461,7 @@ async function refuseFrozen(
   );
 }
 
-/** Tries at recording an activation before answering 503 Busy (each try re-reads the profile's held slots). */
+/** Tries at recording an activation before answering 503 Busy (each try after the first reads the profile's held slots). */
 export const SLOT_ATTEMPTS = 12;
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;

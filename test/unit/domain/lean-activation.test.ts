@@ -1,10 +1,10 @@
 /**
- * The activation's call sequence (issue #15, a leaner activation): in profile-role mode one read (the
- * profile's slots), one record with its claims, one policy, one schedule, one activation record and one
+ * The activation's call sequence (issue #15, a leaner activation): in profile-role mode no read, one
+ * record with its claims, one policy, one schedule, one activation record and one
  * alert; no lease, no freeze read, no read of the ACTIVE grants, no IAM read; and the same calls whether
  * 0 or 60 grants are ACTIVE. A refused claim is settled by reading only then.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type ActivationRules, activateGrant, DEFAULT_RULES } from '../../../functions/domain/activate-grant.js';
 import { FrozenError, LimitExceededError } from '../../../functions/domain/errors.js';
 import type { Ports } from '../../../functions/domain/ports.js';
@@ -59,22 +59,26 @@ function counted(ports: ReturnType<typeof fakePorts>) {
 }
 
 describe('a lean activation', () => {
-  it('makes the same six port calls with 0 or 60 ACTIVE grants: no lease, no freeze read, no ACTIVE query, no IAM read', async () => {
+  it('makes the same five port calls with 0 or 60 ACTIVE grants: no lease, no freeze read, no ACTIVE query, no IAM read', async () => {
     // Prepare
     const ports = fakePorts();
     const { wrapped, calls } = counted(ports);
-    // Act: the first activation on an empty store, then one after 60 others
+    // Act: the first activation on an empty store, then one after 60 others. The slot is picked at random:
+    // the 60 take the lowest free slots, and the measured ones the highest, so that their first pick is free.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.999);
     await activateGrant(wrapped, profiles, { caller: session('first'), body: body() }, rules);
     const alone = new Map(calls);
+    random.mockReturnValue(0);
     for (let i = 0; i < 60; i++)
       await activateGrant(ports, profiles, { caller: session(`p${i}`), body: body() }, rules);
+    random.mockReturnValue(0.98);
     calls.clear();
     const { grant } = await activateGrant(wrapped, profiles, { caller: session('last'), body: body() }, rules);
+    random.mockRestore();
     // Assess
     expect(grant.status).toBe('ACTIVE');
     expect([...ports.store.grants.values()].filter((g) => g.status === 'ACTIVE')).toHaveLength(62);
     const expected = new Map([
-      ['store.heldSlots', 1],
       ['store.create', 1],
       ['access.attach', 1],
       ['scheduler.schedule', 1],
@@ -83,6 +87,22 @@ describe('a lean activation', () => {
     ]);
     expect(alone).toEqual(expected);
     expect(calls).toEqual(expected);
+  });
+
+  it('reads the held slots only after its pick was refused, then takes a free one', async () => {
+    // Prepare: slot 0 held by someone else
+    const ports = fakePorts();
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
+    await activateGrant(ports, profiles, { caller: session('bob'), body: body() }, rules);
+    const { wrapped, calls } = counted(ports);
+    // Act: the first pick is slot 0 again
+    const { grant } = await activateGrant(wrapped, profiles, { caller: session('alice'), body: body() }, rules);
+    random.mockRestore();
+    // Assess: refused once (nothing written), one read, then slot 1
+    expect(grant).toMatchObject({ status: 'ACTIVE', slot: 1 });
+    expect(calls.get('store.create')).toBe(2);
+    expect(calls.get('store.heldSlots')).toBe(1);
+    expect((await ports.store.heldSlots('demo')).map((h) => h.slot).sort()).toEqual([0, 1]);
   });
 
   it('returns the ACTIVE grant of the same profile, and refuses past the cap, reading the person only then', async () => {
