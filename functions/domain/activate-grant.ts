@@ -232,11 +232,17 @@ export async function activateGrant(
     };
     let grant: Grant | undefined;
     let waited = 0;
+    const hint = slotHint(ports.store, profile.name);
     for (let attempt = 0; !grant; attempt++) {
-      // The first try reads nothing: a profile rarely has many of its slots held, and a held one is refused by
-      // its condition. After a refusal the held slots are read (one query), so the next try picks a free one.
-      const held = new Set(attempt === 0 ? [] : (await ports.store.heldSlots(profile.name)).map((s) => s.slot));
-      const free = Array.from({ length: profile.maxActiveGrants }, (_, n) => n).filter((n) => !held.has(n));
+      // The first try reads nothing: it avoids the slots this process last saw held (a hint; a held slot is
+      // refused by its condition anyway). After a refusal, or when the hint leaves none free, the held slots are
+      // read (one query), so that the next pick is free.
+      let free = freeSlots(profile, hint);
+      if (attempt > 0 || free.length === 0) {
+        hint.clear();
+        for (const held of await ports.store.heldSlots(profile.name)) hint.add(held.slot);
+        free = freeSlots(profile, hint);
+      }
       if (free.length === 0)
         throw new LimitExceededError(
           `Profile "${profile.name}" already has ${profile.maxActiveGrants} ACTIVE grants (its limit)`,
@@ -252,6 +258,7 @@ export async function activateGrant(
           idempotency ? { ...idempotency, grantId: id } : undefined,
           { slot, maxActive: rules.maxActivePerPrincipal },
         );
+        hint.add(slot);
       } catch (error) {
         if (error instanceof ClaimRefusedError) {
           const settled = await settleRefusal(ports, error, {
@@ -460,6 +467,23 @@ async function refuseFrozen(
     grantId,
   );
 }
+
+/**
+ * The slots this process last saw held, per store and profile: a hint for the first pick, never a guarantee
+ * (the slot's condition decides). Between reads it only grows (a slot freed elsewhere stays avoided until the
+ * next read), and when it leaves no slot free the truth is read; a warm function thus rarely picks a held slot.
+ */
+const slotHints = new WeakMap<object, Map<string, Set<number>>>();
+function slotHint(store: object, profile: string): Set<number> {
+  const byProfile = slotHints.get(store) ?? new Map<string, Set<number>>();
+  slotHints.set(store, byProfile);
+  const hint = byProfile.get(profile) ?? new Set<number>();
+  byProfile.set(profile, hint);
+  return hint;
+}
+
+const freeSlots = (profile: Profile, held: ReadonlySet<number>) =>
+  Array.from({ length: profile.maxActiveGrants }, (_, n) => n).filter((n) => !held.has(n));
 
 /** Tries at recording an activation before answering 503 Busy (each try after the first reads the profile's held slots). */
 export const SLOT_ATTEMPTS = 12;
