@@ -6,7 +6,13 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { type ActivationRules, activateGrant, DEFAULT_RULES } from '../../../functions/domain/activate-grant.js';
-import { FrozenError, LimitExceededError } from '../../../functions/domain/errors.js';
+import { verifyChain } from '../../../functions/domain/audit-chain.js';
+import {
+  ConcurrentUpdateError,
+  FrozenError,
+  LimitExceededError,
+  StepFailedError,
+} from '../../../functions/domain/errors.js';
 import type { Ports } from '../../../functions/domain/ports.js';
 import { parseProfiles } from '../../../functions/domain/profile.js';
 import { ACCOUNT, fakePorts } from '../../support/fakes.js';
@@ -142,5 +148,34 @@ describe('a lean activation', () => {
     expect(calls.get('control.freezeState')).toBe(1);
     expect(await ports.store.personHolds(grants[0]!.person!)).toEqual({ grants: [], byProfile: {} });
     expect(await ports.store.heldSlots('demo')).toEqual([]);
+  });
+});
+
+describe('recording a failure', () => {
+  it('does not write it twice when the first write landed but answered ConcurrentUpdateError (an SDK retry refused)', async () => {
+    // Prepare: the attach fails; the FAILED record lands, then its "retry" is refused
+    const ports = fakePorts();
+    ports.access.failAttach = new Error('IAM is down');
+    const append = ports.store.append.bind(ports.store);
+    let tripped = false;
+    ports.store.append = async (grant, event, changes) => {
+      const written = await append(grant, event, changes);
+      if (!tripped && event.type === 'ACTIVATION_FAILED') {
+        tripped = true;
+        throw new ConcurrentUpdateError('the retry of a write that landed');
+      }
+      return written;
+    };
+    // Act
+    const error = await activateGrant(ports, profiles, { caller: session('alice'), body: body() }, rules).catch(
+      (e: unknown) => e,
+    );
+    // Assess: one ACTIVATION_FAILED, the chain intact, the holds released
+    expect(error).toBeInstanceOf(StepFailedError);
+    const [grant] = [...ports.store.grants.values()];
+    expect(grant!.status).toBe('FAILED');
+    expect(ports.store.types(grant!.id)).toEqual(['REQUESTED', 'ACTIVATION_FAILED']);
+    expect(verifyChain(grant!, await ports.store.events(grant!.id))).toMatchObject({ ok: true });
+    expect(await ports.store.personHolds(grant!.person!)).toEqual({ grants: [], byProfile: {} });
   });
 });
