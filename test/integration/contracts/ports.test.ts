@@ -236,7 +236,9 @@ describe.each([
     });
 
     it('claims in the record: refuses a held slot, a second grant of one profile per person, the cap, and a frozen profile, writing nothing', async () => {
-      // Prepare: fresh claims never read the store first; each refusal names the claim (ClaimRefusedError)
+      // Prepare: fresh claims never read the store first; each refusal names the claim (ClaimRefusedError). The
+      // adapter relies on TransactWriteItems being all-or-none, with one CancellationReason per action in request
+      // order (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
       const { store, control } = await make();
       const claim = (slot: number, extra: Partial<Grant> = {}) =>
         store.create(newGrant({ person: ALICE, slot, ...extra }), event('REQUESTED', at(0)), undefined, {
