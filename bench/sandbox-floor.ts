@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { DeleteRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateScheduleCommand,
@@ -16,6 +15,7 @@ import {
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { emulatorConfig, ensureRole } from '../sandbox/seed.js';
 import { startSandbox } from '../test/support/sandbox-process.js';
 
