@@ -294,22 +294,6 @@ export class DynamoGrantStore implements GrantStore {
     return slots;
   }
 
-  async claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...slotKey(profile, slot), slot, grantId, at },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
   async releaseSlot(profile: string, slot: number, grantId: string): Promise<void> {
     try {
       await this.doc.send(

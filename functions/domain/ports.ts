@@ -62,11 +62,6 @@ export interface GrantStore {
    * One read of one small item; only read when a claim was refused, to say why.
    */
   personHolds(person: string): Promise<PersonHolds>;
-  /**
-   * Claims a slot of a profile for a grant about to be created: one conditional write on the
-   * slot's own item, so two activations can never hold the same slot. False when it is taken.
-   */
-  claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean>;
   /** The profile's claimed slots. One strongly consistent query (at most `maxActiveGrants` small items). */
   heldSlots(profile: string): Promise<HeldSlot[]>;
   /** Frees a slot if `grantId` still holds it (no-op otherwise). */

@@ -119,11 +119,6 @@ export class MemoryStore implements GrantStore {
   async heldSlots(profile: string): Promise<HeldSlot[]> {
     return [...this.slots.entries()].filter(([k]) => k.startsWith(`${profile}#`)).map(([, v]) => v);
   }
-  async claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean> {
-    if (this.slots.has(`${profile}#${slot}`)) return false;
-    this.slots.set(`${profile}#${slot}`, { slot, grantId, at });
-    return true;
-  }
   async releaseSlot(profile: string, slot: number, grantId: string): Promise<void> {
     if (this.slots.get(`${profile}#${slot}`)?.grantId === grantId) this.slots.delete(`${profile}#${slot}`);
   }
