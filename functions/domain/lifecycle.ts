@@ -34,6 +34,8 @@ export async function appendEvent(
     let error = firstError;
     if (error instanceof ConcurrentUpdateError) {
       const fresh = await ports.store.get(grant.id).catch(() => undefined);
+      // A timed-out write the SDK retried may have landed before its retry was refused: then it is there already.
+      if (fresh && fresh.eventCount > grant.eventCount && (await landed(ports, grant.id, event))) return fresh;
       if (fresh) {
         try {
           return await ports.store.append(fresh, event, changes);
@@ -50,6 +52,12 @@ export async function appendEvent(
     });
     return undefined;
   }
+}
+
+/** Whether the grant's last event is `event` (same type, time and actor): a write that landed. */
+async function landed(ports: LifecyclePorts, grantId: string, event: NewAuditEvent): Promise<boolean> {
+  const last = (await ports.store.events(grantId).catch(() => [])).at(-1);
+  return last?.type === event.type && last.at === event.at && last.actor === event.actor;
 }
 
 /**

@@ -51,12 +51,17 @@ export interface GrantStore {
    * record, writes it in the same transaction. Returns the grant as written.
    * @throws IdempotencyReplayError when that key was already used (carrying the first grant's id).
    */
-  create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant>;
+  create(
+    grant: Grant,
+    event: NewAuditEvent,
+    idempotency?: IdempotencyRecord,
+    claims?: ActivationClaims,
+  ): Promise<Grant>;
   /**
-   * Claims a slot of a profile for a grant about to be created: one conditional write on the
-   * slot's own item, so two activations can never hold the same slot. False when it is taken.
+   * The grants a person holds claims for (PENDING or ACTIVE activations), all and by profile.
+   * One read of one small item; only read when a claim was refused, to say why.
    */
-  claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean>;
+  personHolds(person: string): Promise<PersonHolds>;
   /** The profile's claimed slots. One strongly consistent query (at most `maxActiveGrants` small items). */
   heldSlots(profile: string): Promise<HeldSlot[]>;
   /** Frees a slot if `grantId` still holds it (no-op otherwise). */
@@ -67,7 +72,8 @@ export interface GrantStore {
    * Appends an event (sealed onto the grant's chain) and applies `changes` to the grant
    * atomically, on the condition that the stored grant still has `grant.version` and
    * `grant.lastHash`. A change to an ending status (EXPIRED, REVOKED, FAILED) then frees the
-   * grant's slot (best effort; the sweeper reclaims what is left). Returns the grant as written.
+   * grant's slot (best effort; the sweeper reclaims what is left) and, in the same transaction, the
+   * person's holds on it (`ActivationClaims`). Returns the grant as written.
    * @throws ConcurrentUpdateError when the stored version differs.
    */
   append(grant: Grant, event: NewAuditEvent, changes?: GrantChanges): Promise<Grant>;
@@ -78,6 +84,30 @@ export interface GrantStore {
   active(): Promise<Grant[]>;
   /** Grants newest first, optionally of one status. @throws ValidationError on a bad token. */
   list(query: { status?: GrantStatus; limit: number; nextToken?: string }): Promise<GrantPage>;
+}
+
+/**
+ * What an activation claims in the same transaction as its first record (`GrantStore.create`), so
+ * that every limit is a condition on a small item, checked atomically with the write, instead of a
+ * read of the ACTIVE grants first (a cost that grew with them) under a lease:
+ *
+ * - the profile slot `slot` (its item must not exist: one grant per slot, so per profile role);
+ * - the person's holds (`grant.person`): none of this profile, fewer than `maxActive` in all;
+ * - the kill switch's stored state must not freeze the profile (configuration is checked before);
+ * - the idempotency record, when there is one, must not exist.
+ *
+ * A refused condition throws `ClaimRefusedError` naming the claims refused, and writes nothing.
+ * The holds are released in the same transaction as the write that ends the grant (`append`).
+ */
+export interface ActivationClaims {
+  readonly slot: number;
+  readonly maxActive: number;
+}
+
+/** The grants (ids) a person's holds name: all of them, and per profile. */
+export interface PersonHolds {
+  readonly grants: readonly string[];
+  readonly byProfile: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A profile slot and the grant holding it. */

@@ -156,7 +156,14 @@ export const activationRules = once((): ActivationRules => {
     throw new ConfigurationError(
       `Environment variable ${ENV.maxActivePerPrincipal} must be a whole number of at least 1`,
     );
-  return { frozenByConfig: frozenProfiles(), maxActivePerPrincipal: max, protectedResources: protectedResources() };
+  // A racing duplicate waits for the activation in flight as long as an activation waits for a lease.
+  const wait = optionalEnv(ENV.leaseWaitMs);
+  return {
+    frozenByConfig: frozenProfiles(),
+    maxActivePerPrincipal: max,
+    protectedResources: protectedResources(),
+    ...(wait && Number.isInteger(Number(wait)) ? { pendingWaitMs: Number(wait) } : {}),
+  };
 });
 
 /**

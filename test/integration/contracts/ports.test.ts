@@ -18,6 +18,7 @@ import { verifyChain } from '../../../functions/domain/audit-chain.js';
 import type { EventType, NewAuditEvent } from '../../../functions/domain/audit-event.js';
 import {
   BusyError,
+  ClaimRefusedError,
   ConcurrentUpdateError,
   IdempotencyReplayError,
   ValidationError,
@@ -54,10 +55,11 @@ interface Implementation {
 }
 
 function fake(): Promise<Implementation> {
-  const store = new MemoryStore();
+  const control = new MemoryControl();
+  const store = new MemoryStore(control);
   return Promise.resolve({
     store,
-    control: new MemoryControl(),
+    control,
     locks: (waitMs) => new MemoryLock(waitMs),
     limiter: (windowSeconds) => new MemoryAlertLimiter(windowSeconds),
     audit: new MemoryAuditLog(store),
@@ -231,6 +233,63 @@ describe.each([
         lastHash: next.lastHash,
       });
       expect(next.endedAt).toBe(at(30));
+    });
+
+    it('claims in the record: refuses a held slot, a second grant of one profile per person, the cap, and a frozen profile, writing nothing', async () => {
+      // Prepare: fresh claims never read the store first; each refusal names the claim (ClaimRefusedError). The
+      // adapter relies on TransactWriteItems being all-or-none, with one CancellationReason per action in request
+      // order (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+      const { store, control } = await make();
+      const claim = (slot: number, extra: Partial<Grant> = {}) =>
+        store.create(newGrant({ person: ALICE, slot, ...extra }), event('REQUESTED', at(0)), undefined, {
+          slot,
+          maxActive: 2,
+        });
+      const refusal = (p: Promise<unknown>) =>
+        p.then(
+          () => 'granted',
+          (e: unknown) => (e instanceof ClaimRefusedError ? [...e.refused].sort() : e),
+        );
+      // Act / Assess: a first claim, then each condition on its own
+      const first = await claim(0);
+      expect(await refusal(claim(0, { person: BOB }))).toEqual(['slot']);
+      expect(await refusal(claim(1))).toEqual(['person']); // same person, same profile
+      await claim(1, { profile: 'db' });
+      expect(await refusal(claim(2, { profile: 'other' }))).toEqual(['person']); // the cap (2)
+      expect(await store.personHolds(ALICE)).toEqual({
+        grants: expect.arrayContaining([first.id]),
+        byProfile: { demo: [first.id], db: [expect.any(String)] },
+      });
+      await control.setFreeze({ all: false, profiles: ['demo'] }, 0);
+      expect(await refusal(claim(3, { person: BOB }))).toEqual(['frozen']);
+      expect(await refusal(claim(3, { person: BOB, profile: 'db' }))).toBe('granted');
+      // Nothing of a refused claim was written: BOB holds only his `db` grant, slot 3 of demo is free
+      expect((await store.personHolds(BOB)).byProfile).toEqual({ db: [expect.any(String)] });
+      expect((await store.heldSlots('demo')).map((s) => s.slot)).toEqual([0]);
+    });
+
+    it('releases the person’s holds in the write that ends the grant, so the next claim succeeds', async () => {
+      // Prepare
+      const { store } = await make();
+      const claims = { slot: 0, maxActive: 1 };
+      const grant = await store.create(
+        newGrant({ person: ALICE, slot: 0 }),
+        event('REQUESTED', at(0)),
+        undefined,
+        claims,
+      );
+      const active = await store.append(grant, event('ACTIVATED', at(0)), { status: 'ACTIVE' });
+      // Act
+      await store.append(active, event('EXPIRED', at(30)), { status: 'EXPIRED', endedAt: at(30) });
+      // Assess: no holds left, and the same person may hold the same profile again
+      expect(await store.personHolds(ALICE)).toEqual({ grants: [], byProfile: {} });
+      const again = await store.create(
+        newGrant({ person: ALICE, slot: 0 }),
+        event('REQUESTED', at(31)),
+        undefined,
+        claims,
+      );
+      expect((await store.personHolds(ALICE)).grants).toEqual([again.id]);
     });
 
     it('lists ACTIVE grants in active(), and no others', async () => {
