@@ -18,6 +18,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { type AccountDirectory, resolveAccount, spokeNote } from './accounts.js';
 import type { NewAuditEvent } from './audit-event.js';
 import {
   BusyError,
@@ -33,7 +34,7 @@ import {
   UnauthenticatedError,
   ValidationError,
 } from './errors.js';
-import { expiryFrom, type Grant, grantPerson, isoSeconds, policyNameFor } from './grant.js';
+import { expiryFrom, type Grant, grantPerson, grantTarget, isoSeconds, policyNameFor } from './grant.js';
 import { admitDenialAlert, announce, describeError, recordFailure } from './lifecycle.js';
 import {
   buildGrantPolicy,
@@ -82,6 +83,8 @@ export interface ActivationRules {
   readonly maxActivePerPrincipal: number;
   /** ARN patterns of break-glass's own resources (`PROTECTED_RESOURCES`), denied in every policy. */
   readonly protectedResources: readonly string[];
+  /** The hub's account and the aliases of accounts (`accounts.ts`); without it, grants name no account. */
+  readonly accounts?: AccountDirectory;
 }
 
 export const DEFAULT_RULES: ActivationRules = { frozenByConfig: [], maxActivePerPrincipal: 3, protectedResources: [] };
@@ -160,6 +163,7 @@ export async function activateGrant(
   const person = personOf(principal);
   const reason = checkReason(request.reason);
   const ticket = checkTicket(profile, request.ticket);
+  const { account, alias: accountAlias } = resolveAccount(profile, request.account, rules.accounts);
   const durationMinutes = request.durationMinutes ?? Math.min(DEFAULT_DURATION_MINUTES, profile.maxDurationMinutes);
   if (durationMinutes < 1 || durationMinutes > profile.maxDurationMinutes) {
     throw new ValidationError(
@@ -177,7 +181,7 @@ export async function activateGrant(
     // Per-person checks read the ACTIVE grants (one index query); the profile's limit is its slots.
     const active = await ports.store.active();
     const mine = active.filter((g) => grantPerson(g) === person);
-    const same = mine.find((g) => g.profile === profile.name);
+    const same = mine.find((g) => g.profile === profile.name && (g.account ?? account) === account);
     if (same)
       return {
         grant: same,
@@ -223,7 +227,7 @@ export async function activateGrant(
     let grant: Grant | undefined;
     {
       const target: PolicyTarget = pool
-        ? { type: 'role', name: roleForSlot(pool, slot) }
+        ? { type: 'role', name: roleForSlot(pool, slot), ...(account ? { account } : {}) }
         : { type: principal.kind === 'user' ? 'user' : 'role', name: principal.entityName };
       const pending: Grant = {
         id,
@@ -235,6 +239,8 @@ export async function activateGrant(
         slot,
         targetType: target.type,
         targetName: target.name,
+        ...(account ? { account } : {}),
+        ...(accountAlias ? { accountAlias } : {}),
         status: 'PENDING',
         reason,
         ...(ticket ? { ticket } : {}),
@@ -282,7 +288,7 @@ export async function activateGrant(
       }
     }
     if (!grant) throw new Error('unreachable: no grant after create');
-    const target: PolicyTarget = { type: grant.targetType, name: grant.targetName };
+    const target: PolicyTarget = grantTarget(grant);
 
     // 3. attach
     try {
@@ -319,7 +325,7 @@ export async function activateGrant(
       await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack, base });
       throw new StepFailedError(
         'AttachPolicy',
-        `Could not attach the break-glass policy to ${target.type} ${target.name}; no access was granted. Grant ${id} is recorded as FAILED. Retry in a moment.`,
+        `${spokeNote(error)}Could not attach the break-glass policy to ${target.type} ${target.name}${target.account ? ` in account ${target.account}` : ''}; no access was granted. Grant ${id} is recorded as FAILED. Retry in a moment.`,
         { cause: error },
       );
     }
@@ -351,6 +357,7 @@ export async function activateGrant(
         expiresAt,
         policyName: grant.policyName,
         target: `${target.type}/${target.name}`,
+        ...(target.account ? { account: target.account } : {}),
         policySha256: policyHash(policy),
         ...(boundTo ? { boundTo } : {}),
       },
@@ -402,7 +409,13 @@ function idempotencyRecord(
   return {
     key: hash(`${principalArn}\n${key}`),
     fingerprint: hash(
-      JSON.stringify([request.profile, request.reason, request.durationMinutes ?? null, request.ticket ?? null]),
+      JSON.stringify([
+        request.profile,
+        request.reason,
+        request.durationMinutes ?? null,
+        request.ticket ?? null,
+        ...(request.account ? [request.account] : []),
+      ]),
     ),
   };
 }

@@ -27,6 +27,8 @@ export interface Alert {
     readonly severity: Severity;
     readonly grantId: string;
     readonly owner?: string;
+    /** The AWS account the grant is in (hub or spoke), for filter policies such as `{"account": ["210987654321"]}`. */
+    readonly account?: string;
     /**
      * The profile's acknowledged risk classes, sent as an SNS `String.Array`, so that a filter
      * policy such as `{"risks": ["code-execution"]}` matches any grant whose profile carries that
@@ -122,8 +124,12 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
       : HEADLINE[event.type](who(grant.principalArn), grant.profile);
   const suppressed = event.type === 'DENIED' && details.alertsSuppressed ? Number(details.alertsSuppressed) : 0;
   const riskClasses = risks.map((r) => r.riskClass);
+  const account = grant.account ? line(grant.account, 12) : undefined;
+  const alias = grant.accountAlias ? line(grant.accountAlias, 100) : undefined;
+  const where = account ? `${account}${alias ? ` (${alias})` : ''}` : undefined;
   const subjectCore =
     `${tag} ${headline}` +
+    (account ? ` in ${account}${alias ? ` ${alias}` : ''}` : '') +
     (event.type === 'ACTIVATED' || event.type === 'DENIED' ? ` for ${grant.durationMinutes}m` : '') +
     (riskClasses.length ? ` [risks: ${riskClasses.join(', ')}]` : '') +
     (suppressed ? ` (+${suppressed} more)` : '') +
@@ -145,6 +151,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
     `Created:    ${grant.createdAt}`,
     `Expires:    ${grant.expiresAt}`,
     `Policy:     ${grant.policyName} on ${grant.targetType} ${line(grant.targetName, 200)}`,
+    ...(where ? [`Account:    ${where}`] : []),
     ...(grant.grants ? [`Grants:     ${line(grant.grants)}`] : []),
     ...risks.map((r) => `Risk:       ${r.riskClass}: ${line(r.justification, 500)}`),
     `By:         ${line(event.actor, 300)}`,
@@ -181,6 +188,8 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
       expiresAt: grant.expiresAt,
       policyName: grant.policyName,
       target: `${grant.targetType}/${line(grant.targetName, 200)}`,
+      account: account ?? null,
+      accountAlias: alias ?? null,
       grants: grant.grants ? line(grant.grants) : null,
       acknowledgedRisks: risks.map((r) => ({ riskClass: r.riskClass, justification: line(r.justification, 500) })),
     },
@@ -200,6 +209,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
         `*${event.type}* (${severity}) · *${grant.profile}* (owner ${line(grant.owner, 200)}) · \`${principal}\``,
         `Reason: ${line(grant.reason, 500)}`,
         `Ticket: ${ticket ?? 'none'} · Expires: ${grant.expiresAt}`,
+        ...(where ? [`Account: ${where}`] : []),
         ...(grant.grants ? [`Grants: ${line(grant.grants, 500)}`] : []),
         ...(riskClasses.length ? [`Acknowledged risks: ${riskClasses.join(', ')}`] : []),
         ...(refused && details.why ? [`Refused: ${details.why}`] : []),
@@ -222,6 +232,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
       severity,
       grantId: grant.id,
       owner: grant.owner,
+      ...(account ? { account } : {}),
       ...(riskClasses.length ? { risks: riskClasses } : {}),
     },
   };

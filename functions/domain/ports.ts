@@ -138,6 +138,11 @@ export interface AuditLog {
 export interface PolicyTarget {
   readonly type: 'role' | 'user';
   readonly name: string;
+  /**
+   * The account the entity is in: absent (or the hub's own) for the hub; a spoke account's id
+   * for a spoke, which the adapter reaches through that account's manager role (`accounts.ts`).
+   */
+  readonly account?: string;
 }
 
 export interface AccessManager {

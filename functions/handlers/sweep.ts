@@ -21,7 +21,17 @@ import {
   sweepTargets,
 } from '../domain/sweep.js';
 import { log } from './log.js';
-import { access, clock, notifier, profileRisks, profiles, protectedResources, scheduler, store } from './wiring.js';
+import {
+  access,
+  accountDirectory,
+  clock,
+  notifier,
+  profileRisks,
+  profiles,
+  protectedResources,
+  scheduler,
+  store,
+} from './wiring.js';
 
 export interface SweepHandlerOptions {
   /** Where the EMF line goes. @default stdout */
@@ -67,7 +77,7 @@ export const wired: {
     profileRisks: profileRisks(),
     log,
   },
-  targets: sweepTargets(profiles(), protectedResources()),
+  targets: sweepTargets(profiles(), protectedResources(), accountDirectory()),
   slotProfiles: profiles().profiles.map((p) => p.name),
 };
 

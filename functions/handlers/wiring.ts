@@ -14,7 +14,9 @@ import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../adapte
 import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
 import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
 import { SnsNotifier } from '../adapters/sns-notifier.adapter.js';
+import { SpokeAccessManager } from '../adapters/spoke-access.adapter.js';
 import { StsCredentialVendor } from '../adapters/sts-credentials.adapter.js';
+import type { AccountDirectory } from '../domain/accounts.js';
 import { type ActivationRules, DEFAULT_RULES } from '../domain/activate-grant.js';
 import { ConfigurationError } from '../domain/errors.js';
 import type { CredentialSettings } from '../domain/issue-credentials.js';
@@ -69,7 +71,42 @@ export const alertLimiter = once(() => {
     );
   return new DynamoAlertLimiter({ tableName: requireEnv('TABLE_NAME'), awsSdkV3Client: dynamo(), windowSeconds });
 });
-export const access = once(() => new IamPolicyAdapter());
+/**
+ * Many accounts (`accounts.ts`): the hub's account `ACCOUNT_ID` (optional here; without it every
+ * grant is in the function's own account) and `ACCOUNT_ALIASES`, a JSON object of account id →
+ * alias from the deploy context `accountAliases` (never looked up during an outage).
+ */
+export const accountDirectory = once((): AccountDirectory => {
+  const hub = optionalEnv('ACCOUNT_ID');
+  if (hub !== undefined && !/^\d{12}$/.test(hub))
+    throw new ConfigurationError('Environment variable ACCOUNT_ID must be a 12-digit AWS account id');
+  const raw = optionalEnv('ACCOUNT_ALIASES');
+  let aliases: Record<string, string> = {};
+  if (raw !== undefined) {
+    try {
+      aliases = JSON.parse(raw) as Record<string, string>;
+    } catch {
+      throw new ConfigurationError('Environment variable ACCOUNT_ALIASES must be a JSON object of account id → alias');
+    }
+    if (
+      typeof aliases !== 'object' ||
+      aliases === null ||
+      Object.entries(aliases).some(([k, v]) => !/^\d{12}$/.test(k) || typeof v !== 'string')
+    )
+      throw new ConfigurationError('Environment variable ACCOUNT_ALIASES must be a JSON object of account id → alias');
+  }
+  return { ...(hub ? { hub } : {}), aliases };
+});
+/** IAM of the hub and, through each spoke's manager role, of the spokes. */
+export const access = once(
+  () =>
+    new SpokeAccessManager({
+      hub: new IamPolicyAdapter(),
+      partition: optionalEnv('AWS_PARTITION') ?? 'aws',
+      ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
+      aliases: accountDirectory().aliases ?? {},
+    }),
+);
 export const notifier = once(() => new SnsNotifier({ topicArn: requireEnv('TOPIC_ARN') }));
 export const scheduler = once(() => {
   const deadLetterArn = optionalEnv('EXPIRY_DLQ_ARN');
@@ -145,7 +182,12 @@ export const activationRules = once((): ActivationRules => {
   const max = raw === undefined ? DEFAULT_RULES.maxActivePerPrincipal : Number(raw);
   if (!Number.isInteger(max) || max < 1)
     throw new ConfigurationError('Environment variable MAX_ACTIVE_PER_PRINCIPAL must be a whole number of at least 1');
-  return { frozenByConfig: frozenProfiles(), maxActivePerPrincipal: max, protectedResources: protectedResources() };
+  return {
+    frozenByConfig: frozenProfiles(),
+    maxActivePerPrincipal: max,
+    protectedResources: protectedResources(),
+    accounts: accountDirectory(),
+  };
 });
 
 /**
