@@ -27,6 +27,7 @@ import { type Moto, startMoto } from './moto.js';
 import { installProcessGuard } from './process-guard.js';
 import { ScheduleRunner } from './schedule-runner.js';
 import { ACCOUNT, emulatorConfig, REGION, seed } from './seed.js';
+import { SANDBOX_ACCOUNT_ALIASES } from './spokes.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
       AUDIT_BUCKET: seeded.auditBucket,
       PROTECTED_RESOURCES: seeded.protectedResources.join(','),
       ACCOUNT_ID: ACCOUNT,
+      ACCOUNT_ALIASES: process.env.ACCOUNT_ALIASES ?? JSON.stringify(SANDBOX_ACCOUNT_ALIASES),
     });
     const load = async (name: string) =>
       ((await import(`../functions/handlers/${name}.js`)) as { handler: ApiHandler }).handler;

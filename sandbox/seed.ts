@@ -17,6 +17,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GSI, KEY_ATTRIBUTES } from '../functions/adapters/table-schema.js';
 import type { ProfileSet } from '../functions/domain/profile.js';
 import { PROFILE_ROLE_PATH, profileRolePools } from '../functions/domain/profile-roles.js';
+import { profilesIn, seedSpoke, spokeAccounts } from './spokes.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -41,6 +42,8 @@ export interface Seeded {
   readonly credentialRoleArn: string;
   /** The profile roles created (names). */
   readonly profileRoles: readonly string[];
+  /** Spoke account → the profile roles created there. */
+  readonly spokeProfileRoles: Readonly<Record<string, readonly string[]>>;
   /** The expiry function's on-failure destination: Lambda's record of an expiry that failed every attempt. */
   readonly expiryFailureQueueArn: string;
   readonly expiryFailureQueueUrl: string;
@@ -191,9 +194,18 @@ export async function seed(
     ],
   });
   const profileRoles = names.profiles
-    ? profileRolePools(names.profiles, protectedResources).flatMap((p) => p.roleNames)
+    ? profileRolePools(profilesIn(names.profiles, ACCOUNT), protectedResources).flatMap((p) => p.roleNames)
     : [];
   for (const role of profileRoles) await ensureRole(iam, role, profileRoleTrust, PROFILE_ROLE_PATH);
+  // Spokes (sandbox/spokes.ts): the accounts the profiles name, each with its manager role and profile roles.
+  const spokeProfileRoles: Record<string, string[]> = {};
+  for (const account of names.profiles ? spokeAccounts(names.profiles) : [])
+    spokeProfileRoles[account] = await seedSpoke(endpoint, account, {
+      profiles: names.profiles!,
+      protectedResources,
+      credentialRoleArn,
+      lifecycleRoleArns: [`arn:aws:iam::${ACCOUNT}:root`],
+    });
   for (const user of names.users ?? []) {
     await iam.send(new CreateUserCommand({ UserName: user })).catch((e: Error) => {
       if (e.name !== 'EntityAlreadyExistsException') throw e;
@@ -210,6 +222,7 @@ export async function seed(
     protectedResources,
     credentialRoleArn,
     profileRoles,
+    spokeProfileRoles,
     expiryFailureQueueArn,
     expiryFailureQueueUrl: QueueUrl!,
   };

@@ -318,6 +318,7 @@ async function recordSweep(
     msg: 'removed a break-glass policy with no grant',
     policyName,
     target: `${target.type}/${target.name}`,
+    ...(target.account ? { account: target.account } : {}),
   });
   await announce(
     ports,
