@@ -111,6 +111,8 @@ export interface StatelessStackProps extends StackProps {
   readonly logRetention?: RetentionDays;
   /** Create the account-wide API Gateway CloudWatch role and turn on execution logs. @default false */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** Account id → alias for grants and alerts (`-c accountAliases`). @default none */
+  readonly accountAliases?: Readonly<Record<string, string>>;
 }
 
 export class BreakGlassStatelessStack extends Stack {
@@ -136,6 +138,7 @@ export class BreakGlassStatelessStack extends Stack {
       ...(props.frozenProfiles ? { frozenProfiles: props.frozenProfiles } : {}),
       ...(props.maxActivePerPrincipal !== undefined ? { maxActivePerPrincipal: props.maxActivePerPrincipal } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.accountAliases ? { accountAliases: props.accountAliases } : {}),
     });
   }
 }

@@ -33,7 +33,9 @@ const MEANINGS = {
   NODE_OPTIONS: 'source-mapped stack traces in the logs',
   PROTECTED_RESOURCES:
     "ARN patterns of the deployment's own resources, derived at synth (`infra/protected-resources.ts`): every policy break-glass writes ends with a Deny `*` on them",
-  ACCOUNT_ID: 'the deployment account, where the profile roles are',
+  ACCOUNT_ID: "the hub's account: where the profile roles of profiles naming no account are; grants name it",
+  ACCOUNT_ALIASES:
+    'account id → alias (deploy context accountAliases), named in grants and alerts; never looked up live',
   AWS_PARTITION: "the partition of the profile roles' ARNs",
 };
 

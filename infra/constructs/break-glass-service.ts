@@ -66,6 +66,7 @@ import {
   TABLE_REVIEW,
   TABLE_WRITE,
 } from './breakglass-function.js';
+import { accountsNamed, grantHubSpokeAccess, profilesGrantingIn } from './break-glass-spoke.js';
 import { PROFILE_ROLE_TRUST_ACTIONS, ProfileRoles } from './profile-roles.js';
 
 /** The indexes `GET /audit` reads (`DynamoAuditLog.queryEvents`). */
@@ -168,6 +169,8 @@ export interface BreakGlassServiceProps {
    * no such role and are always on. @default false
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** Account id → alias, named in grants and alerts (deploy context `accountAliases`; never looked up live). @default none */
+  readonly accountAliases?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -198,6 +201,35 @@ export function identityCenterImpostorGuard(partition: string): PolicyDocument {
   });
 }
 
+/**
+ * Callers from the spoke accounts the profiles name: for a caller in another account, API Gateway needs
+ * an explicit Allow in the resource policy besides the caller's own IAM policy (API Gateway developer
+ * guide, "How API Gateway resource policies affect authorization workflow", cross-account). Only the
+ * named principal patterns are allowed, by `aws:PrincipalArn`.
+ */
+export function withCrossAccountCallers(policy: PolicyDocument, patterns: readonly string[]) {
+  if (!patterns.length) return policy;
+  const arns = [
+    ...new Set(
+      patterns.map((p) => {
+        const session = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.*$/.exec(p);
+        return session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : p;
+      }),
+    ),
+  ];
+  policy.addStatements(
+    new PolicyStatement({
+      sid: 'AllowNamedCallersOfSpokeAccounts',
+      effect: Effect.ALLOW,
+      principals: [new AnyPrincipal()],
+      actions: ['execute-api:Invoke'],
+      resources: ['execute-api:/*'],
+      conditions: { ArnLike: { 'aws:PrincipalArn': arns } },
+    }),
+  );
+  return policy;
+}
+
 export class BreakGlassService extends Construct {
   readonly api: RestApi;
   readonly functions: Readonly<
@@ -223,6 +255,9 @@ export class BreakGlassService extends Construct {
   /** `PROTECTED_RESOURCES`, as the functions get it (and as the boundaries deny it). */
   readonly protectedResources: readonly ProtectedResource[];
   readonly profileRoles: ProfileRoles;
+  /** The roles spokes trust (BreakGlassSpoke): the lifecycle functions' and the credential function's. */
+  readonly lifecycleRoleArns: readonly string[];
+  readonly credentialRoleArn: string;
 
   constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
     super(scope, id);
@@ -248,7 +283,17 @@ export class BreakGlassService extends Construct {
       ...(props.securityPrincipals ?? []).map((pattern) => ({ source: 'securityPrincipals', pattern })),
       ...(props.reviewerPrincipals ?? []).map((pattern) => ({ source: 'reviewerPrincipals', pattern })),
     ];
-    assertSameAccount(named, stack.account);
+    // Principals of the accounts the profiles name (spokes) are callers of this hub too (docs/many-accounts.md).
+    const spokeAccounts = new Set(accountsNamed(props.profiles.set));
+    const crossAccount = named.filter(
+      (p) =>
+        p.source.startsWith('eligible of') &&
+        spokeAccounts.has(/^arn:[^:]*:(?:iam|sts)::(\d{12}):/.exec(p.pattern)?.[1] ?? ''),
+    );
+    assertSameAccount(
+      named.filter((p) => !crossAccount.includes(p)),
+      stack.account,
+    );
     const targets = policyTargets(props.profiles.set, { allowBroadEligibility: props.allowBroadEligibility ?? false });
     const groupName = props.scheduleGroupName ?? 'breakglass';
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
@@ -541,7 +586,10 @@ export class BreakGlassService extends Construct {
       description: 'break-glass emergency access',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
-      policy: identityCenterImpostorGuard(stack.partition),
+      policy: withCrossAccountCallers(
+        identityCenterImpostorGuard(stack.partition),
+        crossAccount.map((p) => p.pattern),
+      ),
       cloudWatchRole: executionLogs,
       deployOptions: {
         stageName: 'v1',
@@ -830,7 +878,8 @@ export class BreakGlassService extends Construct {
 
     // The profile roles, their boundaries, and the credential function's right to assume them (and nothing else).
     this.profileRoles = new ProfileRoles(this, 'ProfileRoles', {
-      profiles: props.profiles.set,
+      // The hub holds the roles of the profiles that grant in it; a spoke holds the others' (BreakGlassSpoke).
+      profiles: profilesGrantingIn(props.profiles.set, stack.account, stack.account),
       protectedResources: this.protectedResources,
       credentialRole: issueCredentials.fn.role!,
     });
@@ -842,6 +891,19 @@ export class BreakGlassService extends Construct {
         new PolicyStatement({ actions: [...PROFILE_ROLE_TRUST_ACTIONS], resources: [...this.profileRoles.roleArns] }),
       );
     }
+
+    grantHubSpokeAccess({
+      stack,
+      profiles: props.profiles.set,
+      lifecycle: [createGrant, extendGrant, revokeGrant, expireGrant, killSwitch, sweeper],
+      credentials: issueCredentials,
+      readers: [listProfiles],
+      ...(props.accountAliases ? { accountAliases: props.accountAliases } : {}),
+    });
+    this.lifecycleRoleArns = [createGrant, extendGrant, revokeGrant, expireGrant, killSwitch, sweeper].map(
+      (f) => f.fn.role!.roleArn,
+    );
+    this.credentialRoleArn = issueCredentials.fn.role!.roleArn;
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,
