@@ -102,7 +102,12 @@ const DENIAL_KEYS = new Set(['alertsSuppressed', 'suppressedSince', 'alertWindow
  * `risks` are the escalation risks the grant's profile acknowledges: the subject names their
  * classes, the body gives one line each with its justification.
  */
-export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly AcknowledgedRisk[] = []): Alert {
+export function composeAlert(
+  grant: Grant,
+  event: NewAuditEvent,
+  risks: readonly AcknowledgedRisk[] = [],
+  hubAccount?: string,
+): Alert {
   // An access judged unjustified is news for security, not a routine notice.
   const unjustified = event.type === 'REVIEWED' && event.details?.outcome === 'unjustified';
   const severity = unjustified ? 'WARNING' : severityOf(event.type);
@@ -129,7 +134,8 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
   const where = account ? `${account}${alias ? ` (${alias})` : ''}` : undefined;
   const subjectCore =
     `${tag} ${headline}` +
-    (account ? ` in ${account}${alias ? ` ${alias}` : ''}` : '') +
+    // The subject names a spoke's account; the body, machine form and attributes name every grant's.
+    (account && account !== hubAccount ? ` in ${account}${alias ? ` ${alias}` : ''}` : '') +
     (event.type === 'ACTIVATED' || event.type === 'DENIED' ? ` for ${grant.durationMinutes}m` : '') +
     (riskClasses.length ? ` [risks: ${riskClasses.join(', ')}]` : '') +
     (suppressed ? ` (+${suppressed} more)` : '') +

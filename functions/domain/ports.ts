@@ -258,6 +258,8 @@ export interface Ports {
    * deployed profile file says; empty for a profile it no longer has. Alerts name them.
    */
   readonly profileRisks: (profile: string) => readonly AcknowledgedRisk[];
+  /** The hub's own account (`ACCOUNT_ID`): alert subjects name a grant's account only when it is another (a spoke). */
+  readonly hubAccount?: string;
   readonly newId: () => string;
   /** Where use cases report what they could not record anywhere else. */
   readonly log: Pick<Console, 'error' | 'warn' | 'info'>;

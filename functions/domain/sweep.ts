@@ -358,7 +358,8 @@ export function sweepTargets(
     for (const pool of profileRolePools(set, protectedResources)) {
       const profile = set.profiles.find((p) => p.name === pool.profile)!;
       const accounts = profileAccounts(profile, directory);
-      for (const account of accounts.length ? accounts : [undefined])
+      // The hub's own targets carry no account (as before accounts); a spoke's carry its id.
+      for (const account of accounts.length ? accounts.map((a) => (a === directory.hub ? undefined : a)) : [undefined])
         for (const name of pool.roleNames)
           seen.set(`${account ?? ''}/role/${name}`, { type: 'role', name, ...(account ? { account } : {}) });
     }
@@ -371,9 +372,7 @@ export function sweepTargets(
       : direct && !/[*?]/.test(pattern.split(':').pop()!)
         ? { type: direct[1] as 'role' | 'user', name: direct[2]! }
         : undefined;
-    const account = directory.hub;
-    if (target)
-      seen.set(`${account ?? ''}/${target.type}/${target.name}`, { ...target, ...(account ? { account } : {}) });
+    if (target) seen.set(`/${target.type}/${target.name}`, target);
   }
   return [...seen.values()];
 }

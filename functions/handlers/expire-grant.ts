@@ -9,9 +9,17 @@ import type { Context } from 'aws-lambda';
 import { type ExpiryOutcome, expireGrant } from '../domain/expire-grant.js';
 import { checkGrantId } from '../domain/requests.js';
 import { log } from './log.js';
-import { access, clock, notifier, profileRisks, store } from './wiring.js';
+import { access, accountDirectory, clock, notifier, profileRisks, store } from './wiring.js';
 
-const ports = { store: store(), access: access(), notifier: notifier(), clock, profileRisks: profileRisks(), log };
+const ports = {
+  store: store(),
+  access: access(),
+  notifier: notifier(),
+  clock,
+  profileRisks: profileRisks(),
+  ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
+  log,
+};
 
 export interface ExpiryEvent {
   readonly grantId?: unknown;

@@ -11,6 +11,7 @@ import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, requestIdOf 
 import { log } from './log.js';
 import { grantView } from './views.js';
 import {
+  accountDirectory,
   alertLimiter,
   clock,
   control,
@@ -30,6 +31,7 @@ const ports = {
   control: control(),
   alertLimiter: alertLimiter(),
   profileRisks: profileRisks(),
+  ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
   clock,
   log,
 };

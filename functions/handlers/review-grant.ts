@@ -6,9 +6,16 @@ import { reviewGrant } from '../domain/review-grant.js';
 import { type ApiEvent, type ApiResult, callerOf, httpErrors, json, jsonBody, requestIdOf } from './http.js';
 import { log } from './log.js';
 import { grantView } from './views.js';
-import { clock, notifier, profileRisks, reviewerPrincipals, store } from './wiring.js';
+import { accountDirectory, clock, notifier, profileRisks, reviewerPrincipals, store } from './wiring.js';
 
-const ports = { store: store(), notifier: notifier(), clock, profileRisks: profileRisks(), log };
+const ports = {
+  store: store(),
+  notifier: notifier(),
+  clock,
+  profileRisks: profileRisks(),
+  ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
+  log,
+};
 const reviewers = reviewerPrincipals();
 
 export const lambdaHandler = async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {

@@ -75,6 +75,7 @@ export const wired: {
     notifier: notifier(),
     clock,
     profileRisks: profileRisks(),
+    ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
     log,
   },
   targets: sweepTargets(profiles(), protectedResources(), accountDirectory()),

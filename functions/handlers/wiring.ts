@@ -226,6 +226,7 @@ export function allPorts(): Ports {
     alertLimiter: alertLimiter(),
     clock,
     profileRisks: profileRisks(),
+    ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
     newId: randomUUID,
     log,
   };

@@ -187,32 +187,46 @@ describe('sweep across accounts', () => {
   });
 });
 
+const spokeGrant = (): import('../../../functions/domain/grant.js').Grant => ({
+  id: 'g-1',
+  profile: 'spk',
+  owner: 'o',
+  principalArn: ALICE,
+  targetType: 'role',
+  targetName: 'breakglass-spk-0',
+  account: SPOKE_A,
+  accountAlias: 'payments-prod',
+  status: 'ACTIVE',
+  reason: 'payments down',
+  durationMinutes: 30,
+  createdAt: '2026-11-24T10:00:00Z',
+  expiresAt: '2026-11-24T10:30:00Z',
+  policyName: 'breakglass-g-1',
+  scheduleName: 'g-1',
+  version: 1,
+  eventCount: 1,
+});
+
 describe('alerts of a spoke grant', () => {
   it('name the account and alias in the subject, body, machine form and attribute', () => {
-    const alert = composeAlert(
-      {
-        id: 'g-1',
-        profile: 'spk',
-        owner: 'o',
-        principalArn: ALICE,
-        targetType: 'role',
-        targetName: 'breakglass-spk-0',
-        account: SPOKE_A,
-        accountAlias: 'payments-prod',
-        status: 'ACTIVE',
-        reason: 'payments down',
-        durationMinutes: 30,
-        createdAt: '2026-11-24T10:00:00Z',
-        expiresAt: '2026-11-24T10:30:00Z',
-        policyName: 'breakglass-g-1',
-        scheduleName: 'g-1',
-        version: 1,
-        eventCount: 1,
-      },
-      { type: 'ACTIVATED', at: '2026-11-24T10:00:00Z', actor: ALICE, outcome: 'SUCCESS' },
-    );
+    const alert = composeAlert(spokeGrant(), {
+      type: 'ACTIVATED',
+      at: '2026-11-24T10:00:00Z',
+      actor: ALICE,
+      outcome: 'SUCCESS',
+    });
     expect(alert.attributes.account).toBe(SPOKE_A);
     expect(alert.subject).toMatch(/activated spk in 210987654321 payments-prod for 30m/);
+    // A grant in the hub's own account: named in the body and attributes, not in the subject
+    const hubGrant = composeAlert(
+      { ...spokeGrant(), account: ACCOUNT, accountAlias: undefined },
+      { type: 'ACTIVATED', at: '2026-11-24T10:00:00Z', actor: ALICE, outcome: 'SUCCESS' },
+      [],
+      ACCOUNT,
+    );
+    expect(hubGrant.subject).not.toContain(ACCOUNT);
+    expect(hubGrant.attributes.account).toBe(ACCOUNT);
+    expect(hubGrant.body).toContain(`Account:    ${ACCOUNT}`);
     expect(alert.body).toContain('Account:    210987654321 (payments-prod)');
     expect(alert.machine?.grant).toMatchObject({ account: SPOKE_A, accountAlias: 'payments-prod' });
   });
