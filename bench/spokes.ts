@@ -38,14 +38,14 @@ async function main(): Promise<void> {
       profiles: [
         { ...base, name: 'hub', description: 'hub grants', maxActiveGrants: LATENCY_RUNS + 1 },
         { ...base, name: 'spoke', description: 'spoke grants', accounts: [SPOKE], maxActiveGrants: LATENCY_RUNS + 1 },
-        // One pool of roles in each of the fan-out accounts; its grants spread over them.
-        {
+        // One profile per fan-out account (a profile's maxActiveGrants counts across all its accounts).
+        ...fanAccounts.map((account, i) => ({
           ...base,
-          name: 'fan',
+          name: `fan-${i}`,
           description: 'sweep fan-out',
-          accounts: fanAccounts,
-          maxActiveGrants: ACCOUNTS * GRANTS,
-        },
+          accounts: [account],
+          maxActiveGrants: GRANTS,
+        })),
       ],
     };
     const profilesFile = join(mkdtempSync(join(tmpdir(), 'bench-spokes-')), 'profiles.json');
@@ -119,11 +119,14 @@ async function main(): Promise<void> {
 
     // 2. sweep over ACCOUNTS × GRANTS ACTIVE grants (activations 8 at a time)
     const fill = performance.now();
-    const jobs = fanAccounts.flatMap((a) => Array.from({ length: GRANTS }, () => a));
+    const jobs = fanAccounts.flatMap((a, i) => Array.from({ length: GRANTS }, () => [`fan-${i}`, a] as const));
     let next = 0;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
-        while (next < jobs.length) await activate('fan', jobs[next++]!);
+        while (next < jobs.length) {
+          const [profile, account] = jobs[next++]!;
+          await activate(profile, account);
+        }
       }),
     );
     const filled = performance.now() - fill;
