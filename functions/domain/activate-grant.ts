@@ -21,6 +21,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { type AccountDirectory, resolveAccount, spokeNote } from './accounts.js';
 import { registerGrantSession } from './activity-capture.js';
 import type { NewAuditEvent } from './audit-event.js';
 import {
@@ -39,7 +40,7 @@ import {
   UnauthenticatedError,
   ValidationError,
 } from './errors.js';
-import { expiryFrom, type Grant, isoSeconds, policyNameFor } from './grant.js';
+import { expiryFrom, type Grant, grantTarget, isoSeconds, policyNameFor } from './grant.js';
 import { admitDenialAlert, announce, describeError, recordFailure } from './lifecycle.js';
 import {
   buildGrantPolicy,
@@ -95,6 +96,8 @@ export interface ActivationRules {
    * before answering 503 Busy (`BREAKGLASS_LEASE_WAIT_MS`). @default 8000
    */
   readonly pendingWaitMs?: number;
+  /** The hub's account and the aliases of accounts (`accounts.ts`); without it, grants name no account. */
+  readonly accounts?: AccountDirectory;
 }
 
 const NOT_FROZEN: FreezeState = { all: false, profiles: [], version: 0 };
@@ -186,6 +189,7 @@ export async function activateGrant(
   const person = personOf(principal);
   const reason = checkReason(request.reason);
   const ticket = checkTicket(profile, request.ticket);
+  const { account, alias: accountAlias } = resolveAccount(profile, request.account, rules.accounts);
   const durationMinutes = request.durationMinutes ?? Math.min(DEFAULT_DURATION_MINUTES, profile.maxDurationMinutes);
   if (durationMinutes < 1 || durationMinutes > profile.maxDurationMinutes) {
     throw new ValidationError(
@@ -220,7 +224,7 @@ export async function activateGrant(
     };
     const pendingAt = (slot: number): Grant => {
       const target: PolicyTarget = pool
-        ? { type: 'role', name: roleForSlot(pool, slot) }
+        ? { type: 'role', name: roleForSlot(pool, slot), ...(account ? { account } : {}) }
         : { type: principal.kind === 'user' ? 'user' : 'role', name: principal.entityName };
       return {
         id,
@@ -233,6 +237,8 @@ export async function activateGrant(
         slot,
         targetType: target.type,
         targetName: target.name,
+        ...(account ? { account } : {}),
+        ...(accountAlias ? { accountAlias } : {}),
         status: 'PENDING',
         reason,
         ...(ticket ? { ticket } : {}),
@@ -303,7 +309,7 @@ export async function activateGrant(
         else throw error;
       }
     }
-    const target: PolicyTarget = { type: grant.targetType, name: grant.targetName };
+    const target: PolicyTarget = grantTarget(grant);
 
     // 3. attach
     try {
@@ -344,7 +350,7 @@ export async function activateGrant(
       await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack, base });
       throw new StepFailedError(
         'AttachPolicy',
-        `Could not attach the break-glass policy to ${target.type} ${target.name}; no access was granted. Grant ${id} is recorded as FAILED. Retry in a moment.`,
+        `${spokeNote(error)}Could not attach the break-glass policy to ${target.type} ${target.name}${target.account ? ` in account ${target.account}` : ''}; no access was granted. Grant ${id} is recorded as FAILED. Retry in a moment.`,
         { cause: error },
       );
     }
@@ -376,6 +382,7 @@ export async function activateGrant(
         expiresAt,
         policyName: grant.policyName,
         target: `${target.type}/${target.name}`,
+        ...(target.account ? { account: target.account } : {}),
         policySha256: policyHash(policy),
         ...(boundTo ? { boundTo } : {}),
       },
@@ -530,7 +537,13 @@ function idempotencyRecord(
   return {
     key: hash(`${principalArn}\n${key}`),
     fingerprint: hash(
-      JSON.stringify([request.profile, request.reason, request.durationMinutes ?? null, request.ticket ?? null]),
+      JSON.stringify([
+        request.profile,
+        request.reason,
+        request.durationMinutes ?? null,
+        request.ticket ?? null,
+        ...(request.account ? [request.account] : []),
+      ]),
     ),
   };
 }

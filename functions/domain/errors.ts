@@ -194,6 +194,23 @@ export class StepFailedError extends BreakGlassError {
   }
 }
 
+/**
+ * A spoke account (a member account where a grant's profile role lives) is missing or refuses:
+ * no manager role to assume, AccessDenied, throttling past the retries, or the profile role is not
+ * there. The message names the account and what to deploy; nothing was granted there.
+ */
+export class SpokeUnavailableError extends BreakGlassError {
+  readonly code = 'SpokeUnavailable';
+  readonly statusCode = 503;
+  constructor(
+    readonly account: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** The previous day's export failed (or never ran although today's did). */
 export class ExportFailedError extends BreakGlassError {
   readonly code = 'ExportFailed';

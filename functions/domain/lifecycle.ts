@@ -10,7 +10,7 @@ import type { Grant } from './grant.js';
 import type { Ports } from './ports.js';
 
 /** What the shared lifecycle steps touch. */
-export type LifecyclePorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log' | 'profileRisks'>;
+export type LifecyclePorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log' | 'profileRisks' | 'hubAccount'>;
 
 /** `Name: message`, bounded, for audit details and logs. Never a stack trace. */
 export function describeError(error: unknown): string {
@@ -66,7 +66,7 @@ async function landed(ports: LifecyclePorts, grantId: string, event: NewAuditEve
  */
 export async function announce(ports: LifecyclePorts, grant: Grant, event: NewAuditEvent): Promise<boolean> {
   try {
-    await ports.notifier.publish(composeAlert(grant, event, ports.profileRisks(grant.profile)));
+    await ports.notifier.publish(composeAlert(grant, event, ports.profileRisks(grant.profile), ports.hubAccount));
     return true;
   } catch (error) {
     ports.log.error({

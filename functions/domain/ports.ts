@@ -168,6 +168,11 @@ export interface AuditLog {
 export interface PolicyTarget {
   readonly type: 'role' | 'user';
   readonly name: string;
+  /**
+   * The account the entity is in: absent (or the hub's own) for the hub; a spoke account's id
+   * for a spoke, which the adapter reaches through that account's manager role (`accounts.ts`).
+   */
+  readonly account?: string;
 }
 
 export interface AccessManager {
@@ -283,6 +288,8 @@ export interface Ports {
    * deployed profile file says; empty for a profile it no longer has. Alerts name them.
    */
   readonly profileRisks: (profile: string) => readonly AcknowledgedRisk[];
+  /** The hub's own account (`ACCOUNT_ID`): alert subjects name a grant's account only when it is another (a spoke). */
+  readonly hubAccount?: string;
   readonly newId: () => string;
   /** Where use cases report what they could not record anywhere else. */
   readonly log: Pick<Console, 'error' | 'warn' | 'info'>;

@@ -21,7 +21,17 @@ import {
 } from '../domain/sweep.js';
 import { jobHandler } from './factory.js';
 import { domainLog as log } from './observability.js';
-import { access, clock, notifier, profileRisks, profiles, protectedResources, scheduler, store } from './wiring.js';
+import {
+  access,
+  accountDirectory,
+  clock,
+  notifier,
+  profileRisks,
+  profiles,
+  protectedResources,
+  scheduler,
+  store,
+} from './wiring.js';
 
 export interface SweepHandlerOptions {
   /** Where the EMF line goes. @default stdout */
@@ -71,9 +81,10 @@ export const wired: {
     notifier: notifier(),
     clock,
     profileRisks: profileRisks(),
+    ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
     log,
   },
-  targets: sweepTargets(profiles(), protectedResources()),
+  targets: sweepTargets(profiles(), protectedResources(), accountDirectory()),
   slotProfiles: profiles().profiles.map((p) => p.name),
 };
 
