@@ -33,7 +33,7 @@ import {
   IdempotencyReplayError,
   ValidationError,
 } from '../domain/errors.js';
-import { type Grant, type GrantStatus, grantPerson } from '../domain/grant.js';
+import { claimScope, type Grant, type GrantStatus, grantPerson } from '../domain/grant.js';
 import type {
   ActivationClaims,
   ControlStore,
@@ -71,7 +71,10 @@ function personHoldsUpdate(table: string, grant: Grant) {
   return {
     TableName: table,
     Key: personKey(grantPerson(grant)),
-    ExpressionAttributeNames: { '#held': 'held', '#profile': `${PROFILE_HOLD}${grant.profile}` },
+    ExpressionAttributeNames: {
+      '#held': 'held',
+      '#profile': `${PROFILE_HOLD}${claimScope(grant.profile, grant.account)}`,
+    },
     ExpressionAttributeValues: { ':id': new Set([grant.id]) } as Record<string, unknown>,
   };
 }
@@ -163,7 +166,12 @@ export class DynamoGrantStore implements GrantStore {
         {
           Put: {
             TableName: this.table,
-            Item: { ...slotKey(grant.profile, claims.slot), slot: claims.slot, grantId: grant.id, at: grant.createdAt },
+            Item: {
+              ...slotKey(claimScope(grant.profile, grant.account), claims.slot),
+              slot: claims.slot,
+              grantId: grant.id,
+              at: grant.createdAt,
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
@@ -381,7 +389,7 @@ export class DynamoGrantStore implements GrantStore {
     // A grant that ends frees its slot right after the write that ends it. Best effort: a slot
     // left held only makes the limit stricter, and the sweeper reclaims it.
     if (grant.slot !== undefined && changes.status !== undefined && ENDING.includes(changes.status)) {
-      await this.releaseSlot(grant.profile, grant.slot, grant.id).catch(() => undefined);
+      await this.releaseSlot(claimScope(grant.profile, grant.account), grant.slot, grant.id).catch(() => undefined);
     }
     return next;
   }

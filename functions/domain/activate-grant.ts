@@ -40,7 +40,7 @@ import {
   UnauthenticatedError,
   ValidationError,
 } from './errors.js';
-import { expiryFrom, type Grant, grantTarget, isoSeconds, policyNameFor } from './grant.js';
+import { claimScope, expiryFrom, type Grant, grantTarget, isoSeconds, policyNameFor } from './grant.js';
 import { admitDenialAlert, announce, describeError, recordFailure } from './lifecycle.js';
 import {
   buildGrantPolicy,
@@ -259,7 +259,8 @@ export async function activateGrant(
     };
     let grant: Grant | undefined;
     let waited = 0;
-    const hint = slotHint(ports.store, profile.name);
+    const scope = claimScope(profile.name, account);
+    const hint = slotHint(ports.store, scope);
     for (let attempt = 0; !grant; attempt++) {
       // The first try reads nothing: it avoids the slots this process last saw held (a hint; a held slot is
       // refused by its condition anyway). After a refusal, or when the hint leaves none free, the held slots are
@@ -267,12 +268,12 @@ export async function activateGrant(
       let free = freeSlots(profile, hint);
       if (attempt > 0 || free.length === 0) {
         hint.clear();
-        for (const held of await ports.store.heldSlots(profile.name)) hint.add(held.slot);
+        for (const held of await ports.store.heldSlots(scope)) hint.add(held.slot);
         free = freeSlots(profile, hint);
       }
       if (free.length === 0)
         throw new LimitExceededError(
-          `Profile "${profile.name}" already has ${profile.maxActiveGrants} ACTIVE grants (its limit)`,
+          `Profile "${profile.name}" already has ${profile.maxActiveGrants} ACTIVE grants${account ? ` in account ${account}` : ''} (its limit)`,
         );
       if (attempt >= SLOT_ATTEMPTS)
         throw new BusyError(`Too many activations of "${profile.name}" at once; retry in a moment`);
@@ -297,6 +298,8 @@ export async function activateGrant(
             idempotency,
             rules,
             waited,
+            scope,
+            ...(account ? { account } : {}),
           });
           if ('result' in settled) return settled.result;
           waited = settled.waited;
@@ -427,6 +430,10 @@ interface RefusalContext {
   readonly rules: ActivationRules;
   /** Milliseconds already spent waiting for an activation in flight. */
   readonly waited: number;
+  /** The claims' scope (`claimScope`: the profile in the requested account). */
+  readonly scope: string;
+  /** The requested account, if any. */
+  readonly account?: string;
 }
 
 /**
@@ -453,7 +460,7 @@ async function settleRefusal(
   }
   if (refusal.refused.includes('person')) {
     const holds = await ports.store.personHolds(context.person);
-    for (const id of holds.byProfile[profile.name] ?? []) {
+    for (const id of holds.byProfile[context.scope] ?? []) {
       let same = await ports.store.get(id);
       // The same person's activation of this profile in flight: wait for it to end one way or the other.
       while (same?.status === 'PENDING') {
@@ -465,7 +472,8 @@ async function settleRefusal(
         waited += pause;
         same = await ports.store.get(id);
       }
-      if (same?.status === 'ACTIVE')
+      // Only a grant of this profile in the requested account is "the same" (the hold is per scope; checked again).
+      if (same?.status === 'ACTIVE' && same.profile === profile.name && same.account === context.account)
         return {
           result: {
             grant: same,
@@ -476,7 +484,7 @@ async function settleRefusal(
           },
         };
     }
-    if (!holds.byProfile[profile.name]?.length && holds.grants.length >= rules.maxActivePerPrincipal)
+    if (!holds.byProfile[context.scope]?.length && holds.grants.length >= rules.maxActivePerPrincipal)
       throw new LimitExceededError(
         `You already hold ${holds.grants.length} ACTIVE grants (the limit is ${rules.maxActivePerPrincipal}); revoke one you no longer need first`,
       );

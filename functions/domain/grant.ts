@@ -118,6 +118,16 @@ export function grantPerson(grant: Pick<Grant, 'person' | 'principalArn'>): stri
   return /^sso:[^:]*$/.test(grant.person) ? personOfArn(grant.principalArn) : grant.person;
 }
 
+/**
+ * What a grant's claims are counted in: its profile in its account (`demo@210987654321`), or the profile alone
+ * for a grant naming no account (recorded before accounts, or a deployment without `ACCOUNT_ID`). The profile
+ * slots and the person's one-per-profile hold are per scope, so one account's grants, whatever their spoke does
+ * to them, never use up another account's slots, and a grant in one account never stands for one in another.
+ */
+export function claimScope(profile: string, account?: string): string {
+  return account ? `${profile}@${account}` : profile;
+}
+
 /** Where a grant's policy is: its entity, and its account when it has one. */
 export function grantTarget(grant: Pick<Grant, 'targetType' | 'targetName' | 'account'>): {
   type: 'role' | 'user';

@@ -26,7 +26,7 @@ import type { NewAuditEvent } from './audit-event.js';
 import { eligibleEntities } from './eligible-entities.js';
 import { SpokeUnavailableError } from './errors.js';
 import { expireGrant } from './expire-grant.js';
-import { type Grant, grantTarget, POLICY_PREFIX } from './grant.js';
+import { claimScope, type Grant, grantTarget, POLICY_PREFIX } from './grant.js';
 import { announce, appendEvent, describeError } from './lifecycle.js';
 import type { PolicyTarget, Ports } from './ports.js';
 import type { ProfileSet } from './profile.js';
@@ -187,11 +187,15 @@ export async function sweep(
       try {
         const id = policyName.slice(POLICY_PREFIX.length);
         const grant = UUID.test(id) ? await ports.store.get(id) : undefined;
-        const why = orphanReason(grant, target, now);
+        const foreign = grant ? belongsElsewhere(grant, target, ports.hubAccount) : undefined;
+        const why = foreign ?? orphanReason(grant, target, now);
         if (!why) continue;
         await ports.access.detach(target, policyName);
         report.removed.push({ target: targetLabel(target), policyName, why });
-        await recordSweep(ports, grant, target, policyName, why);
+        // A policy named after a grant of another entity or account was put there by someone else (a spoke's
+        // admin can name a policy after any hub grant): removed and announced on its own, never written onto
+        // that grant, whose record and in-flight activation are not the spoke's to touch.
+        await recordSweep(ports, foreign ? undefined : grant, target, policyName, why, Boolean(foreign));
       } catch (error) {
         fail('policies', policyName, error);
       }
@@ -275,14 +279,23 @@ function targetLabel(target: PolicyTarget): string {
   return `${target.account ? `${target.account}:` : ''}${target.type}/${target.name}`;
 }
 
+/**
+ * Why a policy named after `grant` is not that grant's: it sits on another entity, or in another account
+ * (a target or grant naming no account is the hub's). Undefined when it is where the grant put it.
+ */
+function belongsElsewhere(grant: Grant, target: PolicyTarget, hub: string | undefined): string | undefined {
+  const where = target.account ?? hub;
+  const grantWhere = grant.account ?? hub;
+  const found = `found on ${target.type} ${target.name}${target.account ? ` in account ${target.account}` : ''}`;
+  if (grant.targetType !== target.type || grant.targetName !== target.name)
+    return `named after grant ${grant.id} of ${grant.targetType} ${grant.targetName}, ${found}`;
+  if (where !== grantWhere) return `named after grant ${grant.id} of account ${grantWhere ?? '(hub)'}, ${found}`;
+  return undefined;
+}
+
 /** Why a break-glass policy must go, or undefined when it belongs where it is. */
 function orphanReason(grant: Grant | undefined, target: PolicyTarget, now: number): string | undefined {
   if (!grant) return 'no grant has this policy name (put by hand, or its record is gone)';
-  if (grant.targetType !== target.type || grant.targetName !== target.name)
-    return `grant ${grant.id} belongs to ${grant.targetType} ${grant.targetName}`;
-  // Grants recorded before accounts name none: they are the hub's, and only compared by entity.
-  if (grant.account && target.account && grant.account !== target.account)
-    return `grant ${grant.id} belongs to ${grant.targetType} ${grant.targetName} in account ${grant.account}`;
   if (grant.status === 'PENDING')
     return now - Date.parse(grant.createdAt) > IN_FLIGHT_MS ? 'activation never completed' : undefined;
   if (grant.status === 'ACTIVE') return undefined; // past-expiry ACTIVE grants are expired in step 2
@@ -295,6 +308,7 @@ async function recordSweep(
   target: PolicyTarget,
   policyName: string,
   why: string,
+  foreign = false,
 ): Promise<void> {
   const event: NewAuditEvent = {
     type: 'SWEPT',
@@ -319,9 +333,10 @@ async function recordSweep(
     await announce(ports, written ?? grant, event);
     return;
   }
-  // No record to append to: the alert (and the log) carry it.
+  // No record to append to (or one that is not this policy's): the alert (and the log) carry it.
   ports.log.error({
-    msg: 'removed a break-glass policy with no grant',
+    msg: 'removed a break-glass policy with no grant of its own',
+    why,
     policyName,
     target: `${target.type}/${target.name}`,
     ...(target.account ? { account: target.account } : {}),
@@ -329,7 +344,8 @@ async function recordSweep(
   await announce(
     ports,
     {
-      id: policyName.slice(POLICY_PREFIX.length).slice(0, 64) || '-',
+      // A foreign policy's name is another grant's id: the finding must not read as that grant's.
+      id: foreign ? '-' : policyName.slice(POLICY_PREFIX.length).slice(0, 64) || '-',
       profile: '(unknown)',
       owner: '(unknown)',
       principalArn: `${target.type}/${target.name}`,
@@ -348,6 +364,14 @@ async function recordSweep(
     },
     event,
   );
+}
+
+/**
+ * The scopes whose slots the sweeper reclaims (`claimScope`): each profile alone (grants naming no account)
+ * and the profile in each account it grants in.
+ */
+export function slotScopes(set: ProfileSet, directory: AccountDirectory = {}): string[] {
+  return set.profiles.flatMap((p) => [p.name, ...profileAccounts(p, directory).map((a) => claimScope(p.name, a))]);
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   describeSweepFailure,
   type SweepPorts,
   type SweepReport,
+  slotScopes,
   sweep,
   sweepMetrics,
   sweepTargets,
@@ -85,7 +86,7 @@ export const wired: {
     log,
   },
   targets: sweepTargets(profiles(), protectedResources(), accountDirectory()),
-  slotProfiles: profiles().profiles.map((p) => p.name),
+  slotProfiles: slotScopes(profiles(), accountDirectory()),
 };
 
 export const lambdaHandler = createSweepHandler(wired.ports, wired.targets, { slotProfiles: wired.slotProfiles });

@@ -18,7 +18,7 @@ import {
   IdempotencyReplayError,
   ValidationError,
 } from '../../functions/domain/errors.js';
-import { type Grant, type GrantStatus, grantPerson } from '../../functions/domain/grant.js';
+import { claimScope, type Grant, type GrantStatus, grantPerson } from '../../functions/domain/grant.js';
 import type {
   AccessManager,
   ActivationClaims,
@@ -73,7 +73,8 @@ export class MemoryStore implements GrantStore {
     // As DynamoGrantStore: every condition of the one transaction, all or nothing.
     const refused: ClaimName[] = [];
     const person = grantPerson(grant);
-    const slotKey = `${grant.profile}#${claims?.slot}`;
+    const scope = claimScope(grant.profile, grant.account);
+    const slotKey = `${scope}#${claims?.slot}`;
     if (claims) {
       const freeze = this.control?.state;
       if (freeze && (freeze.all || freeze.profiles.includes(grant.profile))) refused.push('frozen');
@@ -85,7 +86,7 @@ export class MemoryStore implements GrantStore {
     }
     if (claims) {
       const holds = this.holds.get(person);
-      if (holds?.get(grant.profile)?.size || (holds?.get('')?.size ?? 0) >= claims.maxActive) refused.push('person');
+      if (holds?.get(scope)?.size || (holds?.get('')?.size ?? 0) >= claims.maxActive) refused.push('person');
       if (this.slots.has(slotKey)) refused.push('slot');
     }
     if (refused.length) throw new ClaimRefusedError(`Refused: ${refused.join(', ')}`, refused);
@@ -93,7 +94,7 @@ export class MemoryStore implements GrantStore {
     if (claims) {
       const holds = this.holds.get(person) ?? new Map<string, Set<string>>();
       this.holds.set(person, holds);
-      for (const set of ['', grant.profile]) holds.set(set, (holds.get(set) ?? new Set()).add(grant.id));
+      for (const set of ['', scope]) holds.set(set, (holds.get(set) ?? new Set()).add(grant.id));
       this.slots.set(slotKey, { slot: claims.slot, grantId: grant.id, at: grant.createdAt });
     }
     const numbered = { ...grant, sequence, eventCount: 0 };
@@ -147,7 +148,7 @@ export class MemoryStore implements GrantStore {
     )
       for (const ids of this.holds.get(grantPerson(grant))?.values() ?? []) ids.delete(grant.id);
     if (grant.slot !== undefined && changes.status && ['EXPIRED', 'REVOKED', 'FAILED'].includes(changes.status))
-      await this.releaseSlot(grant.profile, grant.slot, grant.id);
+      await this.releaseSlot(claimScope(grant.profile, grant.account), grant.slot, grant.id);
     return next;
   }
 
