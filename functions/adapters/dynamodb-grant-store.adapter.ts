@@ -36,6 +36,7 @@ import {
 import { claimScope, type Grant, type GrantStatus, grantPerson } from '../domain/grant.js';
 import type {
   ActivationClaims,
+  AppendOptions,
   ControlStore,
   FreezeState,
   GrantChanges,
@@ -65,6 +66,19 @@ const ENDING: readonly string[] = ['EXPIRED', 'REVOKED', 'FAILED'];
 /** A person's holds (`ActivationClaims`): one item, `held` (every grant) and one set per profile. */
 const personKey = (person: string) => ({ pk: `PERSON#${person}`, sk: 'HOLDS' });
 const PROFILE_HOLD = 'profile:';
+
+/** The kill switch as stored: absent (never set), or neither everything nor this profile frozen. */
+function freezeCheck(table: string, profile: string) {
+  return {
+    ConditionCheck: {
+      TableName: table,
+      Key: FREEZE_KEY,
+      ConditionExpression: 'attribute_not_exists(pk) OR (#all <> :true AND NOT contains(#profiles, :profile))',
+      ExpressionAttributeNames: { '#all': 'all', '#profiles': 'profiles' },
+      ExpressionAttributeValues: { ':true': true, ':profile': profile },
+    },
+  };
+}
 
 /** The key, names and grant id of an update of the grant's person's holds. */
 function personHoldsUpdate(table: string, grant: Grant) {
@@ -120,18 +134,7 @@ export class DynamoGrantStore implements GrantStore {
     const labelled: Array<[ClaimName | 'record', NonNullable<TransactWriteCommandInput['TransactItems']>[number]]> = [];
     if (claims) {
       // The kill switch as stored: absent (never set), or neither everything nor this profile frozen.
-      labelled.push([
-        'frozen',
-        {
-          ConditionCheck: {
-            TableName: this.table,
-            Key: FREEZE_KEY,
-            ConditionExpression: 'attribute_not_exists(pk) OR (#all <> :true AND NOT contains(#profiles, :profile))',
-            ExpressionAttributeNames: { '#all': 'all', '#profiles': 'profiles' },
-            ExpressionAttributeValues: { ':true': true, ':profile': grant.profile },
-          },
-        },
-      ]);
+      labelled.push(['frozen', freezeCheck(this.table, grant.profile)]);
     }
     if (idempotency) {
       labelled.push([
@@ -324,7 +327,12 @@ export class DynamoGrantStore implements GrantStore {
     return Item ? { key: Item.key, grantId: Item.grantId, fingerprint: Item.fingerprint } : undefined;
   }
 
-  async append(grant: Grant, event: NewAuditEvent, changes: GrantChanges = {}): Promise<Grant> {
+  async append(
+    grant: Grant,
+    event: NewAuditEvent,
+    changes: GrantChanges = {},
+    options: AppendOptions = {},
+  ): Promise<Grant> {
     const sealed = sealEvent(grant, event);
     // An undefined change leaves the field as stored (it is not written): the grant returned says so too.
     const defined = Object.fromEntries(
@@ -355,37 +363,47 @@ export class DynamoGrantStore implements GrantStore {
       values[`:${key}`] = value;
       sets.push(`#${key} = :${key}`);
     }
-    await this.transact({
-      TransactItems: [
-        {
-          Update: {
-            TableName: this.table,
-            Key: grantKey(grant.id),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            // The head hash too: an event can only ever link to the one really before it.
-            ConditionExpression: '#version = :expected AND #lastHash = :prevHash',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          },
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: grantKey(grant.id),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          // The head hash too: an event can only ever link to the one really before it.
+          ConditionExpression: '#version = :expected AND #lastHash = :prevHash',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         },
-        {
-          Put: {
-            TableName: this.table,
-            Item: { ...eventKey(grant.id, sealed.seq), ...sealed },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
+      },
+      {
+        Put: {
+          TableName: this.table,
+          Item: { ...eventKey(grant.id, sealed.seq), ...sealed },
+          ConditionExpression: 'attribute_not_exists(pk)',
         },
-        // The end of a PENDING or ACTIVE grant releases its person's holds with it: unconditional, and
-        // idempotent (deleting an absent element from a set changes nothing), so it can never block an end.
-        ...(releasesHolds(grant, changes)
-          ? [
-              {
-                Update: { ...personHoldsUpdate(this.table, grant), UpdateExpression: 'DELETE #held :id, #profile :id' },
-              },
-            ]
-          : []),
-      ],
-    });
+      },
+      // The end of a PENDING or ACTIVE grant releases its person's holds with it: unconditional, and
+      // idempotent (deleting an absent element from a set changes nothing), so it can never block an end.
+      ...(releasesHolds(grant, changes)
+        ? [
+            {
+              Update: { ...personHoldsUpdate(this.table, grant), UpdateExpression: 'DELETE #held :id, #profile :id' },
+            },
+          ]
+        : []),
+    ];
+    // The kill switch (activation's ACTIVE mark): a ConditionCheck on the freeze item, last, so its
+    // cancellation reason is the last one (CancellationReasons are in request order, TransactWriteItems API).
+    if (options.unlessFrozen) items.push(freezeCheck(this.table, grant.profile));
+    try {
+      await this.transact({ TransactItems: items });
+    } catch (error) {
+      const reasons = (error as { cause?: { CancellationReasons?: Array<{ Code?: string }> } }).cause
+        ?.CancellationReasons;
+      if (options.unlessFrozen && reasons?.[items.length - 1]?.Code === 'ConditionalCheckFailed')
+        throw new ClaimRefusedError('Refused: frozen', ['frozen'], { cause: error });
+      throw error;
+    }
     // A grant that ends frees its slot right after the write that ends it. Best effort: a slot
     // left held only makes the limit stricter, and the sweeper reclaims it.
     if (grant.slot !== undefined && changes.status !== undefined && ENDING.includes(changes.status)) {

@@ -391,7 +391,9 @@ export async function activateGrant(
       },
     };
     try {
-      grant = await ports.store.append(grant, activated, { status: 'ACTIVE' });
+      // The kill switch is a condition of this write too: a freeze that landed while this activation was in
+      // flight (after its claims, so revoke-all did not see it ACTIVE) stops it here, and it is rolled back.
+      grant = await ports.store.append(grant, activated, { status: 'ACTIVE' }, { unlessFrozen: true });
     } catch (error) {
       const cancelled = await ports.scheduler.cancel(grant.scheduleName).then(
         () => true,
@@ -402,6 +404,14 @@ export async function activateGrant(
           () => true,
           () => false,
         )) && cancelled;
+      if (error instanceof ClaimRefusedError && error.refused.includes('frozen')) {
+        const frozen = new FrozenError(
+          `Activations of "${profile.name}" were frozen while this one was in progress: the access was withdrawn${rolledBack ? '' : ' (rollback incomplete: the policy stops working at its expiry time regardless)'}. Grant ${id} is recorded as FAILED. Ask security to unfreeze.`,
+          id,
+        );
+        await recordFailure(ports, grant, 'RecordActivation', frozen, { rolledBack, base });
+        throw frozen;
+      }
       await recordFailure(ports, grant, 'RecordActivation', error, { rolledBack, base });
       throw new StepFailedError(
         'RecordActivation',

@@ -44,6 +44,12 @@ export type GrantChanges = Partial<
   >
 >;
 
+/** Conditions `GrantStore.append` adds to its transaction. */
+export interface AppendOptions {
+  /** The kill switch as stored must not freeze the grant's profile (nor everything). */
+  readonly unlessFrozen?: boolean;
+}
+
 export interface GrantStore {
   /**
    * Writes a new grant and its first event atomically, giving the grant the next ledger
@@ -74,9 +80,13 @@ export interface GrantStore {
    * `grant.lastHash`. A change to an ending status (EXPIRED, REVOKED, FAILED) then frees the
    * grant's slot (best effort; the sweeper reclaims what is left) and, in the same transaction, the
    * person's holds on it (`ActivationClaims`). Returns the grant as written.
+   * With `unlessFrozen`, the kill switch as stored is a condition of the same transaction (neither
+   * everything nor the grant's profile frozen): the activation marks its grant ACTIVE this way, so a
+   * freeze that lands while it is in flight stops it.
    * @throws ConcurrentUpdateError when the stored version differs.
+   * @throws ClaimRefusedError (`frozen`) when `unlessFrozen` and the profile is frozen.
    */
-  append(grant: Grant, event: NewAuditEvent, changes?: GrantChanges): Promise<Grant>;
+  append(grant: Grant, event: NewAuditEvent, changes?: GrantChanges, options?: AppendOptions): Promise<Grant>;
   get(id: string): Promise<Grant | undefined>;
   /** Events of one grant, oldest first. */
   events(id: string): Promise<AuditEvent[]>;

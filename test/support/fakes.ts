@@ -26,6 +26,7 @@ import type {
   ActivityStore,
   AlertAdmission,
   AlertLimiter,
+  AppendOptions,
   AuditLog,
   AuditQuery,
   ControlStore,
@@ -124,8 +125,17 @@ export class MemoryStore implements GrantStore {
     if (this.slots.get(`${profile}#${slot}`)?.grantId === grantId) this.slots.delete(`${profile}#${slot}`);
   }
 
-  async append(grant: Grant, event: NewAuditEvent, changes: Partial<Grant> = {}): Promise<Grant> {
+  async append(
+    grant: Grant,
+    event: NewAuditEvent,
+    changes: Partial<Grant> = {},
+    options: AppendOptions = {},
+  ): Promise<Grant> {
     this.trip('append');
+    // As DynamoGrantStore: the stored kill switch is a condition of the same write.
+    const freeze = this.control?.state;
+    if (options.unlessFrozen && freeze && (freeze.all || freeze.profiles.includes(grant.profile)))
+      throw new ClaimRefusedError('Refused: frozen', ['frozen']);
     const stored = this.grants.get(grant.id);
     if (!stored || stored.version !== grant.version || stored.lastHash !== grant.lastHash)
       throw new ConcurrentUpdateError('version changed');

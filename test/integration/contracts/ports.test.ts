@@ -268,6 +268,51 @@ describe.each([
       expect((await store.heldSlots('demo')).map((s) => s.slot)).toEqual([0]);
     });
 
+    it('keys slots and the one-per-profile hold by profile and account (claimScope)', async () => {
+      // Prepare
+      const { store } = await make();
+      const claims = { slot: 0, maxActive: 3 };
+      const make1 = (account?: string) =>
+        store.create(
+          newGrant({ person: ALICE, slot: 0, ...(account ? { account } : {}) }),
+          event('REQUESTED', at(0)),
+          undefined,
+          claims,
+        );
+      // Act: slot 0 of demo, by the same person, in no account, in one account and in another
+      const grants = [await make1(), await make1('210987654321'), await make1('111122223333')];
+      // Assess
+      expect(grants).toHaveLength(3);
+      expect((await store.heldSlots('demo@210987654321')).map((s) => s.grantId)).toEqual([grants[1]!.id]);
+      expect(Object.keys((await store.personHolds(ALICE)).byProfile).sort()).toEqual([
+        'demo',
+        'demo@111122223333',
+        'demo@210987654321',
+      ]);
+    });
+
+    it('refuses the ACTIVE mark of a frozen profile when asked (unlessFrozen), writing nothing', async () => {
+      // Prepare: the kill switch as a ConditionCheck of the append's transaction (TransactWriteItems: all or
+      // none, CancellationReasons in request order).
+      const { store, control } = await make();
+      const grant = await store.create(newGrant(), event('REQUESTED', at(0)));
+      await control.setFreeze({ all: false, profiles: ['demo'] }, 0);
+      // Act
+      const refused = await store
+        .append(grant, event('ACTIVATED', at(1)), { status: 'ACTIVE' }, { unlessFrozen: true })
+        .catch((e: unknown) => e);
+      // Assess
+      expect(refused).toBeInstanceOf(ClaimRefusedError);
+      expect((refused as ClaimRefusedError).refused).toEqual(['frozen']);
+      expect(await store.get(grant.id)).toMatchObject({ status: 'PENDING', version: grant.version });
+      expect((await store.events(grant.id)).map((e) => e.type)).toEqual(['REQUESTED']);
+      // Without the option, or for another profile, the append goes through
+      const other = await store.create(newGrant({ profile: 'db' }), event('REQUESTED', at(0)));
+      await expect(
+        store.append(other, event('ACTIVATED', at(1)), { status: 'ACTIVE' }, { unlessFrozen: true }),
+      ).resolves.toMatchObject({ status: 'ACTIVE' });
+    });
+
     it('releases the person’s holds in the write that ends the grant, so the next claim succeeds', async () => {
       // Prepare
       const { store } = await make();
