@@ -9,7 +9,7 @@
  * state lives in a spoke: the grant, its events and its alerts stay in the hub and carry the
  * account (and its alias from the deploy context, never looked up during an outage).
  */
-import { SpokeUnavailableError, ValidationError } from './errors.js';
+import { ForbiddenError, SpokeUnavailableError, ValidationError } from './errors.js';
 import type { Profile } from './profile.js';
 
 /** The manager role every spoke has (same name in every account, so the hub may assume only this name). */
@@ -46,9 +46,32 @@ export function accountLabel(account: string, alias?: string): string {
  * the request names an account the profile does not grant in.
  */
 export function resolveAccount(
-  profile: Pick<Profile, 'name' | 'accounts'>,
+  profile: Pick<Profile, 'name' | 'accounts'> & { readonly crossAccount?: boolean },
   requested: string | undefined,
   directory: AccountDirectory = {},
+  callerAccount?: string,
+): { account?: string; alias?: string } {
+  const resolved = resolveListed(profile, requested, directory);
+  // A caller of a spoke account activates only in its own account, unless the profile says `crossAccount`: a
+  // spoke's admin can make any principal of the spoke look eligible, but must not thereby reach other accounts.
+  // The hub's callers reach every account the profile lists (that is what a hub is for).
+  if (
+    callerAccount !== undefined &&
+    directory.hub !== undefined &&
+    callerAccount !== directory.hub &&
+    !profile.crossAccount &&
+    resolved.account !== callerAccount
+  )
+    throw new ForbiddenError(
+      `A caller of account ${callerAccount} may activate profile "${profile.name}" only in account ${callerAccount}, not in ${resolved.account ?? 'the hub'} (the profile would need "crossAccount": true)`,
+    );
+  return resolved;
+}
+
+function resolveListed(
+  profile: Pick<Profile, 'name' | 'accounts'>,
+  requested: string | undefined,
+  directory: AccountDirectory,
 ): { account?: string; alias?: string } {
   const accounts = profileAccounts(profile, directory);
   const label = (a: string) => accountLabel(a, directory.aliases?.[a]);
@@ -60,7 +83,11 @@ export function resolveAccount(
     const account = accounts[0];
     return account ? withAlias(account, directory) : {};
   }
-  if (accounts.length === 0) return withAlias(requested, directory);
+  // No account is known (no `accounts`, no ACCOUNT_ID): only the function's own one, never one the caller names.
+  if (accounts.length === 0)
+    throw new ValidationError(
+      `profile "${profile.name}" names no accounts and this deployment knows no hub account (ACCOUNT_ID): omit "account"`,
+    );
   if (!accounts.includes(requested))
     throw new ValidationError(
       `profile "${profile.name}" does not grant in account ${requested}; it grants in ${accounts.map(label).join(', ')}`,

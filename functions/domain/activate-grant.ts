@@ -189,7 +189,12 @@ export async function activateGrant(
   const person = personOf(principal);
   const reason = checkReason(request.reason);
   const ticket = checkTicket(profile, request.ticket);
-  const { account, alias: accountAlias } = resolveAccount(profile, request.account, rules.accounts);
+  const { account, alias: accountAlias } = resolveAccount(
+    profile,
+    request.account,
+    rules.accounts,
+    principal.accountId,
+  );
   const durationMinutes = request.durationMinutes ?? Math.min(DEFAULT_DURATION_MINUTES, profile.maxDurationMinutes);
   if (durationMinutes < 1 || durationMinutes > profile.maxDurationMinutes) {
     throw new ValidationError(

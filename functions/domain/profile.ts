@@ -114,6 +114,11 @@ const profileSchema = z
      * The accounts this profile grants in (hub and spokes, see `accounts.ts`); a request names one
      * when there are several. Absent: the hub's own account.
      */
+    /**
+     * Whether callers of one spoke account may activate this profile in its other accounts. Default: a
+     * caller of a spoke activates only in its own account (the hub's callers in any the profile lists).
+     */
+    crossAccount: z.boolean().default(false),
     accounts: z
       .array(z.string().regex(/^\d{12}$/, 'an account is a 12-digit AWS account id'))
       .min(1)

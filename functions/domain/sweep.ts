@@ -188,7 +188,7 @@ export async function sweep(
         const id = policyName.slice(POLICY_PREFIX.length);
         const grant = UUID.test(id) ? await ports.store.get(id) : undefined;
         const foreign = grant ? belongsElsewhere(grant, target, ports.hubAccount) : undefined;
-        const why = foreign ?? orphanReason(grant, target, now);
+        const why = foreign ?? orphanReason(grant, now);
         if (!why) continue;
         await ports.access.detach(target, policyName);
         report.removed.push({ target: targetLabel(target), policyName, why });
@@ -294,7 +294,7 @@ function belongsElsewhere(grant: Grant, target: PolicyTarget, hub: string | unde
 }
 
 /** Why a break-glass policy must go, or undefined when it belongs where it is. */
-function orphanReason(grant: Grant | undefined, target: PolicyTarget, now: number): string | undefined {
+function orphanReason(grant: Grant | undefined, now: number): string | undefined {
   if (!grant) return 'no grant has this policy name (put by hand, or its record is gone)';
   if (grant.status === 'PENDING')
     return now - Date.parse(grant.createdAt) > IN_FLIGHT_MS ? 'activation never completed' : undefined;
