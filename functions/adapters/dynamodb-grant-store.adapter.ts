@@ -234,6 +234,41 @@ export class DynamoGrantStore implements GrantStore {
     return stored;
   }
 
+  async backfillHolds(grant: Grant): Promise<boolean> {
+    const person = personHoldsUpdate(this.table, grant);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.table,
+                Key: grantKey(grant.id),
+                ConditionExpression: '#status = :active',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':active': 'ACTIVE' },
+              },
+            },
+            {
+              Update: {
+                ...person,
+                UpdateExpression: 'ADD #held :id, #profile :id',
+                // Only when missing, so that a sweep over grants that have their holds writes nothing.
+                ConditionExpression: 'attribute_not_exists(#held) OR NOT contains(#held, :grantId)',
+                ExpressionAttributeValues: { ...person.ExpressionAttributeValues, ':grantId': grant.id },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Ended meanwhile, or its holds are there: nothing to add.
+      if (error instanceof TransactionCanceledException) return false;
+      throw error;
+    }
+  }
+
   async personHolds(person: string): Promise<PersonHolds> {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: personKey(person), ConsistentRead: true }),

@@ -68,6 +68,12 @@ export interface GrantStore {
    * One read of one small item; only read when a claim was refused, to say why.
    */
   personHolds(person: string): Promise<PersonHolds>;
+  /**
+   * Adds the person's holds for an ACTIVE grant that lacks them (one recorded before holds existed), on the
+   * condition, in the same transaction, that the grant is still ACTIVE: an end that lands first releases
+   * nothing this then adds back. Idempotent. Answers whether holds were missing and added.
+   */
+  backfillHolds(grant: Grant): Promise<boolean>;
   /** The profile's claimed slots. One strongly consistent query (at most `maxActiveGrants` small items). */
   heldSlots(profile: string): Promise<HeldSlot[]>;
   /** Frees a slot if `grantId` still holds it (no-op otherwise). */

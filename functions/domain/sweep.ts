@@ -47,6 +47,8 @@ export type SweepStep = (typeof SWEEP_STEPS)[number];
 export interface SweepReport {
   readonly targets: number;
   policies: number;
+  /** ACTIVE grants whose person's holds were missing (recorded before holds existed) and were added. */
+  holdsBackfilled?: number;
   readonly removed: Array<{ target: string; policyName: string; why: string }>;
   readonly expired: string[];
   readonly schedulesRepaired: string[];
@@ -207,6 +209,9 @@ export async function sweep(
     const active = await ports.store.active();
     await eachLimited(active, SWEEP_PARALLELISM, async (grant) => {
       try {
+        // Grants ACTIVE since before per-person holds existed are counted from the first sweep on (one
+        // conditional write each; none once their holds are there).
+        if (await ports.store.backfillHolds(grant)) report.holdsBackfilled = (report.holdsBackfilled ?? 0) + 1;
         if (now >= Date.parse(grant.expiresAt) + EXPIRY_GRACE_MS) {
           const { outcome } = await expireGrant(ports, grant.id, SWEEP_ACTOR);
           if (outcome === 'expired') report.expired.push(grant.id);

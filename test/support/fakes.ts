@@ -116,6 +116,17 @@ export class MemoryStore implements GrantStore {
     return { grants: [...(holds?.get('') ?? [])], byProfile };
   }
 
+  async backfillHolds(grant: Grant): Promise<boolean> {
+    if (this.grants.get(grant.id)?.status !== 'ACTIVE') return false;
+    const person = grantPerson(grant);
+    const holds = this.holds.get(person) ?? new Map<string, Set<string>>();
+    this.holds.set(person, holds);
+    if (holds.get('')?.has(grant.id)) return false;
+    for (const set of ['', claimScope(grant.profile, grant.account)])
+      holds.set(set, (holds.get(set) ?? new Set()).add(grant.id));
+    return true;
+  }
+
   /** `<profile>#<slot>` → holder. */
   readonly slots = new Map<string, HeldSlot>();
   async heldSlots(profile: string): Promise<HeldSlot[]> {

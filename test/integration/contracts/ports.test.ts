@@ -291,6 +291,25 @@ describe.each([
       ]);
     });
 
+    it('backfills the holds of an ACTIVE grant that lacks them, once, and never those of an ended one', async () => {
+      // Prepare: grants recorded without claims (as before holds existed)
+      const { store } = await make();
+      const created = await store.create(newGrant({ person: ALICE }), event('REQUESTED', at(0)));
+      const active = await store.append(created, event('ACTIVATED', at(0)), { status: 'ACTIVE' });
+      const other = await store.create(newGrant({ person: BOB }), event('REQUESTED', at(0)));
+      const ended = await store.append(
+        await store.append(other, event('ACTIVATED', at(0)), { status: 'ACTIVE' }),
+        event('REVOKED', at(1)),
+        { status: 'REVOKED', endedAt: at(1) },
+      );
+      // Act / Assess
+      expect(await store.backfillHolds(active)).toBe(true);
+      expect(await store.backfillHolds(active)).toBe(false);
+      expect(await store.personHolds(ALICE)).toEqual({ grants: [active.id], byProfile: { demo: [active.id] } });
+      expect(await store.backfillHolds(ended)).toBe(false);
+      expect((await store.personHolds(BOB)).grants).toEqual([]);
+    });
+
     it('refuses the ACTIVE mark of a frozen profile when asked (unlessFrozen), writing nothing', async () => {
       // Prepare: the kill switch as a ConditionCheck of the append's transaction (TransactWriteItems: all or
       // none, CancellationReasons in request order).
