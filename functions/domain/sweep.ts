@@ -289,12 +289,15 @@ function targetLabel(target: PolicyTarget): string {
  * (a target or grant naming no account is the hub's). Undefined when it is where the grant put it.
  */
 function belongsElsewhere(grant: Grant, target: PolicyTarget, hub: string | undefined): string | undefined {
-  const where = target.account ?? hub;
-  const grantWhere = grant.account ?? hub;
   const found = `found on ${target.type} ${target.name}${target.account ? ` in account ${target.account}` : ''}`;
   if (grant.targetType !== target.type || grant.targetName !== target.name)
     return `named after grant ${grant.id} of ${grant.targetType} ${grant.targetName}, ${found}`;
-  if (where !== grantWhere) return `named after grant ${grant.id} of account ${grantWhere ?? '(hub)'}, ${found}`;
+  // A spoke's entity holds only that spoke's grants (grants naming no account are the hub's); the hub's
+  // entities hold grants naming no account or the hub (when the hub is not configured, any naming none).
+  const foreign = target.account
+    ? grant.account !== target.account
+    : grant.account !== undefined && hub !== undefined && grant.account !== hub;
+  if (foreign) return `named after grant ${grant.id} of account ${grant.account ?? 'the hub'}, ${found}`;
   return undefined;
 }
 
