@@ -4,6 +4,8 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 export interface CallCounter {
   readonly endpoint: string;
   readonly counts: Map<string, number>;
+  /** Milliseconds spent in the emulator per action (request received → response ended), summed. */
+  readonly millis: Map<string, number>;
   total(): number;
   reset(): void;
   close(): Promise<void>;
@@ -22,6 +24,7 @@ function actionOf(headers: Record<string, string | string[] | undefined>, url: s
 export async function startCountingProxy(target: string): Promise<CallCounter> {
   const upstream = new URL(target);
   const counts = new Map<string, number>();
+  const millis = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -30,6 +33,8 @@ export async function startCountingProxy(target: string): Promise<CallCounter> {
       const action = actionOf(req.headers, req.url ?? '', body.toString('utf8'));
       const key = action.includes(':/') ? action.replace(':/', `:${req.method} /`) : action;
       counts.set(key, (counts.get(key) ?? 0) + 1);
+      const t0 = performance.now();
+      res.on('finish', () => millis.set(key, (millis.get(key) ?? 0) + performance.now() - t0));
       const forward = httpRequest(
         { hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
         (up) => {
@@ -49,8 +54,12 @@ export async function startCountingProxy(target: string): Promise<CallCounter> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     counts,
+    millis,
     total: () => [...counts.values()].reduce((a, b) => a + b, 0),
-    reset: () => counts.clear(),
+    reset: () => {
+      counts.clear();
+      millis.clear();
+    },
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

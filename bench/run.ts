@@ -2,6 +2,8 @@
  * `npm run bench`: the figures a platform team asks for, measured on this machine against the
  * emulator (moto), with the real handlers. Prints a Markdown table; nothing is asserted.
  *
+ * - activation latency through the sandbox API against the emulator floor (the four writes an activation cannot
+ *   avoid), measured in the same run on a fresh sandbox, and their ratio (`bench/sandbox-floor.ts`);
  * - activation latency p50/p99 and AWS calls per activation (counted by a proxy in front of moto);
  * - expiry lag, schedule due → policy gone, p50/max (1-minute grants, fired by the sandbox's runner);
  * - sweeper time per 1,000 ACTIVE grants;
@@ -24,11 +26,13 @@ import { emulatorConfig, ensureRole, seed } from '../sandbox/seed.js';
 import { formatCaptureBench, runCaptureBench } from './activity-capture.js';
 import { formatAuditBench, runAuditBench } from './audit-report.js';
 import { startCountingProxy } from './counting-proxy.js';
+import { formatFloorBench, runFloorBench } from './sandbox-floor.js';
 
 const ACTIVATIONS = Number(process.env.BENCH_ACTIVATIONS ?? 200);
 const EXPIRIES = Number(process.env.BENCH_EXPIRIES ?? 20);
 const SWEEP_GRANTS = Number(process.env.BENCH_SWEEP_GRANTS ?? 1000);
 const ROLE_ACTIVATIONS = Number(process.env.BENCH_ROLE_ACTIVATIONS ?? 100);
+const FLOOR_ACTIVATIONS = Number(process.env.BENCH_FLOOR_ACTIVATIONS ?? 40);
 const HANDLERS = [
   'create-grant',
   'revoke-grant',
@@ -58,6 +62,9 @@ const progress = (step: string) =>
   process.stderr.write(`[bench] ${step} done after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 
 async function main(): Promise<void> {
+  // First, on a fresh sandbox of its own: the API against the emulator floor.
+  rows.push(...formatFloorBench(await runFloorBench(FLOOR_ACTIVATIONS)));
+  progress('sandbox API against the emulator floor');
   const moto = await startMoto();
   const proxy = await startCountingProxy(moto.endpoint);
   try {

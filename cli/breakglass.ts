@@ -67,13 +67,14 @@ const GLOBAL: NonNullable<ParseArgsConfig['options']> = {
 const COMMANDS: Record<string, { usage: string; summary: string; options: NonNullable<ParseArgsConfig['options']> }> = {
   activate: {
     usage:
-      'breakglass activate --profile <name> --reason "<why>" [--ticket <id>] [--minutes <n>] [--idempotency-key <key>] [-- <command> [args…]]',
+      'breakglass activate --profile <name> [--account <id>] --reason "<why>" [--ticket <id>] [--minutes <n>] [--idempotency-key <key>] [-- <command> [args…]]',
     summary:
       'Get the access a profile grants, for a bounded time (with "-- <command>": run it with the grant\'s credentials). The reason is recorded and sent to security.',
     options: {
       profile: { type: 'string' },
       reason: { type: 'string' },
       ticket: { type: 'string' },
+      account: { type: 'string' },
       minutes: { type: 'string' },
       'idempotency-key': { type: 'string' },
     },
@@ -242,6 +243,7 @@ function grantLines(g: WireGrant, now: number): string[] {
     `  reason   ${g.reason}${g.ticket ? `  [${g.ticket}]` : ''}`,
     ...(g.grants ? [`  grants   ${g.grants}`] : []),
     `  policy   ${g.policyName} on ${g.targetType} ${g.targetName}`,
+    ...(g.account ? [`  account  ${g.account}${g.accountAlias ? ` (${g.accountAlias})` : ''}`] : []),
   ];
 }
 
@@ -401,6 +403,7 @@ async function execute(
         profile: required(values, 'profile'),
         reason: required(values, 'reason'),
         ...(values.ticket ? { ticket: values.ticket } : {}),
+        ...(values.account ? { account: values.account } : {}),
         ...(values.minutes !== undefined ? { durationMinutes: minutes(values, 'minutes', false) } : {}),
       };
       // One key per activation: if the network drops the answer, the retry returns the same grant.
@@ -568,8 +571,11 @@ async function execute(
           ? b.profiles.flatMap((p) => [
               `${p.name}  (max ${p.maxDurationMinutes}m, owner ${p.owner}${p.ticket?.required ? `, ticket ${p.ticket.pattern}` : ''}${p.mfa?.required ? ', MFA' : ''})`,
               `  ${p.description}`,
+              ...(p.accounts?.length
+                ? [`  accounts ${p.accounts.map((a) => (a.alias ? `${a.id} (${a.alias})` : a.id)).join(', ')}`]
+                : []),
               ...p.statements.map((s) => `  ${s.effect} ${s.actions.join(', ')} on ${s.resources.join(', ')}`),
-              `  breakglass activate --profile ${p.name} --reason "…"${p.ticket?.required ? ' --ticket …' : ''}`,
+              `  breakglass activate --profile ${p.name}${(p.accounts?.length ?? 0) > 1 ? ' --account <id>' : ''} --reason "…"${p.ticket?.required ? ' --ticket …' : ''}`,
               '',
             ])
           : ['You are not eligible for any profile.'],

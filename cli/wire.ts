@@ -18,6 +18,8 @@ export interface WireGrant {
   readonly policyName: string;
   readonly targetType: string;
   readonly targetName: string;
+  readonly account?: string;
+  readonly accountAlias?: string;
   readonly grantTo?: string;
   readonly reviewOutcome?: string;
   readonly createdAt: string;
@@ -42,6 +44,7 @@ export interface WireProfile {
   readonly maxDurationMinutes: number;
   readonly ticket?: { readonly required?: boolean; readonly pattern?: string };
   readonly mfa?: { readonly required?: boolean };
+  readonly accounts?: ReadonlyArray<{ readonly id: string; readonly alias?: string }>;
   readonly statements: ReadonlyArray<{
     readonly effect: string;
     readonly actions: readonly string[];

@@ -16,11 +16,19 @@
  * - `apiGatewayCloudWatchRole`: `true` to create the account-wide API Gateway CloudWatch role and
  *   turn on execution logs (default: access logs only, no account-wide setting).
  * - `account`, `region`: target environment (default: the CLI's). Every principal named above must
- *   be in this account; without one, all must name the same account.
+ *   be in this account or in an account a profile grants in (a spoke); without one, all must name the same account.
+ * - Many accounts (docs/many-accounts.md): `accountAliases` (JSON object of account id → alias, named in
+ *   grants and alerts); `spokeOrganizationalUnits` (comma-separated `ou-…`: adds the StackSet stack
+ *   `BreakGlassSpokeStackSet`, service-managed, auto-deployed; `spokeRegion`, default the hub's region;
+ *   `stackSetCallAs` `SELF` | `DELEGATED_ADMIN`); `spokeAccounts` (comma-separated ids: one
+ *   `BreakGlassSpoke-<id>` stack each, with `hubLifecycleRoleArns` and `hubCredentialRoleArn` from the
+ *   hub's outputs).
  */
-import { App, Aspects } from 'aws-cdk-lib';
+import { App, Aspects, CfnOutput, Fn } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { BreakGlassSpokeStack } from './constructs/break-glass-spoke.js';
 import { loadProfileFile } from './profiles.js';
+import { BreakGlassSpokeStackSetStack } from './spoke-stacks.js';
 import { BreakGlassStatefulStack, BreakGlassStatelessStack } from './stacks.js';
 
 export function buildApp(app: App = new App()): {
@@ -90,9 +98,97 @@ export function buildApp(app: App = new App()): {
     allowBroadEligibility: ctx('allowBroadEligibility') === 'true',
     frozenProfiles: list('frozenProfiles'),
     ...(maxActive ? { maxActivePerPrincipal: Number(maxActive) } : {}),
+    ...(accountAliases(app.node.tryGetContext('accountAliases')) ?? {}),
   });
+  addSpokes(app, stateless, profiles.profiles, { list, ctx, region, env });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
   return { app, stateful, stateless };
+}
+
+/** `-c accountAliases`: a JSON object (string on the command line, object in cdk.json) of 12-digit id → alias. */
+function accountAliases(raw: unknown): { accountAliases: Record<string, string> } | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new Error('-c accountAliases must be a JSON object of 12-digit account id → alias');
+    }
+  }
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.entries(value).some(([k, v]) => !/^\d{12}$/.test(k) || typeof v !== 'string' || !/^[\w.-]{1,63}$/.test(v))
+  )
+    throw new Error('-c accountAliases must be a JSON object of 12-digit account id → alias (letters, digits, . _ -)');
+  return { accountAliases: value as Record<string, string> };
+}
+
+/** The spokes: the StackSet over OUs and/or one stack per listed account (docs/many-accounts.md). */
+function addSpokes(
+  app: App,
+  stateless: BreakGlassStatelessStack,
+  profiles: import('../functions/domain/profile.js').ProfileSet,
+  options: {
+    list: (key: string) => string[];
+    ctx: (key: string) => string | undefined;
+    region: string | undefined;
+    env: { account?: string; region?: string } | undefined;
+  },
+): void {
+  const service = stateless.service;
+  new CfnOutput(stateless, 'SpokeLifecycleRoleArns', {
+    value: Fn.join(',', [...service.lifecycleRoleArns]),
+    description:
+      'break-glass: the roles a spoke manager role trusts (-c hubLifecycleRoleArns=… for BreakGlassSpoke-<id>)',
+  });
+  new CfnOutput(stateless, 'SpokeCredentialRoleArn', {
+    value: service.credentialRoleArn,
+    description: 'break-glass: the role spoke profile roles trust (-c hubCredentialRoleArn=…)',
+  });
+  // Sized like the hub's own pools (the functions pick roles from the same sizes); plain strings, no tokens.
+  const sizing = service.protectedResources.map((r) => ({ arn: r.sizing, sizing: r.sizing }));
+  const ous = options.list('spokeOrganizationalUnits');
+  if (ous.length) {
+    const callAs = (options.ctx('stackSetCallAs') ?? 'SELF').toUpperCase();
+    if (callAs !== 'SELF' && callAs !== 'DELEGATED_ADMIN')
+      throw new Error(`-c stackSetCallAs must be SELF or DELEGATED_ADMIN, got "${callAs}"`);
+    const region = options.ctx('spokeRegion') ?? options.region;
+    if (!region)
+      throw new Error(
+        '-c spokeOrganizationalUnits needs a region: -c spokeRegion=<region> (IAM is global: one region)',
+      );
+    new BreakGlassSpokeStackSetStack(app, 'BreakGlassSpokeStackSet', {
+      ...(options.env ? { env: options.env } : {}),
+      description: 'break-glass: the StackSet that deploys a spoke into every account of the given OUs',
+      profiles,
+      organizationalUnits: ous,
+      region,
+      lifecycleRoleArns: service.lifecycleRoleArns,
+      credentialRoleArn: service.credentialRoleArn,
+      hubProtectedResources: sizing,
+      callAs,
+    });
+  }
+  for (const account of options.list('spokeAccounts')) {
+    if (!/^\d{12}$/.test(account)) throw new Error(`-c spokeAccounts: "${account}" is not a 12-digit account id`);
+    const lifecycle = options.list('hubLifecycleRoleArns');
+    const credential = options.ctx('hubCredentialRoleArn');
+    if (!lifecycle.length || !credential)
+      throw new Error(
+        '-c spokeAccounts needs -c hubLifecycleRoleArns=… and -c hubCredentialRoleArn=… (the hub stack outputs SpokeLifecycleRoleArns and SpokeCredentialRoleArn)',
+      );
+    new BreakGlassSpokeStack(app, `BreakGlassSpoke-${account}`, {
+      env: { account, ...(options.region ? { region: options.region } : {}) },
+      description: `break-glass spoke in ${account}: manager role and profile roles`,
+      profiles,
+      lifecycleRoleArns: lifecycle,
+      credentialRoleArn: credential,
+      hubProtectedResources: sizing,
+    });
+  }
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {

@@ -60,6 +60,8 @@ export const STRING_ATTRIBUTES = [
   'grantto',
   'sessionname',
   'policydocument',
+  'account',
+  'accountalias',
   // event
   'grantid',
   'type',

@@ -341,8 +341,11 @@ export async function startCloudTrailStandIn(options: {
       if (result.statusCode !== 200) return result;
       const body = JSON.parse(result.body) as {
         credentials: { accessKeyId: string };
-        grant: { id: string; targetName: string };
+        grant: { id: string; targetName: string; account?: string };
       };
+      // A spoke grant's calls are in the spoke account's CloudTrail, which this stand-in (the hub's trail) does
+      // not record: only the hub's own grants are registered.
+      if (body.grant.account && body.grant.account !== options.account) return result;
       const roleName = body.grant.targetName;
       let roleId = roleIds.get(roleName);
       if (!roleId) {

@@ -32,6 +32,7 @@ import { type Moto, startMoto } from './moto.js';
 import { installProcessGuard } from './process-guard.js';
 import { ScheduleRunner } from './schedule-runner.js';
 import { ACCOUNT, emulatorConfig, REGION, seed } from './seed.js';
+import { SANDBOX_ACCOUNT_ALIASES } from './spokes.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
       [ENV.protectedResources]: seeded.protectedResources.join(','),
       [ENV.accountId]: ACCOUNT,
       [ENV.drillQueueUrl]: seeded.drillQueueUrl,
+      [ENV.accountAliases]: process.env[ENV.accountAliases] ?? JSON.stringify(SANDBOX_ACCOUNT_ALIASES),
     });
     const load = async (name: string) =>
       ((await import(`../functions/handlers/${name}.js`)) as { handler: ApiHandler }).handler;

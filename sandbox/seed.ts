@@ -23,6 +23,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GSI, KEY_ATTRIBUTES } from '../functions/adapters/table-schema.js';
 import type { ProfileSet } from '../functions/domain/profile.js';
 import { PROFILE_ROLE_PATH, profileRolePools } from '../functions/domain/profile-roles.js';
+import { profilesIn, seedSpoke, spokeAccounts } from './spokes.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -47,6 +48,8 @@ export interface Seeded {
   readonly credentialRoleArn: string;
   /** The profile roles created (names). */
   readonly profileRoles: readonly string[];
+  /** Spoke account → the profile roles created there. */
+  readonly spokeProfileRoles: Readonly<Record<string, readonly string[]>>;
   /** The expiry function's on-failure destination: Lambda's record of an expiry that failed every attempt. */
   readonly expiryFailureQueueArn: string;
   readonly expiryFailureQueueUrl: string;
@@ -212,7 +215,7 @@ export async function seed(
     ],
   });
   const profileRoles = names.profiles
-    ? profileRolePools(names.profiles, protectedResources).flatMap((p) => p.roleNames)
+    ? profileRolePools(profilesIn(names.profiles, ACCOUNT), protectedResources).flatMap((p) => p.roleNames)
     : [];
   // The drill profile's roles get their permissions boundary as the stack builds it (profile-roles.ts), so a
   // drill judges it as IAM would, and a boundary stripped by hand fails the drill (test/e2e/drill.test.ts).
@@ -237,6 +240,15 @@ export async function seed(
     const isDrill = drillProfile && role.startsWith(`breakglass-${drillProfile.name}-`);
     await ensureRole(iam, role, profileRoleTrust, PROFILE_ROLE_PATH, isDrill ? drillBoundaryArn : undefined);
   }
+  // Spokes (sandbox/spokes.ts): the accounts the profiles name, each with its manager role and profile roles.
+  const spokeProfileRoles: Record<string, string[]> = {};
+  for (const account of names.profiles ? spokeAccounts(names.profiles) : [])
+    spokeProfileRoles[account] = await seedSpoke(endpoint, account, {
+      profiles: names.profiles!,
+      protectedResources,
+      credentialRoleArn,
+      lifecycleRoleArns: [`arn:aws:iam::${ACCOUNT}:root`],
+    });
   for (const user of names.users ?? []) {
     await iam.send(new CreateUserCommand({ UserName: user })).catch((e: Error) => {
       if (e.name !== 'EntityAlreadyExistsException') throw e;
@@ -253,6 +265,7 @@ export async function seed(
     protectedResources,
     credentialRoleArn,
     profileRoles,
+    spokeProfileRoles,
     expiryFailureQueueArn,
     expiryFailureQueueUrl: QueueUrl!,
     ...drill,

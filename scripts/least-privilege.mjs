@@ -38,7 +38,9 @@ const MEANINGS = {
   POWERTOOLS_LOG_LEVEL: 'log level of the Powertools logger (DEBUG, INFO, WARN, ERROR; default INFO)',
   PROTECTED_RESOURCES:
     "ARN patterns of the deployment's own resources, derived at synth (`infra/protected-resources.ts`): every policy break-glass writes ends with a Deny `*` on them",
-  ACCOUNT_ID: 'the deployment account, where the profile roles are',
+  ACCOUNT_ID: "the hub's account: where the profile roles of profiles naming no account are; grants name it",
+  ACCOUNT_ALIASES:
+    'account id → alias (deploy context accountAliases), named in grants and alerts; never looked up live',
   AWS_PARTITION: "the partition of the profile roles' ARNs",
 };
 

@@ -25,9 +25,18 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { sealEvent } from '../domain/audit-chain.js';
 import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
-import { BusyError, ConcurrentUpdateError, IdempotencyReplayError, ValidationError } from '../domain/errors.js';
-import type { Grant, GrantStatus } from '../domain/grant.js';
+import {
+  BusyError,
+  type ClaimName,
+  ClaimRefusedError,
+  ConcurrentUpdateError,
+  IdempotencyReplayError,
+  ValidationError,
+} from '../domain/errors.js';
+import { claimScope, type Grant, type GrantStatus, grantPerson } from '../domain/grant.js';
 import type {
+  ActivationClaims,
+  AppendOptions,
   ControlStore,
   FreezeState,
   GrantChanges,
@@ -36,6 +45,7 @@ import type {
   HeldSlot,
   IdempotencyRecord,
   LeaseLock,
+  PersonHolds,
 } from '../domain/ports.js';
 import { clientDefaults } from './client-defaults.js';
 import { type IndexName, toEvent, toGrant } from './table-schema.js';
@@ -51,7 +61,46 @@ export const slotKey = (profile: string, slot: number) => ({
   pk: `SLOT#${profile}`,
   sk: `SLOT#${String(slot).padStart(4, '0')}`,
 });
+const FREEZE_KEY = { pk: 'CONTROL#FREEZE', sk: 'STATE' };
 const ENDING: readonly string[] = ['EXPIRED', 'REVOKED', 'FAILED'];
+/** A person's holds (`ActivationClaims`): one item, `held` (every grant) and one set per profile. */
+const personKey = (person: string) => ({ pk: `PERSON#${person}`, sk: 'HOLDS' });
+const PROFILE_HOLD = 'profile:';
+
+/** The kill switch as stored: absent (never set), or neither everything nor this profile frozen. */
+function freezeCheck(table: string, profile: string) {
+  return {
+    ConditionCheck: {
+      TableName: table,
+      Key: FREEZE_KEY,
+      ConditionExpression: 'attribute_not_exists(pk) OR (#all <> :true AND NOT contains(#profiles, :profile))',
+      ExpressionAttributeNames: { '#all': 'all', '#profiles': 'profiles' },
+      ExpressionAttributeValues: { ':true': true, ':profile': profile },
+    },
+  };
+}
+
+/** The key, names and grant id of an update of the grant's person's holds. */
+function personHoldsUpdate(table: string, grant: Grant) {
+  return {
+    TableName: table,
+    Key: personKey(grantPerson(grant)),
+    ExpressionAttributeNames: {
+      '#held': 'held',
+      '#profile': `${PROFILE_HOLD}${claimScope(grant.profile, grant.account)}`,
+    },
+    ExpressionAttributeValues: { ':id': new Set([grant.id]) } as Record<string, unknown>,
+  };
+}
+
+/** Whether this change ends a grant that holds claims (a PENDING or ACTIVE one). */
+function releasesHolds(grant: Grant, changes: GrantChanges): boolean {
+  return (
+    changes.status !== undefined &&
+    ENDING.includes(changes.status) &&
+    (grant.status === 'PENDING' || grant.status === 'ACTIVE')
+  );
+}
 
 export interface DynamoGrantStoreOptions {
   readonly tableName: string;
@@ -69,54 +118,167 @@ export class DynamoGrantStore implements GrantStore {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant> {
+  async create(
+    grant: Grant,
+    event: NewAuditEvent,
+    idempotency?: IdempotencyRecord,
+    claims?: ActivationClaims,
+  ): Promise<Grant> {
     const numbered = { ...grant, sequence: await this.nextSequence(), eventCount: 0 };
     const first = sealEvent(numbered, event);
     const stored: Grant = { ...numbered, eventCount: 1, lastHash: first.hash };
+    // One transaction: the claims' conditions and the record (TransactWriteItems: up to 100 actions, all or
+    // none, no two on the same item, a ConditionCheck tests an item it does not write; on cancellation,
+    // CancellationReasons holds one reason per action, in request order:
+    // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+    const labelled: Array<[ClaimName | 'record', NonNullable<TransactWriteCommandInput['TransactItems']>[number]]> = [];
+    if (claims) {
+      // The kill switch as stored: absent (never set), or neither everything nor this profile frozen.
+      labelled.push(['frozen', freezeCheck(this.table, grant.profile)]);
+    }
+    if (idempotency) {
+      labelled.push([
+        'idempotency',
+        {
+          Put: {
+            TableName: this.table,
+            Item: { pk: `IDEMPOTENCY#${idempotency.key}`, sk: 'KEY', ...idempotency, createdAt: grant.createdAt },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ]);
+    }
+    if (claims) {
+      const person = personHoldsUpdate(this.table, grant);
+      labelled.push([
+        'person',
+        {
+          Update: {
+            ...person,
+            UpdateExpression: 'ADD #held :id, #profile :id',
+            // String sets: DynamoDB stores no empty set (deleting the last element removes the attribute);
+            // `size` of a set is its element count. Both tests cover an emulator that keeps an empty one.
+            ConditionExpression:
+              '(attribute_not_exists(#profile) OR size(#profile) = :zero) AND (attribute_not_exists(#held) OR size(#held) < :max)',
+            ExpressionAttributeValues: { ...person.ExpressionAttributeValues, ':zero': 0, ':max': claims.maxActive },
+          },
+        },
+      ]);
+      labelled.push([
+        'slot',
+        {
+          Put: {
+            TableName: this.table,
+            Item: {
+              ...slotKey(claimScope(grant.profile, grant.account), claims.slot),
+              slot: claims.slot,
+              grantId: grant.id,
+              at: grant.createdAt,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ]);
+    }
+    labelled.push(
+      [
+        'record',
+        {
+          Put: {
+            TableName: this.table,
+            Item: { ...grantKey(grant.id), entity: 'grant', ...stored },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+      [
+        'record',
+        {
+          Put: {
+            TableName: this.table,
+            Item: { ...eventKey(grant.id, 1), ...first },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+    );
     try {
-      await this.transact({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.table,
-              Item: { ...grantKey(grant.id), entity: 'grant', ...stored },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Put: {
-              TableName: this.table,
-              Item: { ...eventKey(grant.id, 1), ...first },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          ...(idempotency
-            ? [
-                {
-                  Put: {
-                    TableName: this.table,
-                    Item: {
-                      pk: `IDEMPOTENCY#${idempotency.key}`,
-                      sk: 'KEY',
-                      ...idempotency,
-                      createdAt: grant.createdAt,
-                    },
-                    ConditionExpression: 'attribute_not_exists(pk)',
-                  },
-                },
-              ]
-            : []),
-        ],
-      });
+      await this.doc.send(new TransactWriteCommand({ TransactItems: labelled.map(([, item]) => item) }));
     } catch (error) {
       await this.voidSequence(numbered.sequence, grant.id, error);
-      if (idempotency && error instanceof ConcurrentUpdateError) {
-        const prior = await this.idempotency(idempotency.key);
-        if (prior) throw new IdempotencyReplayError('This Idempotency-Key was already used', prior.grantId);
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      const failed = (label: string) =>
+        labelled.some(([l], i) => l === label && reasons[i]?.Code === 'ConditionalCheckFailed');
+      // The grant already there: a timed-out attempt the SDK retried may have landed (activateGrant checks).
+      if (failed('record'))
+        throw new ConcurrentUpdateError('A grant with this id exists already', {
+          cause: error,
+        });
+      const refused: ClaimName[] = (['frozen', 'idempotency', 'person', 'slot'] as const).filter(failed);
+      if (reasons.some((r) => r.Code === 'TransactionConflict')) refused.push('conflict');
+      if (!claims) {
+        if (refused.includes('idempotency')) {
+          const prior = await this.idempotency(idempotency!.key);
+          if (prior) throw new IdempotencyReplayError('This Idempotency-Key was already used', prior.grantId);
+        }
+        if (refused.length)
+          throw new ConcurrentUpdateError('The grant changed while this request was writing it; read it again', {
+            cause: error,
+          });
+        throw error;
       }
+      if (refused.length) throw new ClaimRefusedError(`Refused: ${refused.join(', ')}`, refused, { cause: error });
       throw error;
     }
     return stored;
+  }
+
+  async backfillHolds(grant: Grant): Promise<boolean> {
+    const person = personHoldsUpdate(this.table, grant);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.table,
+                Key: grantKey(grant.id),
+                ConditionExpression: '#status = :active',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':active': 'ACTIVE' },
+              },
+            },
+            {
+              Update: {
+                ...person,
+                UpdateExpression: 'ADD #held :id, #profile :id',
+                // Only when missing, so that a sweep over grants that have their holds writes nothing.
+                ConditionExpression: 'attribute_not_exists(#held) OR NOT contains(#held, :grantId)',
+                ExpressionAttributeValues: { ...person.ExpressionAttributeValues, ':grantId': grant.id },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Ended meanwhile, or its holds are there: nothing to add.
+      if (error instanceof TransactionCanceledException) return false;
+      throw error;
+    }
+  }
+
+  async personHolds(person: string): Promise<PersonHolds> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: personKey(person), ConsistentRead: true }),
+    );
+    const byProfile: Record<string, string[]> = {};
+    for (const [name, value] of Object.entries(Item ?? {}))
+      if (name.startsWith(PROFILE_HOLD) && value instanceof Set && value.size)
+        byProfile[name.slice(PROFILE_HOLD.length)] = [...value].map(String);
+    const held = Item?.held;
+    return { grants: held instanceof Set ? [...held].map(String) : [], byProfile };
   }
 
   /**
@@ -178,22 +340,6 @@ export class DynamoGrantStore implements GrantStore {
     return slots;
   }
 
-  async claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...slotKey(profile, slot), slot, grantId, at },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
   async releaseSlot(profile: string, slot: number, grantId: string): Promise<void> {
     try {
       await this.doc.send(
@@ -216,7 +362,12 @@ export class DynamoGrantStore implements GrantStore {
     return Item ? { key: Item.key, grantId: Item.grantId, fingerprint: Item.fingerprint } : undefined;
   }
 
-  async append(grant: Grant, event: NewAuditEvent, changes: GrantChanges = {}): Promise<Grant> {
+  async append(
+    grant: Grant,
+    event: NewAuditEvent,
+    changes: GrantChanges = {},
+    options: AppendOptions = {},
+  ): Promise<Grant> {
     const sealed = sealEvent(grant, event);
     // An undefined change leaves the field as stored (it is not written): the grant returned says so too.
     const defined = Object.fromEntries(
@@ -247,32 +398,51 @@ export class DynamoGrantStore implements GrantStore {
       values[`:${key}`] = value;
       sets.push(`#${key} = :${key}`);
     }
-    await this.transact({
-      TransactItems: [
-        {
-          Update: {
-            TableName: this.table,
-            Key: grantKey(grant.id),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            // The head hash too: an event can only ever link to the one really before it.
-            ConditionExpression: '#version = :expected AND #lastHash = :prevHash',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          },
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: grantKey(grant.id),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          // The head hash too: an event can only ever link to the one really before it.
+          ConditionExpression: '#version = :expected AND #lastHash = :prevHash',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         },
-        {
-          Put: {
-            TableName: this.table,
-            Item: { ...eventKey(grant.id, sealed.seq), ...sealed },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
+      },
+      {
+        Put: {
+          TableName: this.table,
+          Item: { ...eventKey(grant.id, sealed.seq), ...sealed },
+          ConditionExpression: 'attribute_not_exists(pk)',
         },
-      ],
-    });
+      },
+      // The end of a PENDING or ACTIVE grant releases its person's holds with it: unconditional, and
+      // idempotent (deleting an absent element from a set changes nothing), so it can never block an end.
+      ...(releasesHolds(grant, changes)
+        ? [
+            {
+              Update: { ...personHoldsUpdate(this.table, grant), UpdateExpression: 'DELETE #held :id, #profile :id' },
+            },
+          ]
+        : []),
+    ];
+    // The kill switch (activation's ACTIVE mark): a ConditionCheck on the freeze item, last, so its
+    // cancellation reason is the last one (CancellationReasons are in request order, TransactWriteItems API).
+    if (options.unlessFrozen) items.push(freezeCheck(this.table, grant.profile));
+    try {
+      await this.transact({ TransactItems: items });
+    } catch (error) {
+      const reasons = (error as { cause?: { CancellationReasons?: Array<{ Code?: string }> } }).cause
+        ?.CancellationReasons;
+      if (options.unlessFrozen && reasons?.[items.length - 1]?.Code === 'ConditionalCheckFailed')
+        throw new ClaimRefusedError('Refused: frozen', ['frozen'], { cause: error });
+      throw error;
+    }
     // A grant that ends frees its slot right after the write that ends it. Best effort: a slot
     // left held only makes the limit stricter, and the sweeper reclaims it.
     if (grant.slot !== undefined && changes.status !== undefined && ENDING.includes(changes.status)) {
-      await this.releaseSlot(grant.profile, grant.slot, grant.id).catch(() => undefined);
+      await this.releaseSlot(claimScope(grant.profile, grant.account), grant.slot, grant.id).catch(() => undefined);
     }
     return next;
   }
@@ -383,8 +553,6 @@ function decodeToken(token: string, indexKey: 'status' | 'entity'): Record<strin
   }
   return parsed as Record<string, string>;
 }
-
-const FREEZE_KEY = { pk: 'CONTROL#FREEZE', sk: 'STATE' };
 
 /**
  * The kill switch, in the same table: one state item, and one immutable history item per

@@ -11,7 +11,7 @@
  * | idempotency key | `IDEMPOTENCY#<h>` | `KEY`         |                                                         |
  * | lease           | `LOCK#<name>`     | `LEASE`       |                                                         |
  * | alert limit     | `ALERTLIMIT#<h>`  | `STATE`       | (expires: `ttl`)                                        |
- * | profile slot    | `SLOT#<profile>`  | `SLOT#<nnnn>` |                                                         |
+ * | profile slot    | `SLOT#<scope>`    | `SLOT#<nnnn>` |                                                         |
  * | activity call   | `ACTIVITY#<id>`   | `CALL#<eventTime>#<eventID>` | (none: read by grant, newest first)        |
  * | activity summary| `ACTIVITY#<id>`   | `SUMMARY`     |                                                         |
  * | session → grant | `SESSION#<userid>`| `GRANT#<createdAt>#<id>` | (caller mode: attributes calls by `aws:userid`) |

@@ -99,6 +99,8 @@ export const ACTIVATION_BODY: RequestBody = {
     reason: JUSTIFICATION,
     durationMinutes: "whole minutes, 1 to the profile's maxDurationMinutes; default min(60, that maximum)",
     ticket: `one line of printable text, at most ${TICKET_MAX} characters, matching the profile's ticket pattern; required when the profile says so`,
+    account:
+      "a 12-digit account id among the profile's accounts (GET /profiles lists them); required when it has several",
   },
 };
 export const REVOCATION_BODY: RequestBody = {

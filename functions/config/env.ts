@@ -39,6 +39,8 @@ export const ENV = {
   auditBucketOwner: 'AUDIT_BUCKET_OWNER',
   /** The account of the profile roles (the credential function). */
   accountId: 'ACCOUNT_ID',
+  /** JSON object of account id → alias (deploy context `accountAliases`; many accounts, docs/many-accounts.md). */
+  accountAliases: 'ACCOUNT_ALIASES',
   /** The partition of the profile roles (default `aws`). */
   awsPartition: 'AWS_PARTITION',
   /** Per-attempt timeout of every AWS SDK call, in milliseconds. */

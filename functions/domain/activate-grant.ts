@@ -1,11 +1,14 @@
 /**
  * Activation: an on-call engineer asks for one profile's access, for a bounded time.
  *
- * 1. validate — profile exists, caller eligible and activations not frozen (else DENIED:
- *    recorded, announced under a per-caller rate limit), reason, ticket, duration; an ACTIVE grant of the same profile for
- *    the same person (`personOf`) is returned instead of stacking a second policy; limits;
- * 2. record — a free slot of the profile (no free slot: the profile's limit is reached), then
- *    the PENDING grant and its REQUESTED event, before IAM is touched;
+ * 1. validate — profile exists, caller eligible and the profile not frozen by configuration (else DENIED:
+ *    recorded, announced under a per-caller rate limit), reason, ticket, duration;
+ * 2. record — the PENDING grant and its REQUESTED event, before IAM is touched, in one transaction with
+ *    its claims (`ActivationClaims`): a free slot of the profile (none free: the profile's limit is
+ *    reached), the person's holds (an ACTIVE grant of the same profile for the same person is returned
+ *    instead of stacking a second policy; at most `maxActivePerPrincipal` in all), the kill switch
+ *    (frozen: DENIED as above), the idempotency key. The common path reads nothing; what a refused
+ *    claim means is read only then (`settleRefusal`), and the profile's held slots before a new try;
  * 3. attach — the inline policy built from the profile alone, guarded by expiry time, bound to
  *    one session and closed by the self-protection Deny; on the slot's profile role (default:
  *    bound to `bg-<grantId>`, the session `POST /grants/{id}/credentials` opens), or on the
@@ -18,10 +21,12 @@
  */
 
 import { createHash } from 'node:crypto';
+import { type AccountDirectory, resolveAccount, spokeNote } from './accounts.js';
 import { registerGrantSession } from './activity-capture.js';
 import type { NewAuditEvent } from './audit-event.js';
 import {
   BusyError,
+  ClaimRefusedError,
   ConcurrentUpdateError,
   DrillOnlyError,
   FrozenError,
@@ -35,7 +40,7 @@ import {
   UnauthenticatedError,
   ValidationError,
 } from './errors.js';
-import { expiryFrom, type Grant, grantPerson, isoSeconds, policyNameFor } from './grant.js';
+import { claimScope, expiryFrom, type Grant, grantTarget, isoSeconds, policyNameFor } from './grant.js';
 import { admitDenialAlert, announce, describeError, recordFailure } from './lifecycle.js';
 import {
   buildGrantPolicy,
@@ -86,7 +91,16 @@ export interface ActivationRules {
   readonly maxActivePerPrincipal: number;
   /** ARN patterns of break-glass's own resources (`PROTECTED_RESOURCES`), denied in every policy. */
   readonly protectedResources: readonly string[];
+  /**
+   * How long an activation waits for the same person's activation of the same profile already in flight
+   * before answering 503 Busy (`BREAKGLASS_LEASE_WAIT_MS`). @default 8000
+   */
+  readonly pendingWaitMs?: number;
+  /** The hub's account and the aliases of accounts (`accounts.ts`); without it, grants name no account. */
+  readonly accounts?: AccountDirectory;
 }
+
+const NOT_FROZEN: FreezeState = { all: false, profiles: [], version: 0 };
 
 export const DEFAULT_RULES: ActivationRules = { frozenByConfig: [], maxActivePerPrincipal: 3, protectedResources: [] };
 
@@ -160,14 +174,9 @@ export async function activateGrant(
       grantId,
     );
   }
-  const frozen = frozenReason(profile.name, await ports.control.freezeState(), rules.frozenByConfig);
-  if (frozen) {
-    const grantId = await recordDenial(ports, profile, input, now, principal, `activations are ${frozen}`);
-    throw new FrozenError(
-      `Activations of "${profile.name}" are ${frozen}. Ask security to unfreeze. This attempt was recorded and announced.`,
-      grantId,
-    );
-  }
+  // Frozen by configuration: known without a read. The stored kill switch is a condition of the record (step 2).
+  const frozen = frozenReason(profile.name, NOT_FROZEN, rules.frozenByConfig);
+  if (frozen) await refuseFrozen(ports, profile, input, now, principal, frozen);
   const toCaller = profile.grantTo === 'caller';
   if (toCaller && principal.kind === 'assumed-role' && isProtectedRole(principal.entityName)) {
     // IAM answers PutRolePolicy on these roles with UnmodifiableEntity: refuse before touching anything.
@@ -180,6 +189,12 @@ export async function activateGrant(
   const person = personOf(principal);
   const reason = checkReason(request.reason);
   const ticket = checkTicket(profile, request.ticket);
+  const { account, alias: accountAlias } = resolveAccount(
+    profile,
+    request.account,
+    rules.accounts,
+    principal.accountId,
+  );
   const durationMinutes = request.durationMinutes ?? Math.min(DEFAULT_DURATION_MINUTES, profile.maxDurationMinutes);
   if (durationMinutes < 1 || durationMinutes > profile.maxDurationMinutes) {
     throw new ValidationError(
@@ -188,32 +203,10 @@ export async function activateGrant(
   }
 
   const idempotency = idempotencyRecord(principal.arn, input.idempotencyKey, request);
-  if (idempotency) {
-    const replay = await replayed(ports, idempotency);
-    if (replay) return replay;
-  }
-  // One activation at a time per person and profile: a racing duplicate waits, then finds the first.
-  return ports.locks.withLease(`activation/${person}/${profile.name}`, async () => {
-    // Per-person checks read the ACTIVE grants (one index query); the profile's limit is its slots.
-    const active = await ports.store.active();
-    const mine = active.filter((g) => grantPerson(g) === person);
-    const same = mine.find((g) => g.profile === profile.name);
-    if (same)
-      return {
-        grant: same,
-        existing: true,
-        warnings: [
-          `You already hold an ACTIVE "${profile.name}" grant until ${same.expiresAt}; it is returned instead of a second one. To get more time: POST /grants/${same.id}/extend.`,
-        ],
-      };
-    if (mine.length >= rules.maxActivePerPrincipal) {
-      throw new LimitExceededError(
-        `You already hold ${mine.length} ACTIVE grants (the limit is ${rules.maxActivePerPrincipal}); revoke one you no longer need first`,
-      );
-    }
-
-    // 2. record — first a free slot of the profile (a conditional write on the slot's item: taken, pick
-    //    another), then the grant and its event in one transaction
+  {
+    // 2. record — the grant, its event and its claims in one transaction (`ActivationClaims`): a free slot of the
+    //    profile, the person's holds (none of this profile, fewer than the cap), the kill switch's state, the
+    //    idempotency key. Nothing is read first; a refused claim is settled below.
     const id = ports.newId();
     const expiresAt = isoSeconds(expiryFrom(now, durationMinutes));
     const boundTo = toCaller ? userId : grantSessionUserId(id);
@@ -226,26 +219,19 @@ export async function activateGrant(
       }),
     );
     const base = { actor: principal.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
-    let slot: number | undefined;
-    for (let attempt = 0; slot === undefined; attempt++) {
-      const held = new Set((await ports.store.heldSlots(profile.name)).map((s) => s.slot));
-      const free = Array.from({ length: profile.maxActiveGrants }, (_, n) => n).filter((n) => !held.has(n));
-      if (free.length === 0)
-        throw new LimitExceededError(
-          `Profile "${profile.name}" already has ${profile.maxActiveGrants} ACTIVE grants (its limit)`,
-        );
-      if (attempt >= SLOT_ATTEMPTS)
-        throw new BusyError(`Too many activations of "${profile.name}" at once; retry in a moment`);
-      // A random free slot, so that concurrent activations rarely pick the same one.
-      const candidate = free[Math.floor(Math.random() * free.length)]!;
-      if (await ports.store.claimSlot(profile.name, candidate, id, now.toISOString())) slot = candidate;
-    }
-    let grant: Grant | undefined;
-    {
+    const requested: NewAuditEvent = {
+      ...base,
+      type: 'REQUESTED',
+      at: now.toISOString(),
+      reason,
+      outcome: 'SUCCESS',
+      details: { expiresAt, durationMinutes: String(durationMinutes) },
+    };
+    const pendingAt = (slot: number): Grant => {
       const target: PolicyTarget = pool
-        ? { type: 'role', name: roleForSlot(pool, slot) }
+        ? { type: 'role', name: roleForSlot(pool, slot), ...(account ? { account } : {}) }
         : { type: principal.kind === 'user' ? 'user' : 'role', name: principal.entityName };
-      const pending: Grant = {
+      return {
         id,
         profile: profile.name,
         owner: profile.owner,
@@ -256,6 +242,8 @@ export async function activateGrant(
         slot,
         targetType: target.type,
         targetName: target.name,
+        ...(account ? { account } : {}),
+        ...(accountAlias ? { accountAlias } : {}),
         status: 'PENDING',
         reason,
         ...(ticket ? { ticket } : {}),
@@ -273,37 +261,63 @@ export async function activateGrant(
         eventCount: 0,
         ...(input.requestId ? { requestId: input.requestId } : {}),
       };
+    };
+    let grant: Grant | undefined;
+    let waited = 0;
+    const scope = claimScope(profile.name, account);
+    const hint = slotHint(ports.store, scope);
+    for (let attempt = 0; !grant; attempt++) {
+      // The first try reads nothing: it avoids the slots this process last saw held (a hint; a held slot is
+      // refused by its condition anyway). After a refusal, or when the hint leaves none free, the held slots are
+      // read (one query), so that the next pick is free.
+      let free = freeSlots(profile, hint);
+      if (attempt > 0 || free.length === 0) {
+        hint.clear();
+        for (const held of await ports.store.heldSlots(scope)) hint.add(held.slot);
+        free = freeSlots(profile, hint);
+      }
+      if (free.length === 0)
+        throw new LimitExceededError(
+          `Profile "${profile.name}" already has ${profile.maxActiveGrants} ACTIVE grants${account ? ` in account ${account}` : ''} (its limit)`,
+        );
+      if (attempt >= SLOT_ATTEMPTS)
+        throw new BusyError(`Too many activations of "${profile.name}" at once; retry in a moment`);
+      // A random free slot, so that concurrent activations rarely pick the same one.
+      const slot = free[Math.floor(Math.random() * free.length)]!;
       try {
         grant = await ports.store.create(
-          pending,
-          {
-            ...base,
-            type: 'REQUESTED',
-            at: now.toISOString(),
-            reason,
-            outcome: 'SUCCESS',
-            details: { expiresAt, durationMinutes: String(durationMinutes) },
-          },
+          pendingAt(slot),
+          requested,
           idempotency ? { ...idempotency, grantId: id } : undefined,
+          { slot, maxActive: rules.maxActivePerPrincipal },
         );
+        hint.add(slot);
       } catch (error) {
+        if (error instanceof ClaimRefusedError) {
+          const settled = await settleRefusal(ports, error, {
+            profile,
+            person,
+            principal,
+            input,
+            now,
+            idempotency,
+            rules,
+            waited,
+            scope,
+            ...(account ? { account } : {}),
+          });
+          if ('result' in settled) return settled.result;
+          waited = settled.waited;
+          continue;
+        }
         // A timed-out attempt the SDK retried may have landed: then the grant is ours.
         const landed =
           error instanceof ConcurrentUpdateError ? await ports.store.get(id).catch(() => undefined) : undefined;
-        if (landed?.status === 'PENDING' && landed.person === person) {
-          grant = landed;
-        } else {
-          // No grant: the slot goes back (if even that fails, the sweeper reclaims it: its grant never existed).
-          await ports.store.releaseSlot(profile.name, slot, id).catch(() => undefined);
-          const replay =
-            error instanceof IdempotencyReplayError && idempotency ? await replayed(ports, idempotency) : undefined;
-          if (replay) return replay;
-          throw error;
-        }
+        if (landed?.status === 'PENDING' && landed.person === person) grant = landed;
+        else throw error;
       }
     }
-    if (!grant) throw new Error('unreachable: no grant after create');
-    const target: PolicyTarget = { type: grant.targetType, name: grant.targetName };
+    const target: PolicyTarget = grantTarget(grant);
 
     // 3. attach
     try {
@@ -344,7 +358,7 @@ export async function activateGrant(
       await recordFailure(ports, grant, 'AttachPolicy', error, { rolledBack, base });
       throw new StepFailedError(
         'AttachPolicy',
-        `Could not attach the break-glass policy to ${target.type} ${target.name}; no access was granted. Grant ${id} is recorded as FAILED. Retry in a moment.`,
+        `${spokeNote(error)}Could not attach the break-glass policy to ${target.type} ${target.name}${target.account ? ` in account ${target.account}` : ''}; no access was granted. Grant ${id} is recorded as FAILED. Retry in a moment.`,
         { cause: error },
       );
     }
@@ -376,12 +390,15 @@ export async function activateGrant(
         expiresAt,
         policyName: grant.policyName,
         target: `${target.type}/${target.name}`,
+        ...(target.account ? { account: target.account } : {}),
         policySha256: policyHash(policy),
         ...(boundTo ? { boundTo } : {}),
       },
     };
     try {
-      grant = await ports.store.append(grant, activated, { status: 'ACTIVE' });
+      // The kill switch is a condition of this write too: a freeze that landed while this activation was in
+      // flight (after its claims, so revoke-all did not see it ACTIVE) stops it here, and it is rolled back.
+      grant = await ports.store.append(grant, activated, { status: 'ACTIVE' }, { unlessFrozen: true });
     } catch (error) {
       const cancelled = await ports.scheduler.cancel(grant.scheduleName).then(
         () => true,
@@ -392,6 +409,14 @@ export async function activateGrant(
           () => true,
           () => false,
         )) && cancelled;
+      if (error instanceof ClaimRefusedError && error.refused.includes('frozen')) {
+        const frozen = new FrozenError(
+          `Activations of "${profile.name}" were frozen while this one was in progress: the access was withdrawn${rolledBack ? '' : ' (rollback incomplete: the policy stops working at its expiry time regardless)'}. Grant ${id} is recorded as FAILED. Ask security to unfreeze.`,
+          id,
+        );
+        await recordFailure(ports, grant, 'RecordActivation', frozen, { rolledBack, base });
+        throw frozen;
+      }
       await recordFailure(ports, grant, 'RecordActivation', error, { rolledBack, base });
       throw new StepFailedError(
         'RecordActivation',
@@ -404,10 +429,118 @@ export async function activateGrant(
     if (!alerted)
       warnings.push('The activation alert could not be published; security has not been notified. Tell them directly.');
     return { grant, warnings };
-  });
+  }
 }
 
-/** Tries at claiming a free slot before answering 503 Busy (each try re-reads the held slots). */
+/** How long a racing duplicate waits, by default, for the activation of the same profile it found in flight. */
+export const DEFAULT_PENDING_WAIT_MS = 8_000;
+
+interface RefusalContext {
+  readonly profile: Profile;
+  readonly person: string;
+  readonly principal: Principal;
+  readonly input: ActivationInput;
+  readonly now: Date;
+  readonly idempotency: Omit<IdempotencyRecord, 'grantId'> | undefined;
+  readonly rules: ActivationRules;
+  /** Milliseconds already spent waiting for an activation in flight. */
+  readonly waited: number;
+  /** The claims' scope (`claimScope`: the profile in the requested account). */
+  readonly scope: string;
+  /** The requested account, if any. */
+  readonly account?: string;
+}
+
+/**
+ * Why the transaction recording an activation was refused, read only now (the common path reads none of it),
+ * in the order the checks had before they became conditions: the kill switch, the idempotency key, the
+ * person's holds (the same profile: the grant is returned; the cap: 409), then a slot or a concurrent
+ * transaction (try again). Returns the answer, or how long was waited before trying again.
+ */
+async function settleRefusal(
+  ports: Ports,
+  refusal: ClaimRefusedError,
+  context: RefusalContext,
+): Promise<{ result: ActivationResult } | { waited: number }> {
+  const { profile, rules } = context;
+  let waited = context.waited;
+  if (refusal.refused.includes('frozen')) {
+    const frozen = frozenReason(profile.name, await ports.control.freezeState(), rules.frozenByConfig);
+    if (frozen) await refuseFrozen(ports, profile, context.input, context.now, context.principal, frozen);
+    return { waited }; // unfrozen meanwhile
+  }
+  if (refusal.refused.includes('idempotency') && context.idempotency) {
+    const replay = await replayed(ports, context.idempotency);
+    if (replay) return { result: replay };
+  }
+  if (refusal.refused.includes('person')) {
+    const holds = await ports.store.personHolds(context.person);
+    for (const id of holds.byProfile[context.scope] ?? []) {
+      let same = await ports.store.get(id);
+      // The same person's activation of this profile in flight: wait for it to end one way or the other.
+      while (same?.status === 'PENDING') {
+        const budget = rules.pendingWaitMs ?? DEFAULT_PENDING_WAIT_MS;
+        if (waited >= budget)
+          throw new BusyError(`Your activation of "${profile.name}" is still in progress; retry in a moment`);
+        const pause = Math.min(50 * 2 ** Math.min(Math.floor(waited / 50), 4), 500, budget - waited);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        waited += pause;
+        same = await ports.store.get(id);
+      }
+      // Only a grant of this profile in the requested account is "the same" (the hold is per scope; checked again).
+      if (same?.status === 'ACTIVE' && same.profile === profile.name && same.account === context.account)
+        return {
+          result: {
+            grant: same,
+            existing: true,
+            warnings: [
+              `You already hold an ACTIVE "${profile.name}" grant until ${same.expiresAt}; it is returned instead of a second one. To get more time: POST /grants/${same.id}/extend.`,
+            ],
+          },
+        };
+    }
+    if (!holds.byProfile[context.scope]?.length && holds.grants.length >= rules.maxActivePerPrincipal)
+      throw new LimitExceededError(
+        `You already hold ${holds.grants.length} ACTIVE grants (the limit is ${rules.maxActivePerPrincipal}); revoke one you no longer need first`,
+      );
+  }
+  return { waited }; // a slot or the person's item taken by a concurrent activation, or released since: try again
+}
+
+/** A frozen profile: the attempt is recorded as DENIED and announced, and refused with 423. */
+async function refuseFrozen(
+  ports: Ports,
+  profile: Profile,
+  input: ActivationInput,
+  now: Date,
+  principal: Principal,
+  frozen: string,
+): Promise<never> {
+  const grantId = await recordDenial(ports, profile, input, now, principal, `activations are ${frozen}`);
+  throw new FrozenError(
+    `Activations of "${profile.name}" are ${frozen}. Ask security to unfreeze. This attempt was recorded and announced.`,
+    grantId,
+  );
+}
+
+/**
+ * The slots this process last saw held, per store and profile: a hint for the first pick, never a guarantee
+ * (the slot's condition decides). Between reads it only grows (a slot freed elsewhere stays avoided until the
+ * next read), and when it leaves no slot free the truth is read; a warm function thus rarely picks a held slot.
+ */
+const slotHints = new WeakMap<object, Map<string, Set<number>>>();
+function slotHint(store: object, profile: string): Set<number> {
+  const byProfile = slotHints.get(store) ?? new Map<string, Set<number>>();
+  slotHints.set(store, byProfile);
+  const hint = byProfile.get(profile) ?? new Set<number>();
+  byProfile.set(profile, hint);
+  return hint;
+}
+
+const freeSlots = (profile: Profile, held: ReadonlySet<number>) =>
+  Array.from({ length: profile.maxActiveGrants }, (_, n) => n).filter((n) => !held.has(n));
+
+/** Tries at recording an activation before answering 503 Busy (each try after the first reads the profile's held slots). */
 export const SLOT_ATTEMPTS = 12;
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
@@ -427,7 +560,13 @@ function idempotencyRecord(
   return {
     key: hash(`${principalArn}\n${key}`),
     fingerprint: hash(
-      JSON.stringify([request.profile, request.reason, request.durationMinutes ?? null, request.ticket ?? null]),
+      JSON.stringify([
+        request.profile,
+        request.reason,
+        request.durationMinutes ?? null,
+        request.ticket ?? null,
+        ...(request.account ? [request.account] : []),
+      ]),
     ),
   };
 }

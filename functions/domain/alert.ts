@@ -35,6 +35,8 @@ export interface Alert {
     readonly severity: Severity;
     readonly grantId: string;
     readonly owner?: string;
+    /** The AWS account the grant is in (hub or spoke), for filter policies such as `{"account": ["210987654321"]}`. */
+    readonly account?: string;
     /**
      * The profile's acknowledged risk classes, sent as an SNS `String.Array`, so that a filter
      * policy such as `{"risks": ["code-execution"]}` matches any grant whose profile carries that
@@ -114,7 +116,12 @@ const DENIAL_KEYS = new Set(['alertsSuppressed', 'suppressedSince', 'alertWindow
  * `risks` are the escalation risks the grant's profile acknowledges: the subject names their
  * classes, the body gives one line each with its justification.
  */
-export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly AcknowledgedRisk[] = []): Alert {
+export function composeAlert(
+  grant: Grant,
+  event: NewAuditEvent,
+  risks: readonly AcknowledgedRisk[] = [],
+  hubAccount?: string,
+): Alert {
   // An access judged unjustified is news for security, not a routine notice.
   const unjustified = event.type === 'REVIEWED' && event.details?.outcome === 'unjustified';
   const severity = unjustified ? 'WARNING' : severityOf(event.type);
@@ -136,8 +143,13 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
       : HEADLINE[event.type](who(grant.principalArn), grant.profile);
   const suppressed = event.type === 'DENIED' && details.alertsSuppressed ? Number(details.alertsSuppressed) : 0;
   const riskClasses = risks.map((r) => r.riskClass);
+  const account = grant.account ? line(grant.account, 12) : undefined;
+  const alias = grant.accountAlias ? line(grant.accountAlias, 100) : undefined;
+  const where = account ? `${account}${alias ? ` (${alias})` : ''}` : undefined;
   const subjectCore =
     `${tag} ${headline}` +
+    // The subject names a spoke's account; the body, machine form and attributes name every grant's.
+    (account && account !== hubAccount ? ` in ${account}${alias ? ` ${alias}` : ''}` : '') +
     (event.type === 'ACTIVATED' || event.type === 'DENIED' ? ` for ${grant.durationMinutes}m` : '') +
     (riskClasses.length ? ` [risks: ${riskClasses.join(', ')}]` : '') +
     (suppressed ? ` (+${suppressed} more)` : '') +
@@ -159,6 +171,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
     `Created:    ${grant.createdAt}`,
     `Expires:    ${grant.expiresAt}`,
     `Policy:     ${grant.policyName} on ${grant.targetType} ${line(grant.targetName, 200)}`,
+    ...(where ? [`Account:    ${where}`] : []),
     ...(grant.grants ? [`Grants:     ${line(grant.grants)}`] : []),
     ...risks.map((r) => `Risk:       ${r.riskClass}: ${line(r.justification, 500)}`),
     `By:         ${line(event.actor, 300)}`,
@@ -195,6 +208,8 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
       expiresAt: grant.expiresAt,
       policyName: grant.policyName,
       target: `${grant.targetType}/${line(grant.targetName, 200)}`,
+      account: account ?? null,
+      accountAlias: alias ?? null,
       grants: grant.grants ? line(grant.grants) : null,
       acknowledgedRisks: risks.map((r) => ({ riskClass: r.riskClass, justification: line(r.justification, 500) })),
     },
@@ -214,6 +229,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
         `*${event.type}* (${severity}) · *${grant.profile}* (owner ${line(grant.owner, 200)}) · \`${principal}\``,
         `Reason: ${line(grant.reason, 500)}`,
         `Ticket: ${ticket ?? 'none'} · Expires: ${grant.expiresAt}`,
+        ...(where ? [`Account: ${where}`] : []),
         ...(grant.grants ? [`Grants: ${line(grant.grants, 500)}`] : []),
         ...(riskClasses.length ? [`Acknowledged risks: ${riskClasses.join(', ')}`] : []),
         ...(refused && details.why ? [`Refused: ${details.why}`] : []),
@@ -236,6 +252,7 @@ export function composeAlert(grant: Grant, event: NewAuditEvent, risks: readonly
       severity,
       grantId: grant.id,
       owner: grant.owner,
+      ...(account ? { account } : {}),
       ...(riskClasses.length ? { risks: riskClasses } : {}),
       ...(grant.drill ? { drill: 'true' as const } : {}),
     },

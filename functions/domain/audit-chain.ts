@@ -47,6 +47,7 @@ export const ANCHOR_FIELDS = [
   'principalArn',
   'targetType',
   'targetName',
+  'account',
   'sessionUserId',
   'reason',
   'ticket',

@@ -144,6 +144,26 @@ export class IdempotencyReplayError extends BreakGlassError {
   }
 }
 
+/** A claim an activation makes in the transaction that records it (`ActivationClaims`). */
+export type ClaimName = 'frozen' | 'idempotency' | 'person' | 'slot' | 'conflict';
+
+/**
+ * The transaction recording an activation was refused by one of its claims' conditions (or by a
+ * concurrent transaction on the same items: `conflict`). Nothing was written. `activateGrant`
+ * settles it (reads what it needs to say why, or retries); it never reaches a caller.
+ */
+export class ClaimRefusedError extends BreakGlassError {
+  readonly code = 'ClaimRefused';
+  readonly statusCode = 409;
+  constructor(
+    message: string,
+    readonly refused: readonly ClaimName[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** The profile file is invalid. Thrown at synth time and at cold start, never mid-outage. */
 export class ProfileConfigError extends BreakGlassError {
   readonly code = 'ProfileConfigError';
@@ -171,6 +191,23 @@ export class StepFailedError extends BreakGlassError {
   ) {
     super(message, options);
     this.code = `${step}Failed`;
+  }
+}
+
+/**
+ * A spoke account (a member account where a grant's profile role lives) is missing or refuses:
+ * no manager role to assume, AccessDenied, throttling past the retries, or the profile role is not
+ * there. The message names the account and what to deploy; nothing was granted there.
+ */
+export class SpokeUnavailableError extends BreakGlassError {
+  readonly code = 'SpokeUnavailable';
+  readonly statusCode = 503;
+  constructor(
+    readonly account: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
   }
 }
 

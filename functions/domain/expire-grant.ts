@@ -12,7 +12,7 @@
  */
 import type { NewAuditEvent } from './audit-event.js';
 import { ConcurrentUpdateError } from './errors.js';
-import { type Grant, isTerminal } from './grant.js';
+import { type Grant, grantTarget, isTerminal } from './grant.js';
 import { announce, appendEvent, failureEvent } from './lifecycle.js';
 import type { Ports } from './ports.js';
 
@@ -45,7 +45,7 @@ export async function expireGrant(
 
   // 2. detach
   try {
-    await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
+    await ports.access.detach(grantTarget(grant), grant.policyName);
   } catch (error) {
     const failed = failureEvent('EXPIRY_FAILED', now.toISOString(), 'DetachPolicy', error, { actor });
     const written = await appendEvent(ports, grant, {
@@ -83,7 +83,7 @@ export async function expireGrant(
       grant = fresh;
       // Someone wrote in between — an extension, which re-attaches the policy before it records:
       // detach again, so the EXPIRED record never stands beside a policy that still works.
-      await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
+      await ports.access.detach(grantTarget(grant), grant.policyName);
     }
   }
 

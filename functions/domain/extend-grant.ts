@@ -15,6 +15,7 @@
  * grant ended meanwhile, its policy and schedule are removed.
  */
 
+import { spokeNote } from './accounts.js';
 import { type ActivationRules, type Caller, DEFAULT_RULES, frozenReason } from './activate-grant.js';
 import type { NewAuditEvent } from './audit-event.js';
 import {
@@ -27,7 +28,7 @@ import {
   StepFailedError,
   ValidationError,
 } from './errors.js';
-import { type Grant, grantPerson, isoSeconds } from './grant.js';
+import { type Grant, grantPerson, grantTarget, isoSeconds } from './grant.js';
 import { announce, appendEvent, describeError, failureEvent } from './lifecycle.js';
 import { policyHash, withExpiry } from './policy-builder.js';
 import type { Ports } from './ports.js';
@@ -114,7 +115,7 @@ export async function extendGrant(
     );
   }
   const expiresAt = isoSeconds(new Date(newExpiry));
-  const target = { type: grant.targetType, name: grant.targetName };
+  const target = grantTarget(grant);
   const base = { actor: input.caller.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
   // Exactly the policy the grant recorded at activation, with only its expiry moved: never a
   // policy rebuilt from the profile file as it is now.
@@ -131,7 +132,7 @@ export async function extendGrant(
     await recordExtendFailure(ports, grant, step, error, base);
     throw new StepFailedError(
       step,
-      `Could not extend grant ${grantId}; it still expires at ${grant.expiresAt}. Retry in a moment.`,
+      `${spokeNote(error)}Could not extend grant ${grantId}; it still expires at ${grant.expiresAt}. Retry in a moment.`,
       { cause: error },
     );
   }
@@ -188,16 +189,14 @@ async function undo(
   oldPolicy: string,
   scheduleMoved: boolean,
 ): Promise<void> {
-  await ports.access
-    .attach({ type: grant.targetType, name: grant.targetName }, grant.policyName, oldPolicy)
-    .catch((error: unknown) => {
-      // The policy keeps the later expiry; the schedule still fires at the recorded one and detaches it.
-      ports.log.error({
-        msg: 'could not restore the policy after a failed extension',
-        grantId: grant.id,
-        error: describeError(error),
-      });
+  await ports.access.attach(grantTarget(grant), grant.policyName, oldPolicy).catch((error: unknown) => {
+    // The policy keeps the later expiry; the schedule still fires at the recorded one and detaches it.
+    ports.log.error({
+      msg: 'could not restore the policy after a failed extension',
+      grantId: grant.id,
+      error: describeError(error),
     });
+  });
   if (scheduleMoved) {
     await ports.scheduler.reschedule(grant.scheduleName, grant.expiresAt, grant.id).catch((error: unknown) => {
       ports.log.error({

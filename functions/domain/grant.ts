@@ -33,6 +33,10 @@ export interface Grant {
   /** `role` or `user`: the kind of IAM entity holding the policy. */
   readonly targetType: 'role' | 'user';
   readonly targetName: string;
+  /** The AWS account the policy is in (hub or spoke, `accounts.ts`); absent on grants recorded before accounts. */
+  readonly account?: string;
+  /** The account's alias from the deploy context (`accountAliases`) at activation; never looked up live. */
+  readonly accountAlias?: string;
   readonly status: GrantStatus;
   readonly reason: string;
   readonly ticket?: string;
@@ -112,6 +116,25 @@ export function assertTransition(grant: Pick<Grant, 'id' | 'status'>, to: GrantS
 export function grantPerson(grant: Pick<Grant, 'person' | 'principalArn'>): string {
   if (!grant.person) return grant.principalArn;
   return /^sso:[^:]*$/.test(grant.person) ? personOfArn(grant.principalArn) : grant.person;
+}
+
+/**
+ * What a grant's claims are counted in: its profile in its account (`demo@210987654321`), or the profile alone
+ * for a grant naming no account (recorded before accounts, or a deployment without `ACCOUNT_ID`). The profile
+ * slots and the person's one-per-profile hold are per scope, so one account's grants, whatever their spoke does
+ * to them, never use up another account's slots, and a grant in one account never stands for one in another.
+ */
+export function claimScope(profile: string, account?: string): string {
+  return account ? `${profile}@${account}` : profile;
+}
+
+/** Where a grant's policy is: its entity, and its account when it has one. */
+export function grantTarget(grant: Pick<Grant, 'targetType' | 'targetName' | 'account'>): {
+  type: 'role' | 'user';
+  name: string;
+  account?: string;
+} {
+  return { type: grant.targetType, name: grant.targetName, ...(grant.account ? { account: grant.account } : {}) };
 }
 
 /** The inline policy name for a grant; also the prefix the sweeper recognises. */

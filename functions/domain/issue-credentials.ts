@@ -185,7 +185,8 @@ export async function issueCredentials(
   let credentials: VendedCredentials;
   try {
     credentials = await ports.vendor.assume({
-      roleArn: profileRoleArn(settings.partition, settings.accountId, grant.targetName),
+      // A spoke grant's profile role is in the spoke: one hop from the credential function's role, which it trusts.
+      roleArn: profileRoleArn(settings.partition, grant.account ?? settings.accountId, grant.targetName),
       sessionName: grant.sessionName,
       sourceIdentity,
       durationSeconds,
@@ -199,7 +200,7 @@ export async function issueCredentials(
     });
     throw new StepFailedError(
       'AssumeRole',
-      `Could not open the session on ${grant.targetName} for grant ${grantId}; the grant is unchanged. Retry in a moment.`,
+      `${grant.account && grant.account !== settings.accountId ? `Could not open the session on ${grant.targetName} in account ${grant.account}: deploy the break-glass spoke there with profile "${grant.profile}" (BreakGlassSpoke stack or the hub's StackSet). ` : ''}Could not open the session on ${grant.targetName} for grant ${grantId}; the grant is unchanged. Retry in a moment.`,
       { cause: error },
     );
   }

@@ -10,7 +10,7 @@ import type { Grant } from './grant.js';
 import type { Ports } from './ports.js';
 
 /** What the shared lifecycle steps touch. */
-export type LifecyclePorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log' | 'profileRisks'>;
+export type LifecyclePorts = Pick<Ports, 'store' | 'notifier' | 'clock' | 'log' | 'profileRisks' | 'hubAccount'>;
 
 /** `Name: message`, bounded, for audit details and logs. Never a stack trace. */
 export function describeError(error: unknown): string {
@@ -34,6 +34,8 @@ export async function appendEvent(
     let error = firstError;
     if (error instanceof ConcurrentUpdateError) {
       const fresh = await ports.store.get(grant.id).catch(() => undefined);
+      // A timed-out write the SDK retried may have landed before its retry was refused: then it is there already.
+      if (fresh && fresh.eventCount > grant.eventCount && (await landed(ports, grant.id, event))) return fresh;
       if (fresh) {
         try {
           return await ports.store.append(fresh, event, changes);
@@ -52,13 +54,19 @@ export async function appendEvent(
   }
 }
 
+/** Whether the grant's last event is `event` (same type, time and actor): a write that landed. */
+async function landed(ports: LifecyclePorts, grantId: string, event: NewAuditEvent): Promise<boolean> {
+  const last = (await ports.store.events(grantId).catch(() => [])).at(-1);
+  return last?.type === event.type && last.at === event.at && last.actor === event.actor;
+}
+
 /**
  * Publishes the alert for an event. If SNS refuses, the failure itself is recorded as an
  * ALERT_FAILED event (the audit trail shows who was not told) and logged at error level.
  */
 export async function announce(ports: LifecyclePorts, grant: Grant, event: NewAuditEvent): Promise<boolean> {
   try {
-    await ports.notifier.publish(composeAlert(grant, event, ports.profileRisks(grant.profile)));
+    await ports.notifier.publish(composeAlert(grant, event, ports.profileRisks(grant.profile), ports.hubAccount));
     return true;
   } catch (error) {
     ports.log.error({

@@ -44,6 +44,12 @@ export type GrantChanges = Partial<
   >
 >;
 
+/** Conditions `GrantStore.append` adds to its transaction. */
+export interface AppendOptions {
+  /** The kill switch as stored must not freeze the grant's profile (nor everything). */
+  readonly unlessFrozen?: boolean;
+}
+
 export interface GrantStore {
   /**
    * Writes a new grant and its first event atomically, giving the grant the next ledger
@@ -51,12 +57,23 @@ export interface GrantStore {
    * record, writes it in the same transaction. Returns the grant as written.
    * @throws IdempotencyReplayError when that key was already used (carrying the first grant's id).
    */
-  create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant>;
+  create(
+    grant: Grant,
+    event: NewAuditEvent,
+    idempotency?: IdempotencyRecord,
+    claims?: ActivationClaims,
+  ): Promise<Grant>;
   /**
-   * Claims a slot of a profile for a grant about to be created: one conditional write on the
-   * slot's own item, so two activations can never hold the same slot. False when it is taken.
+   * The grants a person holds claims for (PENDING or ACTIVE activations), all and by profile.
+   * One read of one small item; only read when a claim was refused, to say why.
    */
-  claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean>;
+  personHolds(person: string): Promise<PersonHolds>;
+  /**
+   * Adds the person's holds for an ACTIVE grant that lacks them (one recorded before holds existed), on the
+   * condition, in the same transaction, that the grant is still ACTIVE: an end that lands first releases
+   * nothing this then adds back. Idempotent. Answers whether holds were missing and added.
+   */
+  backfillHolds(grant: Grant): Promise<boolean>;
   /** The profile's claimed slots. One strongly consistent query (at most `maxActiveGrants` small items). */
   heldSlots(profile: string): Promise<HeldSlot[]>;
   /** Frees a slot if `grantId` still holds it (no-op otherwise). */
@@ -67,10 +84,15 @@ export interface GrantStore {
    * Appends an event (sealed onto the grant's chain) and applies `changes` to the grant
    * atomically, on the condition that the stored grant still has `grant.version` and
    * `grant.lastHash`. A change to an ending status (EXPIRED, REVOKED, FAILED) then frees the
-   * grant's slot (best effort; the sweeper reclaims what is left). Returns the grant as written.
+   * grant's slot (best effort; the sweeper reclaims what is left) and, in the same transaction, the
+   * person's holds on it (`ActivationClaims`). Returns the grant as written.
+   * With `unlessFrozen`, the kill switch as stored is a condition of the same transaction (neither
+   * everything nor the grant's profile frozen): the activation marks its grant ACTIVE this way, so a
+   * freeze that lands while it is in flight stops it.
    * @throws ConcurrentUpdateError when the stored version differs.
+   * @throws ClaimRefusedError (`frozen`) when `unlessFrozen` and the profile is frozen.
    */
-  append(grant: Grant, event: NewAuditEvent, changes?: GrantChanges): Promise<Grant>;
+  append(grant: Grant, event: NewAuditEvent, changes?: GrantChanges, options?: AppendOptions): Promise<Grant>;
   get(id: string): Promise<Grant | undefined>;
   /** Events of one grant, oldest first. */
   events(id: string): Promise<AuditEvent[]>;
@@ -78,6 +100,30 @@ export interface GrantStore {
   active(): Promise<Grant[]>;
   /** Grants newest first, optionally of one status. @throws ValidationError on a bad token. */
   list(query: { status?: GrantStatus; limit: number; nextToken?: string }): Promise<GrantPage>;
+}
+
+/**
+ * What an activation claims in the same transaction as its first record (`GrantStore.create`), so
+ * that every limit is a condition on a small item, checked atomically with the write, instead of a
+ * read of the ACTIVE grants first (a cost that grew with them) under a lease:
+ *
+ * - the profile slot `slot` (its item must not exist: one grant per slot, so per profile role);
+ * - the person's holds (`grant.person`): none of this profile, fewer than `maxActive` in all;
+ * - the kill switch's stored state must not freeze the profile (configuration is checked before);
+ * - the idempotency record, when there is one, must not exist.
+ *
+ * A refused condition throws `ClaimRefusedError` naming the claims refused, and writes nothing.
+ * The holds are released in the same transaction as the write that ends the grant (`append`).
+ */
+export interface ActivationClaims {
+  readonly slot: number;
+  readonly maxActive: number;
+}
+
+/** The grants (ids) a person's holds name: all of them, and per profile. */
+export interface PersonHolds {
+  readonly grants: readonly string[];
+  readonly byProfile: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A profile slot and the grant holding it. */
@@ -138,6 +184,11 @@ export interface AuditLog {
 export interface PolicyTarget {
   readonly type: 'role' | 'user';
   readonly name: string;
+  /**
+   * The account the entity is in: absent (or the hub's own) for the hub; a spoke account's id
+   * for a spoke, which the adapter reaches through that account's manager role (`accounts.ts`).
+   */
+  readonly account?: string;
 }
 
 export interface AccessManager {
@@ -253,6 +304,8 @@ export interface Ports {
    * deployed profile file says; empty for a profile it no longer has. Alerts name them.
    */
   readonly profileRisks: (profile: string) => readonly AcknowledgedRisk[];
+  /** The hub's own account (`ACCOUNT_ID`): alert subjects name a grant's account only when it is another (a spoke). */
+  readonly hubAccount?: string;
   readonly newId: () => string;
   /** Where use cases report what they could not record anywhere else. */
   readonly log: Pick<Console, 'error' | 'warn' | 'info'>;

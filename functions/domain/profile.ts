@@ -110,6 +110,20 @@ const profileSchema = z
      * drill (`POST /drills`, `breakglass drill`, the drill schedule), never by `POST /grants`.
      */
     drill: z.boolean().default(false),
+    /**
+     * The accounts this profile grants in (hub and spokes, see `accounts.ts`); a request names one
+     * when there are several. Absent: the hub's own account.
+     */
+    /**
+     * Whether callers of one spoke account may activate this profile in its other accounts. Default: a
+     * caller of a spoke activates only in its own account (the hub's callers in any the profile lists).
+     */
+    crossAccount: z.boolean().default(false),
+    accounts: z
+      .array(z.string().regex(/^\d{12}$/, 'an account is a 12-digit AWS account id'))
+      .min(1)
+      .max(1000)
+      .optional(),
   })
   .strict();
 
@@ -192,6 +206,12 @@ export function parseProfiles(input: unknown, source = 'profiles', risks?: RiskC
         problems.push(`profile "${profile.name}": ticket.pattern is not a valid regular expression`);
       }
     }
+    if (profile.accounts && new Set(profile.accounts).size !== profile.accounts.length)
+      problems.push(`profile "${profile.name}": accounts lists an account twice`);
+    if (profile.accounts && profile.grantTo === 'caller')
+      problems.push(
+        `profile "${profile.name}": accounts needs "grantTo": "profileRole" (a caller's own role lives in the caller's account)`,
+      );
     if (profile.grantTo === 'profileRole' && profile.mfa.required) {
       // The profile role's session is opened by break-glass's credential function: it carries no MFA,
       // so an aws:MultiFactorAuthPresent condition would make the grant useless.

@@ -1,5 +1,6 @@
 /** Read-side use cases: grants, their audit trail, and the profiles a caller may activate. */
 
+import { type AccountDirectory, profileAccounts } from './accounts.js';
 import { type ChainVerdict, verifyChain } from './audit-chain.js';
 import type { AuditEvent } from './audit-event.js';
 import { GrantNotFoundError, ValidationError } from './errors.js';
@@ -46,9 +47,11 @@ export interface ProfileView {
   readonly statements: Profile['statements'];
   /** The escalation risk classes the profile acknowledges, each with its justification (empty when none). */
   readonly acknowledgedRisks: readonly AcknowledgedRisk[];
+  /** The accounts it grants in, with their aliases when known; a request names one when there are several. */
+  readonly accounts: ReadonlyArray<{ readonly id: string; readonly alias?: string }>;
 }
 
-export function listProfiles(profiles: ProfileSet, callerArn: string): ProfileView[] {
+export function listProfiles(profiles: ProfileSet, callerArn: string, directory: AccountDirectory = {}): ProfileView[] {
   const principal = parsePrincipalArn(callerArn);
   if (!principal) return [];
   return profiles.profiles
@@ -61,5 +64,8 @@ export function listProfiles(profiles: ProfileSet, callerArn: string): ProfileVi
       ticket: p.ticket,
       statements: p.statements,
       acknowledgedRisks: acknowledgedRisks(p),
+      accounts: profileAccounts(p, directory).map((id) =>
+        directory.aliases?.[id] ? { id, alias: directory.aliases[id] } : { id },
+      ),
     }));
 }

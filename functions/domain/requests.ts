@@ -54,6 +54,10 @@ export const activationRequestSchema = z
         'ticket must be one line of printable text: no control characters, line breaks or bidi overrides',
       )
       .optional(),
+    account: z
+      .string({ error: 'account must be a string' })
+      .regex(/^\d{12}$/, 'account must be a 12-digit AWS account id')
+      .optional(),
   })
   .strict();
 export type ActivationRequest = z.infer<typeof activationRequestSchema>;

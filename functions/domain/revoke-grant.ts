@@ -10,6 +10,7 @@
  * 5. announce.
  */
 
+import { spokeNote } from './accounts.js';
 import type { Caller } from './activate-grant.js';
 import type { NewAuditEvent } from './audit-event.js';
 import {
@@ -19,7 +20,7 @@ import {
   InvalidTransitionError,
   StepFailedError,
 } from './errors.js';
-import { assertTransition, type Grant, grantPerson, isTerminal } from './grant.js';
+import { assertTransition, type Grant, grantPerson, grantTarget, isTerminal } from './grant.js';
 import { announce, appendEvent, describeError, failureEvent } from './lifecycle.js';
 import type { Ports } from './ports.js';
 import { parsePrincipalArn, personOf, principalMatchesAny } from './principal.js';
@@ -58,7 +59,7 @@ export async function revokeGrant(
   // 2. detach
   const detach = async (current: Grant) => {
     try {
-      await ports.access.detach({ type: current.targetType, name: current.targetName }, current.policyName);
+      await ports.access.detach(grantTarget(current), current.policyName);
     } catch (error) {
       const failed = {
         ...failureEvent('REVOKE_FAILED', ports.clock.now().toISOString(), 'DetachPolicy', error, base),
@@ -68,7 +69,7 @@ export async function revokeGrant(
       await announce(ports, written ?? current, failed);
       throw new StepFailedError(
         'DetachPolicy',
-        `Could not detach the policy; grant ${grantId} is still ACTIVE until ${current.expiresAt}. Retry, or ask security to remove ${current.policyName} from ${current.targetType} ${current.targetName}.`,
+        `${spokeNote(error)}Could not detach the policy; grant ${grantId} is still ACTIVE until ${current.expiresAt}. Retry, or ask security to remove ${current.policyName} from ${current.targetType} ${current.targetName}${current.account ? ` in account ${current.account}` : ''}.`,
         { cause: error },
       );
     }

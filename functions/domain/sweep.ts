@@ -11,15 +11,22 @@
  * 3. activations that never finished — a grant still PENDING past the in-flight window (even its
  *    FAILED record could not be written) is closed as FAILED, whatever it left detached and cancelled.
  *
+ * Step 1 runs per account (hub and spokes, `accounts.ts`): at most {@link SWEEP_ACCOUNT_PARALLELISM}
+ * accounts at a time, at most {@link SWEEP_PARALLELISM} targets at a time within one (IAM's rate
+ * limits are per account). A spoke that is missing or refuses is one failure for that account; its
+ * other targets are skipped and every other account is still swept.
+ *
  * A failure (AccessDenied, throttling, …) in one step, or on one target or grant, never stops the
  * others: every step runs, and the report names the steps that failed (`failedSteps`) so the
  * handler can fail the run after doing all it could.
  */
 
+import { type AccountDirectory, profileAccounts } from './accounts.js';
 import type { NewAuditEvent } from './audit-event.js';
 import { eligibleEntities } from './eligible-entities.js';
+import { SpokeUnavailableError } from './errors.js';
 import { expireGrant } from './expire-grant.js';
-import { type Grant, POLICY_PREFIX } from './grant.js';
+import { claimScope, type Grant, grantTarget, POLICY_PREFIX } from './grant.js';
 import { announce, appendEvent, describeError } from './lifecycle.js';
 import type { PolicyTarget, Ports } from './ports.js';
 import type { ProfileSet } from './profile.js';
@@ -40,11 +47,15 @@ export type SweepStep = (typeof SWEEP_STEPS)[number];
 export interface SweepReport {
   readonly targets: number;
   policies: number;
+  /** ACTIVE grants whose person's holds were missing (recorded before holds existed) and were added. */
+  holdsBackfilled?: number;
   readonly removed: Array<{ target: string; policyName: string; why: string }>;
   readonly expired: string[];
   readonly schedulesRepaired: string[];
   /** PENDING grants closed as FAILED. */
   readonly closed: string[];
+  /** Spoke accounts that were missing or refused during step 1 (each also one line of `errors`). */
+  readonly unreachableAccounts?: string[];
   /** Profile slots freed whose grant had ended without freeing them (`<profile>#<slot>`). */
   readonly slotsReclaimed?: string[];
   /** One line per failure, prefixed with its step. */
@@ -106,8 +117,10 @@ async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) 
   );
 }
 
-/** Parallel calls per sweep: well under IAM's and DynamoDB's rate limits. */
+/** Parallel calls per sweep, and per account in step 1: well under IAM's and DynamoDB's rate limits. */
 export const SWEEP_PARALLELISM = 8;
+/** Accounts swept at a time in step 1 (each with its own IAM rate limits and, for a spoke, its own manager session). */
+export const SWEEP_ACCOUNT_PARALLELISM = 8;
 
 export async function sweep(
   ports: SweepPorts,
@@ -139,39 +152,66 @@ export async function sweep(
     }
   };
 
-  // 1. policies
+  // 1. policies, account by account
+  const byAccount = new Map<string, PolicyTarget[]>();
+  for (const target of targets)
+    byAccount.set(target.account ?? '', [...(byAccount.get(target.account ?? '') ?? []), target]);
+  const unreachable: string[] = [];
   await step('policies', () =>
-    eachLimited(targets, SWEEP_PARALLELISM, async (target) => {
-      let names: string[];
-      try {
-        names = await ports.access.listPolicies(target, POLICY_PREFIX);
-      } catch (error) {
-        // A role named by a profile may not exist (yet) in this account: nothing to sweep there.
-        if ((error as Error).name !== 'NoSuchEntityException') fail('policies', `${target.type}/${target.name}`, error);
-        return;
-      }
-      for (const policyName of names) {
-        report.policies += 1;
+    eachLimited([...byAccount.entries()], SWEEP_ACCOUNT_PARALLELISM, ([account, mine]) =>
+      eachLimited(mine, SWEEP_PARALLELISM, async (target) => {
+        if (unreachable.includes(account)) return;
+        let names: string[];
         try {
-          const id = policyName.slice(POLICY_PREFIX.length);
-          const grant = UUID.test(id) ? await ports.store.get(id) : undefined;
-          const why = orphanReason(grant, target, now);
-          if (!why) continue;
-          await ports.access.detach(target, policyName);
-          report.removed.push({ target: `${target.type}/${target.name}`, policyName, why });
-          await recordSweep(ports, grant, target, policyName, why);
+          names = await ports.access.listPolicies(target, POLICY_PREFIX);
         } catch (error) {
-          fail('policies', policyName, error);
+          if (error instanceof SpokeUnavailableError) {
+            // The whole account is out of reach: one failure for it, and on to the other accounts.
+            if (!unreachable.includes(account)) {
+              unreachable.push(account);
+              fail('policies', `account ${account}`, error);
+            }
+            return;
+          }
+          // A role named by a profile may not exist (yet) in this account: nothing to sweep there.
+          if ((error as Error).name !== 'NoSuchEntityException') fail('policies', targetLabel(target), error);
+          return;
         }
-      }
-    }),
+        await sweepPolicies(target, names);
+      }),
+    ),
   );
+  if (unreachable.length) Object.assign(report, { unreachableAccounts: unreachable.sort() });
+
+  async function sweepPolicies(target: PolicyTarget, names: string[]): Promise<void> {
+    for (const policyName of names) {
+      report.policies += 1;
+      try {
+        const id = policyName.slice(POLICY_PREFIX.length);
+        const grant = UUID.test(id) ? await ports.store.get(id) : undefined;
+        const foreign = grant ? belongsElsewhere(grant, target, ports.hubAccount) : undefined;
+        const why = foreign ?? orphanReason(grant, now);
+        if (!why) continue;
+        await ports.access.detach(target, policyName);
+        report.removed.push({ target: targetLabel(target), policyName, why });
+        // A policy named after a grant of another entity or account was put there by someone else (a spoke's
+        // admin can name a policy after any hub grant): removed and announced on its own, never written onto
+        // that grant, whose record and in-flight activation are not the spoke's to touch.
+        await recordSweep(ports, foreign ? undefined : grant, target, policyName, why, Boolean(foreign));
+      } catch (error) {
+        fail('policies', policyName, error);
+      }
+    }
+  }
 
   // 2. grants
   await step('grants', async () => {
     const active = await ports.store.active();
     await eachLimited(active, SWEEP_PARALLELISM, async (grant) => {
       try {
+        // Grants ACTIVE since before per-person holds existed are counted from the first sweep on (one
+        // conditional write each; none once their holds are there).
+        if (await ports.store.backfillHolds(grant)) report.holdsBackfilled = (report.holdsBackfilled ?? 0) + 1;
         if (now >= Date.parse(grant.expiresAt) + EXPIRY_GRACE_MS) {
           const { outcome } = await expireGrant(ports, grant.id, SWEEP_ACTOR);
           if (outcome === 'expired') report.expired.push(grant.id);
@@ -205,15 +245,9 @@ export async function sweep(
         // The index is eventually consistent, and step 1 may have closed this grant a moment ago: read it again.
         const grant = await ports.store.get(listed.id);
         if (grant?.status !== 'PENDING') return;
-        await ports.access.detach({ type: grant.targetType, name: grant.targetName }, grant.policyName);
+        await ports.access.detach(grantTarget(grant), grant.policyName);
         await ports.scheduler.cancel(grant.scheduleName);
-        await recordSweep(
-          ports,
-          grant,
-          { type: grant.targetType, name: grant.targetName },
-          grant.policyName,
-          'activation never completed',
-        );
+        await recordSweep(ports, grant, grantTarget(grant), grant.policyName, 'activation never completed');
         report.closed.push(grant.id);
       } catch (error) {
         fail('activations', listed.id, error);
@@ -246,11 +280,30 @@ export async function sweep(
   return report;
 }
 
-/** Why a break-glass policy must go, or undefined when it belongs where it is. */
-function orphanReason(grant: Grant | undefined, target: PolicyTarget, now: number): string | undefined {
-  if (!grant) return 'no grant has this policy name (put by hand, or its record is gone)';
+function targetLabel(target: PolicyTarget): string {
+  return `${target.account ? `${target.account}:` : ''}${target.type}/${target.name}`;
+}
+
+/**
+ * Why a policy named after `grant` is not that grant's: it sits on another entity, or in another account
+ * (a target or grant naming no account is the hub's). Undefined when it is where the grant put it.
+ */
+function belongsElsewhere(grant: Grant, target: PolicyTarget, hub: string | undefined): string | undefined {
+  const found = `found on ${target.type} ${target.name}${target.account ? ` in account ${target.account}` : ''}`;
   if (grant.targetType !== target.type || grant.targetName !== target.name)
-    return `grant ${grant.id} belongs to ${grant.targetType} ${grant.targetName}`;
+    return `named after grant ${grant.id} of ${grant.targetType} ${grant.targetName}, ${found}`;
+  // A spoke's entity holds only that spoke's grants (grants naming no account are the hub's); the hub's
+  // entities hold grants naming no account or the hub (when the hub is not configured, any naming none).
+  const foreign = target.account
+    ? grant.account !== target.account
+    : grant.account !== undefined && hub !== undefined && grant.account !== hub;
+  if (foreign) return `named after grant ${grant.id} of account ${grant.account ?? 'the hub'}, ${found}`;
+  return undefined;
+}
+
+/** Why a break-glass policy must go, or undefined when it belongs where it is. */
+function orphanReason(grant: Grant | undefined, now: number): string | undefined {
+  if (!grant) return 'no grant has this policy name (put by hand, or its record is gone)';
   if (grant.status === 'PENDING')
     return now - Date.parse(grant.createdAt) > IN_FLIGHT_MS ? 'activation never completed' : undefined;
   if (grant.status === 'ACTIVE') return undefined; // past-expiry ACTIVE grants are expired in step 2
@@ -263,13 +316,19 @@ async function recordSweep(
   target: PolicyTarget,
   policyName: string,
   why: string,
+  foreign = false,
 ): Promise<void> {
   const event: NewAuditEvent = {
     type: 'SWEPT',
     at: ports.clock.now().toISOString(),
     actor: SWEEP_ACTOR,
     outcome: 'SUCCESS',
-    details: { policyName, target: `${target.type}/${target.name}`, why },
+    details: {
+      policyName,
+      target: `${target.type}/${target.name}`,
+      ...(target.account ? { account: target.account } : {}),
+      why,
+    },
   };
   if (grant) {
     // An activation that never finished may have had its policy attached meanwhile: its review is due.
@@ -282,21 +341,25 @@ async function recordSweep(
     await announce(ports, written ?? grant, event);
     return;
   }
-  // No record to append to: the alert (and the log) carry it.
+  // No record to append to (or one that is not this policy's): the alert (and the log) carry it.
   ports.log.error({
-    msg: 'removed a break-glass policy with no grant',
+    msg: 'removed a break-glass policy with no grant of its own',
+    why,
     policyName,
     target: `${target.type}/${target.name}`,
+    ...(target.account ? { account: target.account } : {}),
   });
   await announce(
     ports,
     {
-      id: policyName.slice(POLICY_PREFIX.length).slice(0, 64) || '-',
+      // A foreign policy's name is another grant's id: the finding must not read as that grant's.
+      id: foreign ? '-' : policyName.slice(POLICY_PREFIX.length).slice(0, 64) || '-',
       profile: '(unknown)',
       owner: '(unknown)',
       principalArn: `${target.type}/${target.name}`,
       targetType: target.type,
       targetName: target.name,
+      ...(target.account ? { account: target.account } : {}),
       status: 'FAILED',
       reason: '(no record)',
       durationMinutes: 0,
@@ -312,17 +375,35 @@ async function recordSweep(
 }
 
 /**
+ * The scopes whose slots the sweeper reclaims (`claimScope`): each profile alone (grants naming no account)
+ * and the profile in each account it grants in.
+ */
+export function slotScopes(set: ProfileSet, directory: AccountDirectory = {}): string[] {
+  return set.profiles.flatMap((p) => [p.name, ...profileAccounts(p, directory).map((a) => claimScope(p.name, a))]);
+}
+
+/**
  * Roles and users named literally by the eligibility of `grantTo: "caller"` profiles (wildcard
  * names cannot be listed), and every profile role (given `PROTECTED_RESOURCES`, which sizes the pools).
  */
-export function sweepTargets(set: ProfileSet, protectedResources?: readonly string[]): PolicyTarget[] {
+export function sweepTargets(
+  set: ProfileSet,
+  protectedResources?: readonly string[],
+  directory: AccountDirectory = {},
+): PolicyTarget[] {
   const seen = new Map<string, PolicyTarget>();
   if (protectedResources) {
-    for (const pool of profileRolePools(set, protectedResources))
-      for (const name of pool.roleNames) seen.set(`role/${name}`, { type: 'role', name });
+    for (const pool of profileRolePools(set, protectedResources)) {
+      const profile = set.profiles.find((p) => p.name === pool.profile)!;
+      const accounts = profileAccounts(profile, directory);
+      // The hub's own targets carry no account (as before accounts); a spoke's carry its id.
+      for (const account of accounts.length ? accounts.map((a) => (a === directory.hub ? undefined : a)) : [undefined])
+        for (const name of pool.roleNames)
+          seen.set(`${account ?? ''}/role/${name}`, { type: 'role', name, ...(account ? { account } : {}) });
+    }
   }
   // Wildcard names match entities the sweeper cannot name (the stacks refuse them unless allowBroadEligibility).
   for (const entity of eligibleEntities(set).filter((e) => !e.wildcard))
-    seen.set(`${entity.kind}/${entity.name}`, { type: entity.kind, name: entity.name });
+    seen.set(`/${entity.kind}/${entity.name}`, { type: entity.kind, name: entity.name });
   return [...seen.values()];
 }

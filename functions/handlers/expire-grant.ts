@@ -9,9 +9,17 @@ import { type ExpiryOutcome, expireGrant } from '../domain/expire-grant.js';
 import { checkGrantId } from '../domain/requests.js';
 import { jobHandler } from './factory.js';
 import { domainLog as log } from './observability.js';
-import { access, clock, notifier, profileRisks, store } from './wiring.js';
+import { access, accountDirectory, clock, notifier, profileRisks, store } from './wiring.js';
 
-const ports = { store: store(), access: access(), notifier: notifier(), clock, profileRisks: profileRisks(), log };
+const ports = {
+  store: store(),
+  access: access(),
+  notifier: notifier(),
+  clock,
+  profileRisks: profileRisks(),
+  ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
+  log,
+};
 
 export interface ExpiryEvent {
   readonly grantId?: unknown;

@@ -10,6 +10,7 @@ import { type ApiEvent, type ApiResult, callerOf, json, requestIdOf } from './ht
 import { domainLog as log } from './observability.js';
 import { grantView } from './views.js';
 import {
+  accountDirectory,
   alertLimiter,
   clock,
   control,
@@ -29,6 +30,7 @@ const ports = {
   control: control(),
   alertLimiter: alertLimiter(),
   profileRisks: profileRisks(),
+  ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
   clock,
   log,
 };

@@ -96,13 +96,14 @@ export function withEventMetrics<S extends Pick<GrantStore, 'create' | 'append'>
   deployedProfiles: () => ReadonlySet<string>,
   target: Pick<Metrics, 'singleMetric'> = metrics,
 ): S {
-  const create: GrantStore['create'] = async (grant, event, idempotency) => {
-    const written = await store.create(grant, event, idempotency);
+  // Every argument passes through (the activation's claims are the fourth: dropping them drops its conditions).
+  const create: GrantStore['create'] = async (grant, event, ...rest) => {
+    const written = await store.create(grant, event, ...rest);
     publishEventMetric(written, event, deployedProfiles(), target);
     return written;
   };
-  const append: GrantStore['append'] = async (grant, event, changes) => {
-    const written = await store.append(grant, event, changes);
+  const append: GrantStore['append'] = async (grant, event, ...rest) => {
+    const written = await store.append(grant, event, ...rest);
     publishEventMetric(written, event, deployedProfiles(), target);
     return written;
   };

@@ -5,13 +5,14 @@ import { httpHandler } from './factory.js';
 import { type ApiEvent, type ApiResult, callerOf, json, jsonBody, requestIdOf } from './http.js';
 import { domainLog as log } from './observability.js';
 import { grantView } from './views.js';
-import { activityStore, clock, notifier, profileRisks, reviewerPrincipals, store } from './wiring.js';
+import { accountDirectory, activityStore, clock, notifier, profileRisks, reviewerPrincipals, store } from './wiring.js';
 
 const ports = {
   store: store(),
   notifier: notifier(),
   clock,
   profileRisks: profileRisks(),
+  ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
   log,
   activity: activityStore(),
 };

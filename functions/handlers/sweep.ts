@@ -15,13 +15,24 @@ import {
   describeSweepFailure,
   type SweepPorts,
   type SweepReport,
+  slotScopes,
   sweep,
   sweepMetrics,
   sweepTargets,
 } from '../domain/sweep.js';
 import { jobHandler } from './factory.js';
 import { domainLog as log } from './observability.js';
-import { access, clock, notifier, profileRisks, profiles, protectedResources, scheduler, store } from './wiring.js';
+import {
+  access,
+  accountDirectory,
+  clock,
+  notifier,
+  profileRisks,
+  profiles,
+  protectedResources,
+  scheduler,
+  store,
+} from './wiring.js';
 
 export interface SweepHandlerOptions {
   /** Where the EMF line goes. @default stdout */
@@ -71,10 +82,11 @@ export const wired: {
     notifier: notifier(),
     clock,
     profileRisks: profileRisks(),
+    ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
     log,
   },
-  targets: sweepTargets(profiles(), protectedResources()),
-  slotProfiles: profiles().profiles.map((p) => p.name),
+  targets: sweepTargets(profiles(), protectedResources(), accountDirectory()),
+  slotProfiles: slotScopes(profiles(), accountDirectory()),
 };
 
 export const lambdaHandler = createSweepHandler(wired.ports, wired.targets, { slotProfiles: wired.slotProfiles });

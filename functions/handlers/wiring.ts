@@ -16,8 +16,10 @@ import { DynamoControlStore, DynamoGrantStore, DynamoLeaseLock } from '../adapte
 import { IamPolicyAdapter } from '../adapters/iam-policy.adapter.js';
 import { SchedulerAdapter } from '../adapters/scheduler.adapter.js';
 import { SnsNotifier } from '../adapters/sns-notifier.adapter.js';
+import { SpokeAccessManager } from '../adapters/spoke-access.adapter.js';
 import { StsCredentialVendor } from '../adapters/sts-credentials.adapter.js';
 import { ENV } from '../config/env.js';
+import type { AccountDirectory } from '../domain/accounts.js';
 import { type ActivationRules, DEFAULT_RULES } from '../domain/activate-grant.js';
 import { ConfigurationError } from '../domain/errors.js';
 import type { CredentialSettings } from '../domain/issue-credentials.js';
@@ -78,7 +80,46 @@ export const alertLimiter = once(() => {
     );
   return new DynamoAlertLimiter({ tableName: requireEnv(ENV.tableName), awsSdkV3Client: dynamo(), windowSeconds });
 });
-export const access = once(() => new IamPolicyAdapter());
+/**
+ * Many accounts (`accounts.ts`): the hub's account `ACCOUNT_ID` (optional here; without it every
+ * grant is in the function's own account) and `ACCOUNT_ALIASES`, a JSON object of account id →
+ * alias from the deploy context `accountAliases` (never looked up during an outage).
+ */
+export const accountDirectory = once((): AccountDirectory => {
+  const hub = optionalEnv(ENV.accountId);
+  if (hub !== undefined && !/^\d{12}$/.test(hub))
+    throw new ConfigurationError(`Environment variable ${ENV.accountId} must be a 12-digit AWS account id`);
+  const raw = optionalEnv(ENV.accountAliases);
+  let aliases: Record<string, string> = {};
+  if (raw !== undefined) {
+    try {
+      aliases = JSON.parse(raw) as Record<string, string>;
+    } catch {
+      throw new ConfigurationError(
+        `Environment variable ${ENV.accountAliases} must be a JSON object of account id → alias`,
+      );
+    }
+    if (
+      typeof aliases !== 'object' ||
+      aliases === null ||
+      Object.entries(aliases).some(([k, v]) => !/^\d{12}$/.test(k) || typeof v !== 'string')
+    )
+      throw new ConfigurationError(
+        `Environment variable ${ENV.accountAliases} must be a JSON object of account id → alias`,
+      );
+  }
+  return { ...(hub ? { hub } : {}), aliases };
+});
+/** IAM of the hub and, through each spoke's manager role, of the spokes. */
+export const access = once(
+  () =>
+    new SpokeAccessManager({
+      hub: new IamPolicyAdapter(),
+      partition: optionalEnv(ENV.awsPartition) ?? 'aws',
+      ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
+      aliases: accountDirectory().aliases ?? {},
+    }),
+);
 export const notifier = once(() => new SnsNotifier({ topicArn: requireEnv(ENV.topicArn) }));
 export const scheduler = once(() => {
   const deadLetterArn = optionalEnv(ENV.expiryDlqArn);
@@ -156,7 +197,15 @@ export const activationRules = once((): ActivationRules => {
     throw new ConfigurationError(
       `Environment variable ${ENV.maxActivePerPrincipal} must be a whole number of at least 1`,
     );
-  return { frozenByConfig: frozenProfiles(), maxActivePerPrincipal: max, protectedResources: protectedResources() };
+  // A racing duplicate waits for the activation in flight as long as an activation waits for a lease.
+  const wait = optionalEnv(ENV.leaseWaitMs);
+  return {
+    frozenByConfig: frozenProfiles(),
+    maxActivePerPrincipal: max,
+    protectedResources: protectedResources(),
+    ...(wait && Number.isInteger(Number(wait)) ? { pendingWaitMs: Number(wait) } : {}),
+    accounts: accountDirectory(),
+  };
 });
 
 /**
@@ -195,6 +244,7 @@ export function allPorts(): Ports {
     alertLimiter: alertLimiter(),
     clock,
     profileRisks: profileRisks(),
+    ...(accountDirectory().hub ? { hubAccount: accountDirectory().hub! } : {}),
     newId: randomUUID,
     log,
     activity: activityStore(),

@@ -103,6 +103,37 @@ export interface BreakGlassApiProps {
    * no such role and are always on. @default false
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** Eligible principal patterns of spoke accounts, allowed by the resource policy (`withCrossAccountCallers`). @default none */
+  readonly crossAccountCallers?: readonly string[];
+}
+
+/**
+ * Callers from the spoke accounts the profiles name: for a caller in another account, API Gateway needs
+ * an explicit Allow in the resource policy besides the caller's own IAM policy (API Gateway developer
+ * guide, "How API Gateway resource policies affect authorization workflow", cross-account). Only the
+ * named principal patterns are allowed, by `aws:PrincipalArn`.
+ */
+export function withCrossAccountCallers(policy: PolicyDocument, patterns: readonly string[]): PolicyDocument {
+  if (!patterns.length) return policy;
+  const arns = [
+    ...new Set(
+      patterns.map((p) => {
+        const session = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.*$/.exec(p);
+        return session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : p;
+      }),
+    ),
+  ];
+  policy.addStatements(
+    new PolicyStatement({
+      sid: 'AllowNamedCallersOfSpokeAccounts',
+      effect: Effect.ALLOW,
+      principals: [new AnyPrincipal()],
+      actions: ['execute-api:Invoke'],
+      resources: ['execute-api:/*'],
+      conditions: { ArnLike: { 'aws:PrincipalArn': arns } },
+    }),
+  );
+  return policy;
 }
 
 export class BreakGlassApi extends Construct {
@@ -134,7 +165,7 @@ export class BreakGlassApi extends Construct {
       description: 'break-glass emergency access',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
-      policy: identityCenterImpostorGuard(stack.partition),
+      policy: withCrossAccountCallers(identityCenterImpostorGuard(stack.partition), props.crossAccountCallers ?? []),
       cloudWatchRole: executionLogs,
       deployOptions: {
         stageName: 'v1',

@@ -29,6 +29,7 @@ import { BreakGlassApi } from './break-glass-api.js';
 import { BreakGlassFunctions, type FunctionName } from './break-glass-functions.js';
 import { BreakGlassMonitoring } from './break-glass-monitoring.js';
 import { BreakGlassSchedules } from './break-glass-schedules.js';
+import { accountsNamed, grantHubSpokeAccess, profilesGrantingIn } from './break-glass-spoke.js';
 import type { BreakGlassFunction } from './breakglass-function.js';
 import { BreakGlassDrills } from './drills.js';
 import { PROFILE_ROLE_TRUST_ACTIONS, ProfileRoles } from './profile-roles.js';
@@ -75,6 +76,8 @@ export interface BreakGlassServiceOptions {
    * no such role and are always on. @default false
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** Account id → alias, named in grants and alerts (deploy context `accountAliases`; never looked up live). @default none */
+  readonly accountAliases?: Readonly<Record<string, string>>;
 }
 
 /** The stateful resources the stateless half uses (from `BreakGlassState` and the audit queries). */
@@ -116,6 +119,9 @@ export class BreakGlassService extends Construct {
   readonly activity: ActivityCapture;
   /** Drills (docs/drills.md), when the profiles have a drill profile. */
   readonly drills?: BreakGlassDrills;
+  /** The roles spokes trust (BreakGlassSpoke): the lifecycle functions' and the credential function's. */
+  readonly lifecycleRoleArns: readonly string[];
+  readonly credentialRoleArn: string;
 
   constructor(scope: Construct, id: string, props: BreakGlassServiceProps) {
     super(scope, id);
@@ -141,7 +147,17 @@ export class BreakGlassService extends Construct {
       ...(props.securityPrincipals ?? []).map((pattern) => ({ source: 'securityPrincipals', pattern })),
       ...(props.reviewerPrincipals ?? []).map((pattern) => ({ source: 'reviewerPrincipals', pattern })),
     ];
-    assertSameAccount(named, stack.account);
+    // Principals of the accounts the profiles name (spokes) are callers of this hub too (docs/many-accounts.md).
+    const spokeAccounts = new Set(accountsNamed(props.profiles.set));
+    const crossAccount = named.filter(
+      (p) =>
+        p.source.startsWith('eligible of') &&
+        spokeAccounts.has(/^arn:[^:]*:(?:iam|sts)::(\d{12}):/.exec(p.pattern)?.[1] ?? ''),
+    );
+    assertSameAccount(
+      named.filter((p) => !crossAccount.includes(p)),
+      stack.account,
+    );
 
     const fns = new BreakGlassFunctions(this, 'Functions', {
       table: props.table,
@@ -173,6 +189,7 @@ export class BreakGlassService extends Construct {
       queryAudit,
       issueCredentials,
       getActivity,
+      listProfiles,
     } = fns.byName;
     const apiFunctions = fns.api;
     const backgroundFunctions = fns.background;
@@ -196,6 +213,7 @@ export class BreakGlassService extends Construct {
 
     const api = new BreakGlassApi(this, 'Api', {
       functions: fns.apiLambdas(),
+      crossAccountCallers: crossAccount.map((p) => p.pattern),
       ...pick(props, ['apiName', 'throttling', 'logRetention', 'apiGatewayCloudWatchRole']),
     });
     this.api = api.api;
@@ -276,7 +294,8 @@ export class BreakGlassService extends Construct {
 
     // The profile roles, their boundaries, and the credential function's right to assume them (and nothing else).
     this.profileRoles = new ProfileRoles(this, 'ProfileRoles', {
-      profiles: props.profiles.set,
+      // The hub holds the roles of the profiles that grant in it; a spoke holds the others' (BreakGlassSpoke).
+      profiles: profilesGrantingIn(props.profiles.set, stack.account, stack.account),
       protectedResources: this.protectedResources,
       credentialRole: issueCredentials.fn.role!,
     });
@@ -308,6 +327,18 @@ export class BreakGlassService extends Construct {
       maxActivePerPrincipal: props.maxActivePerPrincipal ?? 3,
     });
     if (drills) this.drills = drills;
+
+    const lifecycle = [createGrant, extendGrant, revokeGrant, expireGrant, killSwitch, sweeper];
+    grantHubSpokeAccess({
+      stack,
+      profiles: props.profiles.set,
+      lifecycle,
+      credentials: issueCredentials,
+      readers: [listProfiles, reviewGrant],
+      ...(props.accountAliases ? { accountAliases: props.accountAliases } : {}),
+    });
+    this.lifecycleRoleArns = lifecycle.map((f) => f.fn.role!.roleArn);
+    this.credentialRoleArn = issueCredentials.fn.role!.roleArn;
 
     // The dashboard shows every alarm: those of action logging and the drills too (made by their own constructs).
     const monitored = new Set<Alarm>(Object.values(this.monitoring.alarms));
@@ -349,6 +380,7 @@ const OPTION_KEYS = [
   'throttling',
   'apiName',
   'apiGatewayCloudWatchRole',
+  'accountAliases',
 ] as const satisfies readonly (keyof BreakGlassServiceOptions)[];
 
 /** The service's props (without the profiles) out of a wider props object: the stateful references and the options that are set. */

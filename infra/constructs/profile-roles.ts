@@ -86,6 +86,12 @@ export interface ProfileRolesProps {
   readonly protectedResources: readonly ProtectedResource[];
   /** The credential function's role: the only principal the profile roles trust. */
   readonly credentialRole: IRole;
+  /**
+   * What the boundaries deny: the ARNs of `protectedResources` by default. A spoke (another account)
+   * denies its own break-glass roles and policies instead; its pools are still sized from the hub's
+   * `protectedResources`, so they hold at least the roles the hub's functions pick.
+   */
+  readonly boundaryDenies?: readonly string[];
 }
 
 export class ProfileRoles extends Construct {
@@ -111,7 +117,7 @@ export class ProfileRoles extends Construct {
         `Invalid break-glass profiles:\n  - ${tooLarge.map(({ profile, size }) => `profile "${profile.name}": its permissions boundary (its statements plus the Deny on break-glass's own resources) can reach ${size} characters, over IAM's ${MANAGED_POLICY_LIMIT}-character managed policy limit; narrow its statements (fewer actions or resources, wildcards)`).join('\n  - ')}`,
       );
     }
-    const protectedArns = props.protectedResources.map((r) => r.arn);
+    const protectedArns = props.boundaryDenies ?? props.protectedResources.map((r) => r.arn);
     const principal = new ArnPrincipal(props.credentialRole.roleArn);
     const boundaries: Record<string, ManagedPolicy> = {};
     const roles: Role[] = [];

@@ -73,7 +73,8 @@ describe('action logging in the sandbox', () => {
     expect((await call('POST', `/grants/${grant.id}/revoke`, { reason: 'e2e: done with the logs' })).status).toBe(200);
     await eventually(
       async () => sandbox.output(),
-      (out) => out.includes('"msg":"activity summaries","announced":1'),
+      // One structured log line (Powertools Logger: "message", then the fields).
+      (out) => out.split('\n').some((l) => l.includes('"activity summaries"') && l.includes('"announced":1')),
     );
     // The review seals what it judged
     const reviewed = await call(

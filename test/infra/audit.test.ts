@@ -348,6 +348,8 @@ describe("auditors' query layer", () => {
       principalArn: '',
       targetType: 'role',
       targetName: '',
+      account: '',
+      accountAlias: '',
       status: 'ACTIVE',
       reason: '',
       ticket: '',

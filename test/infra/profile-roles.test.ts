@@ -26,7 +26,8 @@ let stateless: Template;
 let protectedPatterns: string[];
 
 beforeAll(() => {
-  built = app({}, { bundle: false });
+  // The hub's own profiles (a profile granting in a spoke account is spokes.test.ts's).
+  built = app({ profiles: withProfiles(sample()) }, { bundle: false });
   stateful = Template.fromStack(built.stateful);
   stateless = Template.fromStack(built.stateless);
   const createGrant =
@@ -39,7 +40,10 @@ beforeAll(() => {
 const profileRoles = () =>
   stateless.findResources('AWS::IAM::Role', { Properties: { Path: PROFILE_ROLE_PATH } }) as Record<string, Resource>;
 const credentialRoleId = () => logicalId(stateless, 'AWS::IAM::Role', 'ServiceIssueCredentialsRole');
-const sample = () => JSON.parse(readFileSync('config/profiles.json', 'utf8'));
+const sample = () => {
+  const file = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
+  return { ...file, profiles: file.profiles.filter((p: { accounts?: unknown }) => !p.accounts) };
+};
 const withProfiles = (profiles: unknown) => {
   const file = join(mkdtempSync(join(tmpdir(), 'bg-roles-')), 'profiles.json');
   writeFileSync(file, JSON.stringify(profiles));

@@ -12,17 +12,21 @@ import { sealEvent } from '../../functions/domain/audit-chain.js';
 import type { AuditEvent, NewAuditEvent } from '../../functions/domain/audit-event.js';
 import {
   BusyError,
+  type ClaimName,
+  ClaimRefusedError,
   ConcurrentUpdateError,
   IdempotencyReplayError,
   ValidationError,
 } from '../../functions/domain/errors.js';
-import type { Grant, GrantStatus } from '../../functions/domain/grant.js';
+import { claimScope, type Grant, type GrantStatus, grantPerson } from '../../functions/domain/grant.js';
 import type {
   AccessManager,
+  ActivationClaims,
   ActivityPage,
   ActivityStore,
   AlertAdmission,
   AlertLimiter,
+  AppendOptions,
   AuditLog,
   AuditQuery,
   ControlStore,
@@ -35,6 +39,7 @@ import type {
   IdempotencyRecord,
   LeaseLock,
   Notifier,
+  PersonHolds,
   PolicyTarget,
   Ports,
   SessionGrant,
@@ -52,16 +57,46 @@ export class MemoryStore implements GrantStore {
     return this.keys.get(key);
   }
 
+  /** The kill switch whose stored state an activation's claims check (as the adapter's ConditionCheck does). */
+  constructor(readonly control?: MemoryControl) {}
+
   private sequence = 0;
-  async create(grant: Grant, event: NewAuditEvent, idempotency?: IdempotencyRecord): Promise<Grant> {
+  async create(
+    grant: Grant,
+    event: NewAuditEvent,
+    idempotency?: IdempotencyRecord,
+    claims?: ActivationClaims,
+  ): Promise<Grant> {
     this.trip('create');
     // As DynamoGrantStore: the ledger number is taken before the write, so a refused write leaves a gap.
     const sequence = ++this.sequence;
     if (this.grants.has(grant.id)) throw new ConcurrentUpdateError('exists');
+    // As DynamoGrantStore: every condition of the one transaction, all or nothing.
+    const refused: ClaimName[] = [];
+    const person = grantPerson(grant);
+    const scope = claimScope(grant.profile, grant.account);
+    const slotKey = `${scope}#${claims?.slot}`;
+    if (claims) {
+      const freeze = this.control?.state;
+      if (freeze && (freeze.all || freeze.profiles.includes(grant.profile))) refused.push('frozen');
+    }
     if (idempotency) {
       const prior = this.keys.get(idempotency.key);
-      if (prior) throw new IdempotencyReplayError('used', prior.grantId);
-      this.keys.set(idempotency.key, idempotency);
+      if (prior && !claims) throw new IdempotencyReplayError('used', prior.grantId);
+      if (prior) refused.push('idempotency');
+    }
+    if (claims) {
+      const holds = this.holds.get(person);
+      if (holds?.get(scope)?.size || (holds?.get('')?.size ?? 0) >= claims.maxActive) refused.push('person');
+      if (this.slots.has(slotKey)) refused.push('slot');
+    }
+    if (refused.length) throw new ClaimRefusedError(`Refused: ${refused.join(', ')}`, refused);
+    if (idempotency) this.keys.set(idempotency.key, idempotency);
+    if (claims) {
+      const holds = this.holds.get(person) ?? new Map<string, Set<string>>();
+      this.holds.set(person, holds);
+      for (const set of ['', scope]) holds.set(set, (holds.get(set) ?? new Set()).add(grant.id));
+      this.slots.set(slotKey, { slot: claims.slot, grantId: grant.id, at: grant.createdAt });
     }
     const numbered = { ...grant, sequence, eventCount: 0 };
     const first = sealEvent(numbered, event);
@@ -71,22 +106,47 @@ export class MemoryStore implements GrantStore {
     return stored;
   }
 
+  /** person → set name (`''`: every grant; else a profile) → grant ids, as the adapter's `PERSON#` item. */
+  readonly holds = new Map<string, Map<string, Set<string>>>();
+  async personHolds(person: string): Promise<PersonHolds> {
+    const holds = this.holds.get(person);
+    const byProfile = Object.fromEntries(
+      [...(holds ?? [])].filter(([name, ids]) => name && ids.size).map(([name, ids]) => [name, [...ids]]),
+    );
+    return { grants: [...(holds?.get('') ?? [])], byProfile };
+  }
+
+  async backfillHolds(grant: Grant): Promise<boolean> {
+    if (this.grants.get(grant.id)?.status !== 'ACTIVE') return false;
+    const person = grantPerson(grant);
+    const holds = this.holds.get(person) ?? new Map<string, Set<string>>();
+    this.holds.set(person, holds);
+    if (holds.get('')?.has(grant.id)) return false;
+    for (const set of ['', claimScope(grant.profile, grant.account)])
+      holds.set(set, (holds.get(set) ?? new Set()).add(grant.id));
+    return true;
+  }
+
   /** `<profile>#<slot>` → holder. */
   readonly slots = new Map<string, HeldSlot>();
   async heldSlots(profile: string): Promise<HeldSlot[]> {
     return [...this.slots.entries()].filter(([k]) => k.startsWith(`${profile}#`)).map(([, v]) => v);
   }
-  async claimSlot(profile: string, slot: number, grantId: string, at: string): Promise<boolean> {
-    if (this.slots.has(`${profile}#${slot}`)) return false;
-    this.slots.set(`${profile}#${slot}`, { slot, grantId, at });
-    return true;
-  }
   async releaseSlot(profile: string, slot: number, grantId: string): Promise<void> {
     if (this.slots.get(`${profile}#${slot}`)?.grantId === grantId) this.slots.delete(`${profile}#${slot}`);
   }
 
-  async append(grant: Grant, event: NewAuditEvent, changes: Partial<Grant> = {}): Promise<Grant> {
+  async append(
+    grant: Grant,
+    event: NewAuditEvent,
+    changes: Partial<Grant> = {},
+    options: AppendOptions = {},
+  ): Promise<Grant> {
     this.trip('append');
+    // As DynamoGrantStore: the stored kill switch is a condition of the same write.
+    const freeze = this.control?.state;
+    if (options.unlessFrozen && freeze && (freeze.all || freeze.profiles.includes(grant.profile)))
+      throw new ClaimRefusedError('Refused: frozen', ['frozen']);
     const stored = this.grants.get(grant.id);
     if (!stored || stored.version !== grant.version || stored.lastHash !== grant.lastHash)
       throw new ConcurrentUpdateError('version changed');
@@ -102,8 +162,14 @@ export class MemoryStore implements GrantStore {
       lastHash: next.lastHash,
     });
     this.eventLog.get(grant.id)!.push(sealed);
+    if (
+      changes.status &&
+      ['EXPIRED', 'REVOKED', 'FAILED'].includes(changes.status) &&
+      (grant.status === 'PENDING' || grant.status === 'ACTIVE')
+    )
+      for (const ids of this.holds.get(grantPerson(grant))?.values() ?? []) ids.delete(grant.id);
     if (grant.slot !== undefined && changes.status && ['EXPIRED', 'REVOKED', 'FAILED'].includes(changes.status))
-      await this.releaseSlot(grant.profile, grant.slot, grant.id);
+      await this.releaseSlot(claimScope(grant.profile, grant.account), grant.slot, grant.id);
     return next;
   }
 
@@ -361,12 +427,13 @@ export class ManualClock {
 
 export function fakePorts() {
   let n = 0;
+  const control = new MemoryControl();
   const ports = {
-    store: new MemoryStore(),
+    store: new MemoryStore(control),
     access: new MemoryAccess(),
     scheduler: new MemoryScheduler(),
     notifier: new MemoryNotifier(),
-    control: new MemoryControl(),
+    control,
     locks: new MemoryLock(),
     alertLimiter: new MemoryAlertLimiter(),
     clock: new ManualClock(),

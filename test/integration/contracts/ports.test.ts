@@ -18,6 +18,7 @@ import { verifyChain } from '../../../functions/domain/audit-chain.js';
 import type { EventType, NewAuditEvent } from '../../../functions/domain/audit-event.js';
 import {
   BusyError,
+  ClaimRefusedError,
   ConcurrentUpdateError,
   IdempotencyReplayError,
   ValidationError,
@@ -54,10 +55,11 @@ interface Implementation {
 }
 
 function fake(): Promise<Implementation> {
-  const store = new MemoryStore();
+  const control = new MemoryControl();
+  const store = new MemoryStore(control);
   return Promise.resolve({
     store,
-    control: new MemoryControl(),
+    control,
     locks: (waitMs) => new MemoryLock(waitMs),
     limiter: (windowSeconds) => new MemoryAlertLimiter(windowSeconds),
     audit: new MemoryAuditLog(store),
@@ -231,6 +233,127 @@ describe.each([
         lastHash: next.lastHash,
       });
       expect(next.endedAt).toBe(at(30));
+    });
+
+    it('claims in the record: refuses a held slot, a second grant of one profile per person, the cap, and a frozen profile, writing nothing', async () => {
+      // Prepare: fresh claims never read the store first; each refusal names the claim (ClaimRefusedError). The
+      // adapter relies on TransactWriteItems being all-or-none, with one CancellationReason per action in request
+      // order (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+      const { store, control } = await make();
+      const claim = (slot: number, extra: Partial<Grant> = {}) =>
+        store.create(newGrant({ person: ALICE, slot, ...extra }), event('REQUESTED', at(0)), undefined, {
+          slot,
+          maxActive: 2,
+        });
+      const refusal = (p: Promise<unknown>) =>
+        p.then(
+          () => 'granted',
+          (e: unknown) => (e instanceof ClaimRefusedError ? [...e.refused].sort() : e),
+        );
+      // Act / Assess: a first claim, then each condition on its own
+      const first = await claim(0);
+      expect(await refusal(claim(0, { person: BOB }))).toEqual(['slot']);
+      expect(await refusal(claim(1))).toEqual(['person']); // same person, same profile
+      await claim(1, { profile: 'db' });
+      expect(await refusal(claim(2, { profile: 'other' }))).toEqual(['person']); // the cap (2)
+      expect(await store.personHolds(ALICE)).toEqual({
+        grants: expect.arrayContaining([first.id]),
+        byProfile: { demo: [first.id], db: [expect.any(String)] },
+      });
+      await control.setFreeze({ all: false, profiles: ['demo'] }, 0);
+      expect(await refusal(claim(3, { person: BOB }))).toEqual(['frozen']);
+      expect(await refusal(claim(3, { person: BOB, profile: 'db' }))).toBe('granted');
+      // Nothing of a refused claim was written: BOB holds only his `db` grant, slot 3 of demo is free
+      expect((await store.personHolds(BOB)).byProfile).toEqual({ db: [expect.any(String)] });
+      expect((await store.heldSlots('demo')).map((s) => s.slot)).toEqual([0]);
+    });
+
+    it('keys slots and the one-per-profile hold by profile and account (claimScope)', async () => {
+      // Prepare
+      const { store } = await make();
+      const claims = { slot: 0, maxActive: 3 };
+      const make1 = (account?: string) =>
+        store.create(
+          newGrant({ person: ALICE, slot: 0, ...(account ? { account } : {}) }),
+          event('REQUESTED', at(0)),
+          undefined,
+          claims,
+        );
+      // Act: slot 0 of demo, by the same person, in no account, in one account and in another
+      const grants = [await make1(), await make1('210987654321'), await make1('111122223333')];
+      // Assess
+      expect(grants).toHaveLength(3);
+      expect((await store.heldSlots('demo@210987654321')).map((s) => s.grantId)).toEqual([grants[1]!.id]);
+      expect(Object.keys((await store.personHolds(ALICE)).byProfile).sort()).toEqual([
+        'demo',
+        'demo@111122223333',
+        'demo@210987654321',
+      ]);
+    });
+
+    it('backfills the holds of an ACTIVE grant that lacks them, once, and never those of an ended one', async () => {
+      // Prepare: grants recorded without claims (as before holds existed)
+      const { store } = await make();
+      const created = await store.create(newGrant({ person: ALICE }), event('REQUESTED', at(0)));
+      const active = await store.append(created, event('ACTIVATED', at(0)), { status: 'ACTIVE' });
+      const other = await store.create(newGrant({ person: BOB }), event('REQUESTED', at(0)));
+      const ended = await store.append(
+        await store.append(other, event('ACTIVATED', at(0)), { status: 'ACTIVE' }),
+        event('REVOKED', at(1)),
+        { status: 'REVOKED', endedAt: at(1) },
+      );
+      // Act / Assess
+      expect(await store.backfillHolds(active)).toBe(true);
+      expect(await store.backfillHolds(active)).toBe(false);
+      expect(await store.personHolds(ALICE)).toEqual({ grants: [active.id], byProfile: { demo: [active.id] } });
+      expect(await store.backfillHolds(ended)).toBe(false);
+      expect((await store.personHolds(BOB)).grants).toEqual([]);
+    });
+
+    it('refuses the ACTIVE mark of a frozen profile when asked (unlessFrozen), writing nothing', async () => {
+      // Prepare: the kill switch as a ConditionCheck of the append's transaction (TransactWriteItems: all or
+      // none, CancellationReasons in request order).
+      const { store, control } = await make();
+      const grant = await store.create(newGrant(), event('REQUESTED', at(0)));
+      await control.setFreeze({ all: false, profiles: ['demo'] }, 0);
+      // Act
+      const refused = await store
+        .append(grant, event('ACTIVATED', at(1)), { status: 'ACTIVE' }, { unlessFrozen: true })
+        .catch((e: unknown) => e);
+      // Assess
+      expect(refused).toBeInstanceOf(ClaimRefusedError);
+      expect((refused as ClaimRefusedError).refused).toEqual(['frozen']);
+      expect(await store.get(grant.id)).toMatchObject({ status: 'PENDING', version: grant.version });
+      expect((await store.events(grant.id)).map((e) => e.type)).toEqual(['REQUESTED']);
+      // Without the option, or for another profile, the append goes through
+      const other = await store.create(newGrant({ profile: 'db' }), event('REQUESTED', at(0)));
+      await expect(
+        store.append(other, event('ACTIVATED', at(1)), { status: 'ACTIVE' }, { unlessFrozen: true }),
+      ).resolves.toMatchObject({ status: 'ACTIVE' });
+    });
+
+    it('releases the person’s holds in the write that ends the grant, so the next claim succeeds', async () => {
+      // Prepare
+      const { store } = await make();
+      const claims = { slot: 0, maxActive: 1 };
+      const grant = await store.create(
+        newGrant({ person: ALICE, slot: 0 }),
+        event('REQUESTED', at(0)),
+        undefined,
+        claims,
+      );
+      const active = await store.append(grant, event('ACTIVATED', at(0)), { status: 'ACTIVE' });
+      // Act
+      await store.append(active, event('EXPIRED', at(30)), { status: 'EXPIRED', endedAt: at(30) });
+      // Assess: no holds left, and the same person may hold the same profile again
+      expect(await store.personHolds(ALICE)).toEqual({ grants: [], byProfile: {} });
+      const again = await store.create(
+        newGrant({ person: ALICE, slot: 0 }),
+        event('REQUESTED', at(31)),
+        undefined,
+        claims,
+      );
+      expect((await store.personHolds(ALICE)).grants).toEqual([again.id]);
     });
 
     it('lists ACTIVE grants in active(), and no others', async () => {

@@ -153,7 +153,7 @@ describe('profile risk classes', () => {
       'config/profiles.json',
       risks,
     );
-    expect(sample.profiles.map((p) => p.name)).toEqual(['demo', 'prod-db-admin', 'drill']);
+    expect(sample.profiles.map((p) => p.name)).toEqual(['demo', 'prod-db-admin', 'drill', 'spoke-logs']);
     const fixtures = testProfiles();
     expect(problems({ version: 1, profiles: fixtures.profiles })).toBeUndefined();
   });

@@ -122,6 +122,31 @@ describe('event metrics', () => {
     expect(revoked.map((l) => l[EVENT_METRICS.revocations])).toEqual([1]);
     expect(await store.get('g1')).toBe('kept');
   });
+  it("passes every argument through to the store: the activation's claims (its conditions) and an append's changes", async () => {
+    // Prepare
+    const seen: unknown[][] = [];
+    const inner = {
+      create: async (...args: unknown[]) => {
+        seen.push(args);
+        return { ...grant, id: 'g2' };
+      },
+      append: async (...args: unknown[]) => {
+        seen.push(args);
+        return { ...grant, id: 'g2' };
+      },
+    };
+    const store = withEventMetrics(inner as unknown as GrantStore, () => deployed);
+    const event = { type: 'ACTIVATED', at: grant.expiresAt, actor: 'a', outcome: 'SUCCESS' } as const;
+    const claims = { slot: 1, maxActive: 3 };
+
+    // Act
+    await captured(() => store.create(grant, event, undefined, claims));
+    await captured(() => store.append(grant, { ...event, type: 'REVOKED' }, { status: 'REVOKED' }));
+
+    // Assess
+    expect(seen[0]).toEqual([grant, event, undefined, claims]);
+    expect(seen[1]?.[2]).toEqual({ status: 'REVOKED' });
+  });
 });
 
 describe('logs', () => {

@@ -41,7 +41,7 @@ describe('npm run profiles -- check', () => {
   it('exits 0 for the shipped sample and names each profile', async () => {
     const result = await profiles('check', 'config/profiles.json');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/config\/profiles\.json: 3 profiles valid/);
+    expect(result.stdout).toMatch(/config\/profiles\.json: 4 profiles valid/);
     expect(result.stdout).toMatch(/demo: no escalation risk/);
     expect(result.stdout).toMatch(/drill: no escalation risk/);
   });
