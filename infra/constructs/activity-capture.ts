@@ -26,7 +26,7 @@
  */
 
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type CfnRule, type EventPattern, Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -41,6 +41,7 @@ import { ENV } from '../../functions/config/env.js';
 import { CLOUDTRAIL_DETAIL_TYPE } from '../../functions/domain/activity.js';
 import { PROFILE_ROLE_PATH } from '../../functions/domain/profile-roles.js';
 import { RESOURCE_PREFIX } from '../protected-resources.js';
+import { throttlesMetric } from './break-glass-monitoring.js';
 import { BreakGlassFunction } from './breakglass-function.js';
 
 /** The rule's state: read-only management events too (see the module comment). */
@@ -214,14 +215,7 @@ export class ActivityCapture extends Construct {
     const fns = [this.captureFunction, this.readFunction, this.announceFunction];
     new Alarm(this, 'ThrottlesAlarm', {
       alarmName: `${RESOURCE_PREFIX}-ActivityThrottles`,
-      metric: new MathExpression({
-        expression: `SUM([${fns.map((_, i) => `FILL(t${i}, 0)`).join(', ')}])`,
-        usingMetrics: Object.fromEntries(
-          fns.map((f, i) => [`t${i}`, f.fn.metricThrottles({ period: Duration.minutes(1), statistic: 'Sum' })]),
-        ),
-        period: Duration.minutes(1),
-        label: 'Throttles',
-      }),
+      metric: throttlesMetric(fns.map((f) => f.fn)),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

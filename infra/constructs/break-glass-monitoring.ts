@@ -103,6 +103,18 @@ export function serviceMetric(name: string, statistic = 'Sum', period = Duration
   });
 }
 
+/** The throttles of `group`, summed per minute (one metric-math alarm holds at most 10 metrics). */
+export function throttlesMetric(group: readonly IFunction[]): MathExpression {
+  return new MathExpression({
+    expression: `SUM([${group.map((_, i) => `FILL(t${i}, 0)`).join(', ')}])`,
+    usingMetrics: Object.fromEntries(
+      group.map((f, i) => [`t${i}`, f.metricThrottles({ period: Duration.minutes(1), statistic: 'Sum' })]),
+    ),
+    period: Duration.minutes(1),
+    label: 'Throttles',
+  });
+}
+
 export class BreakGlassMonitoring extends Construct {
   /** Every alarm, by id. */
   readonly alarms: Readonly<Record<string, Alarm>>;
@@ -214,13 +226,7 @@ export class BreakGlassMonitoring extends Construct {
       fns.exportTable.metricErrors({ period: Duration.minutes(5) }),
     );
     // Throttles of these functions only (not the account's), in two groups: an alarm's metric math holds at most 10 metrics.
-    const throttles = (group: readonly IFunction[]) =>
-      new MathExpression({
-        expression: `SUM([${group.map((_, i) => `FILL(t${i}, 0)`).join(', ')}])`,
-        usingMetrics: Object.fromEntries(group.map((f, i) => [`t${i}`, f.metricThrottles(minute)])),
-        period: Duration.minutes(1),
-        label: 'Throttles',
-      });
+    const throttles = throttlesMetric;
     alarm(
       'ApiThrottles',
       'break-glass: Lambda throttled an API function (account concurrency exhausted?); callers got errors.',

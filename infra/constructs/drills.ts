@@ -22,7 +22,7 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { JsonSchemaType, LambdaIntegration, RequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Schedule as EventSchedule, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
@@ -40,6 +40,7 @@ import { DRILL_MODES, drillProfile } from '../../functions/domain/drill.js';
 import type { ProfileSet } from '../../functions/domain/profile.js';
 import { profileRoleArn } from '../../functions/domain/profile-roles.js';
 import { type ProtectedResource, RESOURCE_PREFIX } from '../protected-resources.js';
+import { throttlesMetric } from './break-glass-monitoring.js';
 import { API_FUNCTION_TIMEOUT, BreakGlassFunction, TABLE_WRITE } from './breakglass-function.js';
 import { PROFILE_ROLE_TRUST_ACTIONS, type ProfileRoles } from './profile-roles.js';
 
@@ -329,14 +330,7 @@ export class BreakGlassDrills extends Construct {
     const fns = [runner, start, list];
     new Alarm(this, 'Throttles', {
       alarmName: `${RESOURCE_PREFIX}-DrillThrottles`,
-      metric: new MathExpression({
-        expression: `SUM([${fns.map((_, i) => `FILL(t${i}, 0)`).join(', ')}])`,
-        usingMetrics: Object.fromEntries(
-          fns.map((f, i) => [`t${i}`, f.fn.metricThrottles({ period: Duration.minutes(1), statistic: 'Sum' })]),
-        ),
-        period: Duration.minutes(1),
-        label: 'Throttles',
-      }),
+      metric: throttlesMetric(fns.map((f) => f.fn)),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
