@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { OperationId } from '../functions/api/routes.js';
 import { activityFromCloudTrail, activityLines } from './activity.js';
-import { type ApiResponse, type ClientOptions, ConfigError, callRoute, NetworkError, request } from './client.js';
+import { type ApiResponse, type ClientOptions, ConfigError, callRoute, NetworkError } from './client.js';
 import { type DrillRunBody, drillLines, type LastDrillBody, lastDrillLines, pollDrill } from './drill.js';
 import type {
   ActivityBody,
@@ -367,8 +367,6 @@ async function execute(
   io: Io,
   commandLine?: string[],
 ): Promise<number> {
-  const call = (method: string, path: string, body?: unknown, extra: Partial<ClientOptions> = {}) =>
-    request({ ...client, ...extra }, method, path, body);
   // Routes of the API's route table, by operation id.
   const op = (
     operationId: OperationId,
@@ -544,13 +542,13 @@ async function execute(
       ]);
     }
     case 'drill': {
-      if (values.last) return finish<LastDrillBody>(await call('GET', '/drills'), lastDrillLines);
+      if (values.last) return finish<LastDrillBody>(await op('listDrills'), lastDrillLines);
       // 202 at once; the drill runs in its own function and the CLI polls it (cli/drill.ts).
-      const started = await call('POST', '/drills', { mode: values.expire ? 'expire' : 'revoke' });
+      const started = await op('startDrill', { body: { mode: values.expire ? 'expire' : 'revoke' } });
       if (started.status >= 400) return finish(started, () => []);
       const id = (started.body as DrillRunBody).drill.id;
       io.err(`Drill ${id} started (${values.expire ? 'expire: about two minutes' : 'revoke'}); waiting for it…`);
-      const { res, timedOut } = await pollDrill((path) => call('GET', path), io, id, {
+      const { res, timedOut } = await pollDrill((drill) => op('getDrill', { params: { id: drill } }), io, id, {
         onStep: (line) => io.err(line),
       });
       if (timedOut) {
@@ -609,7 +607,7 @@ async function execute(
       if (outcome !== 'justified' && outcome !== 'unjustified')
         throw new UsageError('--outcome must be justified or unjustified');
       // What was done with the grant, shown before the outcome is recorded (the review seals its digest).
-      const seen = await call('GET', `/grants/${encodeURIComponent(id)}/activity?limit=20`);
+      const seen = await op('getActivity', { params: { id }, query: { limit: '20' } });
       if (seen.status === 200) {
         const body = seen.body as ActivityBody;
         io.out(activityLines(body.activity, body.summary, 'action log').join('\n'));
@@ -675,11 +673,13 @@ async function execute(
           ),
         );
       }
-      const params = new URLSearchParams();
-      if (typeof values.limit === 'string') params.set('limit', values.limit);
-      if (typeof values.next === 'string') params.set('nextToken', values.next);
-      const query = params.toString();
-      const res = await call('GET', `/grants/${encodeURIComponent(id)}/activity${query ? `?${query}` : ''}`);
+      const res = await op('getActivity', {
+        params: { id },
+        query: {
+          limit: typeof values.limit === 'string' ? values.limit : undefined,
+          nextToken: typeof values.next === 'string' ? values.next : undefined,
+        },
+      });
       return finish<ActivityBody>(res, (b) => [
         ...activityLines(b.activity, b.summary, 'break-glass activity log'),
         ...(b.nextToken ? [`(more: breakglass activity ${id} --next ${b.nextToken})`] : []),

@@ -26,11 +26,11 @@ export interface DrillRunBody {
 }
 
 /**
- * Polls `GET /drills/{id}` until the drill is no longer RUNNING, an error answers, or the bound passes
- * (`timedOut`). Tells each newly finished step as it comes (`onStep`).
+ * Polls `GET /drills/{id}` (`get`, given the drill id) until the drill is no longer RUNNING, an error
+ * answers, or the bound passes (`timedOut`). Tells each newly finished step as it comes (`onStep`).
  */
 export async function pollDrill(
-  get: (path: string) => Promise<ApiResponse>,
+  get: (id: string) => Promise<ApiResponse>,
   io: { now: () => number; sleep: (ms: number) => Promise<void> },
   id: string,
   options: { boundMs?: number; pollMs?: number; onStep?: (line: string) => void } = {},
@@ -38,7 +38,7 @@ export async function pollDrill(
   const deadline = io.now() + (options.boundMs ?? DRILL_POLL_BOUND_MS);
   let told = 0;
   for (;;) {
-    const res = await get(`/drills/${encodeURIComponent(id)}`);
+    const res = await get(id);
     if (res.status >= 400) return { res, timedOut: false };
     const run = (res.body as DrillRunBody).drill;
     for (const s of run.steps.slice(told)) options.onStep?.(`  … ${s.name} ${s.outcome}`);

@@ -22,10 +22,10 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { API_FUNCTIONS, ROUTES } from '../functions/api/routes.js';
+import { API_FUNCTIONS, type ApiFunctionName, ROUTES } from '../functions/api/routes.js';
 import { ENV } from '../functions/config/env.js';
 import { parseProfiles } from '../functions/domain/profile.js';
-import { type ApiHandler, createApiServer, type Route } from './api-server.js';
+import { type ApiHandler, createApiServer } from './api-server.js';
 import { type CloudTrailRecorder, startCloudTrailStandIn } from './cloudtrail-recorder.js';
 import { LambdaAsync, parseRetryDelays } from './lambda-async.js';
 import { type Moto, startMoto } from './moto.js';
@@ -230,10 +230,14 @@ async function main(): Promise<void> {
     );
 
     // The API's routes from the route table (as the stacks build them), then the sandbox-only jobs. The
-    // credentials route tells the CloudTrail stand-in which access keys belong to which grant.
+    // credentials route tells the CloudTrail stand-in which access keys belong to which grant; the drill
+    // start launches the drill function through the model of Lambda's asynchronous invocation.
+    const sandboxHandlers: Partial<Record<ApiFunctionName, ApiHandler>> = {
+      startDrill: await drillStartHandler(config, lambda),
+    };
     const apiRoutes = await Promise.all(
       ROUTES.map(async (r) => {
-        const handler = await load(API_FUNCTIONS[r.function].handler);
+        const handler = sandboxHandlers[r.function] ?? (await load(API_FUNCTIONS[r.function].handler));
         return {
           method: r.method,
           resource: r.path,
@@ -250,7 +254,6 @@ async function main(): Promise<void> {
           resource: '/_local/export',
           handler: job(async () => ({ ...(await exportTable()), bucket: seeded.auditBucket })),
         },
-        ...(await drillRoutes(config, lambda)),
       ],
       new IAMClient(config),
       (line) => console.log(line),
@@ -284,12 +287,12 @@ Ctrl-C stops everything.`);
 }
 
 /**
- * `POST /drills`, `GET /drills`, `GET /drills/{id}`: as deployed. POST answers 202 and the drill function
- * runs through the model of Lambda's asynchronous invocation (lambda-async.ts), without retries (the stack
- * sets none: a drill is not repeated). Its probe differs: the emulator does not judge IAM, so a policy
- * evaluator does (sandbox/drill-probe.ts says why).
+ * The handler of the drill start (`startDrill` in the route table), as deployed but for its launcher: the
+ * drill function runs through the model of Lambda's asynchronous invocation (lambda-async.ts), without
+ * retries (the stack sets none: a drill is not repeated). Its probe differs: the emulator does not judge
+ * IAM, so a policy evaluator does (sandbox/drill-probe.ts says why).
  */
-async function drillRoutes(config: ReturnType<typeof emulatorConfig>, lambda: LambdaAsync): Promise<Route[]> {
+async function drillStartHandler(config: ReturnType<typeof emulatorConfig>, lambda: LambdaAsync): Promise<ApiHandler> {
   const { createDrillHandler, drillInbox } = await import('../functions/handlers/run-drill.js');
   const { createStartDrillHandler } = await import('../functions/handlers/start-drill.js');
   const wiring = await import('../functions/handlers/wiring.js');
@@ -336,12 +339,7 @@ async function drillRoutes(config: ReturnType<typeof emulatorConfig>, lambda: La
   const post = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(httpErrors())
     .handler(start as (e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>);
-  const list = ((await import('../functions/handlers/list-drills.js')) as { handler: ApiHandler }).handler;
-  return [
-    { method: 'POST', resource: '/drills', handler: post as unknown as ApiHandler },
-    { method: 'GET', resource: '/drills', handler: list },
-    { method: 'GET', resource: '/drills/{id}', handler: list },
-  ];
+  return post as unknown as ApiHandler;
 }
 
 void main();

@@ -6,7 +6,18 @@
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NEXT_TOKEN_MAX } from '../domain/paging.js';
 import { REASON_MAX, REASON_MIN, TICKET_MAX } from '../domain/requests.js';
 import { type RequestJsonSchema, requestJsonSchema } from './json-schema.js';
-import { CALLER_RULES, type RequestBody, ROUTES, type RouteDefinition, requestBodies } from './routes.js';
+import {
+  CALLER_RULES,
+  GRANT_ID,
+  isServiceApiFunction,
+  type RequestBody,
+  ROUTES,
+  type RouteDefinition,
+  requestBodies,
+} from './routes.js';
+
+/** Said of a route whose function is deployed only with a drill profile. */
+const DRILLS_ONLY = 'Deployed only when the profiles have a drill profile (docs/drills.md).';
 
 const ERROR_SCHEMA = {
   type: 'object',
@@ -37,8 +48,8 @@ function operation(route: RouteDefinition): Record<string, unknown> {
     name: m[1],
     in: 'path',
     required: true,
-    description: 'the grant id (a UUID)',
-    schema: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' },
+    description: (route.id ?? GRANT_ID).description,
+    schema: { type: 'string', pattern: (route.id ?? GRANT_ID).pattern },
   }));
   const query = (route.query ?? []).map((q) => ({
     name: q.name,
@@ -61,7 +72,7 @@ function operation(route: RouteDefinition): Record<string, unknown> {
   return {
     operationId: route.operationId,
     summary: route.summary,
-    description: `Who may call: ${CALLER_RULES[route.callers]}.`,
+    description: `Who may call: ${CALLER_RULES[route.callers]}.${isServiceApiFunction(route.function) ? '' : ` ${DRILLS_ONLY}`}`,
     'x-breakglass-callers': route.callers,
     ...(pathParams.length || query.length || headers.length
       ? { parameters: [...pathParams, ...query, ...headers] }
@@ -69,16 +80,19 @@ function operation(route: RouteDefinition): Record<string, unknown> {
     ...(route.body
       ? {
           requestBody: {
-            required: true,
+            required: !route.body.optional,
             content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.body.model}` } } },
           },
         }
       : {}),
     responses: {
-      '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } },
+      [String(route.success ?? 200)]: {
+        description: route.success === 202 ? 'Accepted (started; follow it with the route that reads it)' : 'OK',
+        content: { 'application/json': { schema: { type: 'object' } } },
+      },
       '400': error('invalid request (the message says what is wrong)'),
       '403': error('not allowed (for an activation: recorded and announced)'),
-      default: error('other errors: 404 no such grant or profile, 409 conflict, 423 frozen, 429/503 busy'),
+      default: error('other errors: 404 no such grant, profile or drill, 409 conflict, 423 frozen, 429/503 busy'),
     },
   };
 }
@@ -138,8 +152,10 @@ export function apiReference(): string {
     '|---|---|---|---|---|',
     ...ROUTES.map(
       (r) =>
-        `| ${r.method} | \`${r.path}\` | ${r.callers} | ${r.body ? `[${r.body.model}](#${r.body.model.toLowerCase()})` : '—'} | ${r.summary} |`,
+        `| ${r.method} | \`${r.path}\` | ${r.callers} | ${r.body ? `[${r.body.model}](#${r.body.model.toLowerCase()})` : '—'} | ${r.summary}${isServiceApiFunction(r.function) ? '' : ' (drills*)'} |`,
     ),
+    '',
+    `(drills*) ${DRILLS_ONLY}`,
     '',
     '## Who may call',
     '',
@@ -159,7 +175,7 @@ export function apiReference(): string {
       '',
       `### ${body.model}`,
       '',
-      `Used by ${used.join(', ')}.`,
+      `Used by ${used.join(', ')}.${body.optional ? ' The body may be left out: every field then takes its default.' : ''}`,
       '',
       '| Field | Type | Required | Rule |',
       '|---|---|---|---|',

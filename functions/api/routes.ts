@@ -11,7 +11,11 @@ import { AUDIT_QUERY_PARAMETERS } from '../domain/query-audit.js';
 import {
   activationRequestSchema,
   controlRequestSchema,
+  DRILL_ID_PATTERN,
+  DRILL_MODES,
+  drillRequestSchema,
   extensionRequestSchema,
+  GRANT_ID_PATTERN,
   REASON_MAX,
   REASON_MIN,
   reviewRequestSchema,
@@ -21,7 +25,9 @@ import {
 
 /**
  * The functions behind the API: construct id in the stack, handler module under
- * `functions/handlers/`. One function may serve several routes (the kill switch).
+ * `functions/handlers/`. One function may serve several routes (the kill switch). `madeBy: 'drills'`:
+ * made by the drill construct (`infra/constructs/drills.ts`), and deployed only when the profiles have a
+ * drill profile; the others by `BreakGlassFunctions`, always.
  */
 export const API_FUNCTIONS = {
   createGrant: { id: 'CreateGrant', handler: 'create-grant' },
@@ -35,8 +41,19 @@ export const API_FUNCTIONS = {
   queryAudit: { id: 'QueryAudit', handler: 'query-audit' },
   issueCredentials: { id: 'IssueCredentials', handler: 'issue-credentials' },
   getActivity: { id: 'GetActivity', handler: 'get-activity' },
+  startDrill: { id: 'StartDrill', handler: 'start-drill', madeBy: 'drills' },
+  listDrills: { id: 'ListDrills', handler: 'list-drills', madeBy: 'drills' },
 } as const;
 export type ApiFunctionName = keyof typeof API_FUNCTIONS;
+/** The API functions the drill construct makes. */
+export type DrillApiFunctionName = {
+  [K in ApiFunctionName]: (typeof API_FUNCTIONS)[K] extends { readonly madeBy: 'drills' } ? K : never;
+}[ApiFunctionName];
+/** The API functions every deployment has (`BreakGlassFunctions` makes them). */
+export type ServiceApiFunctionName = Exclude<ApiFunctionName, DrillApiFunctionName>;
+/** Whether every deployment has the function (not only one with a drill profile). */
+export const isServiceApiFunction = (name: ApiFunctionName): name is ServiceApiFunctionName =>
+  !('madeBy' in API_FUNCTIONS[name]);
 
 /**
  * Who may call a route. Every route needs a SigV4-signed request from an IAM principal of the
@@ -64,6 +81,14 @@ export interface RequestBody {
   /** API Gateway model and OpenAPI component name (alphanumeric). */
   readonly model: string;
   readonly schema: z.ZodType;
+  /**
+   * The body may be left out (then every field takes its default). API Gateway validates a body only
+   * against the model of its content type and skips validation when none matches (API Gateway developer
+   * guide, "Request validation for REST APIs": "If no matching content type is found, request validation
+   * is not performed"), so a request without a body reaches the function, which parses it as absent.
+   * @default false
+   */
+  readonly optional?: boolean;
   /** The rule of each field beyond its type, for people (docs/reference-api.md, OpenAPI descriptions). */
   readonly rules: Readonly<Record<string, string>>;
 }
@@ -72,6 +97,24 @@ export interface QueryParameter {
   readonly name: string;
   readonly description: string;
 }
+
+/** The `{id}` of a path: what it identifies and the form the function accepts. */
+export interface PathParameter {
+  readonly description: string;
+  /** A regular expression (ECMA-262, as JSON Schema and OpenAPI take it). */
+  readonly pattern: string;
+}
+
+/** A grant id (`checkGrantId` in `functions/domain/requests.ts`). */
+export const GRANT_ID: PathParameter = {
+  description: 'the grant id (a UUID)',
+  pattern: GRANT_ID_PATTERN.source,
+};
+/** A drill id (`getDrill` in `functions/domain/drill.ts`). */
+export const DRILL_ID: PathParameter = {
+  description: 'the drill id (POST /drills answers it)',
+  pattern: DRILL_ID_PATTERN.source,
+};
 
 export interface RouteDefinition {
   readonly method: 'GET' | 'POST';
@@ -82,6 +125,10 @@ export interface RouteDefinition {
   readonly operationId: string;
   readonly summary: string;
   readonly callers: CallerRule;
+  /** The status of a success. @default 200 */
+  readonly success?: 200 | 202;
+  /** The `{id}` of the path. @default {@link GRANT_ID} */
+  readonly id?: PathParameter;
   readonly body?: RequestBody;
   readonly query?: readonly QueryParameter[];
   /** Request headers the function reads besides the body. */
@@ -120,6 +167,14 @@ export const REVIEW_BODY: RequestBody = {
   model: 'Review',
   schema: reviewRequestSchema,
   rules: { outcome: '"justified" or "unjustified"', notes: JUSTIFICATION },
+};
+export const DRILL_BODY: RequestBody = {
+  model: 'DrillRequest',
+  schema: drillRequestSchema,
+  optional: true,
+  rules: {
+    mode: `${DRILL_MODES.map((m) => `"${m}"`).join(' or ')}: how the drill ends its grant (revoke it, or let a one-minute grant expire); default "revoke"`,
+  },
 };
 export const CONTROL_BODY: RequestBody = {
   model: 'Control',
@@ -272,6 +327,34 @@ const ROUTE_LIST = [
     callers: 'security',
     body: CONTROL_BODY,
   },
+  {
+    // 202 at once: a drill outlasts API Gateway's 29 seconds; the caller polls GET /drills/{id}.
+    method: 'POST',
+    path: '/drills',
+    function: 'startDrill',
+    operationId: 'startDrill',
+    summary: 'Start a drill: rehearse the whole break-glass path with the drill profile',
+    callers: 'security',
+    success: 202,
+    body: DRILL_BODY,
+  },
+  {
+    method: 'GET',
+    path: '/drills',
+    function: 'listDrills',
+    operationId: 'listDrills',
+    summary: 'The last drill, its age in days, and the recent ones',
+    callers: 'security',
+  },
+  {
+    method: 'GET',
+    path: '/drills/{id}',
+    function: 'listDrills',
+    operationId: 'getDrill',
+    summary: "A drill's progress: its steps so far, then its result",
+    callers: 'security',
+    id: DRILL_ID,
+  },
 ] as const satisfies readonly RouteDefinition[];
 /** Every route of the API. */
 export const ROUTES: readonly RouteDefinition[] = ROUTE_LIST;
@@ -283,6 +366,11 @@ export function requestBodies(): RequestBody[] {
   const byModel = new Map<string, RequestBody>();
   for (const route of ROUTES) if (route.body) byModel.set(route.body.model, route.body);
   return [...byModel.values()];
+}
+
+/** The routes a function serves, as `METHOD /path` (its description in the stack). */
+export function routesServedBy(name: ApiFunctionName): string[] {
+  return ROUTES.filter((r) => r.function === name).map((r) => `${r.method} ${r.path}`);
 }
 
 /** The route of an operation. */

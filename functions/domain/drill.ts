@@ -29,10 +29,10 @@ import type { CredentialVendor, Ports, VendedCredentials } from './ports.js';
 import { parsePrincipalArn, principalMatchesAny } from './principal.js';
 import { DRILL_ACTIONS, type Profile, type ProfileSet } from './profile.js';
 import { profileRoleArn } from './profile-roles.js';
+import { DRILL_ID_PATTERN, type DrillMode, drillRequestSchema, parseRequest } from './requests.js';
 import { revokeGrant } from './revoke-grant.js';
 
-export const DRILL_MODES = ['revoke', 'expire'] as const;
-export type DrillMode = (typeof DRILL_MODES)[number];
+export { DRILL_MODES, type DrillMode } from './requests.js';
 export const DRILL_STEPS = ['activate', 'credentials', 'outside', 'end', 'alerts', 'record'] as const;
 export type DrillStepName = (typeof DRILL_STEPS)[number];
 
@@ -205,18 +205,10 @@ export const DRILL_FIXES: Record<DrillStepName, string> = {
   record: 'check the drill function can write to the table',
 };
 
+/** The mode of a `POST /drills` body, parsed with the route table's schema (`drillRequestSchema`); no body: `revoke`. */
 function parseMode(body: unknown): DrillMode {
   if (body === undefined || body === null) return 'revoke';
-  if (typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('The body must be a JSON object');
-  const { mode, ...rest } = body as { mode?: unknown };
-  if (Object.keys(rest).length)
-    throw new ValidationError(
-      `Unknown field(s): ${Object.keys(rest).join(', ').slice(0, 200)}; only "mode" is accepted`,
-    );
-  if (mode === undefined) return 'revoke';
-  if (typeof mode !== 'string' || !(DRILL_MODES as readonly string[]).includes(mode))
-    throw new ValidationError(`mode must be one of ${DRILL_MODES.join(', ')}`);
-  return mode as DrillMode;
+  return parseRequest(drillRequestSchema, body).mode ?? 'revoke';
 }
 
 /** The deployment's drill profile. */
@@ -486,7 +478,7 @@ export async function startDrill(
 
 /** The progress of a requested drill, as the drill function saves it after each step. */
 export async function getDrill(drills: DrillStore, id: string): Promise<DrillRun> {
-  if (!/^[\w-]{1,64}$/.test(id)) throw new ValidationError('A drill id is letters, digits and dashes');
+  if (!DRILL_ID_PATTERN.test(id)) throw new ValidationError('A drill id is letters, digits and dashes');
   const run = await drills.get(id);
   if (!run) throw new DrillNotFoundError(`No drill ${id}`);
   return run;

@@ -97,6 +97,21 @@ export const reviewRequestSchema = z
   .strict();
 export type ReviewRequest = z.infer<typeof reviewRequestSchema>;
 
+/** How a drill ends its grant: revoked by the drill, or left to expire (docs/drills.md). */
+export const DRILL_MODES = ['revoke', 'expire'] as const;
+export type DrillMode = (typeof DRILL_MODES)[number];
+
+/** `POST /drills`: the body may be left out, and `mode` too (then `revoke`). */
+export const drillRequestSchema = z
+  .object({
+    mode: z.enum(DRILL_MODES, { error: `mode must be one of ${DRILL_MODES.join(', ')}` }).optional(),
+  })
+  .strict();
+export type DrillRequestBody = z.infer<typeof drillRequestSchema>;
+
+/** A drill id in a path (`GET /drills/{id}`): what the drill store's keys are made of, and no more. */
+export const DRILL_ID_PATTERN = /^[\w-]{1,64}$/;
+
 /**
  * Parses with a schema, turning every issue into one readable {@link ValidationError}. Every
  * string in the body must be well-formed Unicode first (see {@link checkWellFormed}).
@@ -187,10 +202,11 @@ export function checkStopReason(raw: string, field = 'reason', hint = 'say why')
   return reason;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A grant id: a UUID (lower-case hex, as `randomUUID` makes them). */
+export const GRANT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Grant ids are UUIDs; anything else (paths, ARNs, traversal) is refused before any lookup. */
 export function checkGrantId(id: string | undefined): string {
-  if (!id || !UUID.test(id))
+  if (!id || !GRANT_ID_PATTERN.test(id))
     throw new ValidationError('grant id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e');
   return id;
 }

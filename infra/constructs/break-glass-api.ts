@@ -2,7 +2,8 @@
  * The REST API, built from the route table (`functions/api/routes.ts`): one method per route,
  * AWS_IAM on every one, bodies validated against models generated from the zod schemas the
  * functions parse with, throttled, access-logged. A good neighbour in a shared account: named,
- * REGIONAL, and no account-wide API Gateway setting unless asked.
+ * REGIONAL, and no account-wide API Gateway setting unless asked. The drill routes are added by
+ * the drill construct ({@link BreakGlassApi.serve}) once it has made their functions.
  */
 import { Stack } from 'aws-cdk-lib';
 import {
@@ -26,7 +27,13 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { requestJsonSchema } from '../../functions/api/json-schema.js';
-import { type ApiFunctionName, ROUTES, requestBodies } from '../../functions/api/routes.js';
+import {
+  type ApiFunctionName,
+  type DrillApiFunctionName,
+  ROUTES,
+  type RouteDefinition,
+  type ServiceApiFunctionName,
+} from '../../functions/api/routes.js';
 import { RESOURCE_PREFIX } from '../protected-resources.js';
 import { hideFromLogicalIds } from './logical-ids.js';
 
@@ -89,8 +96,12 @@ export function modelSchema(schema: Parameters<typeof requestJsonSchema>[0], nam
 }
 
 export interface BreakGlassApiProps {
-  /** The Lambda function behind each API function of the route table. */
-  readonly functions: Readonly<Record<ApiFunctionName, IFunction>>;
+  /**
+   * The Lambda function behind each API function of the route table. The drill functions may come
+   * later, through {@link BreakGlassApi.serve}, from the drill construct. @default no drill routes
+   */
+  readonly functions: Readonly<Record<ServiceApiFunctionName, IFunction>> &
+    Partial<Readonly<Record<DrillApiFunctionName, IFunction>>>;
   /** Name of the REST API. @default 'breakglass' */
   readonly apiName?: string;
   /** Stage throttling. @default { rateLimit: 10, burstLimit: 20 } */
@@ -136,12 +147,25 @@ export function withCrossAccountCallers(policy: PolicyDocument, patterns: readon
   return policy;
 }
 
+/** cdk-nag's finding on every method (no Cognito authorizer), acknowledged. */
+const COG4 = {
+  id: 'AwsSolutions-COG4',
+  reason:
+    'Callers are IAM principals (AWS_IAM/SigV4 on every method); break-glass must not depend on a Cognito user pool during an outage.',
+};
+
 export class BreakGlassApi extends Construct {
   readonly api: RestApi;
   /** Whether the account-wide CloudWatch role and execution logs are on. */
   readonly executionLogs: boolean;
-  /** The request models, by model name (`Activation`, `Revocation`, …). */
-  readonly models: Readonly<Record<string, IModel>>;
+  private readonly modelsByName: Record<string, IModel> = {};
+  private readonly validator: RequestValidator;
+  /** The request models of the routes served so far, by model name (`Activation`, `Revocation`, …). */
+  get models(): Readonly<Record<string, IModel>> {
+    return this.modelsByName;
+  }
+  /** One integration per function, shared by its routes. */
+  private readonly integrations = new Map<ApiFunctionName, LambdaIntegration>();
 
   constructor(scope: Construct, id: string, props: BreakGlassApiProps) {
     super(scope, id);
@@ -187,54 +211,17 @@ export class BreakGlassApi extends Construct {
         },
       ]);
     }
-    const validator = new RequestValidator(this, 'BodyValidator', {
+    this.validator = new RequestValidator(this, 'BodyValidator', {
       restApi: this.api,
       validateRequestBody: true,
       validateRequestParameters: true,
     });
-    this.models = Object.fromEntries(
-      requestBodies().map((b) => [
-        b.model,
-        this.api.addModel(b.model, { contentType: 'application/json', schema: modelSchema(b.schema, b.model) }),
-      ]),
-    );
-
-    // One integration per function, shared by its routes.
-    const integrations = new Map<ApiFunctionName, LambdaIntegration>();
-    const integration = (name: ApiFunctionName) => {
-      const found = integrations.get(name) ?? new LambdaIntegration(props.functions[name]);
-      integrations.set(name, found);
-      return found;
-    };
-    for (const route of ROUTES) {
-      const resource = route.path
-        .split('/')
-        .filter(Boolean)
-        .reduce<Resource | RestApi['root']>(
-          (parent, part) => parent.getResource(part) ?? parent.addResource(part),
-          this.api.root,
-        );
-      resource.addMethod(route.method, integration(route.function), {
-        ...(route.body || route.query ? { requestValidator: validator } : {}),
-        ...(route.body ? { requestModels: { 'application/json': this.models[route.body.model]! } } : {}),
-        ...(route.query
-          ? {
-              requestParameters: Object.fromEntries(
-                route.query.map((q) => [`method.request.querystring.${q.name}`, false]),
-              ),
-            }
-          : {}),
-      });
-    }
+    this.serve(props.functions);
 
     NagSuppressions.addResourceSuppressions(
       this.api,
       [
-        {
-          id: 'AwsSolutions-COG4',
-          reason:
-            'Callers are IAM principals (AWS_IAM/SigV4 on every method); break-glass must not depend on a Cognito user pool during an outage.',
-        },
+        COG4,
         {
           id: 'AwsSolutions-APIG3',
           reason:
@@ -249,5 +236,50 @@ export class BreakGlassApi extends Construct {
       ],
       true,
     );
+  }
+
+  /**
+   * Adds the methods of every route the given functions serve (the route table's `function`), with
+   * their models. The constructor serves the service's functions; the drill construct serves its own
+   * once it has made them. A route is served once: serving a function again is an error.
+   */
+  serve(functions: Partial<Readonly<Record<ApiFunctionName, IFunction>>>): void {
+    for (const route of ROUTES) {
+      const fn = functions[route.function];
+      if (fn) this.addRoute(route, fn);
+    }
+  }
+
+  private addRoute(route: RouteDefinition, fn: IFunction): void {
+    if (this.integrations.get(route.function) === undefined)
+      this.integrations.set(route.function, new LambdaIntegration(fn));
+    const resource = route.path
+      .split('/')
+      .filter(Boolean)
+      .reduce<Resource | RestApi['root']>(
+        (parent, part) => parent.getResource(part) ?? parent.addResource(part),
+        this.api.root,
+      );
+    const body = route.body;
+    if (body) {
+      this.modelsByName[body.model] ??= this.api.addModel(body.model, {
+        contentType: 'application/json',
+        schema: modelSchema(body.schema, body.model),
+      });
+    }
+    const method = resource.addMethod(route.method, this.integrations.get(route.function)!, {
+      ...(body || route.query ? { requestValidator: this.validator } : {}),
+      ...(body ? { requestModels: { 'application/json': this.models[body.model]! } } : {}),
+      ...(route.query
+        ? {
+            requestParameters: Object.fromEntries(
+              route.query.map((q) => [`method.request.querystring.${q.name}`, false]),
+            ),
+          }
+        : {}),
+    });
+    // cdk-nag applies a suppression to the children a construct has when it is added: a method added
+    // after the constructor (the drills') needs its own.
+    NagSuppressions.addResourceSuppressions(method, [COG4]);
   }
 }

@@ -15,7 +15,13 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { IndexName } from '../../functions/adapters/table-schema.js';
-import { API_FUNCTIONS, type ApiFunctionName, ROUTES } from '../../functions/api/routes.js';
+import {
+  API_FUNCTIONS,
+  type ApiFunctionName,
+  isServiceApiFunction,
+  routesServedBy,
+  type ServiceApiFunctionName,
+} from '../../functions/api/routes.js';
 import { ENV } from '../../functions/config/env.js';
 import { EXPORT_PREFIX } from '../../functions/domain/export-audit.js';
 import type { ProfileSet } from '../../functions/domain/profile.js';
@@ -54,7 +60,9 @@ export const EXPIRY_MAX_EVENT_AGE = Duration.hours(6);
 export const EXPIRY_RETRY_ATTEMPTS = 2;
 
 export type BackgroundFunctionName = 'expireGrant' | 'sweeper' | 'checkReviews' | 'exportTable';
-export type FunctionName = ApiFunctionName | BackgroundFunctionName;
+/** The functions this construct makes: the API's (but the drills', made by `BreakGlassDrills`) and the background ones. */
+export type FunctionName = ServiceApiFunctionName | BackgroundFunctionName;
+const SERVICE_API_FUNCTIONS = (Object.keys(API_FUNCTIONS) as ApiFunctionName[]).filter(isServiceApiFunction);
 
 export interface BreakGlassFunctionsProps {
   readonly table: ITable;
@@ -91,9 +99,9 @@ export class BreakGlassFunctions extends Construct {
   readonly policyRemovers: readonly BreakGlassFunction[];
 
   /** The Lambda function of each API function, for the API's integrations. */
-  apiLambdas(): Record<ApiFunctionName, IFunction> {
-    const out = {} as Record<ApiFunctionName, IFunction>;
-    for (const name of Object.keys(API_FUNCTIONS) as ApiFunctionName[]) out[name] = this.byName[name].fn;
+  apiLambdas(): Record<ServiceApiFunctionName, IFunction> {
+    const out = {} as Record<ServiceApiFunctionName, IFunction>;
+    for (const name of SERVICE_API_FUNCTIONS) out[name] = this.byName[name].fn;
     return out;
   }
 
@@ -119,10 +127,9 @@ export class BreakGlassFunctions extends Construct {
         ...(reservedConcurrentExecutions ? { reservedConcurrentExecutions } : {}),
       });
     // Behind API Gateway: done before its 29-second integration timeout. Described by the routes they serve.
-    const api = (name: ApiFunctionName) => {
-      const served = ROUTES.filter((r) => r.function === name).map((r) => `${r.method} ${r.path}`);
+    const api = (name: ServiceApiFunctionName) => {
       const { id: constructId, handler } = API_FUNCTIONS[name];
-      return make(constructId, handler, `break-glass: ${served.join(', ')}`, API_FUNCTION_TIMEOUT);
+      return make(constructId, handler, `break-glass: ${routesServedBy(name).join(', ')}`, API_FUNCTION_TIMEOUT);
     };
 
     const expireGrant = make(
@@ -196,7 +203,7 @@ export class BreakGlassFunctions extends Construct {
       exportTable,
       issueCredentials,
     };
-    this.api = (Object.keys(API_FUNCTIONS) as ApiFunctionName[]).map((name) => this.byName[name]);
+    this.api = SERVICE_API_FUNCTIONS.map((name) => this.byName[name]);
     this.background = [expireGrant, sweeper, checkReviews, exportTable];
 
     // EventBridge Scheduler invokes the expiry function asynchronously (Lambda developer guide,

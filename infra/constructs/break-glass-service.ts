@@ -309,7 +309,7 @@ export class BreakGlassService extends Construct {
     }
 
     drills?.compose({
-      api: this.api,
+      api,
       table: props.table,
       topic: props.topic,
       profilesRaw: props.profiles.raw,

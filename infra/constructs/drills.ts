@@ -7,8 +7,9 @@
  * the constructor makes the queues (the drill queue joins `PROTECTED_RESOURCES`; the target queue must
  * not: every grant's policy and every profile role's boundary end with a Deny `*` on that list, so the
  * drill's granted call would be denied), `compose` adds the functions, routes and schedule once the
- * service's API, protected resources and profile roles exist. `BreakGlassService` composes it when the
- * profiles have a drill profile (test/infra/drills.test.ts).
+ * service's API, protected resources and profile roles exist. The routes are the route table's
+ * (`functions/api/routes.ts`: path, request schema, who may call); `BreakGlassApi.serve` builds them.
+ * `BreakGlassService` composes it when the profiles have a drill profile (test/infra/drills.test.ts).
  *
  * - the drill function (`run-drill`, 5 minutes): activates, takes credentials of and revokes grants of
  *   the drill profile only: its IAM writes and `sts:AssumeRole` are limited to the drill profile's roles,
@@ -21,7 +22,6 @@
  * - the schedule (deploy context `drillSchedule`, `off` disables) and an alarm on the drill function's errors.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
-import { JsonSchemaType, LambdaIntegration, RequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -35,11 +35,13 @@ import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { API_FUNCTIONS, type DrillApiFunctionName, routesServedBy } from '../../functions/api/routes.js';
 import { ENV } from '../../functions/config/env.js';
-import { DRILL_MODES, drillProfile } from '../../functions/domain/drill.js';
+import { drillProfile } from '../../functions/domain/drill.js';
 import type { ProfileSet } from '../../functions/domain/profile.js';
 import { profileRoleArn } from '../../functions/domain/profile-roles.js';
 import { type ProtectedResource, RESOURCE_PREFIX } from '../protected-resources.js';
+import type { BreakGlassApi } from './break-glass-api.js';
 import { throttlesMetric } from './break-glass-monitoring.js';
 import { API_FUNCTION_TIMEOUT, BreakGlassFunction, TABLE_WRITE } from './breakglass-function.js';
 import { PROFILE_ROLE_TRUST_ACTIONS, type ProfileRoles } from './profile-roles.js';
@@ -60,7 +62,8 @@ export const DRILL_LEADING_KEYS = { 'ForAllValues:StringEquals': { 'dynamodb:Lea
 
 /** What composing the drills into the service needs from it. */
 export interface DrillsCompositionProps {
-  readonly api: RestApi;
+  /** The API: it adds the drill routes of the route table once their functions exist. */
+  readonly api: BreakGlassApi;
   readonly table: ITable;
   readonly topic: ITopic;
   /** The profile file as read (inlined into the bundles). */
@@ -260,8 +263,16 @@ export class BreakGlassDrills extends Construct {
       true,
     );
 
+    // The API functions of the drill routes (functions/api/routes.ts), named and described by the route table.
+    const api = (name: DrillApiFunctionName) =>
+      make(
+        API_FUNCTIONS[name].id,
+        API_FUNCTIONS[name].handler,
+        `break-glass: ${routesServedBy(name).join(', ')}`,
+        API_FUNCTION_TIMEOUT,
+      );
     // POST /drills: save the drill, invoke the drill function asynchronously, answer 202.
-    const start = make('StartDrill', 'start-drill', 'break-glass: POST /drills (security)', API_FUNCTION_TIMEOUT)
+    const start = api('startDrill')
       .addEnvironment(ENV.tableName, props.table.tableName)
       .addEnvironment(ENV.securityPrincipals, security)
       .addEnvironment(ENV.drillFunctionName, runner.fn.functionName);
@@ -277,7 +288,7 @@ export class BreakGlassDrills extends Construct {
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [runner.fn.functionArn] }),
     );
     // GET /drills, GET /drills/{id}: the DRILL partition only.
-    const list = make('ListDrills', 'list-drills', 'break-glass: GET /drills (security)', API_FUNCTION_TIMEOUT)
+    const list = api('listDrills')
       .addEnvironment(ENV.tableName, props.table.tableName)
       .addEnvironment(ENV.securityPrincipals, security);
     list.fn.addToRolePolicy(
@@ -287,33 +298,8 @@ export class BreakGlassDrills extends Construct {
         conditions: DRILL_LEADING_KEYS,
       }),
     );
-    const model = props.api.addModel('DrillRequest', {
-      contentType: 'application/json',
-      schema: {
-        type: JsonSchemaType.OBJECT,
-        additionalProperties: false,
-        properties: { mode: { type: JsonSchemaType.STRING, enum: [...DRILL_MODES] } },
-      },
-    });
-    const validator = new RequestValidator(this, 'BodyValidator', { restApi: props.api, validateRequestBody: true });
-    const drills = props.api.root.addResource('drills');
-    drills.addMethod('POST', new LambdaIntegration(start.fn), {
-      requestValidator: validator,
-      requestModels: { 'application/json': model },
-    });
-    drills.addMethod('GET', new LambdaIntegration(list.fn));
-    drills.addResource('{id}').addMethod('GET', new LambdaIntegration(list.fn));
-    NagSuppressions.addResourceSuppressions(
-      drills,
-      [
-        {
-          id: 'AwsSolutions-COG4',
-          reason:
-            'Callers are IAM principals (AWS_IAM/SigV4 on every method); break-glass must not depend on a Cognito user pool during an outage.',
-        },
-      ],
-      true,
-    );
+    // Their methods, from the route table (request model, validator, SigV4), as every other route's.
+    props.api.serve({ startDrill: start.fn, listDrills: list.fn });
 
     // A drill that fails publishes its own CRITICAL alert; a drill function that crashes cannot.
     new Alarm(this, 'RunnerErrors', {

@@ -1,10 +1,13 @@
 /** The API as synthesized: exactly the route table's methods, IAM on each, and the models generated from the zod schemas. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { requestJsonSchema } from '../../functions/api/json-schema.js';
-import { ROUTES, requestBodies } from '../../functions/api/routes.js';
+import { isServiceApiFunction, ROUTES, requestBodies } from '../../functions/api/routes.js';
 import { hideFromLogicalIds, logicalIdOf } from '../../infra/constructs/logical-ids.js';
 import { app } from './templates.js';
 
@@ -18,29 +21,28 @@ function pathOf(resources: Record<string, Record<string, unknown>>, ref: unknown
   return `${pathOf(resources, props.ParentId)}/${props.PathPart}`;
 }
 
+/** Each method of a template as `METHOD /path`, with its authorization and model name. */
+function methodsOf(template: Template) {
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const models = template.findResources('AWS::ApiGateway::Model');
+  return Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => {
+    const p = m.Properties;
+    const model = p.RequestModels?.['application/json']?.Ref as string | undefined;
+    return {
+      key: `${p.HttpMethod} ${pathOf(resources, p.ResourceId) || '/'}`,
+      auth: p.AuthorizationType,
+      model: model ? (models[model]!.Properties.Name ?? models[model]!.Properties.Schema.title) : undefined,
+    };
+  });
+}
+
 describe('the synthesized API', () => {
   it('has exactly the methods of the route table, each AWS_IAM, with its model', () => {
-    // Prepare
-    const resources = stateless.findResources('AWS::ApiGateway::Resource');
-    const models = stateless.findResources('AWS::ApiGateway::Model');
-    const methods = Object.values(stateless.findResources('AWS::ApiGateway::Method'));
     // Act
-    const declared = methods.map((m) => {
-      const p = m.Properties;
-      const model = p.RequestModels?.['application/json']?.Ref as string | undefined;
-      return {
-        key: `${p.HttpMethod} ${pathOf(resources, p.ResourceId) || '/'}`,
-        auth: p.AuthorizationType,
-        model: model ? (models[model]!.Properties.Name ?? models[model]!.Properties.Schema.title) : undefined,
-      };
-    });
-    // Assess
-    // The route table's routes, and the three the drill construct adds when a drill profile exists (infra/constructs/drills.ts:
-    // not yet in the route table — a known gap, docs/declare-once.md).
-    const drillRoutes = ['GET /drills', 'GET /drills/{id}', 'POST /drills'];
-    expect(declared.map((d) => d.key).sort()).toEqual(
-      [...ROUTES.map((r) => `${r.method} ${r.path}`), ...drillRoutes].sort(),
-    );
+    const declared = methodsOf(stateless);
+    // Assess: the app's profiles have a drill profile, so every route of the table, the drills' too, and no other.
+    expect(declared.map((d) => d.key).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    expect(declared.map((d) => d.key)).toContain('POST /drills');
     for (const d of declared) expect(d.auth).toBe('AWS_IAM');
     for (const r of ROUTES) {
       expect(declared.find((d) => d.key === `${r.method} ${r.path}`)?.model).toBe(r.body?.model);
@@ -49,7 +51,7 @@ describe('the synthesized API', () => {
 
   it('gives API Gateway each model as the draft-4 schema generated from the zod schema the function parses with', () => {
     const models = Object.values(stateless.findResources('AWS::ApiGateway::Model'));
-    expect(models).toHaveLength(requestBodies().length + 1); // and the drill construct's DrillRequest
+    expect(models).toHaveLength(requestBodies().length);
     for (const body of requestBodies()) {
       const model = models.find((m) => m.Properties.Schema.title === body.model);
       expect(model?.Properties.ContentType).toBe('application/json');
@@ -67,6 +69,34 @@ describe('the synthesized API', () => {
     expect(Object.keys(audit?.Properties.RequestParameters ?? {})).toContain('method.request.querystring.nextToken');
     for (const m of methods.filter((x) => x.Properties.RequestModels))
       expect(m.Properties.RequestValidatorId).toBeDefined();
+    // One validator for every route, the drills' too (body and query parameters).
+    const validators = Object.values(stateless.findResources('AWS::ApiGateway::RequestValidator'));
+    expect(validators.map((v) => v.Properties)).toEqual([
+      expect.objectContaining({ ValidateRequestBody: true, ValidateRequestParameters: true }),
+    ]);
+  });
+
+  it('leaves out the drill routes and their model when the profiles have no drill profile', () => {
+    // Prepare: the sample profiles without the drill profile
+    const file = join(mkdtempSync(join(tmpdir(), 'api-models-')), 'profiles.json');
+    const profiles = JSON.parse(readFileSync('config/profiles.json', 'utf8'));
+    profiles.profiles = profiles.profiles.filter((p: { drill?: boolean }) => !p.drill);
+    writeFileSync(file, JSON.stringify(profiles));
+    // Act
+    const template = Template.fromStack(app({ profiles: file }, { bundle: false }).stateless);
+    // Assess
+    const always = ROUTES.filter((r) => isServiceApiFunction(r.function));
+    expect(always.length).toBeLessThan(ROUTES.length);
+    expect(
+      methodsOf(template)
+        .map((d) => d.key)
+        .sort(),
+    ).toEqual(always.map((r) => `${r.method} ${r.path}`).sort());
+    const titles = Object.values(template.findResources('AWS::ApiGateway::Model')).map(
+      (m) => m.Properties.Schema.title,
+    );
+    expect(titles).not.toContain('DrillRequest');
+    expect(titles.length).toBe(requestBodies().length - 1);
   });
 });
 

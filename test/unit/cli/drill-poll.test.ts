@@ -31,13 +31,13 @@ describe('pollDrill', () => {
       body('RUNNING', ['activate', 'credentials']),
       body('PASSED', ['activate', 'credentials', 'outside']),
     ];
-    const paths: string[] = [];
+    const ids: string[] = [];
     const told: string[] = [];
 
     // Act
     const { res, timedOut } = await pollDrill(
-      async (path) => {
-        paths.push(path);
+      async (id) => {
+        ids.push(id);
         return answers.shift()!;
       },
       fakeIo(),
@@ -48,7 +48,7 @@ describe('pollDrill', () => {
     // Assess
     expect(timedOut).toBe(false);
     expect((res.body as { drill: { status: string } }).drill.status).toBe('PASSED');
-    expect(paths).toEqual(Array(4).fill('/drills/d'));
+    expect(ids).toEqual(Array(4).fill('d'));
     expect(told).toEqual(['  … activate passed', '  … credentials passed', '  … outside passed']);
   });
 
