@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ALLOWED_KEYWORDS, requestJsonSchema } from '../../../functions/api/json-schema.js';
 import { apiReference, openApiDocument } from '../../../functions/api/openapi.js';
-import { API_FUNCTIONS, ROUTES, requestBodies, routePath } from '../../../functions/api/routes.js';
+import { API_FUNCTIONS, ROUTES, requestBodies, routeOf, routePath } from '../../../functions/api/routes.js';
 
 const keywordsOf = (schema: unknown): string[] =>
   schema && typeof schema === 'object'
@@ -29,6 +29,7 @@ describe('the route table', () => {
     expect(routePath('/grants/{id}/revoke', { id: 'a/b' })).toBe('/grants/a%2Fb/revoke');
     expect(() => routePath('/grants/{id}/revoke')).toThrow(/Path parameter id is required/);
     expect(() => routePath('/nope')).toThrow(/No route/);
+    expect(routePath(routeOf('getDrill').path, { id: 'd-1' })).toBe('/drills/d-1');
   });
 });
 
@@ -70,5 +71,24 @@ describe('the OpenAPI description', () => {
     for (const r of ROUTES) expect(doc.paths[r.path]?.[r.method.toLowerCase()]?.operationId).toBe(r.operationId);
     expect(JSON.parse(readFileSync('docs/openapi.json', 'utf8'))).toEqual(openApiDocument());
     expect(readFileSync('docs/reference-api.md', 'utf8')).toBe(apiReference());
+  });
+
+  it('describes the drill routes: security callers, 202 for a start with an optional body, the drill id', () => {
+    const doc = openApiDocument() as {
+      paths: Record<string, Record<string, Record<string, any>>>;
+    };
+    const start = doc.paths['/drills']!.post!;
+    expect(start['x-breakglass-callers']).toBe('security');
+    expect(Object.keys(start.responses)).toContain('202');
+    expect(start.requestBody).toEqual({
+      required: false,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/DrillRequest' } } },
+    });
+    expect(doc.paths['/drills']!.get!['x-breakglass-callers']).toBe('security');
+    const id = doc.paths['/drills/{id}']!.get!.parameters[0];
+    expect(id).toMatchObject({ name: 'id', in: 'path', description: expect.stringMatching(/drill id/) });
+    expect(new RegExp(id.schema.pattern).test('0f8fad5b-d9cb-469f-a165-70867728950e')).toBe(true);
+    expect(new RegExp(id.schema.pattern).test('../x')).toBe(false);
+    expect(doc.paths['/grants/{id}']!.get!.parameters[0].description).toMatch(/grant id/);
   });
 });
