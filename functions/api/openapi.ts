@@ -48,8 +48,8 @@ function operation(route: RouteDefinition): Record<string, unknown> {
     name: m[1],
     in: 'path',
     required: true,
-    description: (route.id ?? GRANT_ID).description,
-    schema: { type: 'string', pattern: (route.id ?? GRANT_ID).pattern },
+    description: (route.idParameter ?? GRANT_ID).description,
+    schema: { type: 'string', pattern: (route.idParameter ?? GRANT_ID).pattern },
   }));
   const query = (route.query ?? []).map((q) => ({
     name: q.name,

@@ -127,8 +127,8 @@ export interface RouteDefinition {
   readonly callers: CallerRule;
   /** The status of a success. @default 200 */
   readonly success?: 200 | 202;
-  /** The `{id}` of the path. @default {@link GRANT_ID} */
-  readonly id?: PathParameter;
+  /** What the `{id}` of the path is. @default {@link GRANT_ID} */
+  readonly idParameter?: PathParameter;
   readonly body?: RequestBody;
   readonly query?: readonly QueryParameter[];
   /** Request headers the function reads besides the body. */
@@ -353,7 +353,7 @@ const ROUTE_LIST = [
     operationId: 'getDrill',
     summary: "A drill's progress: its steps so far, then its result",
     callers: 'security',
-    id: DRILL_ID,
+    idParameter: DRILL_ID,
   },
 ] as const satisfies readonly RouteDefinition[];
 /** Every route of the API. */
