@@ -10,7 +10,9 @@
  *   be missing without it. CDK's `Rule` has only `enabled`, so the state is set on the `CfnRule`.
  * - **Prerequisite**: EventBridge receives `AWS API Call via CloudTrail` only in accounts and regions
  *   where a CloudTrail trail logs management events (the docs say how to check).
- * - **What the rule matches**: only break-glass sessions. Profile-role sessions by their issuer, the
+ * - **What the rule matches**: events of an AWS service (`source` prefix `aws.`, which `PutEvents`
+ *   refuses to anyone else: a forged "CloudTrail" event with any other source never matches), and of
+ *   those only break-glass sessions. Profile-role sessions by their issuer, the
  *   role under `/breakglass/profile/` (`userIdentity.sessionContext.sessionIssuer.arn` is the role's
  *   ARN with its path: CloudTrail User Guide, "CloudTrail userIdentity element"); in caller mode the
  *   eligible roles (the same field) and users (`userIdentity.arn`), as EventBridge `wildcard`
@@ -38,7 +40,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/config/env.js';
-import { CLOUDTRAIL_DETAIL_TYPE } from '../../functions/domain/activity.js';
+import { AWS_SOURCE_PREFIX, CLOUDTRAIL_DETAIL_TYPE } from '../../functions/domain/activity.js';
 import { PROFILE_ROLE_PATH } from '../../functions/domain/profile-roles.js';
 import { RESOURCE_PREFIX } from '../protected-resources.js';
 import { throttlesMetric } from './break-glass-monitoring.js';
@@ -98,8 +100,15 @@ export function activityEventPattern(
       : []),
   ];
   if (!branches.length) throw new Error('break-glass: no profile grants anything; action logging has nothing to match');
-  // CDK writes `detailType` as `detail-type`.
-  return { detailType: [CLOUDTRAIL_DETAIL_TYPE], detail: branches.length === 1 ? branches[0]! : { $or: branches } };
+  // CDK writes `detailType` as `detail-type`. `detail-type` is free-form for anyone with
+  // events:PutEvents; the `aws.` source prefix is not: "The aws. value prefix is service-reserved and
+  // cannot be used as a value" (EventBridge API reference, PutEventsRequestEntry, Source). CloudTrail's
+  // events carry `aws.<service>` (EventBridge events reference, e.g. "AWS CloudTrail events").
+  return {
+    source: [{ prefix: AWS_SOURCE_PREFIX }] as unknown as string[],
+    detailType: [CLOUDTRAIL_DETAIL_TYPE],
+    detail: branches.length === 1 ? branches[0]! : { $or: branches },
+  };
 }
 
 export class ActivityCapture extends Construct {
