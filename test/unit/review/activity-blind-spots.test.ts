@@ -1,7 +1,6 @@
 /**
- * Hostile review (action logging): where a grant's calls are never captured. Both tests are
- * `it.fails`: they describe the gap on the current code and turn green-to-red once it is closed
- * (then drop `.fails`).
+ * Hostile review (action logging): where a grant's calls are never captured, or captured too late.
+ * The Region test is `it.fails`: it describes the gap on the current code (drop `.fails` with the fix).
  *
  * 1. **Other Regions, and global services.** The capture rule exists only in the deployment's Region,
  *    on its default bus. "Both the EventBridge rule and the source event that it monitors must exist in
@@ -20,21 +19,21 @@
  *    (the spoke forwarding work does the cross-account half); or, failing that, a `Deny` with
  *    `StringNotEquals aws:RequestedRegion` on the captured Regions in every grant policy.
  *
- * 2. **A backlog drops calls silently.** The activity queue keeps messages 4 days; a message that
- *    outlives its retention is deleted ("the length of time … for which Amazon SQS retains a message …
- *    1,209,600 seconds (14 days)" at most: SQS API reference, CreateQueue, MessageRetentionPeriod; the SQS
- *    Developer Guide, "Setting-up dead-letter queue retention", shows retention deleting messages), not
- *    moved to the DLQ (the DLQ alarm sees nothing), and no alarm
- *    watches the queue's age. A holder who floods the capture with cheap read calls (the capture runs at
- *    most 5 functions at once) delays the recording of their real calls past the end-of-grant summary
- *    (15 minutes after the end: announced with what was captured so far) and, if the flood lasts, past the
- *    retention. Fix: retention 14 days (SQS maximum) and an alarm on `ApproximateAgeOfOldestMessage`
- *    above the summary's settle time, sent to the topic.
+ * 2. **A backlog delayed or dropped calls silently** (fixed: this test failed before). A holder who
+ *    floods the capture with cheap read calls (it runs at most 5 functions at once) delays the recording
+ *    of their real calls past the end-of-grant summary (15 minutes after the end: announced with what was
+ *    captured so far) and a review sealed meanwhile; past the queue's 4-day retention a message is deleted
+ *    ("the length of time … for which Amazon SQS retains a message": SQS API reference, CreateQueue,
+ *    MessageRetentionPeriod; the SQS Developer Guide, "Setting-up dead-letter queue retention", shows
+ *    retention deleting messages), not moved to the DLQ, so the DLQ alarm saw nothing and no alarm
+ *    watched the queue's age. Now `breakglass-ActivityBacklog` alarms when the oldest waiting call is as
+ *    old as the summary's wait (SETTLE_MINUTES).
  */
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLOUDTRAIL_DETAIL_TYPE } from '../../../functions/domain/activity.js';
+import { SETTLE_MINUTES } from '../../../functions/domain/activity-summary.js';
 import { ACTIVITY_QUEUE_NAME } from '../../../infra/constructs/activity-capture.js';
 import { app } from '../../infra/templates.js';
 
@@ -66,23 +65,23 @@ describe('calls the capture never sees', () => {
     expect(capturedRegions()).toContain('us-east-1');
   });
 
-  it.fails('a capture backlog is alarmed before calls are lost: 14-day retention and an alarm on the oldest message age', () => {
+  it('a capture backlog is alarmed before the end-of-grant summary goes out without the waiting calls', () => {
     const withQueue = stacks
       .map((s) => Template.fromStack(s))
       .map((t) => ({
         template: t,
-        queues: Object.entries(t.findResources('AWS::SQS::Queue', { Properties: { QueueName: ACTIVITY_QUEUE_NAME } })),
+        queues: Object.keys(t.findResources('AWS::SQS::Queue', { Properties: { QueueName: ACTIVITY_QUEUE_NAME } })),
       }))
       .filter((x) => x.queues.length === 1);
     expect(withQueue).toHaveLength(1);
     const { template, queues } = withQueue[0]!;
-    const [queueId, queue] = queues[0] as [string, Resource];
-    expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     const ageAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
       (a) =>
         (a as Resource).Properties.MetricName === 'ApproximateAgeOfOldestMessage' &&
-        JSON.stringify((a as Resource).Properties.Dimensions).includes(queueId),
-    );
+        JSON.stringify((a as Resource).Properties.Dimensions).includes(queues[0]!),
+    ) as Resource[];
     expect(ageAlarms).toHaveLength(1);
+    expect(ageAlarms[0]!.Properties.Threshold).toBeLessThanOrEqual(SETTLE_MINUTES * 60);
+    expect(JSON.stringify(ageAlarms[0]!.Properties.AlarmActions)).toMatch(/Alerts/);
   });
 });
