@@ -2,7 +2,8 @@
  * Capture: CloudTrail API calls (EventBridge `AWS API Call via CloudTrail`), tied to the grant they
  * were made with and kept beside its record (`activity.ts`).
  *
- * 1. parse — an EventBridge event of that detail-type whose `detail` has an `eventID`, `eventTime`,
+ * 1. parse — an EventBridge event of that detail-type, from an AWS service (`source` `aws.…`, which
+ *    PutEvents refuses to anyone else), whose `detail` has an `eventID`, `eventTime`,
  *    `eventSource` and `eventName`; anything else is *rejected* (it can never succeed: not retried);
  * 2. attribute —
  *    - profile role: the session name `bg-<grantId>` (in `userIdentity.arn` or `principalId`) names
@@ -23,6 +24,7 @@
 
 import {
   type ActivityRecord,
+  AWS_SOURCE_PREFIX,
   CLOUDTRAIL_DETAIL_TYPE,
   composeActivity,
   endSecondOf,
@@ -176,6 +178,9 @@ function parseEnvelope(event: unknown): ParsedCall {
   const e = event as Record<string, unknown>;
   if (e['detail-type'] !== CLOUDTRAIL_DETAIL_TYPE)
     throw new MalformedRecordError(`detail-type is not "${CLOUDTRAIL_DETAIL_TYPE}"`);
+  // A forged call (PutEvents with a made-up source, or a message sent straight to the queue): never stored.
+  if (typeof e.source !== 'string' || !e.source.startsWith(AWS_SOURCE_PREFIX))
+    throw new MalformedRecordError(`source is not an AWS service's ("${AWS_SOURCE_PREFIX}…"): not a CloudTrail event`);
   return parseCall(e.detail);
 }
 

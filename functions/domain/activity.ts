@@ -26,8 +26,14 @@
  */
 import { canonicalJson, sha256Hex } from './audit-chain.js';
 
-/** CloudTrail's EventBridge detail-type for API calls. */
+/** CloudTrail's EventBridge detail-type for API calls. Free-form: anyone with events:PutEvents may send it. */
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
+/**
+ * The source prefix only AWS services can send: "The aws. value prefix is service-reserved and cannot be
+ * used as a value" (EventBridge API reference, PutEventsRequestEntry, Source). CloudTrail's API-call
+ * events carry `aws.<service>`. The capture rule requires it, and the capture rejects anything else.
+ */
+export const AWS_SOURCE_PREFIX = 'aws.';
 
 /** Session names break-glass gives profile-role sessions: `bg-<grantId>`. */
 export const SESSION_PREFIX = 'bg-';

@@ -45,9 +45,10 @@ export interface Alert {
      */
     readonly risks?: readonly string[];
     /**
-     * `"true"` on every alert about a drill's grant, so a subscription can take drills only
-     * (`{"drill": ["true"]}`) or leave them out (`{"drill": [{"exists": false}]}`). A failed drill's
-     * alert (DRILL_FAILED) does not carry it: that one is for everyone.
+     * `"true"` on every alert about what a drill (its runner, or break-glass itself) does with the drill's
+     * grant, so a subscription can take drills only (`{"drill": ["true"]}`) or leave them out
+     * (`{"drill": [{"exists": false}]}`). A failed drill's alert (DRILL_FAILED), and anyone else's action
+     * on a drill's grant (e.g. CREDENTIALS_DENIED), do not carry it: those are for everyone.
      */
     readonly drill?: 'true';
   };
@@ -254,7 +255,11 @@ export function composeAlert(
       owner: grant.owner,
       ...(account ? { account } : {}),
       ...(riskClasses.length ? { risks: riskClasses } : {}),
-      ...(grant.drill ? { drill: 'true' as const } : {}),
+      // Only what the drill itself (its runner) and break-glass (`system:…`) do with a drill's grant: someone
+      // else reaching for it (e.g. CREDENTIALS_DENIED) must reach the subscribers that leave drills out.
+      ...(grant.drill && (event.actor === grant.principalArn || event.actor.startsWith('system:'))
+        ? { drill: 'true' as const }
+        : {}),
     },
   };
 }

@@ -12,7 +12,8 @@
  *
  * The record moves last, so the policy and the schedule never hold an *earlier* expiry than
  * the record. A failure undoes steps 2–3 (old policy, old schedule) and answers 503; if the
- * grant ended meanwhile, its policy and schedule are removed.
+ * grant ended meanwhile (a revoke between steps 1 and 2), nothing is put back: its policy and
+ * schedule are removed and the answer is 409.
  */
 
 import { spokeNote } from './accounts.js';
@@ -128,8 +129,20 @@ export async function extendGrant(
     step = 'Reschedule';
     await ports.scheduler.reschedule(grant.scheduleName, expiresAt, grant.id);
   } catch (error) {
-    await undo(ports, grant, profile, policyAt(grant.expiresAt), step === 'Reschedule');
-    await recordExtendFailure(ports, grant, step, error, base);
+    // A revoke (or the expiry) may have ended the grant since step 1: it detached the policy and
+    // deleted the schedule (which is why a reschedule fails). Putting the old policy back would
+    // hand a REVOKED grant working access until its old expiry, with no schedule left to end it.
+    const ended = await endedMeanwhile(ports, grantId);
+    if (!ended) await undo(ports, grant, profile, policyAt(grant.expiresAt), step === 'Reschedule');
+    await recordExtendFailure(ports, ended ?? grant, step, error, base);
+    // Checked again after our own append: a revoke that read the grant before it conflicts and detaches
+    // again; one that recorded in between is seen here.
+    const endedNow = ended ?? (await endedMeanwhile(ports, grantId));
+    if (endedNow) {
+      await ports.access.detach(target, grant.policyName).catch(() => undefined);
+      await ports.scheduler.cancel(grant.scheduleName).catch(() => undefined);
+      throw new InvalidTransitionError(`Grant ${grantId} became ${endedNow.status} while it was being extended`);
+    }
     throw new StepFailedError(
       step,
       `${spokeNote(error)}Could not extend grant ${grantId}; it still expires at ${grant.expiresAt}. Retry in a moment.`,
@@ -179,6 +192,12 @@ export async function extendGrant(
   // 5. announce
   await announce(ports, grant, event);
   return grant;
+}
+
+/** The grant as stored now, if it is no longer ACTIVE (revoked or expired meanwhile); undefined if ACTIVE or unreadable. */
+async function endedMeanwhile(ports: Ports, grantId: string): Promise<Grant | undefined> {
+  const fresh = await ports.store.get(grantId).catch(() => undefined);
+  return fresh && fresh.status !== 'ACTIVE' ? fresh : undefined;
 }
 
 /** Puts back the old policy and, if it was moved, the old schedule. Best effort: logged on failure. */

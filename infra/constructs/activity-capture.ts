@@ -10,7 +10,9 @@
  *   be missing without it. CDK's `Rule` has only `enabled`, so the state is set on the `CfnRule`.
  * - **Prerequisite**: EventBridge receives `AWS API Call via CloudTrail` only in accounts and regions
  *   where a CloudTrail trail logs management events (the docs say how to check).
- * - **What the rule matches**: only break-glass sessions. Profile-role sessions by their issuer, the
+ * - **What the rule matches**: events of an AWS service (`source` prefix `aws.`, which `PutEvents`
+ *   refuses to anyone else: a forged "CloudTrail" event with any other source never matches), and of
+ *   those only break-glass sessions. Profile-role sessions by their issuer, the
  *   role under `/breakglass/profile/` (`userIdentity.sessionContext.sessionIssuer.arn` is the role's
  *   ARN with its path: CloudTrail User Guide, "CloudTrail userIdentity element"); in caller mode the
  *   eligible roles (the same field) and users (`userIdentity.arn`), as EventBridge `wildcard`
@@ -38,7 +40,8 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/config/env.js';
-import { CLOUDTRAIL_DETAIL_TYPE } from '../../functions/domain/activity.js';
+import { AWS_SOURCE_PREFIX, CLOUDTRAIL_DETAIL_TYPE } from '../../functions/domain/activity.js';
+import { SETTLE_MINUTES } from '../../functions/domain/activity-summary.js';
 import { PROFILE_ROLE_PATH } from '../../functions/domain/profile-roles.js';
 import { RESOURCE_PREFIX } from '../protected-resources.js';
 import { throttlesMetric } from './break-glass-monitoring.js';
@@ -62,6 +65,8 @@ export const CAPTURE_BATCH_SIZE = 10;
 /** At most this many capture functions at once: bounds the writes on the table during a busy incident. */
 export const CAPTURE_MAX_CONCURRENCY = 5;
 const CAPTURE_TIMEOUT = Duration.seconds(60);
+/** The backlog alarm: the oldest waiting call is as old as the end-of-grant summary's wait (activity-summary.ts). */
+export const ACTIVITY_BACKLOG_ALARM_SECONDS = SETTLE_MINUTES * 60;
 
 export interface ActivityCaptureProps {
   readonly table: ITable;
@@ -98,8 +103,15 @@ export function activityEventPattern(
       : []),
   ];
   if (!branches.length) throw new Error('break-glass: no profile grants anything; action logging has nothing to match');
-  // CDK writes `detailType` as `detail-type`.
-  return { detailType: [CLOUDTRAIL_DETAIL_TYPE], detail: branches.length === 1 ? branches[0]! : { $or: branches } };
+  // CDK writes `detailType` as `detail-type`. `detail-type` is free-form for anyone with
+  // events:PutEvents; the `aws.` source prefix is not: "The aws. value prefix is service-reserved and
+  // cannot be used as a value" (EventBridge API reference, PutEventsRequestEntry, Source). CloudTrail's
+  // events carry `aws.<service>` (EventBridge events reference, e.g. "AWS CloudTrail events").
+  return {
+    source: [{ prefix: AWS_SOURCE_PREFIX }] as unknown as string[],
+    detailType: [CLOUDTRAIL_DETAIL_TYPE],
+    detail: branches.length === 1 ? branches[0]! : { $or: branches },
+  };
 }
 
 export class ActivityCapture extends Construct {
@@ -174,6 +186,22 @@ export class ActivityCapture extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription:
         'break-glass: API calls of break-glass sessions could not be recorded and wait in the activity dead-letter queue; fix the cause, then redrive it (docs/action-logging.md).',
+    }).addAlarmAction(new SnsAction(props.topic));
+
+    // A backlog: calls waiting longer than the end-of-grant summary waits for them (SETTLE_MINUTES) are
+    // missing from that summary and from a review sealed meanwhile; a flood of cheap calls (the capture runs
+    // at most CAPTURE_MAX_CONCURRENCY functions) would otherwise delay them silently, and a message older
+    // than the queue's retention is deleted, not dead-lettered ("The length of time … for which Amazon SQS
+    // retains a message": SQS API reference, CreateQueue, MessageRetentionPeriod).
+    new Alarm(this, 'BacklogAlarm', {
+      alarmName: `${RESOURCE_PREFIX}-ActivityBacklog`,
+      metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: ACTIVITY_BACKLOG_ALARM_SECONDS,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'break-glass: API calls of break-glass sessions wait in the activity queue longer than the end-of-grant summary waits for them (a flood of calls, or a capture too slow); summaries and reviews meanwhile miss them (docs/action-logging.md).',
     }).addAlarmAction(new SnsAction(props.topic));
 
     // GET /grants/{id}/activity

@@ -49,6 +49,7 @@ describe('alarms', () => {
       [
         'ActivationErrors',
         'ActivationsAnomaly',
+        'ActivityBacklog',
         'ActivityCaptureErrors',
         'ActivityDeadLetters',
         'ActivitySummaryErrors',

@@ -376,6 +376,7 @@ describe('API', () => {
       a.Properties.MetricName ?? (a.Properties.ThresholdMetricId ? 'anomaly detection' : 'metric math');
     expect(alarms.map(kind).sort()).toEqual([
       '5XXError',
+      'ApproximateAgeOfOldestMessage', // the activity queue's backlog
       'ApproximateNumberOfMessagesVisible', // the activity dead-letter queue
       'AsyncEventsDropped',
       ...Array(10).fill('Errors'), // the 8th: the drill function (breakglass-DrillErrors); 9th, 10th: activity capture and summary
