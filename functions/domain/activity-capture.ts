@@ -194,10 +194,9 @@ function parseEnvelope(event: unknown): { call: ParsedCall; envelope: Envelope }
   if (e['detail-type'] !== CLOUDTRAIL_DETAIL_TYPE)
     throw new MalformedRecordError(`detail-type is not "${CLOUDTRAIL_DETAIL_TYPE}"`);
   // "All events that come from AWS services begin with "aws." Customer-generated events can have any value
-  // here, as long as it doesn't begin with "aws."" (EventBridge User Guide, "Event structure reference"; a
-  // PutEvents entry that tries fails with NotAuthorizedForSourceException, EventBridge API reference,
-  // PutEventsResultEntry). A spoke allowed onto the hub's activity bus can put events, but none that
-  // claims to be CloudTrail's: the bus's rule matches `aws.` sources only, and this is checked again here.
+  // here, as long as it doesn't begin with "aws."" (EventBridge User Guide, "Event structure reference").
+  // A spoke allowed onto the hub's activity bus can put events, but none that claims to be CloudTrail's:
+  // the bus policy and rule take `aws.` sources only, and this is checked again here.
   if (typeof e.source !== 'string' || !e.source.startsWith('aws.'))
     throw new MalformedRecordError('source is not an AWS service (aws.*): not a CloudTrail event');
   if (typeof e.account !== 'string' || !ACCOUNT_ID.test(e.account))
