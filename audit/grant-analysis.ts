@@ -363,7 +363,10 @@ export function analyseGrant(
         message: `Grant ${id} of ${who}: ${counts.denied} call(s) were denied during the grant, beyond what profile ${profile || '(none)'} allows. The review should say whether the profile is too narrow for the incident or the attempts went beyond it.`,
       }),
     );
-  if (counts && activated && endedStatus && counts.calls === 0)
+  // A drill's grant (the grant's own `drill` fact, set only by the drill use case: activation refuses a drill
+  // profile otherwise) makes no calls by design: the drill evaluates what its policy would allow, it never uses it.
+  // Calls it did make still count above (denied, after the end).
+  if (counts && activated && endedStatus && counts.calls === 0 && !drill)
     findings.push(
       finding('NO_ACTIVITY', {
         ...subject,

@@ -22,10 +22,13 @@
  *   `BreakGlassSpokeStackSet`, service-managed, auto-deployed; `spokeRegion`, default the hub's region;
  *   `stackSetCallAs` `SELF` | `DELEGATED_ADMIN`); `spokeAccounts` (comma-separated ids: one
  *   `BreakGlassSpoke-<id>` stack each, with `hubLifecycleRoleArns` and `hubCredentialRoleArn` from the
- *   hub's outputs).
+ *   hub's outputs; `hubActivityBusArn`, default the `breakglass-activity` bus of the credential role's
+ *   account in the hub's region); `spokeOrganizationId` (`o-…`: the activity bus lets the organization's
+ *   accounts forward instead of listing the spokes; needed above 40).
  */
-import { App, Aspects, CfnOutput, Fn } from 'aws-cdk-lib';
+import { App, Aspects, Aws, CfnOutput, Fn } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ACTIVITY_BUS_NAME } from './constructs/activity-capture.js';
 import { BreakGlassSpokeStack } from './constructs/break-glass-spoke.js';
 import { loadProfileFile } from './profiles.js';
 import { BreakGlassSpokeStackSetStack } from './spoke-stacks.js';
@@ -99,6 +102,7 @@ export function buildApp(app: App = new App()): {
     frozenProfiles: list('frozenProfiles'),
     ...(maxActive ? { maxActivePerPrincipal: Number(maxActive) } : {}),
     ...(accountAliases(app.node.tryGetContext('accountAliases')) ?? {}),
+    ...(ctx('spokeOrganizationId') ? { spokeOrganizationId: ctx('spokeOrganizationId')! } : {}),
   });
   addSpokes(app, stateless, profiles.profiles, { list, ctx, region, env });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
@@ -169,6 +173,10 @@ function addSpokes(
       lifecycleRoleArns: service.lifecycleRoleArns,
       credentialRoleArn: service.credentialRoleArn,
       hubProtectedResources: sizing,
+      // The bus exists when the profiles name spokes; otherwise its would-be ARN (the forwarder is then in no account).
+      activityBusArn:
+        service.activity.spokeBus?.eventBusArn ??
+        `arn:${stateless.partition}:events:${stateless.region}:${stateless.account}:event-bus/${ACTIVITY_BUS_NAME}`,
       callAs,
     });
   }
@@ -180,13 +188,24 @@ function addSpokes(
       throw new Error(
         '-c spokeAccounts needs -c hubLifecycleRoleArns=… and -c hubCredentialRoleArn=… (the hub stack outputs SpokeLifecycleRoleArns and SpokeCredentialRoleArn)',
       );
+    const hub = /^arn:([\w-]+):iam::(\d{12}):role\//.exec(credential);
+    if (!hub)
+      throw new Error(
+        `-c hubCredentialRoleArn must be an IAM role ARN (output SpokeCredentialRoleArn), got "${credential}"`,
+      );
+    const busArn = options.ctx('hubActivityBusArn');
+    if (busArn !== undefined && !/^arn:[\w-]+:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.-]+$/.test(busArn))
+      throw new Error(`-c hubActivityBusArn must be an event bus ARN (output SpokeActivityBusArn), got "${busArn}"`);
     new BreakGlassSpokeStack(app, `BreakGlassSpoke-${account}`, {
       env: { account, ...(options.region ? { region: options.region } : {}) },
-      description: `break-glass spoke in ${account}: manager role and profile roles`,
+      description: `break-glass spoke in ${account}: manager role, profile roles, action logging's forwarder`,
       profiles,
       lifecycleRoleArns: lifecycle,
       credentialRoleArn: credential,
       hubProtectedResources: sizing,
+      // Default: the hub's bus, in the credential role's account and the hub's region (this one when none is given).
+      activityBusArn:
+        busArn ?? `arn:${hub[1]}:events:${options.region ?? Aws.REGION}:${hub[2]}:event-bus/${ACTIVITY_BUS_NAME}`,
     });
   }
 }

@@ -140,7 +140,9 @@ export function protectedResources(
     plain((v) => `arn:${v.p}:iam::${v.a}:policy${IAM_PATH}*`),
     plain((v) => `arn:${v.p}:logs:${v.r}:${v.a}:log-group:/aws/lambda/${RESOURCE_PREFIX}-*`),
     plain((v) => `arn:${v.p}:logs:${v.r}:${v.a}:log-group:/aws/apigateway/${RESOURCE_PREFIX}-*`),
-    plain((v) => `arn:${v.p}:events:${v.r}:${v.a}:rule/${RESOURCE_PREFIX}-*`),
+    // Rules (`rule/breakglass-*`, and `rule/breakglass-activity/…` on the activity bus) and the activity bus
+    // (`event-bus/breakglass-activity`): one pattern for both.
+    plain((v) => `arn:${v.p}:events:${v.r}:${v.a}:*/${RESOURCE_PREFIX}-*`),
     plain((v) => `arn:${v.p}:cloudwatch:${v.r}:${v.a}:alarm:${RESOURCE_PREFIX}-*`),
     // Dashboards are global ("All dashboards in your account are global, not region-specific", CloudFormation
     // AWS::CloudWatch::Dashboard): no region in their ARN (Service Authorization Reference, CloudWatch, dashboard).

@@ -30,6 +30,8 @@ export interface SpokeStackSetProps extends StackProps {
   readonly lifecycleRoleArns: readonly string[];
   readonly credentialRoleArn: string;
   readonly hubProtectedResources: readonly ProtectedResource[];
+  /** The hub's activity bus: each spoke forwards its break-glass sessions' calls there (activity-capture.ts). */
+  readonly activityBusArn: string;
   /** `SELF` from the management account, `DELEGATED_ADMIN` from a delegated administrator. @default 'SELF' */
   readonly callAs?: 'SELF' | 'DELEGATED_ADMIN';
 }
@@ -65,6 +67,7 @@ export class BreakGlassSpokeStackSetStack extends Stack {
       parameters: [
         { parameterKey: SPOKE_PARAMETERS.lifecycleRoleArns, parameterValue: props.lifecycleRoleArns.join(',') },
         { parameterKey: SPOKE_PARAMETERS.credentialRoleArn, parameterValue: props.credentialRoleArn },
+        { parameterKey: SPOKE_PARAMETERS.activityBusArn, parameterValue: props.activityBusArn },
       ],
       templateBody: JSON.stringify(spokeStackSetTemplate(props.profiles, props.hubProtectedResources)),
     });

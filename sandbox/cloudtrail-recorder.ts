@@ -21,6 +21,12 @@
  * - `responseElements`: never (break-glass never keeps them either).
  * Calls signed with any other key (the handlers' own, seeding) pass through unrecorded, like the
  * EventBridge rule, which matches break-glass sessions only.
+ *
+ * A spoke grant's session acts in the spoke's account (moto derives the account from the
+ * credentials), so its record is the spoke's: `recipientAccountId`, the identity's account and the
+ * envelope's `account` are the spoke's, as the hub's activity bus receives an event its spoke's rule
+ * forwarded (EventBridge keeps the event's `account`). The stand-in delivers it straight to the
+ * capture, which checks those accounts against the grant's.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
@@ -28,10 +34,13 @@ import { GetRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { CLOUDTRAIL_DETAIL_TYPE } from '../functions/domain/activity.js';
 import { grantSessionName, PROFILE_ROLE_PATH } from '../functions/domain/profile-roles.js';
 import type { ApiHandler } from './api-server.js';
+import { iamIn } from './spokes.js';
 
 /** Who a vended access key belongs to. */
 export interface VendedSession {
   readonly grantId: string;
+  /** The account the session acts in (a spoke's for a spoke grant). @default the recorder's account */
+  readonly account?: string;
   readonly roleArn: string;
   readonly roleId: string;
   readonly sessionName: string;
@@ -162,7 +171,7 @@ export class CloudTrailRecorder {
     context: { sourceIp: string; userAgent?: string; status: number; responseBody: string; requestId?: string },
   ): Record<string, unknown> {
     const roleName = session.roleArn.slice(session.roleArn.lastIndexOf('/') + 1);
-    const account = this.options.account;
+    const account = session.account ?? this.options.account;
     const time = (this.options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const isS3Object = call.service === 's3' && /Object$/.test(call.action);
     return {
@@ -211,7 +220,8 @@ export class CloudTrailRecorder {
       id: randomUUID(),
       'detail-type': CLOUDTRAIL_DETAIL_TYPE,
       source: `aws.${service}`,
-      account: this.options.account,
+      // The account the call was recorded in: kept when a spoke's rule forwards the event to the hub's bus.
+      account: typeof record.recipientAccountId === 'string' ? record.recipientAccountId : this.options.account,
       time: record.eventTime,
       region: record.awsRegion,
       resources: [],
@@ -343,19 +353,20 @@ export async function startCloudTrailStandIn(options: {
         credentials: { accessKeyId: string };
         grant: { id: string; targetName: string; account?: string };
       };
-      // A spoke grant's calls are in the spoke account's CloudTrail, which this stand-in (the hub's trail) does
-      // not record: only the hub's own grants are registered.
-      if (body.grant.account && body.grant.account !== options.account) return result;
+      // A spoke grant's session acts in the spoke: its calls are that account's (what its forwarding rule sends).
+      const account = body.grant.account ?? options.account;
       const roleName = body.grant.targetName;
-      let roleId = roleIds.get(roleName);
+      let roleId = roleIds.get(`${account}/${roleName}`);
       if (!roleId) {
-        const { Role } = await options.iam.send(new GetRoleCommand({ RoleName: roleName }));
+        const iam = account === options.account ? options.iam : await iamIn(options.target, account);
+        const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
         roleId = Role?.RoleId ?? 'AROASANDBOXROLE';
-        roleIds.set(roleName, roleId);
+        roleIds.set(`${account}/${roleName}`, roleId);
       }
       recorder.register(body.credentials.accessKeyId, {
         grantId: body.grant.id,
-        roleArn: `arn:aws:iam::${options.account}:role${PROFILE_ROLE_PATH}${roleName}`,
+        account,
+        roleArn: `arn:aws:iam::${account}:role${PROFILE_ROLE_PATH}${roleName}`,
         roleId,
         sessionName: grantSessionName(body.grant.id),
         issuedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),

@@ -38,7 +38,8 @@ const MEANINGS = {
   POWERTOOLS_LOG_LEVEL: 'log level of the Powertools logger (DEBUG, INFO, WARN, ERROR; default INFO)',
   PROTECTED_RESOURCES:
     "ARN patterns of the deployment's own resources, derived at synth (`infra/protected-resources.ts`): every policy break-glass writes ends with a Deny `*` on them",
-  ACCOUNT_ID: "the hub's account: where the profile roles of profiles naming no account are; grants name it",
+  ACCOUNT_ID:
+    "the hub's account: where the profile roles of profiles naming no account are; grants name it; the activity capture ties a call only to grants of the account it was made in",
   ACCOUNT_ALIASES:
     'account id → alias (deploy context accountAliases), named in grants and alerts; never looked up live',
   AWS_PARTITION: "the partition of the profile roles' ARNs",

@@ -2,10 +2,11 @@
  * Capture: CloudTrail API calls (EventBridge `AWS API Call via CloudTrail`), tied to the grant they
  * were made with and kept beside its record (`activity.ts`).
  *
- * 1. parse — an EventBridge event of that detail-type, from an AWS service (`source` `aws.…`, which
- *    PutEvents refuses to anyone else), whose `detail` has an `eventID`, `eventTime`,
- *    `eventSource` and `eventName`; anything else is *rejected* (it can never succeed: not retried);
- * 2. attribute —
+ * 1. parse — an EventBridge event of that detail-type, from an AWS service (`source` `aws.*`), whose
+ *    `detail` has an `eventID`, `eventTime`, `eventSource` and `eventName`; anything else is *rejected*
+ *    (it can never succeed: not retried);
+ * 2. attribute — only within the grant's own account ({@link accountMismatch}: a spoke's administrator
+ *    can put events on the hub's activity bus, but never for another account's grants), then
  *    - profile role: the session name `bg-<grantId>` (in `userIdentity.arn` or `principalId`) names
  *      the grant exactly; the session must be of the grant's own role (someone naming a session of
  *      another role after a grant is *ignored*, and the grant's policy, bound to `*:bg-<grantId>`,
@@ -32,12 +33,19 @@ import {
   MalformedRecordError,
   type ParsedCall,
   parseCall,
+  sessionNameFor,
 } from './activity.js';
 import { type ActivityEventType, type Alert, oneLine } from './alert.js';
 import type { Grant } from './grant.js';
 import type { ActivityStore, Clock, GrantStore, Notifier, SessionGrant } from './ports.js';
+import { PROFILE_ROLE_PATH } from './profile-roles.js';
 
 export interface CapturePorts {
+  /**
+   * The hub's account (`ACCOUNT_ID`): the account of grants that name none. Without it, such a grant's
+   * calls are only checked to name one account throughout (a single-account deployment).
+   */
+  readonly hubAccount?: string;
   readonly store: Pick<GrantStore, 'get'>;
   readonly activity: ActivityStore;
   readonly notifier: Notifier;
@@ -93,8 +101,9 @@ export async function captureActivity(ports: CapturePorts, inputs: readonly Capt
   for (const input of inputs) {
     // 1. parse
     let call: ParsedCall;
+    let envelope: Envelope;
     try {
-      call = parseEnvelope(input.event);
+      ({ call, envelope } = parseEnvelope(input.event));
     } catch (error) {
       if (!(error instanceof MalformedRecordError)) throw error;
       ports.log.warn({ msg: 'activity: rejected a delivery', id: input.id, reason: error.message });
@@ -103,7 +112,7 @@ export async function captureActivity(ports: CapturePorts, inputs: readonly Capt
     }
     try {
       // 2. attribute
-      const attributed = await attribute(call, grantOf, ports.activity);
+      const attributed = await attribute(call, envelope, grantOf, ports);
       if ('ignored' in attributed) {
         results.push({ id: input.id, outcome: 'ignored', grantIds: [], reason: attributed.ignored });
         continue;
@@ -172,25 +181,78 @@ export async function captureActivity(ports: CapturePorts, inputs: readonly Capt
   };
 }
 
-function parseEnvelope(event: unknown): ParsedCall {
+/** What the capture reads of the EventBridge envelope besides `detail`. */
+export interface Envelope {
+  /** The account the event came from: set by EventBridge, kept when a rule forwards it to another account's bus. */
+  readonly account: string;
+  readonly source: string;
+}
+
+function parseEnvelope(event: unknown): { call: ParsedCall; envelope: Envelope } {
   if (typeof event !== 'object' || event === null || Array.isArray(event))
     throw new MalformedRecordError('the delivery is not an EventBridge event');
   const e = event as Record<string, unknown>;
   if (e['detail-type'] !== CLOUDTRAIL_DETAIL_TYPE)
     throw new MalformedRecordError(`detail-type is not "${CLOUDTRAIL_DETAIL_TYPE}"`);
-  // A forged call (PutEvents with a made-up source, or a message sent straight to the queue): never stored.
+  // "All events that come from AWS services begin with "aws." Customer-generated events can have any value
+  // here, as long as it doesn't begin with "aws."" (EventBridge User Guide, "Event structure reference").
+  // A spoke allowed onto the hub's activity bus can put events, but none that claims to be CloudTrail's:
+  // the bus policy and rule take `aws.` sources only, and this is checked again here.
   if (typeof e.source !== 'string' || !e.source.startsWith(AWS_SOURCE_PREFIX))
     throw new MalformedRecordError(`source is not an AWS service's ("${AWS_SOURCE_PREFIX}…"): not a CloudTrail event`);
-  return parseCall(e.detail);
+  if (typeof e.account !== 'string' || !ACCOUNT_ID.test(e.account))
+    throw new MalformedRecordError('the envelope names no 12-digit account');
+  return { call: parseCall(e.detail), envelope: { account: e.account, source: e.source } };
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+/** The account in an ARN (`arn:<partition>:<service>:<region>:<account>:…`), if it names one. */
+const accountOfArn = (arn: unknown): string | undefined =>
+  typeof arn === 'string' ? /^arn:[\w-]+:[\w-]*:[\w-]*:(\d{12}):/.exec(arn)?.[1] : undefined;
+
+/**
+ * Why a call may not be tied to a grant of `grantAccount`, or undefined when it may. Every account the
+ * delivery names must be the grant's: the envelope's `account` (EventBridge sets it; a rule forwarding
+ * the event to the hub's bus keeps it), CloudTrail's `recipientAccountId` (the account whose trail
+ * recorded the call), the identity's `accountId`, and the accounts in its ARN and its session issuer's
+ * ARN. `recipientAccountId` is required: every CloudTrail record has it (CloudTrail User Guide,
+ * "CloudTrail record contents"). So an administrator of one spoke, who can put events on the hub's bus
+ * and can even name a role and session of their own after another account's grant, never adds a call to
+ * a grant outside their account. Without `grantAccount` (a grant naming no account, no `ACCOUNT_ID`)
+ * the accounts must only agree with one another.
+ */
+export function accountMismatch(call: ParsedCall, envelope: Envelope, grantAccount?: string): string | undefined {
+  const r = call.record;
+  if (typeof r.recipientAccountId !== 'string' || !ACCOUNT_ID.test(r.recipientAccountId))
+    return 'the record has no recipientAccountId';
+  const issuer = (r.userIdentity as { sessionContext?: { sessionIssuer?: { arn?: unknown; accountId?: unknown } } })
+    ?.sessionContext?.sessionIssuer;
+  const named: Array<[string, unknown]> = [
+    ['the envelope', envelope.account],
+    ['recipientAccountId', r.recipientAccountId],
+    ['userIdentity.accountId', r.userIdentity?.accountId],
+    ['userIdentity.arn', accountOfArn(r.userIdentity?.arn)],
+    ['the session issuer', issuer?.accountId],
+    ["the session issuer's ARN", accountOfArn(issuer?.arn)],
+  ];
+  const expected = grantAccount ?? envelope.account;
+  for (const [where, account] of named)
+    if (account !== undefined && account !== expected)
+      return grantAccount
+        ? `${where} names account ${String(account)}, not the grant's account ${grantAccount}`
+        : `${where} names account ${String(account)}, the envelope ${envelope.account}`;
+  return undefined;
 }
 
 type Attribution = { grants: Array<{ grant: Grant; attribution: 'session' | 'userid' }> } | { ignored: string };
 
 async function attribute(
   call: ParsedCall,
+  envelope: Envelope,
   grantOf: (id: string) => Promise<Grant | undefined>,
-  activity: ActivityStore,
+  ports: Pick<CapturePorts, 'activity' | 'hubAccount'>,
 ): Promise<Attribution> {
+  const accountOf = (grant: Grant) => grant.account ?? ports.hubAccount;
   const named = grantOfSession(call);
   if (named) {
     const grant = await grantOf(named.grantId);
@@ -200,12 +262,35 @@ async function attribute(
         ignored: `session names grant ${grant.id} but is a session of role ${named.roleName ?? '?'}, not of the grant's role ${grant.targetName}`,
       };
     }
+    const mismatch = accountMismatch(call, envelope, accountOf(grant)) ?? sessionMismatch(call, grant);
+    if (mismatch) return { ignored: `session names grant ${grant.id} but ${mismatch}` };
     return { grants: [{ grant, attribution: 'session' }] };
   }
-  const held = await grantsOfCaller(activity, call, grantOf);
+  const held = (await grantsOfCaller(ports.activity, call, grantOf)).filter(
+    (grant) => accountMismatch(call, envelope, accountOf(grant)) === undefined,
+  );
   if (!held.length)
-    return { ignored: "no grant of this session (bg-<grantId>) or of this caller covers the call's time" };
+    return {
+      ignored:
+        "no grant of this session (bg-<grantId>) or of this caller, in the call's account, covers the call's time",
+    };
   return { grants: held.map((grant) => ({ grant, attribution: 'userid' as const })) };
+}
+
+/**
+ * A profile-role session must be the grant's own: the session name break-glass opened (`sessionName`,
+ * `bg-<grantId>`), and a session issuer (when the record names one) that is the grant's role under the
+ * profile roles' path.
+ */
+function sessionMismatch(call: ParsedCall, grant: Grant): string | undefined {
+  const session = grant.sessionName ?? sessionNameFor(grant.id);
+  const arn = /\/([^/]+)$/.exec(call.identityArn)?.[1];
+  if (call.identityArn && arn !== session) return `its session is ${arn ?? '?'}, not the grant's ${session}`;
+  const issuer = (call.record.userIdentity as { sessionContext?: { sessionIssuer?: { arn?: unknown } } } | undefined)
+    ?.sessionContext?.sessionIssuer?.arn;
+  if (typeof issuer === 'string' && !issuer.endsWith(`:role${PROFILE_ROLE_PATH}${grant.targetName}`))
+    return `its issuer ${issuer} is not the grant's profile role ${PROFILE_ROLE_PATH}${grant.targetName}`;
+  return undefined;
 }
 
 /** Caller mode: the grants a session held whose window contains the call. */

@@ -26,9 +26,18 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type CaptureInput, type CaptureReport, captureActivity } from '../domain/activity-capture.js';
 import { jobCorrelationId, jobHandler } from './factory.js';
 import { domainLog as log } from './observability.js';
-import { activityStore, clock, notifier, store } from './wiring.js';
+import { accountDirectory, activityStore, clock, notifier, store } from './wiring.js';
 
-const ports = { store: store(), activity: activityStore(), notifier: notifier(), clock, log };
+/** `ACCOUNT_ID`: the account of grants that name none (only calls recorded there are theirs). */
+const hubAccount = accountDirectory().hub;
+const ports = {
+  ...(hubAccount ? { hubAccount } : {}),
+  store: store(),
+  activity: activityStore(),
+  notifier: notifier(),
+  clock,
+  log,
+};
 
 function isSqs(event: unknown): event is SQSEvent {
   return typeof event === 'object' && event !== null && Array.isArray((event as SQSEvent).Records);

@@ -25,15 +25,22 @@
  *   read function reads grants and activity items only.
  * - **At least once**: EventBridge and SQS may deliver a call twice; the capture deduplicates by
  *   CloudTrail `eventID` (`dynamodb-activity.adapter.ts`).
+ * - **Spokes** (docs/many-accounts.md): CloudTrail delivers a call to EventBridge in the account and
+ *   Region where it was made, so each spoke has its own rule ({@link SpokeActivityForwarder}, built
+ *   by `BreakGlassSpoke`) forwarding its break-glass sessions' calls to the hub's activity bus
+ *   ({@link ACTIVITY_BUS_NAME}), whose policy lets exactly the spoke accounts put CloudTrail's events
+ *   on it, and whose rule feeds the same queue. The capture ties a call to a grant only within the
+ *   grant's account (`accountMismatch`): a spoke's administrator can put events on the bus, never for
+ *   another account's grants.
  */
 
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Aws, type CfnCondition, CfnOutput, type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { type CfnRule, type EventPattern, Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { CfnEventBusPolicy, type CfnRule, EventBus, type EventPattern, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus as EventBusTarget, LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -43,7 +50,7 @@ import { ENV } from '../../functions/config/env.js';
 import { AWS_SOURCE_PREFIX, CLOUDTRAIL_DETAIL_TYPE } from '../../functions/domain/activity.js';
 import { SETTLE_MINUTES } from '../../functions/domain/activity-summary.js';
 import { PROFILE_ROLE_PATH } from '../../functions/domain/profile-roles.js';
-import { RESOURCE_PREFIX } from '../protected-resources.js';
+import { IAM_PATH, RESOURCE_PREFIX } from '../protected-resources.js';
 import { throttlesMetric } from './break-glass-monitoring.js';
 import { BreakGlassFunction } from './breakglass-function.js';
 
@@ -53,6 +60,14 @@ export const ACTIVITY_RULE_STATE = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENT
 export const ACTIVITY_RULE_NAME = `${RESOURCE_PREFIX}-activity`;
 export const ACTIVITY_QUEUE_NAME = `${RESOURCE_PREFIX}-activity`;
 export const ACTIVITY_DLQ_NAME = `${RESOURCE_PREFIX}-activity-dlq`;
+/** The hub's bus that spokes forward their break-glass sessions' calls to, and its rule to the activity queue. */
+export const ACTIVITY_BUS_NAME = `${RESOURCE_PREFIX}-activity`;
+export const SPOKE_ACTIVITY_RULE_NAME = `${RESOURCE_PREFIX}-activity-spokes`;
+/** In a spoke: the rule forwarding to the hub's bus, and the role EventBridge uses to put events there. */
+export const FORWARD_RULE_NAME = `${RESOURCE_PREFIX}-activity-forward`;
+export const FORWARD_ROLE_NAME = `${RESOURCE_PREFIX}-activity-forwarder`;
+/** Above this many spokes, the bus policy and the bus rule cannot list them (policy and pattern sizes): the organization instead. */
+export const MAX_LISTED_ACTIVITY_SPOKES = 40;
 /** Partition-key prefixes (`table-schema.ts`) each function may touch. */
 export const CAPTURE_READ_KEYS = ['GRANT#*', 'SESSION#*'] as const;
 export const CAPTURE_WRITE_KEYS = ['ACTIVITY#*'] as const;
@@ -84,6 +99,33 @@ export interface ActivityCaptureProps {
   readonly sealers: readonly BreakGlassFunction[];
   /** @default RetentionDays.ONE_YEAR (the function construct's default) */
   readonly logRetention?: RetentionDays;
+  /**
+   * The spoke accounts (those the profiles name, but the hub's): when there are any, the hub gets the
+   * activity bus they forward to. @default none (no bus)
+   */
+  readonly spokeAccounts?: readonly string[];
+  /**
+   * The AWS Organizations id (`o-…`) whose accounts may put events on the activity bus instead of the
+   * listed spoke accounts; required above {@link MAX_LISTED_ACTIVITY_SPOKES} spokes. @default the spoke accounts
+   */
+  readonly spokeOrganizationId?: string;
+}
+
+/**
+ * The hub's activity bus pattern: CloudTrail's events (an `aws.` source: a PutEvents caller cannot use
+ * one) of profile-role sessions in any account (`account` narrows it to the spokes when they are listed).
+ */
+export function spokeActivityEventPattern(partition: string, accounts?: readonly string[]): EventPattern {
+  return {
+    source: [{ prefix: 'aws.' }] as unknown as string[],
+    detailType: [CLOUDTRAIL_DETAIL_TYPE],
+    ...(accounts ? { account: [...accounts] } : {}),
+    detail: {
+      userIdentity: {
+        sessionContext: { sessionIssuer: { arn: [{ wildcard: `arn:${partition}:iam::*:role${PROFILE_ROLE_PATH}*` }] } },
+      },
+    },
+  };
 }
 
 /** The EventBridge pattern: CloudTrail API calls of break-glass sessions only. */
@@ -123,6 +165,9 @@ export class ActivityCapture extends Construct {
   readonly announceFunction: BreakGlassFunction;
   /** The event source mapping's ARN (no grant may disable or repoint it). */
   readonly eventSourceMappingArn: string;
+  /** The bus spokes forward to (when there are spokes), and its rule to the queue. */
+  readonly spokeBus?: EventBus;
+  readonly spokeRule?: Rule;
 
   constructor(scope: Construct, id: string, props: ActivityCaptureProps) {
     super(scope, id);
@@ -171,6 +216,13 @@ export class ActivityCapture extends Construct {
       targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 185 })],
     });
     (this.rule.node.defaultChild as CfnRule).addPropertyOverride('State', ACTIVITY_RULE_STATE);
+    this.captureFunction.addEnvironment(ENV.accountId, stack.account);
+
+    if (props.spokeAccounts?.length) {
+      const spokes = this.buildSpokeBus(props.spokeAccounts, props.spokeOrganizationId);
+      this.spokeBus = spokes.bus;
+      this.spokeRule = spokes.rule;
+    }
 
     // Calls that could not be captured (after five receives, or undeliverable by EventBridge) wait here.
     new Alarm(this, 'DeadLettersAlarm', {
@@ -266,6 +318,68 @@ export class ActivityCapture extends Construct {
       }).addAlarmAction(new SnsAction(props.topic));
     }
   }
+
+  /**
+   * The bus spokes forward to: its policy lets exactly the spoke accounts (or the organization) put
+   * CloudTrail's API-call events on it, and its rule feeds the activity queue.
+   * - "You can send and receive events between event buses in AWS accounts … On the receiver account,
+   *   edit the permissions on an event bus to allow specified AWS accounts, an organization, or all AWS
+   *   accounts to send events to the receiver account" (EventBridge User Guide, "Sending and receiving
+   *   events between AWS accounts"). The condition on `events:detail-type` and `events:source` follows
+   *   the guide's "Example policy: Send events to a custom bus in a different account".
+   * - The rule's state: read-only management events reach a rule on a custom bus only in
+   *   `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` too ("For each rule on the default or custom event
+   *   buses, you can set the rule state", "Receiving read-only management events from AWS services").
+   * - Events keep the `account` they came from: the rule may match the spokes' accounts, and the capture
+   *   checks it against each grant's account.
+   */
+  private buildSpokeBus(accounts: readonly string[], organizationId?: string): { bus: EventBus; rule: Rule } {
+    const stack = Stack.of(this);
+    if (organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(organizationId))
+      throw new Error(
+        `break-glass: spokeOrganizationId must be an AWS Organizations id (o-…), got "${organizationId}"`,
+      );
+    if (!organizationId && accounts.length > MAX_LISTED_ACTIVITY_SPOKES)
+      throw new Error(
+        `break-glass: ${accounts.length} spoke accounts are more than the activity bus policy lists (${MAX_LISTED_ACTIVITY_SPOKES}); set -c spokeOrganizationId=o-… so that the accounts of your organization may forward their break-glass sessions' calls`,
+      );
+    const bus = new EventBus(this, 'SpokeBus', {
+      eventBusName: ACTIVITY_BUS_NAME,
+      description: "break-glass: the spokes' break-glass sessions' API calls (CloudTrail), forwarded by each spoke",
+    });
+    new CfnEventBusPolicy(this, 'SpokesMayPut', {
+      eventBusName: bus.eventBusName,
+      statementId: 'BreakGlassSpokesPutCloudTrailCalls',
+      statement: {
+        Sid: 'BreakGlassSpokesPutCloudTrailCalls',
+        Effect: 'Allow',
+        Principal: organizationId ? '*' : { AWS: accounts.map((a) => `arn:${stack.partition}:iam::${a}:root`) },
+        Action: 'events:PutEvents',
+        Resource: bus.eventBusArn,
+        Condition: {
+          StringEquals: {
+            'events:detail-type': CLOUDTRAIL_DETAIL_TYPE,
+            ...(organizationId ? { 'aws:PrincipalOrgID': organizationId } : {}),
+          },
+          'ForAllValues:StringLike': { 'events:source': ['aws.*'] },
+        },
+      },
+    });
+    const rule = new Rule(this, 'SpokeRule', {
+      ruleName: SPOKE_ACTIVITY_RULE_NAME,
+      eventBus: bus,
+      description: "break-glass: spokes' break-glass sessions' API calls to the activity queue",
+      eventPattern: spokeActivityEventPattern(stack.partition, organizationId ? undefined : accounts),
+      targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 185 })],
+    });
+    (rule.node.defaultChild as CfnRule).addPropertyOverride('State', ACTIVITY_RULE_STATE);
+    new CfnOutput(stack, 'SpokeActivityBusArn', {
+      value: bus.eventBusArn,
+      description:
+        'break-glass: the bus spokes forward their calls to (-c hubActivityBusArn=… for BreakGlassSpoke-<id>)',
+    });
+    return { bus, rule };
+  }
 }
 
 /** Table actions on the items whose partition key starts with one of `keys`, and the table's name, in one call. */
@@ -278,4 +392,58 @@ function tableByKeys(f: BreakGlassFunction, table: ITable, actions: string[], ke
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...keys] } },
     }),
   );
+}
+
+export interface SpokeActivityForwarderProps {
+  /** The hub's activity bus ({@link ACTIVITY_BUS_NAME}). */
+  readonly busArn: string;
+  /** Where the resources exist (a StackSet template: only in accounts a profile names). @default always */
+  readonly condition?: CfnCondition;
+}
+
+/**
+ * In a spoke: a rule on the default bus matching CloudTrail's API calls by this account's profile-role
+ * sessions (the role path in this account; the same pattern as the hub's own rule, in the state that
+ * receives read-only management events), targeting the hub's activity bus with a role that may put
+ * events on that one bus only.
+ *
+ * A role, not the account's permission alone: EventBridge's guide recommends "always using IAM roles
+ * when the target of a rule is an event bus" ("Permissions for event buses"), a role is required when
+ * the receiver grants an organization ("If you're setting an event bus in another account as the target
+ * and that account granted permission to your account through an organization instead of directly by
+ * the account ID, you must specify a RoleArn", API reference, `Target.RoleArn`), and for a bus in
+ * another Region. No dead-letter queue (the spoke holds no state): EventBridge retries a target for up
+ * to 24 hours (EventBridge User Guide, "How EventBridge retries delivering events").
+ */
+export class SpokeActivityForwarder extends Construct {
+  readonly rule: Rule;
+  readonly role: Role;
+  constructor(scope: Construct, id: string, props: SpokeActivityForwarderProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.role = new Role(this, 'Role', {
+      roleName: FORWARD_ROLE_NAME,
+      path: IAM_PATH,
+      description: "break-glass spoke: EventBridge forwards this account's break-glass sessions' calls to the hub",
+      assumedBy: new ServicePrincipal('events.amazonaws.com'),
+    });
+    const bus = EventBus.fromEventBusArn(this, 'HubBus', props.busArn);
+    this.rule = new Rule(this, 'Rule', {
+      ruleName: FORWARD_RULE_NAME,
+      description: "break-glass spoke: this account's break-glass sessions' API calls (CloudTrail) to the hub",
+      eventPattern: activityEventPattern(stack.partition, Aws.ACCOUNT_ID, {
+        profileRoles: true,
+        callerRoles: [],
+        callerUsers: [],
+      }),
+      // The target adds events:PutEvents on this bus ARN, and nothing else, to the role's policy.
+      targets: [new EventBusTarget(bus, { role: this.role })],
+    });
+    (this.rule.node.defaultChild as CfnRule).addPropertyOverride('State', ACTIVITY_RULE_STATE);
+    if (props.condition)
+      for (const child of this.node.findAll()) {
+        const resource = child as CfnResource;
+        if (resource.cfnOptions) resource.cfnOptions.condition = props.condition;
+      }
+  }
 }

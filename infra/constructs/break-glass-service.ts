@@ -5,7 +5,7 @@
  * redeployed without losing a record.
  */
 
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Token } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, AlarmStatusWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -78,6 +78,11 @@ export interface BreakGlassServiceOptions {
   readonly apiGatewayCloudWatchRole?: boolean;
   /** Account id → alias, named in grants and alerts (deploy context `accountAliases`; never looked up live). @default none */
   readonly accountAliases?: Readonly<Record<string, string>>;
+  /**
+   * AWS Organizations id (`o-…`): its accounts may forward calls to the activity bus instead of the
+   * listed spoke accounts (needed above 40 spokes; docs/action-logging.md). @default the spoke accounts
+   */
+  readonly spokeOrganizationId?: string;
 }
 
 /** The stateful resources the stateless half uses (from `BreakGlassState` and the audit queries). */
@@ -230,7 +235,11 @@ export class BreakGlassService extends Construct {
       profileRoles: props.profiles.set.profiles.some((p) => p.grantTo === 'profileRole'),
       readFunction: getActivity,
       sealers: [reviewGrant],
-      ...pick(props, ['logRetention']),
+      // The spokes forward their calls to the hub's activity bus (the accounts the profiles name, but this one).
+      spokeAccounts: accountsNamed(props.profiles.set).filter(
+        (a) => Token.isUnresolved(stack.account) || a !== stack.account,
+      ),
+      ...pick(props, ['logRetention', 'spokeOrganizationId']),
     });
 
     // Alarms (to the alert topic) and the operators' dashboard.
@@ -381,6 +390,7 @@ const OPTION_KEYS = [
   'apiName',
   'apiGatewayCloudWatchRole',
   'accountAliases',
+  'spokeOrganizationId',
 ] as const satisfies readonly (keyof BreakGlassServiceOptions)[];
 
 /** The service's props (without the profiles) out of a wider props object: the stateful references and the options that are set. */

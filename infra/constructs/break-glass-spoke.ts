@@ -6,7 +6,10 @@
  * - one manager role, `/breakglass/breakglass-spoke-manager`, trusting only the hub's lifecycle
  *   function roles (activation, extension, revocation, expiry, kill switch, sweeper), allowed only
  *   `iam:PutRolePolicy`, `iam:DeleteRolePolicy`, `iam:ListRolePolicies`, `iam:GetRolePolicy` on
- *   `role/breakglass/profile/*` of this account.
+ *   `role/breakglass/profile/*` of this account;
+ * - action logging's forwarder (`SpokeActivityForwarder`, `activity-capture.ts`): a rule on the default
+ *   bus matching CloudTrail's API calls by this account's profile-role sessions, forwarding them to the
+ *   hub's activity bus with a role that may only `events:PutEvents` on that bus.
  *
  * No state: grants, events and alerts stay in the hub. Two ways to deploy it: the
  * {@link BreakGlassSpokeStack} (one CDK stack per account, for teams that deploy CDK per account),
@@ -36,6 +39,7 @@ import { SPOKE_MANAGER_ROLE_NAME, SPOKE_MANAGER_ROLE_PATH } from '../../function
 import type { ProfileSet } from '../../functions/domain/profile.js';
 import { PROFILE_ROLE_PATH } from '../../functions/domain/profile-roles.js';
 import { IAM_PATH, type ProtectedResource } from '../protected-resources.js';
+import { FORWARD_RULE_NAME, SpokeActivityForwarder } from './activity-capture.js';
 import { ProfileRoles } from './profile-roles.js';
 
 /** What the manager role may do, on `role/breakglass/profile/*` of its account only. */
@@ -74,11 +78,18 @@ export interface BreakGlassSpokeProps {
    * template), each profile's roles are conditioned on `AWS::AccountId` being one of its accounts.
    */
   readonly account?: string;
+  /**
+   * The hub's activity bus (output `SpokeActivityBusArn`): this account's break-glass sessions' calls
+   * are forwarded there (action logging). @default no forwarding
+   */
+  readonly activityBusArn?: string;
 }
 
 export class BreakGlassSpoke extends Construct {
   readonly managerRole: Role;
   readonly profileRoles: ProfileRoles;
+  /** Action logging's forwarder, when an activity bus is given and a profile grants here. */
+  readonly activity?: SpokeActivityForwarder;
 
   constructor(scope: Construct, id: string, props: BreakGlassSpokeProps) {
     super(scope, id);
@@ -131,12 +142,27 @@ export class BreakGlassSpoke extends Construct {
       profiles,
       protectedResources: props.hubProtectedResources,
       credentialRole,
-      // A grant in this account may not touch break-glass's own roles and policies here.
+      // A grant in this account may not touch break-glass's own roles and policies here, nor the rule that
+      // forwards its calls to the hub (any Region: a rule is regional, the boundary is not).
       boundaryDenies: [
         `arn:${stack.partition}:iam::${stack.account}:role${IAM_PATH}*`,
         `arn:${stack.partition}:iam::${stack.account}:policy${IAM_PATH}*`,
+        `arn:${stack.partition}:events:*:${stack.account}:rule/${FORWARD_RULE_NAME}`,
       ],
     });
+    if (props.activityBusArn && profiles.profiles.length) {
+      this.activity = new SpokeActivityForwarder(this, 'Activity', {
+        busArn: props.activityBusArn,
+        // One template for every account: the forwarder only where some profile grants.
+        ...(fixed
+          ? {}
+          : {
+              condition: new CfnCondition(this, 'GrantsHere', {
+                expression: anyAccount([...new Set(profiles.profiles.flatMap((p) => p.accounts ?? []))].sort()),
+              }),
+            }),
+      });
+    }
     if (!fixed) {
       // One template for every account: a profile's roles and boundary exist only in the accounts it names.
       for (const profile of profiles.profiles) {
@@ -176,6 +202,8 @@ export interface BreakGlassSpokeStackProps extends StackProps {
   readonly lifecycleRoleArns: readonly string[];
   readonly credentialRoleArn: string;
   readonly hubProtectedResources: readonly ProtectedResource[];
+  /** @default no forwarding of this account's break-glass sessions' calls (see BreakGlassSpokeProps) */
+  readonly activityBusArn?: string;
 }
 
 /** One spoke as its own stack, deployed into the spoke account (`cdk deploy BreakGlassSpoke-<account>`). */
@@ -191,6 +219,7 @@ export class BreakGlassSpokeStack extends Stack {
 export const SPOKE_PARAMETERS = {
   lifecycleRoleArns: 'HubLifecycleRoleArns',
   credentialRoleArn: 'HubCredentialRoleArn',
+  activityBusArn: 'HubActivityBusArn',
 } as const;
 
 /**
@@ -209,12 +238,19 @@ export function spokeStackSetTemplate(profiles: ProfileSet, hubProtectedResource
     type: 'String',
     description: "The hub's credential function role ARN (the only principal the profile roles trust)",
   });
+  const activityBus = new CfnParameter(stack, SPOKE_PARAMETERS.activityBusArn, {
+    type: 'String',
+    description:
+      "The hub's activity bus ARN (output SpokeActivityBusArn): where this account's break-glass sessions' calls go",
+    allowedPattern: '^arn:[\\w-]+:events:[a-z0-9-]+:\\d{12}:event-bus/[\\w.-]+$',
+  });
   new BreakGlassSpoke(stack, 'Spoke', {
     profiles,
     lifecycleRoleArns: lifecycle.valueAsList,
     credentialRoleArn: credential.valueAsString,
     hubProtectedResources,
     account: Aws.ACCOUNT_ID,
+    activityBusArn: activityBus.valueAsString,
   });
   return app.synth().getStackByName(stack.stackName).template as Record<string, unknown>;
 }

@@ -56,6 +56,28 @@ describe('sandbox: a grant in a spoke account', () => {
     }).send(new GetCallerIdentityCommand({}));
     expect(me.Arn).toBe(`arn:aws:sts::${SANDBOX_SPOKE_ACCOUNT}:assumed-role/${grant.targetName}/bg-${grant.id}`);
 
+    // Action logging: a call through the CloudTrail stand-in lands in this grant's activity, in the spoke's account
+    // (as the spoke's forwarding rule delivers it to the hub's activity bus).
+    await new STSClient({
+      endpoint: sandbox.cloudtrail,
+      region: 'us-east-1',
+      credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken },
+    }).send(new GetCallerIdentityCommand({}));
+    let activity = await call('GET', `/grants/${grant.id}/activity`);
+    while (!activity.body.activity?.length) {
+      await new Promise((r) => setTimeout(r, 250));
+      activity = await call('GET', `/grants/${grant.id}/activity`);
+    }
+    expect(activity.body.activity).toEqual([
+      expect.objectContaining({
+        account: SANDBOX_SPOKE_ACCOUNT,
+        service: 'sts.amazonaws.com',
+        action: 'GetCallerIdentity',
+        identity: `arn:aws:sts::${SANDBOX_SPOKE_ACCOUNT}:assumed-role/${grant.targetName}/bg-${grant.id}`,
+        attribution: 'session',
+      }),
+    ]);
+
     // The sandbox's scheduler fires the expiry (the hang guard bounds the wait)
     while ((await policies()).includes(grant.policyName)) await new Promise((r) => setTimeout(r, 250));
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(grant.expiresAt));

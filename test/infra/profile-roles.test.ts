@@ -238,8 +238,14 @@ describe(ENV.protectedResources, () => {
           `${at('logs')}log-group:${p.LogGroupName ?? `GENERATED-${id}`}:*`,
           `${at('logs')}log-group:${p.LogGroupName ?? `GENERATED-${id}`}:log-stream:x`,
         ];
-      case 'AWS::Events::Rule':
-        return [`${at('events')}rule/${p.Name ?? `GENERATED-${id}`}`];
+      // A rule on a custom bus is `rule/<bus>/<rule>` (Service Authorization Reference, EventBridge, rule).
+      case 'AWS::Events::Rule': {
+        const bus = p.EventBusName as string | { Ref: string } | undefined;
+        const busName = typeof bus === 'object' ? String(all[bus.Ref]?.Properties?.Name) : bus;
+        return [`${at('events')}rule/${busName ? `${busName}/` : ''}${p.Name ?? `GENERATED-${id}`}`];
+      }
+      case 'AWS::Events::EventBus':
+        return [`${at('events')}event-bus/${p.Name ?? `GENERATED-${id}`}`];
       case 'AWS::CloudWatch::Alarm':
         return [`${at('cloudwatch')}alarm:${p.AlarmName ?? `GENERATED-${id}`}`];
       // A dashboard's ARN has no region.
@@ -276,6 +282,7 @@ describe(ENV.protectedResources, () => {
       case 'AWS::Lambda::Permission':
       case 'AWS::Lambda::EventInvokeConfig':
       case 'AWS::Athena::NamedQuery':
+      case 'AWS::Events::EventBusPolicy':
       case 'AWS::CDK::Metadata':
         return null;
       default:

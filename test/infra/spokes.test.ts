@@ -7,6 +7,13 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { SPOKE_MANAGER_ROLE_NAME } from '../../functions/domain/accounts.js';
+import {
+  ACTIVITY_BUS_NAME,
+  ACTIVITY_RULE_STATE,
+  FORWARD_ROLE_NAME,
+  FORWARD_RULE_NAME,
+  SPOKE_ACTIVITY_RULE_NAME,
+} from '../../infra/constructs/activity-capture.js';
 import { SPOKE_MANAGER_ACTIONS } from '../../infra/constructs/break-glass-spoke.js';
 import { SPOKE_STACK_SET_NAME } from '../../infra/spoke-stacks.js';
 import { actionsOf, app, functionPolicies, render, resourcesOf, type Statement } from './templates.js';
@@ -51,9 +58,12 @@ describe('spoke side of the trust', () => {
   });
 
   it('lets the manager role only put, delete, list and read inline policies of role/breakglass/profile/* in its account', () => {
-    const statements = Object.values(spoke.findResources('AWS::IAM::Policy')).flatMap(
-      (p) => p.Properties.PolicyDocument.Statement as Statement[],
-    );
+    const managerId = Object.entries(spoke.findResources('AWS::IAM::Role')).find(
+      ([, r]) => r.Properties.RoleName === SPOKE_MANAGER_ROLE_NAME,
+    )![0];
+    const statements = Object.values(spoke.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${managerId}"`))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
     expect(statements).toHaveLength(1);
     expect(actionsOf(statements[0]!).sort()).toEqual([...SPOKE_MANAGER_ACTIONS].sort());
     expect(resourcesOf(statements[0]!)).toEqual([
@@ -143,7 +153,9 @@ describe('the StackSet', () => {
         p.ParameterValue,
       ]),
     );
-    expect(Object.keys(params).sort()).toEqual(['HubCredentialRoleArn', 'HubLifecycleRoleArns']);
+    expect(Object.keys(params).sort()).toEqual(['HubActivityBusArn', 'HubCredentialRoleArn', 'HubLifecycleRoleArns']);
+    // The hub's own activity bus (a reference to it in the hub's stateless stack).
+    expect(JSON.stringify(params.HubActivityBusArn)).toContain('SpokeBus');
     const template = JSON.parse(set.TemplateBody);
     expect(template.Parameters.HubLifecycleRoleArns.Type).toBe('CommaDelimitedList');
     expect(template.Rules?.CheckBootstrapVersion).toBeUndefined();
@@ -165,5 +177,184 @@ describe('the StackSet', () => {
     expect(() => app({ spokeOrganizationalUnits: 'payments' }, { bundle: false })).toThrow(
       /not an organizational unit id/,
     );
+  });
+});
+
+describe("action logging: spokes forward their break-glass sessions' calls to the hub", () => {
+  const hubBusArn = `arn:aws:events:eu-west-1:123456789012:event-bus/${ACTIVITY_BUS_NAME}`;
+  const forwardRule = (template: Template) =>
+    Object.entries(template.findResources('AWS::Events::Rule')).find(
+      ([, r]) => r.Properties.Name === FORWARD_RULE_NAME,
+    )!;
+
+  it("spoke: a rule on the default bus matching CloudTrail calls of this account's profile-role sessions, to the hub's bus", () => {
+    const [, rule] = forwardRule(spoke);
+    expect(rule.Properties.EventBusName).toBeUndefined(); // the default bus, where CloudTrail delivers
+    expect(rule.Properties.State).toBe(ACTIVITY_RULE_STATE);
+    expect(rule.Properties.EventPattern).toEqual({
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: {
+        userIdentity: {
+          sessionContext: {
+            sessionIssuer: {
+              arn: [
+                {
+                  prefix: {
+                    'Fn::Join': [
+                      '',
+                      [
+                        'arn:',
+                        { Ref: 'AWS::Partition' },
+                        ':iam::',
+                        { Ref: 'AWS::AccountId' },
+                        ':role/breakglass/profile/',
+                      ],
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    expect(rule.Properties.Targets).toHaveLength(1);
+    expect(rule.Properties.Targets[0].Arn).toBe(hubBusArn);
+    const [roleId] = Object.entries(spoke.findResources('AWS::IAM::Role')).find(
+      ([, r]) => r.Properties.RoleName === FORWARD_ROLE_NAME,
+    )!;
+    expect(rule.Properties.Targets[0].RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+  });
+
+  it('spoke: the forwarder role is assumed by EventBridge only, and may only PutEvents on the hub bus', () => {
+    const [roleId, role] = Object.entries(spoke.findResources('AWS::IAM::Role')).find(
+      ([, r]) => r.Properties.RoleName === FORWARD_ROLE_NAME,
+    )!;
+    expect(role.Properties.Path).toBe('/breakglass/');
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ]);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const statements = Object.values(spoke.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(statements).toEqual([{ Effect: 'Allow', Action: 'events:PutEvents', Resource: hubBusArn }]);
+  });
+
+  it("spoke: no grant may touch the forwarding rule (the profile roles' boundary denies it)", () => {
+    const boundary = Object.values(spoke.findResources('AWS::IAM::ManagedPolicy'))[0]!;
+    expect(JSON.stringify(boundary.Properties.PolicyDocument)).toContain(
+      `:events:*:${SPOKE}:rule/${FORWARD_RULE_NAME}`,
+    );
+  });
+
+  it('spoke: takes -c hubActivityBusArn, and refuses one that is not an event bus ARN', () => {
+    const other = 'arn:aws:events:us-east-1:123456789012:event-bus/breakglass-activity';
+    const built2 = app(
+      {
+        spokeAccounts: SPOKE,
+        hubLifecycleRoleArns: lifecycleArns.join(','),
+        hubCredentialRoleArn: credentialArn,
+        hubActivityBusArn: other,
+      },
+      { bundle: false },
+    );
+    const t = Template.fromStack(built2.app.node.findChild(`BreakGlassSpoke-${SPOKE}`) as import('aws-cdk-lib').Stack);
+    expect(forwardRule(t)[1].Properties.Targets[0].Arn).toBe(other);
+    expect(() =>
+      app(
+        {
+          spokeAccounts: SPOKE,
+          hubLifecycleRoleArns: lifecycleArns.join(','),
+          hubCredentialRoleArn: credentialArn,
+          hubActivityBusArn: 'breakglass-activity',
+        },
+        { bundle: false },
+      ),
+    ).toThrow(/hubActivityBusArn must be an event bus ARN/);
+  });
+
+  it('StackSet template: the forwarder exists only in accounts a profile names, targeting the HubActivityBusArn parameter', () => {
+    const set = Object.values(stackSet.findResources('AWS::CloudFormation::StackSet'))[0]!.Properties;
+    const template = JSON.parse(set.TemplateBody);
+    const resources = Object.values(template.Resources as Record<string, any>);
+    const rule = resources.find((r) => r.Properties?.Name === FORWARD_RULE_NAME);
+    const role = resources.find((r) => r.Properties?.RoleName === FORWARD_ROLE_NAME);
+    expect(rule.Properties.Targets[0].Arn).toEqual({ Ref: 'HubActivityBusArn' });
+    expect(rule.Condition).toBeDefined();
+    expect(role.Condition).toBe(rule.Condition);
+    expect(template.Conditions[rule.Condition]).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, SPOKE] });
+    const policy = resources.find(
+      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r).includes('events:PutEvents'),
+    );
+    expect(policy.Condition).toBe(rule.Condition);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'events:PutEvents', Resource: { Ref: 'HubActivityBusArn' } },
+    ]);
+  });
+
+  it('hub: a dedicated bus whose policy lets exactly the spoke accounts put CloudTrail API-call events', () => {
+    const buses = Object.values(hub.findResources('AWS::Events::EventBus'));
+    expect(buses.map((b) => b.Properties.Name)).toEqual([ACTIVITY_BUS_NAME]);
+    const policies = Object.values(hub.findResources('AWS::Events::EventBusPolicy'));
+    expect(policies).toHaveLength(1);
+    const statement = policies[0]!.Properties.Statement;
+    expect(statement).toMatchObject({
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Condition: {
+        StringEquals: { 'events:detail-type': 'AWS API Call via CloudTrail' },
+        'ForAllValues:StringLike': { 'events:source': ['aws.*'] },
+      },
+    });
+    expect(statement.Principal.AWS.map(render)).toEqual([`arn:aws:iam::${SPOKE}:root`]);
+    expect(render(statement.Resource)).toContain('SpokeBus');
+  });
+
+  it("hub: the bus's rule takes aws.* CloudTrail calls of profile-role sessions from the spokes to the activity queue", () => {
+    const [, rule] = Object.entries(hub.findResources('AWS::Events::Rule')).find(
+      ([, r]) => r.Properties.Name === SPOKE_ACTIVITY_RULE_NAME,
+    )!;
+    expect(rule.Properties.State).toBe(ACTIVITY_RULE_STATE);
+    expect(rule.Properties.EventPattern).toEqual({
+      source: [{ prefix: 'aws.' }],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      account: [SPOKE],
+      detail: {
+        userIdentity: {
+          sessionContext: {
+            sessionIssuer: {
+              arn: [
+                {
+                  wildcard: {
+                    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/breakglass/profile/*']],
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    expect(rule.Properties.Targets).toHaveLength(1);
+    expect(JSON.stringify(rule.Properties.Targets[0].Arn)).toContain('ActivityCalls');
+    expect(JSON.stringify(rule.Properties.Targets[0].DeadLetterConfig)).toContain('ActivityDeadLetters');
+    // The capture function checks each call's account against its grant's: it knows the hub's.
+    const capture = Object.entries(hub.findResources('AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('ServiceActivityCaptureActivity'),
+    )![1];
+    expect(capture.Properties.Environment.Variables.ACCOUNT_ID).toBe('123456789012');
+  });
+
+  it('hub: lets the organization forward instead with -c spokeOrganizationId, and needs it above 40 spokes', () => {
+    const org = Template.fromStack(app({ spokeOrganizationId: 'o-abcd123456' }, { bundle: false }).stateless);
+    const [policy] = Object.values(org.findResources('AWS::Events::EventBusPolicy'));
+    expect(policy!.Properties.Statement.Principal).toBe('*');
+    expect(policy!.Properties.Statement.Condition.StringEquals['aws:PrincipalOrgID']).toBe('o-abcd123456');
+    const [, rule] = Object.entries(org.findResources('AWS::Events::Rule')).find(
+      ([, r]) => r.Properties.Name === SPOKE_ACTIVITY_RULE_NAME,
+    )!;
+    expect(rule.Properties.EventPattern.account).toBeUndefined();
+    expect(() => app({ spokeOrganizationId: 'acme' }, { bundle: false })).toThrow(/spokeOrganizationId must be/);
   });
 });

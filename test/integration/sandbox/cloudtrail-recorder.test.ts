@@ -127,6 +127,46 @@ describe('the CloudTrail stand-in', () => {
     expect(recorder.delivered).toBe(3);
   });
 
+  it("records a spoke grant's session in the spoke's account, stored under that grant only", async () => {
+    // Prepare: a grant in the spoke, and its vended key registered with the spoke's account.
+    const SPOKE = '210987654321';
+    const spokeKey = { accessKeyId: 'ASIASANDBOXSPOKE0001', secretAccessKey: 'secret', sessionToken: 'token' };
+    const id = randomUUID();
+    const spokeGrant = await grants.create(
+      {
+        ...grant,
+        id,
+        account: SPOKE,
+        targetName: 'breakglass-spoke-logs-0',
+        policyName: `breakglass-${id}`,
+        scheduleName: `breakglass-${id}`,
+      },
+      { type: 'REQUESTED', at: new Date().toISOString(), actor: 'test', outcome: 'SUCCESS' },
+    );
+    recorder.register(spokeKey.accessKeyId, {
+      grantId: id,
+      account: SPOKE,
+      roleArn: `arn:aws:iam::${SPOKE}:role/breakglass/profile/breakglass-spoke-logs-0`,
+      roleId: 'AROASANDBOXSPOKE0001',
+      sessionName: `bg-${id}`,
+      issuedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
+    const before = (await activity.summary(grant.id)).calls;
+    // Act
+    await client(S3Client, spokeKey).send(new ListBucketsCommand({}));
+    await recorder.settle();
+    // Assess: the spoke's account throughout, and the hub grant untouched.
+    const [record] = await activity.all(spokeGrant.id);
+    expect(record).toMatchObject({
+      account: SPOKE,
+      action: 'ListBuckets',
+      identity: `arn:aws:sts::${SPOKE}:assumed-role/breakglass-spoke-logs-0/bg-${id}`,
+      attribution: 'session',
+    });
+    expect((await activity.summary(spokeGrant.id)).calls).toBe(1);
+    expect((await activity.summary(grant.id)).calls).toBe(before);
+  });
+
   it('records in the documented CloudTrail shape', () => {
     const call = describeCall(
       'POST',
@@ -193,8 +233,26 @@ describe('the CloudTrail stand-in', () => {
     expect(recorder.envelope(record)).toMatchObject({
       'detail-type': 'AWS API Call via CloudTrail',
       source: 'aws.iam',
+      account: ACCOUNT,
       detail: record,
     });
+    const spokeRecord = recorder.record(
+      {
+        grantId: grant.id,
+        account: '210987654321',
+        roleArn: 'arn:aws:iam::210987654321:role/breakglass/profile/r',
+        roleId: 'AROAR',
+        sessionName: 'bg-x',
+        issuedAt: '2026-11-24T10:00:00Z',
+      },
+      call,
+      { sourceIp: '127.0.0.1', status: 200, responseBody: '' },
+    );
+    expect(spokeRecord).toMatchObject({
+      recipientAccountId: '210987654321',
+      userIdentity: { accountId: '210987654321', arn: 'arn:aws:sts::210987654321:assumed-role/r/bg-x' },
+    });
+    expect(recorder.envelope(spokeRecord).account).toBe('210987654321');
     expect(
       errorOf(400, '{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"x"}'),
     ).toEqual({ errorCode: 'ResourceNotFoundException', errorMessage: 'x' });

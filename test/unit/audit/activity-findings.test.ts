@@ -71,6 +71,24 @@ describe('activity in the audit report', () => {
     expect(analysed.row.activityCalls).toBe(0);
   });
 
+  it("does not find NO_ACTIVITY for a drill's grant (its calls are evaluated, never made), but still flags its calls", async () => {
+    // Prepare: the same expired grant, recorded as a drill's (the fact the drill use case sets on the grant).
+    const { record, events } = await expired();
+    const drill = { ...record, drill: true };
+    // Act
+    const unused = analyseGrant(drill, events, policy({ activityLogged: true }), undefined);
+    const used = analyseGrant(drill, events, policy({ activityLogged: true }), {
+      calls: 1,
+      denied: 1,
+      afterEndAllowed: 1,
+    });
+    // Assess: the profile name alone does not exempt a grant; the drill fact does.
+    expect(record.profile).toBe(drill.profile);
+    expect(codes(analyseGrant(record, events, policy({ activityLogged: true }), undefined))).toEqual(['NO_ACTIVITY']);
+    expect(codes(unused)).toEqual([]);
+    expect(codes(used).sort()).toEqual(['ACTIVITY_AFTER_EXPIRY', 'DENIED_ATTEMPTS_IN_GRANT']);
+  });
+
   it('judges no activity when the export holds no action logging at all (not deployed)', async () => {
     const { record, events } = await expired();
     const analysed = analyseGrant(record, events, policy(), undefined);

@@ -17,6 +17,8 @@ vi.mock('../../../functions/handlers/wiring.js', async () => {
     activityStore: () => activity,
     notifier: () => ports.notifier,
     clock: ports.clock,
+    // ACCOUNT_ID: the account of grants that name none (the capture ties calls only to grants of their account).
+    accountDirectory: () => ({ hub: '123456789012', aliases: {} }),
   };
 });
 
