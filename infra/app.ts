@@ -22,7 +22,8 @@
  *   `BreakGlassSpokeStackSet`, service-managed, auto-deployed; `spokeRegion`, default the hub's region;
  *   `stackSetCallAs` `SELF` | `DELEGATED_ADMIN`); `spokeAccounts` (comma-separated ids: one
  *   `BreakGlassSpoke-<id>` stack each, with `hubLifecycleRoleArns` and `hubCredentialRoleArn` from the
- *   hub's outputs).
+ *   hub's outputs); `principalOrgId` (`o-…`: the API's resource policy lets only principals of that
+ *   organization call, from any of its accounts).
  */
 import { App, Aspects, CfnOutput, Fn } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -99,6 +100,7 @@ export function buildApp(app: App = new App()): {
     frozenProfiles: list('frozenProfiles'),
     ...(maxActive ? { maxActivePerPrincipal: Number(maxActive) } : {}),
     ...(accountAliases(app.node.tryGetContext('accountAliases')) ?? {}),
+    ...(ctx('principalOrgId') ? { principalOrgId: ctx('principalOrgId')! } : {}),
   });
   addSpokes(app, stateless, profiles.profiles, { list, ctx, region, env });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

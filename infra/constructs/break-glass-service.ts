@@ -78,6 +78,8 @@ export interface BreakGlassServiceOptions {
   readonly apiGatewayCloudWatchRole?: boolean;
   /** Account id → alias, named in grants and alerts (deploy context `accountAliases`; never looked up live). @default none */
   readonly accountAliases?: Readonly<Record<string, string>>;
+  /** Only principals of this AWS Organization may call the API (`-c principalOrgId`, `withOrganizationOnly`). @default none */
+  readonly principalOrgId?: string;
 }
 
 /** The stateful resources the stateless half uses (from `BreakGlassState` and the audit queries). */
@@ -214,7 +216,7 @@ export class BreakGlassService extends Construct {
     const api = new BreakGlassApi(this, 'Api', {
       functions: fns.apiLambdas(),
       crossAccountCallers: crossAccount.map((p) => p.pattern),
-      ...pick(props, ['apiName', 'throttling', 'logRetention', 'apiGatewayCloudWatchRole']),
+      ...pick(props, ['apiName', 'throttling', 'logRetention', 'apiGatewayCloudWatchRole', 'principalOrgId']),
     });
     this.api = api.api;
     const executionLogs = api.executionLogs;
@@ -381,6 +383,7 @@ const OPTION_KEYS = [
   'apiName',
   'apiGatewayCloudWatchRole',
   'accountAliases',
+  'principalOrgId',
 ] as const satisfies readonly (keyof BreakGlassServiceOptions)[];
 
 /** The service's props (without the profiles) out of a wider props object: the stateful references and the options that are set. */
