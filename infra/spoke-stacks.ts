@@ -18,10 +18,9 @@ import { CfnStackSet, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ProfileSet } from '../functions/domain/profile.js';
 import { SPOKE_PARAMETERS, spokeStackSetTemplate } from './constructs/break-glass-spoke.js';
-import type { ProtectedResource } from './protected-resources.js';
+import { type ProtectedResource, SPOKE_STACK_SET_NAME } from './protected-resources.js';
 
-/** The StackSet's name (one per hub). */
-export const SPOKE_STACK_SET_NAME = 'breakglass-spokes';
+export { SPOKE_STACK_SET_NAME } from './protected-resources.js';
 
 export interface SpokeStackSetProps extends StackProps {
   readonly profiles: ProfileSet;
