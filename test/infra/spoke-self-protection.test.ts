@@ -92,7 +92,7 @@ async function spokeGrantPolicy(): Promise<PolicyDocument> {
     { ...DEFAULT_RULES, protectedResources, accounts: { hub: HUB } },
   );
   expect(grant).toMatchObject({ status: 'ACTIVE', account: SPOKE });
-  return JSON.parse(grant.policyDocument) as PolicyDocument;
+  return JSON.parse(grant.policyDocument!) as PolicyDocument;
 }
 
 describe("a spoke grant's self-protection", () => {
