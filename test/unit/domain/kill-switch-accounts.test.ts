@@ -1,9 +1,13 @@
 /** The kill switch's revoke-all across accounts: accounts in parallel (bounded), a refusing spoke stopping nothing else. */
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { SpokeAccessManager } from '../../../functions/adapters/spoke-access.adapter.js';
+import { spokeManagerRoleArn } from '../../../functions/domain/accounts.js';
 import { activateGrant, DEFAULT_RULES } from '../../../functions/domain/activate-grant.js';
 import { SpokeUnavailableError } from '../../../functions/domain/errors.js';
 import { REVOKE_ALL_ACCOUNT_PARALLELISM, revokeAll } from '../../../functions/domain/kill-switch.js';
-import type { PolicyTarget } from '../../../functions/domain/ports.js';
+import type { AccessManager, PolicyTarget } from '../../../functions/domain/ports.js';
 import { parseProfiles } from '../../../functions/domain/profile.js';
 import { SWEEP_ACCOUNT_PARALLELISM } from '../../../functions/domain/sweep.js';
 import { ACCOUNT, fakePorts, MemoryAccess, SECURITY } from '../../support/fakes.js';
@@ -65,7 +69,7 @@ class Spokes extends MemoryAccess {
   }
 }
 
-async function grantsIn(accounts: string[], people: string[], access: Spokes, maxActivePerPrincipal = 3) {
+async function grantsIn(accounts: string[], people: string[], access: AccessManager, maxActivePerPrincipal = 3) {
   const ports = { ...fakePorts(), access };
   const set = profiles(accounts);
   const ids: Record<string, string[]> = {};
@@ -130,5 +134,64 @@ describe('revoke-all across accounts', () => {
     expect(access.most.all).toBeGreaterThan(1);
     expect(access.most.all).toBeLessThanOrEqual(REVOKE_ALL_ACCOUNT_PARALLELISM);
     expect(access.most.perAccount).toBe(1);
+  });
+
+  it('through the real SpokeAccessManager: a spoke whose manager role refuses (STS AccessDenied) fails only its own grants', async () => {
+    // Prepare: every spoke's IAM in memory behind the real adapter; STS is mocked (moto's AssumeRole never refuses)
+    const sts = mockClient(STSClient);
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'ASIASPOKE',
+        SecretAccessKey: 'secret',
+        SessionToken: 'token',
+        Expiration: new Date(Date.now() + 3_600_000),
+      },
+    });
+    const spokes = new Map<string, MemoryAccess>();
+    const spokeIam = (account: string) => {
+      if (!spokes.has(account)) spokes.set(account, new MemoryAccess());
+      return spokes.get(account)!;
+    };
+    // Each function keeps its own manager sessions: activation's and the kill switch's are separate.
+    const manager = () =>
+      new SpokeAccessManager({
+        hubAccount: ACCOUNT,
+        hub: new MemoryAccess(),
+        sts: new STSClient({ region: 'us-east-1' }),
+        iamConfig: { region: 'us-east-1', maxAttempts: 1 },
+        spokeAdapter: spokeIam,
+        sessionName: 'breakglass-kill-switch',
+      });
+    try {
+      const { ports, ids } = await grantsIn([SPOKE_A, SPOKE_B, SPOKE_C], ['alice'], manager());
+      for (const account of [SPOKE_A, SPOKE_B, SPOKE_C]) expect(spokes.get(account)!.policies.size).toBe(1);
+      const denied = Object.assign(new Error('not authorized to perform sts:AssumeRole'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      });
+      sts.on(AssumeRoleCommand, { RoleArn: spokeManagerRoleArn('aws', SPOKE_B) }).rejects(denied);
+      // Act
+      const results = await revokeAll({ ...ports, access: manager() }, security, {
+        caller: { arn: SECURITY },
+        body: { reason: 'containment' },
+      });
+      // Assess
+      expect(results.map((r) => [r.account, r.outcome])).toEqual([
+        [SPOKE_A, 'revoked'],
+        [SPOKE_B, 'failed'],
+        [SPOKE_C, 'revoked'],
+      ]);
+      expect(results[1]!.error).toMatch(
+        /^Spoke account 222233334444 is not reachable: AssumeRole on .* failed \(AccessDenied/,
+      );
+      expect(spokes.get(SPOKE_A)!.policies.size).toBe(0);
+      expect(spokes.get(SPOKE_C)!.policies.size).toBe(0);
+      expect(spokes.get(SPOKE_B)!.policies.size).toBe(1);
+      expect(ports.store.grants.get(ids[SPOKE_A]![0]!)!.status).toBe('REVOKED');
+      expect(ports.store.grants.get(ids[SPOKE_B]![0]!)!.status).toBe('ACTIVE');
+      expect(ports.store.eventLog.get(ids[SPOKE_B]![0]!)!.map((e) => e.type)).toContain('REVOKE_FAILED');
+    } finally {
+      sts.restore();
+    }
   });
 });
