@@ -20,10 +20,11 @@
  * account. Inline while it fits, so the StackSet stays readable in the synthesized template and its
  * creation reads nothing from a bucket; the switch is made at synth, and both forms are tested.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CfnStackSet, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnStackSet, Stack, type StackProps, Stage } from 'aws-cdk-lib';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
 import type { ProfileSet } from '../functions/domain/profile.js';
@@ -75,8 +76,12 @@ export class BreakGlassSpokeStackSetStack extends Stack {
       );
     this.templateDelivery = this.templateBytes > STACK_SET_TEMPLATE_BODY_LIMIT ? 'asset' : 'inline';
     if (this.templateDelivery === 'asset') {
-      // Written where the asset is staged from; the asset's hash is the content's, so a rewrite changes nothing.
-      const file = join(mkdtempSync(join(tmpdir(), 'breakglass-spoke-template-')), 'spoke-template.json');
+      // Written into the cloud assembly's own directory (not a shared temp path), named by its content, and kept:
+      // with asset staging disabled, the asset manifest points at this file itself.
+      const hash = createHash('sha256').update(body).digest('hex').slice(0, 16);
+      const outdir = Stage.of(this)?.outdir ?? mkdtempSync(join(tmpdir(), 'breakglass-'));
+      mkdirSync(outdir, { recursive: true });
+      const file = join(outdir, `breakglass-spoke-template-${hash}.json`);
       writeFileSync(file, body);
       this.templateAsset = new Asset(this, 'SpokeTemplate', { path: file });
     }
