@@ -49,6 +49,10 @@ export interface GrantRow {
   readonly sequence: number | null;
   readonly requester: string;
   readonly profile: string;
+  /** The account the grant is in (a spoke, or the hub); empty on a grant of a deployment that named none. */
+  readonly account: string;
+  /** That account's alias as the grant recorded it (the deploy context's `accountAliases`); empty when none was known. */
+  readonly accountAlias: string;
   /** The risk classes the profile acknowledges (from the profiles given), comma-separated; empty when none. */
   readonly risks: string;
   readonly status: string;
@@ -380,6 +384,8 @@ export function analyseGrant(
     sequence,
     requester: principal,
     profile,
+    account: text(grant.account),
+    accountAlias: text(grant.accountAlias),
     risks: risks.join(','),
     status: text(grant.status),
     reason: text(grant.reason),

@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { FINDING_CODE_LIST, FINDING_CODES, type Finding, type FindingCode } from './findings.js';
 import type { GrantRow } from './grant-analysis.js';
 import type { ReportSummary } from './report.js';
-import { htmlText, summaryFigures, TextSink } from './writers.js';
+import { accountText, htmlText, summaryFigures, TextSink } from './writers.js';
 
 /** Grants the page draws and details: the newest, in ledger order. report.csv and report.json have them all. */
 export const HTML_GRANT_LIMIT = 1_000;
@@ -235,6 +235,7 @@ function markOf(page: PageGrant, n: number, snapshotAt: number): Mark | undefine
   const gaveAccess =
     activated !== undefined || row.status === 'ACTIVE' || row.status === 'EXPIRED' || row.status === 'REVOKED';
   const who = cut(row.requester || '(unknown requester)', 200);
+  const where = row.account ? ` in ${cut(accountText(row), 100)}` : '';
   const base = { n, grantId: row.id, requester: who, profile: row.profile, planned };
   const late =
     row.lateSeconds !== null
@@ -252,7 +253,7 @@ function markOf(page: PageGrant, n: number, snapshotAt: number): Mark | undefine
       ...warningClasses(page),
     ].join(' ');
     const title =
-      `#${row.sequence ?? '?'} ${who}: ${row.status}; activated ${timeline.activatedAt ?? '(no ACTIVATED event)'}; planned end ${row.plannedEnd || '?'}; ` +
+      `#${row.sequence ?? '?'} ${who}${where}: ${row.status}; activated ${timeline.activatedAt ?? '(no ACTIVATED event)'}; planned end ${row.plannedEnd || '?'}; ` +
       `${open ? `still ${row.status} at the export` : `ended ${row.actualEnd || '?'}`}${late}; review ${row.review}${row.chain !== 'ok' ? '; CHAIN BROKEN' : ''}`;
     return { ...base, kind: 'bar', from, to, classes, title };
   }
@@ -267,7 +268,7 @@ function markOf(page: PageGrant, n: number, snapshotAt: number): Mark | undefine
   const at = kind === 'failed' ? (ended ?? start) : start;
   if (at === undefined) return undefined;
   const classes = ['tick', kind, ...warningClasses(page)].join(' ');
-  const title = `#${row.sequence ?? '?'} ${who}: ${row.status} at ${kind === 'failed' ? row.actualEnd || row.start : row.start}; reason: ${cut(row.reason, 200)}`;
+  const title = `#${row.sequence ?? '?'} ${who}${where}: ${row.status} at ${kind === 'failed' ? row.actualEnd || row.start : row.start}; reason: ${cut(row.reason, 200)}`;
   return { ...base, kind, from: at, to: at, classes, title };
 }
 
@@ -614,6 +615,7 @@ function grantDetail(page: PageGrant, n: number): string {
     ['grant', `<code>${htmlText(row.id, 200)}</code>`],
     ['requester', dash(row.requester)],
     ['profile', dash(row.profile)],
+    ['account', dash(accountText(row))],
     ['reason', dash(row.reason)],
     ['ticket', dash(row.ticket)],
     ['requested', dash(row.start)],
@@ -637,7 +639,7 @@ function grantDetail(page: PageGrant, n: number): string {
   });
   return (
     `<article class="grant ${[statusClass(row.status), ...warnings].join(' ')}" id="grant-${n}" data-grant="${htmlText(row.id, 200)}">\n` +
-    `<h3>#${row.sequence ?? '?'} <span class="badge ${statusClass(row.status)}">${htmlText(row.status || '?', 20)}</span>${warnings.map((w) => `<span class="badge warn">${w}</span>`).join('')} ${htmlText(row.profile, 100)}: ${htmlText(row.requester, 200)}</h3>\n` +
+    `<h3>#${row.sequence ?? '?'} <span class="badge ${statusClass(row.status)}">${htmlText(row.status || '?', 20)}</span>${warnings.map((w) => `<span class="badge warn">${w}</span>`).join('')} ${htmlText(row.profile, 100)}${row.account ? ` in ${htmlText(accountText(row), 100)}` : ''}: ${htmlText(row.requester, 200)}</h3>\n` +
     `<dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>\n` +
     `<details><summary>${count(row.events)} event(s)</summary><table class="events"><thead><tr><th>seq</th><th>type</th><th>at</th><th>actor</th><th>outcome</th><th>reason, details</th></tr></thead><tbody>${events.join('')}</tbody></table></details>\n` +
     '</article>\n'

@@ -23,6 +23,8 @@ export const CSV_COLUMNS: ReadonlyArray<readonly [string, (row: GrantRow) => str
   ['ledger_sequence', (r) => r.sequence],
   ['requester', (r) => r.requester],
   ['profile', (r) => r.profile],
+  ['account', (r) => r.account],
+  ['account_alias', (r) => r.accountAlias],
   ['acknowledged_risks', (r) => r.risks],
   ['status', (r) => r.status],
   ['reason', (r) => r.reason],
@@ -133,8 +135,13 @@ export function summaryFigures(s: ReportSummary): Array<[string, string]> {
 
 /** The header and alignment rows of the per-grant table in report.md. */
 export const MD_TABLE_HEADER =
-  '| # | grant | requester | profile | acknowledged risks | status | reason | ticket | start | planned end | actual end | late (s) | review | chain |\n' +
-  '|---:|---|---|---|---|---|---|---|---|---|---|---:|---|---|\n';
+  '| # | grant | requester | profile | account | acknowledged risks | status | reason | ticket | start | planned end | actual end | late (s) | review | chain |\n' +
+  '|---:|---|---|---|---|---|---|---|---|---|---|---|---:|---|---|\n';
+
+/** `210987654321 (payments-prod)`, the id alone without an alias, empty without an account (the API's `accountLabel`). */
+export function accountText(row: Pick<GrantRow, 'account' | 'accountAlias'>): string {
+  return row.account ? (row.accountAlias ? `${row.account} (${row.accountAlias})` : row.account) : '';
+}
 
 /** A grant's row in the Markdown table. */
 export function mdGrantRow(row: GrantRow): string {
@@ -143,6 +150,7 @@ export function mdGrantRow(row: GrantRow): string {
     mdText(row.id, 64),
     mdText(row.requester, 120),
     mdText(row.profile, 64),
+    mdText(accountText(row), 100),
     mdText(row.risks.replace(/,/g, ', '), 200),
     mdText(row.status, 16),
     mdText(row.reason, 120),

@@ -596,7 +596,7 @@ async function execute(
         `Revoked ${b.revoked}, failed ${b.failed}.`,
         ...b.results.map(
           (r) =>
-            `  ${r.outcome === 'revoked' ? '✔' : '✖'} ${r.id}  ${r.profile}  ${r.principalArn}${r.error ? `  ${r.error}` : ''}`,
+            `  ${r.outcome === 'revoked' ? '✔' : '✖'} ${r.id}  ${r.profile}${r.account ? `  ${r.account}${r.accountAlias ? ` (${r.accountAlias})` : ''}` : ''}  ${r.principalArn}${r.error ? `  ${r.error}` : ''}`,
         ),
       ]);
       return res.status === 207 ? EXIT.service : code;

@@ -96,6 +96,8 @@ export interface RevokeAllBody {
     readonly id: string;
     readonly profile: string;
     readonly principalArn: string;
+    readonly account?: string;
+    readonly accountAlias?: string;
     readonly outcome: string;
     readonly error?: string;
   }>;

@@ -24,7 +24,9 @@
  *   `BreakGlassSpoke-<id>` stack each, with `hubLifecycleRoleArns` and `hubCredentialRoleArn` from the
  *   hub's outputs; `hubActivityBusArn`, default the `breakglass-activity` bus of the credential role's
  *   account in the hub's region); `spokeOrganizationId` (`o-…`: the activity bus lets the organization's
- *   accounts forward instead of listing the spokes; needed above 40).
+ *   accounts forward instead of listing the spokes; needed above 40);
+ *   `principalOrgId` (`o-…`: the API's resource policy lets only principals of that
+ *   organization call, from any of its accounts).
  */
 import { App, Aspects, Aws, CfnOutput, Fn } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -103,6 +105,7 @@ export function buildApp(app: App = new App()): {
     ...(maxActive ? { maxActivePerPrincipal: Number(maxActive) } : {}),
     ...(accountAliases(app.node.tryGetContext('accountAliases')) ?? {}),
     ...(ctx('spokeOrganizationId') ? { spokeOrganizationId: ctx('spokeOrganizationId')! } : {}),
+    ...(ctx('principalOrgId') ? { principalOrgId: ctx('principalOrgId')! } : {}),
   });
   addSpokes(app, stateless, profiles.profiles, { list, ctx, region, env });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

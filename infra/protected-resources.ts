@@ -30,6 +30,8 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 export const RESOURCE_PREFIX = 'breakglass';
 /** IAM path of every role and managed policy break-glass creates (functions, scheduler, profile roles, boundaries). */
 export const IAM_PATH = '/breakglass/';
+/** The spokes' StackSet's name (one per hub; `infra/spoke-stacks.ts`): its stack instances are protected by it. */
+export const SPOKE_STACK_SET_NAME = 'breakglass-spokes';
 /** Path of the scheduler's role (under {@link IAM_PATH}). */
 export const SCHEDULER_ROLE_PATH = '/breakglass/scheduler/';
 
@@ -136,13 +138,19 @@ export function protectedResources(
     plain((v) => `arn:${v.p}:athena:${v.r}:${v.a}:workgroup/${stateful.auditWorkGroupName}`),
     // Stateless: names and paths (see the module comment for why not references).
     plain((v) => `arn:${v.p}:lambda:${v.r}:${v.a}:function:${RESOURCE_PREFIX}-*`),
-    plain((v) => `arn:${v.p}:iam::${v.a}:role${IAM_PATH}*`),
-    plain((v) => `arn:${v.p}:iam::${v.a}:policy${IAM_PATH}*`),
+    // Every account (`*`): a grant in a spoke must not reach that spoke's break-glass either (its manager role, its
+    // profile roles and their inline policies, its boundaries), nor a break-glass role of another account (assuming a
+    // spoke's profile role would be a second grant). One pattern serves the hub and every spoke, so the list does
+    // not grow with spokes (Lambda's 4 KB). A wildcard may stand for any ARN segment (IAM User Guide, "IAM JSON policy
+    // elements: Resource", "Using wildcards in resource ARNs"). Safe because these are Denies: in an account without
+    // break-glass a `/breakglass/` path names nothing of anyone else's that a grant needs.
+    plain((v) => `arn:${v.p}:iam::*:role${IAM_PATH}*`),
+    plain((v) => `arn:${v.p}:iam::*:policy${IAM_PATH}*`),
     plain((v) => `arn:${v.p}:logs:${v.r}:${v.a}:log-group:/aws/lambda/${RESOURCE_PREFIX}-*`),
     plain((v) => `arn:${v.p}:logs:${v.r}:${v.a}:log-group:/aws/apigateway/${RESOURCE_PREFIX}-*`),
-    // Rules (`rule/breakglass-*`, and `rule/breakglass-activity/…` on the activity bus) and the activity bus
-    // (`event-bus/breakglass-activity`): one pattern for both.
-    plain((v) => `arn:${v.p}:events:${v.r}:${v.a}:*/${RESOURCE_PREFIX}-*`),
+    // Rules (`rule/breakglass-*`, `rule/breakglass-activity/…` on the activity bus, a spoke's forwarding rule)
+    // and the activity bus (`event-bus/breakglass-activity`), in any account and region: one pattern.
+    plain((v) => `arn:${v.p}:events:*:*:*/${RESOURCE_PREFIX}-*`),
     plain((v) => `arn:${v.p}:cloudwatch:${v.r}:${v.a}:alarm:${RESOURCE_PREFIX}-*`),
     // Dashboards are global ("All dashboards in your account are global, not region-specific", CloudFormation
     // AWS::CloudWatch::Dashboard): no region in their ARN (Service Authorization Reference, CloudWatch, dashboard).
@@ -153,6 +161,11 @@ export function protectedResources(
       arn: `arn:${real.p}:apigateway:${real.r}::/restapis/${restApi.real}*`,
       sizing: `arn:${size.p}:apigateway:${size.r}::/restapis/${restApi.size}*`,
     },
+    // The stacks that deploy break-glass, in any account and region: the hub's (BreakGlassStateful, BreakGlassStateless,
+    // BreakGlassSpokeStackSet), a spoke's own (BreakGlassSpoke-<account>) and the StackSet's stack instances, which
+    // StackSets names `StackSet-<stack set name>-<id>`: a grant may not update or delete the spoke it runs in.
+    plain((v) => `arn:${v.p}:cloudformation:*:*:stack/BreakGlass*`),
+    plain((v) => `arn:${v.p}:cloudformation:*:*:stack/StackSet-${SPOKE_STACK_SET_NAME}-*`),
     ...(service.eventSourceMappingArns ?? []).map((arn) =>
       ref(arn, (v) => `arn:${v.p}:lambda:${v.r}:${v.a}:event-source-mapping:${x(36)}`),
     ),

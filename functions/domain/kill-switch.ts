@@ -9,11 +9,16 @@ import type { Caller } from './activate-grant.js';
 import type { Alert } from './alert.js';
 import { oneLine } from './alert.js';
 import { ConcurrentUpdateError, ForbiddenError, ProfileNotFoundError } from './errors.js';
+import type { Grant } from './grant.js';
 import type { FreezeState, Ports } from './ports.js';
 import { parsePrincipalArn, principalMatchesAny } from './principal.js';
 import { findProfile, type ProfileSet } from './profile.js';
 import { checkStopReason, controlRequestSchema, parseRequest } from './requests.js';
 import { revokeGrant } from './revoke-grant.js';
+import { eachLimited, SWEEP_ACCOUNT_PARALLELISM } from './sweep.js';
+
+/** Accounts the kill switch revokes in at a time: the sweeper's bound (each account has its own IAM rate limits). */
+export const REVOKE_ALL_ACCOUNT_PARALLELISM = SWEEP_ACCOUNT_PARALLELISM;
 
 function authorize(securityPrincipals: readonly string[], caller: Caller, action: string): void {
   const principal = parsePrincipalArn(caller.arn);
@@ -108,11 +113,21 @@ export interface RevokeAllResult {
   readonly id: string;
   readonly profile: string;
   readonly principalArn: string;
+  /** The account the grant is in (absent for a grant of a deployment that knows no account). */
+  readonly account?: string;
+  readonly accountAlias?: string;
   readonly outcome: 'revoked' | 'failed';
   readonly error?: string;
 }
 
-/** Revokes every ACTIVE grant (of one profile, if given), one by one, and reports each result. */
+/**
+ * Revokes every ACTIVE grant (of one profile, if given) and reports each result, in the order of
+ * the active grants. Accounts are revoked in parallel, {@link REVOKE_ALL_ACCOUNT_PARALLELISM} at a
+ * time, with the sweeper's helper; within one account one by one (IAM's rate limits are per account).
+ * A grant that cannot be revoked (a spoke that is missing or refuses) is recorded as REVOKE_FAILED and
+ * announced by `revokeGrant`, reported here as `failed`, and stops nothing else: neither the other
+ * grants of its account nor the other accounts.
+ */
 export async function revokeAll(
   ports: Ports,
   securityPrincipals: readonly string[],
@@ -124,8 +139,24 @@ export async function revokeAll(
   const active = (await ports.store.active()).filter(
     (g) => request.profile === undefined || g.profile === request.profile,
   );
-  const results: RevokeAllResult[] = [];
-  for (const grant of active) {
+  const byAccount = new Map<string, number[]>();
+  active.forEach((g, i) => {
+    byAccount.set(g.account ?? '', [...(byAccount.get(g.account ?? '') ?? []), i]);
+  });
+  const results: RevokeAllResult[] = new Array(active.length);
+  await eachLimited([...byAccount.values()], REVOKE_ALL_ACCOUNT_PARALLELISM, async (indexes) => {
+    for (const i of indexes) results[i] = await revokeOne(active[i]!);
+  });
+  return results;
+
+  async function revokeOne(grant: Grant): Promise<RevokeAllResult> {
+    const about = {
+      id: grant.id,
+      profile: grant.profile,
+      principalArn: grant.principalArn,
+      ...(grant.account ? { account: grant.account } : {}),
+      ...(grant.accountAlias ? { accountAlias: grant.accountAlias } : {}),
+    };
     try {
       await revokeGrant(ports, securityPrincipals, {
         grantId: grant.id,
@@ -133,16 +164,9 @@ export async function revokeAll(
         body: { reason: `revoke-all: ${reason}` },
         ...(input.requestId ? { requestId: input.requestId } : {}),
       });
-      results.push({ id: grant.id, profile: grant.profile, principalArn: grant.principalArn, outcome: 'revoked' });
+      return { ...about, outcome: 'revoked' };
     } catch (error) {
-      results.push({
-        id: grant.id,
-        profile: grant.profile,
-        principalArn: grant.principalArn,
-        outcome: 'failed',
-        error: error instanceof Error ? error.message : String(error),
-      });
+      return { ...about, outcome: 'failed', error: error instanceof Error ? error.message : String(error) };
     }
   }
-  return results;
 }

@@ -116,6 +116,57 @@ export interface BreakGlassApiProps {
   readonly apiGatewayCloudWatchRole?: boolean;
   /** Eligible principal patterns of spoke accounts, allowed by the resource policy (`withCrossAccountCallers`). @default none */
   readonly crossAccountCallers?: readonly string[];
+  /**
+   * An AWS Organizations id (`o-…`): only principals of that organization may call the API, from any of its
+   * accounts (`withOrganizationOnly`). IAM authorization stays on every method. @default no organization condition
+   */
+  readonly principalOrgId?: string;
+}
+
+/** An organization id as AWS Organizations writes it ("o-" and 10 to 32 lowercase letters or digits). */
+export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+
+/**
+ * Only the callers of one organization (`-c principalOrgId=o-…`), by `aws:PrincipalOrgID`, "the identifier of
+ * the organization in AWS Organizations to which the requesting principal belongs" (IAM User Guide, global
+ * condition keys). With IAM authorization and a resource policy, API Gateway's outcome depends on where the
+ * caller is (API Gateway developer guide, "How API Gateway resource policies affect authorization workflow",
+ * IAM authentication and resource policy): a caller of the API's own account passes when its IAM policy or the
+ * resource policy allows and neither denies; a caller of another account needs both to allow (re:Post,
+ * "access-api-gateway-account": the caller "must be allowed explicit access in the resource policy"). Hence two
+ * statements:
+ * - a Deny for every principal outside the organization, the only statement that can stop a caller of the API's
+ *   own account (whose IAM allow suffices) and one of another account that some other Allow names;
+ * - an Allow for every principal of the organization, so a caller of any member account (an account added
+ *   later included) needs only its own IAM allow. It widens who reaches the functions, not who is granted
+ *   anything: eligibility is the functions' check, and a refused attempt is recorded and announced.
+ */
+export function withOrganizationOnly(policy: PolicyDocument, organizationId: string | undefined): PolicyDocument {
+  if (organizationId === undefined) return policy;
+  if (!ORGANIZATION_ID.test(organizationId))
+    throw new Error(
+      `-c principalOrgId must be an AWS Organizations id ("o-" and 10 to 32 lowercase letters or digits), got "${organizationId}"`,
+    );
+  const condition = { 'aws:PrincipalOrgID': organizationId };
+  policy.addStatements(
+    new PolicyStatement({
+      sid: 'DenyCallersOutsideTheOrganization',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['execute-api:Invoke'],
+      resources: ['execute-api:/*'],
+      conditions: { StringNotEquals: condition },
+    }),
+    new PolicyStatement({
+      sid: 'AllowCallersOfTheOrganization',
+      effect: Effect.ALLOW,
+      principals: [new AnyPrincipal()],
+      actions: ['execute-api:Invoke'],
+      resources: ['execute-api:/*'],
+      conditions: { StringEquals: condition },
+    }),
+  );
+  return policy;
 }
 
 /**
@@ -189,7 +240,10 @@ export class BreakGlassApi extends Construct {
       description: 'break-glass emergency access',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
-      policy: withCrossAccountCallers(identityCenterImpostorGuard(stack.partition), props.crossAccountCallers ?? []),
+      policy: withOrganizationOnly(
+        withCrossAccountCallers(identityCenterImpostorGuard(stack.partition), props.crossAccountCallers ?? []),
+        props.principalOrgId,
+      ),
       cloudWatchRole: executionLogs,
       deployOptions: {
         stageName: 'v1',

@@ -83,6 +83,8 @@ export interface BreakGlassServiceOptions {
    * listed spoke accounts (needed above 40 spokes; docs/action-logging.md). @default the spoke accounts
    */
   readonly spokeOrganizationId?: string;
+  /** Only principals of this AWS Organization may call the API (`-c principalOrgId`, `withOrganizationOnly`). @default none */
+  readonly principalOrgId?: string;
 }
 
 /** The stateful resources the stateless half uses (from `BreakGlassState` and the audit queries). */
@@ -219,7 +221,7 @@ export class BreakGlassService extends Construct {
     const api = new BreakGlassApi(this, 'Api', {
       functions: fns.apiLambdas(),
       crossAccountCallers: crossAccount.map((p) => p.pattern),
-      ...pick(props, ['apiName', 'throttling', 'logRetention', 'apiGatewayCloudWatchRole']),
+      ...pick(props, ['apiName', 'throttling', 'logRetention', 'apiGatewayCloudWatchRole', 'principalOrgId']),
     });
     this.api = api.api;
     const executionLogs = api.executionLogs;
@@ -391,6 +393,7 @@ const OPTION_KEYS = [
   'apiGatewayCloudWatchRole',
   'accountAliases',
   'spokeOrganizationId',
+  'principalOrgId',
 ] as const satisfies readonly (keyof BreakGlassServiceOptions)[];
 
 /** The service's props (without the profiles) out of a wider props object: the stateful references and the options that are set. */

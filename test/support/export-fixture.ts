@@ -49,6 +49,9 @@ export interface GrantPlan {
   readonly principalArn: string;
   readonly reason: string;
   readonly ticket?: string;
+  /** The account the grant is in, and its alias as recorded (many accounts). @default none */
+  readonly account?: string;
+  readonly accountAlias?: string;
   readonly createdAt: Date;
   readonly durationMinutes: number;
   /** EXTENDED events, each adding 30 minutes. */
@@ -236,6 +239,8 @@ export function buildGrant(plan: GrantPlan, sequence: number): { grant: Grant; e
     principalArn: plan.principalArn,
     targetType: 'role',
     targetName: target,
+    ...(plan.account ? { account: plan.account } : {}),
+    ...(plan.accountAlias ? { accountAlias: plan.accountAlias } : {}),
     status: denied ? 'DENIED' : 'PENDING',
     reason: plan.reason,
     ...(plan.ticket ? { ticket: plan.ticket } : {}),

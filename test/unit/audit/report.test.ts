@@ -41,6 +41,8 @@ describe('audit report: figures per grant', () => {
         sequence: g.sequence,
         requester: g.plan.principalArn,
         profile: g.plan.profile,
+        account: '',
+        accountAlias: '',
         risks: '',
         status: g.status,
         reason: g.plan.reason,

@@ -80,7 +80,7 @@ describe('audit report: hostile reasons', () => {
     const { f, out } = await hostileReport();
     const records = parseCsv(readFileSync(join(out, 'report.csv'), 'utf8'));
     expect(records).toHaveLength(61);
-    expect(records.every((r) => r.length === 22)).toBe(true); // 16, and 6 of action logging
+    expect(records.every((r) => r.length === 24)).toBe(true); // 18 (account and alias among them), and 6 of action logging
     const header = records[0]!;
     const reasonAt = header.indexOf('reason');
     const byId = new Map(records.slice(1).map((r) => [r[0], r]));
@@ -94,15 +94,15 @@ describe('audit report: hostile reasons', () => {
     expect(byId.get(revoked.plan.id)![header.indexOf('late_seconds')]).toBe(String(revoked.lateSeconds));
   });
 
-  it('keeps the Markdown table to one line per grant with its 14 columns', async () => {
+  it('keeps the Markdown table to one line per grant with its 15 columns', async () => {
     const { out } = await hostileReport();
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     const table = md.slice(md.indexOf('| # | grant |'));
     const lines = table.trimEnd().split('\n');
     expect(lines).toHaveLength(62); // header, rule, 60 grants
     for (const line of lines) {
-      // Cells are separated by pipes that are not escaped: 15 of them for 14 columns.
-      expect(line.match(/(?<!\\)\|/g)).toHaveLength(15);
+      // Cells are separated by pipes that are not escaped: 16 of them for 15 columns.
+      expect(line.match(/(?<!\\)\|/g)).toHaveLength(16);
     }
     expect(table).not.toContain('<img');
     expect(table).not.toContain('\u202E');
