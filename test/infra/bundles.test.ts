@@ -4,10 +4,11 @@
  * free `once` of wiring.ts let esbuild drop the adapters a function never uses, with the `require` of their
  * SDK client; losing either brings every client back into every function's initialisation.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type DeployedFunction, deployedFunctions, STAND_IN_ENV } from '../../bench/bundles.js';
@@ -25,16 +26,16 @@ async function sdkLoaded(name: string): Promise<string[]> {
   const file = join(mkdtempSync(join(tmpdir(), 'bundle-test-')), `${name}.cjs`);
   await build(esbuildOptions(f.entry, file, f.fn.bundling));
   const script = `require(${JSON.stringify(file)});process.stdout.write(JSON.stringify(Object.keys(require.cache)))`;
-  const loaded = JSON.parse(
-    execFileSync(process.execPath, ['-e', script], {
-      env: {
-        ...STAND_IN_ENV,
-        NODE_NO_WARNINGS: '1',
-        PATH: process.env.PATH ?? '',
-        NODE_PATH: join(process.cwd(), 'node_modules'),
-      },
-    }).toString(),
-  ) as string[];
+  // Asynchronous: a synchronous child would block this worker's event loop (vitest's RPC times out on a busy machine).
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], {
+    env: {
+      ...STAND_IN_ENV,
+      NODE_NO_WARNINGS: '1',
+      PATH: process.env.PATH ?? '',
+      NODE_PATH: join(process.cwd(), 'node_modules'),
+    },
+  });
+  const loaded = JSON.parse(stdout) as string[];
   const packages = loaded.map((path) => /node_modules\/(@aws-sdk\/(?:client|lib)-[\w-]+)\//.exec(path)?.[1]);
   return [...new Set(packages.filter((p): p is string => p !== undefined))].sort();
 }
