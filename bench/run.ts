@@ -11,20 +11,19 @@
  * - the audit report over a generated 1,000,000-event export: time and peak RSS (`bench/audit-report.ts`);
  * - action logging's capture throughput, events per second (`bench/activity-capture.ts`).
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { build } from 'esbuild';
 import { parseProfiles } from '../functions/domain/profile.js';
 import { startMoto } from '../sandbox/moto.js';
 import { ScheduleRunner } from '../sandbox/schedule-runner.js';
 import { emulatorConfig, ensureRole, seed } from '../sandbox/seed.js';
 import { formatCaptureBench, runCaptureBench } from './activity-capture.js';
 import { formatAuditBench, runAuditBench } from './audit-report.js';
+import { formatBundleBench, runBundleBench } from './bundles.js';
 import { startCountingProxy } from './counting-proxy.js';
 import { formatFloorBench, runFloorBench } from './sandbox-floor.js';
 
@@ -33,22 +32,6 @@ const EXPIRIES = Number(process.env.BENCH_EXPIRIES ?? 20);
 const SWEEP_GRANTS = Number(process.env.BENCH_SWEEP_GRANTS ?? 1000);
 const ROLE_ACTIVATIONS = Number(process.env.BENCH_ROLE_ACTIVATIONS ?? 100);
 const FLOOR_ACTIVATIONS = Number(process.env.BENCH_FLOOR_ACTIVATIONS ?? 40);
-const HANDLERS = [
-  'create-grant',
-  'revoke-grant',
-  'extend-grant',
-  'expire-grant',
-  'get-grant',
-  'list-grants',
-  'list-profiles',
-  'kill-switch',
-  'sweep',
-  'review-grant',
-  'query-audit',
-  'check-reviews',
-  'export-table',
-  'issue-credentials',
-];
 
 const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -62,6 +45,13 @@ const progress = (step: string) =>
   process.stderr.write(`[bench] ${step} done after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 
 async function main(): Promise<void> {
+  // `BENCH_ONLY=bundles`: only the bundle sizes and module initialisation times (no emulator needed).
+  if (process.env.BENCH_ONLY === 'bundles') {
+    rows.push(...formatBundleBench(await runBundleBench()));
+    process.stdout.write(`\n| measure | value |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`);
+    process.stdout.write(`\n${await machine()}\n`);
+    return;
+  }
   // First, on a fresh sandbox of its own: the API against the emulator floor.
   rows.push(...formatFloorBench(await runFloorBench(FLOOR_ACTIVATIONS)));
   progress('sandbox API against the emulator floor');
@@ -331,37 +321,9 @@ async function main(): Promise<void> {
       `p50 ${ms(pct(lags, 50))}, max ${ms(Math.max(...lags))}${pending.size ? `, ${pending.size} NOT removed within 30 s` : ''}`,
     ]);
 
-    // Bundles: as the stacks build them.
-    const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
-    for (const h of HANDLERS) {
-      const file = join(out, `${h}.cjs`);
-      await build({
-        entryPoints: [`functions/handlers/${h}.ts`],
-        outfile: file,
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        target: 'node22',
-        format: 'cjs',
-        external: ['@aws-sdk/*'],
-        define: { __BREAKGLASS_PROFILES__: readFileSync('config/profiles.json', 'utf8') },
-        logLevel: 'error',
-      });
-      const size = statSync(file).size;
-      // Cold start: a fresh process loads the bundle (module initialisation: config, profiles, clients).
-      const init = execFileSync(
-        process.execPath,
-        [
-          '-e',
-          `const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t))`,
-        ],
-        {
-          env: { ...process.env, NODE_PATH: join(process.cwd(), 'node_modules'), NODE_NO_WARNINGS: '1' },
-          cwd: out,
-        },
-      ).toString();
-      rows.push([`bundle ${h}`, `${(size / 1024).toFixed(0)} KiB, init ${ms(Number(init))}`]);
-    }
+    // Bundles and module initialisation of every function the stacks deploy, built as they build them (bench/bundles.ts).
+    rows.push(...formatBundleBench(await runBundleBench()));
+    progress('bundles and module initialisation');
   } finally {
     await proxy.close();
     await moto.stop();
@@ -371,9 +333,17 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${formatAuditBench(await runAuditBench())}\n`);
   // Action logging: CloudTrail events per second through the capture function (bench/activity-capture.ts).
   process.stdout.write(`\n${formatCaptureBench(await runCaptureBench())}\n`);
-  process.stdout.write(
-    `\nnode ${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString()}\n`,
-  );
+  process.stdout.write(`\n${await machine()}\n`);
+}
+
+/** What the figures were measured on, with the load average: the machine may be shared. */
+async function machine(): Promise<string> {
+  const os = await import('node:os');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  return `node ${process.version}, ${os.cpus().length} cores, load average ${load}, ${new Date().toISOString()}`;
 }
 
 main().catch((error) => {

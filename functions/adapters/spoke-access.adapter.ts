@@ -17,7 +17,7 @@
  * absent — becomes a {@link SpokeUnavailableError} naming the account and what to deploy.
  */
 import type { IAMClientConfig } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+import type { STSClient, STSClientConfig } from '@aws-sdk/client-sts';
 import { accountLabel, isSpoke, SPOKE_MANAGER_ROLE_NAME, spokeManagerRoleArn } from '../domain/accounts.js';
 import { BreakGlassError, SpokeUnavailableError } from '../domain/errors.js';
 import type { AccessManager, PolicyTarget } from '../domain/ports.js';
@@ -63,7 +63,8 @@ const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequest
 
 export class SpokeAccessManager implements AccessManager {
   private readonly hub: AccessManager;
-  private readonly sts: STSClient;
+  /** STS, imported on the first spoke call: a function that only ever touches the hub never loads it (cold start). */
+  private sts?: Promise<{ client: STSClient; sts: typeof import('./sts-client.js') }>;
   private readonly partition: string;
   private readonly now: () => number;
   private readonly sessionName: string;
@@ -71,7 +72,6 @@ export class SpokeAccessManager implements AccessManager {
 
   constructor(private readonly options: SpokeAccessOptions = {}) {
     this.hub = options.hub ?? new IamPolicyAdapter();
-    this.sts = options.sts ?? new STSClient({ ...clientDefaults(), ...options.stsConfig });
     this.partition = options.partition ?? 'aws';
     this.now = options.now ?? Date.now;
     this.sessionName = (options.sessionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'breakglass-hub')
@@ -155,8 +155,13 @@ export class SpokeAccessManager implements AccessManager {
     const roleArn = spokeManagerRoleArn(this.partition, account);
     let credentials: ManagerCredentials;
     try {
-      const { Credentials } = await this.sts.send(
-        new AssumeRoleCommand({
+      this.sts ??= import('./sts-client.js').then((sts) => ({
+        sts,
+        client: this.options.sts ?? new sts.STSClient({ ...clientDefaults(), ...this.options.stsConfig }),
+      }));
+      const { client, sts } = await this.sts;
+      const { Credentials } = await client.send(
+        new sts.AssumeRoleCommand({
           RoleArn: roleArn,
           RoleSessionName: this.sessionName,
           DurationSeconds: MANAGER_SESSION_SECONDS,

@@ -11,7 +11,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -21,6 +21,7 @@ import { GSI_BY_CREATED, GSI_BY_STATUS } from '../../functions/adapters/dynamodb
 import type { IndexName } from '../../functions/adapters/table-schema.js';
 import { ENV } from '../../functions/config/env.js';
 import { RESOURCE_PREFIX } from '../protected-resources.js';
+import { functionBundling } from './bundling.js';
 
 const HANDLERS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'functions', 'handlers');
 
@@ -81,6 +82,11 @@ export const EXPORT_OBJECT_ACTIONS = ['s3:AbortMultipartUpload', 's3:PutObject',
 
 export class BreakGlassFunction extends Construct {
   readonly fn: NodejsFunction;
+  /** The handler module bundled (`functions/handlers/<handlerFile>.ts`), and how: read by the bench (bench/bundles.ts). */
+  readonly entry: string;
+  readonly bundling: BundlingOptions;
+  /** The environment every function starts with (before `use*` adds its resources). */
+  readonly baseEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: BreakGlassFunctionProps) {
     super(scope, id);
@@ -97,10 +103,13 @@ export class BreakGlassFunction extends Construct {
       path: FUNCTION_ROLE_PATH,
     });
     logGroup.grantWrite(role);
+    this.entry = join(HANDLERS, `${props.handlerFile}.ts`);
+    this.bundling = functionBundling(props.profiles);
+    this.baseEnvironment = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO' };
     this.fn = new NodejsFunction(this, 'Function', {
       role,
       functionName,
-      entry: join(HANDLERS, `${props.handlerFile}.ts`),
+      entry: this.entry,
       handler: 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
@@ -112,16 +121,8 @@ export class BreakGlassFunction extends Construct {
         : {}),
       tracing: Tracing.ACTIVE,
       logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO' },
-      bundling: {
-        format: OutputFormat.CJS,
-        minify: true,
-        logLevel: LogLevel.ERROR,
-        sourceMap: true,
-        target: 'node22',
-        // The profiles cdk synth validated travel inside the bundle; the function validates them again at cold start.
-        define: { __BREAKGLASS_PROFILES__: JSON.stringify(props.profiles) },
-      },
+      environment: { ...this.baseEnvironment },
+      bundling: this.bundling,
     });
     NagSuppressions.addResourceSuppressions(
       role,
