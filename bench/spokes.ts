@@ -230,7 +230,7 @@ async function main(): Promise<void> {
       `| One sweep: ${report.targets} profile roles in ${ACCOUNTS} accounts, ${report.policies} policies, ${report.activeGrants ?? '?'} ACTIVE grants, bound ${SWEEP_ACCOUNT_PARALLELISM} accounts × ${SWEEP_PARALLELISM} calls | ${(swept / 1000).toFixed(1)} s (${report.errors.length} errors, ${report.removed.length} removed, ${report.slotsReclaimed?.length ?? 0} slots reclaimed) |`,
     );
     console.log(
-      `| AWS calls of that sweep | ${total} (${(total / Math.max(report.activeGrants ?? report.policies, 1)).toFixed(2)} per ACTIVE grant: ${calls.map(([k, v]) => `${k} ${v}`).join(', ')}) |`,
+      `| AWS calls of that sweep | ${total} (${(total / Math.max(report.activeGrants ?? report.policies, 1)).toFixed(2)} per ACTIVE grant: ${calls.map(([k, v]) => `${k} ${v} (${((proxy.millis.get(k) ?? 0) / 1000).toFixed(1)} s in the emulator)`).join(', ')}) |`,
     );
     console.log(`| Load average (1, 5, 15 min) when the sweep started | ${load.map((l) => l.toFixed(1)).join(', ')} |`);
     if (report.errors.length) console.error(report.errors.slice(0, 5).join('\n'));
