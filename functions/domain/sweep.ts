@@ -274,10 +274,12 @@ export async function sweep(
   //    query per profile scope, then their grants read in batches (one read per 100 slots, not one per slot).
   const reclaimed: string[] = [];
   const held: Array<{ profile: string; slot: HeldSlot }> = [];
-  for (const profile of slotProfiles)
-    await step('slots', async () => {
+  // (one scope per profile and account it grants in: thousands at a thousand accounts, so several at a time)
+  await eachLimited(slotProfiles, SWEEP_PARALLELISM, (profile) =>
+    step('slots', async () => {
       for (const slot of await ports.store.heldSlots(profile)) held.push({ profile, slot });
-    });
+    }),
+  );
   if (held.length)
     await step('slots', async () => {
       const grants = await ports.store.getMany(held.map(({ slot }) => slot.grantId));
