@@ -6,7 +6,8 @@
  *   avoid), measured in the same run on a fresh sandbox, and their ratio (`bench/sandbox-floor.ts`);
  * - activation latency p50/p99 and AWS calls per activation (counted by a proxy in front of moto);
  * - expiry lag, schedule due → policy gone, p50/max (1-minute grants, fired by the sandbox's runner);
- * - sweeper time per 1,000 ACTIVE grants;
+ * - sweeper time per 1,000 ACTIVE grants and its AWS calls, on an emulator of its own (`bench/sweeper.ts`;
+ *   `BENCH_ONLY=sweep` runs only that);
  * - each function's bundle size and cold-start module initialisation time;
  * - the audit report over a generated 1,000,000-event export: time and peak RSS (`bench/audit-report.ts`);
  * - action logging's capture throughput, events per second (`bench/activity-capture.ts`).
@@ -26,6 +27,7 @@ import { formatAuditBench, runAuditBench } from './audit-report.js';
 import { formatBundleBench, runBundleBench } from './bundles.js';
 import { startCountingProxy } from './counting-proxy.js';
 import { formatFloorBench, runFloorBench } from './sandbox-floor.js';
+import { formatSweepBench, runSweepBench } from './sweeper.js';
 
 const ACTIVATIONS = Number(process.env.BENCH_ACTIVATIONS ?? 200);
 const EXPIRIES = Number(process.env.BENCH_EXPIRIES ?? 20);
@@ -45,9 +47,12 @@ const progress = (step: string) =>
   process.stderr.write(`[bench] ${step} done after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 
 async function main(): Promise<void> {
-  // `BENCH_ONLY=bundles`: only the bundle sizes and module initialisation times (no emulator needed).
-  if (process.env.BENCH_ONLY === 'bundles') {
-    rows.push(...formatBundleBench(await runBundleBench()));
+  // `BENCH_ONLY` (a comma list of sections): `bundles` (bundle sizes and module initialisation, no emulator) and/or
+  // `sweep` (the sweeper alone, on an emulator of its own).
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+  if (only?.length) {
+    if (only.includes('bundles')) rows.push(...formatBundleBench(await runBundleBench()));
+    if (only.includes('sweep')) rows.push(...formatSweepBench(await runSweepBench(SWEEP_GRANTS)));
     process.stdout.write(`\n| measure | value |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`);
     process.stdout.write(`\n${await machine()}\n`);
     return;
@@ -119,7 +124,6 @@ async function main(): Promise<void> {
     console.log = () => {}; // the handlers' JSON logs
     const create = (await import('../functions/handlers/create-grant.js')).handler;
     const expire = (await import('../functions/handlers/expire-grant.js')).handler;
-    const sweep = (await import('../functions/handlers/sweep.js')).lambdaHandler;
     const iam = new IAMClient(emulatorConfig(moto.endpoint));
     const roleIds = new Map<string, string>();
     for (const r of roles) roleIds.set(r, await ensureRole(iam, r));
@@ -209,74 +213,8 @@ async function main(): Promise<void> {
     ]);
     progress('concurrent activations');
 
-    // Sweeper time per 1,000 grants. The grants beyond those above are seeded directly (record, policy,
-    // schedule): activating them would measure moto's transactions, which copy the whole table each time.
-    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-    const { DynamoDBDocumentClient, PutCommand } = await import('@aws-sdk/lib-dynamodb');
-    const { PutRolePolicyCommand } = await import('@aws-sdk/client-iam');
-    const { CreateScheduleCommand } = await import('@aws-sdk/client-scheduler');
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient(emulatorConfig(moto.endpoint)));
-    const schedulerClient = new SchedulerClient(emulatorConfig(moto.endpoint));
-    const seeded0 = ACTIVATIONS + ok + 1;
-    const policy = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bench/*' }],
-    });
-    const expiresAt = new Date(Date.now() + 30 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    // Leave room under the profile's limit (1,000 ACTIVE) for the one-minute grants below.
-    for (let i = seeded0; i < SWEEP_GRANTS - EXPIRIES; i++) {
-      const id = randomUUID();
-      const role = roles[i % roles.length]!;
-      await doc.send(
-        new PutCommand({
-          TableName: seeded.tableName,
-          Item: {
-            pk: `GRANT#${id}`,
-            sk: 'GRANT',
-            entity: 'grant',
-            id,
-            profile: 'bench',
-            owner: 'bench@example.com',
-            principalArn: `arn:aws:sts::123456789012:assumed-role/${role}/seed${i}`,
-            targetType: 'role',
-            targetName: role,
-            status: 'ACTIVE',
-            reason: 'seeded for the sweeper benchmark',
-            durationMinutes: 30,
-            createdAt: new Date().toISOString(),
-            expiresAt,
-            policyName: `breakglass-${id}`,
-            scheduleName: id,
-            version: 1,
-            eventCount: 2,
-          },
-        }),
-      );
-      await iam.send(
-        new PutRolePolicyCommand({ RoleName: role, PolicyName: `breakglass-${id}`, PolicyDocument: policy }),
-      );
-      await schedulerClient.send(
-        new CreateScheduleCommand({
-          Name: id,
-          GroupName: seeded.scheduleGroup,
-          ScheduleExpression: `at(${expiresAt.replace('Z', '')})`,
-          FlexibleTimeWindow: { Mode: 'OFF' },
-          Target: {
-            Arn: seeded.expiryFunctionArn,
-            RoleArn: seeded.schedulerRoleArn,
-            Input: JSON.stringify({ grantId: id }),
-          },
-        }),
-      );
-    }
-    progress('sweeper grants seeded');
-    const ts = performance.now();
-    const report = await sweep();
-    const sweepMs = performance.now() - ts;
-    rows.push([
-      `sweeper, ${report.policies} policies on ${report.targets} roles`,
-      `${ms(sweepMs)} (${ms((sweepMs / Math.max(report.policies, 1)) * 1000)} per 1,000 grants)`,
-    ]);
+    // Sweeper time per 1,000 grants, on an emulator of its own (bench/sweeper.ts).
+    rows.push(...formatSweepBench(await runSweepBench(SWEEP_GRANTS)));
     progress('sweeper');
 
     // Expiry lag: 1-minute grants fired by the sandbox's schedule runner, due → policy gone.

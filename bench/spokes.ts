@@ -1,21 +1,29 @@
 /**
- * `npm run bench:spokes`: hub and spokes on the emulator (its own moto, on a free port).
+ * `npm run bench:spokes`: hub and spokes on the emulator (its own moto, on a free port; every call through a
+ * counting proxy).
  *
  * 1. Activation latency of a spoke grant vs a hub grant (same profile shape; the spoke pays one
  *    AssumeRole per account per manager session, then the same one IAM write): medians and ratio.
  * 2. The sweeper over BENCH_SPOKE_ACCOUNTS (default 50) spoke accounts with BENCH_SPOKE_GRANTS
- *    (default 20) ACTIVE grants each: the time of one sweep, and the bound it ran under.
+ *    (default 20) ACTIVE grants each, all of one profile (`maxActiveGrants` counts per account): the time of
+ *    one sweep, the bound it ran under, and its AWS calls. The grants are seeded as an activation leaves
+ *    them (record, the person's holds, the slot, the policy in the spoke's profile role, the schedule) with
+ *    plain writes: activating 1,000 grants would mostly measure the emulator's transactions, which copy the
+ *    whole table each time (`sandbox/moto-server.py`).
  *
  * Figures depend on the machine (moto serialises much of its work on two shared cores): compare
  * them with each other, not with AWS.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { claimScope, POLICY_PREFIX } from '../functions/domain/grant.js';
 import { parseProfiles } from '../functions/domain/profile.js';
 import { freePort, startMoto } from '../sandbox/moto.js';
-import { seed } from '../sandbox/seed.js';
+import { emulatorConfig, seed } from '../sandbox/seed.js';
+import { startCountingProxy } from './counting-proxy.js';
 
 const ACCOUNTS = Number(process.env.BENCH_SPOKE_ACCOUNTS ?? 50);
 const GRANTS = Number(process.env.BENCH_SPOKE_GRANTS ?? 20);
@@ -28,6 +36,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   const moto = await startMoto({ port: await freePort(), quiet: true });
+  const proxy = await startCountingProxy(moto.endpoint);
   try {
     const fanAccounts = Array.from({ length: ACCOUNTS }, (_, i) => String(400000000000 + i));
     const statements = [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bench/*'] }];
@@ -38,14 +47,8 @@ async function main(): Promise<void> {
       profiles: [
         { ...base, name: 'hub', description: 'hub grants', maxActiveGrants: LATENCY_RUNS + 1 },
         { ...base, name: 'spoke', description: 'spoke grants', accounts: [SPOKE], maxActiveGrants: LATENCY_RUNS + 1 },
-        // One profile per fan-out account (a profile's maxActiveGrants counts across all its accounts).
-        ...fanAccounts.map((account, i) => ({
-          ...base,
-          name: `fan-${i}`,
-          description: 'sweep fan-out',
-          accounts: [account],
-          maxActiveGrants: GRANTS,
-        })),
+        // One profile over every fan-out account: its maxActiveGrants (slots, profile roles) counts per account.
+        { ...base, name: 'fan', description: 'sweep fan-out', accounts: fanAccounts, maxActiveGrants: GRANTS },
       ],
     };
     const profilesFile = join(mkdtempSync(join(tmpdir(), 'bench-spokes-')), 'profiles.json');
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
       `seeded hub + ${Object.keys(seeded.spokeProfileRoles).length} spokes in ${Date.now() - seedStart} ms`,
     );
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ENDPOINT_URL: proxy.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
@@ -117,40 +120,102 @@ async function main(): Promise<void> {
     const h = median(hub);
     const s = median(spoke);
 
-    // 2. sweep over ACCOUNTS × GRANTS ACTIVE grants (activations 8 at a time)
+    // 2. sweep over ACCOUNTS × GRANTS ACTIVE grants, seeded 8 at a time as an activation leaves them
+    const wiring = await import('../functions/handlers/wiring.js');
+    const { profileRolePools, roleForSlot } = await import('../functions/domain/profile-roles.js');
+    const { sweep, sweepTargets, slotScopes, SWEEP_ACCOUNT_PARALLELISM, SWEEP_PARALLELISM } = await import(
+      '../functions/domain/sweep.js'
+    );
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const { DynamoDBDocumentClient, PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient(emulatorConfig(moto.endpoint)));
+    const access = wiring.access();
+    const scheduler = wiring.scheduler();
+    const pool = profileRolePools(wiring.profiles(), wiring.protectedResources()).find((p) => p.profile === 'fan')!;
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bench/*' }],
+    });
     const fill = performance.now();
-    const jobs = fanAccounts.flatMap((a, i) => Array.from({ length: GRANTS }, () => [`fan-${i}`, a] as const));
+    const jobs = fanAccounts.flatMap((account) => Array.from({ length: GRANTS }, (_, slot) => ({ account, slot })));
     let next = 0;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (next < jobs.length) {
-          const [profile, account] = jobs[next++]!;
-          await activate(profile, account);
+          const { account, slot } = jobs[next++]!;
+          const id = randomUUID();
+          const now = new Date();
+          const expiresAt = new Date(now.getTime() + 30 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+          const person = `arn:aws:sts::${HUB}:assumed-role/BenchRole/fan-${account}-${slot}`;
+          const target = { type: 'role' as const, name: roleForSlot(pool, slot), account };
+          const grant = {
+            id,
+            profile: 'fan',
+            owner: 'bench@example.com',
+            principalArn: person,
+            account,
+            targetType: target.type,
+            targetName: target.name,
+            slot,
+            status: 'ACTIVE',
+            reason: 'seeded for the spoke sweep benchmark',
+            durationMinutes: 30,
+            createdAt: now.toISOString(),
+            activatedAt: now.toISOString(),
+            expiresAt,
+            policyName: `${POLICY_PREFIX}${id}`,
+            scheduleName: id,
+            version: 1,
+            eventCount: 2,
+          };
+          const put = (Item: Record<string, unknown>) =>
+            doc.send(new PutCommand({ TableName: seeded.tableName, Item }));
+          await put({ pk: `GRANT#${id}`, sk: 'GRANT', entity: 'grant', ...grant });
+          await put({
+            pk: `PERSON#${person}`,
+            sk: 'HOLDS',
+            held: new Set([id]),
+            [`profile:${claimScope('fan', account)}`]: new Set([id]),
+          });
+          await put({
+            pk: `SLOT#${claimScope('fan', account)}`,
+            sk: `SLOT#${String(slot).padStart(4, '0')}`,
+            slot,
+            grantId: id,
+            at: grant.createdAt,
+          });
+          await access.attach(target, grant.policyName, policy);
+          await scheduler.schedule(id, expiresAt, id);
         }
       }),
     );
     const filled = performance.now() - fill;
-    const wiring = await import('../functions/handlers/wiring.js');
-    const { sweep, sweepTargets, SWEEP_ACCOUNT_PARALLELISM, SWEEP_PARALLELISM } = await import(
-      '../functions/domain/sweep.js'
+    const directory = wiring.accountDirectory();
+    const inFan = (account?: string) => account !== undefined && fanAccounts.includes(account);
+    const targets = sweepTargets(wiring.profiles(), wiring.protectedResources(), directory).filter((t) =>
+      inFan(t.account),
     );
-    const targets = sweepTargets(wiring.profiles(), wiring.protectedResources(), wiring.accountDirectory()).filter(
-      (t) => t.account && t.account !== HUB && t.account !== SPOKE,
-    );
+    const scopes = slotScopes(wiring.profiles(), directory).filter((s) => inFan(s.split('@')[1]));
+    const load = loadavg();
+    proxy.reset();
     const t = performance.now();
     const report = await sweep(
       {
         store: wiring.store(),
-        access: wiring.access(),
-        scheduler: wiring.scheduler(),
+        access,
+        scheduler,
         notifier: wiring.notifier(),
         clock: { now: () => new Date() },
         profileRisks: () => [],
+        hubAccount: HUB,
         log: { error: () => {}, warn: () => {}, info: () => {} },
       },
       targets,
+      scopes,
     );
     const swept = performance.now() - t;
+    const calls = [...proxy.counts.entries()].sort((a, b) => b[1] - a[1]);
+    const total = calls.reduce((n, [, v]) => n + v, 0);
     console.log = log;
     console.log('## Hub and spokes (bench/spokes.ts)\n');
     console.log('| Measure | Value |\n|---|---|');
@@ -158,11 +223,19 @@ async function main(): Promise<void> {
     console.log(`| Spoke activation, median of ${LATENCY_RUNS} | ${s.toFixed(1)} ms |`);
     console.log(`| Spoke / hub ratio | ${(s / h).toFixed(2)} |`);
     console.log(`| Spoke activation, first (assumes the manager role) | ${spoke[0]!.toFixed(1)} ms |`);
-    console.log(`| Filling ${ACCOUNTS} spokes × ${GRANTS} grants (8 at a time) | ${(filled / 1000).toFixed(1)} s |`);
     console.log(
-      `| One sweep: ${report.targets} roles in ${ACCOUNTS} accounts, ${report.policies} policies, bound ${SWEEP_ACCOUNT_PARALLELISM} accounts × ${SWEEP_PARALLELISM} calls | ${(swept / 1000).toFixed(1)} s (${report.errors.length} errors, ${report.removed.length} removed) |`,
+      `| Seeding ${ACCOUNTS} spokes × ${GRANTS} ACTIVE grants (plain writes, 8 at a time) | ${(filled / 1000).toFixed(1)} s |`,
     );
+    console.log(
+      `| One sweep: ${report.targets} profile roles in ${ACCOUNTS} accounts, ${report.policies} policies, ${report.activeGrants ?? '?'} ACTIVE grants, bound ${SWEEP_ACCOUNT_PARALLELISM} accounts × ${SWEEP_PARALLELISM} calls | ${(swept / 1000).toFixed(1)} s (${report.errors.length} errors, ${report.removed.length} removed, ${report.slotsReclaimed?.length ?? 0} slots reclaimed) |`,
+    );
+    console.log(
+      `| AWS calls of that sweep | ${total} (${(total / Math.max(report.activeGrants ?? report.policies, 1)).toFixed(2)} per ACTIVE grant: ${calls.map(([k, v]) => `${k} ${v} (${((proxy.millis.get(k) ?? 0) / 1000).toFixed(1)} s in the emulator)`).join(', ')}) |`,
+    );
+    console.log(`| Load average (1, 5, 15 min) when the sweep started | ${load.map((l) => l.toFixed(1)).join(', ')} |`);
+    if (report.errors.length) console.error(report.errors.slice(0, 5).join('\n'));
   } finally {
+    await proxy.close();
     await moto.stop();
   }
 }

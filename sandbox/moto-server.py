@@ -28,6 +28,7 @@ _lock = threading.RLock()
 _SERIALIZED = (
     "put_item",
     "get_item",
+    "batch_get_item",
     "query",
     "scan",
     "update_item",

@@ -14,6 +14,7 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -64,7 +65,8 @@ export const slotKey = (profile: string, slot: number) => ({
 const FREEZE_KEY = { pk: 'CONTROL#FREEZE', sk: 'STATE' };
 const ENDING: readonly string[] = ['EXPIRED', 'REVOKED', 'FAILED'];
 /** A person's holds (`ActivationClaims`): one item, `held` (every grant) and one set per profile. */
-const personKey = (person: string) => ({ pk: `PERSON#${person}`, sk: 'HOLDS' });
+const PERSON = 'PERSON#';
+const personKey = (person: string) => ({ pk: `${PERSON}${person}`, sk: 'HOLDS' });
 const PROFILE_HOLD = 'profile:';
 
 /** The kill switch as stored: absent (never set), or neither everything nor this profile frozen. */
@@ -92,6 +94,20 @@ function personHoldsUpdate(table: string, grant: Grant) {
     ExpressionAttributeValues: { ':id': new Set([grant.id]) } as Record<string, unknown>,
   };
 }
+
+/** A person's holds item (or none) as `PersonHolds`. */
+function toHolds(item: Record<string, unknown> | undefined): PersonHolds {
+  const byProfile: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(item ?? {}))
+    if (name.startsWith(PROFILE_HOLD) && value instanceof Set && value.size)
+      byProfile[name.slice(PROFILE_HOLD.length)] = [...value].map(String);
+  const held = item?.held;
+  return { grants: held instanceof Set ? [...held].map(String) : [], byProfile };
+}
+
+/** Keys per BatchGetItem (its maximum), and attempts at the keys it leaves unprocessed before giving up. */
+const BATCH_GET_LIMIT = 100;
+const BATCH_GET_ATTEMPTS = 5;
 
 /** Whether this change ends a grant that holds claims (a PENDING or ACTIVE one). */
 function releasesHolds(grant: Grant, changes: GrantChanges): boolean {
@@ -273,12 +289,45 @@ export class DynamoGrantStore implements GrantStore {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: personKey(person), ConsistentRead: true }),
     );
-    const byProfile: Record<string, string[]> = {};
-    for (const [name, value] of Object.entries(Item ?? {}))
-      if (name.startsWith(PROFILE_HOLD) && value instanceof Set && value.size)
-        byProfile[name.slice(PROFILE_HOLD.length)] = [...value].map(String);
-    const held = Item?.held;
-    return { grants: held instanceof Set ? [...held].map(String) : [], byProfile };
+    return toHolds(Item);
+  }
+
+  async personHoldsMany(persons: readonly string[]): Promise<Map<string, PersonHolds>> {
+    const items = await this.batchGet([...new Set(persons)].map(personKey));
+    return new Map(items.map((item) => [String(item.pk).slice(PERSON.length), toHolds(item)]));
+  }
+
+  async getMany(ids: readonly string[]): Promise<Map<string, Grant>> {
+    const items = await this.batchGet([...new Set(ids)].map(grantKey));
+    return new Map(items.map((item) => [String(item.id), toGrant(item)]));
+  }
+
+  /**
+   * Items by key, strongly consistent, 100 keys per BatchGetItem, with the keys DynamoDB left unprocessed asked
+   * again. BatchGetItem "can retrieve up to 16 MB of data, which can contain as many as 100 items" (more keys is a
+   * ValidationException), returns a partial result with `UnprocessedKeys` when throttled or over the size limit,
+   * and "performs eventually consistent reads on every table in the request" unless `ConsistentRead` is true
+   * (DynamoDB API Reference, BatchGetItem: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html).
+   * The emulator never leaves keys unprocessed; test/unit/adapters/grant-store-batch.test.ts covers that path.
+   */
+  private async batchGet(keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
+      let pending: Array<Record<string, unknown>> = keys.slice(i, i + BATCH_GET_LIMIT);
+      for (let attempt = 0; pending.length; attempt++) {
+        if (attempt === BATCH_GET_ATTEMPTS)
+          throw new BusyError(
+            `DynamoDB left ${pending.length} of ${keys.length} keys unread after ${BATCH_GET_ATTEMPTS} attempts (throttled)`,
+          );
+        if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        const { Responses, UnprocessedKeys } = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        items.push(...(Responses?.[this.table] ?? []));
+        pending = UnprocessedKeys?.[this.table]?.Keys ?? [];
+      }
+    }
+    return items;
   }
 
   /**

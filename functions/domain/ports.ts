@@ -74,6 +74,12 @@ export interface GrantStore {
    * nothing this then adds back. Idempotent. Answers whether holds were missing and added.
    */
   backfillHolds(grant: Grant): Promise<boolean>;
+  /**
+   * The holds of several persons at once (as `personHolds`, strongly consistent; persons with no item are absent):
+   * the sweeper reads them all before backfilling, so a sweep over grants that have their holds writes nothing and
+   * costs one read per 100 persons instead of one transaction per grant.
+   */
+  personHoldsMany(persons: readonly string[]): Promise<Map<string, PersonHolds>>;
   /** The profile's claimed slots. One strongly consistent query (at most `maxActiveGrants` small items). */
   heldSlots(profile: string): Promise<HeldSlot[]>;
   /** Frees a slot if `grantId` still holds it (no-op otherwise). */
@@ -94,6 +100,11 @@ export interface GrantStore {
    */
   append(grant: Grant, event: NewAuditEvent, changes?: GrantChanges, options?: AppendOptions): Promise<Grant>;
   get(id: string): Promise<Grant | undefined>;
+  /**
+   * Several grants by id, strongly consistent, read 100 at a time (the sweeper: one read per 100 policies or slots,
+   * not one per grant). Ids with no grant are absent from the map.
+   */
+  getMany(ids: readonly string[]): Promise<Map<string, Grant>>;
   /** Events of one grant, oldest first. */
   events(id: string): Promise<AuditEvent[]>;
   /** Every ACTIVE grant (for limits and revoke-all). */

@@ -26,9 +26,9 @@ import type { NewAuditEvent } from './audit-event.js';
 import { eligibleEntities } from './eligible-entities.js';
 import { SpokeUnavailableError } from './errors.js';
 import { expireGrant } from './expire-grant.js';
-import { claimScope, type Grant, grantTarget, POLICY_PREFIX } from './grant.js';
+import { claimScope, type Grant, grantPerson, grantTarget, POLICY_PREFIX } from './grant.js';
 import { announce, appendEvent, describeError } from './lifecycle.js';
-import type { PolicyTarget, Ports } from './ports.js';
+import type { HeldSlot, PersonHolds, PolicyTarget, Ports } from './ports.js';
 import type { ProfileSet } from './profile.js';
 import { profileRolePools } from './profile-roles.js';
 
@@ -156,18 +156,19 @@ export async function sweep(
     }
   };
 
-  // 1. policies, account by account
+  // 1. policies: list each target's break-glass policies (IAM, account by account), then read the grants they
+  //    name in batches (one read per 100 policies, not one per policy), then judge each policy.
   const byAccount = new Map<string, PolicyTarget[]>();
   for (const target of targets)
     byAccount.set(target.account ?? '', [...(byAccount.get(target.account ?? '') ?? []), target]);
   const unreachable: string[] = [];
-  await step('policies', () =>
-    eachLimited([...byAccount.entries()], SWEEP_ACCOUNT_PARALLELISM, ([account, mine]) =>
+  const listed: Array<{ target: PolicyTarget; names: string[] }> = [];
+  await step('policies', async () => {
+    await eachLimited([...byAccount.entries()], SWEEP_ACCOUNT_PARALLELISM, ([account, mine]) =>
       eachLimited(mine, SWEEP_PARALLELISM, async (target) => {
         if (unreachable.includes(account)) return;
-        let names: string[];
         try {
-          names = await ports.access.listPolicies(target, POLICY_PREFIX);
+          listed.push({ target, names: await ports.access.listPolicies(target, POLICY_PREFIX) });
         } catch (error) {
           if (error instanceof SpokeUnavailableError) {
             // The whole account is out of reach: one failure for it, and on to the other accounts.
@@ -179,24 +180,27 @@ export async function sweep(
           }
           // A role named by a profile may not exist (yet) in this account: nothing to sweep there.
           if ((error as Error).name !== 'NoSuchEntityException') fail('policies', targetLabel(target), error);
-          return;
         }
-        await sweepPolicies(target, names);
       }),
-    ),
-  );
+    );
+    const ids = listed.flatMap(({ names }) =>
+      names.map((n) => n.slice(POLICY_PREFIX.length)).filter((id) => UUID.test(id)),
+    );
+    const grants = ids.length ? await ports.store.getMany(ids) : new Map<string, Grant>();
+    await eachLimited(listed, SWEEP_PARALLELISM, ({ target, names }) => sweepPolicies(target, names, grants));
+  });
   if (unreachable.length) Object.assign(report, { unreachableAccounts: unreachable.sort() });
 
-  async function sweepPolicies(target: PolicyTarget, names: string[]): Promise<void> {
+  async function sweepPolicies(target: PolicyTarget, names: string[], grants: Map<string, Grant>): Promise<void> {
     for (const policyName of names) {
       report.policies += 1;
       try {
-        const id = policyName.slice(POLICY_PREFIX.length);
-        const grant = UUID.test(id) ? await ports.store.get(id) : undefined;
+        const grant = grants.get(policyName.slice(POLICY_PREFIX.length));
         const foreign = grant ? belongsElsewhere(grant, target, ports.hubAccount) : undefined;
         const why = foreign ?? orphanReason(grant, now);
         if (!why) continue;
-        await ports.access.detach(target, policyName);
+        // Gone since it was listed (its grant's own end removed it): nothing was left behind, nothing to record.
+        if ((await ports.access.detach(target, policyName)) === 'absent') continue;
         report.removed.push({ target: targetLabel(target), policyName, why });
         // A policy named after a grant of another entity or account was put there by someone else (a spoke's
         // admin can name a policy after any hub grant): removed and announced on its own, never written onto
@@ -211,11 +215,23 @@ export async function sweep(
   // 2. grants
   await step('grants', async () => {
     const active = await ports.store.active();
+    // Grants ACTIVE since before per-person holds existed are counted from the first sweep on. The holds are read
+    // first, 100 persons per read, and only a grant missing from its person's holds gets the conditional write: a
+    // transaction per ACTIVE grant on every sweep cost a write each (and, in the emulator, a copy of the table each).
+    let holds: Map<string, PersonHolds> | undefined;
+    try {
+      holds = active.length ? await ports.store.personHoldsMany(active.map(grantPerson)) : new Map();
+    } catch (error) {
+      fail('grants', 'person holds', error);
+    }
     await eachLimited(active, SWEEP_PARALLELISM, async (grant) => {
       try {
-        // Grants ACTIVE since before per-person holds existed are counted from the first sweep on (one
-        // conditional write each; none once their holds are there).
-        if (await ports.store.backfillHolds(grant)) report.holdsBackfilled = (report.holdsBackfilled ?? 0) + 1;
+        if (
+          holds &&
+          !holds.get(grantPerson(grant))?.grants.includes(grant.id) &&
+          (await ports.store.backfillHolds(grant))
+        )
+          report.holdsBackfilled = (report.holdsBackfilled ?? 0) + 1;
         if (now >= Date.parse(grant.expiresAt) + EXPIRY_GRACE_MS) {
           const { outcome } = await expireGrant(ports, grant.id, SWEEP_ACTOR);
           if (outcome === 'expired') report.expired.push(grant.id);
@@ -258,25 +274,33 @@ export async function sweep(
       }
     });
   });
-  // 4. profile slots held by grants that are no longer ACTIVE or PENDING (their end could not free them)
+  // 4. profile slots held by grants that are no longer ACTIVE or PENDING (their end could not free them): one
+  //    query per profile scope, then their grants read in batches (one read per 100 slots, not one per slot).
   const reclaimed: string[] = [];
-  for (const profile of slotProfiles) {
+  const held: Array<{ profile: string; slot: HeldSlot }> = [];
+  // (one scope per profile and account it grants in: thousands at a thousand accounts, so several at a time)
+  await eachLimited(slotProfiles, SWEEP_PARALLELISM, (profile) =>
+    step('slots', async () => {
+      for (const slot of await ports.store.heldSlots(profile)) held.push({ profile, slot });
+    }),
+  );
+  if (held.length)
     await step('slots', async () => {
-      for (const held of await ports.store.heldSlots(profile)) {
+      const grants = await ports.store.getMany(held.map(({ slot }) => slot.grantId));
+      for (const { profile, slot } of held) {
         try {
-          const grant = await ports.store.get(held.grantId);
+          const grant = grants.get(slot.grantId);
           const stale = grant
             ? grant.status !== 'ACTIVE' && grant.status !== 'PENDING'
-            : now - Date.parse(held.at) > IN_FLIGHT_MS;
+            : now - Date.parse(slot.at) > IN_FLIGHT_MS;
           if (!stale) continue;
-          await ports.store.releaseSlot(profile, held.slot, held.grantId);
-          reclaimed.push(`${profile}#${held.slot}`);
+          await ports.store.releaseSlot(profile, slot.slot, slot.grantId);
+          reclaimed.push(`${profile}#${slot.slot}`);
         } catch (error) {
-          fail('slots', `${profile}#${held.slot}`, error);
+          fail('slots', `${profile}#${slot.slot}`, error);
         }
       }
     });
-  }
   if (slotProfiles.length) Object.assign(report, { slotsReclaimed: reclaimed });
   report.failedSteps.push(...SWEEP_STEPS.filter((s) => failed.has(s)));
   if (report.errors.length)

@@ -151,7 +151,8 @@ export class BreakGlassFunctions extends Construct {
       Duration.minutes(4),
       1,
     )
-      .useTable(props.table, TABLE_WRITE)
+      // BatchGetItem: the grants and persons' holds it checks, 100 per read (sweep.ts).
+      .useTable(props.table, [...TABLE_WRITE, 'dynamodb:BatchGetItem'])
       .useTopic(props.topic);
     const getGrant = api('getGrant').useTable(props.table, TABLE_READ);
     const listGrants = api('listGrants').useTable(props.table, TABLE_READ);

@@ -116,6 +116,12 @@ export class MemoryStore implements GrantStore {
     return { grants: [...(holds?.get('') ?? [])], byProfile };
   }
 
+  async personHoldsMany(persons: readonly string[]): Promise<Map<string, PersonHolds>> {
+    const found = new Map<string, PersonHolds>();
+    for (const person of persons) if (this.holds.has(person)) found.set(person, await this.personHolds(person));
+    return found;
+  }
+
   async backfillHolds(grant: Grant): Promise<boolean> {
     if (this.grants.get(grant.id)?.status !== 'ACTIVE') return false;
     const person = grantPerson(grant);
@@ -175,6 +181,10 @@ export class MemoryStore implements GrantStore {
 
   async get(id: string): Promise<Grant | undefined> {
     return this.grants.get(id);
+  }
+
+  async getMany(ids: readonly string[]): Promise<Map<string, Grant>> {
+    return new Map(ids.flatMap((id) => (this.grants.has(id) ? [[id, this.grants.get(id)!] as const] : [])));
   }
 
   async events(id: string): Promise<AuditEvent[]> {

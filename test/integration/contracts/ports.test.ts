@@ -310,6 +310,31 @@ describe.each([
       expect((await store.personHolds(BOB)).grants).toEqual([]);
     });
 
+    it('reads many grants and persons’ holds at once, beyond one batch of 100, as get and personHolds do', async () => {
+      // Prepare: 105 grants, two of them ACTIVE with their holds (ALICE, BOB); MALLORY holds nothing
+      const { store } = await make();
+      const grants: Grant[] = [];
+      for (let i = 0; i < 105; i++) grants.push(await store.create(newGrant(), event('REQUESTED', at(0))));
+      for (const [grant, person] of [
+        [grants[0]!, ALICE],
+        [grants[1]!, BOB],
+      ] as const) {
+        const active = await store.append({ ...grant, person }, event('ACTIVATED', at(0)), { status: 'ACTIVE' });
+        await store.backfillHolds({ ...active, person });
+      }
+      const ids = grants.map((g) => g.id);
+      // Act
+      const found = await store.getMany([...ids, randomUUID(), ids[0]!]);
+      const holds = await store.personHoldsMany([ALICE, BOB, MALLORY, ALICE]);
+      // Assess: every grant once, as get reads it; an unknown id absent
+      expect([...found.keys()].sort()).toEqual([...ids].sort());
+      for (const id of [ids[0]!, ids[104]!]) expect(found.get(id)).toEqual(await store.get(id));
+      expect([...holds.keys()].sort()).toEqual([ALICE, BOB].sort());
+      expect(holds.get(ALICE)).toEqual(await store.personHolds(ALICE));
+      expect(holds.get(BOB)!.grants).toEqual([grants[1]!.id]);
+      expect(await store.getMany([])).toEqual(new Map());
+    });
+
     it('refuses the ACTIVE mark of a frozen profile when asked (unlessFrozen), writing nothing', async () => {
       // Prepare: the kill switch as a ConditionCheck of the append's transaction (TransactWriteItems: all or
       // none, CancellationReasons in request order).

@@ -49,6 +49,50 @@ describe('sweep', () => {
     expect(ports.store.types(grant.id).at(-1)).toBe('SWEPT');
   });
 
+  it('records no removal for a policy gone between the listing and the detach (its grant ended and removed it)', async () => {
+    // Prepare: the revoked grant's policy is listed, then its own end removes it before the sweeper detaches it
+    const ports = fakePorts();
+    const { grant } = await activateGrant(ports, profiles, { caller: { arn: ALICE, userId: ALICE_ID }, body });
+    await revokeGrant(ports, [], { grantId: grant.id, caller: { arn: ALICE }, body: { reason: 'done here' } });
+    const listPolicies = ports.access.listPolicies.bind(ports.access);
+    ports.access.listPolicies = async () => [grant.policyName];
+    // Act
+    const report = await sweep(ports, [target]);
+    ports.access.listPolicies = listPolicies;
+    // Assess: nothing removed, nothing recorded or announced about it
+    expect(report).toMatchObject({ policies: 1, removed: [], errors: [] });
+    expect(ports.store.types(grant.id)).not.toContain('SWEPT');
+    expect(ports.notifier.alerts.map((a) => a.attributes.eventType)).not.toContain('SWEPT');
+  });
+
+  it('reads the grants it checks in one batch and writes holds only where they are missing', async () => {
+    // Prepare: three ACTIVE grants of three persons; one person's holds lost (a grant recorded before holds)
+    const ports = fakePorts();
+    const sessions = ['alice', 'bob', 'carol'].map((s) => ({
+      arn: `arn:aws:sts::123456789012:assumed-role/Responder/${s}`,
+      userId: `AROAEXAMPLE:${s}`,
+    }));
+    const grants = [];
+    for (const caller of sessions) grants.push((await activateGrant(ports, profiles, { caller, body })).grant);
+    ports.store.holds.delete(sessions[1]!.arn);
+    const calls: string[] = [];
+    for (const method of ['get', 'getMany', 'personHoldsMany', 'backfillHolds'] as const) {
+      const original = ports.store[method].bind(ports.store) as (...args: unknown[]) => Promise<unknown>;
+      Object.assign(ports.store, {
+        [method]: (...args: unknown[]) => {
+          calls.push(method);
+          return original(...args);
+        },
+      });
+    }
+    // Act
+    const report = await sweep(ports, [target]);
+    // Assess: one batched read of the policies' grants, one of the holds, one write for the grant missing its hold
+    expect(report).toMatchObject({ policies: 3, removed: [], holdsBackfilled: 1, errors: [] });
+    expect(calls.sort()).toEqual(['backfillHolds', 'getMany', 'personHoldsMany']);
+    expect((await ports.store.personHolds(sessions[1]!.arn)).grants).toEqual([grants[1]!.id]);
+  });
+
   it('expires an ACTIVE grant whose expiry never came, and re-creates a missing schedule', async () => {
     const ports = fakePorts();
     const late = (
