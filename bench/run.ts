@@ -12,7 +12,6 @@
  * - the audit report over a generated 1,000,000-event export: time and peak RSS (`bench/audit-report.ts`);
  * - action logging's capture throughput, events per second (`bench/activity-capture.ts`).
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

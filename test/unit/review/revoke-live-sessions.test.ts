@@ -21,8 +21,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { activateGrant, DEFAULT_RULES } from '../../../functions/domain/activate-grant.js';
-import type { CredentialRequest } from '../../../functions/domain/ports.js';
 import { issueCredentials } from '../../../functions/domain/issue-credentials.js';
+import type { CredentialRequest } from '../../../functions/domain/ports.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { ACCOUNT, fakePorts, SECURITY, testProfiles } from '../../support/fakes.js';
 
