@@ -4,7 +4,7 @@
  * - Which functions: the app is built as `npm run synth` builds it (cdk.json's context, without bundling) and
  *   every `BreakGlassFunction` in it is taken, with its entry and bundling options, so no list is kept here.
  * - How bundled: with esbuild and the options CDK derives from the construct's (`infra/constructs/bundling.ts`):
- *   minified, source map, `@aws-sdk/*` external, the profile file inlined.
+ *   minified, source map, the SDK bundled except what no cold start loads (`BUNDLE_EXTERNALS`), the profile file inlined.
  * - Init: a fresh `node` process, with the function's base environment (`NODE_OPTIONS=--enable-source-maps`,
  *   `POWERTOOLS_LOG_LEVEL`) and stand-in configuration, times `require(bundle)`: the module initialisation Lambda
  *   bills as Init, without the runtime's own start. Runs go round the functions in turn (a burst of load on this
