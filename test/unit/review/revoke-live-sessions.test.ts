@@ -21,8 +21,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { activateGrant, DEFAULT_RULES } from '../../../functions/domain/activate-grant.js';
-import type { CredentialRequest } from '../../../functions/domain/ports.js';
 import { issueCredentials } from '../../../functions/domain/issue-credentials.js';
+import type { CredentialRequest } from '../../../functions/domain/ports.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { ACCOUNT, fakePorts, SECURITY, testProfiles } from '../../support/fakes.js';
 
@@ -33,7 +33,7 @@ const profiles = testProfiles({
 });
 
 describe('a revoked profile-role grant whose credentials were taken', () => {
-  it.fails('leaves a Deny bound to its session until those credentials expire', async () => {
+  it('leaves a Deny bound to its session until those credentials expire', async () => {
     // Prepare: alice activates, takes credentials (valid 30 minutes), security revokes 5 minutes in.
     const ports = fakePorts();
     const rules = { ...DEFAULT_RULES, protectedResources: [`arn:aws:iam::${ACCOUNT}:role/breakglass/*`] };
