@@ -85,6 +85,45 @@ describe('ended-sessions policy on a real IAM API (moto)', () => {
         },
       })),
     );
+    // A third live ended session of the slot collapses them into one aws:TokenIssueTime Deny, also valid IAM.
+    const { grant: third } = await activateGrant(ports, profiles, {
+      caller: { arn: SSO('carol') },
+      body: { profile: 'demo', reason: 'orders API returns 500s', durationMinutes: 30 },
+    });
+    const carol = await issueCredentials(
+      {
+        ...ports,
+        vendor: {
+          async assume() {
+            return {
+              accessKeyId: 'ASIA3',
+              secretAccessKey: 's',
+              sessionToken: 't',
+              expiration: '2026-11-24T10:35:00Z',
+            };
+          },
+        },
+      },
+      profiles,
+      { partition: 'aws', accountId: ACCOUNT },
+      { grantId: third.id, caller: { arn: SSO('carol') } },
+    );
+    expect(await denyEndedSessions(withIam, { ...carol.grant, targetName: role, slot: 0 })).toEqual({
+      sessionDeniedUntil: '2026-11-24T10:35:00Z',
+    });
+    const collapsed = await iam.send(
+      new GetRolePolicyCommand({ RoleName: role, PolicyName: endedSessionsPolicyName(0) }),
+    );
+    expect(JSON.parse(decodeURIComponent(collapsed.PolicyDocument!)).Statement).toEqual([
+      {
+        Effect: 'Deny',
+        Action: ['*'],
+        Resource: ['*'],
+        Condition: {
+          DateLessThan: { 'aws:TokenIssueTime': '2026-11-24T10:00:00Z', 'aws:CurrentTime': '2026-11-24T10:45:00Z' },
+        },
+      },
+    ]);
     // The validator is real: a malformed document is refused on the same call.
     await expect(
       iam.send(

@@ -18,6 +18,9 @@
  * `*:bg-<grantId>` instead of deleting it, kept until the latest expiration of the grant's issued
  * credentials (recorded in CREDENTIALS_ISSUED), then removed by the sweeper; a Deny bound to one
  * session takes nothing from the pool role's other grants.
+ *
+ * Fixed (functions/domain/ended-sessions.ts): the Deny goes in a per-slot policy beside the removed
+ * Allow, `bg-ended-sessions-<slot>`, inert after the credentials' expiration and pruned on later writes.
  */
 import { describe, expect, it } from 'vitest';
 import { activateGrant, DEFAULT_RULES } from '../../../functions/domain/activate-grant.js';
