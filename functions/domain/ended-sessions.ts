@@ -101,6 +101,16 @@ async function liveUntil(ports: EndedSessionsPorts, grant: Grant, now: Date): Pr
   }
 }
 
+/** The statements of the slot's policy as stored; anything that is not one of ours is overwritten. */
+function statementsOf(document: string | undefined): PolicyStatement[] {
+  try {
+    const statements = document ? (JSON.parse(document) as { Statement?: unknown }).Statement : undefined;
+    return Array.isArray(statements) ? (statements as PolicyStatement[]) : [];
+  } catch {
+    return [];
+  }
+}
+
 function untilOf(statement: PolicyStatement): number {
   return Date.parse(String(statement.Condition?.DateLessThan?.['aws:CurrentTime'] ?? ''));
 }
@@ -123,7 +133,7 @@ export async function denyEndedSessions(ports: EndedSessionsPorts, grant: Grant)
   try {
     const existing = await ports.access.read(target, name);
     const userId = `*:${grant.sessionName}`;
-    const kept = (existing ? (JSON.parse(existing) as { Statement: PolicyStatement[] }).Statement : []).filter(
+    const kept = statementsOf(existing).filter(
       (s) => untilOf(s) > now.getTime() && s.Condition?.StringLike?.['aws:userid'] !== userId,
     );
     let statements = [...kept, endedSessionStatement(grant.sessionName, until)];

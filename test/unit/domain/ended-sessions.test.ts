@@ -171,6 +171,14 @@ describe('ending a profile-role grant whose credentials were issued', () => {
     );
   });
 
+  it('overwrites a slot policy that is not one of its own documents', async () => {
+    const ports = fakePorts();
+    const grant = await grantWithSession(ports);
+    ports.access.policies.set(`role/${grant.targetName}/${endedSessionsPolicyName(grant.slot)}`, 'not json');
+    await revokeGrant(ports, security, { grantId: grant.id, caller: { arn: SECURITY }, body: { reason: 'done' } });
+    expect(endedPolicy(ports, grant.targetName, grant.slot)).toHaveLength(1);
+  });
+
   it('collapses into one Deny of every session issued before now when the slot would hold too many', async () => {
     const ports = fakePorts();
     const grant = await grantWithSession(ports);
