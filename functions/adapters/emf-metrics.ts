@@ -14,8 +14,10 @@
  * object alone on its line (Powertools' Metrics made the same change, aws-powertools/powertools-lambda-typescript#1786).
  */
 
-/** The namespace of every break-glass custom metric. */
-export const METRICS_NAMESPACE = 'BreakGlass';
+/** The namespace of every break-glass custom metric (grant policies deny writing it: policy-builder.ts). */
+import { METRICS_NAMESPACE } from '../domain/policy-builder.js';
+
+export { METRICS_NAMESPACE };
 
 /** CloudWatch units this code uses (the specification allows all of CloudWatch's). */
 export type MetricUnit = 'Count' | 'None' | 'Milliseconds';

@@ -48,6 +48,19 @@ export class IamPolicyAdapter implements AccessManager {
     return names;
   }
 
+  async read(target: PolicyTarget, policyName: string): Promise<string | undefined> {
+    try {
+      const { PolicyDocument } = await (target.type === 'role'
+        ? this.iam.send(new GetRolePolicyCommand({ RoleName: target.name, PolicyName: policyName }))
+        : this.iam.send(new GetUserPolicyCommand({ UserName: target.name, PolicyName: policyName })));
+      // IAM returns the document URL-encoded.
+      return PolicyDocument === undefined ? undefined : decodeURIComponent(PolicyDocument);
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return undefined;
+      throw error;
+    }
+  }
+
   async inlinePolicyUsage(target: PolicyTarget, exceptPolicyName: string): Promise<number> {
     let total = 0;
     let marker: string | undefined;

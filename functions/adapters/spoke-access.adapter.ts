@@ -83,6 +83,10 @@ export class SpokeAccessManager implements AccessManager {
     return this.call(target, 'list the policies of', (access) => access.listPolicies(target, prefix));
   }
 
+  read(target: PolicyTarget, policyName: string): Promise<string | undefined> {
+    return this.call(target, 'read a policy of', (access) => access.read(target, policyName));
+  }
+
   inlinePolicyUsage(target: PolicyTarget, exceptPolicyName: string): Promise<number> {
     return this.call(target, 'read the policies of', (access) => access.inlinePolicyUsage(target, exceptPolicyName));
   }

@@ -2,7 +2,8 @@
  * Expiry: the scheduler's one-time schedule fires at `expiresAt`.
  *
  * 1. load — an unknown or already-ended grant is a no-op (a second delivery changes nothing);
- * 2. detach — remove the inline policy (absent is fine);
+ * 2. detach — remove the inline policy (absent is fine); then, if credentials were issued, deny the
+ *    grant's session until they expire (ended-sessions.ts);
  * 3. record — EXPIRED with its event, conditional on the version read in step 1 (on a conflict:
  *    re-read, detach again, record again — an extension that won the race re-attached the policy);
  * 4. announce.
@@ -11,6 +12,7 @@
  * invocation (and, when retries run out, sends the event to the on-failure queue).
  */
 import type { NewAuditEvent } from './audit-event.js';
+import { denyEndedSessions } from './ended-sessions.js';
 import { ConcurrentUpdateError } from './errors.js';
 import { type Grant, grantTarget, isTerminal } from './grant.js';
 import { announce, appendEvent, failureEvent } from './lifecycle.js';
@@ -55,21 +57,27 @@ export async function expireGrant(
     await announce(ports, written ?? grant, failed);
     throw error;
   }
+  // Written before the record, while the grant still holds its slot (whose policy this is).
+  let sessions = await denyEndedSessions(ports, grant);
 
   // 3. record
-  const event: NewAuditEvent = {
+  const { policyName, expiresAt } = grant;
+  const eventFor = (facts: Record<string, string>): NewAuditEvent => ({
     type: 'EXPIRED',
     at: now.toISOString(),
     actor,
     outcome: 'SUCCESS',
     details: {
-      policyName: grant.policyName,
-      expiresAt: grant.expiresAt,
-      lateBySeconds: String(Math.max(0, Math.round((now.getTime() - Date.parse(grant.expiresAt)) / 1000))),
+      policyName,
+      expiresAt,
+      lateBySeconds: String(Math.max(0, Math.round((now.getTime() - Date.parse(expiresAt)) / 1000))),
+      ...facts,
     },
-  };
+  });
+  let event = eventFor(sessions);
   for (let attempt = 0; ; attempt++) {
     try {
+      event = eventFor(sessions);
       grant = await ports.store.append(grant, event, {
         status: 'EXPIRED',
         endedAt: now.toISOString(),
@@ -84,6 +92,7 @@ export async function expireGrant(
       // Someone wrote in between — an extension, which re-attaches the policy before it records:
       // detach again, so the EXPIRED record never stands beside a policy that still works.
       await ports.access.detach(grantTarget(grant), grant.policyName);
+      sessions = await denyEndedSessions(ports, grant);
     }
   }
 

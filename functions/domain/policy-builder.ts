@@ -39,6 +39,14 @@ export interface PolicyGuards {
 
 /** Sid of the closing self-protection statement(s). */
 export const SELF_PROTECTION_SID = 'BreakGlassSelfProtection';
+/** Sid of the statement that keeps grants off break-glass's own metric namespace. */
+export const METRICS_PROTECTION_SID = 'BreakGlassMetricsProtection';
+
+/**
+ * The CloudWatch namespace of break-glass's own custom metrics (the alarms that watch it read them).
+ * It lives here, in the domain, so the grant policy's self-protection and the metrics adapter share it.
+ */
+export const METRICS_NAMESPACE = 'BreakGlass';
 
 /** IAM's limit on the aggregate size of a role's inline policies (whitespace not counted). */
 export const INLINE_POLICY_LIMIT = 10_240;
@@ -90,15 +98,32 @@ export function buildGrantPolicy(profile: Pick<Profile, 'statements'>, guards: P
  * needs none. It carries no expiry: a Deny that outlives the grant takes nothing from anyone.
  */
 function selfProtection(guards: PolicyGuards): PolicyStatement[] {
-  if (guards.protectedResources.length === 0) return [];
+  const session = guards.userId !== undefined ? { StringLike: { 'aws:userid': guards.userId } } : undefined;
   return [
+    // cloudwatch:PutMetricData names no resource, so the ARN list below cannot reach break-glass's own
+    // metrics (the anomaly alarms' series, the sweeper's heartbeat): a grant could widen the bands or keep
+    // the heartbeat green. The namespace condition key can: "The following policy allows the user to publish
+    // metrics in any namespace except for CustomNamespace2" — a Deny of cloudwatch:PutMetricData with
+    // StringEquals cloudwatch:namespace (CloudWatch User Guide, "Using condition keys to limit access to
+    // CloudWatch namespaces"). Like the statement below it carries no expiry.
     {
-      Sid: SELF_PROTECTION_SID,
+      Sid: METRICS_PROTECTION_SID,
       Effect: 'Deny',
-      Action: ['*'],
-      Resource: [...guards.protectedResources],
-      ...(guards.userId !== undefined ? { Condition: { StringLike: { 'aws:userid': guards.userId } } } : {}),
+      Action: ['cloudwatch:PutMetricData'],
+      Resource: ['*'],
+      Condition: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE }, ...session },
     },
+    ...(guards.protectedResources.length
+      ? [
+          {
+            Sid: SELF_PROTECTION_SID,
+            Effect: 'Deny' as const,
+            Action: ['*'],
+            Resource: [...guards.protectedResources],
+            ...(session ? { Condition: session } : {}),
+          },
+        ]
+      : []),
   ];
 }
 

@@ -208,6 +208,8 @@ export interface AccessManager {
    * than `exceptPolicyName`: what counts against IAM's aggregate inline-policy limit.
    */
   inlinePolicyUsage(target: PolicyTarget, exceptPolicyName: string): Promise<number>;
+  /** The inline policy's document (JSON, decoded), or undefined when the target has none by that name. */
+  read(target: PolicyTarget, policyName: string): Promise<string | undefined>;
   /** Names of the target's inline policies that start with `prefix`. */
   listPolicies(target: PolicyTarget, prefix: string): Promise<string[]>;
   /** @throws PolicySizeLimitError when IAM refuses the size (LimitExceeded). */

@@ -8,8 +8,8 @@
  * another grant on the same role, not someone who names a session after someone else — gets it.
  *
  * The pool is sized from the profile alone (pure, no IAM read): the worst-case size of one
- * grant's policy, self-protection included, gives how many grants fit on one role within IAM's
- * 10,240-character aggregate inline-policy limit; `maxActiveGrants` gives how many roles. A grant
+ * grant's policy, self-protection included, plus each slot's ended-sessions Deny (ended-sessions.ts),
+ * gives how many grants fit on one role within IAM's 10,240-character aggregate inline-policy limit; `maxActiveGrants` gives how many roles. A grant
  * holds a *slot* `n < maxActiveGrants` (claimed in DynamoDB by a conditional write on the slot's own
  * item just before the grant is created, freed right after the write that ends it, reclaimed by the
  * sweeper when left behind) and its role is the pool's role `floor(n / grantsPerRole)`: no two grants
@@ -18,6 +18,7 @@
  * The stack (infra) creates the roles from {@link profileRolePool}; the functions use the same
  * function, so the two cannot disagree.
  */
+import { endedSessionsReserve } from './ended-sessions.js';
 import { ProfileConfigError } from './errors.js';
 import { buildGrantPolicy, guardsFor, INLINE_POLICY_LIMITS, iamPolicySize, serializePolicy } from './policy-builder.js';
 import type { Profile, ProfileSet } from './profile.js';
@@ -42,6 +43,8 @@ export interface ProfileRolePool {
   readonly slots: number;
   /** Largest one grant's policy can be, as IAM counts it. */
   readonly worstCasePolicySize: number;
+  /** Characters each slot also reserves on its role for its ended grants' session Denies (ended-sessions.ts). */
+  readonly endedSessionsReserve: number;
 }
 
 /** The role session break-glass opens for a grant: the only session its policy works for. */
@@ -89,10 +92,12 @@ export function profileRoleWorstCase(profile: Profile, protectedResources: reado
  */
 export function profileRolePool(profile: Profile, protectedResources: readonly string[]): ProfileRolePool {
   const worst = profileRoleWorstCase(profile, protectedResources);
-  const grantsPerRole = Math.floor(INLINE_POLICY_LIMITS.role / worst);
+  // Each slot also holds, on the same role, the Deny of its ended grants' live sessions (ended-sessions.ts).
+  const reserve = endedSessionsReserve();
+  const grantsPerRole = Math.floor(INLINE_POLICY_LIMITS.role / (worst + reserve));
   if (grantsPerRole < 1) {
     throw new ProfileConfigError(
-      `profile "${profile.name}": one grant's policy can reach ${worst} characters (self-protection included), over IAM's ${INLINE_POLICY_LIMITS.role}-character inline limit`,
+      `profile "${profile.name}": one grant's policy can reach ${worst} characters (self-protection included), plus ${reserve} for its ended sessions' Deny, over IAM's ${INLINE_POLICY_LIMITS.role}-character inline limit`,
     );
   }
   const roles = Math.ceil(profile.maxActiveGrants / grantsPerRole);
@@ -107,6 +112,7 @@ export function profileRolePool(profile: Profile, protectedResources: readonly s
     grantsPerRole,
     slots: profile.maxActiveGrants,
     worstCasePolicySize: worst,
+    endedSessionsReserve: reserve,
   };
 }
 

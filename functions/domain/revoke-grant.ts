@@ -2,7 +2,9 @@
  * Revocation: the requester ("I'm done") or a security principal ends a grant early.
  *
  * 1. authorize — the requesting person (`personOf`), or a configured security principal;
- * 2. detach — the access goes first: that is the point of revoking;
+ * 2. detach — the access goes first: that is the point of revoking; then, if credentials were issued,
+ *    a Deny of the grant's session until they expire (ended-sessions.ts: they would keep any Allow
+ *    a resource policy gives the role);
  * 3. record — REVOKED with its event, conditional on the version read; if someone wrote in between
  *    (the holder taking credentials, or extending, which re-attaches) and the grant is still ACTIVE,
  *    re-read, detach again and retry (bounded), so the holder cannot make a revoke fail;
@@ -13,6 +15,7 @@
 import { spokeNote } from './accounts.js';
 import type { Caller } from './activate-grant.js';
 import type { NewAuditEvent } from './audit-event.js';
+import { denyEndedSessions } from './ended-sessions.js';
 import {
   ConcurrentUpdateError,
   ForbiddenError,
@@ -75,19 +78,24 @@ export async function revokeGrant(
     }
   };
   await detach(grant);
+  // Written before the record, while the grant still holds its slot (whose policy this is).
+  let sessions = await denyEndedSessions(ports, grant);
 
   // 3. record
   const now = ports.clock.now().toISOString();
-  const event: NewAuditEvent = {
+  const { policyName } = grant;
+  const eventFor = (facts: Record<string, string>): NewAuditEvent => ({
     ...base,
     type: 'REVOKED',
     at: now,
     reason,
     outcome: 'SUCCESS',
-    details: { by: isRequester ? 'requester' : 'security', policyName: grant.policyName },
-  };
+    details: { by: isRequester ? 'requester' : 'security', policyName, ...facts },
+  });
+  let event = eventFor(sessions);
   for (let attempt = 0; ; attempt++) {
     try {
+      event = eventFor(sessions);
       grant = await ports.store.append(grant, event, {
         status: 'REVOKED',
         endedAt: now,
@@ -108,6 +116,7 @@ export async function revokeGrant(
       // records): detach again, so the REVOKED record never stands beside a policy that still works.
       grant = fresh;
       await detach(grant);
+      sessions = await denyEndedSessions(ports, grant);
     }
   }
 

@@ -263,6 +263,14 @@ export class BreakGlassFunctions extends Construct {
       ...entityStatement(['iam:ListUserPolicies'], 'users'),
     ])
       sweeper.fn.addToRolePolicy(s);
+    // Ending a profile-role grant whose credentials were issued writes the Deny of its session on the
+    // profile role (read-modify-write of the slot's bg-ended-sessions-<slot> policy, ended-sessions.ts);
+    // only on role/breakglass/profile/*, never on a caller-mode entity.
+    if (hasProfileRoles)
+      for (const f of [revokeGrant, expireGrant, killSwitch, sweeper])
+        f.fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['iam:PutRolePolicy', 'iam:GetRolePolicy'], resources: [profileRolePattern] }),
+        );
     if (hasProfileRoles) {
       for (const f of policyRemovers) {
         NagSuppressions.addResourceSuppressions(

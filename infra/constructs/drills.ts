@@ -215,7 +215,11 @@ export class BreakGlassDrills extends Construct {
     const roles = this.drillRoleArns(props.profileRoles);
     if (roles.length) {
       runner.fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'], resources: roles }),
+        // GetRolePolicy: the drill's revoke reads the slot's ended-sessions Deny before rewriting it (ended-sessions.ts).
+        new PolicyStatement({
+          actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetRolePolicy'],
+          resources: roles,
+        }),
       );
       // Setting a source identity needs sts:SetSourceIdentity in the caller's policy and the role's trust policy.
       runner.fn.addToRolePolicy(new PolicyStatement({ actions: [...PROFILE_ROLE_TRUST_ACTIONS], resources: roles }));

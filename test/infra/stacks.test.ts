@@ -79,9 +79,10 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets only activation and extension put policies, and only on the profile roles when every profile grants through them', () => {
+  it('lets only activation, extension and the ends of grants put policies, and only on the profile roles when every profile grants through them', () => {
     // The sample profiles both grant through profile roles; demo is eligible to an Identity Center
-    // role, which widens nothing: policies go on role/breakglass/profile/* only, and no function reads IAM.
+    // role, which widens nothing: policies go on role/breakglass/profile/* only. The functions that end
+    // grants also put and read the slot's ended-sessions Deny there (ended-sessions.ts).
     const iamStatements = Object.fromEntries(
       Object.entries(functionPolicies(stateless)).map(([fn, st]) => [
         fn,
@@ -89,10 +90,19 @@ describe('least privilege', () => {
       ]),
     );
     expect(iamStatements.CreateGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
-    expect(iamStatements.Sweeper!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:ListRolePolicies']);
+    expect(iamStatements.Sweeper!.flatMap(actionsOf).sort()).toEqual([
+      'iam:DeleteRolePolicy',
+      'iam:GetRolePolicy',
+      'iam:ListRolePolicies',
+      'iam:PutRolePolicy',
+    ]);
     expect(iamStatements.ExtendGrant!.flatMap(actionsOf).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
     for (const fn of ['ExpireGrant', 'RevokeGrant', 'KillSwitch'])
-      expect(iamStatements[fn]!.flatMap(actionsOf)).toEqual(['iam:DeleteRolePolicy']);
+      expect(iamStatements[fn]!.flatMap(actionsOf).sort()).toEqual([
+        'iam:DeleteRolePolicy',
+        'iam:GetRolePolicy',
+        'iam:PutRolePolicy',
+      ]);
     for (const fn of [
       'GetGrant',
       'ListGrants',
@@ -109,6 +119,7 @@ describe('least privilege', () => {
     // The drill function writes the drill profile's roles only (test/infra/drills.test.ts).
     expect(iamStatements.DrillsRunDrill!.flatMap(actionsOf).sort()).toEqual([
       'iam:DeleteRolePolicy',
+      'iam:GetRolePolicy',
       'iam:PutRolePolicy',
     ]);
     for (const s of iamStatements.DrillsRunDrill!)

@@ -304,6 +304,9 @@ export class MemoryAccess implements AccessManager {
   key(target: PolicyTarget, name: string): string {
     return `${target.type}/${target.name}/${name}`;
   }
+  async read(target: PolicyTarget, name: string): Promise<string | undefined> {
+    return this.policies.get(this.key(target, name));
+  }
   async listPolicies(target: PolicyTarget, prefix: string): Promise<string[]> {
     const start = `${target.type}/${target.name}/`;
     return [...this.policies.keys()].filter((k) => k.startsWith(start + prefix)).map((k) => k.slice(start.length));

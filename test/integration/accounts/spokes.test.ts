@@ -93,8 +93,11 @@ afterAll(() => {
   delete process.env.ACCOUNT_ALIASES;
 });
 
+/** The grant policies (`breakglass-<id>`) on a role; the ended-sessions Deny beside them is asserted on its own. */
 const policiesIn = async (iam: IAMClient, roleName: string) =>
-  (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
+  ((await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? []).filter((n) =>
+    n.startsWith('breakglass-'),
+  );
 const responder = (session: string) => sessionOf(world, world.responderRole, session);
 const activate = async (body: Record<string, unknown>, session = 'alice') =>
   create(apiEvent({ identity: await responder(session), body: { reason, ...body } }), ctx);
@@ -174,6 +177,18 @@ describe('hub and spokes (emulator, several accounts)', () => {
     );
     expect(revoked.statusCode).toBe(200);
     expect(await policiesIn(spokeA, role())).toEqual([]);
+    // The session vended above is denied in the spoke until its credentials expire (ended-sessions.ts).
+    const names = (await spokeA.send(new ListRolePoliciesCommand({ RoleName: role() }))).PolicyNames ?? [];
+    const ended = names.filter((n) => n.startsWith('bg-ended-sessions'));
+    expect(ended).toHaveLength(1);
+    const deny = await spokeA.send(new GetRolePolicyCommand({ RoleName: role(), PolicyName: ended[0]! }));
+    expect(JSON.parse(decodeURIComponent(deny.PolicyDocument!)).Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: ['*'],
+        Condition: expect.objectContaining({ StringLike: { 'aws:userid': `*:bg-${grant.id}` } }),
+      }),
+    );
   });
 
   it('expires a spoke grant by removing its policy in the spoke', async () => {

@@ -75,7 +75,17 @@ describe('activation against the emulator', () => {
           StringLike: { 'aws:userid': identity.caller },
         },
       },
-      // Self-protection closes every policy, bound to the same session.
+      // Self-protection closes every policy, bound to the same session: break-glass's metric namespace, then its resources.
+      {
+        Sid: 'BreakGlassMetricsProtection',
+        Effect: 'Deny',
+        Action: ['cloudwatch:PutMetricData'],
+        Resource: ['*'],
+        Condition: {
+          StringEquals: { 'cloudwatch:namespace': 'BreakGlass' },
+          StringLike: { 'aws:userid': identity.caller },
+        },
+      },
       {
         Sid: 'BreakGlassSelfProtection',
         Effect: 'Deny',

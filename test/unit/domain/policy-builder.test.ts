@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildGrantPolicy,
   iamPolicySize,
+  METRICS_PROTECTION_SID,
   policyHash,
   SELF_PROTECTION_SID,
   serializePolicy,
@@ -30,7 +31,7 @@ describe('policy builder', () => {
 
   it('puts the expiry guard on every statement the profile grants', () => {
     const policy = buildGrantPolicy(profile, { ...guards, userId: 'AROAX:alice' });
-    for (const s of policy.Statement.filter((s) => s.Sid !== SELF_PROTECTION_SID))
+    for (const s of policy.Statement.filter((s) => s.Effect === 'Allow'))
       expect(s.Condition!.DateLessThan).toEqual({ 'aws:CurrentTime': '2026-11-24T11:00:00Z' });
   });
 
@@ -54,8 +55,21 @@ describe('policy builder', () => {
     expect(policy.Statement.map((s) => [s.Effect, s.Action, s.Resource, s.Sid])).toEqual([
       ['Allow', ['s3:GetObject'], ['arn:aws:s3:::logs/*'], 'Read'],
       ['Allow', ['ecs:UpdateService'], ['arn:aws:ecs:us-east-1:123456789012:service/c/s'], undefined],
+      ['Deny', ['cloudwatch:PutMetricData'], ['*'], METRICS_PROTECTION_SID],
       ['Deny', ['*'], PROTECTED, SELF_PROTECTION_SID],
     ]);
+  });
+
+  it("denies writing break-glass's metric namespace, bound to the session like the rest, even with no protected ARNs", () => {
+    const metrics = (userId?: string) =>
+      buildGrantPolicy(profile, { ...guards, protectedResources: [], ...(userId ? { userId } : {}) }).Statement.find(
+        (s) => s.Sid === METRICS_PROTECTION_SID,
+      );
+    expect(metrics('*:bg-1')?.Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': 'BreakGlass' },
+      StringLike: { 'aws:userid': '*:bg-1' },
+    });
+    expect(metrics()?.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'BreakGlass' } });
   });
 
   it('binds the self-protection Deny to the grant session when there is one, and to nothing on a user', () => {
@@ -110,6 +124,24 @@ describe('policy builder', () => {
             "Resource": [
               "arn:aws:ecs:us-east-1:123456789012:service/c/s",
             ],
+          },
+          {
+            "Action": [
+              "cloudwatch:PutMetricData",
+            ],
+            "Condition": {
+              "StringEquals": {
+                "cloudwatch:namespace": "BreakGlass",
+              },
+              "StringLike": {
+                "aws:userid": "*:bg-00000000-0000-4000-8000-000000000001",
+              },
+            },
+            "Effect": "Deny",
+            "Resource": [
+              "*",
+            ],
+            "Sid": "BreakGlassMetricsProtection",
           },
           {
             "Action": [

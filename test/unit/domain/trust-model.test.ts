@@ -126,7 +126,8 @@ describe('profile roles', () => {
 
   it('sizes the pool from the profile alone: worst-case policy with self-protection, grants per role, roles', () => {
     const pool = profileRolePool(profile, PROTECTED);
-    expect(pool.grantsPerRole).toBe(Math.floor(10_240 / pool.worstCasePolicySize));
+    // Each slot also reserves room for its ended grants' session Deny (ended-sessions.ts).
+    expect(pool.grantsPerRole).toBe(Math.floor(10_240 / (pool.worstCasePolicySize + pool.endedSessionsReserve)));
     expect(pool.roleNames).toHaveLength(Math.ceil(50 / pool.grantsPerRole));
     expect(pool.roleNames[0]).toBe('breakglass-demo-0');
     expect(

@@ -18,6 +18,9 @@
  * `*:bg-<grantId>` instead of deleting it, kept until the latest expiration of the grant's issued
  * credentials (recorded in CREDENTIALS_ISSUED), then removed by the sweeper; a Deny bound to one
  * session takes nothing from the pool role's other grants.
+ *
+ * Fixed (functions/domain/ended-sessions.ts): the Deny goes in a per-slot policy beside the removed
+ * Allow, `bg-ended-sessions-<slot>`, inert after the credentials' expiration and pruned on later writes.
  */
 import { describe, expect, it } from 'vitest';
 import { activateGrant, DEFAULT_RULES } from '../../../functions/domain/activate-grant.js';
@@ -33,7 +36,7 @@ const profiles = testProfiles({
 });
 
 describe('a revoked profile-role grant whose credentials were taken', () => {
-  it.fails('leaves a Deny bound to its session until those credentials expire', async () => {
+  it('leaves a Deny bound to its session until those credentials expire', async () => {
     // Prepare: alice activates, takes credentials (valid 30 minutes), security revokes 5 minutes in.
     const ports = fakePorts();
     const rules = { ...DEFAULT_RULES, protectedResources: [`arn:aws:iam::${ACCOUNT}:role/breakglass/*`] };
