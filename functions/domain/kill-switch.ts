@@ -19,6 +19,13 @@ import { eachLimited, SWEEP_ACCOUNT_PARALLELISM } from './sweep.js';
 
 /** Accounts the kill switch revokes in at a time: the sweeper's bound (each account has its own IAM rate limits). */
 export const REVOKE_ALL_ACCOUNT_PARALLELISM = SWEEP_ACCOUNT_PARALLELISM;
+/**
+ * Grants revoked at once within one account. Not one by one: revoke-all answers inside API Gateway's 29-second
+ * integration timeout, and a few dozen grants revoked in a row would not fit. Not unbounded: IAM's control-plane
+ * rate limits are per account (the SDK retries a throttled call with backoff). Each revocation writes only its
+ * own policy and its own slot's ended-sessions policy, so revocations in parallel never write the same document.
+ */
+export const REVOKE_ALL_PER_ACCOUNT_PARALLELISM = 4;
 
 function authorize(securityPrincipals: readonly string[], caller: Caller, action: string): void {
   const principal = parsePrincipalArn(caller.arn);
@@ -123,7 +130,8 @@ export interface RevokeAllResult {
 /**
  * Revokes every ACTIVE grant (of one profile, if given) and reports each result, in the order of
  * the active grants. Accounts are revoked in parallel, {@link REVOKE_ALL_ACCOUNT_PARALLELISM} at a
- * time, with the sweeper's helper; within one account one by one (IAM's rate limits are per account).
+ * time, with the sweeper's helper; within one account {@link REVOKE_ALL_PER_ACCOUNT_PARALLELISM} at a time (IAM's
+ * rate limits are per account).
  * A grant that cannot be revoked (a spoke that is missing or refuses) is recorded as REVOKE_FAILED and
  * announced by `revokeGrant`, reported here as `failed`, and stops nothing else: neither the other
  * grants of its account nor the other accounts.
@@ -145,7 +153,9 @@ export async function revokeAll(
   });
   const results: RevokeAllResult[] = new Array(active.length);
   await eachLimited([...byAccount.values()], REVOKE_ALL_ACCOUNT_PARALLELISM, async (indexes) => {
-    for (const i of indexes) results[i] = await revokeOne(active[i]!);
+    await eachLimited(indexes, REVOKE_ALL_PER_ACCOUNT_PARALLELISM, async (i) => {
+      results[i] = await revokeOne(active[i]!);
+    });
   });
   return results;
 
