@@ -3,16 +3,12 @@
  * `drill = "true"`) and the probe that makes the drill profile's calls with the drill's credentials,
  * judged by IAM itself (`AWS IAM`).
  */
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ListQueueTagsCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  type SQSClientConfig,
-} from '@aws-sdk/client-sqs';
+import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { DrillInbox, DrillProbe, ProbeCall, ProbeVerdict, ReceivedAlert } from '../domain/drill.js';
 import { clientDefaults } from './client-defaults.js';
+
+/** The SQS client and commands, loaded on first use (`sqs-client.ts`). */
+const sqsModule = () => import('./sqs-client.js');
 
 /** `https://sqs.<region>.<domain>/<account>/<name>` from `arn:<partition>:sqs:<region>:<account>:<name>`. */
 export function queueUrlOf(arn: string): string {
@@ -39,19 +35,25 @@ function parseAlert(body: string | undefined, sentTimestamp: string | undefined)
 }
 
 export class SqsDrillInbox implements DrillInbox {
-  private readonly sqs: SQSClient;
+  private client?: Promise<SQSClient>;
 
   constructor(
     private readonly options: { queueUrl: string; awsSdkV3Client?: SQSClient; clientConfig?: SQSClientConfig },
-  ) {
-    this.sqs = options.awsSdkV3Client ?? new SQSClient({ ...clientDefaults(), ...options.clientConfig });
+  ) {}
+
+  private sqs(): Promise<SQSClient> {
+    this.client ??= this.options.awsSdkV3Client
+      ? Promise.resolve(this.options.awsSdkV3Client)
+      : sqsModule().then(({ SQSClient }) => new SQSClient({ ...clientDefaults(), ...this.options.clientConfig }));
+    return this.client;
   }
 
   async collect(grantId: string, eventTypes: readonly string[], waitMs: number): Promise<ReceivedAlert[]> {
+    const [sqs, { DeleteMessageBatchCommand, ReceiveMessageCommand }] = await Promise.all([this.sqs(), sqsModule()]);
     const deadline = Date.now() + waitMs;
     const found: ReceivedAlert[] = [];
     while (!eventTypes.every((t) => found.some((f) => f.eventType === t)) && Date.now() < deadline) {
-      const { Messages } = await this.sqs.send(
+      const { Messages } = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: this.options.queueUrl,
           MaxNumberOfMessages: 10,
@@ -66,7 +68,7 @@ export class SqsDrillInbox implements DrillInbox {
         .filter((x) => x.alert?.grantId === grantId);
       found.push(...mine.map((x) => x.alert!));
       if (mine.length)
-        await this.sqs.send(
+        await sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: this.options.queueUrl,
             Entries: mine.map((x, i) => ({ Id: String(i), ReceiptHandle: x.m.ReceiptHandle! })),
@@ -87,11 +89,13 @@ export class SqsDrillProbe implements DrillProbe {
   constructor(
     private readonly clientConfig: SQSClientConfig = {},
     /** Builds the client for one set of credentials (tests pass a mocked one). */
-    private readonly clientFor: (config: SQSClientConfig) => SQSClient = (config) => new SQSClient(config),
+    private readonly clientFor: (config: SQSClientConfig) => SQSClient | Promise<SQSClient> = async (config) =>
+      new (await sqsModule()).SQSClient(config),
   ) {}
 
   async call(call: ProbeCall): Promise<ProbeVerdict> {
-    const sqs = this.clientFor({
+    const { GetQueueAttributesCommand, ListQueueTagsCommand } = await sqsModule();
+    const sqs = await this.clientFor({
       ...clientDefaults(),
       ...this.clientConfig,
       credentials: {

@@ -21,8 +21,9 @@ export const BUNDLE_TARGET = 'node22';
  * Left out (resolved from the runtime's copy of the SDK, which the Node.js runtime includes) are only packages no
  * function loads at cold start: the credential providers the default chain imports lazily, after the environment's
  * credentials (which Lambda always sets) — SSO, ini, process, web identity, HTTP, login, IMDS — with the nested
- * clients they use, and STS, which the spoke access manager imports on its first call to a spoke and
- * issue-credentials uses per request.
+ * clients they use; event-stream serialisation, which the SDK's protocols import only for an operation with an
+ * event stream; and STS, which the spoke access manager imports on its first call to a spoke and issue-credentials
+ * uses per request; SQS, which the drill runner imports once its drill's grant is active.
  */
 export const BUNDLE_EXTERNALS = [
   '@aws-sdk/client-sts',
@@ -35,6 +36,10 @@ export const BUNDLE_EXTERNALS = [
   '@aws-sdk/nested-clients',
   '@aws-sdk/nested-clients/*',
   '@smithy/credential-provider-imds',
+  // The drill runner's SQS client, imported on first use (functions/adapters/sqs-client.ts), after its cold start.
+  '@aws-sdk/client-sqs',
+  // Imported by the SDK's protocols only for an operation with an event stream; no function calls one.
+  '@smithy/core/event-streams',
 ] as const;
 
 /** ES module builds first: the SDK's and Powertools' `module` entries tree-shake far better than their CommonJS ones. */

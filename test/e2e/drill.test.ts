@@ -11,10 +11,12 @@ import { execFile } from 'node:child_process';
 import {
   CreatePolicyVersionCommand,
   DeleteRoleCommand,
+  DeleteRolePolicyCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
   IAMClient,
+  ListRolePoliciesCommand,
   ListRolesCommand,
   SetDefaultPolicyVersionCommand,
 } from '@aws-sdk/client-iam';
@@ -211,7 +213,14 @@ describe('drills in the sandbox', () => {
       const { Roles } = await iam.send(new ListRolesCommand({}));
       const drillRoles = (Roles ?? []).filter((r) => /^breakglass-drill-\d+$/.test(r.RoleName!));
       expect(drillRoles.length).toBeGreaterThan(0);
-      for (const r of drillRoles) await iam.send(new DeleteRoleCommand({ RoleName: r.RoleName! }));
+      // An earlier drill's ended-sessions Deny (bg-ended-sessions-<slot>) may sit on a role: IAM deletes no role with
+      // inline policies, so they go first, as an operator deleting the role would have to.
+      for (const r of drillRoles) {
+        const { PolicyNames } = await iam.send(new ListRolePoliciesCommand({ RoleName: r.RoleName! }));
+        for (const name of PolicyNames ?? [])
+          await iam.send(new DeleteRolePolicyCommand({ RoleName: r.RoleName!, PolicyName: name }));
+        await iam.send(new DeleteRoleCommand({ RoleName: r.RoleName! }));
+      }
 
       // Act
       const run = await cli(['drill']);
