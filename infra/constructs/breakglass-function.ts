@@ -104,7 +104,7 @@ export class BreakGlassFunction extends Construct {
     });
     logGroup.grantWrite(role);
     this.entry = join(HANDLERS, `${props.handlerFile}.ts`);
-    this.bundling = functionBundling(props.profiles);
+    this.bundling = functionBundling(props.profiles, props.handlerFile);
     this.baseEnvironment = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO' };
     this.fn = new NodejsFunction(this, 'Function', {
       role,

@@ -45,15 +45,24 @@ export const BUNDLE_EXTERNALS = [
 /** ES module builds first: the SDK's and Powertools' `module` entries tree-shake far better than their CommonJS ones. */
 export const BUNDLE_MAIN_FIELDS = ['module', 'main'] as const;
 
-/** The bundling options of a function carrying `profiles` (the validated profile file). */
-export function functionBundling(profiles: unknown): BundlingOptions {
+/**
+ * Handlers that call STS on every request (issue-credentials: one AssumeRole per credential request) carry STS in
+ * their bundle instead of loading the runtime's copy on their first request; for the others STS is rare (a
+ * spoke's manager session, once an hour) and stays out of their bundle.
+ */
+export const BUNDLES_STS: ReadonlySet<string> = new Set(['issue-credentials']);
+
+/** The bundling options of a handler (`handlerFile`, e.g. `create-grant`) carrying `profiles` (the validated profile file). */
+export function functionBundling(profiles: unknown, handlerFile?: string): BundlingOptions {
   return {
     format: OutputFormat.CJS,
     minify: true,
     logLevel: LogLevel.ERROR,
     sourceMap: true,
     target: BUNDLE_TARGET,
-    externalModules: [...BUNDLE_EXTERNALS],
+    externalModules: BUNDLE_EXTERNALS.filter(
+      (m) => !(m === '@aws-sdk/client-sts' && handlerFile !== undefined && BUNDLES_STS.has(handlerFile)),
+    ),
     mainFields: [...BUNDLE_MAIN_FIELDS],
     // The profiles cdk synth validated travel inside the bundle; the function validates them again at cold start.
     define: { __BREAKGLASS_PROFILES__: JSON.stringify(profiles) },

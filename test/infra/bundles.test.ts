@@ -99,4 +99,11 @@ describe('SDK clients in each bundle, and loaded at cold start', () => {
     ]);
     expect(resolved).toEqual([]);
   });
+
+  it('carries STS only in the function that calls it on every request, and loads it there on the first request', async () => {
+    const { bundled, resolved } = await sdkOf('issue-credentials');
+    expect(bundled).toContain('@aws-sdk/client-sts');
+    expect(resolved).toEqual([]);
+    expect((await sdkOf('sweep')).bundled).not.toContain('@aws-sdk/client-sts');
+  });
 });
