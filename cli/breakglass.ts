@@ -133,7 +133,8 @@ const COMMANDS: Record<string, { usage: string; summary: string; options: NonNul
   },
   review: {
     usage: 'breakglass review <grant-id> --outcome justified|unjustified --notes "<what you checked>"',
-    summary: 'Reviewers: judge an ended grant (never your own). Recorded and announced.',
+    summary:
+      'Reviewers: judge an ended grant (never your own), from 15 minutes after its end (CloudTrail delivers late; a 409 says from when). Recorded and announced.',
     options: { outcome: { type: 'string' }, notes: { type: 'string' } },
   },
   audit: {

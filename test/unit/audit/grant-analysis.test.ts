@@ -5,6 +5,7 @@ import { expireGrant } from '../../../functions/domain/expire-grant.js';
 import { extendGrant } from '../../../functions/domain/extend-grant.js';
 import type { Grant } from '../../../functions/domain/grant.js';
 import { reviewGrant } from '../../../functions/domain/review-grant.js';
+import { SETTLE_MINUTES } from '../../../functions/domain/activity-summary.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { sweep } from '../../../functions/domain/sweep.js';
 import { ALICE, ALICE_ID, BOB, BOB_ID, fakePorts, MALLORY, SECURITY, testProfiles } from '../../support/fakes.js';
@@ -86,6 +87,7 @@ async function everyKindOfGrant() {
   await sweep(ports, []);
   ports.clock.advance(10 * 60_000); // 11:00: ten minutes after its expiry
   await expireGrant(ports, ids.expired);
+  ports.clock.advance(SETTLE_MINUTES * 60_000); // 11:15: a review waits for CloudTrail's late deliveries
   await reviewGrant(ports, ['arn:aws:iam::123456789012:role/Security'], {
     grantId: ids.expired,
     caller: { arn: SECURITY },

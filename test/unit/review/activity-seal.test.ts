@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
 import { captureActivity } from '../../../functions/domain/activity-capture.js';
 import { getActivity } from '../../../functions/domain/activity-query.js';
+import { SETTLE_MINUTES } from '../../../functions/domain/activity-summary.js';
 import { expireGrant } from '../../../functions/domain/expire-grant.js';
 import { reviewGrant } from '../../../functions/domain/review-grant.js';
 import { assumedRoleIdentity, getObject, stopInstances, viaEventBridge } from '../../support/cloudtrail-fixtures.js';
@@ -47,6 +48,7 @@ describe('the sealed activity digest', () => {
     ]);
     ports.clock.advance(30 * 60_000);
     await expireGrant(ports, grant.id);
+    ports.clock.advance(SETTLE_MINUTES * 60_000); // a review waits for CloudTrail's late deliveries
     await reviewGrant(ports, reviewers, {
       grantId: grant.id,
       caller: { arn: SECURITY },
