@@ -12,6 +12,11 @@
  */
 import { type ActivityRecord, type ActivitySummary, activityDigest, verifyActivity } from './activity.js';
 
+/** Stored after the review (times compared as instants: `…00Z` and `…00.000Z` are the same second). */
+function capturedAfter(leaf: Pick<SealedLeaf, 'capturedAt'>, seal: ActivitySealFacts): boolean {
+  return Date.parse(leaf.capturedAt) > Date.parse(seal.at);
+}
+
 /** What a REVIEWED event sealed. */
 export interface ActivitySealFacts {
   /** The REVIEWED event's time. */
@@ -55,7 +60,7 @@ export function compareSeal(
   seal: ActivitySealFacts,
   leaves: readonly SealedLeaf[],
 ): { ok: true; lateCalls: number } | { ok: false; problem: string } {
-  const covered = leaves.filter((r) => r.capturedAt <= seal.at);
+  const covered = leaves.filter((r) => !capturedAfter(r, seal));
   const { calls, root } = activityDigest(grantId, covered);
   if (root === seal.digest) return { ok: true, lateCalls: leaves.length - covered.length };
   return {
@@ -80,6 +85,6 @@ export function checkActivityIntegrity(
   const verdict = verifyActivity(summary, records);
   if (!verdict.ok) return { ok: false, sealed: seal !== undefined, problem: verdict.problem };
   if (!seal) return { ok: true, sealed: false, calls: verdict.calls };
-  const late = records.filter((r) => r.capturedAt > seal.at).length;
+  const late = records.filter((r) => capturedAfter(r, seal)).length;
   return { ok: true, sealed: true, calls: verdict.calls, sealedAt: seal.at, lateCalls: late };
 }
