@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTIVITY_DLQ_NAME, ACTIVITY_QUEUE_NAME, ACTIVITY_RULE_NAME } from '../../infra/constructs/activity-capture.js';
 import { DRILL_QUEUE_NAME } from '../../infra/constructs/drills.js';
 import { ONLY_FROM_SOURCES_SID } from '../../infra/constructs/queue-senders.js';
-import { app, render, type Statement as PolicyStatement } from './templates.js';
+import { app, type Statement as PolicyStatement, render } from './templates.js';
 
 type Statement = PolicyStatement & { Sid?: string; Principal?: unknown };
 

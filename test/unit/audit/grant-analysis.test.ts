@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type AuditPolicy, analyseGrant, recordMismatches, replayEvents } from '../../../audit/grant-analysis.js';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
+import { SETTLE_MINUTES } from '../../../functions/domain/activity-summary.js';
 import { expireGrant } from '../../../functions/domain/expire-grant.js';
 import { extendGrant } from '../../../functions/domain/extend-grant.js';
 import type { Grant } from '../../../functions/domain/grant.js';
 import { reviewGrant } from '../../../functions/domain/review-grant.js';
-import { SETTLE_MINUTES } from '../../../functions/domain/activity-summary.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { sweep } from '../../../functions/domain/sweep.js';
 import { ALICE, ALICE_ID, BOB, BOB_ID, fakePorts, MALLORY, SECURITY, testProfiles } from '../../support/fakes.js';

@@ -14,8 +14,8 @@ import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
 import { SETTLE_MINUTES } from '../../../functions/domain/activity-summary.js';
 import { InvalidTransitionError } from '../../../functions/domain/errors.js';
-import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { reviewGrant } from '../../../functions/domain/review-grant.js';
+import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { ALICE, ALICE_ID, fakePorts, SECURITY, testProfiles } from '../../support/fakes.js';
 
 describe('the review seal', () => {
