@@ -361,7 +361,8 @@ export function analyseGrant(
       }),
     );
   // The review's seal (activity-seal.ts): `calls` carry each stored call's content hash, recomputed from the export.
-  const seal = counts ? sealOf(events as readonly { type: string; at: string; details?: unknown }[]) : undefined;
+  // Checked even when the export holds no activity item at all: a seal of N calls then shows their removal.
+  const seal = sealOf(events as readonly { type: string; at: string; details?: unknown }[]);
   const sealVerdict = seal ? compareSeal(id, seal, calls) : undefined;
   if (sealVerdict && !sealVerdict.ok)
     findings.push(

@@ -52,8 +52,8 @@ export function sealOf(
 }
 
 /**
- * Compares the leaves stored now with the seal. `leaves` carry the hash of each record's *content*, as
- * recomputed by the caller (`verifyActivity` or the report), not merely the stored `hash` attribute.
+ * Compares the leaves stored now with the seal. A leaf's `hash` must be known to match its content: the
+ * report recomputes it from the exported item; `checkActivityIntegrity` checks it with `verifyActivity`.
  */
 export function compareSeal(
   grantId: string,

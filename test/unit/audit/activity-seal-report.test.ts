@@ -8,7 +8,7 @@ import { type ActivityRecord, activityHash, activitySeal } from '../../../functi
 import { type GrantPlan, writeExportFixture } from '../../support/export-fixture.js';
 import { audit, ofCode, tempDir } from './support.js';
 
-type Change = 'none' | 'remove' | 'rewrite-content' | 'rewrite-with-hash' | 'late';
+type Change = 'none' | 'remove' | 'remove-all' | 'rewrite-content' | 'rewrite-with-hash' | 'late';
 
 /** One reviewed grant with two calls sealed by its review, then the export's calls changed as told. */
 async function reportWith(change: Change) {
@@ -67,6 +67,7 @@ async function reportWith(change: Change) {
         stored.push({ ...content, hash: activityHash(content) } as unknown as ActivityRecord);
       }
       const grantId = calls[0]!.grantId;
+      if (change === 'remove-all') return []; // the export then holds no activity item at all
       return [
         { pk: `ACTIVITY#${grantId}`, sk: 'SUMMARY', calls: stored.length, writes: 1, denied: 0, afterEndAllowed: 0 },
         ...stored.map((r) => ({ pk: `ACTIVITY#${grantId}`, sk: `CALL#${r.eventTime}#${r.eventId}`, ...r })),
@@ -91,6 +92,7 @@ describe('the audit report checks the review seal', () => {
 
   it.each([
     ['a call removed', 'remove', /2 call\(s\) sealed, 1 stored/],
+    ['every activity item removed', 'remove-all', /2 call\(s\) sealed, 0 stored/],
     ['a call rewritten, its hash left as it was', 'rewrite-content', /2 call\(s\) sealed, 2 stored/],
     ['a call rewritten, its hash recomputed', 'rewrite-with-hash', /2 call\(s\) sealed, 2 stored/],
   ] as const)('raises a HIGH ACTIVITY_CHANGED_AFTER_REVIEW for %s', async (_name, change, message) => {

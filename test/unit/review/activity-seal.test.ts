@@ -12,6 +12,8 @@
  * REVIEWED event and ACTIVITY items) recompute `activityDigest` over the records and compare it with the
  * REVIEWED event's `activityDigest`/`activityCalls`, answering `integrity: {ok: false, problem}` (and a
  * HIGH `ACTIVITY_SEAL_BROKEN` finding) on a mismatch — the same check `verifyChain` does for events.
+ * Fixed: `checkActivityIntegrity` (functions/domain/activity-seal.ts) behind `integrity` of the activity route and
+ * `integrity.activity` of `GET /grants/{id}`; the report's finding is `ACTIVITY_CHANGED_AFTER_REVIEW`.
  */
 import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
