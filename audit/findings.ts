@@ -17,6 +17,10 @@ export const FINDING_CODES = {
   MANIFEST_MISMATCH: { severity: 'HIGH', title: 'Export files missing, added or altered' },
   LATE_REVOCATION: { severity: 'HIGH', title: 'Access that outlived its expiry' },
   ACTIVITY_AFTER_EXPIRY: { severity: 'HIGH', title: 'Calls AWS allowed after a grant ended' },
+  ACTIVITY_CHANGED_AFTER_REVIEW: {
+    severity: 'HIGH',
+    title: 'Activity records that no longer match the digest their review sealed',
+  },
   REVIEW_OVERDUE: { severity: 'MEDIUM', title: 'Reviews overdue' },
   DRILL_STALE: { severity: 'MEDIUM', title: 'Drills older than the configured period' },
   MISSING_TICKET: { severity: 'MEDIUM', title: 'Activations without a required ticket' },

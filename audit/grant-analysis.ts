@@ -8,6 +8,7 @@
  * 3. measure — lateness against expiry, review deadline, ticket rule;
  * 4. row — the figures a person reads, one line per grant.
  */
+import { compareSeal, type SealedLeaf, sealOf } from '../functions/domain/activity-seal.js';
 import { type ChainedEvent, type ChainedGrant, verifyChain } from '../functions/domain/audit-chain.js';
 import { type Finding, finding } from './findings.js';
 
@@ -235,12 +236,16 @@ export function chainLabel(verdict: ReturnType<typeof verifyChain>): string {
   return `broken at ${verdict.seq === 0 ? 'the grant record' : `event ${verdict.seq}`}: ${verdict.problem}`;
 }
 
-/** Judges one grant: its record and every event stored under it, in any order. */
+/**
+ * Judges one grant: its record and every event stored under it, in any order; with action logging, its
+ * summary and its calls as leaves (`activityLeaf` in report.ts: sort key, capture time, content hash).
+ */
 export function analyseGrant(
   record: object,
   stored: readonly object[],
   policy: AuditPolicy,
   activity?: ActivityCounts,
+  calls: readonly SealedLeaf[] = [],
 ): GrantAnalysis {
   const grant = record as Item;
   const events = stored as readonly Item[];
@@ -357,6 +362,17 @@ export function analyseGrant(
         ...subject,
         count: counts.afterEnd,
         message: `Grant ${id} of ${who}: AWS allowed ${counts.afterEnd} call(s) made after the grant ended. Access outlived the grant: check that its policy is gone and no session or credentials remain, and review the calls (GET /grants/${id}/activity).`,
+      }),
+    );
+  // The review's seal (activity-seal.ts): `calls` carry each stored call's content hash, recomputed from the export.
+  // Checked even when the export holds no activity item at all: a seal of N calls then shows their removal.
+  const seal = sealOf(events as readonly { type: string; at: string; details?: unknown }[]);
+  const sealVerdict = seal ? compareSeal(id, seal, calls) : undefined;
+  if (sealVerdict && !sealVerdict.ok)
+    findings.push(
+      finding('ACTIVITY_CHANGED_AFTER_REVIEW', {
+        ...subject,
+        message: `Grant ${id} of ${who}: ${sealVerdict.problem}. What the reviewer judged is no longer what the table holds: compare the grant's ACTIVITY# items with an earlier export (versioned bucket) and find who could write them.`,
       }),
     );
   if (counts && counts.denied > 0)

@@ -30,6 +30,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { activityHash } from '../functions/domain/activity.js';
+import type { SealedLeaf } from '../functions/domain/activity-seal.js';
 import { acknowledgedRisks, type ProfileSet } from '../functions/domain/profile.js';
 import { dataFileLines, type FileTally, md5Matches, type ResolvedExport, resolveExport } from './export-source.js';
 import {
@@ -424,6 +426,33 @@ interface Spread {
 /** At most this many activity ticks are kept for report.html over the whole export (memory stays bounded). */
 const MAX_ACTIVITY_TICKS = 100_000;
 
+/**
+ * One stored call as the leaf the review's seal covers (activity-seal.ts), a DynamoDB-JSON line of its own
+ * (`sk` `LEAF#…`): the hash is recomputed from the item's content, so a call changed with its `hash` left as it
+ * was shows too; an item that cannot be decoded gets a hash no content has.
+ */
+function activityLeaf(pk: string, sk: string, item: Record<string, unknown>): string {
+  let record: Record<string, unknown> = {};
+  let hash = 'undecodable';
+  try {
+    record = unmarshall(item as Record<string, AttributeValue>);
+    hash = activityHash(record);
+  } catch {
+    // keeps the 'undecodable' hash: the digest cannot match
+  }
+  const s = (v: unknown) => ({ S: typeof v === 'string' ? v : '' });
+  return JSON.stringify({
+    Item: {
+      pk: { S: pk },
+      sk: { S: `LEAF#${sk.slice('CALL#'.length)}` },
+      eventTime: s(record.eventTime),
+      eventId: s(record.eventId),
+      capturedAt: s(record.capturedAt),
+      hash: { S: hash },
+    },
+  });
+}
+
 /** One stored call (DynamoDB JSON of an `ACTIVITY#<grant>`/`CALL#…` item) as a tick: when, and service:action (error). */
 function activityTick(item: Readonly<Record<string, { S?: unknown } | undefined>>): ActivityTick | undefined {
   const str = (v: { S?: unknown } | undefined) => (typeof v?.S === 'string' ? v.S : undefined);
@@ -488,10 +517,13 @@ async function spreadItems(
         } else events++;
         await buckets.add(hashString(pk) % k, line);
       } else if (pk.startsWith('ACTIVITY#')) {
-        // Action logging: a grant's summary travels to its grant's bucket; its calls stay in the table (and Athena).
+        // Action logging: a grant's summary travels to its grant's bucket, and each call as a leaf (sort key,
+        // capture time, content hash: a few hundred bytes) for the review's seal; the calls stay in the table.
         activityItems++;
-        if (sk === 'SUMMARY') await buckets.add(hashString(`GRANT#${pk.slice('ACTIVITY#'.length)}`) % k, line);
-        else if (ticks && sk.startsWith('CALL#') && tickCount < MAX_ACTIVITY_TICKS) {
+        const bucket = hashString(`GRANT#${pk.slice('ACTIVITY#'.length)}`) % k;
+        if (sk === 'SUMMARY') await buckets.add(bucket, line);
+        else if (sk.startsWith('CALL#')) await buckets.add(bucket, activityLeaf(pk, sk, item!));
+        if (ticks && sk.startsWith('CALL#') && tickCount < MAX_ACTIVITY_TICKS) {
           const tick = activityTick(item!);
           const grantId = pk.slice('ACTIVITY#'.length);
           const list = ticks.get(grantId) ?? [];
@@ -638,7 +670,7 @@ async function judgeGrants(
   let orphanEvents = 0;
   let unknownProfiles = 0;
   for (let b = 0; b < buckets.partitions; b++) {
-    const groups = new Map<string, { records: Item[]; events: Item[]; activity?: Item }>();
+    const groups = new Map<string, { records: Item[]; events: Item[]; activity?: Item; calls: SealedLeaf[] }>();
     for await (const line of buckets.read(b)) {
       const raw = (JSON.parse(line) as { Item: Record<string, AttributeValue> }).Item;
       let item: Item;
@@ -658,10 +690,11 @@ async function judgeGrants(
       const pk = isActivity ? `GRANT#${rawPk.slice('ACTIVITY#'.length)}` : rawPk;
       let group = groups.get(pk);
       if (!group) {
-        group = { records: [], events: [] };
+        group = { records: [], events: [], calls: [] };
         groups.set(pk, group);
       }
-      if (isActivity) group.activity = item;
+      if (isActivity && String(item.sk).startsWith('LEAF#')) group.calls.push(item as unknown as SealedLeaf);
+      else if (isActivity) group.activity = item;
       else (item.sk === 'GRANT' ? group.records : group.events).push(item);
     }
     for (const [pk, group] of groups) {
@@ -681,7 +714,7 @@ async function judgeGrants(
           }),
         );
       }
-      const analysis = analyseGrant(record, group.events, policy, group.activity);
+      const analysis = analyseGrant(record, group.events, policy, group.activity, group.calls);
       const row: GrantRow = analysis.row;
       byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + 1);
       if (analysis.chainOk) chainsOk++;

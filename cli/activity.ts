@@ -169,6 +169,15 @@ export function summarize(grantId: string, records: readonly ActivityRecord[]): 
   return s;
 }
 
+/** A line warning that the activity does not verify; none when it does (or was not checked). */
+export function integrityLines(body: {
+  readonly integrity?: { readonly ok: boolean; readonly problem?: string };
+}): string[] {
+  return body.integrity && !body.integrity.ok
+    ? [`⚠ The activity does not verify: ${body.integrity.problem ?? 'unknown problem'}`]
+    : [];
+}
+
 /** The table `breakglass activity` prints, newest first. */
 export function activityLines(records: readonly ActivityRecord[], summary: ActivitySummary, source: string): string[] {
   if (!records.length) return [`No calls recorded (${source}).`, `Summary: ${summaryLine(summary)}`];

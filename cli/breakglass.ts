@@ -22,7 +22,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { OperationId } from '../functions/api/routes.js';
-import { activityFromCloudTrail, activityLines } from './activity.js';
+import { activityFromCloudTrail, activityLines, integrityLines } from './activity.js';
 import { type ApiResponse, type ClientOptions, ConfigError, callRoute, NetworkError } from './client.js';
 import { type DrillRunBody, drillLines, type LastDrillBody, lastDrillLines, pollDrill } from './drill.js';
 import type {
@@ -133,7 +133,8 @@ const COMMANDS: Record<string, { usage: string; summary: string; options: NonNul
   },
   review: {
     usage: 'breakglass review <grant-id> --outcome justified|unjustified --notes "<what you checked>"',
-    summary: 'Reviewers: judge an ended grant (never your own). Recorded and announced.',
+    summary:
+      'Reviewers: judge an ended grant (never your own), from 15 minutes after its end (CloudTrail delivers late; a 409 says from when). Recorded and announced.',
     options: { outcome: { type: 'string' }, notes: { type: 'string' } },
   },
   audit: {
@@ -611,6 +612,7 @@ async function execute(
       if (seen.status === 200) {
         const body = seen.body as ActivityBody;
         io.out(activityLines(body.activity, body.summary, 'action log').join('\n'));
+        for (const warning of integrityLines(body)) io.err(warning);
       } else io.err(`(activity not shown: HTTP ${seen.status})`);
       const res = await op('reviewGrant', { params: { id }, body: { outcome, notes: required(values, 'notes') } });
       return finish<GrantBody>(res, (b) => [
@@ -682,6 +684,7 @@ async function execute(
       });
       return finish<ActivityBody>(res, (b) => [
         ...activityLines(b.activity, b.summary, 'break-glass activity log'),
+        ...integrityLines(b),
         ...(b.nextToken ? [`(more: breakglass activity ${id} --next ${b.nextToken})`] : []),
       ]);
     }

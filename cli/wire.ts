@@ -109,4 +109,6 @@ export interface ActivityBody {
   readonly activity: readonly ActivityRecord[];
   readonly summary: ActivitySummary;
   readonly nextToken?: string;
+  /** First page: the records checked against their hashes, summary and the review's seal (activity-seal.ts). */
+  readonly integrity?: { readonly ok: boolean; readonly problem?: string };
 }

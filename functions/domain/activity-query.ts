@@ -5,10 +5,13 @@
  * 1. validate — the id, and only `limit` (1–100, default 25) and `nextToken`;
  * 2. authorize — the requester, a security principal or a reviewer (what the calls reveal —
  *    resources, parameters, source IPs — is for the people who answer for the grant);
- * 3. read — one page and the summary.
+ * 3. read — one page and the summary;
+ * 4. verify (first page only: it reads every record) — the records against their hashes and summary, and
+ *    against the digest the review sealed (`activity-seal.ts`): `integrity`, `ok: false` with the problem.
  */
 import type { Caller } from './activate-grant.js';
 import type { ActivityRecord, ActivitySummary } from './activity.js';
+import { type ActivityIntegrity, checkActivityIntegrity } from './activity-seal.js';
 import { ForbiddenError, GrantNotFoundError, ValidationError } from './errors.js';
 import { type PageRequest, parsePage } from './paging.js';
 import type { ActivityStore, GrantStore } from './ports.js';
@@ -35,6 +38,8 @@ export interface ActivityAnswer {
   readonly activity: readonly ActivityRecord[];
   readonly summary: ActivitySummary;
   readonly nextToken?: string;
+  /** On the first page: the records checked against their hashes, their summary and the review's seal. */
+  readonly integrity?: ActivityIntegrity;
 }
 
 export function parseActivityQuery(query: Readonly<Record<string, string | undefined>>): PageRequest {
@@ -47,7 +52,7 @@ export function parseActivityQuery(query: Readonly<Record<string, string | undef
 }
 
 export async function getActivity(
-  ports: { store: Pick<GrantStore, 'get'>; activity: ActivityStore },
+  ports: { store: Pick<GrantStore, 'get' | 'events'>; activity: ActivityStore },
   readers: ActivityReaders,
   input: ActivityQueryInput,
 ): Promise<ActivityAnswer> {
@@ -68,5 +73,16 @@ export async function getActivity(
     );
   // 3. read
   const [page, summary] = await Promise.all([ports.activity.page(grantId, query), ports.activity.summary(grantId)]);
-  return { activity: page.activity, summary, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  // 4. verify
+  let integrity: ActivityIntegrity | undefined;
+  if (!query.nextToken) {
+    const [events, records] = await Promise.all([ports.store.events(grantId), ports.activity.all(grantId)]);
+    integrity = checkActivityIntegrity(grantId, events, summary, records);
+  }
+  return {
+    activity: page.activity,
+    summary,
+    ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    ...(integrity ? { integrity } : {}),
+  };
 }

@@ -5,12 +5,15 @@
  * 2. authorize — a reviewer principal, and never the requester: not the same ARN, and not the
  *    same person through another role (same session or user name) — the two-person rule;
  * 3. check — the grant's review is due: it gave (or may have given) access and has ended — EXPIRED,
- *    REVOKED, or FAILED with a policy that could not be taken back — and is not reviewed yet;
+ *    REVOKED, or FAILED with a policy that could not be taken back — and is not reviewed yet; and its
+ *    activity has settled: {@link SETTLE_MINUTES} have passed since its end, the wait the end-of-grant
+ *    summary keeps for CloudTrail's late deliveries, so the seal covers the grant's last calls;
  * 4. record — REVIEWED with outcome and notes, conditional on the version read;
  * 5. announce (an "unjustified" outcome is a WARNING).
  */
 import type { Caller } from './activate-grant.js';
-import { activitySeal, verifyActivity } from './activity.js';
+import { activitySeal, endSecondOf, verifyActivity } from './activity.js';
+import { SETTLE_MINUTES } from './activity-summary.js';
 import type { NewAuditEvent } from './audit-event.js';
 import { ConcurrentUpdateError, ForbiddenError, GrantNotFoundError, InvalidTransitionError } from './errors.js';
 import { type Grant, grantPerson } from './grant.js';
@@ -48,10 +51,19 @@ function bareName(principal: Principal | undefined, arn: string): string {
   return name.toLowerCase().split('@')[0]!;
 }
 
+export interface ReviewOptions {
+  /**
+   * Minutes after the grant's end before it may be reviewed (`ACTIVITY_SETTLE_MINUTES`; the sandbox shortens it).
+   * @default SETTLE_MINUTES
+   */
+  readonly settleMinutes?: number;
+}
+
 export async function reviewGrant(
   ports: ReviewPorts,
   reviewers: readonly string[],
   input: ReviewInput,
+  options: ReviewOptions = {},
 ): Promise<Grant> {
   // 1. validate
   const grantId = checkGrantId(input.grantId);
@@ -84,6 +96,15 @@ export async function reviewGrant(
   if (grant.reviewState !== 'DUE') {
     throw new InvalidTransitionError(
       `Grant ${grantId} is ${grant.status}; only grants that gave access and have ended (EXPIRED, REVOKED, or FAILED with a policy left behind) are reviewed`,
+    );
+  }
+  // CloudTrail hands calls to EventBridge "on a best effort basis", minutes late (activity-summary.ts): a seal
+  // written the second the grant ends would leave out its last calls, and the reviewer would judge without them.
+  const settleMinutes = options.settleMinutes ?? SETTLE_MINUTES;
+  const reviewableAt = Date.parse(endSecondOf(grant)) + settleMinutes * 60_000;
+  if (ports.clock.now().getTime() < reviewableAt) {
+    throw new InvalidTransitionError(
+      `Grant ${grantId}'s activity is still arriving (CloudTrail delivers calls up to ${settleMinutes} minutes late); it can be reviewed from ${new Date(reviewableAt).toISOString()}`,
     );
   }
 

@@ -3,25 +3,15 @@
  * ended and CloudTrail has had time to deliver its last calls (`activity-summary.ts`).
  */
 import type { Context } from 'aws-lambda';
-import { ENV } from '../config/env.js';
-import { type AnnounceReport, announceActivitySummaries, SETTLE_MINUTES } from '../domain/activity-summary.js';
-import { ConfigurationError } from '../domain/errors.js';
-import { optionalEnv } from './config.js';
+import { type AnnounceReport, announceActivitySummaries } from '../domain/activity-summary.js';
+import { settleMinutesEnv } from './config.js';
 import { jobHandler } from './factory.js';
 import { domainLog as log } from './observability.js';
 import { activityStore, clock, notifier, store } from './wiring.js';
 
 const ports = { store: store(), activity: activityStore(), notifier: notifier(), clock, log };
 /** `ACTIVITY_SETTLE_MINUTES` (default 15): the wait after a grant's end for CloudTrail's late deliveries (the sandbox shortens it). */
-const settleMinutes = (() => {
-  const raw = optionalEnv(ENV.activitySettleMinutes);
-  const n = raw === undefined ? SETTLE_MINUTES : Number(raw);
-  if (!Number.isFinite(n) || n < 0 || n > 24 * 60)
-    throw new ConfigurationError(
-      'Environment variable ACTIVITY_SETTLE_MINUTES must be a number of minutes from 0 to 1440',
-    );
-  return n;
-})();
+const settleMinutes = settleMinutesEnv();
 
 export const lambdaHandler = async (_event: unknown, _context?: Context): Promise<AnnounceReport> => {
   const report = await announceActivitySummaries(ports, { settleMinutes });

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { ENV } from '../config/env.js';
+import { SETTLE_MINUTES } from '../domain/activity-summary.js';
 import { ConfigurationError } from '../domain/errors.js';
 import { type ProfileSet, parseProfiles } from '../domain/profile.js';
 
@@ -45,4 +46,18 @@ export function loadProfiles(env: NodeJS.ProcessEnv = process.env): ProfileSet {
     throw new ConfigurationError(`Cannot read the profile file ${file}: ${(error as Error).message}`, { cause: error });
   }
   return parseProfiles(raw, file);
+}
+
+/**
+ * `ACTIVITY_SETTLE_MINUTES` (default {@link SETTLE_MINUTES}): the wait after a grant's end for CloudTrail's late
+ * deliveries, kept by the end-of-grant summary and by the review (the sandbox shortens it).
+ */
+export function settleMinutesEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = optionalEnv(ENV.activitySettleMinutes, env);
+  const n = raw === undefined ? SETTLE_MINUTES : Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 24 * 60)
+    throw new ConfigurationError(
+      'Environment variable ACTIVITY_SETTLE_MINUTES must be a number of minutes from 0 to 1440',
+    );
+  return n;
 }

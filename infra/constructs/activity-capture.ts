@@ -53,6 +53,7 @@ import { PROFILE_ROLE_PATH } from '../../functions/domain/profile-roles.js';
 import { IAM_PATH, RESOURCE_PREFIX } from '../protected-resources.js';
 import { throttlesMetric } from './break-glass-monitoring.js';
 import { BreakGlassFunction } from './breakglass-function.js';
+import { onlyFromSources } from './queue-senders.js';
 
 /** The rule's state: read-only management events too (see the module comment). */
 export const ACTIVITY_RULE_STATE = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
@@ -223,6 +224,15 @@ export class ActivityCapture extends Construct {
       this.spokeBus = spokes.bus;
       this.spokeRule = spokes.rule;
     }
+
+    // Only the capture rules (this account's, and the spokes' bus's) may send to the queue: no principal can put a forged call on it (queue-senders.ts).
+    // The dead-letter queue's ARN too, for a redrive back (StartMessageMoveTask); whether SQS marks a move
+    // task's sends with it is not documented: a refused redrive leaves the calls readable (docs/action-logging.md).
+    onlyFromSources(this.queue, [
+      this.rule.ruleArn,
+      ...(this.spokeRule ? [this.spokeRule.ruleArn] : []),
+      this.deadLetterQueue.queueArn,
+    ]);
 
     // Calls that could not be captured (after five receives, or undeliverable by EventBridge) wait here.
     new Alarm(this, 'DeadLettersAlarm', {

@@ -45,6 +45,7 @@ import type { BreakGlassApi } from './break-glass-api.js';
 import { throttlesMetric } from './break-glass-monitoring.js';
 import { API_FUNCTION_TIMEOUT, BreakGlassFunction, TABLE_WRITE } from './breakglass-function.js';
 import { PROFILE_ROLE_TRUST_ACTIONS, type ProfileRoles } from './profile-roles.js';
+import { onlyFromSources } from './queue-senders.js';
 
 /** The drill schedule by default: monthly, the 1st at 09:00 UTC (deploy context `drillSchedule`, an EventBridge expression). */
 export const DEFAULT_DRILL_SCHEDULE = 'cron(0 9 1 * ? *)';
@@ -121,6 +122,8 @@ export class BreakGlassDrills extends Construct {
         filterPolicy: { drill: SubscriptionFilter.stringFilter({ allowlist: ['true'] }) },
       }),
     );
+    // Only the alert topic may send to the inbox: a forged alert would pass a drill while alerting is broken (queue-senders.ts).
+    onlyFromSources(this.inbox, [props.topic.topicArn]);
     const resource = drillProfile(props.profiles)?.statements[0]?.resources[0];
     const name = resource ? /^arn:[^:]+:sqs:[^:]+:[^:]+:([\w-]+)$/.exec(resource)?.[1] : undefined;
     if (name) {

@@ -92,5 +92,8 @@ describe('action logging in the sandbox', () => {
       activityCalls: '2',
       activityDigest: activityDigest(grant.id, all.body.activity).root,
     });
+    // Every later read compares the records with that seal.
+    expect(all.body.integrity).toMatchObject({ ok: true, sealed: true, calls: 2, lateCalls: 0 });
+    expect(after.body.integrity.activity).toMatchObject({ ok: true, sealed: true, calls: 2 });
   });
 });

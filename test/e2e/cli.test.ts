@@ -9,7 +9,8 @@ const SECURITY = 'arn:aws:sts::123456789012:assumed-role/Security/sam';
 let sandbox: SandboxProcess;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
+  // Reviews wait ACTIVITY_SETTLE_MINUTES after a grant's end (default 15); this walk-through reviews at once.
+  sandbox = await startSandbox({ ACTIVITY_SETTLE_MINUTES: '0' });
 });
 afterAll(async () => sandbox?.stop());
 

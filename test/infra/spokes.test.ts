@@ -193,6 +193,8 @@ describe("action logging: spokes forward their break-glass sessions' calls to th
     expect(rule.Properties.State).toBe(ACTIVITY_RULE_STATE);
     expect(rule.Properties.EventPattern).toEqual({
       'detail-type': ['AWS API Call via CloudTrail'],
+      // Only AWS services may put an `aws.` source (EventBridge User Guide, "Event structure reference").
+      source: [{ prefix: 'aws.' }],
       detail: {
         userIdentity: {
           sessionContext: {

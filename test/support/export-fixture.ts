@@ -62,6 +62,8 @@ export interface GrantPlan {
   readonly review?: 'justified' | 'unjustified';
   /** Seconds after the end that the review came. */
   readonly reviewAfterSeconds: number;
+  /** More facts for the REVIEWED event's details, e.g. action logging's seal (`activityCalls`, `activityDigest`). */
+  readonly reviewDetails?: Readonly<Record<string, string>>;
   /** ALERT_FAILED events after the first one, to reach a number of events per grant. */
   readonly fillerEvents: number;
 }
@@ -371,7 +373,7 @@ export function buildGrant(plan: GrantPlan, sequence: number): { grant: Grant; e
         at: reviewedAt,
         actor: reviewer,
         outcome: 'SUCCESS',
-        details: { outcome: plan.review, notes: 'checked the CloudTrail of the session' },
+        details: { outcome: plan.review, notes: 'checked the CloudTrail of the session', ...plan.reviewDetails },
       },
       { reviewState: 'DONE', reviewOutcome: plan.review, reviewedBy: reviewer, reviewedAt },
     );

@@ -14,6 +14,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { DynamoTableExporter } from '../../../functions/adapters/dynamodb-export.adapter.js';
 import { ENV } from '../../../functions/config/env.js';
+import { SETTLE_MINUTES } from '../../../functions/domain/activity-summary.js';
 import { emulatorConfig } from '../../../sandbox/seed.js';
 import { apiEvent, parse, sessionOf, setUpWorld, type TestWorld } from '../../support/emulator.js';
 
@@ -138,6 +139,9 @@ describe('lifecycle → export → report against the emulator', () => {
     const denied = await activate(intern, { durationMinutes: 5 });
     expect(denied.statusCode).toBe(403);
     const deniedId = /grant ([0-9a-f-]{36})/i.exec(JSON.stringify(parse(denied)))?.[1];
+    // A review waits SETTLE_MINUTES after the grant's end for CloudTrail's late deliveries.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(Date.parse(expired.expiresAt) + SETTLE_MINUTES * 60_000 + 5_000));
     expect(
       (
         await review(
@@ -150,6 +154,7 @@ describe('lifecycle → export → report against the emulator', () => {
         )
       ).statusCode,
     ).toBe(200);
+    vi.useRealTimers();
 
     // Act: export, then the report as an auditor runs it, four days later
     const source = await exportTo(`exports/dt=${world.suffix}-1`);

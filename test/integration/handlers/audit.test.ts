@@ -8,6 +8,7 @@ import { DescribeExportCommand, UpdateItemCommand } from '@aws-sdk/client-dynamo
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { SETTLE_MINUTES } from '../../../functions/domain/activity-summary.js';
 import { emulatorConfig } from '../../../sandbox/seed.js';
 import {
   apiEvent,
@@ -66,6 +67,12 @@ async function revoked(session: string) {
   return { identity, grant: parse(res).grant };
 }
 
+/** Moves the clock past the wait a review keeps after a grant's end (CloudTrail's late deliveries); afterEach restores it. */
+function settled(grant: { endedAt?: string; expiresAt: string }) {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(new Date(Date.parse(grant.endedAt ?? grant.expiresAt) + SETTLE_MINUTES * 60_000 + 1_000));
+}
+
 const reviewBody = (outcome = 'justified') => ({
   outcome,
   notes: 'checked the incident timeline and the CloudTrail events',
@@ -74,6 +81,14 @@ const reviewBody = (outcome = 'justified') => ({
 describe('post-incident review against the emulator', () => {
   it("records a reviewer's outcome as a REVIEWED event, marks the grant DONE and announces it", async () => {
     const { grant } = await revoked('rita');
+    // Right after the end: 409, saying from when the review is possible.
+    const early = await review(
+      apiEvent({ identity: await security('sam'), pathParameters: { id: grant.id }, body: reviewBody('unjustified') }),
+      ctx,
+    );
+    expect(early.statusCode).toBe(409);
+    expect(parse(early).error.message).toMatch(/activity is still arriving.*can be reviewed from \d{4}-\d\d-\d\dT/);
+    settled(grant);
     const res = await review(
       apiEvent({ identity: await security('sam'), pathParameters: { id: grant.id }, body: reviewBody('unjustified') }),
       ctx,
@@ -116,6 +131,7 @@ describe('post-incident review against the emulator', () => {
     const active = await activate('rosa');
     expect((await as(await security('sam'), reviewBody(), active.grant.id)).statusCode).toBe(409);
     // Once only.
+    settled(grant);
     expect((await as(await security('sam'))).statusCode).toBe(200);
     const again = await as(await security('sue'));
     expect(again.statusCode).toBe(409);
@@ -147,7 +163,13 @@ describe('hash chain against the emulator', () => {
     const broken = parse(
       await getOne(apiEvent({ identity: await security('sam'), pathParameters: { id: grant.id } }), ctx),
     );
-    expect(broken.integrity).toEqual({ ok: false, seq: 2, problem: 'event 2 was changed after it was written' });
+    expect(broken.integrity).toEqual({
+      ok: false,
+      seq: 2,
+      problem: 'event 2 was changed after it was written',
+      // The grant's action log (none here: no call was made), checked beside the chain.
+      activity: { ok: true, sealed: false, calls: 0 },
+    });
   });
 
   it('detects a changed reason on the grant record itself', async () => {
@@ -286,6 +308,7 @@ describe('daily jobs against the emulator', () => {
   it('announces grants unreviewed past the deadline, per profile, and leaves reviewed ones out', async () => {
     const pending = (await revoked('owen')).grant;
     const done = (await revoked('olga')).grant;
+    settled(done);
     expect(
       (
         await review(
@@ -294,6 +317,7 @@ describe('daily jobs against the emulator', () => {
         )
       ).statusCode,
     ).toBe(200);
+    vi.useRealTimers();
     const before = (await publishedMessages(world)).length;
 
     expect((await checkReviews()).overdue).toBe(0); // ended minutes ago: not overdue yet

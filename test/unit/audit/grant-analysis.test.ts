@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AuditPolicy, analyseGrant, recordMismatches, replayEvents } from '../../../audit/grant-analysis.js';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
+import { SETTLE_MINUTES } from '../../../functions/domain/activity-summary.js';
 import { expireGrant } from '../../../functions/domain/expire-grant.js';
 import { extendGrant } from '../../../functions/domain/extend-grant.js';
 import type { Grant } from '../../../functions/domain/grant.js';
@@ -86,6 +87,7 @@ async function everyKindOfGrant() {
   await sweep(ports, []);
   ports.clock.advance(10 * 60_000); // 11:00: ten minutes after its expiry
   await expireGrant(ports, ids.expired);
+  ports.clock.advance(SETTLE_MINUTES * 60_000); // 11:15: a review waits for CloudTrail's late deliveries
   await reviewGrant(ports, ['arn:aws:iam::123456789012:role/Security'], {
     grantId: ids.expired,
     caller: { arn: SECURITY },

@@ -136,6 +136,7 @@ describe('the review seals the activity into the chain', () => {
   it('records the activity digest in the REVIEWED event, and a record changed later no longer matches it', async () => {
     // Prepare
     const { ports, grant } = await usedAndExpired();
+    ports.clock.advance(SETTLE_MINUTES * 60_000); // a review waits for CloudTrail's late deliveries
     // Act
     const reviewed = await reviewGrant(ports, reviewers, {
       grantId: grant.id,
@@ -164,6 +165,7 @@ describe('the review seals the activity into the chain', () => {
     const { ports, grant } = await usedAndExpired();
     const byKey = ports.activity.records.get(grant.id)!;
     byKey.delete([...byKey.keys()][0]!); // a record removed behind the summary's back
+    ports.clock.advance(SETTLE_MINUTES * 60_000);
     await reviewGrant(ports, reviewers, {
       grantId: grant.id,
       caller: { arn: SECURITY },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
+import { SETTLE_MINUTES } from '../../../functions/domain/activity-summary.js';
 import { verifyChain } from '../../../functions/domain/audit-chain.js';
 import {
   ConcurrentUpdateError,
@@ -27,6 +28,7 @@ async function expiredGrant() {
   });
   ports.clock.advance(30 * 60_000);
   await expireGrant(ports, grant.id, 'system:expiry');
+  ports.clock.advance(SETTLE_MINUTES * 60_000); // a review waits for CloudTrail's late deliveries
   return { ports, grant: (await ports.store.get(grant.id))! };
 }
 
@@ -62,6 +64,7 @@ describe('reviewGrant', () => {
     const [failed] = [...ports.store.grants.values()];
     expect(failed).toMatchObject({ status: 'FAILED', reviewState: 'DUE' });
     expect(ports.store.types(failed!.id)).toEqual(['REQUESTED', 'ACTIVATION_FAILED', 'ROLLBACK_FAILED']);
+    ports.clock.advance(SETTLE_MINUTES * 60_000);
     // Act + Assess
     await expect(
       reviewGrant(ports, reviewers, {
