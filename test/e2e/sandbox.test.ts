@@ -10,6 +10,7 @@ import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-s
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorConfig } from '../../sandbox/seed.js';
+import { motoData } from '../support/moto-data.js';
 import { type SandboxProcess, startSandbox } from '../support/sandbox-process.js';
 
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/Responder/alice';
@@ -118,7 +119,7 @@ describe('local sandbox (npm start)', () => {
     expect(detail.body.grant.status).toBe('EXPIRED');
     expect(detail.body.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED', 'ACTIVATED', 'EXPIRED']);
 
-    const data = (await (await fetch(`${sandbox.moto}/moto-api/data.json`)).json()) as any;
+    const data = await motoData<any>(sandbox.moto);
     const sent = data.sns.Topic.flatMap((t: any) => t.sent_notifications).filter(
       (n: any) => n[3]?.grantId?.Value === grant.id,
     );

@@ -53,7 +53,11 @@ describe('spoke StackSet template delivery', () => {
 
   it('sends a template over 51,200 bytes as a file asset (TemplateURL), holding the whole template', () => {
     // Prepare: a profile naming 1,000 accounts
-    const built = app({ spokeOrganizationalUnits: OU, profiles: profilesWithManyAccounts(1000) }, { bundle: false });
+    // (above 40 spokes the activity bus admits the organization, not a list: -c spokeOrganizationId)
+    const built = app(
+      { spokeOrganizationalUnits: OU, spokeOrganizationId: 'o-a1b2c3d4e5', profiles: profilesWithManyAccounts(1000) },
+      { bundle: false },
+    );
     // Act
     const { stack, props } = stackSetOf(built);
     const assembly = built.app.synth();

@@ -23,6 +23,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ENV } from '../../functions/config/env.js';
 import { parseProfiles } from '../../functions/domain/profile.js';
 import { emulatorConfig, type Seeded, seed } from '../../sandbox/seed.js';
+import { motoData } from './moto-data.js';
 
 export interface TestWorld extends Seeded {
   readonly endpoint: string;
@@ -204,9 +205,9 @@ export interface PublishedMessage {
 
 /** Messages published to a topic, as moto records them (`/moto-api/data.json`). */
 export async function publishedMessages(world: TestWorld): Promise<PublishedMessage[]> {
-  const data = (await (await fetch(`${world.endpoint}/moto-api/data.json`)).json()) as {
-    sns: { Topic: Array<{ arn: string; sent_notifications: unknown[][] }> };
-  };
+  const data = await motoData<{ sns: { Topic: Array<{ arn: string; sent_notifications: unknown[][] }> } }>(
+    world.endpoint,
+  );
   const topic = data.sns.Topic.find((t) => t.arn === world.topicArn);
   return (topic?.sent_notifications ?? []).map((n) => {
     // moto records the JSON message structure as sent: {"default": …, "email": …, "https": …}.

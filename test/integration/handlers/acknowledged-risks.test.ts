@@ -7,6 +7,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiEvent, parse, publishedMessages, sessionOf, setUpWorld, type TestWorld } from '../../support/emulator.js';
+import { motoData } from '../../support/moto-data.js';
 
 type Api = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 let world: TestWorld;
@@ -39,9 +40,9 @@ beforeAll(async () => {
 
 /** moto's record of the attributes as published, with their SNS data types. */
 async function rawAttributes(): Promise<Array<Record<string, { Type: string; Value: string }>>> {
-  const data = (await (await fetch(`${world.endpoint}/moto-api/data.json`)).json()) as {
-    sns: { Topic: Array<{ arn: string; sent_notifications: unknown[][] }> };
-  };
+  const data = await motoData<{ sns: { Topic: Array<{ arn: string; sent_notifications: unknown[][] }> } }>(
+    world.endpoint,
+  );
   return (data.sns.Topic.find((t) => t.arn === world.topicArn)?.sent_notifications ?? []).map(
     (n) => (n[3] ?? {}) as Record<string, { Type: string; Value: string }>,
   );
