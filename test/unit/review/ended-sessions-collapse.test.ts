@@ -26,6 +26,16 @@
  *    sized for grantsPerRole - 1 such entries; or merge the per-session statements into one statement
  *    with an `aws:userid` list (about 44 characters per ended session instead of about 190), so a collapse
  *    needs many more ended sessions in an hour and can alert as the anomaly it is.
+ *
+ * 3. (it.fails) The kill switch answers `revoked` for a grant whose session could not be denied. Writing
+ *    the Deny never blocks the end (by design), and revoke-all now runs 8 accounts × 4 grants at once, so
+ *    IAM's per-account throttling ("Rate exceeded", after the SDK's retries) is likelier exactly when the
+ *    kill switch is used; the fact is only in the REVOKED event's details (`sessionDenyFailed`,
+ *    `sessionLiveUntil`), nothing retries it (the sweeper lists `breakglass-` policies only), and the
+ *    person who pressed the kill switch sees every grant `revoked` while a leaked session keeps its
+ *    resource-policy access for up to an hour. Fix described: `RevokeAllResult` carries `sessionLiveUntil`
+ *    (revokeGrant returns the end's facts), the CLI prints those grants, and a failed Deny is retried with
+ *    backoff a few times (or by the sweeper from the REVOKED/EXPIRED details) before giving up.
  */
 import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
@@ -33,6 +43,7 @@ import { endedSessionsPolicyName, MAX_ENDED_SESSIONS } from '../../../functions/
 import type { Grant } from '../../../functions/domain/grant.js';
 import { issueCredentials } from '../../../functions/domain/issue-credentials.js';
 import type { CredentialRequest } from '../../../functions/domain/ports.js';
+import { revokeAll } from '../../../functions/domain/kill-switch.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { ACCOUNT, fakePorts, SECURITY, testProfiles } from '../../support/fakes.js';
 
@@ -181,5 +192,26 @@ describe('the collapsed ended-sessions Deny', () => {
     expect(denied(statements, mallory.session, later)).toBe(true);
     expect(ports.store.grants.get(alice.grant.id)!.status).toBe('ACTIVE');
     expect(denied(statements, alice.session, later)).toBe(false);
+  });
+
+  it.fails("revoke-all tells which grants' sessions could not be denied (they live on)", async () => {
+    // Prepare: a grant with a live session; IAM throttles the ended-sessions write.
+    const ports = fakePorts();
+    const { grant } = await withSession(ports, 'alice');
+    const attach = ports.access.attach.bind(ports.access);
+    ports.access.attach = async (target, name, document) => {
+      if (name.startsWith('bg-ended-sessions')) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+      return attach(target, name, document);
+    };
+    // Act
+    const results = await revokeAll(ports, security, {
+      caller: { arn: SECURITY },
+      body: { reason: 'credentials leaked' },
+    });
+    // Assess: the grant is revoked, its session is not denied, and the answer says so
+    expect(ports.store.grants.get(grant.id)!.status).toBe('REVOKED');
+    expect(ports.store.eventLog.get(grant.id)!.at(-1)!.details).toHaveProperty('sessionDenyFailed');
+    const result = results.find((r) => r.id === grant.id)!;
+    expect(JSON.stringify(result)).toContain('sessionLiveUntil');
   });
 });
