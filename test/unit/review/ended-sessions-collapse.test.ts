@@ -27,15 +27,15 @@
  *    with an `aws:userid` list (about 44 characters per ended session instead of about 190), so a collapse
  *    needs many more ended sessions in an hour and can alert as the anomaly it is.
  *
- * 3. (it.fails) The kill switch answers `revoked` for a grant whose session could not be denied. Writing
+ * 3. (surfaced; retry still open) The kill switch answered `revoked` for a grant whose session could not be denied. Writing
  *    the Deny never blocks the end (by design), and revoke-all now runs 8 accounts × 4 grants at once, so
  *    IAM's per-account throttling ("Rate exceeded", after the SDK's retries) is likelier exactly when the
  *    kill switch is used; the fact is only in the REVOKED event's details (`sessionDenyFailed`,
  *    `sessionLiveUntil`), nothing retries it (the sweeper lists `breakglass-` policies only), and the
  *    person who pressed the kill switch sees every grant `revoked` while a leaked session keeps its
- *    resource-policy access for up to an hour. Fix described: `RevokeAllResult` carries `sessionLiveUntil`
- *    (revokeGrant returns the end's facts), the CLI prints those grants, and a failed Deny is retried with
- *    backoff a few times (or by the sweeper from the REVOKED/EXPIRED details) before giving up.
+ *    resource-policy access for up to an hour. Fixed: `RevokeAllResult` carries `sessionLiveUntil`
+ *    (read from the REVOKED event) and the CLI prints it beside the grant. Still open: retry a failed Deny
+ *    with backoff (or from the sweeper, reading the REVOKED/EXPIRED details) before giving up.
  */
 import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../functions/domain/activate-grant.js';
@@ -194,7 +194,7 @@ describe('the collapsed ended-sessions Deny', () => {
     expect(denied(statements, alice.session, later)).toBe(false);
   });
 
-  it.fails("revoke-all tells which grants' sessions could not be denied (they live on)", async () => {
+  it("revoke-all tells which grants' sessions could not be denied (they live on)", async () => {
     // Prepare: a grant with a live session; IAM throttles the ended-sessions write.
     const ports = fakePorts();
     const { grant } = await withSession(ports, 'alice');
