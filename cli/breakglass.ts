@@ -597,7 +597,7 @@ async function execute(
         `Revoked ${b.revoked}, failed ${b.failed}.`,
         ...b.results.map(
           (r) =>
-            `  ${r.outcome === 'revoked' ? '✔' : '✖'} ${r.id}  ${r.profile}${r.account ? `  ${r.account}${r.accountAlias ? ` (${r.accountAlias})` : ''}` : ''}  ${r.principalArn}${r.error ? `  ${r.error}` : ''}`,
+            `  ${r.outcome === 'revoked' ? '✔' : '✖'} ${r.id}  ${r.profile}${r.account ? `  ${r.account}${r.accountAlias ? ` (${r.accountAlias})` : ''}` : ''}  ${r.principalArn}${r.error ? `  ${r.error}` : ''}${r.sessionLiveUntil ? `  ⚠ its issued session could not be denied: it keeps resource-policy access until ${r.sessionLiveUntil}` : ''}`,
         ),
       ]);
       return res.status === 207 ? EXIT.service : code;

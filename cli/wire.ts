@@ -100,6 +100,7 @@ export interface RevokeAllBody {
     readonly accountAlias?: string;
     readonly outcome: string;
     readonly error?: string;
+    readonly sessionLiveUntil?: string;
   }>;
 }
 export interface CredentialsBody {

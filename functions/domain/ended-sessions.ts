@@ -139,7 +139,13 @@ export async function denyEndedSessions(ports: EndedSessionsPorts, grant: Grant)
     let statements = [...kept, endedSessionStatement(grant.sessionName, until)];
     if (statements.length > MAX_ENDED_SESSIONS) {
       const last = isoSeconds(new Date(Math.max(...statements.map(untilOf))));
-      statements = [collapsedStatement(isoSeconds(now), last)];
+      // The next whole second strictly after now: DateLessThan against a truncated `now` would miss a session
+      // issued earlier in the same second (take credentials, end at once) — the very one ending here, whose own
+      // statement the collapse drops ("aws:TokenIssueTime … the date and time that temporary security
+      // credentials were issued", IAM User Guide, global condition keys; DateLessThan is strict). Sessions
+      // issued in the rest of this second are denied too: only the other slots' live grants, which retake them.
+      const issuedBefore = isoSeconds(new Date((Math.floor(now.getTime() / 1000) + 1) * 1000));
+      statements = [collapsedStatement(issuedBefore, last)];
       ports.log.warn({
         msg: 'too many ended sessions on one slot: denying every session of the role issued before now',
         grantId: grant.id,

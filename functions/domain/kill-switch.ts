@@ -125,6 +125,12 @@ export interface RevokeAllResult {
   readonly accountAlias?: string;
   readonly outcome: 'revoked' | 'failed';
   readonly error?: string;
+  /**
+   * Revoked, but the Deny of its issued session could not be written (ended-sessions.ts never blocks the end):
+   * the session keeps any resource-policy Allow until this time. Said here, not only in the REVOKED event's
+   * details, because whoever pressed the kill switch must know which leaked sessions still work.
+   */
+  readonly sessionLiveUntil?: string;
 }
 
 /**
@@ -168,15 +174,24 @@ export async function revokeAll(
       ...(grant.accountAlias ? { accountAlias: grant.accountAlias } : {}),
     };
     try {
-      await revokeGrant(ports, securityPrincipals, {
+      const revoked = await revokeGrant(ports, securityPrincipals, {
         grantId: grant.id,
         caller: input.caller,
         body: { reason: `revoke-all: ${reason}` },
         ...(input.requestId ? { requestId: input.requestId } : {}),
       });
-      return { ...about, outcome: 'revoked' };
+      return { ...about, outcome: 'revoked', ...(await sessionLiveUntil(revoked)) };
     } catch (error) {
       return { ...about, outcome: 'failed', error: error instanceof Error ? error.message : String(error) };
     }
+  }
+
+  /** A revoked grant whose session Deny failed: when its session stops working on its own (read from its REVOKED event). */
+  async function sessionLiveUntil(revoked: Grant): Promise<{ sessionLiveUntil?: string }> {
+    if (revoked.grantTo !== 'profileRole' || !(revoked.credentialsIssued ?? 0)) return {};
+    const events = await ports.store.events(revoked.id).catch(() => undefined);
+    if (!events) return { sessionLiveUntil: "unknown (the grant's events could not be read)" };
+    const until = events.filter((e) => e.type === 'REVOKED').at(-1)?.details?.sessionLiveUntil;
+    return until ? { sessionLiveUntil: until } : {};
   }
 }

@@ -120,7 +120,7 @@ describe('ended-sessions policy on a real IAM API (moto)', () => {
         Action: ['*'],
         Resource: ['*'],
         Condition: {
-          DateLessThan: { 'aws:TokenIssueTime': '2026-11-24T10:00:00Z', 'aws:CurrentTime': '2026-11-24T10:45:00Z' },
+          DateLessThan: { 'aws:TokenIssueTime': '2026-11-24T10:00:01Z', 'aws:CurrentTime': '2026-11-24T10:45:00Z' },
         },
       },
     ]);

@@ -202,7 +202,7 @@ describe('ending a profile-role grant whose credentials were issued', () => {
         Action: ['*'],
         Resource: ['*'],
         Condition: {
-          DateLessThan: { 'aws:TokenIssueTime': '2026-11-24T10:00:00Z', 'aws:CurrentTime': '2026-11-24T10:50:00Z' },
+          DateLessThan: { 'aws:TokenIssueTime': '2026-11-24T10:00:01Z', 'aws:CurrentTime': '2026-11-24T10:50:00Z' },
         },
       },
     ]);
