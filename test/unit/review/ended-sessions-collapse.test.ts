@@ -42,8 +42,8 @@ import { activateGrant } from '../../../functions/domain/activate-grant.js';
 import { endedSessionsPolicyName, MAX_ENDED_SESSIONS } from '../../../functions/domain/ended-sessions.js';
 import type { Grant } from '../../../functions/domain/grant.js';
 import { issueCredentials } from '../../../functions/domain/issue-credentials.js';
-import type { CredentialRequest } from '../../../functions/domain/ports.js';
 import { revokeAll } from '../../../functions/domain/kill-switch.js';
+import type { CredentialRequest } from '../../../functions/domain/ports.js';
 import { revokeGrant } from '../../../functions/domain/revoke-grant.js';
 import { ACCOUNT, fakePorts, SECURITY, testProfiles } from '../../support/fakes.js';
 
