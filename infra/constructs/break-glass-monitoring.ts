@@ -187,21 +187,30 @@ export class BreakGlassMonitoring extends Construct {
         statistic: 'Sum',
       }),
     );
-    // The heartbeat: no successful sweep in 15 minutes (three runs), including none at all.
+    // The heartbeat: no sweep ran to completion in 15 minutes (three runs), including none at all. It reads
+    // Lambda's own metrics of the sweeper (invocations that did not end in an error): an alarm that fires on an
+    // *absence* must not read a BreakGlass metric, which anyone allowed logs:PutLogEvents can add to through an
+    // embedded-metric-format log line (CloudWatch User Guide, "Using the PutLogEvents API to send manually-created
+    // embedded metric format logs"); `AWS/` namespaces are reserved for AWS services (CloudWatch API Reference,
+    // PutMetricData, Namespace). A sweep that ran but had a step fail raises SweeperStepFailures, which a forged
+    // value can only add to, never silence.
     const heartbeat = new Alarm(this, 'SweeperHeartbeat', {
       alarmName: `${RESOURCE_PREFIX}-SweeperHeartbeat`,
-      metric: new Metric({
-        namespace: SWEEPER_METRICS.namespace,
-        metricName: SWEEPER_METRICS.succeeded,
+      metric: new MathExpression({
+        expression: 'invocations - FILL(errors, 0)',
+        usingMetrics: {
+          invocations: fns.sweeper.metricInvocations({ period: Duration.minutes(15), statistic: 'Sum' }),
+          errors: fns.sweeper.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
+        },
+        label: 'sweeps completed',
         period: Duration.minutes(15),
-        statistic: 'Sum',
       }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: TreatMissingData.BREACHING,
       alarmDescription:
-        'break-glass: no sweep succeeded in 15 minutes (or none ran); orphaned policies and missing schedules are not being repaired.',
+        'break-glass: no sweep ran to completion in 15 minutes (or none ran); orphaned policies and missing schedules are not being repaired.',
     });
     heartbeat.addAlarmAction(alarmAction);
     alarms.SweeperHeartbeat = heartbeat;

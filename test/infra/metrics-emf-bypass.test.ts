@@ -1,5 +1,5 @@
 /**
- * Hostile review (grant policies deny cloudwatch:PutMetricData on the BreakGlass namespace), kept as `it.fails`.
+ * Hostile review (grant policies deny cloudwatch:PutMetricData on the BreakGlass namespace); fixed: the heartbeat reads AWS/Lambda.
  *
  * The Deny closes one way into the namespace, not the other: CloudWatch Logs extracts metrics from
  * embedded-metric-format log events sent with PutLogEvents to *any* log group ("You can send embedded
@@ -37,7 +37,7 @@ beforeAll(() => {
 });
 
 describe('the sweeper heartbeat', () => {
-  it.fails('reads only metrics a grant cannot write (AWS namespaces), not EMF-writable BreakGlass ones', () => {
+  it('reads only metrics a grant cannot write (AWS namespaces), not EMF-writable BreakGlass ones', () => {
     const heartbeat = (
       Object.values(stateless.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: Properties }>
     )
