@@ -44,6 +44,7 @@ export const STRING_ATTRIBUTES = [
   'createdat',
   'expiresat',
   'endedat',
+  'endingsince',
   'policyname',
   'schedulename',
   'sessionuserid',

@@ -496,6 +496,26 @@ export class DynamoGrantStore implements GrantStore {
     return next;
   }
 
+  async markEnding(grantId: string, at: string): Promise<Grant | undefined> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: grantKey(grantId),
+          UpdateExpression: 'SET #endingSince = if_not_exists(#endingSince, :at), #version = #version + :one',
+          ConditionExpression: '#status = :active',
+          ExpressionAttributeNames: { '#endingSince': 'endingSince', '#version': 'version', '#status': 'status' },
+          ExpressionAttributeValues: { ':at': at, ':one': 1, ':active': 'ACTIVE' },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? toGrant(Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
   async get(id: string): Promise<Grant | undefined> {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: grantKey(id), ConsistentRead: true }),

@@ -64,6 +64,10 @@ export async function extendGrant(
     throw new ForbiddenError(`Only the requester (${grant.principalArn}) may extend grant ${grantId}`);
   if (grant.status !== 'ACTIVE')
     throw new InvalidTransitionError(`Grant ${grantId} is ${grant.status}; only an ACTIVE grant can be extended`);
+  if (grant.endingSince)
+    throw new InvalidTransitionError(
+      `Grant ${grantId} is being revoked (since ${grant.endingSince}); it cannot be extended`,
+    );
   const profile = findProfile(profiles, grant.profile);
   if (!profile)
     throw new InvalidTransitionError(`Profile "${grant.profile}" no longer exists; the grant cannot be extended`);
@@ -141,7 +145,11 @@ export async function extendGrant(
     if (endedNow) {
       await ports.access.detach(target, grant.policyName).catch(() => undefined);
       await ports.scheduler.cancel(grant.scheduleName).catch(() => undefined);
-      throw new InvalidTransitionError(`Grant ${grantId} became ${endedNow.status} while it was being extended`);
+      throw new InvalidTransitionError(
+        endedNow.status === 'ACTIVE'
+          ? `Grant ${grantId} is being revoked (since ${endedNow.endingSince}); it was not extended`
+          : `Grant ${grantId} became ${endedNow.status} while it was being extended`,
+      );
     }
     throw new StepFailedError(
       step,
@@ -173,11 +181,16 @@ export async function extendGrant(
     });
   } catch (error) {
     const fresh = await ports.store.get(grantId).catch(() => undefined);
-    if (fresh && fresh.status !== 'ACTIVE') {
-      // Expired or revoked while we extended: our re-attach must not outlive it.
+    if (fresh && (fresh.status !== 'ACTIVE' || fresh.endingSince)) {
+      // Expired or revoked (or being revoked) while we extended: our re-attach must not outlive it, and putting the
+      // old policy back would undo the revocation's detach.
       await ports.access.detach(target, grant.policyName).catch(() => undefined);
       await ports.scheduler.cancel(grant.scheduleName).catch(() => undefined);
-      throw new InvalidTransitionError(`Grant ${grantId} became ${fresh.status} while it was being extended`);
+      throw new InvalidTransitionError(
+        fresh.status === 'ACTIVE'
+          ? `Grant ${grantId} is being revoked (since ${fresh.endingSince}); it was not extended`
+          : `Grant ${grantId} became ${fresh.status} while it was being extended`,
+      );
     }
     await undo(ports, grant, profile, policyAt(grant.expiresAt), true);
     await recordExtendFailure(ports, fresh ?? grant, 'RecordExtension', error, base);
@@ -197,7 +210,7 @@ export async function extendGrant(
 /** The grant as stored now, if it is no longer ACTIVE (revoked or expired meanwhile); undefined if ACTIVE or unreadable. */
 async function endedMeanwhile(ports: Ports, grantId: string): Promise<Grant | undefined> {
   const fresh = await ports.store.get(grantId).catch(() => undefined);
-  return fresh && fresh.status !== 'ACTIVE' ? fresh : undefined;
+  return fresh && (fresh.status !== 'ACTIVE' || fresh.endingSince) ? fresh : undefined;
 }
 
 /** Puts back the old policy and, if it was moved, the old schedule. Best effort: logged on failure. */

@@ -45,6 +45,11 @@ export interface Grant {
   readonly expiresAt: string;
   /** When the grant stopped being usable (expired, revoked, failed). */
   readonly endedAt?: string;
+  /**
+   * When a revocation began (`GrantStore.markEnding`): from then on no credentials are issued and no extension is
+   * made for the grant, so a holder taking credentials in a loop cannot outrace the revocation's record.
+   */
+  readonly endingSince?: string;
   readonly policyName: string;
   readonly scheduleName: string;
   /**

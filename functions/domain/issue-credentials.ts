@@ -149,6 +149,10 @@ export async function issueCredentials(
     throw new InvalidTransitionError(
       `Grant ${grantId} is ${grant.status}; credentials are issued for ACTIVE grants only`,
     );
+  if (grant.endingSince)
+    throw new InvalidTransitionError(
+      `Grant ${grantId} is being revoked (since ${grant.endingSince}); no credentials are issued`,
+    );
   if (grant.grantTo !== 'profileRole' || !grant.sessionName) {
     throw new InvalidTransitionError(
       `Grant ${grantId} was granted to your own ${grant.targetType} ${grant.targetName}: use your usual credentials, no new ones are needed`,
@@ -235,7 +239,7 @@ export async function issueCredentials(
         error instanceof ConcurrentUpdateError && attempt < 2
           ? await ports.store.get(grantId).catch(() => undefined)
           : undefined;
-      if (fresh?.status === 'ACTIVE') {
+      if (fresh?.status === 'ACTIVE' && !fresh.endingSince) {
         current = fresh;
         continue;
       }
@@ -247,7 +251,9 @@ export async function issueCredentials(
       });
       if (fresh)
         throw new InvalidTransitionError(
-          `Grant ${grantId} became ${fresh.status} meanwhile; no credentials are issued`,
+          fresh.endingSince && fresh.status === 'ACTIVE'
+            ? `Grant ${grantId} is being revoked (since ${fresh.endingSince}); no credentials are issued`
+            : `Grant ${grantId} became ${fresh.status} meanwhile; no credentials are issued`,
         );
       throw new StepFailedError(
         'RecordCredentials',

@@ -99,6 +99,13 @@ export interface GrantStore {
    * @throws ClaimRefusedError (`frozen`) when `unlessFrozen` and the profile is frozen.
    */
   append(grant: Grant, event: NewAuditEvent, changes?: GrantChanges, options?: AppendOptions): Promise<Grant>;
+  /**
+   * Marks an ACTIVE grant as ending (`endingSince`, kept if already set) and moves its version on, whatever
+   * version the caller read: a write in flight that read the grant before (a CREDENTIALS_ISSUED, an extension)
+   * then conflicts and reads the mark. Not conditional on the version, so no writer can outrace it.
+   * @returns the grant as stored after the mark, or undefined when it is not ACTIVE (or absent).
+   */
+  markEnding(grantId: string, at: string): Promise<Grant | undefined>;
   get(id: string): Promise<Grant | undefined>;
   /**
    * Several grants by id, strongly consistent, read 100 at a time (the sweeper: one read per 100 policies or slots,

@@ -58,6 +58,18 @@ export async function revokeGrant(
   }
   assertTransition(grant, 'REVOKED');
 
+  // 1b. mark it ending: from here no credentials are issued and no extension is made for it, and any such write
+  // in flight conflicts (the mark moves the version on). Without it a holder taking credentials in a loop lands a
+  // CREDENTIALS_ISSUED inside every attempt below and the revocation is never recorded. The mark is not
+  // conditional on the version, so nothing can outrace it; it needs the grant ACTIVE.
+  const marked = await ports.store.markEnding(grantId, ports.clock.now().toISOString());
+  if (!marked) {
+    const fresh = await ports.store.get(grantId);
+    if (fresh) assertTransition(fresh, 'REVOKED');
+    throw new InvalidTransitionError(`Grant ${grantId} is no longer ACTIVE`);
+  }
+  grant = marked;
+
   const base = { actor: input.caller.arn, ...(input.requestId ? { requestId: input.requestId } : {}) };
   // 2. detach
   const detach = async (current: Grant) => {

@@ -357,6 +357,7 @@ describe("auditors' query layer", () => {
       createdAt: '',
       expiresAt: '',
       endedAt: '',
+      endingSince: '',
       policyName: '',
       scheduleName: '',
       sessionUserId: '',

@@ -50,7 +50,7 @@ import { risksByProfile } from '../../functions/domain/risk.js';
 export class MemoryStore implements GrantStore {
   readonly grants = new Map<string, Grant>();
   readonly eventLog = new Map<string, AuditEvent[]>();
-  failNext: Partial<Record<'create' | 'append', Error>> = {};
+  failNext: Partial<Record<'create' | 'append' | 'markEnding', Error>> = {};
 
   readonly keys = new Map<string, IdempotencyRecord>();
   async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
@@ -179,6 +179,15 @@ export class MemoryStore implements GrantStore {
     return next;
   }
 
+  async markEnding(grantId: string, at: string): Promise<Grant | undefined> {
+    this.trip('markEnding');
+    const stored = this.grants.get(grantId);
+    if (stored?.status !== 'ACTIVE') return undefined;
+    const next = { ...stored, endingSince: stored.endingSince ?? at, version: stored.version + 1 };
+    this.grants.set(grantId, next);
+    return next;
+  }
+
   async get(id: string): Promise<Grant | undefined> {
     return this.grants.get(id);
   }
@@ -222,7 +231,7 @@ export class MemoryStore implements GrantStore {
     return (this.eventLog.get(id) ?? []).map((e) => e.type);
   }
 
-  private trip(op: 'create' | 'append'): void {
+  private trip(op: 'create' | 'append' | 'markEnding'): void {
     const error = this.failNext[op];
     if (error) {
       delete this.failNext[op];

@@ -335,6 +335,29 @@ describe.each([
       expect(await store.getMany([])).toEqual(new Map());
     });
 
+    it('marks an ACTIVE grant ending whatever version was read: a write that read before conflicts, the mark is kept', async () => {
+      // Prepare: an ACTIVE grant, read by a writer that has not written yet
+      const { store } = await make();
+      const created = await store.create(newGrant(), event('REQUESTED', at(0)));
+      const active = await store.append(created, event('ACTIVATED', at(0)), { status: 'ACTIVE' });
+      // Act
+      const marked = await store.markEnding(active.id, at(1));
+      const again = await store.markEnding(active.id, at(2));
+      // Assess: marked once (the first time kept), the version moved on, no event written
+      expect(marked).toMatchObject({ endingSince: at(1), version: active.version + 1, status: 'ACTIVE' });
+      expect(again).toMatchObject({ endingSince: at(1), version: active.version + 2 });
+      expect(await store.get(active.id)).toEqual(again);
+      expect(await store.events(active.id)).toHaveLength(2);
+      await expect(store.append(active, event('CREDENTIALS_ISSUED', at(1)))).rejects.toBeInstanceOf(
+        ConcurrentUpdateError,
+      );
+      // A grant that is not ACTIVE is not marked
+      expect(await store.markEnding(randomUUID(), at(3))).toBeUndefined();
+      const ended = await store.append(again!, event('REVOKED', at(3)), { status: 'REVOKED' });
+      expect(await store.markEnding(ended.id, at(4))).toBeUndefined();
+      expect((await store.get(ended.id))!.version).toBe(ended.version);
+    });
+
     it('refuses the ACTIVE mark of a frozen profile when asked (unlessFrozen), writing nothing', async () => {
       // Prepare: the kill switch as a ConditionCheck of the append's transaction (TransactWriteItems: all or
       // none, CancellationReasons in request order).

@@ -100,19 +100,20 @@ describe('expireGrant', () => {
 });
 
 describe('revokeGrant', () => {
-  it('wins a race with an extension that re-attaches between its detach and its record: detaches again, REVOKED, no policy left', async () => {
+  it('refuses an extension asked while it revokes (the grant is marked ending): REVOKED, nothing re-attached', async () => {
     const { ports, grant } = await activeGrant();
     const append = ports.store.append.bind(ports.store);
-    let raced = false;
+    let extension = '';
     ports.store.append = async (g, event, changes) => {
-      if (event.type === 'REVOKED' && !raced) {
-        raced = true;
-        await extendGrant(ports, profiles, {
+      if (event.type === 'REVOKED' && !extension)
+        extension = await extendGrant(ports, profiles, {
           grantId: grant.id,
           caller: { arn: ALICE },
           body: { minutes: 10, reason: 'replica still catching up' },
-        });
-      }
+        }).then(
+          () => 'extended',
+          (e: Error) => e.message,
+        );
       return append(g, event, changes);
     };
     const revoked = await revokeGrant(ports, security, {
@@ -120,8 +121,9 @@ describe('revokeGrant', () => {
       caller: { arn: SECURITY },
       body: { reason: 'suspected abuse' },
     });
+    expect(extension).toMatch(/is being revoked/);
     expect(revoked.status).toBe('REVOKED');
-    expect(ports.store.types(grant.id)).toEqual(['REQUESTED', 'ACTIVATED', 'EXTENDED', 'REVOKED']);
+    expect(ports.store.types(grant.id)).toEqual(['REQUESTED', 'ACTIVATED', 'REVOKED']);
     expect(ports.access.policies.size).toBe(0);
   });
 

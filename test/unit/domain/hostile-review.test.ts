@@ -383,14 +383,19 @@ describe('fixed (LOW): the holder could make a security revoke fail by taking cr
     // Revoke detaches first; the holder's credentials request lands between its detach and its record.
     const detach = ports.access.detach.bind(ports.access);
     let raced = false;
+    let refused = '';
     ports.access.detach = async (...args: Parameters<typeof detach>) => {
       const result = await detach(...args);
       if (!raced) {
         raced = true;
-        await issueCredentials({ ...ports, vendor: new FakeVendor() }, roleProfiles(), settings, {
+        // The revoke marked the grant ending before it detached: this request is refused, not recorded.
+        refused = await issueCredentials({ ...ports, vendor: new FakeVendor() }, roleProfiles(), settings, {
           grantId: grant.id,
           caller: { arn: SSO_ALICE },
-        });
+        }).then(
+          () => 'issued',
+          (e: Error) => e.message,
+        );
       }
       return result;
     };
@@ -407,5 +412,6 @@ describe('fixed (LOW): the holder could make a security revoke fail by taking cr
       outcome: 'revoked',
       status: 'REVOKED',
     });
+    expect(refused).toMatch(/is being revoked/);
   });
 });
