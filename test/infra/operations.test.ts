@@ -27,7 +27,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/config/env.js';
 import { buildApp } from '../../infra/app.js';
 import { EXPIRY_MAX_EVENT_AGE } from '../../infra/constructs/break-glass-functions.js';
-import { SWEEPER_METRICS } from '../../infra/constructs/break-glass-monitoring.js';
 import { TABLE_DATA_WRITE_ACTIONS } from '../../infra/constructs/break-glass-state.js';
 import { API_FUNCTION_TIMEOUT, FUNCTION_ROLE_PATH } from '../../infra/constructs/breakglass-function.js';
 import { actionsOf, app, functionPolicies, logicalId, resourcesOf, SECURITY, type Statement } from './templates.js';
@@ -139,18 +138,35 @@ describe('expiry failures land somewhere', () => {
 });
 
 describe('a sweeper that is watched', () => {
-  it('has a heartbeat: fewer than one successful sweep in 15 minutes alarms, and so does no data at all', () => {
-    expect(alarmOn(SWEEPER_METRICS.succeeded)).toMatchObject({
-      Namespace: 'BreakGlass',
-      Statistic: 'Sum',
-      Period: 900,
+  it('has a heartbeat: fewer than one completed sweep in 15 minutes alarms, and so does no data at all', () => {
+    // Read from AWS/Lambda (the sweeper's invocations less its errors), which no grant can write; a BreakGlass
+    // metric can be written by anyone allowed logs:PutLogEvents, through an embedded-metric-format line.
+    const found = alarms(stateless).filter((a) => a.Properties.AlarmName === 'breakglass-SweeperHeartbeat');
+    expect(found).toHaveLength(1);
+    const heartbeat = found[0]!.Properties;
+    expect(heartbeat).toMatchObject({
       EvaluationPeriods: 1,
       Threshold: 1,
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
     });
-    expect(alarmOn(SWEEPER_METRICS.succeeded).Dimensions).toBeUndefined();
-    expect(json(alarmOn(SWEEPER_METRICS.succeeded).AlarmActions)).toMatch(/Alerts/);
+    const metrics = heartbeat.Metrics as Array<{
+      Expression?: string;
+      MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Value: { Ref: string } }[] } };
+      Period?: number;
+      ReturnData?: boolean;
+    }>;
+    expect(metrics.find((m) => m.Expression)!.Expression).toBe('invocations - FILL(errors, 0)');
+    const stats = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat] : []));
+    expect(stats.map((m) => `${m.Metric.Namespace} ${m.Metric.MetricName}`).sort()).toEqual([
+      'AWS/Lambda Errors',
+      'AWS/Lambda Invocations',
+    ]);
+    for (const m of stats) {
+      expect(m.Metric.Dimensions[0]!.Value.Ref).toBe(fnId('Sweeper'));
+      expect(m).toMatchObject({ Period: 900, Stat: 'Sum' });
+    }
+    expect(json(heartbeat.AlarmActions)).toMatch(/Alerts/);
   });
 
   it('alarms on any failed sweep step', () => {
@@ -407,7 +423,12 @@ describe('a good neighbour in a shared account', () => {
   });
 
   it('alarms on throttles of every one of its functions, and only its own', () => {
-    const math = alarms(stateless).filter((a) => a.Properties.Metrics && !a.Properties.ThresholdMetricId);
+    const math = alarms(stateless).filter(
+      (a) =>
+        a.Properties.Metrics &&
+        !a.Properties.ThresholdMetricId &&
+        a.Properties.AlarmName !== 'breakglass-SweeperHeartbeat', // metric math on invocations, not throttles
+    );
     expect(math).toHaveLength(4); // API, background, action logging (activity-capture.ts), drills (drills.ts)
     const throttled = math.flatMap((a) =>
       (
