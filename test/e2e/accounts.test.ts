@@ -84,7 +84,13 @@ describe('sandbox: a grant in a spoke account', () => {
     // The sandbox's scheduler fires the expiry (the hang guard bounds the wait)
     while ((await policies()).includes(grant.policyName)) await new Promise((r) => setTimeout(r, 250));
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(grant.expiresAt));
-    const detail = await call('GET', `/grants/${grant.id}`);
+    // The expiry records EXPIRED after it detached and denied the issued session in the spoke: wait for the record
+    // too (the hang guard bounds it), not a fixed time.
+    let detail = await call('GET', `/grants/${grant.id}`);
+    while (detail.body.grant.status === 'ACTIVE') {
+      await new Promise((r) => setTimeout(r, 250));
+      detail = await call('GET', `/grants/${grant.id}`);
+    }
     expect(detail.body.grant.status).toBe('EXPIRED');
   }, 180_000);
 });

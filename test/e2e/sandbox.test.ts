@@ -115,7 +115,12 @@ describe('local sandbox (npm start)', () => {
     expect(goneAt).toBeGreaterThanOrEqual(expiresAt);
     console.info(`e2e: policy removed ${goneAt! - expiresAt} ms after expiry`);
 
-    const detail = await call('GET', `/grants/${grant.id}`);
+    // The expiry records EXPIRED just after the detach: wait for the record too (the hang guard bounds it).
+    let detail = await call('GET', `/grants/${grant.id}`);
+    while (detail.body.grant.status === 'ACTIVE') {
+      await new Promise((r) => setTimeout(r, 250));
+      detail = await call('GET', `/grants/${grant.id}`);
+    }
     expect(detail.body.grant.status).toBe('EXPIRED');
     expect(detail.body.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED', 'ACTIVATED', 'EXPIRED']);
 
